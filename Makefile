@@ -1,0 +1,65 @@
+# Invariant: every command a newcomer, a developer or CI needs. `make help` lists them.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PY := $(UV) run --frozen --no-sync python
+PROTO_OUT := libs/invariant_protos/src
+PROTO_FILES := $(shell find protos -name '*.proto')
+DATA_DIR ?= .data
+USER ?= dev
+ROLES ?= admin
+
+.PHONY: help
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	python3 -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.synced: uv.lock pyproject.toml $(wildcard */*/pyproject.toml gateway/pyproject.toml) | $(UV)
+	$(UV) sync --frozen --all-packages
+	touch $@
+
+$(PROTO_OUT)/.generated: $(PROTO_FILES) .venv/.synced
+	rm -rf $(PROTO_OUT)/invariant
+	$(PY) tools/protos.py generate protos $(PROTO_OUT)
+	touch $@
+
+.PHONY: install
+install: .venv/.synced $(PROTO_OUT)/.generated ## Create the virtual environment and generate the gRPC code
+
+.PHONY: protos
+protos: $(PROTO_OUT)/.generated ## Generate Python code from protos/
+
+.PHONY: run
+run: install ## Start NATS, every service and the gateway on http://127.0.0.1:8000/graphql
+	DATA_DIR=$(DATA_DIR) $(PY) -m invariant_suite
+
+.PHONY: reset
+reset: ## Wipe the local data of `make run`
+	rm -rf $(DATA_DIR)
+
+.PHONY: token
+token: install ## Print a development token: make token USER=alice ROLES=supervisor,finance
+	@$(PY) -m gateway.auth issue --user "$(USER)" --roles "$(ROLES)"
+
+.PHONY: test
+test: install ## Run every test (TEST_DATABASE_URL and NATS_URL select PostgreSQL and an external NATS)
+	$(PY) -m pytest
+
+.PHONY: lint
+lint: install ## ruff, mypy and buf lint
+	$(UV) run --frozen --no-sync ruff check .
+	$(UV) run --frozen --no-sync ruff format --check .
+	$(UV) run --frozen --no-sync mypy
+	$(PY) tools/protos.py lint protos
+
+.PHONY: bench
+bench: install ## Run the benchmarks under bench/ and write bench/results/
+	$(PY) -m pytest bench -p no:cacheprovider -q
+
+.PHONY: migration
+migration: install ## Write a migration from model changes: make migration SERVICE=catalog MSG="add x"
+	$(PY) -m invariant_core.migrations revision "$(SERVICE)" "$(MSG)"

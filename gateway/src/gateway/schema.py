@@ -1,0 +1,53 @@
+"""The graph: every service's part merged, behind the gateway's limits."""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from gateway.catalog.mutations import CatalogMutation
+from gateway.catalog.queries import CatalogQuery
+from gateway.errors import DomainErrorExtensions, is_unexpected
+from gateway.guard import Authentication
+from gateway.health import HealthQuery
+from gateway.scalars import DECIMAL
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+
+Query = merge_types("Query", (HealthQuery, CatalogQuery))
+Mutation = merge_types("Mutation", (CatalogMutation,))
+
+
+def build_schema(*, production: bool, introspection: bool) -> strawberry.Schema:
+    # Factories, not instances: strawberry builds fresh extensions for every request.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        Authentication,
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        DomainErrorExtensions,
+    ]
+    if production:
+        extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map={decimal.Decimal: DECIMAL}),
+    )

@@ -1,0 +1,202 @@
+"""Database engines, the plumbing tables every service owns, and the unit of work.
+
+One URL selects the backend: SQLite (embedded default) or PostgreSQL (asyncpg).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from invariant.events.v1 import envelope_pb2
+from invariant_core import identity
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    if parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy so that "begin" below is the only BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Take the write lock up front: a deferred transaction that later writes can
+        # fail with SQLITE_BUSY instead of waiting for the lock.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def plumbing_tables(metadata: MetaData) -> None:
+    """Add the outbox, inbox and idempotency tables to a service's own metadata."""
+    Table(
+        "outbox",
+        metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("id", String(36), nullable=False, unique=True),
+        Column("subject", String(200), nullable=False),
+        Column("envelope", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True)),
+        Index("ix_outbox_unpublished", "published_at", "seq"),
+    )
+    Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("handled_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "idempotency",
+        metadata,
+        Column("key", String(200), primary_key=True),
+        Column("command", String(100), nullable=False),
+        Column("request_hash", String(64), nullable=False),
+        Column("response", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+class Aggregate(Protocol):
+    events: list[Any]
+
+
+Translate = Callable[[object], tuple[str, Message]]
+
+
+class UnitOfWork:
+    """One transaction: commits explicitly, rolls back otherwise.
+
+    On commit, the events recorded by the aggregates it tracked (and any added with
+    `emit`) are written to the outbox in the same transaction; after the commit the
+    relay is woken so the events leave within milliseconds.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        metadata: MetaData,
+        producer: str,
+        translate: Translate,
+        wake: asyncio.Event | None,
+    ) -> None:
+        self._sessions = sessions
+        self.metadata = metadata
+        self._outbox = metadata.tables["outbox"]
+        self._producer = producer
+        self._translate = translate
+        self._wake = wake
+        self._tracked: list[Aggregate] = []
+        self._pending: list[tuple[str, Message]] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        await self.session.begin()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    def track(self, *aggregates: Aggregate) -> None:
+        self._tracked.extend(aggregates)
+
+    def emit(self, subject: str, payload: Message) -> None:
+        self._pending.append((subject, payload))
+
+    async def commit(self) -> None:
+        outgoing = list(self._pending)
+        for aggregate in self._tracked:
+            outgoing.extend(self._translate(e) for e in aggregate.events)
+            aggregate.events.clear()
+        rows = list(self._outbox_rows(outgoing))
+        if rows:
+            await self.session.execute(self._outbox.insert(), rows)
+        await self.session.commit()
+        self._pending.clear()
+        if rows and self._wake is not None:
+            self._wake.set()
+
+    def _outbox_rows(self, outgoing: Iterable[tuple[str, Message]]) -> Iterable[dict[str, object]]:
+        who = identity.current.get()
+        now = utcnow()
+        for subject, payload in outgoing:
+            envelope = envelope_pb2.Envelope(
+                id=str(uuid.uuid4()),
+                type=subject,
+                producer=self._producer,
+                actor=who.actor,
+                correlation_id=who.correlation_id,
+            )
+            envelope.occurred_at.FromDatetime(now)
+            packed = any_pb2.Any()
+            packed.Pack(payload)
+            envelope.payload.CopyFrom(packed)
+            yield {
+                "id": envelope.id,
+                "subject": subject,
+                "envelope": envelope.SerializeToString(),
+                "created_at": now,
+            }
+
+
+class UnitOfWorkFactory:
+    """Builds units of work for one service; what `bootstrap()` hands to the handlers."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        metadata: MetaData,
+        producer: str,
+        translate: Translate,
+    ) -> None:
+        self.engine = engine
+        self.metadata = metadata
+        self.producer = producer
+        self.translate = translate
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False, autobegin=False)
+        self.wake = asyncio.Event()
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.metadata, self.producer, self.translate, self.wake)

@@ -1,0 +1,42 @@
+"""Domain errors: a stable code, the field it concerns and a sentence for people.
+
+Standard library only, so that every service's domain package may raise these.
+The codes travel unchanged through gRPC (google.rpc.ErrorInfo.reason) and GraphQL
+(the user error's `code`), so front ends act on the code, never on the message.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    REQUIRED = "REQUIRED"
+    INVALID_FORMAT = "INVALID_FORMAT"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    TOO_PRECISE = "TOO_PRECISE"
+    NOT_FOUND = "NOT_FOUND"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    INVALID_STATE = "INVALID_STATE"
+    CYCLE = "CYCLE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+class DomainError(Exception):
+    """A command was refused; nothing was written."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"DomainError({self.code}, {self.message!r}, field={self.field!r})"
+
+
+def not_found(what: str, key: str, field: str) -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, f"{what} {key!r} does not exist", field)

@@ -1,0 +1,212 @@
+"""gRPC on both sides: the server every service runs, and the channels callers use.
+
+Server: identity and correlation id from metadata into `identity.current`; mutating
+calls (methods not marked `idempotency_level = NO_SIDE_EFFECTS` in the proto) need an
+actor; domain errors become status codes with google.rpc details in one place.
+Client: identity into metadata, a deadline on every call, and a retry policy for
+UNAVAILABLE, safe because every method is either side-effect free or keyed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from invariant_core import identity
+from invariant_core.errors import DomainError, ErrorCode
+
+log = logging.getLogger(__name__)
+
+ERROR_DOMAIN = "invariant"
+DEFAULT_DEADLINE_SECONDS = 10.0
+
+_STATUS = {
+    ErrorCode.NOT_FOUND: (grpc.StatusCode.NOT_FOUND, code_pb2.NOT_FOUND),
+    ErrorCode.ALREADY_EXISTS: (grpc.StatusCode.ALREADY_EXISTS, code_pb2.ALREADY_EXISTS),
+    ErrorCode.INVALID_STATE: (grpc.StatusCode.FAILED_PRECONDITION, code_pb2.FAILED_PRECONDITION),
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: (grpc.StatusCode.FAILED_PRECONDITION, code_pb2.FAILED_PRECONDITION),
+    ErrorCode.UNAUTHENTICATED: (grpc.StatusCode.UNAUTHENTICATED, code_pb2.UNAUTHENTICATED),
+    ErrorCode.PERMISSION_DENIED: (grpc.StatusCode.PERMISSION_DENIED, code_pb2.PERMISSION_DENIED),
+    ErrorCode.UNAVAILABLE: (grpc.StatusCode.UNAVAILABLE, code_pb2.UNAVAILABLE),
+}
+_INVALID = (grpc.StatusCode.INVALID_ARGUMENT, code_pb2.INVALID_ARGUMENT)
+
+
+def to_status(error: DomainError) -> status_pb2.Status:
+    _, code = _STATUS.get(error.code, _INVALID)
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason=error.code, domain=ERROR_DOMAIN, metadata={"field": error.field}))
+    details = [info]
+    if error.field:
+        bad = any_pb2.Any()
+        bad.Pack(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=error.field, description=error.message)
+                ]
+            )
+        )
+        details.append(bad)
+    return status_pb2.Status(code=code, message=error.message, details=details)
+
+
+def from_rpc_error(error: grpc.aio.AioRpcError) -> DomainError:
+    """Turn a failed call back into the DomainError the service raised."""
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin" and isinstance(value, bytes):
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info) and info.domain == ERROR_DOMAIN:
+                    return DomainError(ErrorCode(info.reason), status.message, info.metadata.get("field", ""))
+    if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return DomainError(ErrorCode.UNAVAILABLE, f"a service did not answer: {error.details()}")
+    raise error
+
+
+def _is_query(method: str) -> bool:
+    """True when the proto marks the method NO_SIDE_EFFECTS (e.g. '/pkg.Service/Get')."""
+    service_name, _, method_name = method.lstrip("/").partition("/")
+    try:
+        service = descriptor_pool.Default().FindServiceByName(service_name)
+    except KeyError:
+        return True  # health, reflection: not ours, read-only
+    options = service.methods_by_name[method_name].GetOptions()
+    return bool(options.idempotency_level == descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS)
+
+
+class IdentityAndErrors(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
+        caller = identity.Identity.from_metadata(metadata)
+        needs_actor = not _is_query(details.method)
+        inner = handler.unary_unary
+
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            token = identity.current.set(caller)
+            try:
+                if needs_actor and not caller.actor:
+                    raise DomainError(ErrorCode.UNAUTHENTICATED, "the command carries no actor", "")
+                return await inner(request, context)
+            except DomainError as error:
+                await context.abort_with_status(rpc_status.to_status(to_status(error)))
+            finally:
+                identity.current.reset(token)
+
+        return grpc.unary_unary_rpc_method_handler(
+            call, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+        )
+
+
+Registrar = Callable[[grpc.aio.Server], None]
+
+
+@dataclass
+class RpcServer:
+    server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    port: int
+    service_names: Sequence[str]
+
+    async def start(self) -> None:
+        await self.server.start()
+        for name in (*self.service_names, ""):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Report NOT_SERVING, let load balancers notice, then finish in-flight calls."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+def build_server(
+    host: str,
+    port: int,
+    registrars: Sequence[Registrar],
+    service_names: Sequence[str],
+    reflect: bool,
+) -> RpcServer:
+    """Build (not start) a server; port 0 picks a free port, as tests do."""
+    server = grpc.aio.server(interceptors=[IdentityAndErrors()])
+    for register in registrars:
+        register(server)
+    checker = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(checker, server)
+    if reflect:
+        reflection.enable_server_reflection([*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    return RpcServer(server=server, health=checker, port=bound, service_names=service_names)
+
+
+async def serve_until_signalled(stop: Callable[[], Awaitable[None]]) -> None:
+    """Block until SIGTERM or SIGINT, then run `stop` once."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()
+    await stop()
+
+
+class _IdentityMetadata(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    async def intercept_unary_unary(
+        self, continuation: Callable[[grpc.aio.ClientCallDetails, Any], Any], details: grpc.aio.ClientCallDetails, request: Any
+    ) -> Any:
+        metadata = list(details.metadata or ()) + identity.current.get().to_metadata()
+        timeout = details.timeout if details.timeout is not None else DEFAULT_DEADLINE_SECONDS
+        details = grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials, details.wait_for_ready)
+        return await continuation(details, request)
+
+
+def channel(target: str, services: Sequence[str]) -> grpc.aio.Channel:
+    """A channel to a peer: identity in metadata, a default deadline, retries on UNAVAILABLE."""
+    config = {
+        "methodConfig": [
+            {
+                "name": [{"service": s} for s in services],
+                "retryPolicy": {
+                    "maxAttempts": 4,
+                    "initialBackoff": "0.1s",
+                    "maxBackoff": "2s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+    return grpc.aio.insecure_channel(
+        target,
+        options=[("grpc.service_config", json.dumps(config)), ("grpc.enable_retries", 1)],
+        interceptors=[_IdentityMetadata()],
+    )
+
+
+async def check_health(target: str, service: str = "", timeout: float = 2.0) -> str:
+    """The gRPC health status name of `service` at `target` (UNKNOWN when unreachable)."""
+    async with grpc.aio.insecure_channel(target) as ch:
+        try:
+            reply = await health_pb2_grpc.HealthStub(ch).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+            )
+        except grpc.aio.AioRpcError:
+            return "UNKNOWN"
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))

@@ -1,0 +1,120 @@
+"""Starting and stopping a service: the same steps for every one of them.
+
+A service describes itself with a `ServiceSpec`; `start()` wires the database, the
+migrations, the outbox relay, the event consumers and the gRPC server, and returns
+a handle whose `stop()` undoes it in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nats.aio.client import Client as NATS
+from sqlalchemy import MetaData
+
+from invariant_core import bus, logs, migrations, rpc
+from invariant_core.db import Translate, UnitOfWorkFactory, create_engine
+from invariant_core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    metadata: MetaData
+    migrations: Path
+    translate: Translate
+    # Builds the gRPC registrars once the units of work exist.
+    registrars: Callable[[UnitOfWorkFactory, Settings], Sequence[rpc.Registrar]]
+    grpc_services: Sequence[str]
+    subscriptions: Sequence[bus.Subscription] = field(default_factory=tuple)
+
+
+@dataclass
+class Running:
+    uows: UnitOfWorkFactory
+    server: rpc.RpcServer
+    stack: AsyncExitStack
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    async def stop(self) -> None:
+        await self.stack.aclose()
+
+
+async def _background(stack: AsyncExitStack, coroutine: object, name: str) -> None:
+    task = asyncio.create_task(coroutine, name=name)  # type: ignore[arg-type]
+
+    async def cancel() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    stack.push_async_callback(cancel)
+
+
+async def _events(spec: ServiceSpec, settings: Settings, uows: UnitOfWorkFactory, stack: AsyncExitStack) -> None:
+    """Connect to NATS (waiting as long as it takes), then run the relay and consumers."""
+    nc: NATS = await bus.connect(settings.nats_url, name=spec.name)
+    stack.push_async_callback(nc.drain)
+    js = nc.jetstream()
+    await bus.ensure_stream(js)
+    await _background(stack, bus.OutboxRelay(uows, js).run(), f"{spec.name}-relay")
+    for sub in spec.subscriptions:
+        await _background(stack, bus.Consumer(uows, js, spec.name, sub).run(), f"{spec.name}-{sub.durable}")
+
+
+async def start(spec: ServiceSpec, settings: Settings) -> Running:
+    stack = AsyncExitStack()
+    try:
+        if settings.migrate_on_start:
+            await migrations.upgrade(spec.migrations, settings.database_url)
+        engine = create_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        uows = UnitOfWorkFactory(engine, spec.metadata, spec.name, spec.translate)
+        # The service answers commands while NATS is away: events wait in the outbox.
+        events = AsyncExitStack()
+        stack.push_async_callback(events.aclose)
+        await _background(stack, _events(spec, settings, uows, events), f"{spec.name}-events")
+        server = rpc.build_server(
+            settings.grpc_host,
+            settings.grpc_port,
+            spec.registrars(uows, settings),
+            spec.grpc_services,
+            reflect=not settings.production,
+        )
+        await server.start()
+        stack.push_async_callback(server.stop)
+    except BaseException:
+        await stack.aclose()
+        raise
+    log.info("serving", extra={"fields": {"port": server.port, "database": engine.url.render_as_string()}})
+    return Running(uows=uows, server=server, stack=stack)
+
+
+def main(spec: ServiceSpec) -> None:
+    """`python -m <service>` serves; `python -m <service> migrate` only migrates."""
+    settings = Settings.from_env(spec.name)
+    logs.configure(spec.name, settings.log_level)
+    command = sys.argv[1] if len(sys.argv) > 1 else "serve"
+    if command == "migrate":
+        asyncio.run(migrations.upgrade(spec.migrations, settings.database_url))
+    elif command == "serve":
+
+        async def serve() -> None:
+            running = await start(spec, settings)
+            await rpc.serve_until_signalled(running.stop)
+
+        asyncio.run(serve())
+    else:
+        sys.exit(f"usage: python -m {spec.name} [serve|migrate]")

@@ -1,0 +1,222 @@
+"""The outbox loses nothing and the inbox keeps every effect single, on real NATS JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import nats
+import pytest
+from google.protobuf import wrappers_pb2
+from google.protobuf.message import Message
+from nats.js import JetStreamContext
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
+from invariant.events.v1 import envelope_pb2
+from invariant_core import bus
+from invariant_core.db import UnitOfWork, UnitOfWorkFactory, create_engine, plumbing_tables
+from invariant_core.embedded import free_port, start_nats
+
+metadata = MetaData()
+plumbing_tables(metadata)
+effects = Table(
+    "effects",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+)
+
+
+def translate(event: object) -> tuple[str, Message]:
+    raise AssertionError("these tests emit messages directly")
+
+
+@pytest.fixture
+async def uows(new_database) -> AsyncIterator[UnitOfWorkFactory]:  # type: ignore[no-untyped-def]
+    engine = create_engine(await new_database("plumbing"))
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    yield UnitOfWorkFactory(engine, metadata, "plumbing", translate)
+    await engine.dispose()
+
+
+async def commit_event(uows: UnitOfWorkFactory, subject: str) -> str:
+    async with uows() as uow:
+        uow.emit(subject, wrappers_pb2.StringValue(value="payload"))
+        await uow.commit()
+    async with uows() as uow:
+        outbox = metadata.tables["outbox"]
+        return str(await uow.session.scalar(select(outbox.c.id).order_by(outbox.c.seq.desc()).limit(1)))
+
+
+async def delivered_ids(js: JetStreamContext, subject: str, wait: float = 1.0) -> list[str]:
+    """Every envelope id stored in the stream on `subject`."""
+    sub = await js.subscribe(subject, ordered_consumer=True)
+    ids: list[str] = []
+    try:
+        while True:
+            msg = await sub.next_msg(timeout=wait)
+            ids.append(envelope_pb2.Envelope.FromString(msg.data).id)
+    except nats.errors.TimeoutError:
+        return ids
+    finally:
+        await sub.unsubscribe()
+
+
+def unique_subject() -> str:
+    return f"inventory.test.{uuid.uuid4().hex}.happened"
+
+
+async def test_an_event_committed_while_nats_is_down_is_delivered_once_nats_is_back(
+    uows: UnitOfWorkFactory, tmp_path: Path
+) -> None:
+    port = free_port()
+    subject = unique_subject()
+    event_id = await commit_event(uows, subject)
+
+    # The relay starts with NATS down: the commit stands, the event waits in the outbox.
+    relay_task = asyncio.create_task(_relay_forever(uows, f"nats://127.0.0.1:{port}"))
+    await asyncio.sleep(0.5)
+    server = start_nats(port, tmp_path / "nats")
+    try:
+        nc = await nats.connect(f"nats://127.0.0.1:{port}")
+        js = nc.jetstream()
+        for _ in range(100):
+            if await _unpublished(uows) == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert await delivered_ids(js, subject) == [event_id]
+        await nc.close()
+    finally:
+        relay_task.cancel()
+        server.terminate()
+        server.wait(10)
+
+
+async def test_a_relay_that_dies_after_publishing_but_before_marking_does_not_duplicate(
+    uows: UnitOfWorkFactory, nats_url: str
+) -> None:
+    subject = unique_subject()
+    event_id = await commit_event(uows, subject)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await bus.ensure_stream(js)
+
+    class DiesAfterPublishing:
+        """The real JetStream, but the process dies right after the publish returns."""
+
+        async def publish(self, *args: object, **kwargs: object) -> None:
+            await js.publish(*args, **kwargs)  # type: ignore[arg-type]
+            raise ConnectionResetError("relay process killed")
+
+    with pytest.raises(ConnectionResetError):
+        await bus.OutboxRelay(uows, DiesAfterPublishing()).publish_pending()  # type: ignore[arg-type]
+    assert await _unpublished(uows) == 1
+
+    assert await bus.OutboxRelay(uows, js).publish_pending() == 1
+    assert await _unpublished(uows) == 0
+    assert await delivered_ids(js, subject) == [event_id]
+    await nc.close()
+
+
+async def test_a_relay_killed_before_publishing_delivers_after_restart(uows: UnitOfWorkFactory, nats_url: str) -> None:
+    subject = unique_subject()
+    # No relay runs when the command commits (it was killed).
+    event_id = await commit_event(uows, subject)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await bus.ensure_stream(js)
+    relay = asyncio.create_task(bus.OutboxRelay(uows, js).run())
+    for _ in range(100):
+        if await _unpublished(uows) == 0:
+            break
+        await asyncio.sleep(0.05)
+    relay.cancel()
+    assert await delivered_ids(js, subject) == [event_id]
+    await nc.close()
+
+
+async def test_a_consumer_that_crashes_before_acking_gets_the_event_again_and_applies_it_once(
+    uows: UnitOfWorkFactory, nats_url: str
+) -> None:
+    subject = unique_subject()
+    await commit_event(uows, subject)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await bus.ensure_stream(js)
+    await bus.OutboxRelay(uows, js).publish_pending()
+
+    async def record(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+        await uow.session.execute(insert(effects).values(event_id=envelope.id))
+
+    durable = f"test_{uuid.uuid4().hex[:12]}"
+    sub = bus.Subscription(durable=durable, subject=subject, handler=record, ack_wait=1.0)
+    consumer = bus.Consumer(uows, js, "plumbing", sub)
+    await consumer.declare()
+    pull = await js.pull_subscribe_bind(durable, stream=bus.STREAM)
+
+    first = (await pull.fetch(1, timeout=5))[0]
+    envelope = envelope_pb2.Envelope.FromString(first.data)
+    # The effect commits, then the process dies before the ack.
+    await consumer.apply_once(envelope)
+
+    again = (await pull.fetch(1, timeout=10))[0]
+    assert again.metadata.num_delivered == 2
+    await consumer.handle(again)
+
+    async with uows() as uow:
+        count = await uow.session.scalar(select(func.count()).select_from(effects))
+    assert count == 1
+    with pytest.raises(nats.errors.TimeoutError):
+        await pull.fetch(1, timeout=2)  # acked: nothing comes back
+    await js.delete_consumer(bus.STREAM, durable)
+    await nc.close()
+
+
+async def test_a_poison_event_goes_to_the_dead_letter_subject_with_its_error(
+    uows: UnitOfWorkFactory, nats_url: str
+) -> None:
+    subject = unique_subject()
+    event_id = await commit_event(uows, subject)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await bus.ensure_stream(js)
+    await bus.OutboxRelay(uows, js).publish_pending()
+
+    async def explode(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+        raise ValueError("cannot digest this")
+
+    durable = f"test_{uuid.uuid4().hex[:12]}"
+    sub = bus.Subscription(durable=durable, subject=subject, handler=explode, max_deliver=2, backoff=(0.2,))
+    dead = await js.subscribe(bus.dead_letter_subject("plumbing", durable), ordered_consumer=True)
+    task = asyncio.create_task(bus.Consumer(uows, js, "plumbing", sub).run())
+    try:
+        msg = await dead.next_msg(timeout=15)
+    finally:
+        task.cancel()
+    assert envelope_pb2.Envelope.FromString(msg.data).id == event_id
+    assert msg.headers is not None and "cannot digest this" in msg.headers["Invariant-Error"]
+    async with uows() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(effects)) == 0
+    await js.delete_consumer(bus.STREAM, durable)
+    await nc.close()
+
+
+async def _relay_forever(uows: UnitOfWorkFactory, url: str) -> None:
+    nc = await bus.connect(url, "relay-under-test")
+    js = nc.jetstream()
+    await bus.ensure_stream(js)
+    try:
+        await bus.OutboxRelay(uows, js).run()
+    finally:
+        await nc.close()
+
+
+async def _unpublished(uows: UnitOfWorkFactory) -> int:
+    outbox = metadata.tables["outbox"]
+    async with uows() as uow:
+        return int(await uow.session.scalar(select(func.count()).where(outbox.c.published_at.is_(None))) or 0)
+
+

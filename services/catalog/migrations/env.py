@@ -1,0 +1,4 @@
+from catalog.adapters.tables import metadata
+from invariant_core.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,374 @@
+"""The catalog's gRPC API: translate, call the handler, translate back."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import TypeVar
+
+import grpc
+from google.protobuf.message import Message
+from google.type.date_pb2 import Date as PbDate
+from google.type.decimal_pb2 import Decimal as PbDecimal
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.domain.boms import BomVersion
+from catalog.domain.items import Item
+from catalog.service import handlers
+from catalog.service.ports import CatalogRepository
+from invariant.catalog.v1 import catalog_pb2 as pb
+from invariant.catalog.v1 import catalog_pb2_grpc
+from invariant_core.db import UnitOfWork, UnitOfWorkFactory
+from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.idempotency import run_idempotent
+
+R = TypeVar("R", bound=Message)
+MAX_PAGE = 100
+
+
+class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
+    def __init__(self, uows: UnitOfWorkFactory, repository: Callable[[AsyncSession], CatalogRepository]) -> None:
+        self._uows = uows
+        self._repository = repository
+
+    async def _command(
+        self, request: Message, response: type[R], body: Callable[[UnitOfWork, CatalogRepository], Awaitable[R]]
+    ) -> R:
+        return await run_idempotent(self._uows, request, response, lambda uow: body(uow, self._repository(uow.session)))
+
+    async def _query(self, body: Callable[[CatalogRepository], Awaitable[R]]) -> R:
+        async with self._uows() as uow:
+            return await body(self._repository(uow.session))
+
+    # items
+
+    async def CreateItem(self, request: pb.CreateItemRequest, context: grpc.aio.ServicerContext) -> pb.Item:
+        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.Item:
+            item = await handlers.create_item(
+                uow,
+                repo,
+                sku=request.sku,
+                name=request.name,
+                base_unit=request.base_unit,
+                units=[(u.unit, u.factor.value) for u in request.units],
+                barcodes=[(b.code, b.symbology) for b in request.barcodes],
+                standard_cost=request.standard_cost.value,
+                lot_tracked=request.lot_tracked,
+                inspect_on_receipt=request.inspect_on_receipt,
+                inspect_on_production=request.inspect_on_production,
+            )
+            return item_message(item)
+
+        return await self._command(request, pb.Item, body)
+
+    async def UpdateItem(self, request: pb.UpdateItemRequest, context: grpc.aio.ServicerContext) -> pb.Item:
+        def optional(field: str) -> object:
+            return getattr(request, field) if request.HasField(field) else None
+
+        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.Item:
+            item = await handlers.update_item(
+                uow,
+                repo,
+                sku=request.sku,
+                name=optional("name"),  # type: ignore[arg-type]
+                standard_cost=request.standard_cost.value if request.HasField("standard_cost") else None,
+                lot_tracked=optional("lot_tracked"),  # type: ignore[arg-type]
+                inspect_on_receipt=optional("inspect_on_receipt"),  # type: ignore[arg-type]
+                inspect_on_production=optional("inspect_on_production"),  # type: ignore[arg-type]
+                status=optional("status"),  # type: ignore[arg-type]
+                units=[(u.unit, u.factor.value) for u in request.units] if request.replace_units else None,
+                barcodes=[(b.code, b.symbology) for b in request.barcodes] if request.replace_barcodes else None,
+            )
+            return item_message(item)
+
+        return await self._command(request, pb.Item, body)
+
+    async def SetThresholds(self, request: pb.SetThresholdsRequest, context: grpc.aio.ServicerContext) -> pb.Item:
+        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.Item:
+            item = await handlers.set_thresholds(
+                uow,
+                repo,
+                sku=request.sku,
+                warehouse=request.warehouse,
+                safety_stock=request.safety_stock.value,
+                max_stock=request.max_stock.value,
+            )
+            return item_message(item)
+
+        return await self._command(request, pb.Item, body)
+
+    async def GetItem(self, request: pb.GetItemRequest, context: grpc.aio.ServicerContext) -> pb.Item:
+        async def body(repo: CatalogRepository) -> pb.Item:
+            return item_message(await handlers.get_item(repo, sku=request.sku, item_id=request.id))
+
+        return await self._query(body)
+
+    async def GetItemByBarcode(self, request: pb.GetItemByBarcodeRequest, context: grpc.aio.ServicerContext) -> pb.Item:
+        async def body(repo: CatalogRepository) -> pb.Item:
+            return item_message(await handlers.get_item_by_barcode(repo, code=request.code))
+
+        return await self._query(body)
+
+    async def SearchItems(
+        self, request: pb.SearchItemsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SearchItemsResponse:
+        size = page_size(request.page_size)
+
+        async def body(repo: CatalogRepository) -> pb.SearchItemsResponse:
+            found = await repo.search_items(request.prefix.strip(), decode_token(request.page_token), size + 1)
+            more = len(found) > size
+            page = found[:size]
+            return pb.SearchItemsResponse(
+                items=[item_message(i) for i in page],
+                next_page_token=encode_token(page[-1].sku) if more else "",
+            )
+
+        return await self._query(body)
+
+    async def ConvertQuantity(
+        self, request: pb.ConvertQuantityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ConvertQuantityResponse:
+        async def body(repo: CatalogRepository) -> pb.ConvertQuantityResponse:
+            quantity, unit = await handlers.convert_quantity(
+                repo,
+                sku=request.sku,
+                quantity=request.quantity.value,
+                from_unit=request.from_unit,
+                to_unit=request.to_unit,
+            )
+            return pb.ConvertQuantityResponse(quantity=PbDecimal(value=str(quantity)), unit=unit)
+
+        return await self._query(body)
+
+    # BOMs
+
+    async def CreateBomVersion(
+        self, request: pb.CreateBomVersionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.BomVersion:
+        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.BomVersion:
+            bom = await handlers.create_bom_version(
+                uow,
+                repo,
+                parent_sku=request.parent_sku,
+                effective_from=from_date(request.effective_from, "effective_from") if request.HasField("effective_from") else None,
+                effective_to=from_date(request.effective_to, "effective_to") if request.HasField("effective_to") else None,
+                copy_from_bom_id=request.copy_from_bom_id,
+            )
+            return bom_message(bom)
+
+        return await self._command(request, pb.BomVersion, body)
+
+    async def AddBomLine(self, request: pb.AddBomLineRequest, context: grpc.aio.ServicerContext) -> pb.BomVersion:
+        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.BomVersion:
+            bom = await handlers.add_bom_line(
+                uow,
+                repo,
+                bom_id=request.bom_id,
+                component_sku=request.component_sku,
+                quantity=request.quantity.value,
+                unit=request.unit,
+                scrap_percent=request.scrap_percent.value,
+            )
+            return bom_message(bom)
+
+        return await self._command(request, pb.BomVersion, body)
+
+    async def RemoveBomLine(self, request: pb.RemoveBomLineRequest, context: grpc.aio.ServicerContext) -> pb.BomVersion:
+        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.BomVersion:
+            return bom_message(await handlers.remove_bom_line(uow, repo, bom_id=request.bom_id, line_id=request.line_id))
+
+        return await self._command(request, pb.BomVersion, body)
+
+    async def ActivateBomVersion(
+        self, request: pb.ActivateBomVersionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.BomVersion:
+        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.BomVersion:
+            return bom_message(await handlers.activate_bom_version(uow, repo, bom_id=request.bom_id))
+
+        return await self._command(request, pb.BomVersion, body)
+
+    async def ObsoleteBomVersion(
+        self, request: pb.ObsoleteBomVersionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.BomVersion:
+        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.BomVersion:
+            return bom_message(await handlers.obsolete_bom_version(uow, repo, bom_id=request.bom_id))
+
+        return await self._command(request, pb.BomVersion, body)
+
+    async def GetBomVersion(self, request: pb.GetBomVersionRequest, context: grpc.aio.ServicerContext) -> pb.BomVersion:
+        async def body(repo: CatalogRepository) -> pb.BomVersion:
+            return bom_message(await handlers.get_bom_version(repo, bom_id=request.bom_id))
+
+        return await self._query(body)
+
+    async def ListBomVersions(
+        self, request: pb.ListBomVersionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListBomVersionsResponse:
+        async def body(repo: CatalogRepository) -> pb.ListBomVersionsResponse:
+            versions = await handlers.list_bom_versions(repo, parent_sku=request.parent_sku)
+            return pb.ListBomVersionsResponse(versions=[bom_message(v) for v in versions])
+
+        return await self._query(body)
+
+    async def ExplodeBom(self, request: pb.ExplodeBomRequest, context: grpc.aio.ServicerContext) -> pb.ExplodeBomResponse:
+        async def body(repo: CatalogRepository) -> pb.ExplodeBomResponse:
+            explosion = await handlers.explode_bom(
+                repo,
+                parent_sku=request.parent_sku,
+                quantity=request.quantity.value,
+                as_of=from_date(request.as_of, "as_of") if request.HasField("as_of") else None,
+            )
+            return pb.ExplodeBomResponse(
+                requirements=[
+                    pb.Requirement(
+                        component_sku=r.component_sku,
+                        quantity=PbDecimal(value=str(r.quantity)),
+                        unit=r.unit,
+                        leaf=r.leaf,
+                    )
+                    for r in explosion.requirements
+                ],
+                tree=[
+                    pb.ExplosionNode(
+                        level=n.level,
+                        path=list(n.path),
+                        component_sku=n.component_sku,
+                        quantity=PbDecimal(value=str(n.quantity)),
+                        unit=n.unit,
+                        bom_id=n.bom_id,
+                    )
+                    for n in explosion.tree
+                ],
+            )
+
+        return await self._query(body)
+
+    async def WhereUsed(self, request: pb.WhereUsedRequest, context: grpc.aio.ServicerContext) -> pb.WhereUsedResponse:
+        async def body(repo: CatalogRepository) -> pb.WhereUsedResponse:
+            usages = await handlers.where_used_by(repo, component_sku=request.component_sku)
+            return pb.WhereUsedResponse(
+                usages=[
+                    pb.Usage(parent_sku=u.parent_sku, level=u.level, path=list(u.path), bom_id=u.bom_id, state=u.state)
+                    for u in usages
+                ]
+            )
+
+        return await self._query(body)
+
+    async def ListAudit(self, request: pb.ListAuditRequest, context: grpc.aio.ServicerContext) -> pb.ListAuditResponse:
+        size = page_size(request.page_size)
+        token = decode_token(request.page_token)
+        if token and not token.isdigit():
+            raise DomainError(ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token")
+
+        async def body(repo: CatalogRepository) -> pb.ListAuditResponse:
+            entries = await handlers.list_audit(repo, sku=request.sku, after_seq=int(token or 0), limit=size + 1)
+            page = entries[:size]
+            response = pb.ListAuditResponse(
+                next_page_token=encode_token(str(page[-1].seq)) if len(entries) > size else ""
+            )
+            for e in page:
+                entry = response.entries.add(
+                    id=e.id,
+                    entity=e.entity,
+                    entity_id=e.entity_id,
+                    action=e.action,
+                    actor=e.actor,
+                    correlation_id=e.correlation_id,
+                    changes=[
+                        pb.FieldChange(field=c.field, before=json_or_empty(c.before), after=json_or_empty(c.after))
+                        for c in e.changes
+                    ],
+                )
+                entry.at.FromDatetime(e.at)
+            return response
+
+        return await self._query(body)
+
+
+def item_message(item: Item) -> pb.Item:
+    message = pb.Item(
+        id=item.id,
+        sku=item.sku,
+        name=item.name,
+        base_unit=item.base_unit,
+        units=[pb.UnitConversion(unit=u, factor=PbDecimal(value=str(f))) for u, f in item.units.items()],
+        barcodes=[pb.Barcode(code=b.code, symbology=b.symbology) for b in item.barcodes],
+        standard_cost=PbDecimal(value=str(item.standard_cost)),
+        lot_tracked=item.lot_tracked,
+        inspect_on_receipt=item.inspect_on_receipt,
+        inspect_on_production=item.inspect_on_production,
+        status=str(item.status),
+        thresholds=[
+            pb.Thresholds(
+                warehouse=t.warehouse,
+                safety_stock=PbDecimal(value=str(t.safety_stock)),
+                max_stock=PbDecimal(value=str(t.max_stock)),
+            )
+            for t in item.thresholds.values()
+        ],
+    )
+    if item.updated_at is not None:
+        message.updated_at.FromDatetime(item.updated_at)
+    return message
+
+
+def bom_message(bom: BomVersion) -> pb.BomVersion:
+    message = pb.BomVersion(
+        id=bom.id,
+        parent_sku=bom.parent_sku,
+        version=bom.version,
+        state=str(bom.state),
+        effective_from=to_date(bom.effective_from),
+        lines=[
+            pb.BomLine(
+                id=line.id,
+                component_sku=line.component_sku,
+                quantity=PbDecimal(value=str(line.quantity)),
+                unit=line.unit,
+                scrap_percent=PbDecimal(value=str(line.scrap_percent)),
+            )
+            for line in bom.lines
+        ],
+    )
+    if bom.effective_to is not None:
+        message.effective_to.CopyFrom(to_date(bom.effective_to))
+    if bom.updated_at is not None:
+        message.updated_at.FromDatetime(bom.updated_at)
+    return message
+
+
+def to_date(value: date) -> PbDate:
+    return PbDate(year=value.year, month=value.month, day=value.day)
+
+
+def from_date(value: PbDate, field: str) -> date:
+    try:
+        return date(value.year, value.month, value.day)
+    except ValueError as error:
+        raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} is not a calendar date: {error}", field) from None
+
+
+def page_size(requested: int) -> int:
+    if requested < 0 or requested > MAX_PAGE:
+        raise DomainError(ErrorCode.OUT_OF_RANGE, f"page_size must be between 1 and {MAX_PAGE}", "page_size")
+    return requested or 20
+
+
+def encode_token(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode()
+
+
+def decode_token(token: str) -> str:
+    if not token:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token") from None
+
+
+def json_or_empty(value: object) -> str:
+    return "" if value is None else json.dumps(value)

@@ -1,0 +1,40 @@
+"""The one place that picks the catalog's concrete adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import grpc
+
+from catalog.adapters.events import to_message
+from catalog.adapters.repository import SqlCatalogRepository
+from catalog.adapters.tables import metadata
+from catalog.api.servicer import CatalogServicer
+from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from invariant_core.db import UnitOfWorkFactory
+from invariant_core.rpc import Registrar
+from invariant_core.runtime import ServiceSpec
+from invariant_core.settings import Settings
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+SERVICE_NAME = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
+
+
+def registrars(uows: UnitOfWorkFactory, settings: Settings) -> Sequence[Registrar]:
+    servicer = CatalogServicer(uows, SqlCatalogRepository)
+
+    def register(server: grpc.aio.Server) -> None:
+        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)
+
+    return [register]
+
+
+SPEC = ServiceSpec(
+    name="catalog",
+    metadata=metadata,
+    migrations=MIGRATIONS,
+    translate=to_message,
+    registrars=registrars,
+    grpc_services=[SERVICE_NAME],
+)

@@ -1,0 +1,30 @@
+"""Facts the catalog's aggregates record; the service layer publishes them through the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class ItemUpserted:
+    item_id: str
+    sku: str
+
+
+@dataclass(frozen=True)
+class ThresholdsChanged:
+    item_id: str
+    sku: str
+    warehouse: str
+    safety_stock: Decimal
+    max_stock: Decimal
+
+
+@dataclass(frozen=True)
+class BomActivated:
+    bom_id: str
+    parent_sku: str
+    version: int
+    # Empty when no version was active before.
+    replaced_bom_id: str

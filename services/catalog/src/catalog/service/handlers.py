@@ -1,0 +1,305 @@
+"""Catalog commands and queries: one transaction each, run by the API layer.
+
+Commands do not commit: the API wraps each in `run_idempotent`, which stores the
+response with the effect and commits once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from catalog.domain.boms import BomVersion, Explosion, Usage, check_no_cycle, effective, explode, where_used
+from catalog.domain.items import FieldChange, Item
+from catalog.service.ports import AuditEntry, CatalogRepository
+from invariant_core.db import UnitOfWork, utcnow
+from invariant_core.decimals import parse_decimal
+from invariant_core.errors import DomainError, ErrorCode, not_found
+
+UnitSpec = Sequence[tuple[str, str]]
+BarcodeSpec = Sequence[tuple[str, str]]
+
+
+async def create_item(
+    uow: UnitOfWork,
+    repo: CatalogRepository,
+    *,
+    sku: str,
+    name: str,
+    base_unit: str,
+    units: UnitSpec,
+    barcodes: BarcodeSpec,
+    standard_cost: str,
+    lot_tracked: bool,
+    inspect_on_receipt: bool,
+    inspect_on_production: bool,
+) -> Item:
+    item = Item.create(
+        id=str(uuid.uuid4()),
+        sku=sku,
+        name=name,
+        base_unit=base_unit,
+        units=units,
+        barcodes=barcodes,
+        standard_cost=standard_cost,
+        lot_tracked=lot_tracked,
+        inspect_on_receipt=inspect_on_receipt,
+        inspect_on_production=inspect_on_production,
+    )
+    if await repo.get_item(item.sku) is not None:
+        raise DomainError(ErrorCode.ALREADY_EXISTS, f"SKU {item.sku} already exists", "sku")
+    await _refuse_taken_barcodes(repo, item)
+    item.updated_at = utcnow()
+    await repo.add_item(item)
+    created = [FieldChange(field, None, value) for field, value in item.snapshot().items()]
+    await repo.record_audit(item.sku, "ITEM", item.id, "CREATED", created, item.updated_at)
+    uow.track(item)
+    return item
+
+
+async def update_item(
+    uow: UnitOfWork,
+    repo: CatalogRepository,
+    *,
+    sku: str,
+    name: str | None = None,
+    standard_cost: str | None = None,
+    lot_tracked: bool | None = None,
+    inspect_on_receipt: bool | None = None,
+    inspect_on_production: bool | None = None,
+    status: str | None = None,
+    units: UnitSpec | None = None,
+    barcodes: BarcodeSpec | None = None,
+) -> Item:
+    item = await _item(repo, sku, "sku")
+    changes = item.update(
+        name=name,
+        standard_cost=standard_cost,
+        lot_tracked=lot_tracked,
+        inspect_on_receipt=inspect_on_receipt,
+        inspect_on_production=inspect_on_production,
+        status=status,
+        units=units,
+        barcodes=barcodes,
+    )
+    if changes:
+        await _refuse_taken_barcodes(repo, item)
+        item.updated_at = utcnow()
+        await repo.save_item(item)
+        await repo.record_audit(item.sku, "ITEM", item.id, "UPDATED", changes, item.updated_at)
+        uow.track(item)
+    return item
+
+
+async def set_thresholds(
+    uow: UnitOfWork, repo: CatalogRepository, *, sku: str, warehouse: str, safety_stock: str, max_stock: str
+) -> Item:
+    item = await _item(repo, sku, "sku")
+    changes = item.set_thresholds(warehouse, safety_stock, max_stock)
+    if changes:
+        item.updated_at = utcnow()
+        await repo.save_item(item)
+        entity_id = f"{item.id}/{warehouse.strip().upper()}"
+        await repo.record_audit(item.sku, "THRESHOLDS", entity_id, "UPDATED", changes, item.updated_at)
+        uow.track(item)
+    return item
+
+
+async def create_bom_version(
+    uow: UnitOfWork,
+    repo: CatalogRepository,
+    *,
+    parent_sku: str,
+    effective_from: date | None,
+    effective_to: date | None,
+    copy_from_bom_id: str = "",
+) -> BomVersion:
+    parent = await _item(repo, parent_sku, "parent_sku")
+    lines = []
+    if copy_from_bom_id:
+        source = await _bom(repo, copy_from_bom_id, "copy_from_bom_id")
+        if source.parent_sku != parent.sku:
+            raise DomainError(
+                ErrorCode.INVALID_STATE,
+                f"BOM {copy_from_bom_id} belongs to {source.parent_sku}, not {parent.sku}",
+                "copy_from_bom_id",
+            )
+        lines = source.copied_lines()
+    bom = BomVersion.new_draft(
+        id=str(uuid.uuid4()),
+        parent_sku=parent.sku,
+        version=await repo.next_bom_version(parent.sku),
+        effective_from=effective_from or date.today(),
+        effective_to=effective_to,
+        lines=lines,
+    )
+    bom.updated_at = utcnow()
+    await repo.add_bom(bom)
+    await _audit_bom(repo, bom, "CREATED", [FieldChange("version", None, bom.version)])
+    return bom
+
+
+async def add_bom_line(
+    uow: UnitOfWork,
+    repo: CatalogRepository,
+    *,
+    bom_id: str,
+    component_sku: str,
+    quantity: str,
+    unit: str,
+    scrap_percent: str,
+) -> BomVersion:
+    bom = await _bom(repo, bom_id, "bom_id")
+    component = await _item(repo, component_sku, "component_sku")
+    uses: dict[str, set[str]] = defaultdict(set)
+    for parent, child, _, _ in await repo.bom_edges():
+        uses[parent].add(child)
+    check_no_cycle(uses, bom.parent_sku, component.sku)
+    line = bom.add_line(str(uuid.uuid4()), component, quantity, unit, scrap_percent)
+    await _save_bom(repo, bom, "LINE_ADDED", [FieldChange(f"lines[{component.sku}]", None, line.snapshot())])
+    return bom
+
+
+async def remove_bom_line(uow: UnitOfWork, repo: CatalogRepository, *, bom_id: str, line_id: str) -> BomVersion:
+    bom = await _bom(repo, bom_id, "bom_id")
+    line = bom.remove_line(line_id)
+    await _save_bom(repo, bom, "LINE_REMOVED", [FieldChange(f"lines[{line.component_sku}]", line.snapshot(), None)])
+    return bom
+
+
+async def activate_bom_version(uow: UnitOfWork, repo: CatalogRepository, *, bom_id: str) -> BomVersion:
+    bom = await _bom(repo, bom_id, "bom_id")
+    previous = next((v for v in await repo.boms_of(bom.parent_sku) if v.state == "ACTIVE"), None)
+    bom.activate(previous)
+    if previous is not None:
+        await _save_bom(repo, previous, "OBSOLETED", [FieldChange("state", "ACTIVE", "OBSOLETE")])
+    await _save_bom(repo, bom, "ACTIVATED", [FieldChange("state", "DRAFT", "ACTIVE")])
+    uow.track(bom)
+    return bom
+
+
+async def obsolete_bom_version(uow: UnitOfWork, repo: CatalogRepository, *, bom_id: str) -> BomVersion:
+    bom = await _bom(repo, bom_id, "bom_id")
+    before = str(bom.state)
+    bom.obsolete()
+    await _save_bom(repo, bom, "OBSOLETED", [FieldChange("state", before, "OBSOLETE")])
+    return bom
+
+
+# queries
+
+
+async def get_item(repo: CatalogRepository, *, sku: str = "", item_id: str = "") -> Item:
+    if item_id:
+        item = await repo.get_item_by_id(item_id)
+        if item is None:
+            raise not_found("item", item_id, "id")
+        return item
+    return await _item(repo, sku, "sku")
+
+
+async def get_item_by_barcode(repo: CatalogRepository, *, code: str) -> Item:
+    item = await repo.get_item_by_barcode(code.strip())
+    if item is None:
+        raise not_found("barcode", code, "code")
+    return item
+
+
+async def convert_quantity(
+    repo: CatalogRepository, *, sku: str, quantity: str, from_unit: str, to_unit: str
+) -> tuple[Decimal, str]:
+    item = await _item(repo, sku, "sku")
+    amount = parse_decimal(quantity, "quantity")
+    target = to_unit.strip().upper() or item.base_unit
+    return item.convert(amount, from_unit.strip().upper() or item.base_unit, target), target
+
+
+async def get_bom_version(repo: CatalogRepository, *, bom_id: str) -> BomVersion:
+    return await _bom(repo, bom_id, "bom_id")
+
+
+async def list_bom_versions(repo: CatalogRepository, *, parent_sku: str) -> list[BomVersion]:
+    parent = await _item(repo, parent_sku, "parent_sku")
+    return await repo.boms_of(parent.sku)
+
+
+async def explode_bom(
+    repo: CatalogRepository, *, parent_sku: str, quantity: str, as_of: date | None
+) -> Explosion:
+    parent = await _item(repo, parent_sku, "parent_sku")
+    amount = parse_decimal(quantity, "quantity", strictly_positive=True)
+    on = as_of or date.today()
+    bom_of: dict[str, BomVersion] = {}
+    items: dict[str, Item] = {parent.sku: parent}
+    level = [parent.sku]
+    # Walk the structure level by level: one query for the BOMs and one for the
+    # items of each level, however wide it is.
+    while level:
+        versions: dict[str, list[BomVersion]] = defaultdict(list)
+        for version in await repo.active_boms(level):
+            versions[version.parent_sku].append(version)
+        children: set[str] = set()
+        for sku in level:
+            chosen = effective(versions[sku], on)
+            if chosen is not None:
+                bom_of[sku] = chosen
+                children.update(line.component_sku for line in chosen.lines)
+        level = sorted(children - bom_of.keys() - set(level))
+        items.update(await repo.items_by_sku([s for s in children if s not in items]))
+    return explode(parent.sku, amount, bom_of, items)
+
+
+async def where_used_by(repo: CatalogRepository, *, component_sku: str) -> list[Usage]:
+    component = await _item(repo, component_sku, "component_sku")
+    used_by: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for parent, child, bom_id, state in await repo.bom_edges():
+        used_by[child].append((parent, bom_id, state))
+    return where_used(component.sku, used_by)
+
+
+async def list_audit(repo: CatalogRepository, *, sku: str, after_seq: int, limit: int) -> list[AuditEntry]:
+    item = await _item(repo, sku, "sku")
+    return await repo.list_audit(item.sku, after_seq, limit)
+
+
+# helpers
+
+
+async def _item(repo: CatalogRepository, sku: str, field: str) -> Item:
+    item = await repo.get_item(sku.strip().upper())
+    if item is None:
+        raise not_found("item", sku, field)
+    return item
+
+
+async def _bom(repo: CatalogRepository, bom_id: str, field: str) -> BomVersion:
+    bom = await repo.get_bom(bom_id)
+    if bom is None:
+        raise not_found("BOM version", bom_id, field)
+    return bom
+
+
+async def _refuse_taken_barcodes(repo: CatalogRepository, item: Item) -> None:
+    owners = await repo.barcode_owners(b.code for b in item.barcodes)
+    for index, barcode in enumerate(item.barcodes):
+        owner = owners.get(barcode.code)
+        if owner is not None and owner != item.sku:
+            raise DomainError(
+                ErrorCode.ALREADY_EXISTS,
+                f"barcode {barcode.code} already belongs to item {owner}",
+                f"barcodes[{index}].code",
+            )
+
+
+async def _save_bom(repo: CatalogRepository, bom: BomVersion, action: str, changes: list[FieldChange]) -> None:
+    bom.updated_at = utcnow()
+    await repo.save_bom(bom)
+    await _audit_bom(repo, bom, action, changes)
+
+
+async def _audit_bom(repo: CatalogRepository, bom: BomVersion, action: str, changes: list[FieldChange]) -> None:
+    assert bom.updated_at is not None
+    await repo.record_audit(bom.parent_sku, "BOM", f"{bom.id}@v{bom.version}", action, changes, bom.updated_at)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+import pytest
+
+from catalog.bootstrap import SERVICE_NAME, SPEC
+from invariant.catalog.v1 import catalog_pb2_grpc
+from invariant_core import identity, rpc, runtime
+from invariant_core.settings import Settings
+
+
+@dataclass
+class CatalogUnderTest:
+    running: runtime.Running
+    stub: catalog_pb2_grpc.CatalogServiceStub
+    channel: grpc.aio.Channel
+    settings: Settings
+
+
+async def start_catalog(database_url: str, nats_url: str) -> CatalogUnderTest:
+    settings = Settings.from_env(
+        "catalog", env={"DATABASE_URL": database_url, "NATS_URL": nats_url, "GRPC_PORT": "0"}
+    )
+    running = await runtime.start(SPEC, settings)
+    channel = rpc.channel(f"127.0.0.1:{running.port}", [SERVICE_NAME])
+    return CatalogUnderTest(running, catalog_pb2_grpc.CatalogServiceStub(channel), channel, settings)
+
+
+@pytest.fixture
+async def catalog(new_database, nats_url: str) -> AsyncIterator[CatalogUnderTest]:  # type: ignore[no-untyped-def]
+    service = await start_catalog(await new_database("catalog"), nats_url)
+    token = identity.current.set(identity.Identity(actor="tester", roles=frozenset({"admin"})))
+    yield service
+    identity.current.reset(token)
+    await service.channel.close()
+    await service.running.stop()
