@@ -24,7 +24,7 @@ ALGORITHM = "HS256"
 LEEWAY = timedelta(seconds=30)
 
 
-class InvalidToken(Exception):
+class InvalidToken(ValueError):
     """The bearer token cannot be trusted; the message says why, for the client."""
 
 

@@ -45,30 +45,32 @@ async def run_idempotent(
     command = request.DESCRIPTOR.full_name
     digest = request_hash(request)
     for _ in range(2):
-        async with uows() as uow:
-            prior = await _recall(uow, key, command, digest, response_type)
-            if prior is not None:
-                return prior
-            response = await body(uow)
-            table = uow.metadata.tables["idempotency"]
-            await uow.session.execute(
-                insert(table).values(
-                    key=key,
-                    command=command,
-                    request_hash=digest,
-                    response=response.SerializeToString(),
-                    created_at=utcnow(),
+        try:
+            async with uows() as uow:
+                prior = await _recall(uow, key, command, digest, response_type)
+                if prior is not None:
+                    return prior
+                response = await body(uow)
+                table = uow.metadata.tables["idempotency"]
+                await uow.session.execute(
+                    insert(table).values(
+                        key=key,
+                        command=command,
+                        request_hash=digest,
+                        response=response.SerializeToString(),
+                        created_at=utcnow(),
+                    )
                 )
-            )
-            try:
                 await uow.commit()
-            except IntegrityError:
-                continue
-            return response
+                return response
+        except IntegrityError:
+            # Lost a race: to a retry of the same command (its row is there now), or
+            # on a unique rule the body checks, which the next attempt reports.
+            continue
     async with uows() as uow:
         prior = await _recall(uow, key, command, digest, response_type)
-    if prior is None:  # the conflicting row was not an idempotency key: a real constraint broke
-        raise DomainError(ErrorCode.ALREADY_EXISTS, "the command conflicts with existing data", "")
+    if prior is None:
+        raise DomainError(ErrorCode.ALREADY_EXISTS, "the command conflicts with data written concurrently", "")
     return prior
 
 

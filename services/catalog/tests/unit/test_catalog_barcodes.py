@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from invariant_core.errors import DomainError, ErrorCode
 
 from catalog.domain import Barcode, Symbology, validate_barcode
+from invariant_core.errors import DomainError, ErrorCode
 
 
 @pytest.mark.parametrize(
@@ -25,9 +25,7 @@ def test_barcodes_with_a_correct_check_digit_are_accepted(code: str, symbology: 
     ("code", "symbology", "expected"),
     [("4006381333932", "EAN13", "1"), ("036000291453", "UPCA", "2")],
 )
-def test_a_wrong_check_digit_is_refused_naming_the_expected_one(
-    code: str, symbology: str, expected: str
-) -> None:
+def test_a_wrong_check_digit_is_refused_naming_the_expected_one(code: str, symbology: str, expected: str) -> None:
     with pytest.raises(DomainError) as refused:
         validate_barcode(code, symbology, "barcodes[2].code")
 

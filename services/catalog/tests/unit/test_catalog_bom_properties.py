@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -58,9 +59,7 @@ def domain_model(graph: Graph) -> tuple[dict[str, Item], dict[str, BomVersion]]:
             sku=sku,
             name=sku,
             base_unit="EA",
-            units=[
-                (unit, str(factor)) for unit, factor in graph.factors[sku].items() if unit != "EA"
-            ],
+            units=[(unit, str(factor)) for unit, factor in graph.factors[sku].items() if unit != "EA"],
             barcodes=[],
             standard_cost="",
             lot_tracked=False,
@@ -114,9 +113,7 @@ def test_explosion_totals_equal_the_sum_over_every_path(graph: Graph, quantity: 
     expected: dict[str, Fraction] = {}
     for path in every_path(graph, root):
         component = path[-1].component
-        expected[component] = expected.get(component, Fraction(0)) + needed_along(
-            graph, path, quantity
-        )
+        expected[component] = expected.get(component, Fraction(0)) + needed_along(graph, path, quantity)
     assert {r.component_sku: Fraction(r.quantity) for r in explosion.requirements} == expected
     assert all(r.leaf == (not graph.edges[r.component_sku]) for r in explosion.requirements)
 
@@ -141,11 +138,7 @@ def graphs_with_a_spine(draw: st.DrawFn) -> dict[str, list[str]]:
     """An acyclic graph where every SKU uses the next one, so each SKU reaches all later ones."""
     skus = [f"S{index}" for index in range(draw(st.integers(1, 8)))]
     return {
-        parent: [
-            component
-            for offset, component in enumerate(skus[index + 1 :])
-            if offset == 0 or draw(st.booleans())
-        ]
+        parent: [component for offset, component in enumerate(skus[index + 1 :]) if offset == 0 or draw(st.booleans())]
         for index, parent in enumerate(skus)
     }
 
@@ -196,5 +189,5 @@ def test_a_reported_cycle_follows_existing_lines_back_to_the_parent(
     assert (path is not None) == (parent in reachable_from(uses, component))
     if path is not None:
         assert (path[0], path[1], path[-1]) == (parent, component, parent)
-        assert all(after in uses[before] for before, after in zip(path[1:], path[2:]))
+        assert all(after in uses[before] for before, after in itertools.pairwise(path[1:]))
         assert len(set(path[:-1])) == len(path) - 1

@@ -6,7 +6,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from invariant_core.errors import DomainError, ErrorCode
 
 from catalog.domain import (
     BomActivated,
@@ -23,6 +22,7 @@ from catalog.domain import (
     find_cycle,
     where_used,
 )
+from invariant_core.errors import DomainError, ErrorCode
 
 JAN_1 = date(2025, 1, 1)
 JUL_1 = date(2025, 7, 1)
@@ -63,9 +63,7 @@ def draft(
     effective_from: date = JAN_1,
     effective_to: date | None = None,
 ) -> BomVersion:
-    bom = BomVersion.new_draft(
-        f"bom-{parent}-{version}", parent, version, effective_from, effective_to
-    )
+    bom = BomVersion.new_draft(f"bom-{parent}-{version}", parent, version, effective_from, effective_to)
     for component, quantity, unit, scrap in lines:
         bom.add_line(f"line-{component}", ITEMS[component], quantity, unit, scrap, uses={})
     return bom
@@ -119,9 +117,7 @@ def test_bad_lines_are_refused_naming_the_field(
 ) -> None:
     bom = draft("WHEEL", [("TUBE", "1.5", "", "")])
 
-    assert refusal(
-        lambda: bom.add_line("new", ITEMS[component], quantity, unit, scrap, uses={})
-    ) == (code, field)
+    assert refusal(lambda: bom.add_line("new", ITEMS[component], quantity, unit, scrap, uses={})) == (code, field)
     assert len(bom.lines) == 1
 
 
@@ -194,9 +190,7 @@ def test_drafts_and_active_versions_can_be_made_obsolete_once() -> None:
 def test_the_effective_version_is_the_active_one_covering_the_date() -> None:
     old = draft("WHEEL", [("SPOKE", "36", "", "")], effective_to=JUL_1)
     old.obsolete()
-    current = draft(
-        "WHEEL", [("SPOKE", "32", "", "")], version=2, effective_from=JUL_1, effective_to=DEC_31
-    )
+    current = draft("WHEEL", [("SPOKE", "32", "", "")], version=2, effective_from=JUL_1, effective_to=DEC_31)
     current.activate(None)
     upcoming = draft("WHEEL", [("SPOKE", "30", "", "")], version=3, effective_from=DEC_31)
     versions = [old, current, upcoming]
@@ -227,9 +221,7 @@ def test_adding_a_line_checks_the_whole_bom_graph_for_cycles() -> None:
     bom = draft("SPOKE", [])
 
     assert refusal(
-        lambda: bom.add_line(
-            "l", ITEMS["BIKE"], "1", "", "", uses={"BIKE": ["WHEEL"], "WHEEL": ["SPOKE"]}
-        )
+        lambda: bom.add_line("l", ITEMS["BIKE"], "1", "", "", uses={"BIKE": ["WHEEL"], "WHEEL": ["SPOKE"]})
     ) == (ErrorCode.CYCLE, "component_sku")
 
 
@@ -259,9 +251,7 @@ def test_the_explosion_tree_is_depth_first_in_line_order() -> None:
         ExplosionNode(1, ("BIKE", "FRAME"), "FRAME", Decimal(2), "EA", "bom-BIKE-1"),
         ExplosionNode(2, ("BIKE", "FRAME", "TUBE"), "TUBE", Decimal(6), "M", "bom-FRAME-1"),
         ExplosionNode(1, ("BIKE", "WHEEL"), "WHEEL", Decimal(4), "EA", "bom-BIKE-1"),
-        ExplosionNode(
-            2, ("BIKE", "WHEEL", "SPOKE"), "SPOKE", Decimal("151.2"), "EA", "bom-WHEEL-1"
-        ),
+        ExplosionNode(2, ("BIKE", "WHEEL", "SPOKE"), "SPOKE", Decimal("151.2"), "EA", "bom-WHEEL-1"),
         ExplosionNode(2, ("BIKE", "WHEEL", "TUBE"), "TUBE", Decimal("6.6"), "M", "bom-WHEEL-1"),
     ]
 

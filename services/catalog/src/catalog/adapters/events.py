@@ -11,19 +11,19 @@ from invariant.events.v1 import catalog_pb2 as events
 
 def to_message(event: object) -> tuple[str, Message]:
     match event:
-        case ItemUpserted(item=item):
+        case ItemUpserted():
             return "inventory.catalog.item.upserted", events.ItemUpserted(
-                item_id=item.id,
-                sku=item.sku,
-                name=item.name,
-                base_unit=item.base_unit,
-                units=[events.UnitConversion(unit=u, factor=PbDecimal(value=str(f))) for u, f in item.units.items()],
-                barcodes=[b.code for b in item.barcodes],
-                standard_cost=PbDecimal(value=str(item.standard_cost)),
-                lot_tracked=item.lot_tracked,
-                inspect_on_receipt=item.inspect_on_receipt,
-                inspect_on_production=item.inspect_on_production,
-                status=str(item.status),
+                item_id=event.item_id,
+                sku=event.sku,
+                name=event.name,
+                base_unit=event.base_unit,
+                units=[events.UnitConversion(unit=u, factor=PbDecimal(value=str(f))) for u, f in event.units],
+                barcodes=list(event.barcodes),
+                standard_cost=PbDecimal(value=str(event.standard_cost)),
+                lot_tracked=event.lot_tracked,
+                inspect_on_receipt=event.inspect_on_receipt,
+                inspect_on_production=event.inspect_on_production,
+                status=event.status,
             )
         case ThresholdsChanged():
             return "inventory.catalog.thresholds.changed", events.ThresholdsChanged(

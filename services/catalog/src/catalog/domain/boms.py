@@ -11,15 +11,14 @@ import dataclasses
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import MAX_PREC, Context, Decimal, Inexact, localcontext
 from enum import StrEnum
 
-from invariant_core.decimals import MONEY_PLACES, parse_decimal
-from invariant_core.errors import DomainError, ErrorCode
-
 from catalog.domain.events import BomActivated
 from catalog.domain.items import Item, JsonValue, decimal_text
+from invariant_core.decimals import MONEY_PLACES, parse_decimal
+from invariant_core.errors import DomainError, ErrorCode
 
 SCRAP_PERCENT_LIMIT = Decimal(100)
 
@@ -61,6 +60,7 @@ class BomVersion:
     effective_from: date
     effective_to: date | None
     lines: list[BomLine]
+    updated_at: datetime | None = dataclasses.field(default=None, compare=False)
     events: list[object] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -79,9 +79,7 @@ class BomVersion:
                 f"effective_to ({effective_to}) must be after effective_from ({effective_from})",
                 "effective_to",
             )
-        return cls(
-            id, parent_sku, version, BomState.DRAFT, effective_from, effective_to, list(lines)
-        )
+        return cls(id, parent_sku, version, BomState.DRAFT, effective_from, effective_to, list(lines))
 
     def add_line(
         self,
@@ -127,15 +125,13 @@ class BomVersion:
         if self.state is not BomState.DRAFT:
             raise DomainError(
                 ErrorCode.INVALID_STATE,
-                f"BOM version {self.version} of {self.parent_sku} is {self.state}; "
-                "only a draft can be activated",
+                f"BOM version {self.version} of {self.parent_sku} is {self.state}; only a draft can be activated",
                 "bom_id",
             )
         if not self.lines:
             raise DomainError(
                 ErrorCode.INVALID_STATE,
-                f"BOM version {self.version} of {self.parent_sku} has no lines; "
-                "add at least one before activating it",
+                f"BOM version {self.version} of {self.parent_sku} has no lines; add at least one before activating it",
                 "bom_id",
             )
         replaced_bom_id = ""
@@ -144,9 +140,7 @@ class BomVersion:
             ends = previous_active.effective_to
             if ends is None or ends > self.effective_from:
                 # Never end before it began, even when the new version starts earlier.
-                previous_active.effective_to = max(
-                    previous_active.effective_from, self.effective_from
-                )
+                previous_active.effective_to = max(previous_active.effective_from, self.effective_from)
             replaced_bom_id = previous_active.id
         self.state = BomState.ACTIVE
         self.events.append(BomActivated(self.id, self.parent_sku, self.version, replaced_bom_id))
@@ -164,8 +158,7 @@ class BomVersion:
         if self.state is not BomState.DRAFT:
             raise DomainError(
                 ErrorCode.INVALID_STATE,
-                f"BOM version {self.version} of {self.parent_sku} is {self.state}; "
-                "only a draft can be edited",
+                f"BOM version {self.version} of {self.parent_sku} is {self.state}; only a draft can be edited",
                 "bom_id",
             )
 
@@ -269,9 +262,7 @@ def explode(
     """
     amount = parse_decimal(quantity, "quantity", strictly_positive=True)
     if parent_sku not in bom_of:
-        raise DomainError(
-            ErrorCode.NOT_FOUND, f"{parent_sku} has no BOM in effect to explode", "parent_sku"
-        )
+        raise DomainError(ErrorCode.NOT_FOUND, f"{parent_sku} has no BOM in effect to explode", "parent_sku")
     totals: dict[str, Decimal] = {}
     tree: list[ExplosionNode] = []
 
@@ -289,19 +280,14 @@ def explode(
             with_scrap = (100 + line.scrap_percent).scaleb(-2)
             required = needed * line.quantity * component.factor(line.unit) * with_scrap
             node_path = (*path, sku)
-            tree.append(
-                ExplosionNode(len(path), node_path, sku, required, component.base_unit, bom.id)
-            )
+            tree.append(ExplosionNode(len(path), node_path, sku, required, component.base_unit, bom.id))
             totals[sku] = totals.get(sku, Decimal(0)) + required
             if sku in bom_of:
                 walk(node_path, required)
 
     with localcontext(_EXACT):
         walk((parent_sku,), amount)
-    requirements = [
-        Requirement(sku, total, items[sku].base_unit, sku not in bom_of)
-        for sku, total in totals.items()
-    ]
+    requirements = [Requirement(sku, total, items[sku].base_unit, sku not in bom_of) for sku, total in totals.items()]
     return Explosion(requirements, tree)
 
 
@@ -316,9 +302,7 @@ class Usage:
     state: str
 
 
-def where_used(
-    component_sku: str, used_by: Mapping[str, Iterable[tuple[str, str, str]]]
-) -> list[Usage]:
+def where_used(component_sku: str, used_by: Mapping[str, Iterable[tuple[str, str, str]]]) -> list[Usage]:
     """Every BOM that uses the component, directly or through sub-assemblies, depth-first.
 
     `used_by[sku]` gives (parent_sku, bom_id, state) for each version that uses sku directly.

@@ -8,8 +8,19 @@ from decimal import Decimal
 
 @dataclass(frozen=True)
 class ItemUpserted:
+    """The item's whole state after the change, so a replica needs no read-back."""
+
     item_id: str
     sku: str
+    name: str
+    base_unit: str
+    units: tuple[tuple[str, Decimal], ...]
+    barcodes: tuple[str, ...]
+    standard_cost: Decimal
+    lot_tracked: bool
+    inspect_on_receipt: bool
+    inspect_on_production: bool
+    status: str
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ stripped and letters upper-cased, so " box" and "BOX" name the same unit.
 - Barcodes: EAN13 (13 digits) and UPCA (12 digits) must carry a valid GS1 check digit;
   OTHER is 1 to 64 printable ASCII characters without spaces, kept as given. Without a
   symbology, 13 digits mean EAN13, 12 digits UPCA, anything else OTHER.
-- Conversion: quantity × factor(from) / factor(to), computed with 28 significant digits
+- Conversion: quantity * factor(from) / factor(to), computed with 28 significant digits
   (CONVERSION_CONTEXT), so it is exact whenever the result fits in 28 digits.
 """
 
@@ -21,15 +21,15 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from dataclasses import dataclass
 from decimal import Context, Decimal, localcontext
 from enum import StrEnum
 from typing import TypeAlias
 
+from catalog.domain.events import ItemUpserted, ThresholdsChanged
 from invariant_core.decimals import MONEY_PLACES, parse_decimal
 from invariant_core.errors import DomainError, ErrorCode
-
-from catalog.domain.events import ItemUpserted, ThresholdsChanged
 
 SKU_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,39}")
 UNIT_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
@@ -39,7 +39,7 @@ CONVERSION_CONTEXT = Context(prec=28)
 
 _OTHER_BARCODE_PATTERN = re.compile(r"[!-~]{1,64}")
 
-JsonValue: TypeAlias = "str | int | bool | None | list[JsonValue] | dict[str, JsonValue]"
+JsonValue: TypeAlias = "str | int | bool | list[JsonValue] | dict[str, JsonValue] | None"
 
 
 class ItemStatus(StrEnum):
@@ -109,7 +109,7 @@ def _code(raw: str, pattern: re.Pattern[str], field: str, rule: str) -> str:
     stripped = raw.strip()
     if not stripped:
         raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
-    # Only ASCII is allowed, and upper-casing some non-ASCII letters yields ASCII ("ı" -> "I").
+    # Checked before upper-casing: some non-ASCII letters upper-case to ASCII (dotless i to "I").
     code = stripped.upper()
     if not (stripped.isascii() and pattern.fullmatch(code)):
         raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} {raw!r} is not valid: {rule}", field)
@@ -195,7 +195,23 @@ class Item:
     inspect_on_production: bool
     status: ItemStatus = ItemStatus.ACTIVE
     thresholds: dict[str, Thresholds] = dataclasses.field(default_factory=dict)
+    updated_at: datetime | None = dataclasses.field(default=None, compare=False)
     events: list[object] = dataclasses.field(default_factory=list, repr=False, compare=False)
+
+    def _upserted(self) -> ItemUpserted:
+        return ItemUpserted(
+            item_id=self.id,
+            sku=self.sku,
+            name=self.name,
+            base_unit=self.base_unit,
+            units=tuple(self.units.items()),
+            barcodes=tuple(b.code for b in self.barcodes),
+            standard_cost=self.standard_cost,
+            lot_tracked=self.lot_tracked,
+            inspect_on_receipt=self.inspect_on_receipt,
+            inspect_on_production=self.inspect_on_production,
+            status=str(self.status),
+        )
 
     @classmethod
     def create(
@@ -224,7 +240,7 @@ class Item:
             inspect_on_receipt=inspect_on_receipt,
             inspect_on_production=inspect_on_production,
         )
-        item.events.append(ItemUpserted(item.id, item.sku))
+        item.events.append(item._upserted())
         return item
 
     def update(
@@ -260,16 +276,12 @@ class Item:
             self.inspect_on_production = inspect_on_production
         after = self.snapshot()
 
-        changes = [
-            FieldChange(key, before[key], after[key]) for key in before if before[key] != after[key]
-        ]
+        changes = [FieldChange(key, before[key], after[key]) for key in before if before[key] != after[key]]
         if changes:
-            self.events.append(ItemUpserted(self.id, self.sku))
+            self.events.append(self._upserted())
         return changes
 
-    def set_thresholds(
-        self, warehouse: str, safety_stock: str, max_stock: str
-    ) -> list[FieldChange]:
+    def set_thresholds(self, warehouse: str, safety_stock: str, max_stock: str) -> list[FieldChange]:
         code = normalise_warehouse(warehouse)
         safety = parse_decimal(safety_stock, "safety_stock", minimum=Decimal(0))
         maximum = parse_decimal(max_stock, "max_stock", minimum=Decimal(0))
@@ -336,14 +348,8 @@ class Item:
             "sku": self.sku,
             "name": self.name,
             "base_unit": self.base_unit,
-            "units": [
-                {"unit": unit, "factor": decimal_text(factor)}
-                for unit, factor in self.units.items()
-            ],
-            "barcodes": [
-                {"code": barcode.code, "symbology": barcode.symbology.value}
-                for barcode in self.barcodes
-            ],
+            "units": [{"unit": unit, "factor": decimal_text(factor)} for unit, factor in self.units.items()],
+            "barcodes": [{"code": barcode.code, "symbology": barcode.symbology.value} for barcode in self.barcodes],
             "standard_cost": decimal_text(self.standard_cost),
             "lot_tracked": self.lot_tracked,
             "inspect_on_receipt": self.inspect_on_receipt,
@@ -392,9 +398,7 @@ def _units(pairs: Sequence[tuple[str, str]], base_unit: str) -> dict[str, Decima
                 field,
             )
         if unit in units:
-            raise DomainError(
-                ErrorCode.ALREADY_EXISTS, f"{field} {unit} is listed more than once", field
-            )
+            raise DomainError(ErrorCode.ALREADY_EXISTS, f"{field} {unit} is listed more than once", field)
         units[unit] = parse_decimal(raw_factor, f"units[{index}].factor", strictly_positive=True)
     return units
 
@@ -405,8 +409,6 @@ def _barcodes(pairs: Sequence[tuple[str, str]]) -> list[Barcode]:
         field = f"barcodes[{index}].code"
         barcode = validate_barcode(code, symbology, field)
         if any(seen.code == barcode.code for seen in barcodes):
-            raise DomainError(
-                ErrorCode.ALREADY_EXISTS, f"{field} {barcode.code} is listed more than once", field
-            )
+            raise DomainError(ErrorCode.ALREADY_EXISTS, f"{field} {barcode.code} is listed more than once", field)
         barcodes.append(barcode)
     return barcodes

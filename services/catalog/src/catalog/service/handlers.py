@@ -6,13 +6,14 @@ response with the effect and commits once.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from catalog.domain.boms import BomVersion, Explosion, Usage, check_no_cycle, effective, explode, where_used
+from catalog.domain.boms import BomLine, BomVersion, Explosion, Usage, effective, explode, where_used
 from catalog.domain.items import FieldChange, Item
 from catalog.service.ports import AuditEntry, CatalogRepository
 from invariant_core.db import UnitOfWork, utcnow
@@ -118,7 +119,7 @@ async def create_bom_version(
     copy_from_bom_id: str = "",
 ) -> BomVersion:
     parent = await _item(repo, parent_sku, "parent_sku")
-    lines = []
+    lines: list[BomLine] = []
     if copy_from_bom_id:
         source = await _bom(repo, copy_from_bom_id, "copy_from_bom_id")
         if source.parent_sku != parent.sku:
@@ -127,7 +128,7 @@ async def create_bom_version(
                 f"BOM {copy_from_bom_id} belongs to {source.parent_sku}, not {parent.sku}",
                 "copy_from_bom_id",
             )
-        lines = source.copied_lines()
+        lines = [dataclasses.replace(line, id=str(uuid.uuid4())) for line in source.lines]
     bom = BomVersion.new_draft(
         id=str(uuid.uuid4()),
         parent_sku=parent.sku,
@@ -157,8 +158,7 @@ async def add_bom_line(
     uses: dict[str, set[str]] = defaultdict(set)
     for parent, child, _, _ in await repo.bom_edges():
         uses[parent].add(child)
-    check_no_cycle(uses, bom.parent_sku, component.sku)
-    line = bom.add_line(str(uuid.uuid4()), component, quantity, unit, scrap_percent)
+    line = bom.add_line(str(uuid.uuid4()), component, quantity, unit, scrap_percent, uses=uses)
     await _save_bom(repo, bom, "LINE_ADDED", [FieldChange(f"lines[{component.sku}]", None, line.snapshot())])
     return bom
 

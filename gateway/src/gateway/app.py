@@ -1,0 +1,62 @@
+"""The composition root: settings in, a FastAPI app with the GraphQL router out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from starlette.requests import HTTPConnection
+from strawberry.fastapi import GraphQLRouter
+
+from gateway.context import Context, Stubs, build_context
+from gateway.options import GatewayOptions
+from gateway.schema import build_schema
+from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from invariant_core.rpc import channel
+from invariant_core.settings import Settings
+
+# The peers the gateway talks to, with the gRPC services it calls on each.
+PEER_SERVICES = {"catalog": (catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,)}
+
+
+@dataclass
+class _Runtime:
+    """What the lifespan opens; None outside it."""
+
+    stubs: Stubs | None = None
+
+
+def create_app(settings: Settings, options: GatewayOptions | None = None) -> FastAPI:
+    options = options or GatewayOptions.from_env(settings)
+    if not settings.jwt_secret:
+        raise ValueError("JWT_SECRET must be set in production")
+    runtime = _Runtime()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        channels = {name: channel(settings.peers[name], services) for name, services in PEER_SERVICES.items()}
+        runtime.stubs = Stubs(catalog=catalog_pb2_grpc.CatalogServiceStub(channels["catalog"]))
+        try:
+            yield
+        finally:
+            runtime.stubs = None
+            await asyncio.gather(*(open_channel.close() for open_channel in channels.values()))
+
+    async def get_context(connection: HTTPConnection) -> Context:
+        if runtime.stubs is None:
+            raise RuntimeError("the gateway's lifespan has not started")
+        return build_context(connection, settings.jwt_secret, options.dev_user, runtime.stubs, settings.peers)
+
+    schema = build_schema(production=settings.production, introspection=options.graphiql)
+    router: GraphQLRouter[Context, None] = GraphQLRouter(
+        schema,
+        path="/graphql",
+        context_getter=get_context,
+        graphql_ide="graphiql" if options.graphiql else None,
+    )
+    app = FastAPI(title="Invariant gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(router)
+    return app
