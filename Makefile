@@ -35,7 +35,7 @@ protos: $(PROTO_OUT)/.generated ## Generate Python code from protos/
 
 .PHONY: run
 run: install ## Start NATS, every service and the gateway on http://127.0.0.1:8000/graphql
-	DATA_DIR=$(DATA_DIR) $(PY) -m invariant_suite
+	DATA_DIR=$(DATA_DIR) $(PY) -m invariant_core.suite
 
 .PHONY: reset
 reset: ## Wipe the local data of `make run`

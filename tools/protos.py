@@ -62,8 +62,11 @@ def lint(source: Path) -> None:
         work = Path(tmp)
         shutil.copytree(source, work / "protos")
         for folder in ("type", "rpc"):
-            shutil.copytree(GOOGLEAPIS / "google" / folder, work / "deps" / "google" / folder,
-                            ignore=shutil.ignore_patterns("*.py", "*.pyi", "__pycache__"))
+            shutil.copytree(
+                GOOGLEAPIS / "google" / folder,
+                work / "deps" / "google" / folder,
+                ignore=shutil.ignore_patterns("*.py", "*.pyi", "__pycache__"),
+            )
         (work / "buf.yaml").write_text(LINT_CONFIG)
         result = subprocess.run([*BUF, "lint"], cwd=work, check=False)
     if result.returncode != 0:

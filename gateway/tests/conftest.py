@@ -5,10 +5,10 @@ from contextlib import AbstractAsyncContextManager
 
 import httpx
 import pytest
+from .support import FakeCatalog, StartGateway, gateway_settings, running, serve
 
 from gateway.app import create_app
 from gateway.options import GatewayOptions
-from gateway_support import FakeCatalog, StartGateway, gateway_settings, running, serve
 
 
 @pytest.fixture

@@ -52,9 +52,7 @@ def issue(user: User, secret: str, lifetime: timedelta, now: datetime | None = N
 
 def verify(token: str, secret: str) -> User:
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], leeway=LEEWAY, options={"require": ["exp", "sub"]}
-        )
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], leeway=LEEWAY, options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
         raise InvalidToken("the token has expired") from None
     except jwt.InvalidTokenError as error:
@@ -77,9 +75,7 @@ def parse_dev_user(value: str) -> User:
 
 def require_role(identity: Identity, allowed: frozenset[str], action: str) -> None:
     if not identity.roles & allowed:
-        raise DomainError(
-            ErrorCode.PERMISSION_DENIED, f"{action} needs one of the roles {', '.join(sorted(allowed))}"
-        )
+        raise DomainError(ErrorCode.PERMISSION_DENIED, f"{action} needs one of the roles {', '.join(sorted(allowed))}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

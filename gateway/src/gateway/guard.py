@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from graphql import FieldNode, GraphQLError, get_operation_ast
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import FieldNode, GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from gateway.context import Context

@@ -56,9 +56,7 @@ class PageRequest:
 
 def page_request(first: int, after: str | None) -> PageRequest:
     if not 1 <= first <= MAX_PAGE_SIZE:
-        raise DomainError(
-            ErrorCode.OUT_OF_RANGE, f"first must be between 1 and {MAX_PAGE_SIZE}", "first"
-        )
+        raise DomainError(ErrorCode.OUT_OF_RANGE, f"first must be between 1 and {MAX_PAGE_SIZE}", "first")
     if after is None:
         return PageRequest(token="", skip=0, first=first)
     token, skip = _decode(after)
@@ -69,8 +67,7 @@ def connection(nodes: Sequence[T], request: PageRequest, next_token: str) -> Con
     """Build the connection from one page the service returned for `request`."""
     page = nodes[request.skip : request.skip + request.first]
     edges = [
-        Edge(node=node, cursor=_encode(request.token, request.skip + index + 1))
-        for index, node in enumerate(page)
+        Edge(node=node, cursor=_encode(request.token, request.skip + index + 1)) for index, node in enumerate(page)
     ]
     consumed_page = request.skip + len(page) >= len(nodes)
     if edges and consumed_page and next_token:

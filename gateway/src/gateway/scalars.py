@@ -12,7 +12,7 @@ def parse_decimal(value: object) -> decimal.Decimal:
     # Floats are refused because the client has already lost exactness by the
     # time a JSON number reaches us; integers are exact, so they are accepted.
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError("a Decimal must be sent as a string, for example \"12.5\"")
+        raise ValueError('a Decimal must be sent as a string, for example "12.5"')
     try:
         number = decimal.Decimal(value.strip() if isinstance(value, str) else value)
     except decimal.InvalidOperation:
@@ -29,7 +29,7 @@ def serialize_decimal(value: decimal.Decimal) -> str:
 
 DECIMAL: ScalarDefinition = strawberry.scalar(
     name="Decimal",
-    description="An exact decimal number as a string, for example \"12.5\".",
+    description='An exact decimal number as a string, for example "12.5".',
     serialize=serialize_decimal,
     parse_value=parse_decimal,
 )

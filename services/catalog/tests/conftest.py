@@ -21,9 +21,7 @@ class CatalogUnderTest:
 
 
 async def start_catalog(database_url: str, nats_url: str) -> CatalogUnderTest:
-    settings = Settings.from_env(
-        "catalog", env={"DATABASE_URL": database_url, "NATS_URL": nats_url, "GRPC_PORT": "0"}
-    )
+    settings = Settings.from_env("catalog", env={"DATABASE_URL": database_url, "NATS_URL": nats_url, "GRPC_PORT": "0"})
     running = await runtime.start(SPEC, settings)
     channel = rpc.channel(f"127.0.0.1:{running.port}", [SERVICE_NAME])
     return CatalogUnderTest(running, catalog_pb2_grpc.CatalogServiceStub(channel), channel, settings)

@@ -18,7 +18,7 @@ class CatalogLoaders:
 
     @classmethod
     def create(cls, stub: catalog_pb2_grpc.CatalogServiceStub) -> CatalogLoaders:
-        async def load_items(skus: list[str]) -> Sequence[catalog_pb2.Item | None | BaseException]:
+        async def load_items(skus: list[str]) -> Sequence[catalog_pb2.Item | BaseException | None]:
             # There is no batch RPC: the loader has already removed duplicates, so
             # one concurrent GetItem per distinct SKU is the cheapest we can do.
             return await asyncio.gather(*(_get_item(stub, sku) for sku in skus), return_exceptions=True)

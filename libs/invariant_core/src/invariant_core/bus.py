@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import nats
-from nats.aio.client import Client as NATS
+from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
@@ -29,7 +30,7 @@ SUBJECTS = ["inventory.>"]
 DUPLICATE_WINDOW_SECONDS = 600.0
 
 
-async def connect(url: str, name: str) -> NATS:
+async def connect(url: str, name: str) -> NatsClient:
     """Connect, retrying until NATS answers: a service outlives a NATS outage."""
     delay = 0.2
     while True:
@@ -76,10 +77,8 @@ class OutboxRelay:
                 while await self.publish_pending():
                     pass
                 delay = 0.1
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._uows.wake.wait(), self._sweep)
-                except TimeoutError:
-                    pass
                 self._uows.wake.clear()
             except asyncio.CancelledError:
                 raise
@@ -173,12 +172,10 @@ class Consumer:
 
     async def handle(self, msg: Msg) -> None:
         envelope = envelope_pb2.Envelope.FromString(msg.data)
-        token = identity.current.set(
-            identity.Identity(actor=envelope.actor, correlation_id=envelope.correlation_id)
-        )
+        token = identity.current.set(identity.Identity(actor=envelope.actor, correlation_id=envelope.correlation_id))
         try:
             await self.apply_once(envelope)
-        except Exception as error:  # noqa: BLE001 - every failure is retried or dead-lettered
+        except Exception as error:
             delivered = msg.metadata.num_delivered
             log.exception("event handler failed", extra={"fields": {"event_id": envelope.id, "delivered": delivered}})
             if delivered >= self._sub.max_deliver:

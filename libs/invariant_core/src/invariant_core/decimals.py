@@ -38,9 +38,7 @@ def parse_decimal(
     exponent = number.as_tuple().exponent
     assert isinstance(exponent, int)  # finite numbers have an integer exponent
     if -exponent > places and number != number.quantize(Decimal(1).scaleb(-places)):
-        raise DomainError(
-            ErrorCode.TOO_PRECISE, f"{field} allows at most {places} decimal places", field
-        )
+        raise DomainError(ErrorCode.TOO_PRECISE, f"{field} allows at most {places} decimal places", field)
     if strictly_positive and number <= 0:
         raise DomainError(ErrorCode.OUT_OF_RANGE, f"{field} must be greater than zero", field)
     if minimum is not None and number < minimum:

@@ -21,7 +21,7 @@ KEY_FIELD = "idempotency_key"
 def request_hash(request: Message) -> str:
     copy = type(request)()
     copy.CopyFrom(request)
-    copy.ClearField(KEY_FIELD)  # type: ignore[arg-type]
+    copy.ClearField(KEY_FIELD)
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 
@@ -77,7 +77,9 @@ async def run_idempotent(
 async def _recall(uow: UnitOfWork, key: str, command: str, digest: str, response_type: type[R]) -> R | None:
     table = uow.metadata.tables["idempotency"]
     row = (
-        await uow.session.execute(select(table.c.command, table.c.request_hash, table.c.response).where(table.c.key == key))
+        await uow.session.execute(
+            select(table.c.command, table.c.request_hash, table.c.response).where(table.c.key == key)
+        )
     ).one_or_none()
     if row is None:
         return None

@@ -37,4 +37,5 @@ class Identity:
         )
 
 
-current: ContextVar[Identity] = ContextVar("identity", default=Identity())
+# Identity is frozen, so sharing one default instance is safe.
+current: ContextVar[Identity] = ContextVar("identity", default=Identity())  # noqa: B039

@@ -169,11 +169,16 @@ async def serve_until_signalled(stop: Callable[[], Awaitable[None]]) -> None:
 
 class _IdentityMetadata(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
     async def intercept_unary_unary(
-        self, continuation: Callable[[grpc.aio.ClientCallDetails, Any], Any], details: grpc.aio.ClientCallDetails, request: Any
+        self,
+        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Any],
+        details: grpc.aio.ClientCallDetails,
+        request: Any,
     ) -> Any:
         metadata = list(details.metadata or ()) + identity.current.get().to_metadata()
         timeout = details.timeout if details.timeout is not None else DEFAULT_DEADLINE_SECONDS
-        details = grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials, details.wait_for_ready)
+        details = grpc.aio.ClientCallDetails(
+            details.method, timeout, metadata, details.credentials, details.wait_for_ready
+        )
         return await continuation(details, request)
 
 
@@ -200,12 +205,12 @@ def channel(target: str, services: Sequence[str]) -> grpc.aio.Channel:
     )
 
 
-async def check_health(target: str, service: str = "", timeout: float = 2.0) -> str:
+async def check_health(target: str, service: str = "", deadline: float = 2.0) -> str:
     """The gRPC health status name of `service` at `target` (UNKNOWN when unreachable)."""
     async with grpc.aio.insecure_channel(target) as ch:
         try:
             reply = await health_pb2_grpc.HealthStub(ch).Check(
-                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+                health_pb2.HealthCheckRequest(service=service), timeout=deadline
             )
         except grpc.aio.AioRpcError:
             return "UNKNOWN"

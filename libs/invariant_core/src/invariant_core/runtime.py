@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from nats.aio.client import Client as NATS
+from nats.aio.client import Client as NatsClient
 from sqlalchemy import MetaData
 
 from invariant_core import bus, logs, migrations, rpc
@@ -52,8 +53,8 @@ class Running:
         await self.stack.aclose()
 
 
-async def _background(stack: AsyncExitStack, coroutine: object, name: str) -> None:
-    task = asyncio.create_task(coroutine, name=name)  # type: ignore[arg-type]
+async def _background(stack: AsyncExitStack, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+    task = asyncio.create_task(coroutine, name=name)
 
     async def cancel() -> None:
         task.cancel()
@@ -65,7 +66,7 @@ async def _background(stack: AsyncExitStack, coroutine: object, name: str) -> No
 
 async def _events(spec: ServiceSpec, settings: Settings, uows: UnitOfWorkFactory, stack: AsyncExitStack) -> None:
     """Connect to NATS (waiting as long as it takes), then run the relay and consumers."""
-    nc: NATS = await bus.connect(settings.nats_url, name=spec.name)
+    nc: NatsClient = await bus.connect(settings.nats_url, name=spec.name)
     stack.push_async_callback(nc.drain)
     js = nc.jetstream()
     await bus.ensure_stream(js)

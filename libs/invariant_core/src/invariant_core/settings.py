@@ -49,10 +49,7 @@ class Settings:
         environment = e.get("ENVIRONMENT", "development")
         data_dir = Path(e.get("DATA_DIR", ".data")).resolve()
         default_db = f"sqlite+aiosqlite:///{data_dir / (service + '.db')}"
-        peers = {
-            name: e.get(f"{name.upper()}_ADDR", f"127.0.0.1:{port}")
-            for name, port in SERVICE_PORTS.items()
-        }
+        peers = {name: e.get(f"{name.upper()}_ADDR", f"127.0.0.1:{port}") for name, port in SERVICE_PORTS.items()}
         secret = e.get("JWT_SECRET", "")
         if not secret and environment != "production":
             secret = "invariant-development-secret-change-me"

@@ -218,5 +218,3 @@ async def _unpublished(uows: UnitOfWorkFactory) -> int:
     outbox = metadata.tables["outbox"]
     async with uows() as uow:
         return int(await uow.session.scalar(select(func.count()).where(outbox.c.published_at.is_(None))) or 0)
-
-

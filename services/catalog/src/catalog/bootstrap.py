@@ -25,7 +25,7 @@ def registrars(uows: UnitOfWorkFactory, settings: Settings) -> Sequence[Registra
     servicer = CatalogServicer(uows, SqlCatalogRepository)
 
     def register(server: grpc.aio.Server) -> None:
-        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)
+        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
     return [register]
 

@@ -125,12 +125,16 @@ async def test_thresholds_refuse_max_below_safety_and_are_audited(catalog) -> No
     await catalog.stub.CreateItem(item_request(code))
     error = await refused(
         catalog.stub.SetThresholds(
-            pb.SetThresholdsRequest(idempotency_key=key(), sku=code, warehouse="WH1", safety_stock=d("10"), max_stock=d("5"))
+            pb.SetThresholdsRequest(
+                idempotency_key=key(), sku=code, warehouse="WH1", safety_stock=d("10"), max_stock=d("5")
+            )
         )
     )
     assert error.field == "max_stock"
     item = await catalog.stub.SetThresholds(
-        pb.SetThresholdsRequest(idempotency_key=key(), sku=code, warehouse="WH1", safety_stock=d("10"), max_stock=d("50"))
+        pb.SetThresholdsRequest(
+            idempotency_key=key(), sku=code, warehouse="WH1", safety_stock=d("10"), max_stock=d("50")
+        )
     )
     assert [(t.warehouse, t.safety_stock.value, t.max_stock.value) for t in item.thresholds] == [("WH1", "10", "50")]
     audit = await catalog.stub.ListAudit(pb.ListAuditRequest(sku=code))
@@ -155,7 +159,9 @@ async def test_search_pages_through_items_by_prefix(catalog) -> None:  # type: i
     seen: list[str] = []
     token = ""
     while True:
-        page = await catalog.stub.SearchItems(pb.SearchItemsRequest(prefix=prefix.lower(), page_size=2, page_token=token))
+        page = await catalog.stub.SearchItems(
+            pb.SearchItemsRequest(prefix=prefix.lower(), page_size=2, page_token=token)
+        )
         seen += [i.sku for i in page.items]
         token = page.next_page_token
         if not token:

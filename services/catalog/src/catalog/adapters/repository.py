@@ -143,7 +143,12 @@ class SqlCatalogRepository:
             await self.session.execute(
                 insert(thresholds),
                 [
-                    {"item_id": item.id, "warehouse": t.warehouse, "safety_stock": t.safety_stock, "max_stock": t.max_stock}
+                    {
+                        "item_id": item.id,
+                        "warehouse": t.warehouse,
+                        "safety_stock": t.safety_stock,
+                        "max_stock": t.max_stock,
+                    }
                     for t in item.thresholds.values()
                 ],
             )
@@ -176,16 +181,14 @@ class SqlCatalogRepository:
             .where(bom_versions.c.state != str(BomState.OBSOLETE))
             .order_by(bom_versions.c.parent_sku, bom_lines.c.position)
         )
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def add_bom(self, bom: BomVersion) -> None:
         await self.session.execute(insert(bom_versions).values(**self._bom_row(bom)))
         await self._write_lines(bom)
 
     async def save_bom(self, bom: BomVersion) -> None:
-        await self.session.execute(
-            update(bom_versions).where(bom_versions.c.id == bom.id).values(**self._bom_row(bom))
-        )
+        await self.session.execute(update(bom_versions).where(bom_versions.c.id == bom.id).values(**self._bom_row(bom)))
         await self.session.execute(delete(bom_lines).where(bom_lines.c.bom_id == bom.id))
         await self._write_lines(bom)
 

@@ -152,8 +152,12 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
                 uow,
                 repo,
                 parent_sku=request.parent_sku,
-                effective_from=from_date(request.effective_from, "effective_from") if request.HasField("effective_from") else None,
-                effective_to=from_date(request.effective_to, "effective_to") if request.HasField("effective_to") else None,
+                effective_from=from_date(request.effective_from, "effective_from")
+                if request.HasField("effective_from")
+                else None,
+                effective_to=from_date(request.effective_to, "effective_to")
+                if request.HasField("effective_to")
+                else None,
                 copy_from_bom_id=request.copy_from_bom_id,
             )
             return bom_message(bom)
@@ -177,7 +181,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
     async def RemoveBomLine(self, request: pb.RemoveBomLineRequest, context: grpc.aio.ServicerContext) -> pb.BomVersion:
         async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.BomVersion:
-            return bom_message(await handlers.remove_bom_line(uow, repo, bom_id=request.bom_id, line_id=request.line_id))
+            return bom_message(
+                await handlers.remove_bom_line(uow, repo, bom_id=request.bom_id, line_id=request.line_id)
+            )
 
         return await self._command(request, pb.BomVersion, body)
 
@@ -212,7 +218,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
         return await self._query(body)
 
-    async def ExplodeBom(self, request: pb.ExplodeBomRequest, context: grpc.aio.ServicerContext) -> pb.ExplodeBomResponse:
+    async def ExplodeBom(
+        self, request: pb.ExplodeBomRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ExplodeBomResponse:
         async def body(repo: CatalogRepository) -> pb.ExplodeBomResponse:
             explosion = await handlers.explode_bom(
                 repo,
@@ -367,7 +375,9 @@ def decode_token(token: str) -> str:
     try:
         return base64.urlsafe_b64decode(token.encode()).decode()
     except ValueError:
-        raise DomainError(ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token") from None
+        raise DomainError(
+            ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token"
+        ) from None
 
 
 def json_or_empty(value: object) -> str:

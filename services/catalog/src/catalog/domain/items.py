@@ -21,8 +21,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Context, Decimal, localcontext
 from enum import StrEnum
 from typing import TypeAlias

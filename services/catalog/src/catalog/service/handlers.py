@@ -226,9 +226,7 @@ async def list_bom_versions(repo: CatalogRepository, *, parent_sku: str) -> list
     return await repo.boms_of(parent.sku)
 
 
-async def explode_bom(
-    repo: CatalogRepository, *, parent_sku: str, quantity: str, as_of: date | None
-) -> Explosion:
+async def explode_bom(repo: CatalogRepository, *, parent_sku: str, quantity: str, as_of: date | None) -> Explosion:
     parent = await _item(repo, parent_sku, "parent_sku")
     amount = parse_decimal(quantity, "quantity", strictly_positive=True)
     on = as_of or date.today()

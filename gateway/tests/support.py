@@ -18,7 +18,6 @@ from fastapi import FastAPI
 from google.type import decimal_pb2
 
 from gateway.auth import User, issue
-
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant_core import identity
 from invariant_core.errors import DomainError, ErrorCode
@@ -127,6 +126,19 @@ class FakeCatalog(catalog_pb2_grpc.CatalogServiceServicer):
         created = item(request.sku)
         self.items[request.sku] = created
         return created
+
+    async def ExplodeBom(
+        self, request: catalog_pb2.ExplodeBomRequest, context: grpc.aio.ServicerContext
+    ) -> catalog_pb2.ExplodeBomResponse:
+        """Every item but the parent is a component, and a bolt appears on two paths."""
+        self._record("ExplodeBom", request)
+        components = sorted(sku for sku in self.items if sku != request.parent_sku)
+        nodes = [
+            catalog_pb2.ExplosionNode(level=1, path=[request.parent_sku, sku], component_sku=sku, bom_id="bom-1")
+            for sku in [*components, *components]
+        ]
+        requirements = [catalog_pb2.Requirement(component_sku=sku, leaf=True) for sku in components]
+        return catalog_pb2.ExplodeBomResponse(requirements=requirements, tree=nodes)
 
     async def WhereUsed(
         self, request: catalog_pb2.WhereUsedRequest, context: grpc.aio.ServicerContext

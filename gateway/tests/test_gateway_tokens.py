@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from .support import SECRET
 
 from gateway.auth import InvalidToken, User, issue, main, parse_dev_user, verify
-from gateway_support import SECRET
 
 ALICE = User(id="alice", roles=frozenset({"supervisor", "finance"}))
 

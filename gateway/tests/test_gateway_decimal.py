@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import decimal
+
+import pytest
+
+from gateway.scalars import parse_decimal, serialize_decimal
+
+from .support import FakeCatalog, StartGateway, bearer, item
+
+CONVERT = """
+query Convert($quantity: Decimal!) {
+  convertQuantity(sku: "A-1", quantity: $quantity, fromUnit: "BOX", toUnit: "PCS") { quantity unit }
+}
+"""
+
+
+@pytest.mark.parametrize("sent", ["NaN", "nan", "sNaN", "Infinity", "-Infinity", "inf"])
+def test_the_decimal_scalar_refuses_nan_and_infinity(sent: str) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        parse_decimal(sent)
+
+
+@pytest.mark.parametrize("sent", [0.1, True, None, [], "", "twelve", "1,5"])
+def test_the_decimal_scalar_refuses_floats_and_what_is_not_a_number(sent: object) -> None:
+    with pytest.raises(ValueError):
+        parse_decimal(sent)
+
+
+def test_the_decimal_scalar_keeps_point_one_exact() -> None:
+    parsed = parse_decimal("0.1")
+    assert parsed == decimal.Decimal("0.1")
+    assert parsed + parse_decimal("0.2") == decimal.Decimal("0.3")
+    assert serialize_decimal(parsed) == "0.1"
+
+
+def test_decimals_are_written_without_exponents() -> None:
+    assert serialize_decimal(decimal.Decimal("1E-7")) == "0.0000001"
+    assert serialize_decimal(decimal.Decimal("12.50")) == "12.50"
+
+
+async def test_a_decimal_travels_to_the_service_and_back_exactly(gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
+    fake_catalog.items["A-1"] = item("A-1")
+    async with gateway() as client:
+        reply = await client.post("/graphql", json={"query": CONVERT, "variables": {"quantity": "0.1"}}, headers=bearer())
+    assert reply.json()["data"]["convertQuantity"] == {"quantity": "0.30000000000000000001", "unit": "PCS"}
+    [request] = fake_catalog.requests
+    assert request.quantity.value == "0.1"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("sent", ["NaN", "Infinity", 0.1])
+async def test_a_request_with_a_non_finite_or_float_decimal_is_refused_before_any_call(
+    gateway: StartGateway, fake_catalog: FakeCatalog, sent: object
+) -> None:
+    async with gateway(ENVIRONMENT="production") as client:
+        reply = await client.post("/graphql", json={"query": CONVERT, "variables": {"quantity": sent}}, headers=bearer())
+    [error] = reply.json()["errors"]
+    assert "$quantity" in error["message"]
+    assert "Unexpected error" not in error["message"]
+    assert not fake_catalog.calls

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from gateway.app import create_app
+
+from .support import gateway_settings, running, unused_port
+
+HEALTH = "{ health { service status } }"
+
+
+async def test_health_lists_catalog_as_unknown_when_nothing_listens() -> None:
+    settings = gateway_settings(f"127.0.0.1:{unused_port()}")
+    async with running(create_app(settings)) as client:
+        reply = (await client.post("/graphql", json={"query": HEALTH})).json()
+    statuses = {entry["service"]: entry["status"] for entry in reply["data"]["health"]}
+    assert statuses["catalog"] == "UNKNOWN"
+    assert set(statuses) == set(settings.peers)
+
+
+async def test_health_reports_a_serving_catalog(gateway) -> None:  # type: ignore[no-untyped-def]
+    async with gateway() as client:
+        reply = (await client.post("/graphql", json={"query": HEALTH})).json()
+    statuses = {entry["service"]: entry["status"] for entry in reply["data"]["health"]}
+    assert statuses["catalog"] == "SERVING"
+    assert statuses["stock"] == "UNKNOWN"

@@ -1,0 +1,168 @@
+"""Run the whole suite on one machine: embedded NATS, every service, the gateway.
+
+`make run` calls `python -m invariant_core.suite`; the end-to-end tests use `Suite`
+to start the same processes on free ports against the databases they choose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from invariant_core import identity, rpc
+from invariant_core.embedded import free_port, start_nats, wait_for_port
+from invariant_core.settings import EMBEDDED_NATS_PORT, SERVICE_PORTS
+
+# The services that exist so far, in start-up order.
+SERVICES = ("catalog",)
+GATEWAY_PORT = 8000
+
+
+@dataclass
+class Suite:
+    nats_url: str
+    service_ports: dict[str, int]
+    gateway_port: int
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}/graphql"
+
+    def stop(self) -> None:
+        """SIGTERM everything (gateway first), then wait: each drains and exits."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _spawn(module: str, env: dict[str, str], log: Path | None) -> subprocess.Popen[bytes]:
+    out = open(log, "ab") if log else None  # noqa: SIM115 - the child process owns it
+    return subprocess.Popen([sys.executable, "-m", module], env={**os.environ, **env}, stdout=out, stderr=out)
+
+
+async def _wait_serving(name: str, port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {process.returncode}")
+        if await rpc.check_health(f"127.0.0.1:{port}") == "SERVING":
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"{name} did not report SERVING within {timeout}s")
+
+
+async def start(
+    nats_url: str,
+    env_for: dict[str, dict[str, str]],
+    service_ports: dict[str, int],
+    gateway_port: int,
+    gateway_env: dict[str, str],
+    log_dir: Path | None = None,
+) -> Suite:
+    """Start every service with its own environment, then the gateway pointed at them."""
+    suite = Suite(nats_url, service_ports, gateway_port)
+    peers = {f"{name.upper()}_ADDR": f"127.0.0.1:{port}" for name, port in service_ports.items()}
+    try:
+        for name in SERVICES:
+            env = {"NATS_URL": nats_url, "GRPC_PORT": str(service_ports[name]), **peers, **env_for.get(name, {})}
+            process = _spawn(name, env, log_dir / f"{name}.log" if log_dir else None)
+            suite.processes.append(process)
+            await _wait_serving(name, service_ports[name], process)
+        gateway = _spawn(
+            "gateway",
+            {"GATEWAY_PORT": str(gateway_port), **peers, **gateway_env},
+            log_dir / "gateway.log" if log_dir else None,
+        )
+        suite.processes.append(gateway)
+        await asyncio.to_thread(wait_for_port, gateway_port, 60.0)
+    except BaseException:
+        suite.stop()
+        raise
+    return suite
+
+
+async def load_demo(service_ports: dict[str, int]) -> None:
+    """Each service that has a `demo` module loads its demo data (idempotently)."""
+    token = identity.current.set(identity.Identity(actor="demo-loader", roles=frozenset({"admin"})))
+    try:
+        for name in SERVICES:
+            try:
+                demo = importlib.import_module(f"{name}.demo")
+            except ModuleNotFoundError:
+                continue
+            stubs = importlib.import_module(f"invariant.{name}.v1.{name}_pb2_grpc")
+            stub_class = next(getattr(stubs, a) for a in dir(stubs) if a.endswith("ServiceStub"))
+            async with rpc.channel(f"127.0.0.1:{service_ports[name]}", []) as channel:
+                await demo.load(stub_class(channel))
+    finally:
+        identity.current.reset(token)
+
+
+BANNER = """
+Invariant is running.
+
+  GraphiQL        http://127.0.0.1:{port}/graphql
+  try             {{ health {{ service status }} items(first: 5) {{ edges {{ node {{ sku name }} }} }} }}
+  acting as       {dev_user} when a request has no token (GATEWAY_DEV_USER; empty it to require tokens)
+  a token         make token USER=alice ROLES=supervisor
+  data            {data}   (make reset wipes it)
+  logs            {data}/logs/
+
+Ctrl-C stops everything.
+"""
+
+
+def main() -> None:
+    data = Path(os.environ.get("DATA_DIR", ".data")).resolve()
+    (data / "logs").mkdir(parents=True, exist_ok=True)
+    nats_port = int(os.environ.get("EMBEDDED_NATS_PORT", EMBEDDED_NATS_PORT))
+    nats = start_nats(nats_port, data / "nats")
+    dev_user = os.environ.get("GATEWAY_DEV_USER", "dev:admin")
+    ports = {name: SERVICE_PORTS[name] for name in SERVICES}
+    suite: Suite | None = None
+
+    async def run() -> Suite:
+        started = await start(
+            f"nats://127.0.0.1:{nats_port}",
+            {name: {"DATA_DIR": str(data)} for name in SERVICES},
+            ports,
+            int(os.environ.get("GATEWAY_PORT", GATEWAY_PORT)),
+            {"GATEWAY_DEV_USER": dev_user},
+            data / "logs",
+        )
+        await load_demo(ports)
+        return started
+
+    try:
+        suite = asyncio.run(run())
+        print(BANNER.format(port=suite.gateway_port, dev_user=dev_user or "nobody", data=data), flush=True)
+        stopping = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        while not stopping.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping…", flush=True)
+        if suite is not None:
+            suite.stop()
+        nats.terminate()
+        nats.wait(10)
+
+
+if __name__ == "__main__":
+    main()
