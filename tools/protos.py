@@ -38,6 +38,7 @@ lint:
 
 def generate(source: Path, out: Path) -> None:
     files = sorted(str(p.relative_to(source)) for p in source.rglob("*.proto"))
+    out.mkdir(parents=True, exist_ok=True)
     args = [
         "protoc",
         f"-I{source}",

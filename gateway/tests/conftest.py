@@ -5,10 +5,11 @@ from contextlib import AbstractAsyncContextManager
 
 import httpx
 import pytest
-from .support import FakeCatalog, StartGateway, gateway_settings, running, serve
 
 from gateway.app import create_app
 from gateway.options import GatewayOptions
+
+from support import FakeCatalog, StartGateway, gateway_settings, running, serve
 
 
 @pytest.fixture
@@ -22,8 +23,8 @@ async def fake_catalog() -> AsyncIterator[FakeCatalog]:
 
 
 @pytest.fixture
-def gateway(fake_catalog: FakeCatalog) -> StartGateway:
-    """`async with gateway(**env) as client`: a gateway in front of the fake catalog."""
+def start_gateway(fake_catalog: FakeCatalog) -> StartGateway:
+    """`async with start_gateway(**env) as client`: a gateway in front of the fake catalog."""
 
     def start(**env: str) -> AbstractAsyncContextManager[httpx.AsyncClient]:
         settings = gateway_settings(f"127.0.0.1:{fake_catalog.port}", **env)

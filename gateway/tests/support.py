@@ -36,12 +36,8 @@ def unused_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def token(user: str = "alice", roles: tuple[str, ...] = ("supervisor",), hours: float = 1) -> str:
-    return issue(User(id=user, roles=frozenset(roles)), SECRET, timedelta(hours=hours))
-
-
 def bearer(user: str = "alice", roles: tuple[str, ...] = ("supervisor",)) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(user, roles)}"}
+    return {"Authorization": f"Bearer {issue(User(id=user, roles=frozenset(roles)), SECRET, timedelta(hours=1))}"}
 
 
 def gateway_settings(catalog_addr: str, **env: str) -> Settings:

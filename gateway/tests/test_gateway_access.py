@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from gateway.auth import User, issue
 
-from .support import SECRET, FakeCatalog, StartGateway, bearer, item
+from support import SECRET, FakeCatalog, StartGateway, bearer, item
 
-ITEM_QUERY = "{ item(sku: \"A-1\") { sku name } }"
+ITEM_QUERY = '{ item(sku: "A-1") { sku name } }'
 CREATE_ITEM = """
 mutation { createItem(input: {sku: "A-2", name: "Bolt", baseUnit: "PCS"}) {
   item { sku } userErrors { field message code } } }
@@ -14,9 +14,9 @@ mutation { createItem(input: {sku: "A-2", name: "Bolt", baseUnit: "PCS"}) {
 
 
 async def test_a_request_without_a_token_is_refused_as_unauthenticated_and_calls_no_service(
-    gateway: StartGateway, fake_catalog: FakeCatalog
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
 ) -> None:
-    async with gateway() as client:
+    async with start_gateway() as client:
         reply = (await client.post("/graphql", json={"query": ITEM_QUERY})).json()
     assert reply["data"] is None
     [error] = reply["errors"]
@@ -25,35 +25,43 @@ async def test_a_request_without_a_token_is_refused_as_unauthenticated_and_calls
     assert not fake_catalog.calls
 
 
-async def test_an_expired_token_is_refused_with_the_reason(gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
-    expired = issue(User("alice", frozenset({"admin"})), SECRET, timedelta(hours=1), datetime.now(UTC) - timedelta(days=1))
-    async with gateway() as client:
-        reply = await client.post("/graphql", json={"query": ITEM_QUERY}, headers={"Authorization": f"Bearer {expired}"})
+async def test_an_expired_token_is_refused_with_the_reason(
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
+) -> None:
+    expired = issue(
+        User("alice", frozenset({"admin"})), SECRET, timedelta(hours=1), datetime.now(UTC) - timedelta(days=1)
+    )
+    async with start_gateway() as client:
+        reply = await client.post(
+            "/graphql", json={"query": ITEM_QUERY}, headers={"Authorization": f"Bearer {expired}"}
+        )
     [error] = reply.json()["errors"]
     assert (error["extensions"]["code"], error["message"]) == ("UNAUTHENTICATED", "the token has expired")
     assert not fake_catalog.calls
 
 
-async def test_a_mutation_without_a_token_writes_nothing(gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
-    async with gateway() as client:
+async def test_a_mutation_without_a_token_writes_nothing(
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
+) -> None:
+    async with start_gateway() as client:
         reply = (await client.post("/graphql", json={"query": CREATE_ITEM})).json()
     assert reply["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert not fake_catalog.calls
 
 
-async def test_health_is_readable_without_a_token(gateway: StartGateway) -> None:
-    async with gateway() as client:
+async def test_health_is_readable_without_a_token(start_gateway: StartGateway) -> None:
+    async with start_gateway() as client:
         reply = (await client.post("/graphql", json={"query": "{ health { service status } }"})).json()
     assert "errors" not in reply
     assert {entry["service"] for entry in reply["data"]["health"]} >= {"catalog"}
 
 
 async def test_the_user_and_the_correlation_id_reach_the_service(
-    gateway: StartGateway, fake_catalog: FakeCatalog
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
 ) -> None:
     fake_catalog.items["A-1"] = item("A-1")
     headers = {**bearer("alice", ("inspector",)), "X-Correlation-Id": "scan-42"}
-    async with gateway() as client:
+    async with start_gateway() as client:
         reply = (await client.post("/graphql", json={"query": ITEM_QUERY}, headers=headers)).json()
     assert reply["data"]["item"] == {"sku": "A-1", "name": "Item A-1"}
     [caller] = fake_catalog.callers
@@ -61,23 +69,25 @@ async def test_the_user_and_the_correlation_id_reach_the_service(
 
 
 async def test_the_development_user_stands_in_for_a_missing_token(
-    gateway: StartGateway, fake_catalog: FakeCatalog
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
 ) -> None:
-    async with gateway(GATEWAY_DEV_USER="dev:admin") as client:
+    async with start_gateway(GATEWAY_DEV_USER="dev:admin") as client:
         reply = (await client.post("/graphql", json={"query": CREATE_ITEM})).json()
     assert reply["data"]["createItem"] == {"item": {"sku": "A-2"}, "userErrors": []}
     assert fake_catalog.callers[0].actor == "dev"
 
 
-async def test_the_development_user_is_ignored_in_production(gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
-    async with gateway(GATEWAY_DEV_USER="dev:admin", ENVIRONMENT="production") as client:
+async def test_the_development_user_is_ignored_in_production(
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
+) -> None:
+    async with start_gateway(GATEWAY_DEV_USER="dev:admin", ENVIRONMENT="production") as client:
         reply = (await client.post("/graphql", json={"query": ITEM_QUERY})).json()
     assert reply["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert not fake_catalog.calls
 
 
-async def test_a_reader_may_not_change_the_catalog(gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
-    async with gateway() as client:
+async def test_a_reader_may_not_change_the_catalog(start_gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
+    async with start_gateway() as client:
         reply = await client.post("/graphql", json={"query": CREATE_ITEM}, headers=bearer("olga", ("operator",)))
     [user_error] = reply.json()["data"]["createItem"]["userErrors"]
     assert user_error["code"] == "PERMISSION_DENIED"
@@ -86,9 +96,9 @@ async def test_a_reader_may_not_change_the_catalog(gateway: StartGateway, fake_c
 
 
 async def test_a_supervisor_creates_an_item_with_an_idempotency_key_made_up_when_absent(
-    gateway: StartGateway, fake_catalog: FakeCatalog
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
 ) -> None:
-    async with gateway() as client:
+    async with start_gateway() as client:
         reply = await client.post("/graphql", json={"query": CREATE_ITEM}, headers=bearer())
     assert reply.json()["data"]["createItem"] == {"item": {"sku": "A-2"}, "userErrors": []}
     [request] = fake_catalog.requests

@@ -6,7 +6,7 @@ import pytest
 
 from gateway.scalars import parse_decimal, serialize_decimal
 
-from .support import FakeCatalog, StartGateway, bearer, item
+from support import FakeCatalog, StartGateway, bearer, item
 
 CONVERT = """
 query Convert($quantity: Decimal!) {
@@ -39,10 +39,14 @@ def test_decimals_are_written_without_exponents() -> None:
     assert serialize_decimal(decimal.Decimal("12.50")) == "12.50"
 
 
-async def test_a_decimal_travels_to_the_service_and_back_exactly(gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
+async def test_a_decimal_travels_to_the_service_and_back_exactly(
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
+) -> None:
     fake_catalog.items["A-1"] = item("A-1")
-    async with gateway() as client:
-        reply = await client.post("/graphql", json={"query": CONVERT, "variables": {"quantity": "0.1"}}, headers=bearer())
+    async with start_gateway() as client:
+        reply = await client.post(
+            "/graphql", json={"query": CONVERT, "variables": {"quantity": "0.1"}}, headers=bearer()
+        )
     assert reply.json()["data"]["convertQuantity"] == {"quantity": "0.30000000000000000001", "unit": "PCS"}
     [request] = fake_catalog.requests
     assert request.quantity.value == "0.1"  # type: ignore[attr-defined]
@@ -50,10 +54,12 @@ async def test_a_decimal_travels_to_the_service_and_back_exactly(gateway: StartG
 
 @pytest.mark.parametrize("sent", ["NaN", "Infinity", 0.1])
 async def test_a_request_with_a_non_finite_or_float_decimal_is_refused_before_any_call(
-    gateway: StartGateway, fake_catalog: FakeCatalog, sent: object
+    start_gateway: StartGateway, fake_catalog: FakeCatalog, sent: object
 ) -> None:
-    async with gateway(ENVIRONMENT="production") as client:
-        reply = await client.post("/graphql", json={"query": CONVERT, "variables": {"quantity": sent}}, headers=bearer())
+    async with start_gateway(ENVIRONMENT="production") as client:
+        reply = await client.post(
+            "/graphql", json={"query": CONVERT, "variables": {"quantity": sent}}, headers=bearer()
+        )
     [error] = reply.json()["errors"]
     assert "$quantity" in error["message"]
     assert "Unexpected error" not in error["message"]

@@ -4,61 +4,69 @@ from typing import Any
 
 from graphql import get_introspection_query
 
-from .support import FakeCatalog, StartGateway, bearer
+from support import FakeCatalog, StartGateway, bearer
 
 
 def _errors(reply: dict[str, Any]) -> list[str]:
     return [str(error["message"]) for error in reply.get("errors", [])]
 
 
-async def test_a_query_deeper_than_ten_levels_is_refused(gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
+async def test_a_query_deeper_than_ten_levels_is_refused(
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
+) -> None:
     # The catalog's graph is shallow, so only an abusive query nests this deep.
     deep = "sku"
     for level in range(11):
         deep = f"f{level} {{ {deep} }}"
-    async with gateway() as client:
+    async with start_gateway() as client:
         query = f'{{ item(sku: "A-1") {{ {deep} }} }}'
         reply = (await client.post("/graphql", json={"query": query}, headers=bearer())).json()
     assert any("exceeds maximum operation depth of 10" in message for message in _errors(reply))
     assert not fake_catalog.calls
 
 
-async def test_a_query_of_ordinary_depth_is_allowed(gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
+async def test_a_query_of_ordinary_depth_is_allowed(start_gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
     query = '{ explodeBom(parentSku: "P", quantity: "1") { tree { component { thresholds { warehouse } } } } }'
-    async with gateway() as client:
+    async with start_gateway() as client:
         reply = (await client.post("/graphql", json={"query": query}, headers=bearer())).json()
     assert _errors(reply) == []
     assert fake_catalog.calls["ExplodeBom"] == 1
 
 
-async def test_more_than_fifteen_aliases_are_refused(gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
+async def test_more_than_fifteen_aliases_are_refused(start_gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
     aliased = " ".join(f'a{n}: item(sku: "A-{n}") {{ sku }}' for n in range(16))
-    async with gateway() as client:
+    async with start_gateway() as client:
         reply = (await client.post("/graphql", json={"query": f"{{ {aliased} }}"}, headers=bearer())).json()
     assert any("16 aliases found. Allowed: 15" in message for message in _errors(reply))
     assert not fake_catalog.calls
 
 
-async def test_more_than_two_thousand_tokens_are_refused(gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
+async def test_more_than_two_thousand_tokens_are_refused(
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
+) -> None:
     padded = "{ " + " ".join("__typename" for _ in range(2001)) + " }"
-    async with gateway() as client:
+    async with start_gateway() as client:
         reply = (await client.post("/graphql", json={"query": padded}, headers=bearer())).json()
     assert any("more than 2000 tokens" in message for message in _errors(reply))
 
 
 async def test_a_page_of_more_than_a_hundred_items_is_refused_naming_first(
-    gateway: StartGateway, fake_catalog: FakeCatalog
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
 ) -> None:
-    async with gateway() as client:
-        reply = (await client.post("/graphql", json={"query": "{ items(first: 101) { edges { cursor } } }"}, headers=bearer())).json()
+    async with start_gateway() as client:
+        reply = (
+            await client.post(
+                "/graphql", json={"query": "{ items(first: 101) { edges { cursor } } }"}, headers=bearer()
+            )
+        ).json()
     [error] = reply["errors"]
     assert error["extensions"] == {"code": "OUT_OF_RANGE", "field": "first"}
     assert "first" in error["message"]
     assert not fake_catalog.calls
 
 
-async def test_graphiql_and_introspection_are_on_in_development(gateway: StartGateway) -> None:
-    async with gateway(GATEWAY_DEV_USER="dev:admin") as client:
+async def test_graphiql_and_introspection_are_on_in_development(start_gateway: StartGateway) -> None:
+    async with start_gateway(GATEWAY_DEV_USER="dev:admin") as client:
         page = await client.get("/graphql", headers={"Accept": "text/html"})
         reply = (await client.post("/graphql", json={"query": get_introspection_query()})).json()
     assert page.status_code == 200 and "graphiql" in page.text.lower()
@@ -66,15 +74,17 @@ async def test_graphiql_and_introspection_are_on_in_development(gateway: StartGa
     assert reply["data"]["__schema"]["queryType"]["name"] == "Query"
 
 
-async def test_graphiql_and_introspection_are_off_in_production(gateway: StartGateway) -> None:
-    async with gateway(ENVIRONMENT="production") as client:
+async def test_graphiql_and_introspection_are_off_in_production(start_gateway: StartGateway) -> None:
+    async with start_gateway(ENVIRONMENT="production") as client:
         page = await client.get("/graphql", headers={"Accept": "text/html"})
-        reply = (await client.post("/graphql", json={"query": "{ __schema { types { name } } }"}, headers=bearer())).json()
+        reply = (
+            await client.post("/graphql", json={"query": "{ __schema { types { name } } }"}, headers=bearer())
+        ).json()
     assert page.status_code != 200 or "graphiql" not in page.text.lower()
     assert any("introspection" in message.lower() for message in _errors(reply))
 
 
-async def test_graphiql_can_be_turned_off_in_development(gateway: StartGateway) -> None:
-    async with gateway(GATEWAY_GRAPHIQL="0") as client:
+async def test_graphiql_can_be_turned_off_in_development(start_gateway: StartGateway) -> None:
+    async with start_gateway(GATEWAY_GRAPHIQL="0") as client:
         page = await client.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code != 200 or "graphiql" not in page.text.lower()

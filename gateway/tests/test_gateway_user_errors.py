@@ -5,7 +5,7 @@ import pytest
 from gateway.errors import graphql_field
 from invariant_core.errors import DomainError, ErrorCode
 
-from .support import FakeCatalog, StartGateway, bearer
+from support import FakeCatalog, StartGateway, bearer
 
 CREATE_ITEM = """
 mutation { createItem(input: {sku: "A-2", name: "Bolt", baseUnit: "PCS", idempotencyKey: "k-1"}) {
@@ -30,10 +30,12 @@ def test_service_field_names_become_graphql_input_names(service_field: str, grap
 
 
 async def test_a_refused_mutation_returns_a_user_error_naming_the_input_field(
-    gateway: StartGateway, fake_catalog: FakeCatalog
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
 ) -> None:
-    fake_catalog.refusal = DomainError(ErrorCode.TOO_PRECISE, "standard_cost allows at most 4 decimal places", "standard_cost")
-    async with gateway(ENVIRONMENT="production") as client:
+    fake_catalog.refusal = DomainError(
+        ErrorCode.TOO_PRECISE, "standard_cost allows at most 4 decimal places", "standard_cost"
+    )
+    async with start_gateway(ENVIRONMENT="production") as client:
         reply = (await client.post("/graphql", json={"query": CREATE_ITEM}, headers=bearer())).json()
     assert "errors" not in reply
     assert reply["data"]["createItem"] == {
@@ -45,28 +47,28 @@ async def test_a_refused_mutation_returns_a_user_error_naming_the_input_field(
 
 
 async def test_a_refused_query_carries_the_code_and_field_in_its_extensions(
-    gateway: StartGateway, fake_catalog: FakeCatalog
+    start_gateway: StartGateway, fake_catalog: FakeCatalog
 ) -> None:
     fake_catalog.refusal = DomainError(ErrorCode.NOT_FOUND, "unit 'CRATE' is not defined for 'A-1'", "from_unit")
     query = '{ convertQuantity(sku: "A-1", quantity: "2", fromUnit: "CRATE", toUnit: "PCS") { quantity } }'
-    async with gateway(ENVIRONMENT="production") as client:
+    async with start_gateway(ENVIRONMENT="production") as client:
         reply = (await client.post("/graphql", json={"query": query}, headers=bearer())).json()
     [error] = reply["errors"]
     assert error["message"] == "unit 'CRATE' is not defined for 'A-1'"
     assert error["extensions"] == {"code": "NOT_FOUND", "field": "fromUnit"}
 
 
-async def test_an_unexpected_failure_is_masked_in_production(gateway: StartGateway) -> None:
+async def test_an_unexpected_failure_is_masked_in_production(start_gateway: StartGateway) -> None:
     query = '{ whereUsed(componentSku: "A-1") { parentSku } }'
-    async with gateway(ENVIRONMENT="production") as client:
+    async with start_gateway(ENVIRONMENT="production") as client:
         reply = (await client.post("/graphql", json={"query": query}, headers=bearer())).json()
     [error] = reply["errors"]
     assert error["message"] == "Unexpected error."
     assert "broke" not in str(reply)
 
 
-async def test_an_unexpected_failure_is_shown_in_development(gateway: StartGateway) -> None:
+async def test_an_unexpected_failure_is_shown_in_development(start_gateway: StartGateway) -> None:
     query = '{ whereUsed(componentSku: "A-1") { parentSku } }'
-    async with gateway() as client:
+    async with start_gateway() as client:
         reply = (await client.post("/graphql", json={"query": query}, headers=bearer())).json()
     assert "broke" in reply["errors"][0]["message"]

@@ -38,7 +38,9 @@ def create_app(settings: Settings, options: GatewayOptions | None = None) -> Fas
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         channels = {name: channel(settings.peers[name], services) for name, services in PEER_SERVICES.items()}
-        runtime.stubs = Stubs(catalog=catalog_pb2_grpc.CatalogServiceStub(channels["catalog"]))
+        # The generated gRPC module has no type stubs.
+        catalog = catalog_pb2_grpc.CatalogServiceStub(channels["catalog"])  # type: ignore[no-untyped-call]
+        runtime.stubs = Stubs(catalog=catalog)
         try:
             yield
         finally:

@@ -24,7 +24,7 @@ ALGORITHM = "HS256"
 LEEWAY = timedelta(seconds=30)
 
 
-class InvalidToken(ValueError):
+class InvalidTokenError(ValueError):
     """The bearer token cannot be trusted; the message says why, for the client."""
 
 
@@ -37,10 +37,10 @@ class User:
 def parse_roles(roles: Iterable[object]) -> frozenset[str]:
     found = frozenset(str(role).strip() for role in roles if str(role).strip())
     if not found:
-        raise InvalidToken("the token carries no roles")
+        raise InvalidTokenError("the token carries no roles")
     unknown = sorted(found - ROLES)
     if unknown:
-        raise InvalidToken(f"unknown roles {', '.join(unknown)}; known roles are {', '.join(sorted(ROLES))}")
+        raise InvalidTokenError(f"unknown roles {', '.join(unknown)}; known roles are {', '.join(sorted(ROLES))}")
     return found
 
 
@@ -54,14 +54,14 @@ def verify(token: str, secret: str) -> User:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], leeway=LEEWAY, options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
-        raise InvalidToken("the token has expired") from None
+        raise InvalidTokenError("the token has expired") from None
     except jwt.InvalidTokenError as error:
-        raise InvalidToken(f"the token is not valid: {error}") from None
+        raise InvalidTokenError(f"the token is not valid: {error}") from None
     subject, roles = claims.get("sub"), claims.get("roles")
     if not isinstance(subject, str) or not subject:
-        raise InvalidToken("the token names no user (sub)")
+        raise InvalidTokenError("the token names no user (sub)")
     if not isinstance(roles, list):
-        raise InvalidToken("the token carries no roles")
+        raise InvalidTokenError("the token carries no roles")
     return User(id=subject, roles=parse_roles(roles))
 
 
@@ -69,7 +69,7 @@ def parse_dev_user(value: str) -> User:
     """`GATEWAY_DEV_USER`, as "user:role1,role2"."""
     user, _, roles = value.partition(":")
     if not user.strip():
-        raise InvalidToken(f"GATEWAY_DEV_USER must look like 'dev:admin', got {value!r}")
+        raise InvalidTokenError(f"GATEWAY_DEV_USER must look like 'dev:admin', got {value!r}")
     return User(id=user.strip(), roles=parse_roles(roles.split(",")))
 
 
@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("JWT_SECRET is not set")
     try:
         user = User(id=args.user, roles=parse_roles(args.roles.split(",")))
-    except InvalidToken as error:
+    except InvalidTokenError as error:
         parser.error(str(error))
     print(issue(user, settings.jwt_secret, timedelta(hours=args.hours)))
 

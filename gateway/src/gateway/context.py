@@ -10,7 +10,7 @@ import strawberry
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
-from gateway.auth import InvalidToken, User, verify
+from gateway.auth import InvalidTokenError, User, verify
 from gateway.catalog.loaders import CatalogLoaders
 from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant_core.identity import Identity
@@ -69,7 +69,7 @@ def authenticate(header: str, secret: str, dev_user: User | None) -> tuple[User 
         return None, "the Authorization header must be 'Bearer <token>'"
     try:
         return verify(token.strip(), secret), None
-    except InvalidToken as error:
+    except InvalidTokenError as error:
         return None, str(error)
 
 

@@ -21,9 +21,8 @@ from invariant_core.rpc import from_rpc_error
 
 T = TypeVar("T")
 
-ErrorCodeEnum = strawberry.enum(
-    ErrorCode, name="ErrorCode", description="Stable error codes, the same in gRPC and GraphQL."
-)
+# Registers the shared enum itself with GraphQL, so that both sides name the same codes.
+strawberry.enum(ErrorCode, name="ErrorCode", description="Stable error codes, the same in gRPC and GraphQL.")
 
 _SNAKE = re.compile(r"_([a-z0-9])")
 
@@ -37,7 +36,7 @@ def graphql_field(service_field: str) -> str:
 class UserError:
     field: str | None = strawberry.field(description="The input field concerned, e.g. `units[1].factor`.")
     message: str
-    code: ErrorCodeEnum  # type: ignore[valid-type]
+    code: ErrorCode
 
     @classmethod
     def from_domain(cls, error: DomainError) -> UserError:

@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from gateway import described
 from gateway.context import Info
 from invariant_core.rpc import check_health
 
@@ -31,7 +32,7 @@ async def _status(target: str) -> ServingStatus:
 
 @strawberry.type
 class HealthQuery:
-    @strawberry.field(description="Each peer service and whether it serves; readable without a token.")
+    @described.field("Each peer service and whether it serves; readable without a token.")
     async def health(self, info: Info) -> list[ServiceHealth]:
         peers = sorted(info.context.peers.items())
         statuses = await asyncio.gather(*(_status(target) for _, target in peers))

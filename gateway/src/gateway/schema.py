@@ -6,6 +6,7 @@ import decimal
 from collections.abc import Callable
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaskErrors,
@@ -16,6 +17,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from gateway.catalog.mutations import CatalogMutation
 from gateway.catalog.queries import CatalogQuery
@@ -27,6 +29,13 @@ from gateway.scalars import DECIMAL
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Refusals and invalid documents are answered to the client; only the unexpected needs a log line.
+        super().process_errors([error for error in errors if is_unexpected(error)], execution_context)
+
 
 Query = merge_types("Query", (HealthQuery, CatalogQuery))
 Mutation = merge_types("Mutation", (CatalogMutation,))
@@ -45,7 +54,7 @@ def build_schema(*, production: bool, introspection: bool) -> strawberry.Schema:
         extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import strawberry
 
+from gateway import described
 from gateway.auth import require_role
 from gateway.catalog.inputs import (
     ActivateBomVersionInput,
@@ -72,11 +73,11 @@ class CatalogMutation:
     async def update_item(self, info: Info, input: UpdateItemInput) -> ItemPayload:
         return await _item(info, "changing an item", lambda stub: stub.UpdateItem(input.to_proto()))
 
-    @strawberry.mutation(description="Safety and maximum stock of an item in one warehouse.")
+    @described.mutation("Safety and maximum stock of an item in one warehouse.")
     async def set_thresholds(self, info: Info, input: SetThresholdsInput) -> ItemPayload:
         return await _item(info, "setting thresholds", lambda stub: stub.SetThresholds(input.to_proto()))
 
-    @strawberry.mutation(description="A new DRAFT version of a parent's BOM.")
+    @described.mutation("A new DRAFT version of a parent's BOM.")
     async def create_bom_version(self, info: Info, input: CreateBomVersionInput) -> BomVersionPayload:
         return await _bom(info, "creating a BOM version", lambda stub: stub.CreateBomVersion(input.to_proto()))
 

@@ -7,6 +7,7 @@ import decimal
 
 import strawberry
 
+from gateway import described
 from gateway.catalog.types import (
     AuditEntry,
     BomExplosion,
@@ -25,17 +26,17 @@ from invariant.catalog.v1 import catalog_pb2
 
 @strawberry.type
 class CatalogQuery:
-    @strawberry.field(description="The item with this SKU, or null.")
+    @described.field("The item with this SKU, or null.")
     async def item(self, info: Info, sku: str) -> Item | None:
         return await load_item(info, sku)
 
-    @strawberry.field(description="The item carrying this barcode, or null.")
+    @described.field("The item carrying this barcode, or null.")
     async def item_by_barcode(self, info: Info, code: str) -> Item | None:
         stub = info.context.stubs.catalog
         proto = await call_or_none(lambda: stub.GetItemByBarcode(catalog_pb2.GetItemByBarcodeRequest(code=code)))
         return Item.from_proto(proto) if proto is not None else None
 
-    @strawberry.field(description="Items whose SKU or name starts with `prefix` (case-insensitive).")
+    @described.field("Items whose SKU or name starts with `prefix` (case-insensitive).")
     async def items(
         self, info: Info, prefix: str = "", first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Item]:
@@ -45,7 +46,7 @@ class CatalogQuery:
         reply = await call(lambda: stub.SearchItems(request))
         return connection([Item.from_proto(item) for item in reply.items], page, reply.next_page_token)
 
-    @strawberry.field(description="`quantity` of the item in `fromUnit`, expressed in `toUnit`.")
+    @described.field("`quantity` of the item in `fromUnit`, expressed in `toUnit`.")
     async def convert_quantity(
         self, info: Info, sku: str, quantity: decimal.Decimal, from_unit: str, to_unit: str
     ) -> ConvertedQuantity:
@@ -55,21 +56,21 @@ class CatalogQuery:
         )
         return ConvertedQuantity.from_proto(await call(lambda: stub.ConvertQuantity(request)))
 
-    @strawberry.field(description="Every BOM version of a parent item.")
+    @described.field("Every BOM version of a parent item.")
     async def bom_versions(self, info: Info, parent_sku: str) -> list[BomVersion]:
         stub = info.context.stubs.catalog
         request = catalog_pb2.ListBomVersionsRequest(parent_sku=parent_sku)
         reply = await call(lambda: stub.ListBomVersions(request))
         return [BomVersion.from_proto(version) for version in reply.versions]
 
-    @strawberry.field(description="The BOM version with this id, or null.")
+    @described.field("The BOM version with this id, or null.")
     async def bom_version(self, info: Info, id: strawberry.ID) -> BomVersion | None:
         stub = info.context.stubs.catalog
         proto = await call_or_none(lambda: stub.GetBomVersion(catalog_pb2.GetBomVersionRequest(bom_id=id)))
         return BomVersion.from_proto(proto) if proto is not None else None
 
-    @strawberry.field(
-        description="Components needed for `quantity` of the parent (in its base unit), "
+    @described.field(
+        "Components needed for `quantity` of the parent (in its base unit), "
         "through the versions effective on `asOf` (default today)."
     )
     async def explode_bom(
@@ -81,13 +82,13 @@ class CatalogQuery:
             request.as_of.CopyFrom(date_to_proto(as_of))
         return BomExplosion.from_proto(await call(lambda: stub.ExplodeBom(request)))
 
-    @strawberry.field(description="Every parent that uses the component, directly or through other BOMs.")
+    @described.field("Every parent that uses the component, directly or through other BOMs.")
     async def where_used(self, info: Info, component_sku: str) -> list[Usage]:
         stub = info.context.stubs.catalog
         reply = await call(lambda: stub.WhereUsed(catalog_pb2.WhereUsedRequest(component_sku=component_sku)))
         return [Usage.from_proto(usage) for usage in reply.usages]
 
-    @strawberry.field(description="Changes to the item, its thresholds and its BOMs.")
+    @described.field("Changes to the item, its thresholds and its BOMs.")
     async def item_audit(
         self, info: Info, sku: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[AuditEntry]:

@@ -10,6 +10,7 @@ import strawberry
 
 from gateway.context import Info
 from gateway.convert import date_from_proto, decimal_from_proto, optional_decimal, timestamp_from_proto
+from gateway.errors import graphql_field
 from invariant.catalog.v1 import catalog_pb2
 
 
@@ -254,13 +255,13 @@ class Usage:
 
 @strawberry.type
 class FieldChange:
-    field: str
+    field: str = strawberry.field(description="The changed field, named as in this API.")
     before: str | None = strawberry.field(description="JSON-encoded; null when absent.")
     after: str | None = strawberry.field(description="JSON-encoded; null when absent.")
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.FieldChange) -> FieldChange:
-        return cls(field=proto.field, before=proto.before or None, after=proto.after or None)
+        return cls(field=graphql_field(proto.field), before=proto.before or None, after=proto.after or None)
 
 
 @strawberry.type(description="Who changed which master data, when.")

@@ -79,10 +79,9 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> DomainError:
 def _is_query(method: str) -> bool:
     """True when the proto marks the method NO_SIDE_EFFECTS (e.g. '/pkg.Service/Get')."""
     service_name, _, method_name = method.lstrip("/").partition("/")
-    try:
-        service = descriptor_pool.Default().FindServiceByName(service_name)
-    except KeyError:
-        return True  # health, reflection: not ours, read-only
+    if not service_name.startswith("invariant."):
+        return True  # health and reflection: read-only, and probes carry no actor
+    service = descriptor_pool.Default().FindServiceByName(service_name)
     options = service.methods_by_name[method_name].GetOptions()
     return bool(options.idempotency_level == descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS)
 
@@ -144,9 +143,13 @@ def build_server(
     registrars: Sequence[Registrar],
     service_names: Sequence[str],
     reflect: bool,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> RpcServer:
-    """Build (not start) a server; port 0 picks a free port, as tests do."""
-    server = grpc.aio.server(interceptors=[IdentityAndErrors()])
+    """Build (not start) a server; port 0 picks a free port, as tests do.
+
+    `interceptors` run outside the identity and error mapping (metrics, call counting).
+    """
+    server = grpc.aio.server(interceptors=[*interceptors, IdentityAndErrors()])
     for register in registrars:
         register(server)
     checker = health.aio.HealthServicer()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import MetaData
 
@@ -75,7 +76,9 @@ async def _events(spec: ServiceSpec, settings: Settings, uows: UnitOfWorkFactory
         await _background(stack, bus.Consumer(uows, js, spec.name, sub).run(), f"{spec.name}-{sub.durable}")
 
 
-async def start(spec: ServiceSpec, settings: Settings) -> Running:
+async def start(
+    spec: ServiceSpec, settings: Settings, interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
+) -> Running:
     stack = AsyncExitStack()
     try:
         if settings.migrate_on_start:
@@ -93,6 +96,7 @@ async def start(spec: ServiceSpec, settings: Settings) -> Running:
             spec.registrars(uows, settings),
             spec.grpc_services,
             reflect=not settings.production,
+            interceptors=interceptors,
         )
         await server.start()
         stack.push_async_callback(server.stop)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from invariant_core import identity, rpc
-from invariant_core.embedded import free_port, start_nats, wait_for_port
+from invariant_core.embedded import start_nats, wait_for_port
 from invariant_core.settings import EMBEDDED_NATS_PORT, SERVICE_PORTS
 
 # The services that exist so far, in start-up order.
@@ -53,16 +53,15 @@ def _spawn(module: str, env: dict[str, str], log: Path | None) -> subprocess.Pop
     return subprocess.Popen([sys.executable, "-m", module], env={**os.environ, **env}, stdout=out, stderr=out)
 
 
-async def _wait_serving(name: str, port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with code {process.returncode}")
-        if await rpc.check_health(f"127.0.0.1:{port}") == "SERVING":
-            return
-        await asyncio.sleep(0.2)
-    raise TimeoutError(f"{name} did not report SERVING within {timeout}s")
+async def _wait_serving(name: str, port: int, process: subprocess.Popen[bytes]) -> None:
+    try:
+        async with asyncio.timeout(60):
+            while await rpc.check_health(f"127.0.0.1:{port}") != "SERVING":
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {process.returncode}")
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise TimeoutError(f"{name} did not report SERVING within 60s") from None
 
 
 async def start(
@@ -157,6 +156,8 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl-C (or uv forwarding the first one again) must not cut the shutdown short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("\nstopping…", flush=True)
         if suite is not None:
             suite.stop()

@@ -58,14 +58,14 @@ async def load(stub: catalog_pb2_grpc.CatalogServiceStub) -> None:
         bom = await stub.CreateBomVersion(
             pb.CreateBomVersionRequest(idempotency_key=f"demo-bom-{parent}", parent_sku=parent)
         )
-        for component, quantity, unit, scrap in lines:
+        for component, quantity, line_unit, scrap in lines:
             await stub.AddBomLine(
                 pb.AddBomLineRequest(
                     idempotency_key=f"demo-bom-{parent}-{component}",
                     bom_id=bom.id,
                     component_sku=component,
                     quantity=PbDecimal(value=quantity),
-                    unit=unit,
+                    unit=line_unit,
                     scrap_percent=PbDecimal(value=scrap),
                 )
             )

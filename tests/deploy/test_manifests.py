@@ -1,0 +1,448 @@
+"""The Kubernetes manifests under deploy/k8s, checked offline.
+
+Each overlay is built by `build()` below, a loader for the few kustomize features the
+manifests use (resources, components, namespace, images, replicas, JSON 6902 patches); it
+refuses any other field, so a kustomization that outgrows it fails here rather than
+building differently from `kubectl apply -k`. Every built object is then validated against
+the Kubernetes JSON schemas (kubernetes-validate ships them), and the CloudNativePG
+objects, which have no schema there, are checked field by field. When kubectl is on the
+PATH, the loader's output is also compared with `kubectl kustomize`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+OVERLAYS = ("production", "development")
+# The oldest Kubernetes the manifests support (gRPC probes are GA from 1.27) and the newest
+# whose schemas kubernetes-validate ships.
+KUBERNETES_VERSIONS = ("1.30", "1.37")
+# Custom resources: no built-in schema, checked by the CloudNativePG tests below.
+CUSTOM_KINDS = {("postgresql.cnpg.io/v1", "Cluster"), ("postgresql.cnpg.io/v1", "Database")}
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "IngressClass"}
+REPLICATED_KINDS = {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"}
+KUSTOMIZATION_FIELDS = {"apiVersion", "kind", "resources", "components", "namespace", "images", "replicas", "patches"}
+
+Object = dict[str, Any]
+
+
+# --- the loader -------------------------------------------------------------------------
+
+
+def build(directory: Path, accumulated: list[Object] | None = None) -> list[Object]:
+    """What `kustomize build directory` gives, for the subset of kustomize used here."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    unknown = set(kustomization) - KUSTOMIZATION_FIELDS
+    assert not unknown, f"{directory}: the test's loader does not know {sorted(unknown)}"
+    is_component = kustomization["kind"] == "Component"
+    assert is_component == (accumulated is not None), f"{directory}: a Component is only used under components:"
+    objects = list(accumulated or [])
+    for entry in kustomization.get("resources", []):
+        path = directory / entry
+        objects += build(path) if path.is_dir() else [o for o in yaml.safe_load_all(path.read_text()) if o]
+    for entry in kustomization.get("components", []):
+        objects = build(directory / entry, objects)
+    for patch in kustomization.get("patches", []):
+        targets = [o for o in objects if _is(o, patch["target"]["kind"], patch["target"]["name"])]
+        assert targets, f"{directory}: a patch matches nothing: {patch['target']}"
+        for target in targets:
+            for operation in yaml.safe_load(patch["patch"]):
+                _apply_json_patch(target, operation)
+    for image in kustomization.get("images", []):
+        for container in (c for o in objects for c in _containers(o)):
+            if _image_name(container["image"]) == image["name"]:
+                container["image"] = f"{image.get('newName', image['name'])}:{image['newTag']}"
+    for replicas in kustomization.get("replicas", []):
+        targets = [o for o in objects if o["kind"] in REPLICATED_KINDS and o["metadata"]["name"] == replicas["name"]]
+        assert targets, f"{directory}: replicas names no workload: {replicas['name']}"
+        for target in targets:
+            target["spec"]["replicas"] = replicas["count"]
+    if "namespace" in kustomization:
+        for o in objects:
+            if o["kind"] not in CLUSTER_SCOPED:
+                o["metadata"]["namespace"] = kustomization["namespace"]
+    return objects
+
+
+def _is(o: Object, kind: str, name: str) -> bool:
+    return bool(o["kind"] == kind and o["metadata"]["name"] == name)
+
+
+def _apply_json_patch(target: Object, operation: Object) -> None:
+    *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in operation["path"].split("/")[1:]]
+    node: Any = target
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    key: Any = (len(node) if last == "-" else int(last)) if isinstance(node, list) else last
+    match operation["op"]:
+        case "replace":
+            assert key in node if isinstance(node, dict) else key < len(node), f"nothing to replace at {operation}"
+            node[key] = operation["value"]
+        case "add" if isinstance(node, list):
+            node.insert(key, operation["value"])
+        case "add":
+            node[key] = operation["value"]
+        case "remove":
+            del node[key]
+        case other:
+            raise AssertionError(f"the test's loader does not know the JSON patch op {other!r}")
+
+
+def _image_name(image: str) -> str:
+    name = image.split("@")[0]
+    return name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+
+
+def _pod_spec(o: Object) -> Object | None:
+    spec = o.get("spec", {})
+    if o["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    template = spec.get("template", {})
+    return template.get("spec") if isinstance(template, dict) and "containers" in template.get("spec", {}) else None
+
+
+def _containers(o: Object) -> list[Object]:
+    pod = _pod_spec(o)
+    return [*pod.get("initContainers", []), *pod["containers"]] if pod else []
+
+
+# --- helpers over a built overlay -------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def overlay(request: pytest.FixtureRequest) -> tuple[str, list[Object]]:
+    return request.param, build(K8S / "overlays" / request.param)
+
+
+@pytest.fixture(scope="module")
+def production() -> list[Object]:
+    return build(K8S / "overlays" / "production")
+
+
+@pytest.fixture(scope="module")
+def development() -> list[Object]:
+    return build(K8S / "overlays" / "development")
+
+
+def of_kind(objects: list[Object], *kinds: str) -> list[Object]:
+    return [o for o in objects if o["kind"] in kinds]
+
+
+def named(objects: list[Object], kind: str, name: str) -> Object:
+    found = [o for o in objects if _is(o, kind, name)]
+    assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def invariant_image(objects: list[Object]) -> str:
+    """The repository of the suite's own image: the one the gateway runs."""
+    return _image_name(_containers(named(objects, "Deployment", "gateway"))[0]["image"])
+
+
+def suite_workloads(objects: list[Object]) -> list[Object]:
+    """Deployments and Jobs that run the suite's image (not NATS, not PostgreSQL)."""
+    repository = invariant_image(objects)
+    return [
+        o
+        for o in of_kind(objects, "Deployment", "Job")
+        if any(_image_name(c["image"]) == repository for c in _containers(o))
+    ]
+
+
+def services(objects: list[Object]) -> list[Object]:
+    """The gRPC services' Deployments (catalog, later stock, orders, quality, counting)."""
+    return [
+        o for o in of_kind(objects, "Deployment") if o["metadata"]["labels"].get("app.kubernetes.io/component") == "service"
+    ]
+
+
+def environment(container: Object, objects: list[Object]) -> dict[str, str | None]:
+    """The container's environment as the kubelet sets it: `env` over `envFrom`; None for a Secret's value."""
+    result: dict[str, str | None] = {}
+    for source in container.get("envFrom", []):
+        assert "configMapRef" in source, f"{container['name']}: only ConfigMaps are read with envFrom"
+        result.update(named(objects, "ConfigMap", source["configMapRef"]["name"])["data"])
+    for variable in container.get("env", []):
+        if "value" in variable:
+            result[variable["name"]] = variable["value"]
+        elif "configMapKeyRef" in variable["valueFrom"]:
+            ref = variable["valueFrom"]["configMapKeyRef"]
+            result[variable["name"]] = named(objects, "ConfigMap", ref["name"])["data"][ref["key"]]
+        else:
+            result[variable["name"]] = None
+    return result
+
+
+def replicas(deployment: Object, objects: list[Object]) -> int:
+    """The replica count at rest: the autoscaler's minimum where one scales the Deployment."""
+    for hpa in of_kind(objects, "HorizontalPodAutoscaler"):
+        if hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]:
+            return int(hpa["spec"]["minReplicas"])
+    return int(deployment["spec"].get("replicas", 1))
+
+
+def selects(selector: dict[str, str], o: Object) -> bool:
+    labels = o["spec"]["template"]["metadata"]["labels"]
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def secret_refs(objects: list[Object]) -> Iterator[tuple[str, str]]:
+    for container in (c for o in objects for c in _containers(o)):
+        for variable in container.get("env", []):
+            ref = variable.get("valueFrom", {}).get("secretKeyRef")
+            if ref:
+                yield ref["name"], ref["key"]
+
+
+# --- the loader itself ------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not shutil.which(os.environ.get("KUBECTL", "kubectl")), reason="kubectl is not installed")
+@pytest.mark.parametrize("name", OVERLAYS)
+def test_the_loader_builds_what_kubectl_kustomize_builds(name: str) -> None:
+    kubectl = os.environ.get("KUBECTL", "kubectl")
+    built = subprocess.run(
+        [kubectl, "kustomize", str(K8S / "overlays" / name)], capture_output=True, text=True, check=True
+    ).stdout
+
+    def key(o: Object) -> str:
+        return f"{o['kind']}/{o['metadata']['name']}"
+
+    expected = sorted(yaml.safe_load_all(built), key=key)
+    assert sorted(build(K8S / "overlays" / name), key=key) == expected
+
+
+def test_the_loader_refuses_a_kustomize_field_it_does_not_implement(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\ncommonLabels: {a: b}\n"
+    )
+    with pytest.raises(AssertionError, match="commonLabels"):
+        build(tmp_path)
+
+
+# --- every overlay ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_every_object_matches_the_kubernetes_schema(overlay: tuple[str, list[Object]], version: str) -> None:
+    _, objects = overlay
+    for o in objects:
+        if (o["apiVersion"], o["kind"]) in CUSTOM_KINDS:
+            continue
+        try:
+            kubernetes_validate.validate(copy.deepcopy(o), version, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            path = "/".join(str(p) for p in error.path)
+            pytest.fail(f"{o['kind']}/{o['metadata']['name']} at {path}: {error.message}")
+        except kubernetes_validate.SchemaNotFoundError as error:
+            pytest.fail(error.message)
+
+
+def test_every_object_has_a_unique_kind_and_name(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    keys = [(o["kind"], o["metadata"]["name"]) for o in objects]
+    assert len(keys) == len(set(keys))
+
+
+def test_every_long_running_pod_has_readiness_and_liveness_probes(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    for o in of_kind(objects, "Deployment", "StatefulSet"):
+        for container in _containers(o):
+            assert "readinessProbe" in container, f"{o['metadata']['name']}: no readinessProbe"
+            assert "livenessProbe" in container, f"{o['metadata']['name']}: no livenessProbe"
+
+
+def test_every_grpc_service_is_probed_by_grpc_health_on_the_port_it_serves(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    assert services(objects), "no service Deployment found"
+    for deployment in services(objects):
+        (container,) = _containers(deployment)
+        port = int(environment(container, objects)["GRPC_PORT"] or 0)
+        assert {p["containerPort"] for p in container["ports"]} == {port}
+        assert container["readinessProbe"]["grpc"]["port"] == port
+        assert container["livenessProbe"]["grpc"]["port"] == port
+
+
+def test_every_container_requests_and_limits_cpu_and_memory(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    for o in objects:
+        for container in _containers(o):
+            resources = container.get("resources", {})
+            assert {"cpu", "memory"} <= set(resources.get("requests", {})), f"{o['metadata']['name']}: requests"
+            assert {"cpu", "memory"} <= set(resources.get("limits", {})), f"{o['metadata']['name']}: limits"
+
+
+def test_every_pod_runs_as_a_non_root_user_without_privilege_escalation(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    for o in objects:
+        pod = _pod_spec(o)
+        if pod is None:
+            continue
+        assert pod.get("securityContext", {}).get("runAsNonRoot") is True, f"{o['metadata']['name']}: runAsNonRoot"
+        assert pod["securityContext"].get("runAsUser", 0) > 0, f"{o['metadata']['name']}: runAsUser"
+        for container in _containers(o):
+            context = container.get("securityContext", {})
+            assert context.get("allowPrivilegeEscalation") is False, f"{o['metadata']['name']}: privilege escalation"
+            assert context.get("readOnlyRootFilesystem") is True, f"{o['metadata']['name']}: writable root"
+
+
+def test_every_long_running_pod_has_time_to_drain_after_its_endpoint_is_removed(
+    overlay: tuple[str, list[Object]],
+) -> None:
+    _, objects = overlay
+    for o in of_kind(objects, "Deployment", "StatefulSet"):
+        assert _pod_spec(o)["terminationGracePeriodSeconds"] >= 20, o["metadata"]["name"]  # type: ignore[index]
+        for container in _containers(o):
+            assert "preStop" in container.get("lifecycle", {}), f"{o['metadata']['name']}: no preStop"
+
+
+def test_every_suite_container_runs_the_same_image_repository(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    repository = invariant_image(objects)
+    for o in of_kind(objects, "Deployment", "Job"):
+        for container in _containers(o):
+            assert _image_name(container["image"]) == repository, f"{o['metadata']['name']}: {container['image']}"
+            assert ":" in container["image"].rsplit("/", 1)[-1], f"{o['metadata']['name']}: the image has no tag"
+            assert not container["image"].endswith(":latest"), f"{o['metadata']['name']}: a moving tag"
+
+
+def test_every_service_has_a_migration_job_for_the_same_database(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    for deployment in services(objects):
+        name = deployment["metadata"]["name"]
+        job = named(objects, "Job", f"{name}-migrate")
+        (migrate,) = _containers(job)
+        (serve,) = _containers(deployment)
+        assert migrate["command"] == ["python", "-m", name, "migrate"]
+        assert serve["command"] == ["python", "-m", name]
+        assert [v for v in migrate["env"] if v["name"] == "DATABASE_URL"] == [
+            v for v in serve["env"] if v["name"] == "DATABASE_URL"
+        ]
+
+
+def test_every_config_map_and_selector_refers_to_something_that_exists(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    workloads = of_kind(objects, "Deployment", "StatefulSet")
+    for o in objects:
+        for container in _containers(o):
+            environment(container, objects)
+    for service in of_kind(objects, "Service"):
+        pods = [w for w in workloads if selects(service["spec"]["selector"], w)]
+        assert pods, f"Service {service['metadata']['name']} selects no pods"
+        named_ports = {p["name"] for w in pods for c in _containers(w) for p in c.get("ports", [])}
+        for port in service["spec"]["ports"]:
+            assert port["targetPort"] in named_ports, f"Service {service['metadata']['name']}: {port['targetPort']}"
+    for pdb in of_kind(objects, "PodDisruptionBudget"):
+        assert any(selects(pdb["spec"]["selector"]["matchLabels"], w) for w in workloads), pdb["metadata"]["name"]
+    for workload in workloads:
+        assert selects(workload["spec"]["selector"]["matchLabels"], workload), workload["metadata"]["name"]
+    for hpa in of_kind(objects, "HorizontalPodAutoscaler"):
+        target = hpa["spec"]["scaleTargetRef"]
+        named(objects, target["kind"], target["name"])
+    for ingress in of_kind(objects, "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                service = named(objects, "Service", backend["name"])
+                assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
+
+
+def test_every_secret_the_pods_read_is_documented_in_the_readme(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    readme = (DEPLOY / "README.md").read_text()
+    refs = set(secret_refs(objects)) | {
+        (role["passwordSecret"]["name"], "password")
+        for cluster in of_kind(objects, "Cluster")
+        for role in cluster["spec"]["managed"]["roles"]
+    }
+    assert refs
+    for name, key in sorted(refs):
+        assert f"`{name}`" in readme and f"`{key}`" in readme, f"deploy/README.md does not document {name}/{key}"
+
+
+def test_no_secret_with_literal_data_is_committed(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    assert of_kind(objects, "Secret") == []
+    for path in DEPLOY.rglob("*.y*ml"):
+        for document in yaml.safe_load_all(path.read_text()):
+            if isinstance(document, dict) and document.get("kind") == "Secret":
+                assert not document.get("data") and not document.get("stringData"), f"{path} holds a Secret's data"
+
+
+def test_the_postgres_cluster_gives_each_service_its_own_database_and_role(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    (cluster,) = of_kind(objects, "Cluster")
+    assert cluster["apiVersion"] == "postgresql.cnpg.io/v1"
+    assert isinstance(cluster["spec"]["instances"], int) and cluster["spec"]["instances"] >= 1
+    assert cluster["spec"]["storage"]["size"]
+    roles = {role["name"]: role for role in cluster["spec"]["managed"]["roles"]}
+    for role in roles.values():
+        assert role["ensure"] == "present" and role["login"] is True and role["passwordSecret"]["name"]
+    databases = {d["spec"]["name"]: d for d in of_kind(objects, "Database")}
+    for deployment in services(objects):
+        name = deployment["metadata"]["name"]
+        database = databases[name]
+        assert database["apiVersion"] == "postgresql.cnpg.io/v1"
+        assert database["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
+        assert database["spec"]["owner"] == name and name in roles
+
+
+def test_nats_runs_jetstream_on_its_own_volume_in_every_node(overlay: tuple[str, list[Object]]) -> None:
+    _, objects = overlay
+    nats = named(objects, "StatefulSet", "nats")
+    headless = named(objects, "Service", nats["spec"]["serviceName"])
+    assert headless["spec"]["clusterIP"] == "None"
+    config = named(objects, "ConfigMap", "nats-config")["data"]["nats.conf"]
+    assert "jetstream" in config and "store_dir: /data" in config
+    for node in range(nats["spec"]["replicas"]):
+        assert f"nats://nats-{node}.{headless['metadata']['name']}:6222" in config
+    (claim,) = nats["spec"]["volumeClaimTemplates"]
+    (container,) = _containers(nats)
+    assert {"name": claim["metadata"]["name"], "mountPath": "/data"} in container["volumeMounts"]
+
+
+# --- one overlay ------------------------------------------------------------------------
+
+
+def test_production_runs_every_suite_pod_in_production_mode_without_migrating_on_start(
+    production: list[Object],
+) -> None:
+    workloads = suite_workloads(production)
+    assert {o["kind"] for o in workloads} == {"Deployment", "Job"}
+    for o in workloads:
+        for container in _containers(o):
+            env = environment(container, production)
+            assert env.get("ENVIRONMENT") == "production", o["metadata"]["name"]
+            assert env.get("MIGRATE_ON_START") == "0", o["metadata"]["name"]
+
+
+def test_production_runs_at_least_two_replicas_of_everything_and_three_nats_and_postgres_nodes(
+    production: list[Object],
+) -> None:
+    for deployment in of_kind(production, "Deployment"):
+        assert replicas(deployment, production) >= 2, deployment["metadata"]["name"]
+    assert named(production, "StatefulSet", "nats")["spec"]["replicas"] == 3
+    assert named(production, "Cluster", "invariant-db")["spec"]["instances"] >= 3
+
+
+def test_production_does_not_run_the_development_image(production: list[Object], development: list[Object]) -> None:
+    released = {c["image"] for o in suite_workloads(production) for c in _containers(o)}
+    assert released.isdisjoint(c["image"] for o in suite_workloads(development) for c in _containers(o))
+
+
+def test_development_runs_one_replica_of_each_suite_deployment(development: list[Object]) -> None:
+    for deployment in of_kind(development, "Deployment"):
+        assert replicas(deployment, development) == 1, deployment["metadata"]["name"]
