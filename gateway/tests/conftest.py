@@ -9,25 +9,23 @@ import pytest
 from gateway.app import create_app
 from gateway.options import GatewayOptions
 
-from support import FakeCatalog, StartGateway, gateway_settings, running, serve
+from support import Catalog, StartGateway, gateway_settings, running, start_catalog
 
 
 @pytest.fixture
-async def fake_catalog() -> AsyncIterator[FakeCatalog]:
-    fake = FakeCatalog()
-    server = serve(fake)
-    await server.start()
-    fake.port = server.port
-    yield fake
-    await server.stop(grace=0)
+async def catalog(new_database, nats_url: str) -> AsyncIterator[Catalog]:  # type: ignore[no-untyped-def]
+    """The real catalog service on a fresh database, counting the calls it answers."""
+    started = await start_catalog(await new_database("catalog"), nats_url)
+    yield started
+    await started.stop()
 
 
 @pytest.fixture
-def start_gateway(fake_catalog: FakeCatalog) -> StartGateway:
-    """`async with start_gateway(**env) as client`: a gateway in front of the fake catalog."""
+def start_gateway(catalog: Catalog) -> StartGateway:
+    """`async with start_gateway(**env) as client`: a gateway in front of the real catalog."""
 
     def start(**env: str) -> AbstractAsyncContextManager[httpx.AsyncClient]:
-        settings = gateway_settings(f"127.0.0.1:{fake_catalog.port}", **env)
+        settings = gateway_settings(catalog.address, **env)
         return running(create_app(settings, GatewayOptions.from_env(settings, env)))
 
     return start

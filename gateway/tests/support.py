@@ -1,33 +1,39 @@
-"""What the gateway tests share: tokens, settings, a running app and a fake catalog.
+"""What the gateway tests share: tokens, settings, a running app and the real catalog.
 
-The fake catalog answers from memory, served by a real gRPC server on port 0.
+The catalog is the real service (database, migrations, NATS, gRPC on port 0), started
+in-process with an interceptor that counts the calls it answers. Tests seed it through
+its own gRPC API, as another service would.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from functools import partial
+from typing import TypeVar
 
 import grpc
 import httpx
 from fastapi import FastAPI
-from google.type import decimal_pb2
+from google.type import date_pb2, decimal_pb2
 
+from catalog.bootstrap import SERVICE_NAME, SPEC
 from gateway.auth import User, issue
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from invariant_core import identity
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_core import identity, rpc, runtime
 from invariant_core.identity import Identity
-from invariant_core.rpc import RpcServer, build_server
 from invariant_core.settings import SERVICE_PORTS, Settings
 
-SERVICE = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
 StartGateway = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
+SEEDER = Identity(actor="seeder", roles=frozenset({"admin"}))
+T = TypeVar("T")
 
 
 def unused_port() -> int:
@@ -55,99 +61,125 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-def item(sku: str) -> catalog_pb2.Item:
-    return catalog_pb2.Item(
-        id=f"id-{sku}",
-        sku=sku,
-        name=f"Item {sku}",
-        base_unit="PCS",
-        standard_cost=decimal_pb2.Decimal(value="0.1"),
-        status="ACTIVE",
-    )
+@dataclass
+class CallCounter(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Counts the calls a server answers by method name, and who made each."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    callers: list[Identity] = field(default_factory=list)
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        self.calls[details.method.rsplit("/", 1)[-1]] += 1
+        metadata = {key: value for key, value in (details.invocation_metadata or ()) if isinstance(value, str)}
+        self.callers.append(Identity.from_metadata(metadata))
+        return await continuation(details)
+
+    def clear(self) -> None:
+        self.calls.clear()
+        self.callers.clear()
+
+
+def d(value: str) -> decimal_pb2.Decimal:
+    return decimal_pb2.Decimal(value=value)
+
+
+@dataclass(frozen=True)
+class Line:
+    component_sku: str
+    quantity: str
+    unit: str = ""
+    scrap_percent: str = ""
 
 
 @dataclass
-class FakeCatalog(catalog_pb2_grpc.CatalogServiceServicer):
-    items: dict[str, catalog_pb2.Item] = field(default_factory=dict)
-    boms: dict[str, catalog_pb2.BomVersion] = field(default_factory=dict)
-    calls: Counter[str] = field(default_factory=Counter)
-    callers: list[Identity] = field(default_factory=list)
-    refusal: DomainError | None = None
-    requests: list[object] = field(default_factory=list)
-    port: int = 0
+class Catalog:
+    running: runtime.Running
+    channel: grpc.aio.Channel
+    stub: catalog_pb2_grpc.CatalogServiceStub
+    counter: CallCounter
 
-    def _record(self, method: str, request: object) -> None:
-        self.calls[method] += 1
-        self.callers.append(identity.current.get())
-        self.requests.append(request)
-        if self.refusal is not None:
-            raise self.refusal
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.running.port}"
 
-    async def GetItem(self, request: catalog_pb2.GetItemRequest, context: grpc.aio.ServicerContext) -> catalog_pb2.Item:
-        self._record("GetItem", request)
-        if request.sku not in self.items:
-            raise DomainError(ErrorCode.NOT_FOUND, f"item {request.sku!r} does not exist", "sku")
-        return self.items[request.sku]
+    @property
+    def calls(self) -> Counter[str]:
+        return self.counter.calls
 
-    async def SearchItems(
-        self, request: catalog_pb2.SearchItemsRequest, context: grpc.aio.ServicerContext
-    ) -> catalog_pb2.SearchItemsResponse:
-        self._record("SearchItems", request)
-        matching = [self.items[sku] for sku in sorted(self.items) if sku.startswith(request.prefix)]
-        start = int(request.page_token or 0)
-        end = start + request.page_size
-        next_token = str(end) if end < len(matching) else ""
-        return catalog_pb2.SearchItemsResponse(items=matching[start:end], next_page_token=next_token)
+    async def seed(self, send: Callable[[], Awaitable[T]]) -> T:
+        """Send as the seeder (commands need an actor), without counting the call."""
+        token = identity.current.set(SEEDER)
+        try:
+            return await send()
+        finally:
+            identity.current.reset(token)
+            self.counter.clear()
 
-    async def ConvertQuantity(
-        self, request: catalog_pb2.ConvertQuantityRequest, context: grpc.aio.ServicerContext
-    ) -> catalog_pb2.ConvertQuantityResponse:
-        self._record("ConvertQuantity", request)
-        return catalog_pb2.ConvertQuantityResponse(
-            quantity=decimal_pb2.Decimal(value="0.30000000000000000001"), unit=request.to_unit
+    async def create_item(self, sku: str, *, base_unit: str = "PCS", units: dict[str, str] | None = None) -> None:
+        request = catalog_pb2.CreateItemRequest(
+            idempotency_key=str(uuid.uuid4()),
+            sku=sku,
+            name=f"Item {sku}",
+            base_unit=base_unit,
+            units=[catalog_pb2.UnitConversion(unit=unit, factor=d(factor)) for unit, factor in (units or {}).items()],
         )
+        await self.seed(lambda: self.stub.CreateItem(request))
 
-    async def GetBomVersion(
-        self, request: catalog_pb2.GetBomVersionRequest, context: grpc.aio.ServicerContext
-    ) -> catalog_pb2.BomVersion:
-        self._record("GetBomVersion", request)
-        if request.bom_id not in self.boms:
-            raise DomainError(ErrorCode.NOT_FOUND, f"BOM {request.bom_id!r} does not exist", "bom_id")
-        return self.boms[request.bom_id]
+    async def active_bom(self, parent_sku: str, lines: Sequence[Line]) -> str:
+        """An ACTIVE BOM version of the parent, effective from today; returns its id."""
+        today = date.today()
+        draft = await self.seed(
+            lambda: self.stub.CreateBomVersion(
+                catalog_pb2.CreateBomVersionRequest(
+                    idempotency_key=str(uuid.uuid4()),
+                    parent_sku=parent_sku,
+                    effective_from=date_pb2.Date(year=today.year, month=today.month, day=today.day),
+                )
+            )
+        )
+        for line in lines:
+            request = catalog_pb2.AddBomLineRequest(
+                idempotency_key=str(uuid.uuid4()),
+                bom_id=draft.id,
+                component_sku=line.component_sku,
+                quantity=d(line.quantity),
+                unit=line.unit,
+            )
+            if line.scrap_percent:
+                request.scrap_percent.CopyFrom(d(line.scrap_percent))
+            await self.seed(partial(self.stub.AddBomLine, request))
+        activate = catalog_pb2.ActivateBomVersionRequest(idempotency_key=str(uuid.uuid4()), bom_id=draft.id)
+        await self.seed(lambda: self.stub.ActivateBomVersion(activate))
+        return str(draft.id)
 
-    async def CreateItem(
-        self, request: catalog_pb2.CreateItemRequest, context: grpc.aio.ServicerContext
-    ) -> catalog_pb2.Item:
-        self._record("CreateItem", request)
-        created = item(request.sku)
-        self.items[request.sku] = created
-        return created
+    async def get_item(self, sku: str) -> catalog_pb2.Item | None:
+        try:
+            return await self.seed(lambda: self.stub.GetItem(catalog_pb2.GetItemRequest(sku=sku)))
+        except grpc.aio.AioRpcError as error:
+            if error.code() is grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
 
-    async def ExplodeBom(
-        self, request: catalog_pb2.ExplodeBomRequest, context: grpc.aio.ServicerContext
-    ) -> catalog_pb2.ExplodeBomResponse:
-        """Every item but the parent is a component, and a bolt appears on two paths."""
-        self._record("ExplodeBom", request)
-        components = sorted(sku for sku in self.items if sku != request.parent_sku)
-        nodes = [
-            catalog_pb2.ExplosionNode(level=1, path=[request.parent_sku, sku], component_sku=sku, bom_id="bom-1")
-            for sku in [*components, *components]
-        ]
-        requirements = [catalog_pb2.Requirement(component_sku=sku, leaf=True) for sku in components]
-        return catalog_pb2.ExplodeBomResponse(requirements=requirements, tree=nodes)
+    async def audit(self, sku: str) -> list[catalog_pb2.AuditEntry]:
+        reply = await self.seed(lambda: self.stub.ListAudit(catalog_pb2.ListAuditRequest(sku=sku)))
+        return list(reply.entries)
 
-    async def WhereUsed(
-        self, request: catalog_pb2.WhereUsedRequest, context: grpc.aio.ServicerContext
-    ) -> catalog_pb2.WhereUsedResponse:
-        self._record("WhereUsed", request)
-        raise RuntimeError("the fake catalog broke")
+    async def stop(self) -> None:
+        await self.channel.close()
+        await self.running.stop()
 
 
-def serve(fake: FakeCatalog) -> RpcServer:
-    return build_server(
-        "127.0.0.1",
-        0,
-        [lambda server: catalog_pb2_grpc.add_CatalogServiceServicer_to_server(fake, server)],
-        [SERVICE],
-        reflect=False,
-    )
+async def start_catalog(database_url: str, nats_url: str) -> Catalog:
+    settings = Settings.from_env("catalog", env={"DATABASE_URL": database_url, "NATS_URL": nats_url, "GRPC_PORT": "0"})
+    counter = CallCounter()
+    started = await runtime.start(SPEC, settings, interceptors=[counter])
+    # The runtime connects to NATS in a background task; a service stopped while that
+    # connect is in flight leaks its socket, so a test starts once the connection is up.
+    connecting = [task for task in asyncio.all_tasks() if task.get_name() == f"{SPEC.name}-events"]
+    await asyncio.wait_for(asyncio.gather(*connecting), timeout=30)
+    channel = rpc.channel(f"127.0.0.1:{started.port}", [SERVICE_NAME])
+    return Catalog(started, channel, catalog_pb2_grpc.CatalogServiceStub(channel), counter)  # type: ignore[no-untyped-call]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from support import FakeCatalog, StartGateway, bearer, item
+from support import Catalog, Line, StartGateway, bearer
 
 PAGE = """
 query Page($after: String) {
@@ -19,26 +19,39 @@ async def _query(start_gateway: StartGateway, query: str, variables: dict[str, A
     return body["data"]
 
 
-async def test_components_are_fetched_once_per_distinct_sku(
-    start_gateway: StartGateway, fake_catalog: FakeCatalog
-) -> None:
-    for sku in ("P-1", "BOLT", "NUT"):
-        fake_catalog.items[sku] = item(sku)
+async def test_components_are_fetched_once_per_distinct_sku(start_gateway: StartGateway, catalog: Catalog) -> None:
+    for sku in ("P-1", "SUB", "BOLT", "NUT"):
+        await catalog.create_item(sku)
+    await catalog.active_bom("SUB", [Line("BOLT", "2"), Line("NUT", "2")])
+    await catalog.active_bom("P-1", [Line("BOLT", "4"), Line("NUT", "4"), Line("SUB", "1")])
     query = """{ explodeBom(parentSku: "P-1", quantity: "3") {
       requirements { component { sku } } tree { path component { name } } } }"""
     data = await _query(start_gateway, query)
-    assert [node["component"]["name"] for node in data["explodeBom"]["tree"]] == ["Item BOLT", "Item NUT"] * 2
-    assert fake_catalog.calls == {"ExplodeBom": 1, "GetItem": 2}
+    tree = data["explodeBom"]["tree"]
+    assert [node["component"]["name"] for node in tree] == [
+        "Item BOLT",
+        "Item NUT",
+        "Item SUB",
+        "Item BOLT",
+        "Item NUT",
+    ]
+    assert {requirement["component"]["sku"] for requirement in data["explodeBom"]["requirements"]} == {
+        "BOLT",
+        "NUT",
+        "SUB",
+    }
+    # Eight `component` fields, three distinct SKUs: one GetItem each.
+    assert catalog.calls == {"ExplodeBom": 1, "GetItem": 3}
 
 
-async def test_an_unknown_item_is_null(start_gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
+async def test_an_unknown_item_is_null(start_gateway: StartGateway) -> None:
     data = await _query(start_gateway, '{ item(sku: "NOPE") { sku } bomVersion(id: "nope") { id } }')
     assert data == {"item": None, "bomVersion": None}
 
 
-async def test_items_are_paged_through_with_cursors(start_gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
+async def test_items_are_paged_through_with_cursors(start_gateway: StartGateway, catalog: Catalog) -> None:
     for sku in ("A-1", "A-2", "A-3", "A-4", "A-5", "B-1"):
-        fake_catalog.items[sku] = item(sku)
+        await catalog.create_item(sku)
     seen: list[str] = []
     after: str | None = None
     pages = 0
@@ -53,11 +66,9 @@ async def test_items_are_paged_through_with_cursors(start_gateway: StartGateway,
     assert pages == 3
 
 
-async def test_any_edge_cursor_resumes_right_after_that_edge(
-    start_gateway: StartGateway, fake_catalog: FakeCatalog
-) -> None:
+async def test_any_edge_cursor_resumes_right_after_that_edge(start_gateway: StartGateway, catalog: Catalog) -> None:
     for sku in ("A-1", "A-2", "A-3", "A-4"):
-        fake_catalog.items[sku] = item(sku)
+        await catalog.create_item(sku)
     first_page = (await _query(start_gateway, PAGE))["items"]
     after_first_edge = first_page["edges"][0]["cursor"]
     resumed = (await _query(start_gateway, PAGE, {"after": after_first_edge}))["items"]

@@ -6,11 +6,12 @@ import pytest
 
 from gateway.scalars import parse_decimal, serialize_decimal
 
-from support import FakeCatalog, StartGateway, bearer, item
+from support import Catalog, StartGateway, bearer
 
 CONVERT = """
-query Convert($quantity: Decimal!) {
-  convertQuantity(sku: "A-1", quantity: $quantity, fromUnit: "BOX", toUnit: "PCS") { quantity unit }
+query Convert($many: Decimal!, $few: Decimal!) {
+  many: convertQuantity(sku: "A-1", quantity: $many, fromUnit: "BOX", toUnit: "PCS") { quantity unit }
+  few: convertQuantity(sku: "A-1", quantity: $few, fromUnit: "BOX", toUnit: "PCS") { quantity unit }
 }
 """
 
@@ -39,28 +40,35 @@ def test_decimals_are_written_without_exponents() -> None:
     assert serialize_decimal(decimal.Decimal("12.50")) == "12.50"
 
 
-async def test_a_decimal_travels_to_the_service_and_back_exactly(
-    start_gateway: StartGateway, fake_catalog: FakeCatalog
-) -> None:
-    fake_catalog.items["A-1"] = item("A-1")
+async def test_a_decimal_travels_to_the_service_and_back_exactly(start_gateway: StartGateway, catalog: Catalog) -> None:
+    # One BOX holds 0.000003 PCS, so the catalog multiplies by 0.000003 in exact decimals:
+    # 12345678901.123457 * 0.000003 = 37037.036703370371, one digit more than a float keeps
+    # (37037.03670337037), and 0.1 * 0.000003 = 3E-7, which the gateway writes out in full.
+    await catalog.create_item("A-1", units={"BOX": "0.000003"})
     async with start_gateway() as client:
         reply = await client.post(
-            "/graphql", json={"query": CONVERT, "variables": {"quantity": "0.1"}}, headers=bearer()
+            "/graphql",
+            json={
+                "query": CONVERT,
+                "variables": {"many": "12345678901.123457", "few": "0.1"},
+            },
+            headers=bearer(),
         )
-    assert reply.json()["data"]["convertQuantity"] == {"quantity": "0.30000000000000000001", "unit": "PCS"}
-    [request] = fake_catalog.requests
-    assert request.quantity.value == "0.1"  # type: ignore[attr-defined]
+    assert reply.json()["data"] == {
+        "many": {"quantity": "37037.036703370371", "unit": "PCS"},
+        "few": {"quantity": "0.0000003", "unit": "PCS"},
+    }
 
 
 @pytest.mark.parametrize("sent", ["NaN", "Infinity", 0.1])
 async def test_a_request_with_a_non_finite_or_float_decimal_is_refused_before_any_call(
-    start_gateway: StartGateway, fake_catalog: FakeCatalog, sent: object
+    start_gateway: StartGateway, catalog: Catalog, sent: object
 ) -> None:
     async with start_gateway(ENVIRONMENT="production") as client:
         reply = await client.post(
-            "/graphql", json={"query": CONVERT, "variables": {"quantity": sent}}, headers=bearer()
+            "/graphql", json={"query": CONVERT, "variables": {"many": "1", "few": sent}}, headers=bearer()
         )
     [error] = reply.json()["errors"]
-    assert "$quantity" in error["message"]
+    assert "$few" in error["message"]
     assert "Unexpected error" not in error["message"]
-    assert not fake_catalog.calls
+    assert not catalog.calls

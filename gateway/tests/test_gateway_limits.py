@@ -4,16 +4,14 @@ from typing import Any
 
 from graphql import get_introspection_query
 
-from support import FakeCatalog, StartGateway, bearer
+from support import Catalog, Line, StartGateway, bearer
 
 
 def _errors(reply: dict[str, Any]) -> list[str]:
     return [str(error["message"]) for error in reply.get("errors", [])]
 
 
-async def test_a_query_deeper_than_ten_levels_is_refused(
-    start_gateway: StartGateway, fake_catalog: FakeCatalog
-) -> None:
+async def test_a_query_deeper_than_ten_levels_is_refused(start_gateway: StartGateway, catalog: Catalog) -> None:
     # The catalog's graph is shallow, so only an abusive query nests this deep.
     deep = "sku"
     for level in range(11):
@@ -22,28 +20,29 @@ async def test_a_query_deeper_than_ten_levels_is_refused(
         query = f'{{ item(sku: "A-1") {{ {deep} }} }}'
         reply = (await client.post("/graphql", json={"query": query}, headers=bearer())).json()
     assert any("exceeds maximum operation depth of 10" in message for message in _errors(reply))
-    assert not fake_catalog.calls
+    assert not catalog.calls
 
 
-async def test_a_query_of_ordinary_depth_is_allowed(start_gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
+async def test_a_query_of_ordinary_depth_is_allowed(start_gateway: StartGateway, catalog: Catalog) -> None:
+    await catalog.create_item("P")
+    await catalog.create_item("BOLT")
+    await catalog.active_bom("P", [Line("BOLT", "4")])
     query = '{ explodeBom(parentSku: "P", quantity: "1") { tree { component { thresholds { warehouse } } } } }'
     async with start_gateway() as client:
         reply = (await client.post("/graphql", json={"query": query}, headers=bearer())).json()
     assert _errors(reply) == []
-    assert fake_catalog.calls["ExplodeBom"] == 1
+    assert catalog.calls["ExplodeBom"] == 1
 
 
-async def test_more_than_fifteen_aliases_are_refused(start_gateway: StartGateway, fake_catalog: FakeCatalog) -> None:
+async def test_more_than_fifteen_aliases_are_refused(start_gateway: StartGateway, catalog: Catalog) -> None:
     aliased = " ".join(f'a{n}: item(sku: "A-{n}") {{ sku }}' for n in range(16))
     async with start_gateway() as client:
         reply = (await client.post("/graphql", json={"query": f"{{ {aliased} }}"}, headers=bearer())).json()
     assert any("16 aliases found. Allowed: 15" in message for message in _errors(reply))
-    assert not fake_catalog.calls
+    assert not catalog.calls
 
 
-async def test_more_than_two_thousand_tokens_are_refused(
-    start_gateway: StartGateway, fake_catalog: FakeCatalog
-) -> None:
+async def test_more_than_two_thousand_tokens_are_refused(start_gateway: StartGateway, catalog: Catalog) -> None:
     padded = "{ " + " ".join("__typename" for _ in range(2001)) + " }"
     async with start_gateway() as client:
         reply = (await client.post("/graphql", json={"query": padded}, headers=bearer())).json()
@@ -51,7 +50,7 @@ async def test_more_than_two_thousand_tokens_are_refused(
 
 
 async def test_a_page_of_more_than_a_hundred_items_is_refused_naming_first(
-    start_gateway: StartGateway, fake_catalog: FakeCatalog
+    start_gateway: StartGateway, catalog: Catalog
 ) -> None:
     async with start_gateway() as client:
         reply = (
@@ -62,7 +61,7 @@ async def test_a_page_of_more_than_a_hundred_items_is_refused_naming_first(
     [error] = reply["errors"]
     assert error["extensions"] == {"code": "OUT_OF_RANGE", "field": "first"}
     assert "first" in error["message"]
-    assert not fake_catalog.calls
+    assert not catalog.calls
 
 
 async def test_graphiql_and_introspection_are_on_in_development(start_gateway: StartGateway) -> None:

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.errors import graphql_field
+from graphql import GraphQLError
+
+from gateway.errors import graphql_field, is_unexpected
 from invariant_core.errors import DomainError, ErrorCode
 
-from support import FakeCatalog, StartGateway, bearer
+from support import Catalog, StartGateway, bearer
 
 CREATE_ITEM = """
-mutation { createItem(input: {sku: "A-2", name: "Bolt", baseUnit: "PCS", idempotencyKey: "k-1"}) {
+mutation { createItem(input: {sku: "A-2", name: "Bolt", baseUnit: "PCS", standardCost: "0.12345"}) {
   item { sku } userErrors { field message code } } }
 """
 
@@ -30,11 +32,8 @@ def test_service_field_names_become_graphql_input_names(service_field: str, grap
 
 
 async def test_a_refused_mutation_returns_a_user_error_naming_the_input_field(
-    start_gateway: StartGateway, fake_catalog: FakeCatalog
+    start_gateway: StartGateway, catalog: Catalog
 ) -> None:
-    fake_catalog.refusal = DomainError(
-        ErrorCode.TOO_PRECISE, "standard_cost allows at most 4 decimal places", "standard_cost"
-    )
     async with start_gateway(ENVIRONMENT="production") as client:
         reply = (await client.post("/graphql", json={"query": CREATE_ITEM}, headers=bearer())).json()
     assert "errors" not in reply
@@ -44,31 +43,55 @@ async def test_a_refused_mutation_returns_a_user_error_naming_the_input_field(
             {"field": "standardCost", "message": "standard_cost allows at most 4 decimal places", "code": "TOO_PRECISE"}
         ],
     }
+    assert await catalog.get_item("A-2") is None
 
 
 async def test_a_refused_query_carries_the_code_and_field_in_its_extensions(
-    start_gateway: StartGateway, fake_catalog: FakeCatalog
+    start_gateway: StartGateway, catalog: Catalog
 ) -> None:
-    fake_catalog.refusal = DomainError(ErrorCode.NOT_FOUND, "unit 'CRATE' is not defined for 'A-1'", "from_unit")
+    await catalog.create_item("A-1")
     query = '{ convertQuantity(sku: "A-1", quantity: "2", fromUnit: "CRATE", toUnit: "PCS") { quantity } }'
     async with start_gateway(ENVIRONMENT="production") as client:
         reply = (await client.post("/graphql", json={"query": query}, headers=bearer())).json()
     [error] = reply["errors"]
-    assert error["message"] == "unit 'CRATE' is not defined for 'A-1'"
+    assert error["message"] == "item A-1 has no unit 'CRATE'; its units are PCS"
     assert error["extensions"] == {"code": "NOT_FOUND", "field": "fromUnit"}
 
 
+def _error(original: Exception | None, path: list[str | int] | None) -> GraphQLError:
+    return GraphQLError("failed", path=path, original_error=original)
+
+
+@pytest.mark.parametrize(
+    ("error", "unexpected"),
+    [
+        (_error(RuntimeError("the catalog broke"), ["whereUsed"]), True),
+        (_error(DomainError(ErrorCode.NOT_FOUND, "no such item", "sku"), ["item"]), False),
+        (_error(None, None), False),
+    ],
+    ids=["a failure while resolving", "a refusal by a service", "an invalid document"],
+)
+def test_only_failures_while_resolving_other_than_refusals_are_unexpected(
+    error: GraphQLError, unexpected: bool
+) -> None:
+    assert is_unexpected(error) is unexpected
+
+
+# The catalog's gRPC server takes messages of at most 4 MiB: a longer SKU makes it fail
+# the call with RESOURCE_EXHAUSTED and no domain error, which the gateway does not expect.
+OVERSIZED = {"query": "query Item($sku: String!) { item(sku: $sku) { sku } }", "variables": {"sku": "A" * 5_000_000}}
+
+
 async def test_an_unexpected_failure_is_masked_in_production(start_gateway: StartGateway) -> None:
-    query = '{ whereUsed(componentSku: "A-1") { parentSku } }'
     async with start_gateway(ENVIRONMENT="production") as client:
-        reply = (await client.post("/graphql", json={"query": query}, headers=bearer())).json()
+        reply = (await client.post("/graphql", json=OVERSIZED, headers=bearer())).json()
     [error] = reply["errors"]
     assert error["message"] == "Unexpected error."
-    assert "broke" not in str(reply)
+    assert "extensions" not in error
+    assert "larger than max" not in str(reply)
 
 
 async def test_an_unexpected_failure_is_shown_in_development(start_gateway: StartGateway) -> None:
-    query = '{ whereUsed(componentSku: "A-1") { parentSku } }'
     async with start_gateway() as client:
-        reply = (await client.post("/graphql", json={"query": query}, headers=bearer())).json()
-    assert "broke" in reply["errors"][0]["message"]
+        reply = (await client.post("/graphql", json=OVERSIZED, headers=bearer())).json()
+    assert "larger than max" in reply["errors"][0]["message"]

@@ -11,7 +11,6 @@ PATH, the loader's output is also compared with `kubectl kustomize`.
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 import subprocess
@@ -47,7 +46,7 @@ def build(directory: Path, accumulated: list[Object] | None = None) -> list[Obje
     kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
     unknown = set(kustomization) - KUSTOMIZATION_FIELDS
     assert not unknown, f"{directory}: the test's loader does not know {sorted(unknown)}"
-    is_component = kustomization["kind"] == "Component"
+    is_component = kustomization.get("kind", "Kustomization") == "Component"
     assert is_component == (accumulated is not None), f"{directory}: a Component is only used under components:"
     objects = list(accumulated or [])
     for entry in kustomization.get("resources", []):
@@ -56,16 +55,21 @@ def build(directory: Path, accumulated: list[Object] | None = None) -> list[Obje
     for entry in kustomization.get("components", []):
         objects = build(directory / entry, objects)
     for patch in kustomization.get("patches", []):
+        assert set(patch) == {"target", "patch"} and set(patch["target"]) == {"kind", "name"}, f"{directory}: {patch}"
         targets = [o for o in objects if _is(o, patch["target"]["kind"], patch["target"]["name"])]
         assert targets, f"{directory}: a patch matches nothing: {patch['target']}"
         for target in targets:
             for operation in yaml.safe_load(patch["patch"]):
                 _apply_json_patch(target, operation)
     for image in kustomization.get("images", []):
+        assert set(image) <= {"name", "newName", "newTag"}, f"{directory}: {image}"
         for container in (c for o in objects for c in _containers(o)):
-            if _image_name(container["image"]) == image["name"]:
-                container["image"] = f"{image.get('newName', image['name'])}:{image['newTag']}"
+            name = _image_name(container["image"])
+            if name == image["name"]:
+                tag = f":{image['newTag']}" if "newTag" in image else container["image"][len(name) :]
+                container["image"] = image.get("newName", name) + tag
     for replicas in kustomization.get("replicas", []):
+        assert set(replicas) == {"name", "count"}, f"{directory}: {replicas}"
         targets = [o for o in objects if o["kind"] in REPLICATED_KINDS and o["metadata"]["name"] == replicas["name"]]
         assert targets, f"{directory}: replicas names no workload: {replicas['name']}"
         for target in targets:
@@ -123,8 +127,9 @@ def _containers(o: Object) -> list[Object]:
 
 
 @pytest.fixture(scope="module", params=OVERLAYS)
-def overlay(request: pytest.FixtureRequest) -> tuple[str, list[Object]]:
-    return request.param, build(K8S / "overlays" / request.param)
+def objects(request: pytest.FixtureRequest) -> list[Object]:
+    """Each overlay, built."""
+    return build(K8S / "overlays" / request.param)
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +170,9 @@ def suite_workloads(objects: list[Object]) -> list[Object]:
 def services(objects: list[Object]) -> list[Object]:
     """The gRPC services' Deployments (catalog, later stock, orders, quality, counting)."""
     return [
-        o for o in of_kind(objects, "Deployment") if o["metadata"]["labels"].get("app.kubernetes.io/component") == "service"
+        o
+        for o in of_kind(objects, "Deployment")
+        if o["metadata"]["labels"].get("app.kubernetes.io/component") == "service"
     ]
 
 
@@ -214,14 +221,13 @@ def secret_refs(objects: list[Object]) -> Iterator[tuple[str, str]]:
 @pytest.mark.parametrize("name", OVERLAYS)
 def test_the_loader_builds_what_kubectl_kustomize_builds(name: str) -> None:
     kubectl = os.environ.get("KUBECTL", "kubectl")
-    built = subprocess.run(
-        [kubectl, "kustomize", str(K8S / "overlays" / name)], capture_output=True, text=True, check=True
-    ).stdout
+    built = subprocess.run([kubectl, "kustomize", str(K8S / "overlays" / name)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
 
     def key(o: Object) -> str:
         return f"{o['kind']}/{o['metadata']['name']}"
 
-    expected = sorted(yaml.safe_load_all(built), key=key)
+    expected = sorted(yaml.safe_load_all(built.stdout), key=key)
     assert sorted(build(K8S / "overlays" / name), key=key) == expected
 
 
@@ -237,13 +243,12 @@ def test_the_loader_refuses_a_kustomize_field_it_does_not_implement(tmp_path: Pa
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
-def test_every_object_matches_the_kubernetes_schema(overlay: tuple[str, list[Object]], version: str) -> None:
-    _, objects = overlay
+def test_every_object_matches_the_kubernetes_schema(objects: list[Object], version: str) -> None:
     for o in objects:
         if (o["apiVersion"], o["kind"]) in CUSTOM_KINDS:
             continue
         try:
-            kubernetes_validate.validate(copy.deepcopy(o), version, strict=True)
+            kubernetes_validate.validate(o, version, strict=True)
         except kubernetes_validate.ValidationError as error:
             path = "/".join(str(p) for p in error.path)
             pytest.fail(f"{o['kind']}/{o['metadata']['name']} at {path}: {error.message}")
@@ -251,22 +256,19 @@ def test_every_object_matches_the_kubernetes_schema(overlay: tuple[str, list[Obj
             pytest.fail(error.message)
 
 
-def test_every_object_has_a_unique_kind_and_name(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_every_object_has_a_unique_kind_and_name(objects: list[Object]) -> None:
     keys = [(o["kind"], o["metadata"]["name"]) for o in objects]
     assert len(keys) == len(set(keys))
 
 
-def test_every_long_running_pod_has_readiness_and_liveness_probes(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_every_long_running_pod_has_readiness_and_liveness_probes(objects: list[Object]) -> None:
     for o in of_kind(objects, "Deployment", "StatefulSet"):
         for container in _containers(o):
             assert "readinessProbe" in container, f"{o['metadata']['name']}: no readinessProbe"
             assert "livenessProbe" in container, f"{o['metadata']['name']}: no livenessProbe"
 
 
-def test_every_grpc_service_is_probed_by_grpc_health_on_the_port_it_serves(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_every_grpc_service_is_probed_by_grpc_health_on_the_port_it_serves(objects: list[Object]) -> None:
     assert services(objects), "no service Deployment found"
     for deployment in services(objects):
         (container,) = _containers(deployment)
@@ -276,8 +278,7 @@ def test_every_grpc_service_is_probed_by_grpc_health_on_the_port_it_serves(overl
         assert container["livenessProbe"]["grpc"]["port"] == port
 
 
-def test_every_container_requests_and_limits_cpu_and_memory(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_every_container_requests_and_limits_cpu_and_memory(objects: list[Object]) -> None:
     for o in objects:
         for container in _containers(o):
             resources = container.get("resources", {})
@@ -285,8 +286,7 @@ def test_every_container_requests_and_limits_cpu_and_memory(overlay: tuple[str, 
             assert {"cpu", "memory"} <= set(resources.get("limits", {})), f"{o['metadata']['name']}: limits"
 
 
-def test_every_pod_runs_as_a_non_root_user_without_privilege_escalation(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_every_pod_runs_as_a_non_root_user_without_privilege_escalation(objects: list[Object]) -> None:
     for o in objects:
         pod = _pod_spec(o)
         if pod is None:
@@ -300,17 +300,16 @@ def test_every_pod_runs_as_a_non_root_user_without_privilege_escalation(overlay:
 
 
 def test_every_long_running_pod_has_time_to_drain_after_its_endpoint_is_removed(
-    overlay: tuple[str, list[Object]],
+    objects: list[Object],
 ) -> None:
-    _, objects = overlay
     for o in of_kind(objects, "Deployment", "StatefulSet"):
-        assert _pod_spec(o)["terminationGracePeriodSeconds"] >= 20, o["metadata"]["name"]  # type: ignore[index]
+        pod = _pod_spec(o)
+        assert pod is not None and pod.get("terminationGracePeriodSeconds", 0) >= 20, o["metadata"]["name"]
         for container in _containers(o):
             assert "preStop" in container.get("lifecycle", {}), f"{o['metadata']['name']}: no preStop"
 
 
-def test_every_suite_container_runs_the_same_image_repository(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_every_suite_container_runs_the_same_image_repository(objects: list[Object]) -> None:
     repository = invariant_image(objects)
     for o in of_kind(objects, "Deployment", "Job"):
         for container in _containers(o):
@@ -319,8 +318,7 @@ def test_every_suite_container_runs_the_same_image_repository(overlay: tuple[str
             assert not container["image"].endswith(":latest"), f"{o['metadata']['name']}: a moving tag"
 
 
-def test_every_service_has_a_migration_job_for_the_same_database(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_every_service_has_a_migration_job_for_the_same_database(objects: list[Object]) -> None:
     for deployment in services(objects):
         name = deployment["metadata"]["name"]
         job = named(objects, "Job", f"{name}-migrate")
@@ -333,8 +331,7 @@ def test_every_service_has_a_migration_job_for_the_same_database(overlay: tuple[
         ]
 
 
-def test_every_config_map_and_selector_refers_to_something_that_exists(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_every_config_map_and_selector_refers_to_something_that_exists(objects: list[Object]) -> None:
     workloads = of_kind(objects, "Deployment", "StatefulSet")
     for o in objects:
         for container in _containers(o):
@@ -360,8 +357,7 @@ def test_every_config_map_and_selector_refers_to_something_that_exists(overlay: 
                 assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
 
 
-def test_every_secret_the_pods_read_is_documented_in_the_readme(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_every_secret_the_pods_read_is_documented_in_the_readme(objects: list[Object]) -> None:
     readme = (DEPLOY / "README.md").read_text()
     refs = set(secret_refs(objects)) | {
         (role["passwordSecret"]["name"], "password")
@@ -373,8 +369,7 @@ def test_every_secret_the_pods_read_is_documented_in_the_readme(overlay: tuple[s
         assert f"`{name}`" in readme and f"`{key}`" in readme, f"deploy/README.md does not document {name}/{key}"
 
 
-def test_no_secret_with_literal_data_is_committed(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_no_secret_with_literal_data_is_committed(objects: list[Object]) -> None:
     assert of_kind(objects, "Secret") == []
     for path in DEPLOY.rglob("*.y*ml"):
         for document in yaml.safe_load_all(path.read_text()):
@@ -382,8 +377,7 @@ def test_no_secret_with_literal_data_is_committed(overlay: tuple[str, list[Objec
                 assert not document.get("data") and not document.get("stringData"), f"{path} holds a Secret's data"
 
 
-def test_the_postgres_cluster_gives_each_service_its_own_database_and_role(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_the_postgres_cluster_gives_each_service_its_own_database_and_role(objects: list[Object]) -> None:
     (cluster,) = of_kind(objects, "Cluster")
     assert cluster["apiVersion"] == "postgresql.cnpg.io/v1"
     assert isinstance(cluster["spec"]["instances"], int) and cluster["spec"]["instances"] >= 1
@@ -400,8 +394,7 @@ def test_the_postgres_cluster_gives_each_service_its_own_database_and_role(overl
         assert database["spec"]["owner"] == name and name in roles
 
 
-def test_nats_runs_jetstream_on_its_own_volume_in_every_node(overlay: tuple[str, list[Object]]) -> None:
-    _, objects = overlay
+def test_nats_runs_jetstream_on_its_own_volume_in_every_node(objects: list[Object]) -> None:
     nats = named(objects, "StatefulSet", "nats")
     headless = named(objects, "Service", nats["spec"]["serviceName"])
     assert headless["spec"]["clusterIP"] == "None"

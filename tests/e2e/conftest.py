@@ -45,7 +45,9 @@ async def graphql(suite: running_suite.Suite) -> AsyncIterator[GraphQL]:
             headers = {}
             if as_ is not None:
                 headers["Authorization"] = f"Bearer {as_ or token('e2e-supervisor', 'supervisor')}"
-            reply = await client.post(suite.gateway_url, json={"query": query, "variables": variables or {}}, headers=headers)
+            reply = await client.post(
+                suite.gateway_url, json={"query": query, "variables": variables or {}}, headers=headers
+            )
             assert reply.status_code == 200, reply.text
             body: dict[str, Any] = reply.json()
             return body

@@ -34,6 +34,8 @@ def create_app(settings: Settings, options: GatewayOptions | None = None) -> Fas
     if not settings.jwt_secret:
         raise ValueError("JWT_SECRET must be set in production")
     runtime = _Runtime()
+    # Health lists the services the gateway composes, not every port a service may one day use.
+    peers = {name: settings.peers[name] for name in PEER_SERVICES}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -50,7 +52,7 @@ def create_app(settings: Settings, options: GatewayOptions | None = None) -> Fas
     async def get_context(connection: HTTPConnection) -> Context:
         if runtime.stubs is None:
             raise RuntimeError("the gateway's lifespan has not started")
-        return build_context(connection, settings.jwt_secret, options.dev_user, runtime.stubs, settings.peers)
+        return build_context(connection, settings.jwt_secret, options.dev_user, runtime.stubs, peers)
 
     schema = build_schema(production=settings.production, introspection=options.graphiql)
     router: GraphQLRouter[Context, None] = GraphQLRouter(

@@ -33,6 +33,9 @@ from invariant.events.v1 import envelope_pb2
 from invariant_core import identity
 
 
+READ_ONLY = "invariant_read_only"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -57,9 +60,11 @@ def create_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front: a deferred transaction that later writes can
-        # fail with SQLITE_BUSY instead of waiting for the lock.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock up front: a deferred transaction that later
+        # writes can fail with SQLITE_BUSY instead of waiting for the lock. Readers
+        # stay deferred, so they never queue behind writers (WAL lets them read).
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -117,8 +122,10 @@ class UnitOfWork:
         producer: str,
         translate: Translate,
         wake: asyncio.Event | None,
+        read_only: bool = False,
     ) -> None:
         self._sessions = sessions
+        self._read_only = read_only
         self.metadata = metadata
         self._outbox = metadata.tables["outbox"]
         self._producer = producer
@@ -131,6 +138,8 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
         await self.session.begin()
+        if self._read_only:
+            await self.session.connection(execution_options={READ_ONLY: True})
         return self
 
     async def __aexit__(
@@ -200,3 +209,7 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.metadata, self.producer, self.translate, self.wake)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work for queries: it never commits and never takes the write lock."""
+        return UnitOfWork(self.sessions, self.metadata, self.producer, self.translate, None, read_only=True)

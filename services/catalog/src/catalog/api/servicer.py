@@ -39,7 +39,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         return await run_idempotent(self._uows, request, response, lambda uow: body(uow, self._repository(uow.session)))
 
     async def _query(self, body: Callable[[CatalogRepository], Awaitable[R]]) -> R:
-        async with self._uows() as uow:
+        async with self._uows.reader() as uow:
             return await body(self._repository(uow.session))
 
     # items
