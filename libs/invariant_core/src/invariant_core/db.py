@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from invariant.events.v1 import envelope_pb2
 from invariant_core import identity
 
-
 READ_ONLY = "invariant_read_only"
 
 
