@@ -1,0 +1,50 @@
+"""The catalog as an operator runs it: `python -m catalog migrate`, then serve, then SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+
+from invariant_core.embedded import free_port
+from invariant_core.rpc import check_health
+
+
+async def test_a_migrated_database_serves_with_migrations_off_and_sigterm_stops_it_cleanly(
+    new_database, nats_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": await new_database("catalog"),
+        "NATS_URL": nats_url,
+        "GRPC_PORT": str(port),
+        "ENVIRONMENT": "production",
+        "JWT_SECRET": "unused-by-the-catalog",
+    }
+    migrate = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "catalog", "migrate", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, errors = await asyncio.wait_for(migrate.communicate(), 60)
+    assert migrate.returncode == 0, errors.decode()
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "catalog", env={**env, "MIGRATE_ON_START": "0"}, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        async with asyncio.timeout(30):
+            while await check_health(f"127.0.0.1:{port}", "invariant.catalog.v1.CatalogService") != "SERVING":
+                assert process.returncode is None, "the catalog exited during start-up"
+                await asyncio.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.communicate()
+    assert process.returncode == 0
+    assert await check_health(f"127.0.0.1:{port}") == "UNKNOWN"
+    lines = [json.loads(line) for line in stderr.decode().splitlines() if line.startswith("{")]
+    assert any(line["message"] == "serving" and line["service"] == "catalog" for line in lines)
