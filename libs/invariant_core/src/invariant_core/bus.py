@@ -44,8 +44,10 @@ async def connect(url: str, name: str) -> NatsClient:
             delay = min(delay * 2, 5.0)
 
 
-async def ensure_stream(js: JetStreamContext) -> None:
-    config = StreamConfig(name=STREAM, subjects=SUBJECTS, duplicate_window=DUPLICATE_WINDOW_SECONDS)
+async def ensure_stream(js: JetStreamContext, replicas: int = 1) -> None:
+    config = StreamConfig(
+        name=STREAM, subjects=SUBJECTS, duplicate_window=DUPLICATE_WINDOW_SECONDS, num_replicas=replicas
+    )
     try:
         await js.stream_info(STREAM)
     except NotFoundError:

@@ -149,7 +149,11 @@ def build_server(
 
     `interceptors` run outside the identity and error mapping (metrics, call counting).
     """
-    server = grpc.aio.server(interceptors=[*interceptors, IdentityAndErrors()])
+    # Connections are recycled so that callers spread over replicas added since they connected.
+    server = grpc.aio.server(
+        interceptors=[*interceptors, IdentityAndErrors()],
+        options=[("grpc.max_connection_age_ms", 300_000), ("grpc.max_connection_age_grace_ms", 30_000)],
+    )
     for register in registrars:
         register(server)
     checker = health.aio.HealthServicer()
@@ -203,7 +207,12 @@ def channel(target: str, services: Sequence[str]) -> grpc.aio.Channel:
     }
     return grpc.aio.insecure_channel(
         target,
-        options=[("grpc.service_config", json.dumps(config)), ("grpc.enable_retries", 1)],
+        options=[
+            ("grpc.service_config", json.dumps(config)),
+            ("grpc.enable_retries", 1),
+            # Spread calls over every address the name resolves to (a headless Service's pods).
+            ("grpc.lb_policy_name", "round_robin"),
+        ],
         interceptors=[_IdentityMetadata()],
     )
 

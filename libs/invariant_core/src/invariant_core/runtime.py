@@ -70,7 +70,7 @@ async def _events(spec: ServiceSpec, settings: Settings, uows: UnitOfWorkFactory
     nc: NatsClient = await bus.connect(settings.nats_url, name=spec.name)
     stack.push_async_callback(nc.drain)
     js = nc.jetstream()
-    await bus.ensure_stream(js)
+    await bus.ensure_stream(js, settings.stream_replicas)
     await _background(stack, bus.OutboxRelay(uows, js).run(), f"{spec.name}-relay")
     for sub in spec.subscriptions:
         await _background(stack, bus.Consumer(uows, js, spec.name, sub).run(), f"{spec.name}-{sub.durable}")

@@ -27,6 +27,7 @@ class Settings:
     jwt_secret: str = ""
     log_level: str = "INFO"
     migrate_on_start: bool = True
+    stream_replicas: int = 1
 
     @property
     def production(self) -> bool:
@@ -43,6 +44,7 @@ class Settings:
         JWT_SECRET        HS256 signing secret (the gateway); a development default
         ENVIRONMENT       development (default) or production
         MIGRATE_ON_START  1 (default in development) or 0 (production runs `migrate`)
+        NATS_STREAM_REPLICAS  copies of the event stream in a NATS cluster (default 1)
         LOG_LEVEL, DATA_DIR (default .data)
         """
         e = os.environ if env is None else env
@@ -65,4 +67,5 @@ class Settings:
             jwt_secret=secret,
             log_level=e.get("LOG_LEVEL", "INFO"),
             migrate_on_start=e.get("MIGRATE_ON_START", "0" if environment == "production" else "1") == "1",
+            stream_replicas=int(e.get("NATS_STREAM_REPLICAS", "1")),
         )
