@@ -7,7 +7,6 @@ its own gRPC API, as another service would.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import uuid
 from collections import Counter
@@ -177,9 +176,5 @@ async def start_catalog(database_url: str, nats_url: str) -> Catalog:
     settings = Settings.from_env("catalog", env={"DATABASE_URL": database_url, "NATS_URL": nats_url, "GRPC_PORT": "0"})
     counter = CallCounter()
     started = await runtime.start(SPEC, settings, interceptors=[counter])
-    # The runtime connects to NATS in a background task; a service stopped while that
-    # connect is in flight leaks its socket, so a test starts once the connection is up.
-    connecting = [task for task in asyncio.all_tasks() if task.get_name() == f"{SPEC.name}-events"]
-    await asyncio.wait_for(asyncio.gather(*connecting), timeout=30)
     channel = rpc.channel(f"127.0.0.1:{started.port}", [SERVICE_NAME])
     return Catalog(started, channel, catalog_pb2_grpc.CatalogServiceStub(channel), counter)  # type: ignore[no-untyped-call]

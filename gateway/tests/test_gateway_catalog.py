@@ -16,7 +16,8 @@ async def _query(start_gateway: StartGateway, query: str, variables: dict[str, A
         reply = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=bearer())
     body: dict[str, Any] = reply.json()
     assert "errors" not in body, body["errors"]
-    return body["data"]
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 async def test_components_are_fetched_once_per_distinct_sku(start_gateway: StartGateway, catalog: Catalog) -> None:

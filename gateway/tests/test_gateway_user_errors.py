@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from graphql import GraphQLError
 
 from gateway.errors import graphql_field, is_unexpected

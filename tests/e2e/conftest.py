@@ -1,44 +1,83 @@
-"""The suite as a front end sees it: real service processes on gRPC, the gateway over HTTP."""
+"""The suite as a front end sees it: real service processes on gRPC, the gateway over HTTP.
+
+Starting the suite spawns a process per service, so each test module shares one suite
+(tests use random SKUs and never collide). Module-scoped async fixtures run in the
+module's event loop, so every test module here declares
+`pytestmark = pytest.mark.asyncio(loop_scope="module")`.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+import pytest_asyncio
+from sqlalchemy.engine import make_url
 
-from gateway.auth import User, issue
 from invariant_core import suite as running_suite
 from invariant_core.embedded import free_port
 
-SECRET = "e2e-secret-" + "x" * 32
-GraphQL = Callable[..., Awaitable[dict[str, Any]]]
+from e2e_support import SECRET, GraphQL, token
 
 
-@pytest.fixture
-async def suite(new_database, nats_url: str, tmp_path: Path) -> AsyncIterator[running_suite.Suite]:  # type: ignore[no-untyped-def]
-    databases = {name: {"DATABASE_URL": await new_database(name)} for name in running_suite.SERVICES}
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
+    """The root `new_database`, for a whole module: a fresh, empty database per call."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    directory = tmp_path_factory.mktemp("databases")
+    created: list[str] = []
+
+    async def make(service: str) -> str:
+        if not server:
+            return f"sqlite+aiosqlite:///{directory / (service + '.db')}"
+        name = f"t_{service}_{uuid.uuid4().hex[:12]}"
+        admin = await asyncpg.connect(_dsn(server))
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        created.append(name)
+        return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    if created:
+        admin = await asyncpg.connect(_dsn(server or ""))
+        try:
+            for name in created:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def suite(
+    module_databases: Callable[[str], Awaitable[str]], nats_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[running_suite.Suite]:
+    databases = {name: {"DATABASE_URL": await module_databases(name)} for name in running_suite.SERVICES}
     started = await running_suite.start(
         nats_url,
         databases,
         {name: free_port() for name in running_suite.SERVICES},
         free_port(),
         {"JWT_SECRET": SECRET, "GATEWAY_DEV_USER": ""},
-        tmp_path,
+        tmp_path_factory.mktemp("logs"),
     )
     yield started
     started.stop()
 
 
-def token(user: str, *roles: str) -> str:
-    return issue(User(id=user, roles=frozenset(roles)), SECRET, timedelta(minutes=10))
-
-
-@pytest.fixture
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def graphql(suite: running_suite.Suite) -> AsyncIterator[GraphQL]:
+    """`await graphql(query, variables, as_=token)`: "" sends a supervisor's token, None no token."""
     async with httpx.AsyncClient(timeout=30) as client:
 
         async def send(query: str, variables: dict[str, Any] | None = None, *, as_: str | None = "") -> dict[str, Any]:
@@ -49,7 +88,7 @@ async def graphql(suite: running_suite.Suite) -> AsyncIterator[GraphQL]:
                 suite.gateway_url, json={"query": query, "variables": variables or {}}, headers=headers
             )
             assert reply.status_code == 200, reply.text
-            body: dict[str, Any] = reply.json()
-            return body
+            answer: dict[str, Any] = reply.json()
+            return answer
 
         yield send

@@ -35,10 +35,11 @@ class UnitConversionInput:
 @strawberry.input
 class BarcodeInput:
     code: str
-    symbology: BarcodeSymbology = BarcodeSymbology.OTHER
+    # Unset: the catalog infers EAN13 or UPCA from 13 or 12 digits, else OTHER.
+    symbology: BarcodeSymbology | None = None
 
     def to_proto(self) -> catalog_pb2.Barcode:
-        return catalog_pb2.Barcode(code=self.code, symbology=self.symbology.value)
+        return catalog_pb2.Barcode(code=self.code, symbology=self.symbology.value if self.symbology else "")
 
 
 @strawberry.input

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import nats
+import nats.errors
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -34,12 +34,19 @@ async def connect(url: str, name: str) -> NatsClient:
     """Connect, retrying until NATS answers: a service outlives a NATS outage."""
     delay = 0.2
     while True:
+        client = NatsClient()
         try:
-            return await nats.connect(
-                url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=2
-            )
+            await client.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=2)
+            return client
+        except asyncio.CancelledError:
+            # Stopped while connecting: close the half-open socket before giving up.
+            with contextlib.suppress(Exception):
+                await client.close()
+            raise
         except Exception as error:  # noqa: BLE001 - any failure to connect is retried
             log.warning("NATS not reachable, retrying", extra={"fields": {"url": url, "error": str(error)}})
+            with contextlib.suppress(Exception):
+                await client.close()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 

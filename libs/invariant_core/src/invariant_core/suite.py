@@ -49,8 +49,11 @@ class Suite:
 
 
 def _spawn(module: str, env: dict[str, str], log: Path | None) -> subprocess.Popen[bytes]:
-    out = open(log, "ab") if log else None  # noqa: SIM115 - the child process owns it
-    return subprocess.Popen([sys.executable, "-m", module], env={**os.environ, **env}, stdout=out, stderr=out)
+    command, environment = [sys.executable, "-m", module], {**os.environ, **env}
+    if log is None:
+        return subprocess.Popen(command, env=environment)
+    with open(log, "ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, env=environment, stdout=out, stderr=out)
 
 
 async def _wait_serving(name: str, port: int, process: subprocess.Popen[bytes]) -> None:
