@@ -8,59 +8,30 @@ module's event loop, so every test module here declares
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy.engine import make_url
 
 from invariant_core import suite as running_suite
 from invariant_core.embedded import free_port
+from invariant_core.testing import DatabaseFactory, scratch_databases
 
 from e2e_support import SECRET, GraphQL, token
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def module_databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
-    """The root `new_database`, for a whole module: a fresh, empty database per call."""
-    server = os.environ.get("TEST_DATABASE_URL")
-    directory = tmp_path_factory.mktemp("databases")
-    created: list[str] = []
-
-    async def make(service: str) -> str:
-        if not server:
-            return f"sqlite+aiosqlite:///{directory / (service + '.db')}"
-        name = f"t_{service}_{uuid.uuid4().hex[:12]}"
-        admin = await asyncpg.connect(_dsn(server))
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        created.append(name)
-        return make_url(server).set(database=name).render_as_string(hide_password=False)
-
-    yield make
-    if created:
-        admin = await asyncpg.connect(_dsn(server or ""))
-        try:
-            for name in created:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+async def module_databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DatabaseFactory]:
+    """The root `new_database`, for a whole module."""
+    async with scratch_databases(tmp_path_factory.mktemp("databases")) as make:
+        yield make
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def suite(
-    module_databases: Callable[[str], Awaitable[str]], nats_url: str, tmp_path_factory: pytest.TempPathFactory
+    module_databases: DatabaseFactory, nats_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[running_suite.Suite]:
     databases = {name: {"DATABASE_URL": await module_databases(name)} for name in running_suite.SERVICES}
     started = await running_suite.start(
