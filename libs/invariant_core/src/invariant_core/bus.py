@@ -86,8 +86,11 @@ class OutboxRelay:
                 while await self.publish_pending():
                     pass
                 delay = 0.1
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                # that arrives as the event is set, and the relay would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._uows.wake.wait(), self._sweep)
+                    async with asyncio.timeout(self._sweep):
+                        await self._uows.wake.wait()
                 self._uows.wake.clear()
             except asyncio.CancelledError:
                 raise

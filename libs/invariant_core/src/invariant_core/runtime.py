@@ -8,7 +8,6 @@ a handle whose `stop()` undoes it in reverse order.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -58,9 +57,13 @@ async def _background(stack: AsyncExitStack, coroutine: Coroutine[Any, Any, None
     task = asyncio.create_task(coroutine, name=name)
 
     async def cancel() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # Cancel until it ends: a library that swallows one cancellation (as wait_for
+        # can on 3.11) must not keep the service from stopping.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
 
     stack.push_async_callback(cancel)
 
