@@ -174,10 +174,22 @@ class Consumer:
     async def run(self) -> None:
         await self.declare()
         pull = await self._js.pull_subscribe_bind(self._sub.durable, stream=STREAM)
+        try:
+            await self._consume(pull)
+        finally:
+            # A pull subscription left open makes the connection's drain wait its full timeout.
+            with contextlib.suppress(Exception):
+                await pull.unsubscribe()
+
+    async def _consume(self, pull: JetStreamContext.PullSubscription) -> None:
         while True:
             try:
                 messages = await pull.fetch(batch=50, timeout=1.0)
             except (TimeoutError, nats.errors.TimeoutError):
+                # fetch can turn a cancellation into a timeout: honour the cancellation.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from None
                 continue
             for msg in messages:
                 await self.handle(msg)

@@ -131,6 +131,7 @@ class UnitOfWork:
         self._translate = translate
         self._wake = wake
         self._tracked: list[Aggregate] = []
+        self._recorded: list[object] = []
         self._pending: list[tuple[str, Message]] = []
         self.session: AsyncSession
 
@@ -150,11 +151,15 @@ class UnitOfWork:
     def track(self, *aggregates: Aggregate) -> None:
         self._tracked.extend(aggregates)
 
+    def record(self, *events: object) -> None:
+        """Domain events that belong to no tracked aggregate (translated at commit)."""
+        self._recorded.extend(events)
+
     def emit(self, subject: str, payload: Message) -> None:
         self._pending.append((subject, payload))
 
     async def commit(self) -> None:
-        outgoing = list(self._pending)
+        outgoing = list(self._pending) + [self._translate(e) for e in self._recorded]
         for aggregate in self._tracked:
             outgoing.extend(self._translate(e) for e in aggregate.events)
             aggregate.events.clear()
@@ -163,6 +168,7 @@ class UnitOfWork:
             await self.session.execute(self._outbox.insert(), rows)
         await self.session.commit()
         self._pending.clear()
+        self._recorded.clear()
         if rows and self._wake is not None:
             self._wake.set()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +33,9 @@ class ServiceSpec:
     metadata: MetaData
     migrations: Path
     translate: Translate
-    # Builds the gRPC registrars once the units of work exist.
-    registrars: Callable[[UnitOfWorkFactory, Settings], Sequence[rpc.Registrar]]
+    # Builds the gRPC registrars once the units of work exist; what it opens (channels to
+    # peers, background tasks) it hands to the stack, which closes it on stop.
+    registrars: Callable[[UnitOfWorkFactory, Settings, AsyncExitStack], Awaitable[Sequence[rpc.Registrar]]]
     grpc_services: Sequence[str]
     subscriptions: Sequence[bus.Subscription] = field(default_factory=tuple)
 
@@ -53,7 +54,7 @@ class Running:
         await self.stack.aclose()
 
 
-async def _background(stack: AsyncExitStack, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+async def run_in_background(stack: AsyncExitStack, coroutine: Coroutine[Any, Any, None], name: str) -> None:
     task = asyncio.create_task(coroutine, name=name)
 
     async def cancel() -> None:
@@ -74,9 +75,9 @@ async def _events(spec: ServiceSpec, settings: Settings, uows: UnitOfWorkFactory
     stack.push_async_callback(nc.drain)
     js = nc.jetstream()
     await bus.ensure_stream(js, settings.stream_replicas)
-    await _background(stack, bus.OutboxRelay(uows, js).run(), f"{spec.name}-relay")
+    await run_in_background(stack, bus.OutboxRelay(uows, js).run(), f"{spec.name}-relay")
     for sub in spec.subscriptions:
-        await _background(stack, bus.Consumer(uows, js, spec.name, sub).run(), f"{spec.name}-{sub.durable}")
+        await run_in_background(stack, bus.Consumer(uows, js, spec.name, sub).run(), f"{spec.name}-{sub.durable}")
 
 
 async def start(
@@ -92,11 +93,11 @@ async def start(
         # The service answers commands while NATS is away: events wait in the outbox.
         events = AsyncExitStack()
         stack.push_async_callback(events.aclose)
-        await _background(stack, _events(spec, settings, uows, events), f"{spec.name}-events")
+        await run_in_background(stack, _events(spec, settings, uows, events), f"{spec.name}-events")
         server = rpc.build_server(
             settings.grpc_host,
             settings.grpc_port,
-            spec.registrars(uows, settings),
+            await spec.registrars(uows, settings, stack),
             spec.grpc_services,
             reflect=not settings.production,
             interceptors=interceptors,

@@ -21,7 +21,7 @@ from invariant_core.embedded import start_nats, wait_for_port
 from invariant_core.settings import EMBEDDED_NATS_PORT, SERVICE_PORTS
 
 # The services that exist so far, in start-up order.
-SERVICES = ("catalog",)
+SERVICES = ("catalog", "stock")
 GATEWAY_PORT = 8000
 
 
@@ -45,7 +45,9 @@ class Suite:
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
+                print(f"{process.args!r} did not stop within 20s: killed", file=sys.stderr)
                 process.kill()
+                process.wait()
 
 
 def _spawn(module: str, env: dict[str, str], log: Path | None) -> subprocess.Popen[bytes]:

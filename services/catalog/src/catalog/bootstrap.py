@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import grpc
@@ -21,7 +22,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 SERVICE_NAME = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
 
 
-def registrars(uows: UnitOfWorkFactory, settings: Settings) -> Sequence[Registrar]:
+async def registrars(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Sequence[Registrar]:
     servicer = CatalogServicer(uows, SqlCatalogRepository)
 
     def register(server: grpc.aio.Server) -> None:

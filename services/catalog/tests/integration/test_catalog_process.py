@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 
 from invariant_core.embedded import free_port
@@ -24,11 +25,10 @@ async def test_a_migrated_database_serves_with_migrations_off_and_sigterm_stops_
         "ENVIRONMENT": "production",
         "JWT_SECRET": "unused-by-the-catalog",
     }
-    migrate = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "catalog", "migrate", env=env, stderr=asyncio.subprocess.PIPE
+    migrate = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "catalog", "migrate"], env=env, capture_output=True, timeout=60
     )
-    _, errors = await asyncio.wait_for(migrate.communicate(), 60)
-    assert migrate.returncode == 0, errors.decode()
+    assert migrate.returncode == 0, migrate.stderr.decode()
 
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "catalog", env={**env, "MIGRATE_ON_START": "0"}, stderr=asyncio.subprocess.PIPE

@@ -1,0 +1,105 @@
+"""Stock's domain events to inventory.stock.* payloads, and catalog events into the replica."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from google.protobuf.message import Message
+from google.type.decimal_pb2 import Decimal as PbDecimal
+
+from invariant.events.v1 import catalog_pb2, envelope_pb2
+from invariant.events.v1 import stock_pb2 as events
+from invariant_core.db import UnitOfWork
+from stock.adapters.repository import SqlStockRepository
+from stock.domain import ItemView, Place
+from stock.domain.events import MovementPosted, ReservationChanged, ShortageFound, ThresholdCrossed
+from stock.domain.reservations import DocumentRef
+
+
+def _d(value: Decimal) -> PbDecimal:
+    return PbDecimal(value=str(value))
+
+
+def _place(place: Place | None) -> events.StockPlace | None:
+    if place is None:
+        return None
+    return events.StockPlace(
+        warehouse=place.warehouse, location=place.location, lot=place.lot, status=str(place.status)
+    )
+
+
+def _document(ref: DocumentRef) -> events.DocumentRef:
+    return events.DocumentRef(type=ref.type, id=ref.id, line=ref.line)
+
+
+def to_message(event: object) -> tuple[str, Message]:
+    match event:
+        case MovementPosted():
+            message = events.MovementPosted(
+                movement_id=event.movement_id,
+                sequence=event.sequence,
+                type=str(event.type),
+                item_sku=event.item_sku,
+                quantity=_d(event.quantity),
+                document=_document(event.document),
+                reason_code=event.reason_code,
+                reasons=[
+                    events.ReasonQuantity(reason_code=r.reason_code, quantity=_d(r.quantity)) for r in event.reasons
+                ],
+                reservation_id=event.reservation_id,
+            )
+            for name, place in (("from", event.from_place), ("to", event.to_place)):
+                if place is not None:
+                    getattr(message, name).CopyFrom(_place(place))
+            message.business_time.FromDatetime(event.business_time)
+            return f"inventory.stock.{event.fact}.posted", message
+        case ReservationChanged():
+            return f"inventory.stock.reservation.{event.fact}", events.ReservationChanged(
+                reservation_id=event.reservation_id,
+                item_sku=event.item_sku,
+                warehouse=event.warehouse,
+                quantity=_d(event.quantity),
+                open=_d(event.open),
+                owner=_document(event.owner),
+            )
+        case ThresholdCrossed():
+            return "inventory.stock.threshold.crossed", events.ThresholdCrossed(
+                item_sku=event.item_sku,
+                warehouse=event.warehouse,
+                kind=event.kind,
+                level=_d(event.level),
+                available_to_promise=_d(event.available_to_promise),
+            )
+        case ShortageFound():
+            return "inventory.stock.shortage", events.Shortage(
+                item_sku=event.item_sku,
+                warehouse=event.warehouse,
+                available_on_hand=_d(event.available_on_hand),
+                reserved=_d(event.reserved),
+                short_by=_d(event.short_by),
+                reservation_ids=list(event.reservation_ids),
+                movement_id=event.movement_id,
+            )
+    raise TypeError(f"no message for {event!r}")
+
+
+async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+    """Keep the item replica and thresholds current; other catalog facts are ignored."""
+    repo = SqlStockRepository(uow.session)
+    if envelope.type == "inventory.catalog.item.upserted":
+        item = catalog_pb2.ItemUpserted()
+        envelope.payload.Unpack(item)
+        await repo.save_item(
+            item_view(item.sku, item.base_unit, item.units, item.lot_tracked), Decimal(item.standard_cost.value or "0")
+        )
+    elif envelope.type == "inventory.catalog.thresholds.changed":
+        limits = catalog_pb2.ThresholdsChanged()
+        envelope.payload.Unpack(limits)
+        await repo.save_thresholds(
+            limits.sku, limits.warehouse, Decimal(limits.safety_stock.value), Decimal(limits.max_stock.value)
+        )
+
+
+def item_view(sku: str, base_unit: str, units: object, lot_tracked: bool) -> ItemView:
+    """From either the event's or the catalog API's unit list (both have unit and factor)."""
+    return ItemView(sku, base_unit, {u.unit: Decimal(u.factor.value) for u in units}, lot_tracked)  # type: ignore[attr-defined]

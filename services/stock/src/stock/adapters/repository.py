@@ -1,0 +1,383 @@
+"""All the stock service's SQL: reads, and the conditional writes that move stock.
+
+Guards are single conditional statements (`... WHERE available - reserved >= :q`), so
+no read-then-write race can oversell; callers touch keys in sorted order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from invariant_core.db import utcnow
+from stock.adapters.tables import (
+    availability,
+    balance_days,
+    balances,
+    items,
+    locations,
+    lots,
+    movements,
+    reservations,
+    thresholds,
+    warehouses,
+)
+from stock.domain import (
+    AvailabilityDelta,
+    ItemView,
+    LocationKind,
+    LocationView,
+    Place,
+    Reservation,
+    ReservationState,
+    StockKey,
+    StockStatus,
+    WarehouseView,
+)
+from stock.domain.reservations import DocumentRef
+from stock.service.ports import Availability, Drift, MovementRecord
+
+BUCKETS = ("available", "qc_hold", "rejected", "in_transit")
+
+
+class SqlStockRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _upsert_add(
+        self, table: Table, key: Mapping[str, Any], amounts: Mapping[str, Decimal], defaults: Mapping[str, Any]
+    ) -> None:
+        """Insert the row, or add `amounts` to the row that is there, in one statement."""
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table).values({**key, **defaults, **amounts})
+        statement = statement.on_conflict_do_update(
+            index_elements=list(key), set_={name: table.c[name] + statement.excluded[name] for name in amounts}
+        )
+        await self.session.execute(statement)
+
+    # places
+
+    async def warehouses(self, codes: Collection[str]) -> dict[str, WarehouseView]:
+        rows = await self.session.execute(select(warehouses).where(warehouses.c.code.in_(list(codes))))
+        return {r.code: WarehouseView(r.code, r.allow_negative_stock, r.in_transit_location) for r in rows}
+
+    async def locations(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], LocationView]:
+        found: dict[tuple[str, str], LocationView] = {}
+        for warehouse in {w for w, _ in keys}:
+            codes = [c for w, c in keys if w == warehouse]
+            rows = await self.session.execute(
+                select(locations).where(locations.c.warehouse == warehouse, locations.c.code.in_(codes))
+            )
+            for r in rows:
+                found[(r.warehouse, r.code)] = LocationView(r.warehouse, r.code, LocationKind(r.kind))
+        return found
+
+    async def add_warehouse(self, view: WarehouseView, name: str) -> None:
+        await self.session.execute(
+            insert(warehouses).values(
+                code=view.code,
+                name=name,
+                allow_negative_stock=view.allow_negative_stock,
+                in_transit_location=view.in_transit_location,
+            )
+        )
+
+    async def add_location(self, view: LocationView) -> None:
+        await self.session.execute(
+            insert(locations).values(warehouse=view.warehouse, code=view.code, kind=str(view.kind))
+        )
+
+    async def all_warehouses(self) -> tuple[list[tuple[WarehouseView, str]], list[LocationView]]:
+        found = [
+            (WarehouseView(r.code, r.allow_negative_stock, r.in_transit_location), r.name)
+            for r in await self.session.execute(select(warehouses).order_by(warehouses.c.code))
+        ]
+        places = [
+            LocationView(r.warehouse, r.code, LocationKind(r.kind))
+            for r in await self.session.execute(select(locations).order_by(locations.c.warehouse, locations.c.code))
+        ]
+        return found, places
+
+    async def lots(self, sku: str) -> set[str]:
+        return set(await self.session.scalars(select(lots.c.lot).where(lots.c.item_sku == sku)))
+
+    async def add_lot(self, sku: str, lot: str, expiry: date | None) -> bool:
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(lots).values(item_sku=sku, lot=lot, expiry_date=expiry).on_conflict_do_nothing()
+        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    # the item replica
+
+    async def item(self, sku: str) -> ItemView | None:
+        row = (await self.session.execute(select(items).where(items.c.sku == sku))).one_or_none()
+        if row is None:
+            return None
+        units = {unit: Decimal(factor) for unit, factor in json.loads(row.units).items()}
+        return ItemView(row.sku, row.base_unit, units, row.lot_tracked)
+
+    async def save_item(self, view: ItemView, standard_cost: Decimal) -> None:
+        values = {
+            "base_unit": view.base_unit,
+            "units": json.dumps({unit: str(factor) for unit, factor in view.units.items()}),
+            "lot_tracked": view.lot_tracked,
+            "standard_cost": standard_cost,
+            "updated_at": utcnow(),
+        }
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(items).values(sku=view.sku, **values)
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["sku"], set_=values))
+
+    async def save_thresholds(self, sku: str, warehouse: str, safety: Decimal, maximum: Decimal) -> None:
+        values = {"safety_stock": safety, "max_stock": maximum}
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(thresholds).values(item_sku=sku, warehouse=warehouse, **values)
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=["item_sku", "warehouse"], set_=values)
+        )
+
+    async def thresholds(self, key: StockKey) -> tuple[Decimal | None, Decimal | None]:
+        row = (
+            await self.session.execute(
+                select(thresholds.c.safety_stock, thresholds.c.max_stock).where(
+                    thresholds.c.item_sku == key.item_sku, thresholds.c.warehouse == key.warehouse
+                )
+            )
+        ).one_or_none()
+        return (None, None) if row is None else (row.safety_stock, row.max_stock)
+
+    # balances and availability
+
+    async def apply_balance(self, sku: str, place: Place, delta: Decimal, negative_allowed: bool, day: date) -> bool:
+        key = {
+            "item_sku": sku,
+            "warehouse": place.warehouse,
+            "location": place.location,
+            "lot": place.lot,
+            "status": str(place.status),
+        }
+        if delta >= 0 or negative_allowed:
+            await self._upsert_add(balances, key, {"quantity": delta}, {"negative_allowed": negative_allowed})
+        else:
+            taken = await self.session.execute(
+                update(balances)
+                .where(_match(balances, key), balances.c.quantity >= -delta)
+                .values(quantity=balances.c.quantity + delta)
+            )
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+        await self._upsert_add(balance_days, {**key, "day": day}, {"net_change": delta}, {})
+        return True
+
+    async def apply_availability(self, key: StockKey, delta: AvailabilityDelta, guard_reserved: bool) -> bool:
+        amounts = {bucket: getattr(delta, bucket) for bucket in BUCKETS if getattr(delta, bucket)}
+        match = {"item_sku": key.item_sku, "warehouse": key.warehouse}
+        if not guard_reserved:
+            zero = {bucket: Decimal(0) for bucket in BUCKETS} | {"reserved": Decimal(0)}
+            await self._upsert_add(availability, match, amounts, zero)
+            return True
+        # Taking AVAILABLE stock: what reservations hold stays (the reservation rule).
+        taken = await self.session.execute(
+            update(availability)
+            .where(_match(availability, match), availability.c.available - availability.c.reserved >= -delta.available)
+            .values({bucket: availability.c[bucket] + amount for bucket, amount in amounts.items()})
+        )
+        return taken.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    async def availability(self, key: StockKey) -> Availability | None:
+        row = (
+            await self.session.execute(
+                select(availability).where(
+                    availability.c.item_sku == key.item_sku, availability.c.warehouse == key.warehouse
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return Availability(key, row.available, row.qc_hold, row.rejected, row.in_transit, row.reserved)
+
+    async def reserve(self, key: StockKey, quantity: Decimal) -> bool:
+        """DESIGN §3.2's one rule: reserve only what is on hand and not yet promised."""
+        taken = await self.session.execute(
+            update(availability)
+            .where(
+                availability.c.item_sku == key.item_sku,
+                availability.c.warehouse == key.warehouse,
+                availability.c.available - availability.c.reserved >= quantity,
+            )
+            .values(reserved=availability.c.reserved + quantity)
+        )
+        return taken.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    async def unreserve(self, key: StockKey, quantity: Decimal) -> None:
+        await self.session.execute(
+            update(availability)
+            .where(availability.c.item_sku == key.item_sku, availability.c.warehouse == key.warehouse)
+            .values(reserved=availability.c.reserved - quantity)
+        )
+
+    # the ledger
+
+    async def insert_movement(self, record: MovementRecord) -> int:
+        plan = record.plan
+        source, target = plan.from_place, plan.to_place
+        statement = (
+            insert(movements)
+            .values(
+                id=record.id,
+                type=str(plan.movement_type),
+                item_sku=plan.item_sku,
+                quantity=plan.quantity_base,
+                unit=plan.unit,
+                from_warehouse=source.warehouse if source else None,
+                from_location=source.location if source else None,
+                from_lot=source.lot if source else None,
+                from_status=str(source.status) if source else None,
+                to_warehouse=target.warehouse if target else None,
+                to_location=target.location if target else None,
+                to_lot=target.lot if target else None,
+                to_status=str(target.status) if target else None,
+                document_type=record.document.type,
+                document_id=record.document.id,
+                document_line=record.document.line,
+                reason_code=plan.reason_code,
+                reasons=json.dumps([[r.reason_code, str(r.quantity)] for r in plan.reasons]),
+                actor=record.actor,
+                business_time=record.business_time,
+                posted_at=record.posted_at,
+                idempotency_key=record.idempotency_key,
+                corrects_movement_id=record.corrects_movement_id or None,
+                reservation_id=record.reservation_id or None,
+            )
+            .returning(movements.c.seq)
+        )
+        return int((await self.session.execute(statement)).scalar_one())
+
+    async def movement_exists(self, movement_id: str) -> bool:
+        return await self.session.scalar(select(movements.c.seq).where(movements.c.id == movement_id)) is not None
+
+    # reservations
+
+    async def add_reservation(self, reservation: Reservation) -> None:
+        await self.session.execute(insert(reservations).values(**_reservation_row(reservation)))
+
+    async def reservation(self, reservation_id: str, lock: bool = False) -> Reservation | None:
+        query = select(reservations).where(reservations.c.id == reservation_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).one_or_none()
+        return None if row is None else _reservation(row._mapping)
+
+    async def save_reservation(self, reservation: Reservation) -> None:
+        await self.session.execute(
+            update(reservations).where(reservations.c.id == reservation.id).values(**_reservation_row(reservation))
+        )
+
+    async def open_reservations(self, key: StockKey) -> list[Reservation]:
+        rows = await self.session.execute(
+            select(reservations)
+            .where(
+                reservations.c.item_sku == key.item_sku,
+                reservations.c.warehouse == key.warehouse,
+                reservations.c.state == str(ReservationState.OPEN),
+            )
+            .order_by(reservations.c.created_at)
+        )
+        return [_reservation(r._mapping) for r in rows]
+
+    async def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]:
+        rows = await self.session.execute(
+            select(reservations)
+            .where(reservations.c.state == str(ReservationState.OPEN), reservations.c.expires_at <= now)
+            .order_by(reservations.c.item_sku, reservations.c.warehouse, reservations.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_reservation(r._mapping) for r in rows]
+
+    async def location_kinds(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], LocationKind]:
+        return {key: view.kind for key, view in (await self.locations(keys)).items()}
+
+
+def _match(table: Table, key: Mapping[str, Any]) -> Any:
+    return and_(*(table.c[name] == value for name, value in key.items()))
+
+
+def _reservation_row(r: Reservation) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "item_sku": r.item_sku,
+        "warehouse": r.warehouse,
+        "requested": r.requested,
+        "open": r.open,
+        "consumed": r.consumed,
+        "released": r.released,
+        "owner_type": r.owner.type,
+        "owner_id": r.owner.id,
+        "owner_line": r.owner.line,
+        "expires_at": r.expires_at,
+        "state": str(r.state),
+        "created_at": r.created_at,
+    }
+
+
+def _reservation(row: Any) -> Reservation:
+    return Reservation(
+        id=row["id"],
+        item_sku=row["item_sku"],
+        warehouse=row["warehouse"],
+        requested=row["requested"],
+        open=row["open"],
+        consumed=row["consumed"],
+        released=row["released"],
+        owner=DocumentRef(row["owner_type"], row["owner_id"], row["owner_line"]),
+        expires_at=row["expires_at"],
+        state=ReservationState(row["state"]),
+        created_at=row["created_at"],
+    )
+
+
+async def integrity_drifts(session: AsyncSession) -> tuple[int, int, list[Drift]]:
+    """Recompute balances from the ledger and reserved quantities from reservations."""
+    sums: dict[tuple[str, str, str, str, str], Decimal] = {}
+    for side in ("from", "to"):
+        sign = -1 if side == "from" else 1
+        columns = [movements.c[f"{side}_{name}"] for name in ("warehouse", "location", "lot", "status")]
+        rows = await session.execute(
+            select(movements.c.item_sku, *columns, func.sum(movements.c.quantity))
+            .where(columns[0].is_not(None))
+            .group_by(movements.c.item_sku, *columns)
+        )
+        for row in rows:
+            key = (row[0], row[1], row[2], row[3], row[4])
+            sums[key] = sums.get(key, Decimal(0)) + sign * Decimal(row[5])
+    drifts: list[Drift] = []
+    recorded = {
+        (r.item_sku, r.warehouse, r.location, r.lot, r.status): r.quantity
+        for r in await session.execute(select(balances))
+    }
+    for key in sorted(set(sums) | set(recorded)):
+        if sums.get(key, Decimal(0)) != recorded.get(key, Decimal(0)):
+            place = Place(key[1], key[2], key[3], StockStatus(key[4]))
+            drifts.append(
+                Drift("BALANCE", key[0], place, key[1], recorded.get(key, Decimal(0)), sums.get(key, Decimal(0)))
+            )
+    held: dict[tuple[str, str], Decimal] = {}
+    for sku, warehouse, total in await session.execute(
+        select(reservations.c.item_sku, reservations.c.warehouse, func.sum(reservations.c.open))
+        .where(reservations.c.state == str(ReservationState.OPEN))
+        .group_by(reservations.c.item_sku, reservations.c.warehouse)
+    ):
+        held[(sku, warehouse)] = Decimal(total)
+    kept = list(await session.execute(select(availability)))
+    for r in kept:
+        expected = held.get((r.item_sku, r.warehouse), Decimal(0))
+        if r.reserved != expected:
+            drifts.append(Drift("RESERVED", r.item_sku, None, r.warehouse, r.reserved, expected))
+    return len(recorded), len(kept), drifts

@@ -1,0 +1,313 @@
+"""The stock service's gRPC API: translate, call the handler, translate back."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TypeVar
+
+import grpc
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from google.type.decimal_pb2 import Decimal as PbDecimal
+
+from invariant.stock.v1 import stock_pb2 as pb
+from invariant.stock.v1 import stock_pb2_grpc
+from invariant_core.db import UnitOfWork, UnitOfWorkFactory
+from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.idempotency import run_idempotent
+from stock.adapters.items import ReplicatedItems
+from stock.adapters.repository import SqlStockRepository, integrity_drifts
+from stock.domain import (
+    LocationKind,
+    MovementType,
+    Place,
+    Reservation,
+    ReservationPolicy,
+    StockKey,
+    normalise_warehouse,
+    parse_place,
+)
+from stock.domain.reservations import DocumentRef
+from stock.service import handlers
+from stock.service.ports import MovementRecord
+
+R = TypeVar("R", bound=Message)
+
+
+def _enum_name(enum: type, value: int, prefix: str) -> str:
+    name: str = enum.Name(value)  # type: ignore[attr-defined]
+    return name.removeprefix(prefix)
+
+
+class StockServicer(stock_pb2_grpc.StockServiceServicer):
+    def __init__(self, uows: UnitOfWorkFactory, items: ReplicatedItems) -> None:
+        self._uows = uows
+        self._items = items
+
+    async def _command(
+        self, request: Message, response: type[R], body: Callable[[UnitOfWork, SqlStockRepository], Awaitable[R]]
+    ) -> R:
+        return await run_idempotent(
+            self._uows, request, response, lambda uow: body(uow, SqlStockRepository(uow.session))
+        )
+
+    async def CreateWarehouse(
+        self, request: pb.CreateWarehouseRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Warehouse:
+        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Warehouse:
+            view = await handlers.create_warehouse(
+                uow, repo, code=request.code, name=request.name, allow_negative_stock=request.allow_negative_stock
+            )
+            return pb.Warehouse(
+                code=view.code,
+                name=request.name.strip(),
+                allow_negative_stock=view.allow_negative_stock,
+                in_transit_location=view.in_transit_location,
+            )
+
+        return await self._command(request, pb.Warehouse, body)
+
+    async def CreateLocation(self, request: pb.CreateLocationRequest, context: grpc.aio.ServicerContext) -> pb.Location:
+        kind = LocationKind(_enum_name(pb.LocationKind, request.kind or pb.LOCATION_KIND_STORAGE, "LOCATION_KIND_"))
+
+        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Location:
+            view = await handlers.create_location(uow, repo, warehouse=request.warehouse, code=request.code, kind=kind)
+            return pb.Location(warehouse=view.warehouse, code=view.code, kind=f"LOCATION_KIND_{view.kind}")
+
+        return await self._command(request, pb.Location, body)
+
+    async def ListWarehouses(
+        self, request: pb.ListWarehousesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListWarehousesResponse:
+        async with self._uows.reader() as uow:
+            found, places = await SqlStockRepository(uow.session).all_warehouses()
+        return pb.ListWarehousesResponse(
+            warehouses=[
+                pb.Warehouse(
+                    code=w.code,
+                    name=name,
+                    allow_negative_stock=w.allow_negative_stock,
+                    in_transit_location=w.in_transit_location,
+                )
+                for w, name in found
+            ],
+            locations=[pb.Location(warehouse=p.warehouse, code=p.code, kind=f"LOCATION_KIND_{p.kind}") for p in places],
+        )
+
+    async def PostMovement(self, request: pb.PostMovementRequest, context: grpc.aio.ServicerContext) -> pb.Movement:
+        if request.type == pb.MOVEMENT_TYPE_UNSPECIFIED:
+            raise DomainError(ErrorCode.REQUIRED, "type is required", "type")
+        item = await self._items.view(request.item_sku)
+        command = handlers.PostMovement(
+            type=MovementType(_enum_name(pb.MovementType, request.type, "MOVEMENT_TYPE_")),
+            item=item,
+            quantity=request.quantity.value,
+            unit=request.unit,
+            source=_place(request, "from"),
+            target=_place(request, "to"),
+            document=_document(request.document),
+            idempotency_key=request.idempotency_key,
+            reason_code=request.reason_code,
+            reasons=[(r.reason_code, r.quantity.value) for r in request.reasons],
+            business_time=_time(request, "business_time"),
+            corrects_movement_id=request.corrects_movement_id,
+        )
+
+        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Movement:
+            return movement_message(await handlers.post_movement(uow, repo, command))
+
+        return await self._command(request, pb.Movement, body)
+
+    async def Reserve(self, request: pb.ReserveRequest, context: grpc.aio.ServicerContext) -> pb.ReserveResponse:
+        lines = [
+            handlers.ReservationLine(
+                item=await self._items.view(line.item_sku, f"lines[{i}].item_sku"),
+                warehouse=line.warehouse,
+                quantity=line.quantity.value,
+                unit=line.unit,
+            )
+            for i, line in enumerate(request.lines)
+        ]
+        policy = (
+            ReservationPolicy.PARTIAL
+            if request.policy == pb.RESERVATION_POLICY_PARTIAL
+            else ReservationPolicy.ALL_OR_NOTHING
+        )
+
+        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.ReserveResponse:
+            made = await handlers.reserve(
+                uow,
+                repo,
+                lines=lines,
+                policy=policy,
+                owner=_document(request.owner),
+                expires_at=_time(request, "expires_at"),
+            )
+            return pb.ReserveResponse(reservations=[reservation_message(r) for r in made])
+
+        return await self._command(request, pb.ReserveResponse, body)
+
+    async def Release(self, request: pb.ReleaseRequest, context: grpc.aio.ServicerContext) -> pb.Reservation:
+        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Reservation:
+            reservation = await repo.reservation(request.reservation_id)
+            quantity = None
+            if request.HasField("quantity") and reservation is not None:
+                item = await repo.item(reservation.item_sku)
+                assert item is not None  # a reservation is only made for a replicated item
+                quantity = item.to_base(request.quantity.value, "")
+            return reservation_message(
+                await handlers.release(uow, repo, reservation_id=request.reservation_id, quantity=quantity)
+            )
+
+        return await self._command(request, pb.Reservation, body)
+
+    async def IssueReservation(
+        self, request: pb.IssueReservationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Movement:
+        async with self._uows.reader() as uow:
+            reservation = await SqlStockRepository(uow.session).reservation(request.reservation_id)
+        if reservation is None:
+            raise DomainError(
+                ErrorCode.NOT_FOUND, f"reservation {request.reservation_id!r} does not exist", "reservation_id"
+            )
+        item = await self._items.view(reservation.item_sku)
+
+        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Movement:
+            record = await handlers.issue_reservation(
+                uow,
+                repo,
+                reservation_id=request.reservation_id,
+                item=item,
+                quantity=request.quantity.value,
+                unit=request.unit,
+                location=request.location,
+                lot=request.lot,
+                document=_document(request.document),
+                business_time=_time(request, "business_time"),
+                idempotency_key=request.idempotency_key,
+            )
+            return movement_message(record)
+
+        return await self._command(request, pb.Movement, body)
+
+    async def GetAvailability(
+        self, request: pb.GetAvailabilityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Availability:
+        item = await self._items.view(request.item_sku)
+        key = StockKey(item.sku, normalise_warehouse(request.warehouse))
+        async with self._uows.reader() as uow:
+            found = await SqlStockRepository(uow.session).availability(key)
+        zero = Decimal(0)
+        buckets = (
+            (found.available, found.qc_hold, found.rejected, found.in_transit, found.reserved) if found else (zero,) * 5
+        )
+        available, qc_hold, rejected, in_transit, reserved = buckets
+        return pb.Availability(
+            item_sku=key.item_sku,
+            warehouse=key.warehouse,
+            available_on_hand=_d(available),
+            qc_hold=_d(qc_hold),
+            rejected=_d(rejected),
+            in_transit=_d(in_transit),
+            reserved=_d(reserved),
+            available_to_promise=_d(available - reserved),
+            unit=item.base_unit,
+        )
+
+    async def CheckIntegrity(
+        self, request: pb.CheckIntegrityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.IntegrityReport:
+        async with self._uows.reader() as uow:
+            balances, availabilities, drifts = await integrity_drifts(uow.session)
+        return pb.IntegrityReport(
+            balances_checked=balances,
+            availabilities_checked=availabilities,
+            drifts=[
+                pb.Drift(
+                    kind=d.kind,
+                    item_sku=d.item_sku,
+                    place=_place_message(d.place) if d.place else pb.StockPlace(warehouse=d.warehouse),
+                    recorded=_d(d.recorded),
+                    recomputed=_d(d.recomputed),
+                )
+                for d in drifts
+            ],
+        )
+
+
+def _d(value: Decimal) -> PbDecimal:
+    return PbDecimal(value=str(value))
+
+
+def _place(request: Message, name: str) -> Place | None:
+    if not request.HasField(name):
+        return None
+    place: pb.StockPlace = getattr(request, name)
+    status = _enum_name(pb.StockStatus, place.status, "STOCK_STATUS_") if place.status else ""
+    return parse_place(place.warehouse, place.location, place.lot, status, name)
+
+
+def _place_message(place: Place) -> pb.StockPlace:
+    return pb.StockPlace(
+        warehouse=place.warehouse,
+        location=place.location,
+        lot=place.lot,
+        status=f"STOCK_STATUS_{place.status}",
+    )
+
+
+def _document(ref: pb.DocumentRef) -> DocumentRef:
+    return DocumentRef(ref.type.strip().upper(), ref.id.strip(), ref.line.strip())
+
+
+def _time(request: Message, name: str) -> datetime | None:
+    if not request.HasField(name):
+        return None
+    stamp: Timestamp = getattr(request, name)
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def movement_message(record: MovementRecord) -> pb.Movement:
+    plan = record.plan
+    message = pb.Movement(
+        id=record.id,
+        sequence=record.sequence,
+        type=f"MOVEMENT_TYPE_{plan.movement_type}",
+        item_sku=plan.item_sku,
+        quantity=_d(plan.quantity_base),
+        unit=plan.unit,
+        document=pb.DocumentRef(type=record.document.type, id=record.document.id, line=record.document.line),
+        reason_code=plan.reason_code,
+        reasons=[pb.ReasonQuantity(reason_code=r.reason_code, quantity=_d(r.quantity)) for r in plan.reasons],
+        actor=record.actor,
+        idempotency_key=record.idempotency_key,
+        corrects_movement_id=record.corrects_movement_id,
+        reservation_id=record.reservation_id,
+    )
+    if plan.from_place is not None:
+        getattr(message, "from").CopyFrom(_place_message(plan.from_place))
+    if plan.to_place is not None:
+        message.to.CopyFrom(_place_message(plan.to_place))
+    message.business_time.FromDatetime(record.business_time)
+    message.posted_at.FromDatetime(record.posted_at)
+    return message
+
+
+def reservation_message(r: Reservation) -> pb.Reservation:
+    message = pb.Reservation(
+        id=r.id,
+        item_sku=r.item_sku,
+        warehouse=r.warehouse,
+        requested=_d(r.requested),
+        open=_d(r.open),
+        consumed=_d(r.consumed),
+        released=_d(r.released),
+        owner=pb.DocumentRef(type=r.owner.type, id=r.owner.id, line=r.owner.line),
+        state=str(r.state),
+    )
+    if r.expires_at is not None:
+        message.expires_at.FromDatetime(r.expires_at)
+    message.created_at.FromDatetime(r.created_at)
+    return message

@@ -1,0 +1,68 @@
+"""The one place that picks the stock service's concrete adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import grpc
+
+from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
+from invariant_core import rpc
+from invariant_core.bus import Subscription
+from invariant_core.db import UnitOfWorkFactory, utcnow
+from invariant_core.rpc import Registrar
+from invariant_core.runtime import ServiceSpec, run_in_background
+from invariant_core.settings import Settings
+from stock.adapters.events import apply_catalog_event, to_message
+from stock.adapters.items import ReplicatedItems
+from stock.adapters.repository import SqlStockRepository
+from stock.adapters.tables import metadata
+from stock.api.servicer import StockServicer
+from stock.service.handlers import expire_reservations
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+SERVICE_NAME = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
+CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
+EXPIRY_SWEEP_SECONDS = 5.0
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_expired_reservations(uows: UnitOfWorkFactory) -> None:
+    while True:
+        try:
+            async with uows() as uow:
+                if await expire_reservations(uow, SqlStockRepository(uow.session), now=utcnow()):
+                    await uow.commit()
+        except Exception:
+            log.exception("reservation expiry sweep failed")
+        await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
+
+
+async def registrars(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Sequence[Registrar]:
+    channel = rpc.channel(settings.peers["catalog"], [CATALOG])
+    stack.push_async_callback(channel.close)
+    catalog = catalog_pb2_grpc.CatalogServiceStub(channel)  # type: ignore[no-untyped-call]
+    servicer = StockServicer(uows, ReplicatedItems(uows, catalog))
+    await run_in_background(stack, sweep_expired_reservations(uows), "stock-expiry")
+
+    def register(server: grpc.aio.Server) -> None:
+        stock_pb2_grpc.add_StockServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+
+    return [register]
+
+
+SPEC = ServiceSpec(
+    name="stock",
+    metadata=metadata,
+    migrations=MIGRATIONS,
+    translate=to_message,
+    registrars=registrars,
+    grpc_services=[SERVICE_NAME],
+    subscriptions=[Subscription(durable="stock-catalog", subject="inventory.catalog.>", handler=apply_catalog_event)],
+)

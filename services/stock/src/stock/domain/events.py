@@ -1,0 +1,62 @@
+"""Facts the stock service publishes; the outbox turns them into inventory.stock.* events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from stock.domain.codes import MovementType
+from stock.domain.movements import ReasonQuantity
+from stock.domain.places import Place
+from stock.domain.reservations import DocumentRef
+
+
+@dataclass(frozen=True)
+class MovementPosted:
+    # "movement", "receipt" or "adjustment": a receipt is also published as receipt.posted.
+    fact: str
+    movement_id: str
+    sequence: int
+    type: MovementType
+    item_sku: str
+    quantity: Decimal
+    from_place: Place | None
+    to_place: Place | None
+    document: DocumentRef
+    reason_code: str
+    reasons: tuple[ReasonQuantity, ...]
+    business_time: datetime
+    reservation_id: str
+
+
+@dataclass(frozen=True)
+class ReservationChanged:
+    # "created", "released" or "expired".
+    fact: str
+    reservation_id: str
+    item_sku: str
+    warehouse: str
+    quantity: Decimal
+    open: Decimal
+    owner: DocumentRef
+
+
+@dataclass(frozen=True)
+class ThresholdCrossed:
+    item_sku: str
+    warehouse: str
+    kind: str
+    level: Decimal
+    available_to_promise: Decimal
+
+
+@dataclass(frozen=True)
+class ShortageFound:
+    item_sku: str
+    warehouse: str
+    available_on_hand: Decimal
+    reserved: Decimal
+    short_by: Decimal
+    reservation_ids: tuple[str, ...]
+    movement_id: str

@@ -1,0 +1,354 @@
+"""Stock commands: one short transaction each, with no remote call inside it.
+
+The item is resolved before the transaction opens (`ItemView`). Inside, balances and
+availability change through single conditional statements in key order, so that no
+two writers can oversell and none deadlock. Commands do not commit: the API wraps each
+in `run_idempotent`, which stores the response with the effect and commits once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from invariant_core import identity
+from invariant_core.db import UnitOfWork, utcnow
+from invariant_core.errors import DomainError, ErrorCode, not_found
+from stock.domain import (
+    IN_TRANSIT_LOCATION,
+    ItemView,
+    LocationKind,
+    LocationView,
+    MovementType,
+    Place,
+    Reservation,
+    ReservationPolicy,
+    StockKey,
+    StockStatus,
+    WarehouseView,
+    availability_deltas,
+    decimal_text,
+    grant,
+    normalise_location,
+    normalise_warehouse,
+    plan_movement,
+    shortage,
+    threshold_crossing,
+    validate_lot,
+)
+from stock.domain.events import MovementPosted, ReservationChanged, ShortageFound, ThresholdCrossed
+from stock.domain.reservations import DocumentRef
+from stock.service.ports import MovementRecord, StockRepository
+
+# Taking AVAILABLE stock for these must leave what reservations hold; counts and scrap
+# are never refused for reservations (they report a shortage instead).
+_RESPECTS_RESERVATIONS = frozenset({MovementType.ISSUE, MovementType.TRANSFER})
+
+
+@dataclass(frozen=True)
+class PostMovement:
+    type: MovementType
+    item: ItemView
+    quantity: str
+    unit: str
+    source: Place | None
+    target: Place | None
+    document: DocumentRef
+    idempotency_key: str
+    reason_code: str = ""
+    reasons: Sequence[tuple[str, str]] = ()
+    business_time: datetime | None = None
+    corrects_movement_id: str = ""
+
+
+async def create_warehouse(
+    uow: UnitOfWork, repo: StockRepository, *, code: str, name: str, allow_negative_stock: bool
+) -> WarehouseView:
+    warehouse = normalise_warehouse(code, "code")
+    if not name.strip():
+        raise DomainError(ErrorCode.REQUIRED, "name is required", "name")
+    if await repo.warehouses([warehouse]):
+        raise DomainError(ErrorCode.ALREADY_EXISTS, f"warehouse {warehouse} already exists", "code")
+    view = WarehouseView(warehouse, allow_negative_stock, IN_TRANSIT_LOCATION)
+    await repo.add_warehouse(view, name.strip())
+    await repo.add_location(LocationView(warehouse, IN_TRANSIT_LOCATION, LocationKind.IN_TRANSIT))
+    return view
+
+
+async def create_location(
+    uow: UnitOfWork, repo: StockRepository, *, warehouse: str, code: str, kind: LocationKind
+) -> LocationView:
+    wh = normalise_warehouse(warehouse)
+    if not await repo.warehouses([wh]):
+        raise not_found("warehouse", wh, "warehouse")
+    if kind is LocationKind.IN_TRANSIT:
+        raise DomainError(ErrorCode.INVALID_STATE, "each warehouse has one in-transit location, made with it", "kind")
+    view = LocationView(wh, normalise_location(code, "code"), kind)
+    if await repo.locations([(view.warehouse, view.code)]):
+        raise DomainError(ErrorCode.ALREADY_EXISTS, f"location {wh}/{view.code} already exists", "code")
+    await repo.add_location(view)
+    return view
+
+
+async def create_lot(uow: UnitOfWork, repo: StockRepository, *, item: ItemView, lot: str, expiry: date | None) -> str:
+    if not item.lot_tracked:
+        raise DomainError(ErrorCode.INVALID_STATE, f"item {item.sku} is not lot-tracked", "item_sku")
+    code = validate_lot(lot)
+    if not await repo.add_lot(item.sku, code, expiry):
+        raise DomainError(ErrorCode.ALREADY_EXISTS, f"lot {code} of {item.sku} already exists", "lot")
+    return code
+
+
+async def post_movement(
+    uow: UnitOfWork, repo: StockRepository, cmd: PostMovement, *, reservation_id: str = ""
+) -> MovementRecord:
+    places = [p for p in (cmd.source, cmd.target) if p is not None]
+    warehouses = await repo.warehouses({p.warehouse for p in places})
+    locations = await repo.locations({(p.warehouse, p.location) for p in places})
+    plan = plan_movement(
+        cmd.type,
+        cmd.item,
+        cmd.quantity,
+        cmd.unit,
+        cmd.source,
+        cmd.target,
+        locations=locations,
+        warehouses=warehouses,
+        known_lots=await repo.lots(cmd.item.sku) if cmd.item.lot_tracked else frozenset(),
+        reasons=cmd.reasons,
+        reason_code=cmd.reason_code,
+    )
+    if cmd.corrects_movement_id and not await repo.movement_exists(cmd.corrects_movement_id):
+        raise not_found("movement", cmd.corrects_movement_id, "corrects_movement_id")
+    now = utcnow()
+    business_time = cmd.business_time or now
+    if business_time > now:
+        raise DomainError(ErrorCode.OUT_OF_RANGE, "business_time cannot be in the future", "business_time")
+    for lot in sorted(plan.new_lots):
+        await repo.add_lot(cmd.item.sku, lot, None)
+
+    changes = availability_deltas(plan, locations)
+    before = {key: await repo.availability(key) for key in sorted(changes)}
+    for key, change in sorted(changes.items()):
+        guard = (
+            change.available < 0
+            and cmd.type in _RESPECTS_RESERVATIONS
+            and not reservation_id
+            and not warehouses[key.warehouse].allow_negative_stock
+        )
+        if not await repo.apply_availability(key, change, guard_reserved=guard):
+            found = before[key]
+            free = found.to_promise if found else Decimal(0)
+            raise DomainError(
+                ErrorCode.INSUFFICIENT_STOCK,
+                f"item {key.item_sku} in warehouse {key.warehouse}: {decimal_text(free)} available to promise, "
+                f"{decimal_text(-change.available)} asked",
+                "quantity",
+            )
+    for place, delta in sorted(plan.deltas, key=lambda pair: _place_key(pair[0])):
+        allowed = warehouses[place.warehouse].allow_negative_stock
+        if not await repo.apply_balance(cmd.item.sku, place, delta, allowed, business_time.date()):
+            raise DomainError(
+                ErrorCode.INSUFFICIENT_STOCK,
+                f"item {cmd.item.sku} has less than {decimal_text(-delta)} at {place}",
+                "quantity",
+            )
+
+    record = MovementRecord(
+        id=str(uuid.uuid4()),
+        sequence=0,
+        plan=plan,
+        document=cmd.document,
+        actor=identity.current.get().actor,
+        business_time=business_time,
+        posted_at=now,
+        idempotency_key=cmd.idempotency_key,
+        corrects_movement_id=cmd.corrects_movement_id,
+        reservation_id=reservation_id,
+    )
+    sequence = await repo.insert_movement(record)
+    record = MovementRecord(**{**record.__dict__, "sequence": sequence})
+    facts = ["movement"]
+    if cmd.type in (MovementType.RECEIPT, MovementType.RETURN):
+        facts.append("receipt")
+    elif cmd.type is MovementType.ADJUSTMENT:
+        facts.append("adjustment")
+    uow.record(*(_posted(fact, record) for fact in facts))
+    for key in sorted(changes):
+        await _report_thresholds_and_shortage(uow, repo, key, before[key], record.id)
+    return record
+
+
+async def _report_thresholds_and_shortage(
+    uow: UnitOfWork, repo: StockRepository, key: StockKey, before: object, movement_id: str
+) -> None:
+    after = await repo.availability(key)
+    if after is None:
+        return
+    before_atp = before.to_promise if before is not None else Decimal(0)  # type: ignore[attr-defined]
+    safety, maximum = await repo.thresholds(key)
+    for crossing in threshold_crossing(before_atp, after.to_promise, safety, maximum):
+        uow.record(ThresholdCrossed(key.item_sku, key.warehouse, str(crossing.kind), crossing.level, after.to_promise))
+    short_by = shortage(after.available, after.reserved)
+    before_short = shortage(before.available, before.reserved) if before is not None else Decimal(0)  # type: ignore[attr-defined]
+    if short_by > before_short:
+        held = await repo.open_reservations(key)
+        uow.record(
+            ShortageFound(
+                key.item_sku,
+                key.warehouse,
+                after.available,
+                after.reserved,
+                short_by,
+                tuple(r.id for r in held),
+                movement_id,
+            )
+        )
+
+
+def _posted(fact: str, record: MovementRecord) -> MovementPosted:
+    plan = record.plan
+    return MovementPosted(
+        fact=fact,
+        movement_id=record.id,
+        sequence=record.sequence,
+        type=plan.movement_type,
+        item_sku=plan.item_sku,
+        quantity=plan.quantity_base,
+        from_place=plan.from_place,
+        to_place=plan.to_place,
+        document=record.document,
+        reason_code=plan.reason_code,
+        reasons=tuple(plan.reasons),
+        business_time=record.business_time,
+        reservation_id=record.reservation_id,
+    )
+
+
+def _place_key(place: Place) -> tuple[str, str, str, str]:
+    return (place.warehouse, place.location, place.lot, str(place.status))
+
+
+@dataclass(frozen=True)
+class ReservationLine:
+    item: ItemView
+    warehouse: str
+    quantity: str
+    unit: str
+
+
+async def reserve(
+    uow: UnitOfWork,
+    repo: StockRepository,
+    *,
+    lines: Sequence[ReservationLine],
+    policy: ReservationPolicy,
+    owner: DocumentRef,
+    expires_at: datetime | None,
+) -> list[Reservation]:
+    if not lines:
+        raise DomainError(ErrorCode.REQUIRED, "lines must name at least one item", "lines")
+    requested: list[tuple[tuple[str, str], Decimal]] = []
+    for index, line in enumerate(lines):
+        warehouse = normalise_warehouse(line.warehouse, f"lines[{index}].warehouse")
+        quantity = line.item.to_base(line.quantity, line.unit, f"lines[{index}].quantity", f"lines[{index}].unit")
+        requested.append(((line.item.sku, warehouse), quantity))
+    keys = sorted({StockKey(*key) for key, _ in requested})
+    known = await repo.warehouses({k.warehouse for k in keys})
+    for index, ((_, warehouse), _) in enumerate(requested):
+        if warehouse not in known:
+            raise not_found("warehouse", warehouse, f"lines[{index}].warehouse")
+    found = {key: await repo.availability(key) for key in keys}
+    granted = grant(policy, requested, {key: (a.to_promise if a else Decimal(0)) for key, a in found.items()})
+    totals: dict[StockKey, Decimal] = {}
+    for (key, _), given in zip(requested, granted, strict=True):
+        totals[StockKey(*key)] = totals.get(StockKey(*key), Decimal(0)) + given
+    # The reads above only size the grant; the conditional updates decide, in key order.
+    for key in keys:
+        if totals[key] > 0 and not await repo.reserve(key, totals[key]):
+            raise DomainError(
+                ErrorCode.INSUFFICIENT_STOCK,
+                f"item {key.item_sku} in warehouse {key.warehouse}: stock was taken meanwhile; try again",
+                "lines",
+            )
+    now = utcnow()
+    made = []
+    for (key, quantity), given in zip(requested, granted, strict=True):
+        reservation = Reservation.create(str(uuid.uuid4()), key[0], key[1], quantity, given, owner, expires_at, now)
+        await repo.add_reservation(reservation)
+        made.append(reservation)
+        if given > 0:
+            uow.record(_changed("created", reservation, given))
+    return made
+
+
+async def release(
+    uow: UnitOfWork, repo: StockRepository, *, reservation_id: str, quantity: Decimal | None
+) -> Reservation:
+    reservation = await _reservation(repo, reservation_id)
+    given_back = reservation.release(quantity)
+    await repo.unreserve(StockKey(reservation.item_sku, reservation.warehouse), given_back)
+    await repo.save_reservation(reservation)
+    uow.record(_changed("released", reservation, given_back))
+    return reservation
+
+
+async def issue_reservation(
+    uow: UnitOfWork,
+    repo: StockRepository,
+    *,
+    reservation_id: str,
+    item: ItemView,
+    quantity: str,
+    unit: str,
+    location: str,
+    lot: str,
+    document: DocumentRef,
+    business_time: datetime | None,
+    idempotency_key: str,
+) -> MovementRecord:
+    reservation = await _reservation(repo, reservation_id)
+    if reservation.item_sku != item.sku:
+        raise DomainError(ErrorCode.INVALID_STATE, "the reservation is for another item", "reservation_id")
+    taken = reservation.consume(item.to_base(quantity, unit))
+    await repo.unreserve(StockKey(reservation.item_sku, reservation.warehouse), taken)
+    await repo.save_reservation(reservation)
+    source = Place(reservation.warehouse, normalise_location(location), lot.strip(), StockStatus.AVAILABLE)
+    command = PostMovement(
+        type=MovementType.ISSUE,
+        item=item,
+        quantity=str(taken),
+        unit="",
+        source=source,
+        target=None,
+        document=document if document.id else reservation.owner,
+        idempotency_key=idempotency_key,
+        business_time=business_time,
+    )
+    return await post_movement(uow, repo, command, reservation_id=reservation.id)
+
+
+async def expire_reservations(uow: UnitOfWork, repo: StockRepository, *, now: datetime, limit: int = 500) -> int:
+    expired = await repo.expired_reservations(now, limit)
+    for reservation in expired:
+        given_back = reservation.expire(now)
+        await repo.unreserve(StockKey(reservation.item_sku, reservation.warehouse), given_back)
+        await repo.save_reservation(reservation)
+        uow.record(_changed("expired", reservation, given_back))
+    return len(expired)
+
+
+async def _reservation(repo: StockRepository, reservation_id: str) -> Reservation:
+    found = await repo.reservation(reservation_id, lock=True)
+    if found is None:
+        raise not_found("reservation", reservation_id, "reservation_id")
+    return found
+
+
+def _changed(fact: str, reservation: Reservation, quantity: Decimal) -> ReservationChanged:
+    return ReservationChanged(
+        fact, reservation.id, reservation.item_sku, reservation.warehouse, quantity, reservation.open, reservation.owner
+    )

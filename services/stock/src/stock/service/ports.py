@@ -1,0 +1,89 @@
+"""What the stock handlers need from storage, as an abstract port."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from stock.domain import (
+    AvailabilityDelta,
+    ItemView,
+    LocationKind,
+    LocationView,
+    MovementPlan,
+    Place,
+    Reservation,
+    StockKey,
+    WarehouseView,
+)
+from stock.domain.reservations import DocumentRef
+
+
+@dataclass(frozen=True)
+class Availability:
+    key: StockKey
+    available: Decimal
+    qc_hold: Decimal
+    rejected: Decimal
+    in_transit: Decimal
+    reserved: Decimal
+
+    @property
+    def to_promise(self) -> Decimal:
+        return self.available - self.reserved
+
+
+@dataclass(frozen=True)
+class MovementRecord:
+    id: str
+    sequence: int
+    plan: MovementPlan
+    document: DocumentRef
+    actor: str
+    business_time: datetime
+    posted_at: datetime
+    idempotency_key: str
+    corrects_movement_id: str
+    reservation_id: str
+
+
+@dataclass(frozen=True)
+class Drift:
+    kind: str
+    item_sku: str
+    place: Place | None
+    warehouse: str
+    recorded: Decimal
+    recomputed: Decimal
+
+
+class StockRepository(Protocol):
+    async def warehouses(self, codes: Collection[str]) -> dict[str, WarehouseView]: ...
+    async def locations(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], LocationView]: ...
+    async def add_warehouse(self, view: WarehouseView, name: str) -> None: ...
+    async def add_location(self, view: LocationView) -> None: ...
+    async def all_warehouses(self) -> tuple[list[tuple[WarehouseView, str]], list[LocationView]]: ...
+    async def lots(self, sku: str) -> set[str]: ...
+    async def add_lot(self, sku: str, lot: str, expiry: date | None) -> bool: ...
+    async def item(self, sku: str) -> ItemView | None: ...
+    async def save_item(self, view: ItemView, standard_cost: Decimal) -> None: ...
+    async def save_thresholds(self, sku: str, warehouse: str, safety: Decimal, maximum: Decimal) -> None: ...
+    async def thresholds(self, key: StockKey) -> tuple[Decimal | None, Decimal | None]: ...
+    async def apply_balance(
+        self, sku: str, place: Place, delta: Decimal, negative_allowed: bool, day: date
+    ) -> bool: ...
+    async def apply_availability(self, key: StockKey, delta: AvailabilityDelta, guard_reserved: bool) -> bool: ...
+    async def availability(self, key: StockKey) -> Availability | None: ...
+    async def reserve(self, key: StockKey, quantity: Decimal) -> bool: ...
+    async def unreserve(self, key: StockKey, quantity: Decimal) -> None: ...
+    async def insert_movement(self, record: MovementRecord) -> int: ...
+    async def movement_exists(self, movement_id: str) -> bool: ...
+    async def add_reservation(self, reservation: Reservation) -> None: ...
+    async def reservation(self, reservation_id: str, lock: bool = False) -> Reservation | None: ...
+    async def save_reservation(self, reservation: Reservation) -> None: ...
+    async def open_reservations(self, key: StockKey) -> list[Reservation]: ...
+    async def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]: ...
+    async def location_kinds(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], LocationKind]: ...
