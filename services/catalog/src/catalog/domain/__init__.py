@@ -28,9 +28,9 @@ from catalog.domain.items import (
     decimal_text,
     normalise_sku,
     normalise_unit,
-    normalise_warehouse,
     validate_barcode,
 )
+from invariant_core.codes import normalise_warehouse
 
 __all__ = [
     "Barcode",

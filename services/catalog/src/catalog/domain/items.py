@@ -28,12 +28,12 @@ from enum import StrEnum
 from typing import TypeAlias
 
 from catalog.domain.events import ItemUpserted, ThresholdsChanged
+from invariant_core.codes import normalise_code, normalise_warehouse
 from invariant_core.decimals import MONEY_PLACES, parse_decimal
 from invariant_core.errors import DomainError, ErrorCode
 
 SKU_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,39}")
 UNIT_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
-WAREHOUSE_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,19}")
 NAME_MAX_LENGTH = 200
 CONVERSION_CONTEXT = Context(prec=28)
 
@@ -79,7 +79,7 @@ class FieldChange:
 
 
 def normalise_sku(raw: str, field: str = "sku") -> str:
-    return _code(
+    return normalise_code(
         raw,
         SKU_PATTERN,
         field,
@@ -88,32 +88,12 @@ def normalise_sku(raw: str, field: str = "sku") -> str:
 
 
 def normalise_unit(raw: str, field: str = "unit") -> str:
-    return _code(
+    return normalise_code(
         raw,
         UNIT_PATTERN,
         field,
         "a unit code is 1 to 16 letters, digits or '_', starting with a letter",
     )
-
-
-def normalise_warehouse(raw: str, field: str = "warehouse") -> str:
-    return _code(
-        raw,
-        WAREHOUSE_PATTERN,
-        field,
-        "a warehouse code is 1 to 20 letters, digits or '_', starting with a letter",
-    )
-
-
-def _code(raw: str, pattern: re.Pattern[str], field: str, rule: str) -> str:
-    stripped = raw.strip()
-    if not stripped:
-        raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
-    # Checked before upper-casing: some non-ASCII letters upper-case to ASCII (dotless i to "I").
-    code = stripped.upper()
-    if not (stripped.isascii() and pattern.fullmatch(code)):
-        raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} {raw!r} is not valid: {rule}", field)
-    return code
 
 
 def gs1_check_digit(payload: str) -> int:

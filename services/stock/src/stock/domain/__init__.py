@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from invariant_core.codes import normalise_warehouse
 from stock.domain.codes import (
     IN_TRANSIT_LOCATION,
     LocationKind,
@@ -10,7 +11,6 @@ from stock.domain.codes import (
     ReservationState,
     StockStatus,
     normalise_location,
-    normalise_warehouse,
     parse_enum,
     validate_lot,
 )

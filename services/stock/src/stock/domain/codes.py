@@ -18,9 +18,9 @@ import re
 from enum import StrEnum
 from typing import TypeVar
 
+from invariant_core.codes import normalise_code
 from invariant_core.errors import DomainError, ErrorCode
 
-WAREHOUSE_PATTERN = re.compile(r"[A-Z][A-Z0-9_-]{0,19}")
 LOCATION_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._/-]{0,39}")
 LOT_PATTERN = re.compile(r"[!-~]{1,40}")
 # The location every warehouse is created with, for transfers into it from other warehouses.
@@ -85,17 +85,8 @@ def parse_enum(kind: type[E], raw: str, field: str) -> E:
         raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} must be one of {allowed}, got {raw!r}", field) from None
 
 
-def normalise_warehouse(raw: str, field: str = "warehouse") -> str:
-    return _code(
-        raw,
-        WAREHOUSE_PATTERN,
-        field,
-        "a warehouse code is 1 to 20 letters, digits, '_' or '-', starting with a letter",
-    )
-
-
 def normalise_location(raw: str, field: str = "location") -> str:
-    return _code(
+    return normalise_code(
         raw,
         LOCATION_PATTERN,
         field,
@@ -113,14 +104,3 @@ def validate_lot(raw: str, field: str = "lot") -> str:
             field,
         )
     return lot
-
-
-def _code(raw: str, pattern: re.Pattern[str], field: str, rule: str) -> str:
-    stripped = raw.strip()
-    if not stripped:
-        raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
-    # Checked before upper-casing: some non-ASCII letters upper-case to ASCII (dotless i to "I").
-    code = stripped.upper()
-    if not (stripped.isascii() and pattern.fullmatch(code)):
-        raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} {raw!r} is not valid: {rule}", field)
-    return code

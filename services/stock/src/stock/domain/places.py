@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from invariant_core.codes import normalise_warehouse
 from stock.domain.codes import (
     LocationKind,
     StockStatus,
     normalise_location,
-    normalise_warehouse,
     parse_enum,
     validate_lot,
 )
