@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import grpc
@@ -237,3 +238,44 @@ async def test_the_database_refuses_to_change_or_delete_a_movement(services) -> 
                     await connection.execute(text(statement))
     finally:
         await engine.dispose()
+
+
+async def test_a_balance_as_of_a_past_time_is_the_sum_of_movements_up_to_then(services) -> None:  # type: ignore[no-untyped-def]
+    sku = await setup(services)
+    now = datetime.now(UTC)
+    postings = [
+        (now - timedelta(days=3), pb.MOVEMENT_TYPE_RECEIPT, "50"),
+        (now - timedelta(days=2, hours=1), pb.MOVEMENT_TYPE_ISSUE, "20"),
+        (now - timedelta(days=2), pb.MOVEMENT_TYPE_RECEIPT, "5"),
+        (now - timedelta(hours=1), pb.MOVEMENT_TYPE_ISSUE, "10"),
+    ]
+    for when, kind, quantity in postings:
+        sides = {"to": place("WH1")} if kind == pb.MOVEMENT_TYPE_RECEIPT else {"from": place("WH1")}
+        request = pb.PostMovementRequest(idempotency_key=key(), type=kind, item_sku=sku, quantity=d(quantity), **sides)
+        request.business_time.FromDatetime(when)
+        await services.stock.PostMovement(request)
+
+    async def as_of(moment: datetime) -> Decimal:
+        request = pb.GetBalanceAsOfRequest(item_sku=sku, place=place("WH1"))
+        request.as_of.FromDatetime(moment)
+        return Decimal((await services.stock.GetBalanceAsOf(request)).quantity.value)
+
+    assert await as_of(now - timedelta(days=4)) == 0
+    assert await as_of(now - timedelta(days=3)) == 50
+    assert await as_of(now - timedelta(days=2, minutes=30)) == 30
+    assert await as_of(now - timedelta(days=1)) == 35
+    assert await as_of(now) == 25
+    assert (await availability(services, sku, "WH1"))["on_hand"] == 25
+
+
+async def test_a_lot_is_created_once_and_only_for_a_lot_tracked_item(services) -> None:  # type: ignore[no-untyped-def]
+    sku = await setup(services, lot_tracked=True)
+    request = pb.CreateLotRequest(idempotency_key=key(), item_sku=sku, lot="L-7")
+    assert (await services.stock.CreateLot(request)).lot == "L-7"
+    error = await refused(services.stock.CreateLot(pb.CreateLotRequest(idempotency_key=key(), item_sku=sku, lot="L-7")))
+    assert (error.code, error.field) == (ErrorCode.ALREADY_EXISTS, "lot")
+    plain = await setup(services)
+    error = await refused(
+        services.stock.CreateLot(pb.CreateLotRequest(idempotency_key=key(), item_sku=plain, lot="L-8"))
+    )
+    assert (error.code, error.field) == (ErrorCode.INVALID_STATE, "item_sku")

@@ -381,3 +381,30 @@ async def integrity_drifts(session: AsyncSession) -> tuple[int, int, list[Drift]
         if r.reserved != expected:
             drifts.append(Drift("RESERVED", r.item_sku, None, r.warehouse, r.reserved, expected))
     return len(recorded), len(kept), drifts
+
+
+async def balance_as_of(session: AsyncSession, sku: str, place: Place, moment: datetime) -> Decimal:
+    """Σ of the days before `moment`'s day, plus that day's movements up to `moment`."""
+    key = {"item_sku": sku, "warehouse": place.warehouse, "location": place.location, "lot": place.lot}
+    status = str(place.status)
+    days = await session.scalar(
+        select(func.sum(balance_days.c.net_change)).where(
+            _match(balance_days, key), balance_days.c.status == status, balance_days.c.day < moment.date()
+        )
+    )
+    total = Decimal(days or 0)
+    start = datetime.combine(moment.date(), datetime.min.time(), tzinfo=moment.tzinfo)
+    for side, sign in (("to", 1), ("from", -1)):
+        moved = await session.scalar(
+            select(func.sum(movements.c.quantity)).where(
+                movements.c.item_sku == sku,
+                movements.c[f"{side}_warehouse"] == place.warehouse,
+                movements.c[f"{side}_location"] == place.location,
+                movements.c[f"{side}_lot"] == place.lot,
+                movements.c[f"{side}_status"] == status,
+                movements.c.business_time >= start,
+                movements.c.business_time <= moment,
+            )
+        )
+        total += sign * Decimal(moved or 0)
+    return total

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+from google.type.date_pb2 import Date as PbDate
 from google.type.decimal_pb2 import Decimal as PbDecimal
 
 from invariant.stock.v1 import stock_pb2 as pb
@@ -18,7 +19,7 @@ from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.idempotency import run_idempotent
 from stock.adapters.items import ReplicatedItems
-from stock.adapters.repository import SqlStockRepository, integrity_drifts
+from stock.adapters.repository import SqlStockRepository, balance_as_of, integrity_drifts
 from stock.domain import (
     LocationKind,
     MovementType,
@@ -216,6 +217,33 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             unit=item.base_unit,
         )
 
+    async def CreateLot(self, request: pb.CreateLotRequest, context: grpc.aio.ServicerContext) -> pb.Lot:
+        item = await self._items.view(request.item_sku)
+        expiry = _date(request.expiry_date) if request.HasField("expiry_date") else None
+
+        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Lot:
+            lot = await handlers.create_lot(uow, repo, item=item, lot=request.lot, expiry=expiry)
+            created = pb.Lot(item_sku=item.sku, lot=lot)
+            if request.HasField("expiry_date"):
+                created.expiry_date.CopyFrom(request.expiry_date)
+            return created
+
+        return await self._command(request, pb.Lot, body)
+
+    async def GetBalanceAsOf(self, request: pb.GetBalanceAsOfRequest, context: grpc.aio.ServicerContext) -> pb.Balance:
+        item = await self._items.view(request.item_sku)
+        place = _place(request, "place")
+        if place is None:
+            raise DomainError(ErrorCode.REQUIRED, "place is required", "place")
+        moment = _time(request, "as_of")
+        if moment is None:
+            raise DomainError(ErrorCode.REQUIRED, "as_of is required", "as_of")
+        async with self._uows.reader() as uow:
+            quantity = await balance_as_of(uow.session, item.sku, place, moment)
+        balance = pb.Balance(item_sku=item.sku, place=_place_message(place), quantity=_d(quantity), unit=item.base_unit)
+        balance.as_of.CopyFrom(request.as_of)
+        return balance
+
     async def CheckIntegrity(
         self, request: pb.CheckIntegrityRequest, context: grpc.aio.ServicerContext
     ) -> pb.IntegrityReport:
@@ -256,6 +284,15 @@ def _place_message(place: Place) -> pb.StockPlace:
         lot=place.lot,
         status=f"STOCK_STATUS_{place.status}",
     )
+
+
+def _date(value: PbDate) -> date:
+    try:
+        return date(value.year, value.month, value.day)
+    except ValueError as error:
+        raise DomainError(
+            ErrorCode.INVALID_FORMAT, f"expiry_date is not a calendar date: {error}", "expiry_date"
+        ) from None
 
 
 def _document(ref: pb.DocumentRef) -> DocumentRef:
