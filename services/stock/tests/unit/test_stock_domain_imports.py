@@ -1,34 +1,13 @@
 from __future__ import annotations
 
-import ast
-import sys
 from pathlib import Path
 
 import pytest
 
+from invariant_core.testing import forbidden_domain_imports
+
 DOMAIN = Path(__file__).resolve().parents[2] / "src" / "stock" / "domain"
-ALLOWED = {"invariant_core.errors", "invariant_core.decimals", "invariant_core.codes"}
 MODULES = sorted(DOMAIN.glob("**/*.py"))
-
-
-def imported_modules(path: Path) -> list[str]:
-    modules: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            modules.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            modules.append("." * node.level + (node.module or ""))
-    return modules
-
-
-def is_allowed(module: str) -> bool:
-    return (
-        module.startswith(".")
-        or module == "stock.domain"
-        or module.startswith("stock.domain.")
-        or module in ALLOWED
-        or module.split(".")[0] in sys.stdlib_module_names
-    )
 
 
 def test_the_domain_package_has_modules_to_check() -> None:
@@ -40,18 +19,10 @@ def test_the_domain_package_has_modules_to_check() -> None:
         "movements.py",
         "reservations.py",
         "thresholds.py",
+        "events.py",
     }
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda path: path.name)
-def test_the_domain_imports_only_the_standard_library_and_core_errors_and_decimals(path: Path) -> None:
-    forbidden = [module for module in imported_modules(path) if not is_allowed(module)]
-
-    assert forbidden == []
-
-
-def test_the_import_check_would_catch_a_database_or_transport_import() -> None:
-    assert not is_allowed("sqlalchemy.orm")
-    assert not is_allowed("grpc")
-    assert not is_allowed("invariant_core.db")
-    assert not is_allowed("stock.adapters.ledger")
+def test_the_domain_imports_only_the_standard_library_and_core_errors_decimals_and_codes(path: Path) -> None:
+    assert forbidden_domain_imports(path, "stock.domain") == []
