@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -23,9 +22,9 @@ from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.idempotency import run_idempotent
+from invariant_core.paging import decode_token, encode_token, page_size
 
 R = TypeVar("R", bound=Message)
-MAX_PAGE = 100
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
@@ -115,9 +114,10 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: pb.SearchItemsRequest, context: grpc.aio.ServicerContext
     ) -> pb.SearchItemsResponse:
         size = page_size(request.page_size)
+        after = decode_token(request.page_token, str)
 
         async def body(repo: CatalogRepository) -> pb.SearchItemsResponse:
-            found = await repo.search_items(request.prefix.strip(), decode_token(request.page_token), size + 1)
+            found = await repo.search_items(request.prefix.strip(), after[0] if after else "", size + 1)
             more = len(found) > size
             page = found[:size]
             return pb.SearchItemsResponse(
@@ -267,16 +267,14 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
     async def ListAudit(self, request: pb.ListAuditRequest, context: grpc.aio.ServicerContext) -> pb.ListAuditResponse:
         size = page_size(request.page_size)
-        token = decode_token(request.page_token)
-        if token and not token.isdigit():
-            raise DomainError(ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token")
+        after = decode_token(request.page_token, int)
 
         async def body(repo: CatalogRepository) -> pb.ListAuditResponse:
-            entries = await handlers.list_audit(repo, sku=request.sku, after_seq=int(token or 0), limit=size + 1)
-            page = entries[:size]
-            response = pb.ListAuditResponse(
-                next_page_token=encode_token(str(page[-1].seq)) if len(entries) > size else ""
+            entries = await handlers.list_audit(
+                repo, sku=request.sku, after_seq=after[0] if after else 0, limit=size + 1
             )
+            page = entries[:size]
+            response = pb.ListAuditResponse(next_page_token=encode_token(page[-1].seq) if len(entries) > size else "")
             for e in page:
                 entry = response.entries.add(
                     id=e.id,
@@ -357,27 +355,6 @@ def from_date(value: PbDate, field: str) -> date:
         return date(value.year, value.month, value.day)
     except ValueError as error:
         raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} is not a calendar date: {error}", field) from None
-
-
-def page_size(requested: int) -> int:
-    if requested < 0 or requested > MAX_PAGE:
-        raise DomainError(ErrorCode.OUT_OF_RANGE, f"page_size must be between 1 and {MAX_PAGE}", "page_size")
-    return requested or 20
-
-
-def encode_token(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode()
-
-
-def decode_token(token: str) -> str:
-    if not token:
-        return ""
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except ValueError:
-        raise DomainError(
-            ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token"
-        ) from None
 
 
 def json_or_empty(value: object) -> str:
