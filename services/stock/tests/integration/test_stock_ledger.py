@@ -279,3 +279,58 @@ async def test_a_lot_is_created_once_and_only_for_a_lot_tracked_item(services) -
         services.stock.CreateLot(pb.CreateLotRequest(idempotency_key=key(), item_sku=plain, lot="L-8"))
     )
     assert (error.code, error.field) == (ErrorCode.INVALID_STATE, "item_sku")
+
+
+async def test_history_balances_and_reservations_can_be_listed_and_paged(services) -> None:  # type: ignore[no-untyped-def]
+    sku = await setup(services)
+    for n in range(5):
+        await services.stock.PostMovement(
+            pb.PostMovementRequest(
+                idempotency_key=key(),
+                type=pb.MOVEMENT_TYPE_RECEIPT,
+                item_sku=sku,
+                quantity=d(str(n + 1)),
+                to=place("WH1" if n % 2 else "WH2"),
+                document=pb.DocumentRef(type="PURCHASE_ORDER", id=f"PO-{n}"),
+            )
+        )
+    await services.stock.Reserve(
+        pb.ReserveRequest(
+            idempotency_key=key(),
+            lines=[pb.ReservationLine(item_sku=sku, warehouse="WH1", quantity=d("2"))],
+            owner=pb.DocumentRef(type="SALES_ORDER", id="SO-9"),
+        )
+    )
+
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = await services.stock.ListMovements(pb.ListMovementsRequest(item_sku=sku, page_size=2, page_token=token))
+        seen += [m.quantity.value for m in page.movements]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == ["1", "2", "3", "4", "5"]
+    in_wh1 = await services.stock.ListMovements(pb.ListMovementsRequest(item_sku=sku, warehouse="WH1"))
+    assert [m.quantity.value for m in in_wh1.movements] == ["2", "4"]
+    by_document = await services.stock.ListMovements(
+        pb.ListMovementsRequest(document=pb.DocumentRef(type="PURCHASE_ORDER", id="PO-2"))
+    )
+    assert [m.item_sku for m in by_document.movements] == [sku]
+
+    first = await services.stock.ListBalances(pb.ListBalancesRequest(item_sku=sku, page_size=1))
+    rest = await services.stock.ListBalances(
+        pb.ListBalancesRequest(item_sku=sku, page_size=1, page_token=first.next_page_token)
+    )
+    assert [(b.place.warehouse, b.quantity.value) for b in [*first.balances, *rest.balances]] == [
+        ("WH1", "6"),
+        ("WH2", "9"),
+    ]
+    assert rest.next_page_token == ""
+
+    held = await services.stock.ListReservations(
+        pb.ListReservationsRequest(owner=pb.DocumentRef(type="SALES_ORDER", id="SO-9"), open_only=True)
+    )
+    assert [(r.item_sku, r.open.value, r.state) for r in held.reservations] == [(sku, "2", "OPEN")]
+    error = await refused(services.stock.ListMovements(pb.ListMovementsRequest(page_token="not-a-token")))
+    assert (error.code, error.field) == (ErrorCode.INVALID_FORMAT, "page_token")

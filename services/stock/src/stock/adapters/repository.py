@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, select, update
+from sqlalchemy import Table, and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +34,10 @@ from stock.domain import (
     ItemView,
     LocationKind,
     LocationView,
+    MovementPlan,
+    MovementType,
     Place,
+    ReasonQuantity,
     Reservation,
     ReservationState,
     StockKey,
@@ -408,3 +411,95 @@ async def balance_as_of(session: AsyncSession, sku: str, place: Place, moment: d
         )
         total += sign * Decimal(moved or 0)
     return total
+
+
+async def list_movements(
+    session: AsyncSession, filters: Mapping[str, Any], after_seq: int, limit: int
+) -> list[MovementRecord]:
+    """History in ledger order; a place filter matches either side of a movement."""
+    query = select(movements).where(movements.c.seq > after_seq).order_by(movements.c.seq).limit(limit)
+    if filters.get("item_sku"):
+        query = query.where(movements.c.item_sku == filters["item_sku"])
+    for name in ("warehouse", "location", "lot"):
+        if filters.get(name):
+            query = query.where(
+                or_(movements.c[f"from_{name}"] == filters[name], movements.c[f"to_{name}"] == filters[name])
+            )
+    for name in ("document_type", "document_id", "actor"):
+        if filters.get(name):
+            query = query.where(movements.c[name] == filters[name])
+    if filters.get("from_time"):
+        query = query.where(movements.c.business_time >= filters["from_time"])
+    if filters.get("to_time"):
+        query = query.where(movements.c.business_time <= filters["to_time"])
+    return [record_from_row(r._mapping) for r in await session.execute(query)]
+
+
+async def list_balances(
+    session: AsyncSession, filters: Mapping[str, str], after: tuple[str, ...] | None, limit: int
+) -> list[Any]:
+    key = [balances.c[name] for name in ("item_sku", "warehouse", "location", "lot", "status")]
+    query = select(balances).order_by(*key).limit(limit)
+    for name, value in filters.items():
+        if value:
+            query = query.where(balances.c[name] == value)
+    if after is not None:
+        query = query.where(tuple_(*key) > tuple_(*after))
+    return list(await session.execute(query))
+
+
+async def list_reservations(
+    session: AsyncSession, item_sku: str, warehouse: str, owner: DocumentRef, open_only: bool
+) -> list[Reservation]:
+    query = select(reservations).order_by(reservations.c.created_at, reservations.c.id)
+    for column, value in (
+        (reservations.c.item_sku, item_sku),
+        (reservations.c.warehouse, warehouse),
+        (reservations.c.owner_type, owner.type),
+        (reservations.c.owner_id, owner.id),
+        (reservations.c.owner_line, owner.line),
+    ):
+        if value:
+            query = query.where(column == value)
+    if open_only:
+        query = query.where(reservations.c.state == str(ReservationState.OPEN))
+    return [_reservation(r._mapping) for r in await session.execute(query)]
+
+
+def record_from_row(row: Any) -> MovementRecord:
+    """A ledger row as the record the posting produced."""
+
+    def side(name: str) -> Place | None:
+        if row[f"{name}_warehouse"] is None:
+            return None
+        return Place(
+            row[f"{name}_warehouse"], row[f"{name}_location"], row[f"{name}_lot"], StockStatus(row[f"{name}_status"])
+        )
+
+    source, target = side("from"), side("to")
+    quantity = row["quantity"]
+    deltas = [(p, sign * quantity) for p, sign in ((source, -1), (target, 1)) if p is not None]
+    plan = MovementPlan(
+        movement_type=MovementType(row["type"]),
+        item_sku=row["item_sku"],
+        quantity_base=quantity,
+        unit=row["unit"],
+        from_place=source,
+        to_place=target,
+        deltas=deltas,
+        reason_code=row["reason_code"],
+        reasons=[ReasonQuantity(code, Decimal(amount)) for code, amount in json.loads(row["reasons"])],
+        new_lots=frozenset(),
+    )
+    return MovementRecord(
+        id=row["id"],
+        sequence=row["seq"],
+        plan=plan,
+        document=DocumentRef(row["document_type"], row["document_id"], row["document_line"]),
+        actor=row["actor"],
+        business_time=row["business_time"],
+        posted_at=row["posted_at"],
+        idempotency_key=row["idempotency_key"],
+        corrects_movement_id=row["corrects_movement_id"] or "",
+        reservation_id=row["reservation_id"] or "",
+    )

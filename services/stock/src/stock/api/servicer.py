@@ -18,8 +18,16 @@ from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.idempotency import run_idempotent
+from invariant_core.paging import decode_token, encode_token, page_size
 from stock.adapters.items import ReplicatedItems
-from stock.adapters.repository import SqlStockRepository, balance_as_of, integrity_drifts
+from stock.adapters.repository import (
+    SqlStockRepository,
+    balance_as_of,
+    integrity_drifts,
+    list_balances,
+    list_movements,
+    list_reservations,
+)
 from stock.domain import (
     LocationKind,
     MovementType,
@@ -27,6 +35,7 @@ from stock.domain import (
     Reservation,
     ReservationPolicy,
     StockKey,
+    StockStatus,
     normalise_warehouse,
     parse_place,
 )
@@ -243,6 +252,73 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         balance = pb.Balance(item_sku=item.sku, place=_place_message(place), quantity=_d(quantity), unit=item.base_unit)
         balance.as_of.CopyFrom(request.as_of)
         return balance
+
+    async def ListMovements(
+        self, request: pb.ListMovementsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListMovementsResponse:
+        size = page_size(request.page_size)
+        after = decode_token(request.page_token, int)
+        filters = {
+            "item_sku": request.item_sku.strip().upper(),
+            "warehouse": request.warehouse.strip().upper(),
+            "location": request.location.strip().upper(),
+            "lot": request.lot.strip(),
+            "document_type": request.document.type.strip().upper(),
+            "document_id": request.document.id.strip(),
+            "actor": request.actor.strip(),
+            "from_time": _time(request, "from_time"),
+            "to_time": _time(request, "to_time"),
+        }
+        async with self._uows.reader() as uow:
+            found = await list_movements(uow.session, filters, after[0] if after else 0, size + 1)
+        page = found[:size]
+        return pb.ListMovementsResponse(
+            movements=[movement_message(m) for m in page],
+            next_page_token=encode_token(page[-1].sequence) if len(found) > size else "",
+        )
+
+    async def ListBalances(
+        self, request: pb.ListBalancesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListBalancesResponse:
+        size = page_size(request.page_size)
+        after = decode_token(request.page_token, str, str, str, str, str)
+        filters = {
+            "item_sku": request.item_sku.strip().upper(),
+            "warehouse": request.warehouse.strip().upper(),
+            "location": request.location.strip().upper(),
+        }
+        async with self._uows.reader() as uow:
+            rows = await list_balances(uow.session, filters, after, size + 1)
+        page = rows[:size]
+        last = page[-1] if page else None
+        return pb.ListBalancesResponse(
+            balances=[
+                pb.Balance(
+                    item_sku=r.item_sku,
+                    place=_place_message(Place(r.warehouse, r.location, r.lot, StockStatus(r.status))),
+                    quantity=_d(r.quantity),
+                )
+                for r in page
+            ],
+            next_page_token=(
+                encode_token(last.item_sku, last.warehouse, last.location, last.lot, last.status)
+                if last is not None and len(rows) > size
+                else ""
+            ),
+        )
+
+    async def ListReservations(
+        self, request: pb.ListReservationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListReservationsResponse:
+        async with self._uows.reader() as uow:
+            found = await list_reservations(
+                uow.session,
+                request.item_sku.strip().upper(),
+                request.warehouse.strip().upper(),
+                _document(request.owner),
+                request.open_only,
+            )
+        return pb.ListReservationsResponse(reservations=[reservation_message(r) for r in found])
 
     async def CheckIntegrity(
         self, request: pb.CheckIntegrityRequest, context: grpc.aio.ServicerContext
