@@ -110,7 +110,7 @@ class UnitOfWork:
     """One transaction: commits explicitly, rolls back otherwise.
 
     On commit, the events recorded by the aggregates it tracked (and any added with
-    `emit`) are written to the outbox in the same transaction; after the commit the
+    `record`) are written to the outbox in the same transaction; after the commit the
     relay is woken so the events leave within milliseconds.
     """
 
@@ -132,7 +132,6 @@ class UnitOfWork:
         self._wake = wake
         self._tracked: list[Aggregate] = []
         self._recorded: list[object] = []
-        self._pending: list[tuple[str, Message]] = []
         self.session: AsyncSession
 
     async def __aenter__(self) -> Self:
@@ -155,11 +154,8 @@ class UnitOfWork:
         """Domain events that belong to no tracked aggregate (translated at commit)."""
         self._recorded.extend(events)
 
-    def emit(self, subject: str, payload: Message) -> None:
-        self._pending.append((subject, payload))
-
     async def commit(self) -> None:
-        outgoing = list(self._pending) + [self._translate(e) for e in self._recorded]
+        outgoing = [self._translate(e) for e in self._recorded]
         for aggregate in self._tracked:
             outgoing.extend(self._translate(e) for e in aggregate.events)
             aggregate.events.clear()
@@ -167,7 +163,6 @@ class UnitOfWork:
         if rows:
             await self.session.execute(self._outbox.insert(), rows)
         await self.session.commit()
-        self._pending.clear()
         self._recorded.clear()
         if rows and self._wake is not None:
             self._wake.set()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from google.protobuf.message import Message
-from google.type.decimal_pb2 import Decimal as PbDecimal
 
 from catalog.domain.events import BomActivated, ItemUpserted, ThresholdsChanged
 from invariant.events.v1 import catalog_pb2 as events
+from invariant_core.messages import decimal_message
 
 
 def to_message(event: object) -> tuple[str, Message]:
@@ -17,9 +17,9 @@ def to_message(event: object) -> tuple[str, Message]:
                 sku=event.sku,
                 name=event.name,
                 base_unit=event.base_unit,
-                units=[events.UnitConversion(unit=u, factor=PbDecimal(value=str(f))) for u, f in event.units],
+                units=[events.UnitConversion(unit=u, factor=decimal_message(f)) for u, f in event.units],
                 barcodes=list(event.barcodes),
-                standard_cost=PbDecimal(value=str(event.standard_cost)),
+                standard_cost=decimal_message(event.standard_cost),
                 lot_tracked=event.lot_tracked,
                 inspect_on_receipt=event.inspect_on_receipt,
                 inspect_on_production=event.inspect_on_production,
@@ -30,8 +30,8 @@ def to_message(event: object) -> tuple[str, Message]:
                 item_id=event.item_id,
                 sku=event.sku,
                 warehouse=event.warehouse,
-                safety_stock=PbDecimal(value=str(event.safety_stock)),
-                max_stock=PbDecimal(value=str(event.max_stock)),
+                safety_stock=decimal_message(event.safety_stock),
+                max_stock=decimal_message(event.max_stock),
             )
         case BomActivated():
             return "inventory.catalog.bom.activated", events.BomActivated(

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
-from google.type.date_pb2 import Date as PbDate
-from google.type.decimal_pb2 import Decimal as PbDecimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.domain.boms import BomVersion
@@ -20,8 +17,8 @@ from catalog.service.ports import CatalogRepository
 from invariant.catalog.v1 import catalog_pb2 as pb
 from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
-from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.idempotency import run_idempotent
+from invariant_core.messages import date_from_message, date_message, decimal_message
 from invariant_core.paging import decode_token, encode_token, page_size
 
 R = TypeVar("R", bound=Message)
@@ -138,7 +135,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
                 from_unit=request.from_unit,
                 to_unit=request.to_unit,
             )
-            return pb.ConvertQuantityResponse(quantity=PbDecimal(value=str(quantity)), unit=unit)
+            return pb.ConvertQuantityResponse(quantity=decimal_message(quantity), unit=unit)
 
         return await self._query(body)
 
@@ -152,10 +149,10 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
                 uow,
                 repo,
                 parent_sku=request.parent_sku,
-                effective_from=from_date(request.effective_from, "effective_from")
+                effective_from=date_from_message(request.effective_from, "effective_from")
                 if request.HasField("effective_from")
                 else None,
-                effective_to=from_date(request.effective_to, "effective_to")
+                effective_to=date_from_message(request.effective_to, "effective_to")
                 if request.HasField("effective_to")
                 else None,
                 copy_from_bom_id=request.copy_from_bom_id,
@@ -226,13 +223,13 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
                 repo,
                 parent_sku=request.parent_sku,
                 quantity=request.quantity.value,
-                as_of=from_date(request.as_of, "as_of") if request.HasField("as_of") else None,
+                as_of=date_from_message(request.as_of, "as_of") if request.HasField("as_of") else None,
             )
             return pb.ExplodeBomResponse(
                 requirements=[
                     pb.Requirement(
                         component_sku=r.component_sku,
-                        quantity=PbDecimal(value=str(r.quantity)),
+                        quantity=decimal_message(r.quantity),
                         unit=r.unit,
                         leaf=r.leaf,
                     )
@@ -243,7 +240,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
                         level=n.level,
                         path=list(n.path),
                         component_sku=n.component_sku,
-                        quantity=PbDecimal(value=str(n.quantity)),
+                        quantity=decimal_message(n.quantity),
                         unit=n.unit,
                         bom_id=n.bom_id,
                     )
@@ -300,9 +297,9 @@ def item_message(item: Item) -> pb.Item:
         sku=item.sku,
         name=item.name,
         base_unit=item.base_unit,
-        units=[pb.UnitConversion(unit=u, factor=PbDecimal(value=str(f))) for u, f in item.units.items()],
+        units=[pb.UnitConversion(unit=u, factor=decimal_message(f)) for u, f in item.units.items()],
         barcodes=[pb.Barcode(code=b.code, symbology=b.symbology) for b in item.barcodes],
-        standard_cost=PbDecimal(value=str(item.standard_cost)),
+        standard_cost=decimal_message(item.standard_cost),
         lot_tracked=item.lot_tracked,
         inspect_on_receipt=item.inspect_on_receipt,
         inspect_on_production=item.inspect_on_production,
@@ -310,8 +307,8 @@ def item_message(item: Item) -> pb.Item:
         thresholds=[
             pb.Thresholds(
                 warehouse=t.warehouse,
-                safety_stock=PbDecimal(value=str(t.safety_stock)),
-                max_stock=PbDecimal(value=str(t.max_stock)),
+                safety_stock=decimal_message(t.safety_stock),
+                max_stock=decimal_message(t.max_stock),
             )
             for t in item.thresholds.values()
         ],
@@ -327,34 +324,23 @@ def bom_message(bom: BomVersion) -> pb.BomVersion:
         parent_sku=bom.parent_sku,
         version=bom.version,
         state=str(bom.state),
-        effective_from=to_date(bom.effective_from),
+        effective_from=date_message(bom.effective_from),
         lines=[
             pb.BomLine(
                 id=line.id,
                 component_sku=line.component_sku,
-                quantity=PbDecimal(value=str(line.quantity)),
+                quantity=decimal_message(line.quantity),
                 unit=line.unit,
-                scrap_percent=PbDecimal(value=str(line.scrap_percent)),
+                scrap_percent=decimal_message(line.scrap_percent),
             )
             for line in bom.lines
         ],
     )
     if bom.effective_to is not None:
-        message.effective_to.CopyFrom(to_date(bom.effective_to))
+        message.effective_to.CopyFrom(date_message(bom.effective_to))
     if bom.updated_at is not None:
         message.updated_at.FromDatetime(bom.updated_at)
     return message
-
-
-def to_date(value: date) -> PbDate:
-    return PbDate(year=value.year, month=value.month, day=value.day)
-
-
-def from_date(value: PbDate, field: str) -> date:
-    try:
-        return date(value.year, value.month, value.day)
-    except ValueError as error:
-        raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} is not a calendar date: {error}", field) from None
 
 
 def json_or_empty(value: object) -> str:

@@ -5,19 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from google.protobuf.message import Message
-from google.type.decimal_pb2 import Decimal as PbDecimal
 
 from invariant.events.v1 import catalog_pb2, envelope_pb2
 from invariant.events.v1 import stock_pb2 as events
 from invariant_core.db import UnitOfWork
+from invariant_core.messages import decimal_message
 from stock.adapters.repository import SqlStockRepository
 from stock.domain import ItemView, Place
 from stock.domain.events import MovementPosted, ReservationChanged, ShortageFound, ThresholdCrossed
 from stock.domain.reservations import DocumentRef
-
-
-def _d(value: Decimal) -> PbDecimal:
-    return PbDecimal(value=str(value))
 
 
 def _place(place: Place | None) -> events.StockPlace | None:
@@ -40,11 +36,12 @@ def to_message(event: object) -> tuple[str, Message]:
                 sequence=event.sequence,
                 type=str(event.type),
                 item_sku=event.item_sku,
-                quantity=_d(event.quantity),
+                quantity=decimal_message(event.quantity),
                 document=_document(event.document),
                 reason_code=event.reason_code,
                 reasons=[
-                    events.ReasonQuantity(reason_code=r.reason_code, quantity=_d(r.quantity)) for r in event.reasons
+                    events.ReasonQuantity(reason_code=r.reason_code, quantity=decimal_message(r.quantity))
+                    for r in event.reasons
                 ],
                 reservation_id=event.reservation_id,
             )
@@ -58,8 +55,8 @@ def to_message(event: object) -> tuple[str, Message]:
                 reservation_id=event.reservation_id,
                 item_sku=event.item_sku,
                 warehouse=event.warehouse,
-                quantity=_d(event.quantity),
-                open=_d(event.open),
+                quantity=decimal_message(event.quantity),
+                open=decimal_message(event.open),
                 owner=_document(event.owner),
             )
         case ThresholdCrossed():
@@ -67,16 +64,16 @@ def to_message(event: object) -> tuple[str, Message]:
                 item_sku=event.item_sku,
                 warehouse=event.warehouse,
                 kind=event.kind,
-                level=_d(event.level),
-                available_to_promise=_d(event.available_to_promise),
+                level=decimal_message(event.level),
+                available_to_promise=decimal_message(event.available_to_promise),
             )
         case ShortageFound():
             return "inventory.stock.shortage", events.Shortage(
                 item_sku=event.item_sku,
                 warehouse=event.warehouse,
-                available_on_hand=_d(event.available_on_hand),
-                reserved=_d(event.reserved),
-                short_by=_d(event.short_by),
+                available_on_hand=decimal_message(event.available_on_hand),
+                reserved=decimal_message(event.reserved),
+                short_by=decimal_message(event.short_by),
                 reservation_ids=list(event.reservation_ids),
                 movement_id=event.movement_id,
             )

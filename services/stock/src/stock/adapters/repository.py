@@ -7,7 +7,7 @@ no read-then-write race can oversell; callers touch keys in sorted order.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -54,12 +54,16 @@ class SqlStockRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def _insert(self, table: Table) -> Any:
+        """An INSERT that can say ON CONFLICT, in the dialect of the session's database."""
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
     async def _upsert_add(
         self, table: Table, key: Mapping[str, Any], amounts: Mapping[str, Decimal], defaults: Mapping[str, Any]
     ) -> None:
         """Insert the row, or add `amounts` to the row that is there, in one statement."""
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table).values({**key, **defaults, **amounts})
+        statement = self._insert(table).values({**key, **defaults, **amounts})
         statement = statement.on_conflict_do_update(
             index_elements=list(key), set_={name: table.c[name] + statement.excluded[name] for name in amounts}
         )
@@ -112,8 +116,7 @@ class SqlStockRepository:
         return set(await self.session.scalars(select(lots.c.lot).where(lots.c.item_sku == sku)))
 
     async def add_lot(self, sku: str, lot: str, expiry: date | None) -> bool:
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(lots).values(item_sku=sku, lot=lot, expiry_date=expiry).on_conflict_do_nothing()
+        statement = self._insert(lots).values(item_sku=sku, lot=lot, expiry_date=expiry).on_conflict_do_nothing()
         return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     # the item replica
@@ -133,14 +136,12 @@ class SqlStockRepository:
             "standard_cost": standard_cost,
             "updated_at": utcnow(),
         }
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(items).values(sku=view.sku, **values)
+        statement = self._insert(items).values(sku=view.sku, **values)
         await self.session.execute(statement.on_conflict_do_update(index_elements=["sku"], set_=values))
 
     async def save_thresholds(self, sku: str, warehouse: str, safety: Decimal, maximum: Decimal) -> None:
         values = {"safety_stock": safety, "max_stock": maximum}
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(thresholds).values(item_sku=sku, warehouse=warehouse, **values)
+        statement = self._insert(thresholds).values(item_sku=sku, warehouse=warehouse, **values)
         await self.session.execute(
             statement.on_conflict_do_update(index_elements=["item_sku", "warehouse"], set_=values)
         )
@@ -303,9 +304,6 @@ class SqlStockRepository:
             .with_for_update(skip_locked=True)
         )
         return [_reservation(r._mapping) for r in rows]
-
-    async def location_kinds(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], LocationKind]:
-        return {key: view.kind for key, view in (await self.locations(keys)).items()}
 
 
 def _match(table: Table, key: Mapping[str, Any]) -> Any:

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from google.type.date_pb2 import Date as PbDate
-from google.type.decimal_pb2 import Decimal as PbDecimal
 
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.idempotency import run_idempotent
+from invariant_core.messages import date_from_message, decimal_message
 from invariant_core.paging import decode_token, encode_token, page_size
 from stock.adapters.items import ReplicatedItems
 from stock.adapters.repository import (
@@ -217,18 +216,18 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         return pb.Availability(
             item_sku=key.item_sku,
             warehouse=key.warehouse,
-            available_on_hand=_d(available),
-            qc_hold=_d(qc_hold),
-            rejected=_d(rejected),
-            in_transit=_d(in_transit),
-            reserved=_d(reserved),
-            available_to_promise=_d(available - reserved),
+            available_on_hand=decimal_message(available),
+            qc_hold=decimal_message(qc_hold),
+            rejected=decimal_message(rejected),
+            in_transit=decimal_message(in_transit),
+            reserved=decimal_message(reserved),
+            available_to_promise=decimal_message(available - reserved),
             unit=item.base_unit,
         )
 
     async def CreateLot(self, request: pb.CreateLotRequest, context: grpc.aio.ServicerContext) -> pb.Lot:
         item = await self._items.view(request.item_sku)
-        expiry = _date(request.expiry_date) if request.HasField("expiry_date") else None
+        expiry = date_from_message(request.expiry_date, "expiry_date") if request.HasField("expiry_date") else None
 
         async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Lot:
             lot = await handlers.create_lot(uow, repo, item=item, lot=request.lot, expiry=expiry)
@@ -249,7 +248,9 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             raise DomainError(ErrorCode.REQUIRED, "as_of is required", "as_of")
         async with self._uows.reader() as uow:
             quantity = await balance_as_of(uow.session, item.sku, place, moment)
-        balance = pb.Balance(item_sku=item.sku, place=_place_message(place), quantity=_d(quantity), unit=item.base_unit)
+        balance = pb.Balance(
+            item_sku=item.sku, place=_place_message(place), quantity=decimal_message(quantity), unit=item.base_unit
+        )
         balance.as_of.CopyFrom(request.as_of)
         return balance
 
@@ -296,7 +297,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                 pb.Balance(
                     item_sku=r.item_sku,
                     place=_place_message(Place(r.warehouse, r.location, r.lot, StockStatus(r.status))),
-                    quantity=_d(r.quantity),
+                    quantity=decimal_message(r.quantity),
                 )
                 for r in page
             ],
@@ -333,16 +334,12 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                     kind=d.kind,
                     item_sku=d.item_sku,
                     place=_place_message(d.place) if d.place else pb.StockPlace(warehouse=d.warehouse),
-                    recorded=_d(d.recorded),
-                    recomputed=_d(d.recomputed),
+                    recorded=decimal_message(d.recorded),
+                    recomputed=decimal_message(d.recomputed),
                 )
                 for d in drifts
             ],
         )
-
-
-def _d(value: Decimal) -> PbDecimal:
-    return PbDecimal(value=str(value))
 
 
 def _place(request: Message, name: str) -> Place | None:
@@ -360,15 +357,6 @@ def _place_message(place: Place) -> pb.StockPlace:
         lot=place.lot,
         status=f"STOCK_STATUS_{place.status}",
     )
-
-
-def _date(value: PbDate) -> date:
-    try:
-        return date(value.year, value.month, value.day)
-    except ValueError as error:
-        raise DomainError(
-            ErrorCode.INVALID_FORMAT, f"expiry_date is not a calendar date: {error}", "expiry_date"
-        ) from None
 
 
 def _document(ref: pb.DocumentRef) -> DocumentRef:
@@ -389,11 +377,13 @@ def movement_message(record: MovementRecord) -> pb.Movement:
         sequence=record.sequence,
         type=f"MOVEMENT_TYPE_{plan.movement_type}",
         item_sku=plan.item_sku,
-        quantity=_d(plan.quantity_base),
+        quantity=decimal_message(plan.quantity_base),
         unit=plan.unit,
         document=pb.DocumentRef(type=record.document.type, id=record.document.id, line=record.document.line),
         reason_code=plan.reason_code,
-        reasons=[pb.ReasonQuantity(reason_code=r.reason_code, quantity=_d(r.quantity)) for r in plan.reasons],
+        reasons=[
+            pb.ReasonQuantity(reason_code=r.reason_code, quantity=decimal_message(r.quantity)) for r in plan.reasons
+        ],
         actor=record.actor,
         idempotency_key=record.idempotency_key,
         corrects_movement_id=record.corrects_movement_id,
@@ -413,10 +403,10 @@ def reservation_message(r: Reservation) -> pb.Reservation:
         id=r.id,
         item_sku=r.item_sku,
         warehouse=r.warehouse,
-        requested=_d(r.requested),
-        open=_d(r.open),
-        consumed=_d(r.consumed),
-        released=_d(r.released),
+        requested=decimal_message(r.requested),
+        open=decimal_message(r.open),
+        consumed=decimal_message(r.consumed),
+        released=decimal_message(r.released),
         owner=pb.DocumentRef(type=r.owner.type, id=r.owner.id, line=r.owner.line),
         state=str(r.state),
     )

@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 
-from invariant_core.decimals import QUANTITY_PLACES
+from invariant_core.decimals import QUANTITY_PLACES, parse_decimal
 from invariant_core.errors import DomainError, ErrorCode
 
 # Base quantities stay below this, so that scaled by 10**6 they fit the 64-bit integers SQLite keeps.
@@ -79,22 +79,7 @@ class ItemView:
 
 def parse_quantity(value: str | Decimal, field: str) -> Decimal:
     """A finite, strictly positive decimal; its precision is checked after conversion."""
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise DomainError(
-                ErrorCode.INVALID_FORMAT, f"{field} must be a decimal number, got {value!r}", field
-            ) from None
-    else:
-        number = value
-    if not number.is_finite():
-        raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} must be a finite number", field)
-    if number <= 0:
-        raise DomainError(ErrorCode.OUT_OF_RANGE, f"{field} must be greater than zero", field)
+    number = parse_decimal(value, field, places=None, strictly_positive=True)
     # Anything this large is over QUANTITY_LIMIT whatever the unit, and would slow the exact arithmetic.
     if number.adjusted() > 30:
         raise DomainError(ErrorCode.OUT_OF_RANGE, f"{field} is too large", field)

@@ -19,6 +19,7 @@ from invariant_core.db import UnitOfWork, utcnow
 from invariant_core.errors import DomainError, ErrorCode, not_found
 from stock.domain import (
     IN_TRANSIT_LOCATION,
+    AvailabilityDelta,
     ItemView,
     LocationKind,
     LocationView,
@@ -131,7 +132,6 @@ async def post_movement(
         await repo.add_lot(cmd.item.sku, lot, None)
 
     changes = availability_deltas(plan, locations)
-    before = {key: await repo.availability(key) for key in sorted(changes)}
     for key, change in sorted(changes.items()):
         guard = (
             change.available < 0
@@ -140,7 +140,7 @@ async def post_movement(
             and not warehouses[key.warehouse].allow_negative_stock
         )
         if not await repo.apply_availability(key, change, guard_reserved=guard):
-            found = before[key]
+            found = await repo.availability(key)
             free = found.to_promise if found else Decimal(0)
             raise DomainError(
                 ErrorCode.INSUFFICIENT_STOCK,
@@ -178,22 +178,23 @@ async def post_movement(
         facts.append("adjustment")
     uow.record(*(_posted(fact, record) for fact in facts))
     for key in sorted(changes):
-        await _report_thresholds_and_shortage(uow, repo, key, before[key], record.id)
+        await _report_thresholds_and_shortage(uow, repo, key, changes[key], record.id)
     return record
 
 
 async def _report_thresholds_and_shortage(
-    uow: UnitOfWork, repo: StockRepository, key: StockKey, before: object, movement_id: str
+    uow: UnitOfWork, repo: StockRepository, key: StockKey, change: AvailabilityDelta, movement_id: str
 ) -> None:
+    # Read after the update, which holds the row: "before" is derived from it, so a
+    # concurrent writer cannot make the two disagree.
     after = await repo.availability(key)
     if after is None:
         return
-    before_atp = before.to_promise if before is not None else Decimal(0)  # type: ignore[attr-defined]
     safety, maximum = await repo.thresholds(key)
-    for crossing in threshold_crossing(before_atp, after.to_promise, safety, maximum):
+    for crossing in threshold_crossing(after.to_promise - change.available, after.to_promise, safety, maximum):
         uow.record(ThresholdCrossed(key.item_sku, key.warehouse, str(crossing.kind), crossing.level, after.to_promise))
     short_by = shortage(after.available, after.reserved)
-    before_short = shortage(before.available, before.reserved) if before is not None else Decimal(0)  # type: ignore[attr-defined]
+    before_short = shortage(after.available - change.available, after.reserved)
     if short_by > before_short:
         held = await repo.open_reservations(key)
         uow.record(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,7 +11,6 @@ from typing import Protocol
 from stock.domain import (
     AvailabilityDelta,
     ItemView,
-    LocationKind,
     LocationView,
     MovementPlan,
     Place,
@@ -86,4 +85,3 @@ class StockRepository(Protocol):
     async def save_reservation(self, reservation: Reservation) -> None: ...
     async def open_reservations(self, key: StockKey) -> list[Reservation]: ...
     async def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]: ...
-    async def location_kinds(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], LocationKind]: ...
