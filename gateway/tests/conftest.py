@@ -9,7 +9,7 @@ import pytest
 from gateway.app import create_app
 from gateway.options import GatewayOptions
 
-from support import Catalog, StartGateway, gateway_settings, running, start_catalog
+from support import Catalog, Service, StartGateway, gateway_settings, running, start_catalog, start_stock
 
 
 @pytest.fixture
@@ -21,8 +21,19 @@ async def catalog(new_database, nats_url: str) -> AsyncIterator[Catalog]:  # typ
 
 
 @pytest.fixture
+async def stock(new_database, nats_url: str, catalog: Catalog) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
+    """The real stock service on a fresh database, reading items from the real catalog."""
+    started = await start_stock(await new_database("stock"), nats_url, catalog.address)
+    yield started
+    await started.stop()
+
+
+@pytest.fixture
 def start_gateway(catalog: Catalog) -> StartGateway:
-    """`async with start_gateway(**env) as client`: a gateway in front of the real catalog."""
+    """`async with start_gateway(**env) as client`: a gateway in front of the real catalog.
+
+    The stock service is behind it when a test passes STOCK_ADDR=stock.address.
+    """
 
     def start(**env: str) -> AbstractAsyncContextManager[httpx.AsyncClient]:
         settings = gateway_settings(catalog.address, **env)

@@ -1,8 +1,8 @@
-"""What the gateway tests share: tokens, settings, a running app and the real catalog.
+"""What the gateway tests share: tokens, settings, a running app and the real services.
 
-The catalog is the real service (database, migrations, NATS, gRPC on port 0), started
-in-process with an interceptor that counts the calls it answers. Tests seed it through
-its own gRPC API, as another service would.
+The catalog and the stock service are the real services (database, migrations, NATS,
+gRPC on port 0), started in-process with an interceptor that counts the calls they
+answer. Tests seed the catalog through its own gRPC API, as another service would.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ import httpx
 from fastapi import FastAPI
 from google.type import date_pb2, decimal_pb2
 
-from catalog.bootstrap import SERVICE_NAME, SPEC
+from catalog import bootstrap as catalog_bootstrap
 from gateway.auth import User, issue
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant_core import identity, rpc, runtime
 from invariant_core.identity import Identity
 from invariant_core.settings import SERVICE_PORTS, Settings
+from stock import bootstrap as stock_bootstrap
 
 StartGateway = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
@@ -95,10 +96,11 @@ class Line:
 
 
 @dataclass
-class Catalog:
+class Service:
+    """A real service running in-process, counting the calls it answers."""
+
     running: runtime.Running
     channel: grpc.aio.Channel
-    stub: catalog_pb2_grpc.CatalogServiceStub
     counter: CallCounter
 
     @property
@@ -109,6 +111,15 @@ class Catalog:
     def calls(self) -> Counter[str]:
         return self.counter.calls
 
+    async def stop(self) -> None:
+        await self.channel.close()
+        await self.running.stop()
+
+
+@dataclass
+class Catalog(Service):
+    stub: catalog_pb2_grpc.CatalogServiceStub
+
     async def seed(self, send: Callable[[], Awaitable[T]]) -> T:
         """Send as the seeder (commands need an actor), without counting the call."""
         token = identity.current.set(SEEDER)
@@ -118,13 +129,16 @@ class Catalog:
             identity.current.reset(token)
             self.counter.clear()
 
-    async def create_item(self, sku: str, *, base_unit: str = "PCS", units: dict[str, str] | None = None) -> None:
+    async def create_item(
+        self, sku: str, *, base_unit: str = "PCS", units: dict[str, str] | None = None, lot_tracked: bool = False
+    ) -> None:
         request = catalog_pb2.CreateItemRequest(
             idempotency_key=str(uuid.uuid4()),
             sku=sku,
             name=f"Item {sku}",
             base_unit=base_unit,
             units=[catalog_pb2.UnitConversion(unit=unit, factor=d(factor)) for unit, factor in (units or {}).items()],
+            lot_tracked=lot_tracked,
         )
         await self.seed(lambda: self.stub.CreateItem(request))
 
@@ -167,14 +181,23 @@ class Catalog:
         reply = await self.seed(lambda: self.stub.ListAudit(catalog_pb2.ListAuditRequest(sku=sku)))
         return list(reply.entries)
 
-    async def stop(self) -> None:
-        await self.channel.close()
-        await self.running.stop()
+
+async def _start(spec: runtime.ServiceSpec, grpc_service: str, env: dict[str, str]) -> Service:
+    settings = Settings.from_env(spec.name, env={**env, "GRPC_PORT": "0"})
+    counter = CallCounter()
+    started = await runtime.start(spec, settings, interceptors=[counter])
+    return Service(started, rpc.channel(f"127.0.0.1:{started.port}", [grpc_service]), counter)
 
 
 async def start_catalog(database_url: str, nats_url: str) -> Catalog:
-    settings = Settings.from_env("catalog", env={"DATABASE_URL": database_url, "NATS_URL": nats_url, "GRPC_PORT": "0"})
-    counter = CallCounter()
-    started = await runtime.start(SPEC, settings, interceptors=[counter])
-    channel = rpc.channel(f"127.0.0.1:{started.port}", [SERVICE_NAME])
-    return Catalog(started, channel, catalog_pb2_grpc.CatalogServiceStub(channel), counter)  # type: ignore[no-untyped-call]
+    started = await _start(
+        catalog_bootstrap.SPEC, catalog_bootstrap.SERVICE_NAME, {"DATABASE_URL": database_url, "NATS_URL": nats_url}
+    )
+    stub = catalog_pb2_grpc.CatalogServiceStub(started.channel)  # type: ignore[no-untyped-call]
+    return Catalog(started.running, started.channel, started.counter, stub)
+
+
+async def start_stock(database_url: str, nats_url: str, catalog_addr: str) -> Service:
+    """The stock service, reading items from the catalog at `catalog_addr`."""
+    env = {"DATABASE_URL": database_url, "NATS_URL": nats_url, "CATALOG_ADDR": catalog_addr}
+    return await _start(stock_bootstrap.SPEC, stock_bootstrap.SERVICE_NAME, env)

@@ -15,11 +15,15 @@ from gateway.context import Context, Stubs, build_context
 from gateway.options import GatewayOptions
 from gateway.schema import build_schema
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core.rpc import channel
 from invariant_core.settings import Settings
 
 # The peers the gateway talks to, with the gRPC services it calls on each.
-PEER_SERVICES = {"catalog": (catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,)}
+PEER_SERVICES = {
+    "catalog": (catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,),
+    "stock": (stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name,),
+}
 
 
 @dataclass
@@ -42,7 +46,8 @@ def create_app(settings: Settings, options: GatewayOptions | None = None) -> Fas
         channels = {name: channel(settings.peers[name], services) for name, services in PEER_SERVICES.items()}
         # The generated gRPC module has no type stubs.
         catalog = catalog_pb2_grpc.CatalogServiceStub(channels["catalog"])  # type: ignore[no-untyped-call]
-        runtime.stubs = Stubs(catalog=catalog)
+        stock = stock_pb2_grpc.StockServiceStub(channels["stock"])  # type: ignore[no-untyped-call]
+        runtime.stubs = Stubs(catalog=catalog, stock=stock)
         try:
             yield
         finally:

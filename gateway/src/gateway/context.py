@@ -12,7 +12,9 @@ from strawberry.fastapi import BaseContext
 
 from gateway.auth import InvalidTokenError, User, verify
 from gateway.catalog.loaders import CatalogLoaders
+from gateway.stock.loaders import StockLoaders
 from invariant.catalog.v1 import catalog_pb2_grpc
+from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core.identity import Identity
 
 CORRELATION_HEADER = "x-correlation-id"
@@ -24,6 +26,7 @@ class Stubs:
     """gRPC stubs over the channels the app's lifespan opened."""
 
     catalog: catalog_pb2_grpc.CatalogServiceStub
+    stock: stock_pb2_grpc.StockServiceStub
 
 
 class Context(BaseContext):
@@ -42,6 +45,7 @@ class Context(BaseContext):
         self.stubs = stubs
         self.peers = peers
         self.catalog_loaders = CatalogLoaders.create(stubs.catalog)
+        self.stock_loaders = StockLoaders.create(stubs.stock)
 
 
 Info = strawberry.Info[Context, None]

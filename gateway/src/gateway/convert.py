@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from enum import Enum
+from typing import TypeVar
 
 from google.protobuf import timestamp_pb2
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.type import date_pb2, decimal_pb2
 
 from gateway.scalars import serialize_decimal
+from invariant_core.errors import DomainError, ErrorCode
+
+E = TypeVar("E", bound=Enum)
 
 
 def decimal_to_proto(value: decimal.Decimal) -> decimal_pb2.Decimal:
@@ -38,3 +44,29 @@ def timestamp_from_proto(value: timestamp_pb2.Timestamp) -> dt.datetime | None:
     if not value.seconds and not value.nanos:
         return None
     return value.ToDatetime(tzinfo=dt.UTC)
+
+
+def timestamp_to_proto(value: dt.datetime, field: str) -> timestamp_pb2.Timestamp:
+    # Without an offset the instant would be a guess, and the ledger's times must be exact.
+    if value.utcoffset() is None:
+        raise DomainError(
+            ErrorCode.INVALID_FORMAT, f"{field} must carry a time zone, for example 2024-05-01T08:00:00Z", field
+        )
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def _enum_prefix(proto_enum: EnumTypeWrapper) -> str:
+    # Proto enum values carry their type's name (STOCK_STATUS_QC_HOLD), like the zero value STOCK_STATUS_UNSPECIFIED.
+    return proto_enum.Name(0).removesuffix("UNSPECIFIED")
+
+
+def enum_from_proto(kind: type[E], proto_enum: EnumTypeWrapper, value: int) -> E:
+    """The GraphQL enum member named like the proto value without its prefix: STOCK_STATUS_QC_HOLD -> QC_HOLD."""
+    return kind(proto_enum.Name(value).removeprefix(_enum_prefix(proto_enum)))
+
+
+def enum_to_proto(proto_enum: EnumTypeWrapper, member: Enum) -> str:
+    """The proto value's name, which protobuf takes for an enum field: QC_HOLD -> STOCK_STATUS_QC_HOLD."""
+    return f"{_enum_prefix(proto_enum)}{member.value}"

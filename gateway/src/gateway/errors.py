@@ -8,7 +8,7 @@ them and they reach the client as errors whose `extensions` carry the same
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TypeVar
 
 import grpc
@@ -39,8 +39,9 @@ class UserError:
     code: ErrorCode
 
     @classmethod
-    def from_domain(cls, error: DomainError) -> UserError:
-        return cls(field=graphql_field(error.field) or None, message=error.message, code=error.code)
+    def from_domain(cls, error: DomainError, fields: Mapping[str, str] | None = None) -> UserError:
+        field = (fields or {}).get(error.field, error.field)
+        return cls(field=graphql_field(field) or None, message=error.message, code=error.code)
 
 
 async def call(send: Callable[[], Awaitable[T]]) -> T:
@@ -61,12 +62,18 @@ async def call_or_none(send: Callable[[], Awaitable[T]]) -> T | None:
         raise
 
 
-async def attempt(send: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
-    """Run a command; a DomainError becomes user errors instead of an exception."""
+async def attempt(
+    send: Callable[[], Awaitable[T]], fields: Mapping[str, str] | None = None
+) -> tuple[T | None, list[UserError]]:
+    """Run a command; a DomainError becomes user errors instead of an exception.
+
+    `fields` renames the service's fields that the mutation's input names otherwise
+    (a receipt's `to.location` is its input's `location`).
+    """
     try:
         return await send(), []
     except DomainError as error:
-        return None, [UserError.from_domain(error)]
+        return None, [UserError.from_domain(error, fields)]
 
 
 def is_unexpected(error: GraphQLError) -> bool:

@@ -25,6 +25,8 @@ from gateway.errors import DomainErrorExtensions, is_unexpected
 from gateway.guard import Authentication
 from gateway.health import HealthQuery
 from gateway.scalars import DECIMAL
+from gateway.stock.mutations import StockMutation
+from gateway.stock.queries import StockQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -37,8 +39,8 @@ class GatewaySchema(strawberry.Schema):
         super().process_errors([error for error in errors if is_unexpected(error)], execution_context)
 
 
-Query = merge_types("Query", (HealthQuery, CatalogQuery))
-Mutation = merge_types("Mutation", (CatalogMutation,))
+Query = merge_types("Query", (HealthQuery, CatalogQuery, StockQuery))
+Mutation = merge_types("Mutation", (CatalogMutation, StockMutation))
 
 
 def build_schema(*, production: bool, introspection: bool) -> strawberry.Schema:

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import uuid
 
 import strawberry
 
 from gateway.catalog.types import BarcodeSymbology, ItemStatus
 from gateway.convert import date_to_proto, decimal_to_proto
+from gateway.idempotency import IDEMPOTENCY_KEY_HELP, key
 from invariant.catalog.v1 import catalog_pb2
-
-IDEMPOTENCY_KEY_HELP = (
-    "Send a new key per intended change and the same key when retrying it: the retry then "
-    "returns the first result instead of acting twice. When absent the gateway makes one up, "
-    "so a retry after a lost response may act twice."
-)
-
-
-def key(sent: str | None) -> str:
-    return sent or str(uuid.uuid4())
 
 
 @strawberry.input

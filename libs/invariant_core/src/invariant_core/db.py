@@ -131,7 +131,7 @@ class UnitOfWork:
         self._translate = translate
         self._wake = wake
         self._tracked: list[Aggregate] = []
-        self._recorded: list[object] = []
+        self._recorded: list[tuple[object, identity.Identity]] = []
         self.session: AsyncSession
 
     async def __aenter__(self) -> Self:
@@ -151,13 +151,19 @@ class UnitOfWork:
         self._tracked.extend(aggregates)
 
     def record(self, *events: object) -> None:
-        """Domain events that belong to no tracked aggregate (translated at commit)."""
-        self._recorded.extend(events)
+        """Domain events that belong to no tracked aggregate, each sent as who is acting now.
+
+        A transaction that carries several callers' commands (coalesced reservations)
+        records each one's events while that caller's identity is current.
+        """
+        who = identity.current.get()
+        self._recorded.extend((event, who) for event in events)
 
     async def commit(self) -> None:
-        outgoing = [self._translate(e) for e in self._recorded]
+        outgoing = [(self._translate(event), who) for event, who in self._recorded]
+        who = identity.current.get()
         for aggregate in self._tracked:
-            outgoing.extend(self._translate(e) for e in aggregate.events)
+            outgoing.extend((self._translate(event), who) for event in aggregate.events)
             aggregate.events.clear()
         rows = list(self._outbox_rows(outgoing))
         if rows:
@@ -167,10 +173,11 @@ class UnitOfWork:
         if rows and self._wake is not None:
             self._wake.set()
 
-    def _outbox_rows(self, outgoing: Iterable[tuple[str, Message]]) -> Iterable[dict[str, object]]:
-        who = identity.current.get()
+    def _outbox_rows(
+        self, outgoing: Iterable[tuple[tuple[str, Message], identity.Identity]]
+    ) -> Iterable[dict[str, object]]:
         now = utcnow()
-        for subject, payload in outgoing:
+        for (subject, payload), who in outgoing:
             envelope = envelope_pb2.Envelope(
                 id=str(uuid.uuid4()),
                 type=subject,

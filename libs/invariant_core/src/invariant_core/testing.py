@@ -1,7 +1,7 @@
 """Scratch databases for tests: one fresh, empty database per call, dropped afterwards.
 
-TEST_DATABASE_URL (a PostgreSQL URL) selects the server; without it each database is
-a SQLite file under `directory`.
+A PostgreSQL server URL (`server`, else TEST_DATABASE_URL) selects the server; without
+one each database is a SQLite file under `directory`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ DatabaseFactory = Callable[[str], Awaitable[str]]
 
 
 @asynccontextmanager
-async def scratch_databases(directory: Path) -> AsyncIterator[DatabaseFactory]:
-    server = os.environ.get("TEST_DATABASE_URL")
+async def scratch_databases(directory: Path, server: str | None = None) -> AsyncIterator[DatabaseFactory]:
+    server = server or os.environ.get("TEST_DATABASE_URL")
     created: list[str] = []
 
     async def make(service: str) -> str:

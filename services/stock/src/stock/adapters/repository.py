@@ -1,7 +1,8 @@
 """All the stock service's SQL: reads, and the conditional writes that move stock.
 
-Guards are single conditional statements (`... WHERE available - reserved >= :q`), so
-no read-then-write race can oversell; callers touch keys in sorted order.
+Guards are single conditional statements (`... WHERE available - reserved >= :q`) or
+rows locked before they are read, so no read-then-write race can oversell; callers
+touch keys in sorted order.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, or_, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,11 +123,19 @@ class SqlStockRepository:
     # the item replica
 
     async def item(self, sku: str) -> ItemView | None:
-        row = (await self.session.execute(select(items).where(items.c.sku == sku))).one_or_none()
-        if row is None:
-            return None
-        units = {unit: Decimal(factor) for unit, factor in json.loads(row.units).items()}
-        return ItemView(row.sku, row.base_unit, units, row.lot_tracked)
+        return (await self.items([sku])).get(sku)
+
+    async def items(self, skus: Collection[str]) -> dict[str, ItemView]:
+        rows = await self.session.execute(select(items).where(items.c.sku.in_(list(skus))))
+        return {
+            row.sku: ItemView(
+                row.sku,
+                row.base_unit,
+                {unit: Decimal(factor) for unit, factor in json.loads(row.units).items()},
+                row.lot_tracked,
+            )
+            for row in rows
+        }
 
     async def save_item(self, view: ItemView, standard_cost: Decimal) -> None:
         values = {
@@ -206,18 +215,40 @@ class SqlStockRepository:
             return None
         return Availability(key, row.available, row.qc_hold, row.rejected, row.in_transit, row.reserved)
 
-    async def reserve(self, key: StockKey, quantity: Decimal) -> bool:
-        """DESIGN §3.2's one rule: reserve only what is on hand and not yet promised."""
-        taken = await self.session.execute(
+    async def lock_availability(self, keys: Collection[StockKey]) -> dict[StockKey, Availability]:
+        """Lock the rows there are, in key order (DESIGN §3.2), and read them.
+
+        PostgreSQL locks the rows as the sorted scan returns them; SQLite's writer already
+        holds the database lock.
+        """
+        rows = await self.session.execute(
+            select(availability)
+            .where(tuple_(availability.c.item_sku, availability.c.warehouse).in_([tuple(key) for key in keys]))
+            .order_by(availability.c.item_sku, availability.c.warehouse)
+            .with_for_update()
+        )
+        return {
+            StockKey(r.item_sku, r.warehouse): Availability(
+                StockKey(r.item_sku, r.warehouse), r.available, r.qc_hold, r.rejected, r.in_transit, r.reserved
+            )
+            for r in rows
+        }
+
+    async def add_reserved(self, totals: Mapping[StockKey, Decimal]) -> None:
+        """Add to what is reserved on rows this transaction locked with `lock_availability`."""
+        if not totals:
+            return
+        await self.session.execute(
             update(availability)
             .where(
-                availability.c.item_sku == key.item_sku,
-                availability.c.warehouse == key.warehouse,
-                availability.c.available - availability.c.reserved >= quantity,
+                availability.c.item_sku == bindparam("key_item"), availability.c.warehouse == bindparam("key_warehouse")
             )
-            .values(reserved=availability.c.reserved + quantity)
+            .values(reserved=availability.c.reserved + bindparam("added", type_=availability.c.reserved.type)),
+            [
+                {"key_item": key.item_sku, "key_warehouse": key.warehouse, "added": quantity}
+                for key, quantity in sorted(totals.items())
+            ],
         )
-        return taken.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     async def unreserve(self, key: StockKey, quantity: Decimal) -> None:
         await self.session.execute(
@@ -266,10 +297,23 @@ class SqlStockRepository:
     async def movement_exists(self, movement_id: str) -> bool:
         return await self.session.scalar(select(movements.c.seq).where(movements.c.id == movement_id)) is not None
 
+    async def count_movement(self, document: DocumentRef) -> MovementRecord | None:
+        row = (
+            await self.session.execute(
+                select(movements).where(
+                    movements.c.document_type == document.type,
+                    movements.c.document_id == document.id,
+                    movements.c.document_line == document.line,
+                )
+            )
+        ).one_or_none()
+        return None if row is None else record_from_row(row._mapping)
+
     # reservations
 
-    async def add_reservation(self, reservation: Reservation) -> None:
-        await self.session.execute(insert(reservations).values(**_reservation_row(reservation)))
+    async def add_reservations(self, made: Collection[Reservation]) -> None:
+        if made:
+            await self.session.execute(insert(reservations), [_reservation_row(r) for r in made])
 
     async def reservation(self, reservation_id: str, lock: bool = False) -> Reservation | None:
         query = select(reservations).where(reservations.c.id == reservation_id)
@@ -345,7 +389,7 @@ def _reservation(row: Any) -> Reservation:
 
 
 async def integrity_drifts(session: AsyncSession) -> tuple[int, int, list[Drift]]:
-    """Recompute balances from the ledger and reserved quantities from reservations."""
+    """Recompute balances and availability from the ledger, reserved quantities from reservations."""
     sums: dict[tuple[str, str, str, str, str], Decimal] = {}
     for side in ("from", "to"):
         sign = -1 if side == "from" else 1
@@ -369,6 +413,7 @@ async def integrity_drifts(session: AsyncSession) -> tuple[int, int, list[Drift]
             drifts.append(
                 Drift("BALANCE", key[0], place, key[1], recorded.get(key, Decimal(0)), sums.get(key, Decimal(0)))
             )
+    drifts.extend(await _bucket_drifts(session, sums))
     held: dict[tuple[str, str], Decimal] = {}
     for sku, warehouse, total in await session.execute(
         select(reservations.c.item_sku, reservations.c.warehouse, func.sum(reservations.c.open))
@@ -382,6 +427,30 @@ async def integrity_drifts(session: AsyncSession) -> tuple[int, int, list[Drift]
         if r.reserved != expected:
             drifts.append(Drift("RESERVED", r.item_sku, None, r.warehouse, r.reserved, expected))
     return len(recorded), len(kept), drifts
+
+
+async def _bucket_drifts(
+    session: AsyncSession, ledger: Mapping[tuple[str, str, str, str, str], Decimal]
+) -> list[Drift]:
+    """Each availability bucket against the ledger's balances, bucketed as movements bucket them."""
+    kinds = {(r.warehouse, r.code): LocationKind(r.kind) for r in await session.execute(select(locations))}
+    expected: dict[tuple[str, str, str], Decimal] = {}
+    for (sku, warehouse, location, _, status), quantity in ledger.items():
+        if kinds.get((warehouse, location)) is LocationKind.IN_TRANSIT:
+            bucket = "in_transit"
+        else:
+            bucket = {"AVAILABLE": "available", "QC_HOLD": "qc_hold", "REJECTED": "rejected"}[status]
+        expected[(sku, warehouse, bucket)] = expected.get((sku, warehouse, bucket), Decimal(0)) + quantity
+    recorded = {
+        (r.item_sku, r.warehouse, bucket): r._mapping[bucket]
+        for r in await session.execute(select(availability))
+        for bucket in BUCKETS
+    }
+    return [
+        Drift(key[2].upper(), key[0], None, key[1], recorded.get(key, Decimal(0)), expected.get(key, Decimal(0)))
+        for key in sorted(set(expected) | set(recorded))
+        if recorded.get(key, Decimal(0)) != expected.get(key, Decimal(0))
+    ]
 
 
 async def balance_as_of(session: AsyncSession, sku: str, place: Place, moment: datetime) -> Decimal:
@@ -437,7 +506,12 @@ async def list_balances(
     session: AsyncSession, filters: Mapping[str, str], after: tuple[str, ...] | None, limit: int
 ) -> list[Any]:
     key = [balances.c[name] for name in ("item_sku", "warehouse", "location", "lot", "status")]
-    query = select(balances).order_by(*key).limit(limit)
+    query = (
+        select(balances, items.c.base_unit)
+        .outerjoin(items, items.c.sku == balances.c.item_sku)
+        .order_by(*key)
+        .limit(limit)
+    )
     for name, value in filters.items():
         if value:
             query = query.where(balances.c[name] == value)

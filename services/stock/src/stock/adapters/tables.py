@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from invariant_core.db import plumbing_tables
@@ -114,6 +115,16 @@ movements = Table(
     Index("ix_movements_from", "from_warehouse", "from_location", "item_sku"),
     Index("ix_movements_to", "to_warehouse", "to_location", "item_sku"),
     Index("ix_movements_document", "document_type", "document_id"),
+    # A count line is adjusted once, however often its approval is delivered.
+    Index(
+        "ux_movements_count_line",
+        "document_type",
+        "document_id",
+        "document_line",
+        unique=True,
+        postgresql_where=text("document_type = 'COUNT'"),
+        sqlite_where=text("document_type = 'COUNT'"),
+    ),
     Index("ix_movements_actor", "actor", "seq"),
 )
 

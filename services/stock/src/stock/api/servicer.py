@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -10,12 +10,14 @@ from typing import TypeVar
 import grpc
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.exc import IntegrityError
 
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant.stock.v1 import stock_pb2_grpc
+from invariant_core.coalesce import Call, Coalescer
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.errors import DomainError, ErrorCode
-from invariant_core.idempotency import run_idempotent
+from invariant_core.idempotency import run_idempotent, run_idempotent_together
 from invariant_core.messages import date_from_message, decimal_message
 from invariant_core.paging import decode_token, encode_token, page_size
 from stock.adapters.items import ReplicatedItems
@@ -43,6 +45,8 @@ from stock.service import handlers
 from stock.service.ports import MovementRecord
 
 R = TypeVar("R", bound=Message)
+# Reservation batches in flight at once on PostgreSQL.
+RESERVATION_BATCHES = 4
 
 
 def _enum_name(enum: type, value: int, prefix: str) -> str:
@@ -54,6 +58,11 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     def __init__(self, uows: UnitOfWorkFactory, items: ReplicatedItems) -> None:
         self._uows = uows
         self._items = items
+        # SQLite has one writer at a time; PostgreSQL serves several (rows locked in key order).
+        parallel = 1 if uows.engine.dialect.name == "sqlite" else RESERVATION_BATCHES
+        self._reservations: Coalescer[pb.ReserveRequest, pb.ReserveResponse] = Coalescer(
+            self._reserve_together, parallel=parallel
+        )
 
     async def _command(
         self, request: Message, response: type[R], body: Callable[[UnitOfWork, SqlStockRepository], Awaitable[R]]
@@ -129,34 +138,69 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
 
         return await self._command(request, pb.Movement, body)
 
+    async def PostCountAdjustments(
+        self, request: pb.PostCountAdjustmentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PostCountAdjustmentsResponse:
+        items = {}
+        for index, line in enumerate(request.lines):
+            sku = line.item_sku.strip().upper()
+            if sku not in items:
+                items[sku] = await self._items.view(sku, f"lines[{index}].item_sku")
+        lines = []
+        for index, line in enumerate(request.lines):
+            place = _place(line, "place")
+            if place is None:
+                raise DomainError(ErrorCode.REQUIRED, f"lines[{index}].place is required", f"lines[{index}].place")
+            lines.append(
+                handlers.CountAdjustment(
+                    line=line.line,
+                    item=items[line.item_sku.strip().upper()],
+                    place=place,
+                    variance=line.variance.value,
+                    unit=line.unit,
+                    reasons=[(r.reason_code, r.quantity.value) for r in line.reasons],
+                    business_time=_time(line, "business_time"),
+                )
+            )
+        try:
+            return await self._post_count(request.count_id, lines)
+        except IntegrityError:
+            # Keyed by count line, not by a request key: a racing redelivery lost on the
+            # ledger's unique count-line index, and now finds each line posted.
+            return await self._post_count(request.count_id, lines)
+
+    async def _post_count(
+        self, count_id: str, lines: Sequence[handlers.CountAdjustment]
+    ) -> pb.PostCountAdjustmentsResponse:
+        async with self._uows() as uow:
+            posted = await handlers.post_count_adjustments(
+                uow, SqlStockRepository(uow.session), count_id=count_id, lines=lines
+            )
+            await uow.commit()
+        return pb.PostCountAdjustmentsResponse(movements=[movement_message(m) for m in posted])
+
     async def Reserve(self, request: pb.ReserveRequest, context: grpc.aio.ServicerContext) -> pb.ReserveResponse:
-        lines = [
-            handlers.ReservationLine(
-                item=await self._items.view(line.item_sku, f"lines[{i}].item_sku"),
-                warehouse=line.warehouse,
-                quantity=line.quantity.value,
-                unit=line.unit,
-            )
-            for i, line in enumerate(request.lines)
-        ]
-        policy = (
-            ReservationPolicy.PARTIAL
-            if request.policy == pb.RESERVATION_POLICY_PARTIAL
-            else ReservationPolicy.ALL_OR_NOTHING
-        )
+        try:
+            return await self._reservations.submit(request)
+        except handlers.ItemsNotReplicatedError as unknown:
+            # Read through to the catalog outside any transaction, then ask again.
+            for sku, field in unknown.missing:
+                await self._items.view(sku, field)
+        return await self._reservations.submit(request)
 
-        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.ReserveResponse:
-            made = await handlers.reserve(
-                uow,
-                repo,
-                lines=lines,
-                policy=policy,
-                owner=_document(request.owner),
-                expires_at=_time(request, "expires_at"),
-            )
-            return pb.ReserveResponse(reservations=[reservation_message(r) for r in made])
+    async def _reserve_together(self, calls: Sequence[Call[pb.ReserveRequest]]) -> list[pb.ReserveResponse | Exception]:
+        """Concurrent Reserve calls, in one transaction (see invariant_core.coalesce)."""
+        callers = {id(call.argument): call.caller for call in calls}
 
-        return await self._command(request, pb.ReserveResponse, body)
+        async def body(uow: UnitOfWork, requests: Sequence[Message]) -> list[pb.ReserveResponse | Exception]:
+            commands = [Call(_reserve_command(r), callers[id(r)]) for r in requests if isinstance(r, pb.ReserveRequest)]
+            made = await handlers.reserve_together(uow, SqlStockRepository(uow.session), commands)
+            return [
+                m if isinstance(m, Exception) else pb.ReserveResponse(reservations=[reservation_message(r) for r in m])
+                for m in made
+            ]
+
+        return await run_idempotent_together(self._uows, [call.argument for call in calls], pb.ReserveResponse, body)
 
     async def Release(self, request: pb.ReleaseRequest, context: grpc.aio.ServicerContext) -> pb.Reservation:
         async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Reservation:
@@ -298,6 +342,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                     item_sku=r.item_sku,
                     place=_place_message(Place(r.warehouse, r.location, r.lot, StockStatus(r.status))),
                     quantity=decimal_message(r.quantity),
+                    unit=r.base_unit or "",
                 )
                 for r in page
             ],
@@ -340,6 +385,22 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                 for d in drifts
             ],
         )
+
+
+def _reserve_command(request: pb.ReserveRequest) -> handlers.Reserve:
+    return handlers.Reserve(
+        lines=[
+            handlers.ReservationLine(line.item_sku, line.warehouse, line.quantity.value, line.unit)
+            for line in request.lines
+        ],
+        policy=(
+            ReservationPolicy.PARTIAL
+            if request.policy == pb.RESERVATION_POLICY_PARTIAL
+            else ReservationPolicy.ALL_OR_NOTHING
+        ),
+        owner=_document(request.owner),
+        expires_at=_time(request, "expires_at"),
+    )
 
 
 def _place(request: Message, name: str) -> Place | None:

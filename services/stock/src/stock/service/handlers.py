@@ -9,12 +9,13 @@ in `run_idempotent`, which stores the response with the effect and commits once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from invariant_core import identity
+from invariant_core.coalesce import Call
 from invariant_core.db import UnitOfWork, utcnow
 from invariant_core.errors import DomainError, ErrorCode, not_found
 from stock.domain import (
@@ -47,6 +48,8 @@ from stock.service.ports import MovementRecord, StockRepository
 # Taking AVAILABLE stock for these must leave what reservations hold; counts and scrap
 # are never refused for reservations (they report a shortage instead).
 _RESPECTS_RESERVATIONS = frozenset({MovementType.ISSUE, MovementType.TRANSFER})
+# The document of a count's adjustments; the ledger holds at most one per count line.
+COUNT_DOCUMENT = "COUNT"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class PostMovement:
     reasons: Sequence[tuple[str, str]] = ()
     business_time: datetime | None = None
     corrects_movement_id: str = ""
+    # The request fields holding the places; "" where the request has flat fields.
+    from_field: str = "from"
+    to_field: str = "to"
 
 
 async def create_warehouse(
@@ -121,6 +127,8 @@ async def post_movement(
         known_lots=await repo.lots(cmd.item.sku) if cmd.item.lot_tracked else frozenset(),
         reasons=cmd.reasons,
         reason_code=cmd.reason_code,
+        from_field=cmd.from_field,
+        to_field=cmd.to_field,
     )
     if cmd.corrects_movement_id and not await repo.movement_exists(cmd.corrects_movement_id):
         raise not_found("movement", cmd.corrects_movement_id, "corrects_movement_id")
@@ -182,6 +190,72 @@ async def post_movement(
     return record
 
 
+@dataclass(frozen=True)
+class CountAdjustment:
+    line: str
+    item: ItemView
+    place: Place
+    # counted - book, signed, in `unit`.
+    variance: str
+    unit: str
+    reasons: Sequence[tuple[str, str]]
+    business_time: datetime | None
+
+
+async def post_count_adjustments(
+    uow: UnitOfWork, repo: StockRepository, *, count_id: str, lines: Sequence[CountAdjustment]
+) -> list[MovementRecord]:
+    """A count's gains and losses, each line posted at most once (keyed by its document)."""
+    count = count_id.strip()
+    if not count:
+        raise DomainError(ErrorCode.REQUIRED, "count_id is required", "count_id")
+    if not lines:
+        raise DomainError(ErrorCode.REQUIRED, "lines must hold at least one adjustment", "lines")
+    posted = []
+    for index, line in enumerate(lines):
+        field = f"lines[{index}]"
+        if not line.line.strip():
+            raise DomainError(ErrorCode.REQUIRED, f"{field}.line is required", f"{field}.line")
+        text = line.variance.strip()
+        loss = text.startswith("-")
+        size = text.removeprefix("-").removeprefix("+")
+        base = line.item.to_base(size, line.unit, f"{field}.variance", f"{field}.unit")
+        document = DocumentRef(COUNT_DOCUMENT, count, line.line.strip())
+        source, target = (line.place, None) if loss else (None, line.place)
+        earlier = await repo.count_movement(document)
+        if earlier is not None:
+            plan = earlier.plan
+            if (plan.item_sku, plan.quantity_base, plan.from_place, plan.to_place) != (
+                line.item.sku,
+                base,
+                source,
+                target,
+            ):
+                raise DomainError(
+                    ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                    f"count {count} line {document.line} was already posted with another adjustment",
+                    field,
+                )
+            posted.append(earlier)
+            continue
+        command = PostMovement(
+            type=MovementType.ADJUSTMENT,
+            item=line.item,
+            quantity=size,
+            unit=line.unit,
+            source=source,
+            target=target,
+            document=document,
+            idempotency_key=f"{COUNT_DOCUMENT}:{count}:{document.line}",
+            reasons=line.reasons,
+            business_time=line.business_time,
+            from_field=f"{field}.place",
+            to_field=f"{field}.place",
+        )
+        posted.append(await post_movement(uow, repo, command))
+    return posted
+
+
 async def _report_thresholds_and_shortage(
     uow: UnitOfWork, repo: StockRepository, key: StockKey, change: AvailabilityDelta, movement_id: str
 ) -> None:
@@ -235,55 +309,124 @@ def _place_key(place: Place) -> tuple[str, str, str, str]:
 
 @dataclass(frozen=True)
 class ReservationLine:
-    item: ItemView
+    item_sku: str
     warehouse: str
     quantity: str
     unit: str
 
 
-async def reserve(
-    uow: UnitOfWork,
-    repo: StockRepository,
-    *,
-    lines: Sequence[ReservationLine],
-    policy: ReservationPolicy,
-    owner: DocumentRef,
-    expires_at: datetime | None,
-) -> list[Reservation]:
-    if not lines:
-        raise DomainError(ErrorCode.REQUIRED, "lines must name at least one item", "lines")
-    requested: list[tuple[tuple[str, str], Decimal]] = []
-    for index, line in enumerate(lines):
-        warehouse = normalise_warehouse(line.warehouse, f"lines[{index}].warehouse")
-        quantity = line.item.to_base(line.quantity, line.unit, f"lines[{index}].quantity", f"lines[{index}].unit")
-        requested.append(((line.item.sku, warehouse), quantity))
-    keys = sorted({StockKey(*key) for key, _ in requested})
-    known = await repo.warehouses({k.warehouse for k in keys})
-    for index, ((_, warehouse), _) in enumerate(requested):
-        if warehouse not in known:
-            raise not_found("warehouse", warehouse, f"lines[{index}].warehouse")
-    found = {key: await repo.availability(key) for key in keys}
-    granted = grant(policy, requested, {key: (a.to_promise if a else Decimal(0)) for key, a in found.items()})
+@dataclass(frozen=True)
+class Reserve:
+    lines: Sequence[ReservationLine]
+    policy: ReservationPolicy
+    owner: DocumentRef
+    expires_at: datetime | None
+
+
+class ItemsNotReplicatedError(DomainError):
+    """Items the replica does not hold yet: fetch them from the catalog, outside the
+    transaction, and send the request again."""
+
+    def __init__(self, missing: Sequence[tuple[str, str]]) -> None:
+        super().__init__(
+            ErrorCode.UNAVAILABLE, f"items not known here yet: {', '.join(sku for sku, _ in missing)}", missing[0][1]
+        )
+        self.missing = missing
+
+
+async def reserve_together(
+    uow: UnitOfWork, repo: StockRepository, calls: Sequence[Call[Reserve]]
+) -> list[list[Reservation] | DomainError]:
+    """Reservations for several callers in one transaction, granted in arrival order.
+
+    Each request is checked and refused on its own, and nothing is written for a refused
+    one. The (item, warehouse) rows of the whole batch are locked in key order before
+    they are read for granting (DESIGN §3.2), so a grant is never based on a stale read
+    and no two writers deadlock.
+    """
+    known = await repo.items({line.item_sku.strip().upper() for call in calls for line in call.argument.lines})
+    asked: list[list[tuple[StockKey, Decimal]] | DomainError] = []
+    for call in calls:
+        try:
+            asked.append(_requested(call.argument, known))
+        except DomainError as refused:
+            asked.append(refused)
+    warehouses = await repo.warehouses({key.warehouse for lines in _valid(asked) for key, _ in lines})
+    for index, lines in enumerate(asked):
+        if isinstance(lines, DomainError):
+            continue
+        unknown = [(i, key.warehouse) for i, (key, _) in enumerate(lines) if key.warehouse not in warehouses]
+        if unknown:
+            line, code = unknown[0]
+            asked[index] = not_found("warehouse", code, f"lines[{line}].warehouse")
+    found = await repo.lock_availability(sorted({key for lines in _valid(asked) for key, _ in lines}))
+    free = {key: row.to_promise for key, row in found.items()}
     totals: dict[StockKey, Decimal] = {}
-    for (key, _), given in zip(requested, granted, strict=True):
-        totals[StockKey(*key)] = totals.get(StockKey(*key), Decimal(0)) + given
-    # The reads above only size the grant; the conditional updates decide, in key order.
-    for key in keys:
-        if totals[key] > 0 and not await repo.reserve(key, totals[key]):
-            raise DomainError(
-                ErrorCode.INSUFFICIENT_STOCK,
-                f"item {key.item_sku} in warehouse {key.warehouse}: stock was taken meanwhile; try again",
-                "lines",
-            )
+    outcomes: list[list[Reservation] | DomainError] = []
+    made: list[Reservation] = []
     now = utcnow()
-    made = []
-    for (key, quantity), given in zip(requested, granted, strict=True):
-        reservation = Reservation.create(str(uuid.uuid4()), key[0], key[1], quantity, given, owner, expires_at, now)
-        await repo.add_reservation(reservation)
-        made.append(reservation)
-        if given > 0:
-            uow.record(_changed("created", reservation, given))
-    return made
+    for call, lines in zip(calls, asked, strict=True):
+        if isinstance(lines, DomainError):
+            outcomes.append(lines)
+            continue
+        request = call.argument
+        try:
+            granted = grant(request.policy, lines, {key: free.get(key, Decimal(0)) for key, _ in lines})
+        except DomainError as refused:
+            outcomes.append(refused)
+            continue
+        theirs = []
+        token = identity.current.set(call.caller)
+        try:
+            for (key, quantity), given in zip(lines, granted, strict=True):
+                free[key] = free.get(key, Decimal(0)) - given
+                totals[key] = totals.get(key, Decimal(0)) + given
+                reservation = Reservation.create(
+                    str(uuid.uuid4()),
+                    key.item_sku,
+                    key.warehouse,
+                    quantity,
+                    given,
+                    request.owner,
+                    request.expires_at,
+                    now,
+                )
+                theirs.append(reservation)
+                if given > 0:
+                    uow.record(_changed("created", reservation, given))
+        finally:
+            identity.current.reset(token)
+        outcomes.append(theirs)
+        made.extend(theirs)
+    await repo.add_reserved({key: total for key, total in totals.items() if total > 0})
+    await repo.add_reservations(made)
+    return outcomes
+
+
+def _requested(request: Reserve, known: Mapping[str, ItemView]) -> list[tuple[StockKey, Decimal]]:
+    if not request.lines:
+        raise DomainError(ErrorCode.REQUIRED, "lines must name at least one item", "lines")
+    missing = [
+        (line.item_sku.strip().upper(), f"lines[{i}].item_sku")
+        for i, line in enumerate(request.lines)
+        if line.item_sku.strip().upper() not in known
+    ]
+    for sku, field in missing:
+        if not sku:
+            raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
+    if missing:
+        raise ItemsNotReplicatedError(missing)
+    lines = []
+    for index, line in enumerate(request.lines):
+        item = known[line.item_sku.strip().upper()]
+        warehouse = normalise_warehouse(line.warehouse, f"lines[{index}].warehouse")
+        quantity = item.to_base(line.quantity, line.unit, f"lines[{index}].quantity", f"lines[{index}].unit")
+        lines.append((StockKey(item.sku, warehouse), quantity))
+    return lines
+
+
+def _valid(asked: Sequence[list[tuple[StockKey, Decimal]] | DomainError]) -> list[list[tuple[StockKey, Decimal]]]:
+    return [lines for lines in asked if not isinstance(lines, DomainError)]
 
 
 async def release(
@@ -328,6 +471,7 @@ async def issue_reservation(
         document=document if document.id else reservation.owner,
         idempotency_key=idempotency_key,
         business_time=business_time,
+        from_field="",
     )
     return await post_movement(uow, repo, command, reservation_id=reservation.id)
 

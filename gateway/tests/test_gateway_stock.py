@@ -1,0 +1,543 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from support import Catalog, Service, StartGateway, bearer
+
+GraphQL = Callable[..., Awaitable[dict[str, Any]]]
+SUPERVISOR = ("supervisor",)
+OPERATOR = ("operator",)
+
+PLACE = "warehouse location lot status"
+MOVEMENT = f"""id type itemSku quantity enteredUnit from {{ {PLACE} }} to {{ {PLACE} }} document {{ type id line }}
+reasonCode reasons {{ reasonCode quantity }} actor businessTime correctsMovementId reservationId"""
+RESERVATION = "id itemSku warehouse requested open consumed released owner { type id line } state expiresAt"
+PAYLOADS = {
+    "createWarehouse": "warehouse { code name allowNegativeStock inTransitLocation locations { code kind } }",
+    "createLocation": "location { warehouse code kind }",
+    "createLot": "lot { itemSku lot expiryDate }",
+    "reserve": f"reservations {{ {RESERVATION} }}",
+    "release": f"reservation {{ {RESERVATION} }}",
+}
+AVAILABILITY = """query Availability($sku: String!, $warehouse: String!) {
+  availability(itemSku: $sku, warehouse: $warehouse) {
+    available qcHold rejected inTransit reserved availableToPromise unit } }"""
+MOVEMENTS = """query Movements($sku: String!, $first: Int!, $after: String) {
+  movements(itemSku: $sku, first: $first, after: $after) {
+    edges { node { quantity } } pageInfo { hasNextPage endCursor } } }"""
+BALANCES = """query Balances($warehouse: String!, $first: Int!, $after: String) {
+  balances(warehouse: $warehouse, first: $first, after: $after) {
+    edges { node { itemSku place { location lot status } quantity } } pageInfo { hasNextPage endCursor } } }"""
+
+
+@pytest.fixture
+async def graphql(start_gateway: StartGateway, catalog: Catalog, stock: Service) -> AsyncIterator[GraphQL]:
+    """`await graphql(query, variables, roles=…)` through a gateway in front of the real catalog and stock.
+
+    BOLT (PCS, a BOX of 12) and the lot-tracked RESIN (KG, a DRUM of 200) are in the catalog;
+    WH1 has locations A-01 and B-01, WH2 has A-01.
+    """
+    await catalog.create_item("BOLT", units={"BOX": "12"})
+    await catalog.create_item("RESIN", base_unit="KG", units={"DRUM": "200"}, lot_tracked=True)
+    async with start_gateway(STOCK_ADDR=stock.address) as client:
+
+        async def send(
+            query: str, variables: dict[str, Any] | None = None, *, roles: tuple[str, ...] = SUPERVISOR
+        ) -> dict[str, Any]:
+            reply = await client.post(
+                "/graphql", json={"query": query, "variables": variables or {}}, headers=bearer("sam", roles)
+            )
+            body: dict[str, Any] = reply.json()
+            return body
+
+        for warehouse, locations in (("WH1", ("A-01", "B-01")), ("WH2", ("A-01",))):
+            await succeed(send, "createWarehouse", {"code": warehouse, "name": f"Warehouse {warehouse}"})
+            for location in locations:
+                await succeed(send, "createLocation", {"warehouse": warehouse, "code": location})
+        stock.counter.clear()
+        yield send
+
+
+async def mutate(
+    graphql: GraphQL, name: str, input: dict[str, Any], *, roles: tuple[str, ...] = SUPERVISOR
+) -> dict[str, Any]:
+    """The payload of mutation `name` (its input type is named after it)."""
+    input_type = f"{name[0].upper()}{name[1:]}Input"
+    selection = PAYLOADS.get(name, f"movement {{ {MOVEMENT} }}")
+    query = (
+        f"mutation Run($input: {input_type}!) {{ {name}(input: $input) {{ {selection} userErrors {{ field code }} }} }}"
+    )
+    body = await graphql(query, {"input": input}, roles=roles)
+    assert "errors" not in body, body["errors"]
+    payload: dict[str, Any] = body["data"][name]
+    return payload
+
+
+async def succeed(graphql: GraphQL, name: str, input: dict[str, Any], **options: Any) -> dict[str, Any]:
+    payload = await mutate(graphql, name, input, **options)
+    assert payload["userErrors"] == [], payload["userErrors"]
+    return payload
+
+
+async def receive(graphql: GraphQL, quantity: str, **fields: Any) -> dict[str, Any]:
+    input = {"itemSku": "BOLT", "quantity": quantity, "warehouse": "WH1", "location": "A-01", **fields}
+    movement: dict[str, Any] = (await succeed(graphql, "receive", input, roles=OPERATOR))["movement"]
+    return movement
+
+
+async def availability(graphql: GraphQL, sku: str = "BOLT", warehouse: str = "WH1") -> dict[str, Any]:
+    found: dict[str, Any] = (await graphql(AVAILABILITY, {"sku": sku, "warehouse": warehouse}))["data"]["availability"]
+    return {name: value if name == "unit" else Decimal(value) for name, value in found.items()}
+
+
+def q(quantity: str) -> str:
+    """A quantity as written without trailing zeros, so that "24.000000" reads "24"."""
+    return format(Decimal(quantity).normalize(), "f")
+
+
+def place(warehouse: str, location: str, status: str = "AVAILABLE", lot: str | None = None) -> dict[str, Any]:
+    return {"warehouse": warehouse, "location": location, "lot": lot, "status": status}
+
+
+async def every_page(graphql: GraphQL, query: str, variables: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """Every node of a listing, following the cursors, and how many pages it took."""
+    nodes: list[dict[str, Any]] = []
+    after, pages = None, 0
+    while True:
+        body = await graphql(query, {**variables, "after": after})
+        assert "errors" not in body, body["errors"]
+        [listing] = body["data"].values()
+        nodes += [edge["node"] for edge in listing["edges"]]
+        pages += 1
+        if not listing["pageInfo"]["hasNextPage"]:
+            return nodes, pages
+        after = listing["pageInfo"]["endCursor"]
+
+
+async def test_warehouses_are_listed_with_their_locations_from_one_call(graphql: GraphQL, stock: Service) -> None:
+    reply = await graphql("{ warehouses { code name inTransitLocation locations { code kind } } }", roles=OPERATOR)
+    warehouses = {
+        warehouse["code"]: (warehouse["name"], warehouse["inTransitLocation"], warehouse["locations"])
+        for warehouse in reply["data"]["warehouses"]
+    }
+    assert warehouses["WH2"][:2] == ("Warehouse WH2", "IN_TRANSIT")
+    assert sorted((location["code"], location["kind"]) for location in warehouses["WH1"][2]) == [
+        ("A-01", "STORAGE"),
+        ("B-01", "STORAGE"),
+        ("IN_TRANSIT", "IN_TRANSIT"),
+    ]
+    assert stock.calls == {"ListWarehouses": 1}
+
+
+async def test_a_supervisor_creates_a_warehouse_with_its_in_transit_location_and_a_receiving_dock(
+    graphql: GraphQL,
+) -> None:
+    created = await succeed(graphql, "createWarehouse", {"code": "wh3", "name": "North", "allowNegativeStock": True})
+    assert created["warehouse"] == {
+        "code": "WH3",
+        "name": "North",
+        "allowNegativeStock": True,
+        "inTransitLocation": "IN_TRANSIT",
+        "locations": [{"code": "IN_TRANSIT", "kind": "IN_TRANSIT"}],
+    }
+    dock = await succeed(graphql, "createLocation", {"warehouse": "WH3", "code": "dock-1", "kind": "RECEIVING"})
+    assert dock["location"] == {"warehouse": "WH3", "code": "DOCK-1", "kind": "RECEIVING"}
+
+
+async def test_an_operator_may_not_set_up_a_warehouse_and_the_stock_service_is_not_asked(
+    graphql: GraphQL, stock: Service
+) -> None:
+    payload = await mutate(graphql, "createWarehouse", {"code": "WH9", "name": "Mine"}, roles=OPERATOR)
+    assert (payload["warehouse"], payload["userErrors"]) == (None, [{"field": None, "code": "PERMISSION_DENIED"}])
+    assert not stock.calls
+    reply = await graphql("{ warehouses { code } }")
+    assert [warehouse["code"] for warehouse in reply["data"]["warehouses"]] == ["WH1", "WH2"]
+
+
+async def test_an_operator_receives_boxes_which_are_booked_in_the_base_unit(graphql: GraphQL) -> None:
+    business_time = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
+    movement = await receive(
+        graphql,
+        "2",
+        unit="box",
+        document={"type": "PURCHASE_ORDER", "id": "PO-1", "line": "1"},
+        businessTime=business_time.isoformat(),
+    )
+    assert movement["type"] == "RECEIPT"
+    assert (q(movement["quantity"]), movement["enteredUnit"]) == ("24", "BOX")
+    assert (movement["from"], movement["to"]) == (None, place("WH1", "A-01"))
+    assert movement["document"] == {"type": "PURCHASE_ORDER", "id": "PO-1", "line": "1"}
+    assert movement["actor"] == "sam"
+    assert datetime.fromisoformat(movement["businessTime"]) == business_time
+    assert await availability(graphql) == {
+        "available": 24,
+        "qcHold": 0,
+        "rejected": 0,
+        "inTransit": 0,
+        "reserved": 0,
+        "availableToPromise": 24,
+        "unit": "PCS",
+    }
+
+
+async def test_an_issue_scrap_and_return_change_the_stock_of_their_status(graphql: GraphQL) -> None:
+    await receive(graphql, "100")
+    issued = await succeed(
+        graphql,
+        "issue",
+        {
+            "itemSku": "BOLT",
+            "quantity": "10",
+            "warehouse": "WH1",
+            "location": "A-01",
+            "document": {"type": "SALES_ORDER", "id": "SO-1"},
+        },
+        roles=OPERATOR,
+    )
+    assert (issued["movement"]["type"], issued["movement"]["from"], issued["movement"]["to"]) == (
+        "ISSUE",
+        place("WH1", "A-01"),
+        None,
+    )
+    scrapped = await succeed(
+        graphql,
+        "scrap",
+        {"itemSku": "BOLT", "quantity": "5", "warehouse": "WH1", "location": "A-01", "reasonCode": "BENT"},
+        roles=OPERATOR,
+    )
+    assert (scrapped["movement"]["type"], scrapped["movement"]["reasonCode"]) == ("SCRAP", "BENT")
+    returned = await succeed(
+        graphql,
+        "returnStock",
+        {"itemSku": "BOLT", "quantity": "3", "warehouse": "WH1", "location": "B-01"},
+        roles=OPERATOR,
+    )
+    assert (returned["movement"]["type"], returned["movement"]["to"]) == ("RETURN", place("WH1", "B-01", "QC_HOLD"))
+    found = await availability(graphql)
+    assert (found["available"], found["qcHold"]) == (85, 3)
+
+
+async def test_an_inspector_passes_and_rejects_stock_on_hold_and_an_operator_may_not(graphql: GraphQL) -> None:
+    await receive(graphql, "5", status="QC_HOLD")
+    decision = {
+        "itemSku": "BOLT",
+        "warehouse": "WH1",
+        "location": "A-01",
+        "document": {"type": "INSPECTION", "id": "I-1"},
+    }
+    refused = await mutate(
+        graphql, "changeStatus", {**decision, "quantity": "5", "toStatus": "AVAILABLE"}, roles=OPERATOR
+    )
+    assert refused["userErrors"] == [{"field": None, "code": "PERMISSION_DENIED"}]
+
+    inspector = ("inspector",)
+    passed = await succeed(
+        graphql, "changeStatus", {**decision, "quantity": "3", "toStatus": "AVAILABLE"}, roles=inspector
+    )
+    assert passed["movement"]["type"] == "STATUS_CHANGE"
+    assert (passed["movement"]["from"], passed["movement"]["to"]) == (
+        place("WH1", "A-01", "QC_HOLD"),
+        place("WH1", "A-01", "AVAILABLE"),
+    )
+    await succeed(graphql, "changeStatus", {**decision, "quantity": "2", "toStatus": "REJECTED"}, roles=inspector)
+    found = await availability(graphql)
+    assert (found["qcHold"], found["available"], found["rejected"], found["availableToPromise"]) == (0, 3, 2, 3)
+
+
+async def test_a_lot_is_created_and_a_transfer_in_the_warehouse_keeps_it(graphql: GraphQL) -> None:
+    lot = await succeed(
+        graphql, "createLot", {"itemSku": "RESIN", "lot": "L7", "expiryDate": "2027-03-31"}, roles=OPERATOR
+    )
+    assert lot["lot"] == {"itemSku": "RESIN", "lot": "L7", "expiryDate": "2027-03-31"}
+    received = await receive(graphql, "1", itemSku="RESIN", unit="DRUM", lot="L7")
+    assert q(received["quantity"]) == "200"
+    moved = await succeed(
+        graphql,
+        "transfer",
+        {
+            "itemSku": "RESIN",
+            "quantity": "50",
+            "lot": "L7",
+            "from": {"warehouse": "WH1", "location": "A-01"},
+            "to": {"warehouse": "WH1", "location": "B-01"},
+        },
+        roles=OPERATOR,
+    )
+    assert (moved["movement"]["from"], moved["movement"]["to"]) == (
+        place("WH1", "A-01", lot="L7"),
+        place("WH1", "B-01", lot="L7"),
+    )
+    balances, _ = await every_page(graphql, BALANCES, {"warehouse": "WH1", "first": 10})
+    assert [(b["place"]["location"], b["place"]["lot"], q(b["quantity"])) for b in balances] == [
+        ("A-01", "L7", "150"),
+        ("B-01", "L7", "50"),
+    ]
+
+
+async def test_a_supervisor_adjusts_with_several_reasons_and_an_operator_may_not(
+    graphql: GraphQL, stock: Service
+) -> None:
+    first = await receive(graphql, "10")
+    here = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01"}
+    stock.counter.clear()
+    refused = await mutate(
+        graphql,
+        "adjust",
+        {**here, "quantity": "1", "direction": "GAIN", "reasonCode": "COUNTING_ERROR"},
+        roles=OPERATOR,
+    )
+    assert refused["userErrors"] == [{"field": None, "code": "PERMISSION_DENIED"}]
+    assert not stock.calls
+
+    loss = await succeed(
+        graphql,
+        "adjust",
+        {
+            **here,
+            "quantity": "3",
+            "direction": "LOSS",
+            "reasons": [
+                {"reasonCode": "COUNTING_ERROR", "quantity": "2"},
+                {"reasonCode": "DAMAGE_NOT_RECORDED", "quantity": "1"},
+            ],
+            "document": {"type": "COUNT", "id": "C-1", "line": "4"},
+        },
+    )
+    assert (loss["movement"]["type"], loss["movement"]["from"], loss["movement"]["to"]) == (
+        "ADJUSTMENT",
+        place("WH1", "A-01"),
+        None,
+    )
+    assert [(r["reasonCode"], q(r["quantity"])) for r in loss["movement"]["reasons"]] == [
+        ("COUNTING_ERROR", "2"),
+        ("DAMAGE_NOT_RECORDED", "1"),
+    ]
+    gain = await succeed(
+        graphql,
+        "adjust",
+        {
+            **here,
+            "quantity": "1",
+            "unit": "BOX",
+            "direction": "GAIN",
+            "reasonCode": "RECEIPT_NOT_RECORDED",
+            "correctsMovementId": first["id"],
+        },
+        roles=("manager",),
+    )
+    assert (gain["movement"]["to"], q(gain["movement"]["quantity"])) == (place("WH1", "A-01"), "12")
+    assert gain["movement"]["correctsMovementId"] == first["id"]
+    assert (await availability(graphql))["available"] == 19
+
+
+async def test_stock_is_reserved_released_in_part_and_issued_against_the_reservation(graphql: GraphQL) -> None:
+    await receive(graphql, "20")
+    owner = {"type": "SALES_ORDER", "id": "SO-9"}
+    made = await succeed(
+        graphql,
+        "reserve",
+        {
+            "lines": [
+                {"itemSku": "BOLT", "warehouse": "WH1", "quantity": "15"},
+                {"itemSku": "BOLT", "warehouse": "WH2", "quantity": "5"},
+            ],
+            "owner": owner,
+            "policy": "PARTIAL",
+            "expiresAt": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+        },
+        roles=OPERATOR,
+    )
+    held, nothing = made["reservations"]
+    assert (q(held["open"]), held["state"], held["owner"]) == ("15", "OPEN", {**owner, "line": None})
+    assert held["expiresAt"] is not None
+    assert (q(nothing["requested"]), q(nothing["open"]), nothing["state"]) == ("5", "0", "RELEASED")
+
+    released = await succeed(graphql, "release", {"reservationId": held["id"], "quantity": "3"}, roles=OPERATOR)
+    assert (q(released["reservation"]["open"]), q(released["reservation"]["released"])) == ("12", "3")
+
+    issue = {"reservationId": held["id"], "quantity": "1", "unit": "BOX"}
+    nowhere = await mutate(graphql, "issueReservation", {**issue, "location": "Z-99"}, roles=OPERATOR)
+    assert nowhere["userErrors"] == [{"field": "location", "code": "NOT_FOUND"}]
+    issued = (await succeed(graphql, "issueReservation", {**issue, "location": "A-01"}, roles=OPERATOR))["movement"]
+    assert (issued["type"], q(issued["quantity"]), issued["reservationId"]) == ("ISSUE", "12", held["id"])
+    assert issued["document"] == {**owner, "line": None}
+
+    found = await availability(graphql)
+    assert (found["available"], found["reserved"], found["availableToPromise"]) == (8, 0, 8)
+    held_by = """query Held($owner: DocumentRefInput, $open: Boolean!) {
+      reservations(owner: $owner, openOnly: $open) { state consumed } }"""
+    listed = (await graphql(held_by, {"owner": owner, "open": False}))["data"]["reservations"]
+    # Both were made in one call, at one time: the listing does not order them.
+    assert sorted((r["state"], q(r["consumed"])) for r in listed) == [("CONSUMED", "12"), ("RELEASED", "0")]
+    assert (await graphql(held_by, {"owner": owner, "open": True}))["data"]["reservations"] == []
+
+
+async def test_the_balance_as_of_a_past_time_leaves_out_later_movements(graphql: GraphQL) -> None:
+    now = datetime.now(UTC)
+    await receive(graphql, "10", businessTime=(now - timedelta(hours=2)).isoformat())
+    await receive(graphql, "5", businessTime=(now - timedelta(hours=1)).isoformat())
+    query = """query AsOf($at: DateTime!) {
+      balanceAsOf(itemSku: "BOLT", place: {warehouse: "WH1", location: "A-01"}, asOf: $at) {
+        quantity unit asOf place { location status } } }"""
+    between = (await graphql(query, {"at": (now - timedelta(minutes=90)).isoformat()}))["data"]["balanceAsOf"]
+    assert (q(between["quantity"]), between["unit"], between["place"]) == (
+        "10",
+        "PCS",
+        {"location": "A-01", "status": "AVAILABLE"},
+    )
+    assert datetime.fromisoformat(between["asOf"]) == now - timedelta(minutes=90)
+    latest = (await graphql(query, {"at": datetime.now(UTC).isoformat()}))["data"]["balanceAsOf"]
+    assert q(latest["quantity"]) == "15"
+
+
+async def test_only_an_admin_reads_the_integrity_report(graphql: GraphQL, stock: Service) -> None:
+    await receive(graphql, "7")
+    query = "{ integrityReport { balancesChecked availabilitiesChecked drifts { kind } } }"
+    stock.counter.clear()
+    refused = await graphql(query)
+    [error] = refused["errors"]
+    assert error["extensions"] == {"code": "PERMISSION_DENIED", "field": None}
+    assert not stock.calls
+    report = (await graphql(query, roles=("admin",)))["data"]["integrityReport"]
+    assert report == {"balancesChecked": 1, "availabilitiesChecked": 1, "drifts": []}
+
+
+async def test_a_receipt_sent_twice_with_one_idempotency_key_is_posted_once(graphql: GraphQL) -> None:
+    key = str(uuid.uuid4())
+    first = await receive(graphql, "4", idempotencyKey=key)
+    again = await receive(graphql, "4", idempotencyKey=key)
+    assert again["id"] == first["id"]
+    movements, _ = await every_page(graphql, MOVEMENTS, {"sku": "BOLT", "first": 10})
+    assert len(movements) == 1
+
+
+HERE = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01"}
+
+
+@pytest.mark.parametrize(
+    ("name", "input", "field", "code"),
+    [
+        ("receive", {**HERE, "quantity": "0"}, "quantity", "OUT_OF_RANGE"),
+        ("receive", {**HERE, "quantity": "0.0000001"}, "quantity", "TOO_PRECISE"),
+        ("receive", {**HERE, "quantity": "1", "unit": "CRATE"}, "unit", "NOT_FOUND"),
+        ("receive", {**HERE, "quantity": "1", "location": "Z-99"}, "location", "NOT_FOUND"),
+        ("receive", {**HERE, "quantity": "1", "lot": "L1"}, "lot", "INVALID_FORMAT"),
+        ("receive", {**HERE, "itemSku": "RESIN", "quantity": "1"}, "lot", "REQUIRED"),
+        ("receive", {**HERE, "quantity": "1", "businessTime": "2024-05-01T08:00:00"}, "businessTime", "INVALID_FORMAT"),
+        ("receive", {**HERE, "quantity": "1", "businessTime": "2999-01-01T00:00:00Z"}, "businessTime", "OUT_OF_RANGE"),
+        ("issue", {**HERE, "quantity": "11"}, "quantity", "INSUFFICIENT_STOCK"),
+        ("returnStock", {**HERE, "quantity": "1", "warehouse": "WH7"}, "warehouse", "NOT_FOUND"),
+        (
+            "transfer",
+            {
+                "itemSku": "BOLT",
+                "quantity": "1",
+                "from": {"warehouse": "WH1", "location": "A-01"},
+                "to": {"warehouse": "WH2", "location": "A-01"},
+            },
+            "to.location",
+            "INVALID_STATE",
+        ),
+        (
+            "changeStatus",
+            {**HERE, "quantity": "1", "fromStatus": "AVAILABLE", "toStatus": "REJECTED"},
+            "toStatus",
+            "INVALID_STATE",
+        ),
+        (
+            "adjust",
+            {
+                **HERE,
+                "quantity": "3",
+                "direction": "LOSS",
+                "reasons": [{"reasonCode": "COUNTING_ERROR", "quantity": "2"}],
+            },
+            "reasons",
+            "OUT_OF_RANGE",
+        ),
+        (
+            "adjust",
+            {
+                **HERE,
+                "quantity": "2",
+                "direction": "GAIN",
+                "reasons": [
+                    {"reasonCode": "COUNTING_ERROR", "quantity": "1"},
+                    {"reasonCode": "GUESS", "quantity": "1"},
+                ],
+            },
+            "reasons[1].reasonCode",
+            "INVALID_FORMAT",
+        ),
+        (
+            "adjust",
+            {**HERE, "quantity": "1", "direction": "GAIN", "reasonCode": "ENTRY_ERROR", "correctsMovementId": "nope"},
+            "correctsMovementId",
+            "NOT_FOUND",
+        ),
+        (
+            "reserve",
+            {
+                "lines": [{"itemSku": "BOLT", "warehouse": "WH1", "quantity": "11"}],
+                "owner": {"type": "SALES_ORDER", "id": "SO-1"},
+            },
+            "lines[0].quantity",
+            "INSUFFICIENT_STOCK",
+        ),
+        (
+            "reserve",
+            {
+                "lines": [{"itemSku": "BOLT", "warehouse": "WH7", "quantity": "1"}],
+                "owner": {"type": "SALES_ORDER", "id": "SO-1"},
+            },
+            "lines[0].warehouse",
+            "NOT_FOUND",
+        ),
+        (
+            "issueReservation",
+            {"reservationId": "nope", "quantity": "1", "location": "A-01"},
+            "reservationId",
+            "NOT_FOUND",
+        ),
+    ],
+)
+async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
+    graphql: GraphQL, name: str, input: dict[str, Any], field: str, code: str
+) -> None:
+    await receive(graphql, "10")
+    before = await availability(graphql)
+    payload = await mutate(graphql, name, input)
+    assert payload["userErrors"] == [{"field": field, "code": code}]
+    everything = await graphql("{ movements(first: 100) { edges { node { id } } } }")
+    assert len(everything["data"]["movements"]["edges"]) == 1
+    assert await availability(graphql) == before
+
+
+async def test_movements_and_balances_are_paged_through_with_cursors(graphql: GraphQL) -> None:
+    for quantity, location, status in [
+        ("1", "A-01", "AVAILABLE"),
+        ("2", "B-01", "AVAILABLE"),
+        ("3", "A-01", "QC_HOLD"),
+        ("4", "A-01", "AVAILABLE"),
+        ("5", "B-01", "QC_HOLD"),
+    ]:
+        await receive(graphql, quantity, location=location, status=status)
+
+    movements, pages = await every_page(graphql, MOVEMENTS, {"sku": "BOLT", "first": 2})
+    assert [q(movement["quantity"]) for movement in movements] == ["1", "2", "3", "4", "5"]
+    assert pages == 3
+
+    balances, pages = await every_page(graphql, BALANCES, {"warehouse": "WH1", "first": 3})
+    assert [(b["place"]["location"], b["place"]["status"], q(b["quantity"])) for b in balances] == [
+        ("A-01", "AVAILABLE", "5"),
+        ("A-01", "QC_HOLD", "3"),
+        ("B-01", "AVAILABLE", "2"),
+        ("B-01", "QC_HOLD", "5"),
+    ]
+    assert pages == 2

@@ -1,0 +1,70 @@
+"""Coalescing: concurrent calls of one kind run together, in one transaction.
+
+Calls that arrive while a batch runs wait and go together into the next one, so under
+load a batch holds about as many calls as there are concurrent callers, and alone a
+call runs at once. Each call keeps the identity of its caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from invariant_core import identity
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    argument: T
+    caller: identity.Identity
+
+
+class Coalescer(Generic[T, R]):
+    """`run` gets a batch of calls and returns one outcome per call, in order.
+
+    Up to `parallel` batches run at once (each in its own transaction), so a database
+    that serves several writers at a time is kept busy.
+    """
+
+    def __init__(
+        self,
+        run: Callable[[Sequence[Call[T]]], Awaitable[Sequence[R | Exception]]],
+        *,
+        parallel: int = 1,
+        max_batch: int = 256,
+    ) -> None:
+        self._run = run
+        self._parallel = parallel
+        self._max_batch = max_batch
+        self._waiting: list[tuple[Call[T], asyncio.Future[R]]] = []
+        self._workers: set[asyncio.Task[None]] = set()
+
+    async def submit(self, argument: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((Call(argument, identity.current.get()), future))
+        if len(self._workers) < self._parallel:
+            worker = asyncio.create_task(self._drain())
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+        # The caller may be cancelled (deadline); the batch still settles its call.
+        return await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
+            try:
+                outcomes = await self._run([call for call, _ in batch])
+            except Exception as error:  # noqa: BLE001 - the batch's failure is each of its callers'
+                outcomes = [error] * len(batch)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
