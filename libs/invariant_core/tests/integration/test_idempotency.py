@@ -1,0 +1,124 @@
+"""Idempotent commands, alone and together in one transaction, on a real database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+from google.protobuf import wrappers_pb2
+from google.protobuf.message import Message
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+
+from invariant.stock.v1 import stock_pb2 as pb
+from invariant_core.db import UnitOfWork, UnitOfWorkFactory, create_engine, plumbing_tables
+from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.idempotency import run_idempotent, run_idempotent_together
+
+metadata = MetaData()
+plumbing_tables(metadata)
+effects = Table(
+    "effects",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(40), nullable=False, unique=True),
+)
+
+
+def no_events(event: object) -> tuple[str, Message]:
+    raise AssertionError(f"no events expected, got {event!r}")
+
+
+@pytest.fixture
+async def uows(new_database) -> AsyncIterator[UnitOfWorkFactory]:  # type: ignore[no-untyped-def]
+    engine = create_engine(await new_database("idempotency"))
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    yield UnitOfWorkFactory(engine, metadata, "test", no_events)
+    await engine.dispose()
+
+
+def request(key: str, code: str) -> pb.CreateWarehouseRequest:
+    """Any keyed request will do: the warehouse code stands for the effect."""
+    return pb.CreateWarehouseRequest(idempotency_key=key, code=code, name=code)
+
+
+async def write(uow: UnitOfWork, requests: Sequence[Message]) -> list[wrappers_pb2.StringValue | Exception]:
+    """Writes one effect per request; refuses codes starting with NO, writing nothing for them."""
+    outcomes: list[wrappers_pb2.StringValue | Exception] = []
+    for sent in requests:
+        assert isinstance(sent, pb.CreateWarehouseRequest)
+        if sent.code.startswith("NO"):
+            outcomes.append(DomainError(ErrorCode.INVALID_STATE, f"{sent.code} is refused", "code"))
+            continue
+        await uow.session.execute(insert(effects).values(code=sent.code))
+        outcomes.append(wrappers_pb2.StringValue(value=f"made {sent.code}"))
+    return outcomes
+
+
+async def written(uows: UnitOfWorkFactory) -> list[str]:
+    async with uows.reader() as uow:
+        return list(await uow.session.scalars(select(effects.c.code).order_by(effects.c.seq)))
+
+
+async def together(uows: UnitOfWorkFactory, *requests: Message) -> list[object]:
+    outcomes = await run_idempotent_together(uows, requests, wrappers_pb2.StringValue, write)
+    return [
+        o.value if isinstance(o, wrappers_pb2.StringValue) else (type(o).__name__, getattr(o, "code", ""))
+        for o in outcomes
+    ]
+
+
+async def test_requests_run_together_each_get_their_own_outcome_and_refused_ones_write_nothing(
+    uows: UnitOfWorkFactory,
+) -> None:
+    assert await together(uows, request("k1", "A"), request("k2", "NOPE"), request("k3", "B")) == [
+        "made A",
+        ("DomainError", ErrorCode.INVALID_STATE),
+        "made B",
+    ]
+    assert await written(uows) == ["A", "B"]
+
+
+async def test_a_key_seen_before_or_twice_in_one_batch_is_run_once_and_answered_each_time(
+    uows: UnitOfWorkFactory,
+) -> None:
+    assert await together(uows, request("k1", "A")) == ["made A"]
+    assert await together(uows, request("k1", "A"), request("k2", "B"), request("k2", "B")) == [
+        "made A",
+        "made B",
+        "made B",
+    ]
+    assert await written(uows) == ["A", "B"]
+
+
+async def test_a_key_reused_for_another_request_is_refused_naming_the_key(uows: UnitOfWorkFactory) -> None:
+    assert await together(uows, request("k1", "A"), request("k1", "OTHER")) == [
+        "made A",
+        ("DomainError", ErrorCode.IDEMPOTENCY_KEY_REUSED),
+    ]
+    assert await together(uows, request("k1", "ELSE"), request("", "C")) == [
+        ("DomainError", ErrorCode.IDEMPOTENCY_KEY_REUSED),
+        ("DomainError", ErrorCode.REQUIRED),
+    ]
+    assert await written(uows) == ["A"]
+
+
+async def test_when_the_shared_transaction_cannot_commit_each_request_is_settled_alone(
+    uows: UnitOfWorkFactory,
+) -> None:
+    # Written outside the batch (as by another replica): the batch's insert of C breaks
+    # the shared transaction; alone, A and B still commit and C is refused by itself.
+    async with uows() as uow:
+        await uow.session.execute(insert(effects).values(code="C"))
+        await uow.commit()
+    outcomes = await together(uows, request("k1", "A"), request("k2", "C"), request("k3", "B"))
+    assert outcomes[0] == "made A" and outcomes[2] == "made B"
+    assert outcomes[1][0] == "DomainError"  # type: ignore[index]
+    assert await written(uows) == ["C", "A", "B"]
+    # The single path agrees with the batch: a retry of A answers from the stored response.
+    retried = await run_idempotent(uows, request("k1", "A"), wrappers_pb2.StringValue, lambda uow: _never())
+    assert retried.value == "made A"
+
+
+async def _never() -> wrappers_pb2.StringValue:
+    raise AssertionError("a retried request must not run again")

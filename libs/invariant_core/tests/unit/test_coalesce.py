@@ -1,0 +1,105 @@
+"""Coalescing: what queues while a batch runs goes together into the next, each call keeps its own outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from invariant_core import identity
+from invariant_core.coalesce import Call, Coalescer
+
+
+class Recorder:
+    """A batch runner that remembers its batches and holds each until released."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[Call[int]]] = []
+        self.running = 0
+        self.most_at_once = 0
+        self.gate = asyncio.Event()
+
+    async def run(self, calls: Sequence[Call[int]]) -> list[int | Exception]:
+        self.batches.append(list(calls))
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        await self.gate.wait()
+        self.running -= 1
+        return [ValueError(f"odd {c.argument}") if c.argument % 2 else c.argument * 10 for c in calls]
+
+
+async def settle(*calls: asyncio.Future[int]) -> list[int | BaseException]:
+    return list(await asyncio.gather(*calls, return_exceptions=True))
+
+
+async def test_calls_made_while_a_batch_runs_go_together_into_the_next() -> None:
+    recorder = Recorder()
+    coalescer: Coalescer[int, int] = Coalescer(recorder.run)
+    first = asyncio.ensure_future(coalescer.submit(0))
+    await asyncio.sleep(0)
+    waiting = [asyncio.ensure_future(coalescer.submit(n)) for n in (2, 4, 6)]
+    await asyncio.sleep(0)
+    recorder.gate.set()
+    assert await settle(first, *waiting) == [0, 20, 40, 60]
+    assert [[c.argument for c in batch] for batch in recorder.batches] == [[0], [2, 4, 6]]
+
+
+async def test_a_refused_call_does_not_fail_the_others_in_its_batch() -> None:
+    recorder = Recorder()
+    recorder.gate.set()
+    coalescer: Coalescer[int, int] = Coalescer(recorder.run)
+    outcomes = await settle(*(asyncio.ensure_future(coalescer.submit(n)) for n in (2, 3, 4)))
+    assert outcomes[0] == 20 and outcomes[2] == 40
+    assert isinstance(outcomes[1], ValueError) and str(outcomes[1]) == "odd 3"
+
+
+async def test_a_batch_that_fails_fails_each_of_its_calls_and_the_next_batch_still_runs() -> None:
+    attempts = 0
+
+    async def breaks_once(calls: Sequence[Call[int]]) -> list[int | Exception]:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise ConnectionError("database gone")
+        return [c.argument for c in calls]
+
+    coalescer: Coalescer[int, int] = Coalescer(breaks_once)
+    failed = await settle(*(asyncio.ensure_future(coalescer.submit(n)) for n in (1, 2)))
+    assert all(isinstance(outcome, ConnectionError) for outcome in failed)
+    assert await coalescer.submit(7) == 7
+
+
+async def test_each_call_keeps_the_identity_of_its_caller() -> None:
+    recorder = Recorder()
+    recorder.gate.set()
+    coalescer: Coalescer[int, int] = Coalescer(recorder.run)
+
+    async def as_(actor: str, n: int) -> int:
+        identity.current.set(identity.Identity(actor=actor))
+        return await coalescer.submit(n)
+
+    await asyncio.gather(as_("alice", 2), as_("bob", 4))
+    assert {(c.caller.actor, c.argument) for batch in recorder.batches for c in batch} == {("alice", 2), ("bob", 4)}
+
+
+async def test_no_more_batches_run_at_once_than_allowed() -> None:
+    recorder = Recorder()
+    coalescer: Coalescer[int, int] = Coalescer(recorder.run, parallel=2, max_batch=1)
+    calls = [asyncio.ensure_future(coalescer.submit(n * 2)) for n in range(6)]
+    await asyncio.sleep(0.01)
+    assert recorder.running == 2
+    recorder.gate.set()
+    assert await settle(*calls) == [0, 20, 40, 60, 80, 100]
+    assert recorder.most_at_once == 2
+    assert all(len(batch) == 1 for batch in recorder.batches)
+
+
+async def test_a_caller_that_gives_up_leaves_its_batch_to_finish() -> None:
+    recorder = Recorder()
+    coalescer: Coalescer[int, int] = Coalescer(recorder.run)
+    impatient = asyncio.ensure_future(coalescer.submit(2))
+    patient = asyncio.ensure_future(coalescer.submit(4))
+    await asyncio.sleep(0)
+    impatient.cancel()
+    recorder.gate.set()
+    assert await patient == 40
+    assert [c.argument for c in recorder.batches[0]] == [2, 4]
