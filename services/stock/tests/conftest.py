@@ -1,16 +1,25 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
+import nats
 import pytest
+import pytest_asyncio
+from nats.js.errors import NotFoundError
 
 from catalog.bootstrap import SERVICE_NAME as CATALOG_SERVICE
 from catalog.bootstrap import SPEC as CATALOG_SPEC
 from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.stock.v1 import stock_pb2_grpc
-from invariant_core import identity, rpc, runtime
+from invariant_core import bus, identity, rpc, runtime
 from invariant_core.settings import Settings
+from invariant_core.testing import DatabaseFactory, scratch_databases
+from stock import bootstrap
 from stock.bootstrap import SERVICE_NAME, SPEC
 
 
@@ -21,8 +30,13 @@ class StockUnderTest:
     running: runtime.Running
 
 
-@pytest.fixture
-async def services(new_database, nats_url: str) -> AsyncIterator[StockUnderTest]:  # type: ignore[no-untyped-def]
+StartServices = Callable[[DatabaseFactory], AbstractAsyncContextManager[StockUnderTest]]
+
+
+@asynccontextmanager
+async def running_services(
+    new_database: DatabaseFactory, nats_url: str, spec: runtime.ServiceSpec = SPEC
+) -> AsyncIterator[StockUnderTest]:
     """The stock service and the catalog it reads items from, each on its own database."""
     catalog = await runtime.start(
         CATALOG_SPEC,
@@ -31,7 +45,7 @@ async def services(new_database, nats_url: str) -> AsyncIterator[StockUnderTest]
         ),
     )
     stock = await runtime.start(
-        SPEC,
+        spec,
         Settings.from_env(
             "stock",
             env={
@@ -45,13 +59,67 @@ async def services(new_database, nats_url: str) -> AsyncIterator[StockUnderTest]
     token = identity.current.set(identity.Identity(actor="tester", roles=frozenset({"admin"})))
     stock_channel = rpc.channel(f"127.0.0.1:{stock.port}", [SERVICE_NAME])
     catalog_channel = rpc.channel(f"127.0.0.1:{catalog.port}", [CATALOG_SERVICE])
-    yield StockUnderTest(
-        stock_pb2_grpc.StockServiceStub(stock_channel),  # type: ignore[no-untyped-call]
-        catalog_pb2_grpc.CatalogServiceStub(catalog_channel),  # type: ignore[no-untyped-call]
-        stock,
+    try:
+        yield StockUnderTest(
+            stock_pb2_grpc.StockServiceStub(stock_channel),  # type: ignore[no-untyped-call]
+            catalog_pb2_grpc.CatalogServiceStub(catalog_channel),  # type: ignore[no-untyped-call]
+            stock,
+        )
+    finally:
+        identity.current.reset(token)
+        await stock_channel.close()
+        await catalog_channel.close()
+        await stock.stop()
+        await catalog.stop()
+
+
+@pytest.fixture
+async def services(new_database: DatabaseFactory, nats_url: str) -> AsyncIterator[StockUnderTest]:
+    async with running_services(new_database, nats_url) as started:
+        yield started
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_services(tmp_path_factory: pytest.TempPathFactory, nats_url: str) -> AsyncIterator[StockUnderTest]:
+    """`services` shared by the tests of a module, which use SKUs of their own.
+
+    Such a module runs in one event loop: `pytestmark = pytest.mark.asyncio(loop_scope="module")`.
+    """
+    async with (
+        scratch_databases(tmp_path_factory.mktemp("databases")) as databases,
+        running_services(databases, nats_url) as started,
+    ):
+        yield started
+
+
+@pytest.fixture
+def start_services(nats_url: str) -> StartServices:
+    """For a test that runs its own event loop: `async with start_services(databases) as services`."""
+    return lambda databases: running_services(databases, nats_url)
+
+
+@pytest.fixture
+async def services_on_their_own(
+    new_database: DatabaseFactory, nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[StockUnderTest]:
+    """Like `services`, for tests of the events stock consumes and publishes.
+
+    The stock service reads catalog events through a durable consumer of its own, so that
+    another stock service on the same NATS (a parallel run) cannot take them; and it
+    sweeps expired reservations every 0.1 s instead of every few seconds.
+    """
+    monkeypatch.setattr(bootstrap, "EXPIRY_SWEEP_SECONDS", 0.1)
+    durable = f"stock-catalog-test-{uuid.uuid4().hex[:12]}"
+    spec = dataclasses.replace(
+        SPEC, subscriptions=[dataclasses.replace(sub, durable=durable) for sub in SPEC.subscriptions]
     )
-    identity.current.reset(token)
-    await stock_channel.close()
-    await catalog_channel.close()
-    await stock.stop()
-    await catalog.stop()
+    try:
+        async with running_services(new_database, nats_url, spec) as started:
+            yield started
+    finally:
+        client = await nats.connect(nats_url)
+        try:
+            with contextlib.suppress(NotFoundError):  # the service stopped before it declared it
+                await client.jetstream().delete_consumer(bus.STREAM, durable)
+        finally:
+            await client.close()

@@ -110,8 +110,11 @@ class OutboxRelay:
                 .with_for_update(skip_locked=True)
             )
             rows = (await uow.session.execute(query)).all()
-            for row in rows:
-                await self._js.publish(row.subject, row.envelope, headers={"Nats-Msg-Id": row.id})
+            # Sent back to back, in order on one connection, then the acknowledgements
+            # awaited together: one round trip per batch, not per event.
+            await asyncio.gather(
+                *(self._js.publish(row.subject, row.envelope, headers={"Nats-Msg-Id": row.id}) for row in rows)
+            )
             if rows:
                 await uow.session.execute(
                     update(self._outbox)

@@ -42,7 +42,9 @@ def utcnow() -> datetime:
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip on every checkout. After a server restart the
+        # first statement on a dead connection fails, and SQLAlchemy then drops the pool.
+        return create_async_engine(url, pool_size=10, max_overflow=20)
     if parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})

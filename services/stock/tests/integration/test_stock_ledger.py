@@ -2,78 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import grpc
-import pytest
-from google.type.decimal_pb2 import Decimal as PbDecimal
-from sqlalchemy import text
+from stock_support import assert_no_drift, availability, d, key, place, refused, setup
 
-from invariant.catalog.v1 import catalog_pb2 as cpb
 from invariant.stock.v1 import stock_pb2 as pb
-from invariant_core.db import create_engine
-from invariant_core.errors import DomainError, ErrorCode
-from invariant_core.rpc import from_rpc_error
-
-
-def d(value: str) -> PbDecimal:
-    return PbDecimal(value=value)
-
-
-def key() -> str:
-    return str(uuid.uuid4())
-
-
-async def refused(call: object) -> DomainError:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call  # type: ignore[misc]
-    return from_rpc_error(caught.value)
-
-
-async def setup(services, lot_tracked: bool = False) -> str:  # type: ignore[no-untyped-def]
-    sku = f"S-{uuid.uuid4().hex[:8].upper()}"
-    await services.catalog.CreateItem(
-        cpb.CreateItemRequest(
-            idempotency_key=key(),
-            sku=sku,
-            name="Stock test item",
-            base_unit="EA",
-            units=[cpb.UnitConversion(unit="BOX", factor=d("10"))],
-            lot_tracked=lot_tracked,
-        )
-    )
-    for code in ("WH1", "WH2"):
-        await services.stock.CreateWarehouse(
-            pb.CreateWarehouseRequest(idempotency_key=f"wh-{code}", code=code, name=code)
-        )
-        await services.stock.CreateLocation(
-            pb.CreateLocationRequest(idempotency_key=f"loc-{code}", warehouse=code, code="A-01")
-        )
-    return sku
-
-
-def place(
-    warehouse: str, location: str = "A-01", lot: str = "", status: int = pb.STOCK_STATUS_AVAILABLE
-) -> pb.StockPlace:
-    return pb.StockPlace(warehouse=warehouse, location=location, lot=lot, status=status)
-
-
-async def availability(services, sku: str, warehouse: str) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
-    found = await services.stock.GetAvailability(pb.GetAvailabilityRequest(item_sku=sku, warehouse=warehouse))
-    return {
-        "on_hand": Decimal(found.available_on_hand.value),
-        "reserved": Decimal(found.reserved.value),
-        "atp": Decimal(found.available_to_promise.value),
-        "in_transit": Decimal(found.in_transit.value),
-    }
-
-
-async def assert_no_drift(services) -> None:  # type: ignore[no-untyped-def]
-    report = await services.stock.CheckIntegrity(pb.CheckIntegrityRequest())
-    assert list(report.drifts) == []
+from invariant_core.errors import ErrorCode
 
 
 async def test_receive_reserve_transfer_and_issue_against_the_reservation(services) -> None:  # type: ignore[no-untyped-def]
@@ -102,9 +37,11 @@ async def test_receive_reserve_transfer_and_issue_against_the_reservation(servic
     ).reservations
     assert await availability(services, sku, "WH1") == {
         "on_hand": 100,
+        "qc_hold": 0,
+        "rejected": 0,
+        "in_transit": 0,
         "reserved": 30,
         "atp": 70,
-        "in_transit": 0,
     }
 
     await services.stock.PostMovement(
@@ -126,7 +63,14 @@ async def test_receive_reserve_transfer_and_issue_against_the_reservation(servic
             idempotency_key=key(), reservation_id=reservation.id, quantity=d("30"), location="A-01", lot="L1"
         )
     )
-    assert await availability(services, sku, "WH1") == {"on_hand": 50, "reserved": 0, "atp": 50, "in_transit": 0}
+    assert await availability(services, sku, "WH1") == {
+        "on_hand": 50,
+        "qc_hold": 0,
+        "rejected": 0,
+        "in_transit": 0,
+        "reserved": 0,
+        "atp": 50,
+    }
     await assert_no_drift(services)
 
 
@@ -165,79 +109,15 @@ async def test_issuing_more_than_is_free_is_refused_and_nothing_is_written(servi
         )
     )
     assert (error.code, error.field) == (ErrorCode.INSUFFICIENT_STOCK, "quantity")
-    assert await availability(services, sku, "WH1") == {"on_hand": 10, "reserved": 8, "atp": 2, "in_transit": 0}
+    assert await availability(services, sku, "WH1") == {
+        "on_hand": 10,
+        "qc_hold": 0,
+        "rejected": 0,
+        "in_transit": 0,
+        "reserved": 8,
+        "atp": 2,
+    }
     await assert_no_drift(services)
-
-
-@pytest.mark.parametrize(
-    ("quantity", "field", "code"),
-    [
-        ("0", "quantity", ErrorCode.OUT_OF_RANGE),
-        ("-1", "quantity", ErrorCode.OUT_OF_RANGE),
-        ("NaN", "quantity", ErrorCode.INVALID_FORMAT),
-        ("1.0000001", "quantity", ErrorCode.TOO_PRECISE),
-    ],
-)
-async def test_bad_quantities_are_refused_naming_the_field(
-    services, quantity: str, field: str, code: ErrorCode
-) -> None:  # type: ignore[no-untyped-def]
-    sku = await setup(services)
-    error = await refused(
-        services.stock.PostMovement(
-            pb.PostMovementRequest(
-                idempotency_key=key(),
-                type=pb.MOVEMENT_TYPE_RECEIPT,
-                item_sku=sku,
-                quantity=d(quantity),
-                to=place("WH1"),
-            )
-        )
-    )
-    assert (error.field, error.code) == (field, code)
-    assert (await availability(services, sku, "WH1"))["on_hand"] == 0
-
-
-async def test_concurrent_clients_never_reserve_more_than_is_on_hand(services) -> None:  # type: ignore[no-untyped-def]
-    sku = await setup(services)
-    await services.stock.PostMovement(
-        pb.PostMovementRequest(
-            idempotency_key=key(), type=pb.MOVEMENT_TYPE_RECEIPT, item_sku=sku, quantity=d("7"), to=place("WH1")
-        )
-    )
-
-    async def one_unit() -> bool:
-        try:
-            await services.stock.Reserve(
-                pb.ReserveRequest(
-                    idempotency_key=key(), lines=[pb.ReservationLine(item_sku=sku, warehouse="WH1", quantity=d("1"))]
-                )
-            )
-        except grpc.aio.AioRpcError as error:
-            assert from_rpc_error(error).code is ErrorCode.INSUFFICIENT_STOCK
-            return False
-        return True
-
-    granted = await asyncio.gather(*(one_unit() for _ in range(40)))
-    assert sum(granted) == 7
-    assert (await availability(services, sku, "WH1"))["reserved"] == 7
-    await assert_no_drift(services)
-
-
-async def test_the_database_refuses_to_change_or_delete_a_movement(services) -> None:  # type: ignore[no-untyped-def]
-    sku = await setup(services)
-    await services.stock.PostMovement(
-        pb.PostMovementRequest(
-            idempotency_key=key(), type=pb.MOVEMENT_TYPE_RECEIPT, item_sku=sku, quantity=d("1"), to=place("WH1")
-        )
-    )
-    engine = create_engine(services.running.uows.engine.url.render_as_string(hide_password=False))
-    try:
-        for statement in ("UPDATE movements SET quantity = 2", "DELETE FROM movements"):
-            with pytest.raises(Exception, match="append-only"):
-                async with engine.begin() as connection:
-                    await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 async def test_a_balance_as_of_a_past_time_is_the_sum_of_movements_up_to_then(services) -> None:  # type: ignore[no-untyped-def]

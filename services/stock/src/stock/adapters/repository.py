@@ -156,14 +156,18 @@ class SqlStockRepository:
         )
 
     async def thresholds(self, key: StockKey) -> tuple[Decimal | None, Decimal | None]:
-        row = (
-            await self.session.execute(
-                select(thresholds.c.safety_stock, thresholds.c.max_stock).where(
-                    thresholds.c.item_sku == key.item_sku, thresholds.c.warehouse == key.warehouse
-                )
+        return (await self.thresholds_of([key])).get(key, (None, None))
+
+    async def thresholds_of(self, keys: Collection[StockKey]) -> dict[StockKey, tuple[Decimal, Decimal]]:
+        """Safety and max stock of the keys that have them."""
+        if not keys:
+            return {}
+        rows = await self.session.execute(
+            select(thresholds).where(
+                tuple_(thresholds.c.item_sku, thresholds.c.warehouse).in_([tuple(key) for key in keys])
             )
-        ).one_or_none()
-        return (None, None) if row is None else (row.safety_stock, row.max_stock)
+        )
+        return {StockKey(r.item_sku, r.warehouse): (r.safety_stock, r.max_stock) for r in rows}
 
     # balances and availability
 

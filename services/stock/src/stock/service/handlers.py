@@ -20,7 +20,6 @@ from invariant_core.db import UnitOfWork, utcnow
 from invariant_core.errors import DomainError, ErrorCode, not_found
 from stock.domain import (
     IN_TRANSIT_LOCATION,
-    AvailabilityDelta,
     ItemView,
     LocationKind,
     LocationView,
@@ -71,6 +70,15 @@ class PostMovement:
     to_field: str = "to"
 
 
+@dataclass(frozen=True)
+class Consumed:
+    """What an issue against a reservation took from it; already no longer reserved."""
+
+    reservation_id: str
+    key: StockKey
+    quantity: Decimal
+
+
 async def create_warehouse(
     uow: UnitOfWork, repo: StockRepository, *, code: str, name: str, allow_negative_stock: bool
 ) -> WarehouseView:
@@ -110,7 +118,7 @@ async def create_lot(uow: UnitOfWork, repo: StockRepository, *, item: ItemView, 
 
 
 async def post_movement(
-    uow: UnitOfWork, repo: StockRepository, cmd: PostMovement, *, reservation_id: str = ""
+    uow: UnitOfWork, repo: StockRepository, cmd: PostMovement, *, consumed: Consumed | None = None
 ) -> MovementRecord:
     places = [p for p in (cmd.source, cmd.target) if p is not None]
     warehouses = await repo.warehouses({p.warehouse for p in places})
@@ -144,7 +152,7 @@ async def post_movement(
         guard = (
             change.available < 0
             and cmd.type in _RESPECTS_RESERVATIONS
-            and not reservation_id
+            and consumed is None
             and not warehouses[key.warehouse].allow_negative_stock
         )
         if not await repo.apply_availability(key, change, guard_reserved=guard):
@@ -175,7 +183,7 @@ async def post_movement(
         posted_at=now,
         idempotency_key=cmd.idempotency_key,
         corrects_movement_id=cmd.corrects_movement_id,
-        reservation_id=reservation_id,
+        reservation_id=consumed.reservation_id if consumed else "",
     )
     sequence = await repo.insert_movement(record)
     record = MovementRecord(**{**record.__dict__, "sequence": sequence})
@@ -186,7 +194,9 @@ async def post_movement(
         facts.append("adjustment")
     uow.record(*(_posted(fact, record) for fact in facts))
     for key in sorted(changes):
-        await _report_thresholds_and_shortage(uow, repo, key, changes[key], record.id)
+        # An issue against a reservation already gave back what it consumed.
+        unreserved = consumed.quantity if consumed is not None and consumed.key == key else Decimal(0)
+        await _report_thresholds_and_shortage(uow, repo, key, changes[key].available, -unreserved, record.id)
     return record
 
 
@@ -257,19 +267,24 @@ async def post_count_adjustments(
 
 
 async def _report_thresholds_and_shortage(
-    uow: UnitOfWork, repo: StockRepository, key: StockKey, change: AvailabilityDelta, movement_id: str
+    uow: UnitOfWork,
+    repo: StockRepository,
+    key: StockKey,
+    available_change: Decimal,
+    reserved_change: Decimal,
+    movement_id: str = "",
 ) -> None:
+    """Threshold crossings and a new or deeper shortage, from what just changed on `key`."""
     # Read after the update, which holds the row: "before" is derived from it, so a
     # concurrent writer cannot make the two disagree.
     after = await repo.availability(key)
     if after is None:
         return
     safety, maximum = await repo.thresholds(key)
-    for crossing in threshold_crossing(after.to_promise - change.available, after.to_promise, safety, maximum):
-        uow.record(ThresholdCrossed(key.item_sku, key.warehouse, str(crossing.kind), crossing.level, after.to_promise))
+    before = after.to_promise - (available_change - reserved_change)
+    _record_crossings(uow, key, before, after.to_promise, safety, maximum)
     short_by = shortage(after.available, after.reserved)
-    before_short = shortage(after.available - change.available, after.reserved)
-    if short_by > before_short:
+    if short_by > shortage(after.available - available_change, after.reserved - reserved_change):
         held = await repo.open_reservations(key)
         uow.record(
             ShortageFound(
@@ -282,6 +297,13 @@ async def _report_thresholds_and_shortage(
                 movement_id,
             )
         )
+
+
+def _record_crossings(
+    uow: UnitOfWork, key: StockKey, before: Decimal, after: Decimal, safety: Decimal | None, maximum: Decimal | None
+) -> None:
+    for crossing in threshold_crossing(before, after, safety, maximum):
+        uow.record(ThresholdCrossed(key.item_sku, key.warehouse, str(crossing.kind), crossing.level, after))
 
 
 def _posted(fact: str, record: MovementRecord) -> MovementPosted:
@@ -361,6 +383,7 @@ async def reserve_together(
             asked[index] = not_found("warehouse", code, f"lines[{line}].warehouse")
     found = await repo.lock_availability(sorted({key for lines in _valid(asked) for key, _ in lines}))
     free = {key: row.to_promise for key, row in found.items()}
+    limits = await repo.thresholds_of(list(found))
     totals: dict[StockKey, Decimal] = {}
     outcomes: list[list[Reservation] | DomainError] = []
     made: list[Reservation] = []
@@ -379,7 +402,9 @@ async def reserve_together(
         token = identity.current.set(call.caller)
         try:
             for (key, quantity), given in zip(lines, granted, strict=True):
-                free[key] = free.get(key, Decimal(0)) - given
+                before = free.get(key, Decimal(0))
+                free[key] = before - given
+                _record_crossings(uow, key, before, free[key], *limits.get(key, (None, None)))
                 totals[key] = totals.get(key, Decimal(0)) + given
                 reservation = Reservation.create(
                     str(uuid.uuid4()),
@@ -434,9 +459,11 @@ async def release(
 ) -> Reservation:
     reservation = await _reservation(repo, reservation_id)
     given_back = reservation.release(quantity)
-    await repo.unreserve(StockKey(reservation.item_sku, reservation.warehouse), given_back)
+    key = StockKey(reservation.item_sku, reservation.warehouse)
+    await repo.unreserve(key, given_back)
     await repo.save_reservation(reservation)
     uow.record(_changed("released", reservation, given_back))
+    await _report_thresholds_and_shortage(uow, repo, key, Decimal(0), -given_back)
     return reservation
 
 
@@ -458,7 +485,8 @@ async def issue_reservation(
     if reservation.item_sku != item.sku:
         raise DomainError(ErrorCode.INVALID_STATE, "the reservation is for another item", "reservation_id")
     taken = reservation.consume(item.to_base(quantity, unit))
-    await repo.unreserve(StockKey(reservation.item_sku, reservation.warehouse), taken)
+    key = StockKey(reservation.item_sku, reservation.warehouse)
+    await repo.unreserve(key, taken)
     await repo.save_reservation(reservation)
     source = Place(reservation.warehouse, normalise_location(location), lot.strip(), StockStatus.AVAILABLE)
     command = PostMovement(
@@ -473,16 +501,18 @@ async def issue_reservation(
         business_time=business_time,
         from_field="",
     )
-    return await post_movement(uow, repo, command, reservation_id=reservation.id)
+    return await post_movement(uow, repo, command, consumed=Consumed(reservation.id, key, taken))
 
 
 async def expire_reservations(uow: UnitOfWork, repo: StockRepository, *, now: datetime, limit: int = 500) -> int:
     expired = await repo.expired_reservations(now, limit)
     for reservation in expired:
         given_back = reservation.expire(now)
-        await repo.unreserve(StockKey(reservation.item_sku, reservation.warehouse), given_back)
+        key = StockKey(reservation.item_sku, reservation.warehouse)
+        await repo.unreserve(key, given_back)
         await repo.save_reservation(reservation)
         uow.record(_changed("expired", reservation, given_back))
+        await _report_thresholds_and_shortage(uow, repo, key, Decimal(0), -given_back)
     return len(expired)
 
 
