@@ -45,8 +45,6 @@ from stock.service import handlers
 from stock.service.ports import MovementRecord
 
 R = TypeVar("R", bound=Message)
-# Reservation batches in flight at once on PostgreSQL.
-RESERVATION_BATCHES = 4
 
 
 def _enum_name(enum: type, value: int, prefix: str) -> str:
@@ -58,11 +56,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     def __init__(self, uows: UnitOfWorkFactory, items: ReplicatedItems) -> None:
         self._uows = uows
         self._items = items
-        # SQLite has one writer at a time; PostgreSQL serves several (rows locked in key order).
-        parallel = 1 if uows.engine.dialect.name == "sqlite" else RESERVATION_BATCHES
-        self._reservations: Coalescer[pb.ReserveRequest, pb.ReserveResponse] = Coalescer(
-            self._reserve_together, parallel=parallel
-        )
+        self._reservations: Coalescer[pb.ReserveRequest, pb.ReserveResponse] = Coalescer(self._reserve_together)
 
     async def _command(
         self, request: Message, response: type[R], body: Callable[[UnitOfWork, SqlStockRepository], Awaitable[R]]
