@@ -30,6 +30,7 @@ from stock.adapters.repository import (
     list_reservations,
 )
 from stock.domain import (
+    ItemView,
     LocationKind,
     MovementType,
     Place,
@@ -135,20 +136,19 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def PostCountAdjustments(
         self, request: pb.PostCountAdjustmentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.PostCountAdjustmentsResponse:
-        items = {}
+        items: dict[str, ItemView] = {}
+        lines = []
         for index, line in enumerate(request.lines):
             sku = line.item_sku.strip().upper()
             if sku not in items:
                 items[sku] = await self._items.view(sku, f"lines[{index}].item_sku")
-        lines = []
-        for index, line in enumerate(request.lines):
             place = _place(line, "place")
             if place is None:
                 raise DomainError(ErrorCode.REQUIRED, f"lines[{index}].place is required", f"lines[{index}].place")
             lines.append(
                 handlers.CountAdjustment(
                     line=line.line,
-                    item=items[line.item_sku.strip().upper()],
+                    item=items[sku],
                     place=place,
                     variance=line.variance.value,
                     unit=line.unit,

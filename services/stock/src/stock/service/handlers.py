@@ -458,12 +458,7 @@ async def release(
     uow: UnitOfWork, repo: StockRepository, *, reservation_id: str, quantity: Decimal | None
 ) -> Reservation:
     reservation = await _reservation(repo, reservation_id)
-    given_back = reservation.release(quantity)
-    key = StockKey(reservation.item_sku, reservation.warehouse)
-    await repo.unreserve(key, given_back)
-    await repo.save_reservation(reservation)
-    uow.record(_changed("released", reservation, given_back))
-    await _report_thresholds_and_shortage(uow, repo, key, Decimal(0), -given_back)
+    await _give_back(uow, repo, reservation, "released", reservation.release(quantity))
     return reservation
 
 
@@ -507,13 +502,19 @@ async def issue_reservation(
 async def expire_reservations(uow: UnitOfWork, repo: StockRepository, *, now: datetime, limit: int = 500) -> int:
     expired = await repo.expired_reservations(now, limit)
     for reservation in expired:
-        given_back = reservation.expire(now)
-        key = StockKey(reservation.item_sku, reservation.warehouse)
-        await repo.unreserve(key, given_back)
-        await repo.save_reservation(reservation)
-        uow.record(_changed("expired", reservation, given_back))
-        await _report_thresholds_and_shortage(uow, repo, key, Decimal(0), -given_back)
+        await _give_back(uow, repo, reservation, "expired", reservation.expire(now))
     return len(expired)
+
+
+async def _give_back(
+    uow: UnitOfWork, repo: StockRepository, reservation: Reservation, fact: str, quantity: Decimal
+) -> None:
+    """What a reservation no longer holds becomes promisable again."""
+    key = StockKey(reservation.item_sku, reservation.warehouse)
+    await repo.unreserve(key, quantity)
+    await repo.save_reservation(reservation)
+    uow.record(_changed(fact, reservation, quantity))
+    await _report_thresholds_and_shortage(uow, repo, key, Decimal(0), -quantity)
 
 
 async def _reservation(repo: StockRepository, reservation_id: str) -> Reservation:
