@@ -51,7 +51,9 @@ async def _admin(server: str, statement: str) -> None:
 
 
 # What a service's domain package may import besides the standard library and itself.
-DOMAIN_MAY_IMPORT = frozenset({"invariant_core.errors", "invariant_core.decimals", "invariant_core.codes"})
+DOMAIN_MAY_IMPORT = frozenset(
+    {"invariant_core.errors", "invariant_core.decimals", "invariant_core.codes", "invariant_core.units"}
+)
 
 
 def forbidden_domain_imports(path: Path, package: str) -> list[str]:

@@ -25,12 +25,12 @@ from catalog.domain.items import (
     JsonValue,
     Symbology,
     Thresholds,
-    decimal_text,
     normalise_sku,
     normalise_unit,
     validate_barcode,
 )
 from invariant_core.codes import normalise_warehouse
+from invariant_core.units import decimal_text
 
 __all__ = [
     "Barcode",

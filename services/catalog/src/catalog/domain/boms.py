@@ -16,9 +16,10 @@ from decimal import MAX_PREC, Context, Decimal, Inexact, localcontext
 from enum import StrEnum
 
 from catalog.domain.events import BomActivated
-from catalog.domain.items import Item, JsonValue, decimal_text
+from catalog.domain.items import Item, JsonValue
 from invariant_core.decimals import MONEY_PLACES, parse_decimal
 from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.units import decimal_text
 
 SCRAP_PERCENT_LIMIT = Decimal(100)
 

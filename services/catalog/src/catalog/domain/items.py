@@ -31,6 +31,7 @@ from catalog.domain.events import ItemUpserted, ThresholdsChanged
 from invariant_core.codes import normalise_code, normalise_warehouse
 from invariant_core.decimals import MONEY_PLACES, parse_decimal
 from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.units import decimal_text
 
 SKU_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,39}")
 UNIT_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
@@ -151,14 +152,6 @@ def _symbology(code: str, raw: str, field: str) -> Symbology:
         raise DomainError(
             ErrorCode.INVALID_FORMAT, f"{field} must be EAN13, UPCA or OTHER, got {raw!r}", field
         ) from None
-
-
-def decimal_text(number: Decimal) -> str:
-    """Fixed-point text without trailing fractional zeros, so equal amounts print alike."""
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
 
 
 @dataclass

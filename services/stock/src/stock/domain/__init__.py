@@ -1,8 +1,9 @@
-"""The stock service's model. Standard library and invariant_core.errors/decimals only."""
+"""The stock service's model. Standard library and invariant_core.errors/decimals/codes/units only."""
 
 from __future__ import annotations
 
 from invariant_core.codes import normalise_warehouse
+from invariant_core.units import QUANTITY_LIMIT, ItemView, decimal_text, parse_quantity
 from stock.domain.codes import (
     IN_TRANSIT_LOCATION,
     LocationKind,
@@ -14,7 +15,6 @@ from stock.domain.codes import (
     parse_enum,
     validate_lot,
 )
-from stock.domain.items import QUANTITY_LIMIT, ItemView, decimal_text, parse_quantity
 from stock.domain.movements import (
     ADJUSTMENT_REASON_CODES,
     RETURN_TO_SUPPLIER,

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from invariant_core.errors import DomainError, ErrorCode, not_found
+from invariant_core.units import ItemView, decimal_text
 from stock.domain.codes import LocationKind, MovementType, StockStatus
-from stock.domain.items import ItemView, decimal_text
 from stock.domain.places import LocationView, Place, StockKey, WarehouseView
 
 ADJUSTMENT_REASON_CODES: tuple[str, ...] = (

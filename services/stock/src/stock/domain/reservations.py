@@ -19,8 +19,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.units import decimal_text
 from stock.domain.codes import ReservationPolicy, ReservationState
-from stock.domain.items import decimal_text
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What the stock service knows of an item, and exact quantities in its base unit.
+"""What a service knows of an item's units, and exact quantities in its base unit.
 
 A quantity arrives as a decimal string in any unit of the item and is converted to the
 base unit by multiplying by the unit's factor (base units per unit). Factors and inputs
@@ -25,7 +25,7 @@ _EXACT = Context(prec=80, traps=[Inexact, InvalidOperation, Overflow])
 
 @dataclass(frozen=True)
 class ItemView:
-    """The catalog's item as the stock service replicates it."""
+    """The catalog's item as a service replicates it: its units and whether it is lot-tracked."""
 
     sku: str
     base_unit: str
@@ -48,11 +48,18 @@ class ItemView:
         return Decimal(1) if code == self.base_unit else self.units[code]
 
     def to_base(
-        self, quantity: str | Decimal, unit: str = "", field: str = "quantity", unit_field: str = "unit"
+        self,
+        quantity: str | Decimal,
+        unit: str = "",
+        field: str = "quantity",
+        unit_field: str = "unit",
+        *,
+        zero_allowed: bool = False,
     ) -> Decimal:
-        """A strictly positive quantity in `unit`, converted exactly to the base unit."""
+        """A quantity in `unit`, converted exactly to the base unit: strictly positive,
+        or at least zero with `zero_allowed` (a counted shelf may be empty)."""
         factor = self.factor(unit, unit_field)
-        number = parse_quantity(quantity, field)
+        number = parse_quantity(quantity, field, zero_allowed=zero_allowed)
         with localcontext(_EXACT):
             try:
                 base: Decimal | None = number * factor
@@ -77,9 +84,11 @@ class ItemView:
             return base.quantize(Decimal(1)) if exponent >= 0 else base.normalize()
 
 
-def parse_quantity(value: str | Decimal, field: str) -> Decimal:
-    """A finite, strictly positive decimal; its precision is checked after conversion."""
-    number = parse_decimal(value, field, places=None, strictly_positive=True)
+def parse_quantity(value: str | Decimal, field: str, *, zero_allowed: bool = False) -> Decimal:
+    """A finite decimal above zero (or at least zero); its precision is checked after conversion."""
+    number = parse_decimal(
+        value, field, places=None, strictly_positive=not zero_allowed, minimum=Decimal(0) if zero_allowed else None
+    )
     # Anything this large is over QUANTITY_LIMIT whatever the unit, and would slow the exact arithmetic.
     if number.adjusted() > 30:
         raise DomainError(ErrorCode.OUT_OF_RANGE, f"{field} is too large", field)
