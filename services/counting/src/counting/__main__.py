@@ -1,0 +1,4 @@
+from counting.bootstrap import SPEC
+from invariant_core.runtime import main
+
+main(SPEC)

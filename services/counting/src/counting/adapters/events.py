@@ -1,0 +1,69 @@
+"""Counting's facts to inventory.counting.* payloads; catalog and stock events into counting."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from google.protobuf.message import Message
+
+from counting.adapters.repository import CountingRepository
+from counting.domain.events import AdjustmentApproved, CountPosted
+from counting.service import handlers
+from invariant.events.v1 import catalog_pb2, envelope_pb2
+from invariant.events.v1 import counting_pb2 as events
+from invariant.events.v1 import stock_pb2 as stock_events
+from invariant_core.db import UnitOfWork
+from invariant_core.messages import decimal_message
+from invariant_core.units import ItemView
+
+
+def to_message(event: object) -> tuple[str, Message]:
+    match event:
+        case AdjustmentApproved():
+            message = events.CountAdjustmentApproved(
+                count_id=event.count_id, warehouse=event.warehouse, part=event.part, parts=event.parts
+            )
+            for line in event.lines:
+                approved = message.lines.add(
+                    line_id=line.line_id,
+                    item_sku=line.item_sku,
+                    location=line.location,
+                    lot=line.lot,
+                    variance=decimal_message(line.variance),
+                    reasons=[
+                        stock_events.ReasonQuantity(reason_code=code, quantity=decimal_message(quantity))
+                        for code, quantity in line.reasons
+                    ],
+                )
+                approved.counted_at.FromDatetime(line.counted_at)
+            return "inventory.counting.adjustment.approved", message
+        case CountPosted():
+            return "inventory.counting.count.posted", events.CountPosted(
+                count_id=event.count_id,
+                warehouse=event.warehouse,
+                lines=event.lines,
+                adjusted_lines=event.adjusted_lines,
+                variance_value=decimal_message(event.variance_value),
+            )
+    raise TypeError(f"no message for {event!r}")
+
+
+async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+    """Keep the item replica (units, barcodes, standard cost); other catalog facts are ignored."""
+    if envelope.type != "inventory.catalog.item.upserted":
+        return
+    item = catalog_pb2.ItemUpserted()
+    envelope.payload.Unpack(item)
+    view = ItemView(item.sku, item.base_unit, {u.unit: Decimal(u.factor.value) for u in item.units}, item.lot_tracked)
+    await CountingRepository(uow.session).save_item(view, Decimal(item.standard_cost.value or "0"), item.barcodes)
+
+
+async def apply_stock_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+    """Stock confirms the lines of an approved count it posted."""
+    if envelope.type != "inventory.stock.count.adjustments.posted":
+        return
+    posted = stock_events.CountAdjustmentsPosted()
+    envelope.payload.Unpack(posted)
+    await handlers.confirm_posted(
+        uow, CountingRepository(uow.session), posted.count_id, {line.line_id: line.movement_id for line in posted.lines}
+    )

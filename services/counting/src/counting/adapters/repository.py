@@ -1,0 +1,323 @@
+"""SQL for the counting service, set-based so that a 100,000-line count moves in bulk."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from counting.adapters.tables import (
+    approval_policies,
+    approvals,
+    barcodes,
+    counts,
+    entries,
+    items,
+    line_reasons,
+    lines,
+    reason_codes,
+    rounds,
+    transitions,
+)
+from counting.domain.counts import DEFAULT_FINANCE_LIMIT, DEFAULT_REASON_CODES, DEFAULT_SUPERVISOR_LIMIT
+from invariant_core.units import ItemView
+
+# asyncpg takes at most 32,767 parameters in one statement; executemany has no such limit
+# but sending rows in slices keeps memory flat.
+SLICE = 5000
+
+
+class CountingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _insert(self, table: Any) -> Any:
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    async def insert_many(self, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        for start in range(0, len(rows), SLICE):
+            await self.session.execute(insert(table), list(rows[start : start + SLICE]))
+
+    # items
+
+    async def items(self, skus: Collection[str]) -> dict[str, tuple[ItemView, Decimal]]:
+        found: dict[str, tuple[ItemView, Decimal]] = {}
+        wanted = list(skus)
+        for start in range(0, len(wanted), SLICE):
+            rows = await self.session.execute(select(items).where(items.c.sku.in_(wanted[start : start + SLICE])))
+            for r in rows:
+                units = {unit: Decimal(factor) for unit, factor in json.loads(r.units).items()}
+                found[r.sku] = (ItemView(r.sku, r.base_unit, units, r.lot_tracked), r.standard_cost)
+        return found
+
+    async def costs(self, skus: Collection[str]) -> dict[str, Decimal]:
+        return {sku: cost for sku, (_, cost) in (await self.items(skus)).items()}
+
+    async def save_item(self, view: ItemView, cost: Decimal, codes: Iterable[str]) -> None:
+        values = {
+            "base_unit": view.base_unit,
+            "units": json.dumps({unit: str(factor) for unit, factor in view.units.items()}),
+            "standard_cost": cost,
+            "lot_tracked": view.lot_tracked,
+        }
+        statement = self._insert(items).values(sku=view.sku, **values)
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["sku"], set_=values))
+        await self.session.execute(delete(barcodes).where(barcodes.c.item_sku == view.sku))
+        for code in codes:
+            statement = self._insert(barcodes).values(barcode=code, item_sku=view.sku)
+            await self.session.execute(
+                statement.on_conflict_do_update(index_elements=["barcode"], set_={"item_sku": view.sku})
+            )
+
+    async def sku_of_barcode(self, code: str) -> str | None:
+        found: str | None = await self.session.scalar(select(barcodes.c.item_sku).where(barcodes.c.barcode == code))
+        return found
+
+    # configuration
+
+    async def reason_codes(self, include_inactive: bool = False) -> list[tuple[str, str, bool]]:
+        rows = (await self.session.execute(select(reason_codes).order_by(reason_codes.c.code))).all()
+        stored = {r.code: (r.code, r.name, r.active) for r in rows}
+        # The defaults hold until someone changes them.
+        merged = {code: (code, name, True) for code, name in DEFAULT_REASON_CODES} | stored
+        return [merged[code] for code in sorted(merged) if include_inactive or merged[code][2]]
+
+    async def save_reason_code(self, code: str, name: str, active: bool) -> None:
+        statement = self._insert(reason_codes).values(code=code, name=name, active=active)
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=["code"], set_={"name": name, "active": active})
+        )
+
+    async def approval_limits(self, warehouse: str) -> tuple[Decimal, Decimal]:
+        row = (
+            await self.session.execute(select(approval_policies).where(approval_policies.c.warehouse == warehouse))
+        ).first()
+        if row is None:
+            return DEFAULT_SUPERVISOR_LIMIT, DEFAULT_FINANCE_LIMIT
+        return row.supervisor_limit, row.finance_limit
+
+    async def save_approval_limits(self, warehouse: str, supervisor: Decimal, finance: Decimal) -> None:
+        values = {"supervisor_limit": supervisor, "finance_limit": finance}
+        statement = self._insert(approval_policies).values(warehouse=warehouse, **values)
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["warehouse"], set_=values))
+
+    # counts
+
+    async def count(self, count_id: str, lock: bool = False) -> Row[Any] | None:
+        query = select(counts).where(counts.c.id == count_id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).first()
+
+    async def list_counts(
+        self, warehouse: str, states: Collection[str], counter: str, after: str, limit: int
+    ) -> list[Row[Any]]:
+        query = select(counts).where(counts.c.id > after).order_by(counts.c.id).limit(limit)
+        if warehouse:
+            query = query.where(counts.c.warehouse == warehouse)
+        if states:
+            query = query.where(counts.c.state.in_(list(states)))
+        if counter:
+            # Counters are few per count: the JSON text holds the quoted actor.
+            query = query.where(counts.c.counters.contains(json.dumps(counter)))
+        return list((await self.session.execute(query)).all())
+
+    async def set_count(self, count_id: str, **values: Any) -> None:
+        await self.session.execute(update(counts).where(counts.c.id == count_id).values(**values))
+
+    async def record_transition(
+        self, count_id: str, before: str, after: str, actor: str, at: datetime, comment: str = ""
+    ) -> None:
+        await self.session.execute(
+            insert(transitions).values(
+                count_id=count_id, from_state=before, to_state=after, actor=actor, at=at, comment=comment
+            )
+        )
+
+    async def transitions(self, count_id: str) -> list[Row[Any]]:
+        query = select(transitions).where(transitions.c.count_id == count_id).order_by(transitions.c.id)
+        return list((await self.session.execute(query)).all())
+
+    async def approvals(self, count_id: str, include_void: bool = False) -> list[Row[Any]]:
+        query = select(approvals).where(approvals.c.count_id == count_id).order_by(approvals.c.id)
+        if not include_void:
+            query = query.where(approvals.c.void.is_(False))
+        return list((await self.session.execute(query)).all())
+
+    async def add_approval(self, count_id: str, level: str, actor: str, at: datetime, comment: str) -> None:
+        await self.session.execute(
+            insert(approvals).values(count_id=count_id, level=level, actor=actor, at=at, comment=comment, void=False)
+        )
+
+    async def void_approvals(self, count_id: str) -> None:
+        await self.session.execute(update(approvals).where(approvals.c.count_id == count_id).values(void=True))
+
+    # lines
+
+    async def line_summary(self, count_id: str) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(lines.c.state, func.count()).where(lines.c.count_id == count_id).group_by(lines.c.state)
+        )
+        return {state: number for state, number in rows.tuples()}
+
+    async def variance_totals(self, count_id: str) -> tuple[int, Decimal, Decimal]:
+        """Differing lines, their net value and their absolute value."""
+        differing = lines.c.variance != 0
+        row = (
+            await self.session.execute(
+                select(
+                    func.count().filter(differing),
+                    func.coalesce(func.sum(lines.c.variance_value), 0),
+                    func.coalesce(func.sum(func.abs(lines.c.variance_value)), 0),
+                ).where(lines.c.count_id == count_id)
+            )
+        ).one()
+        return int(row[0]), Decimal(row[1]), Decimal(row[2])
+
+    async def line(self, count_id: str, line_id: str) -> Row[Any] | None:
+        query = select(lines).where(lines.c.count_id == count_id, lines.c.id == line_id)
+        return (await self.session.execute(query)).first()
+
+    async def lines_by_id(self, count_id: str, ids: Collection[str]) -> dict[str, Row[Any]]:
+        found: dict[str, Row[Any]] = {}
+        wanted = list(ids)
+        for start in range(0, len(wanted), SLICE):
+            query = select(lines).where(lines.c.count_id == count_id, lines.c.id.in_(wanted[start : start + SLICE]))
+            found |= {r.id: r for r in await self.session.execute(query)}
+        return found
+
+    async def lines_by_key(
+        self, count_id: str, keys: Collection[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], Row[Any]]:
+        found: dict[tuple[str, str, str], Row[Any]] = {}
+        for sku in {sku for sku, _, _ in keys}:
+            query = select(lines).where(lines.c.count_id == count_id, lines.c.item_sku == sku)
+            found |= {(r.item_sku, r.location, r.lot): r for r in await self.session.execute(query)}
+        return {key: found[key] for key in keys if key in found}
+
+    async def list_lines(
+        self, count_id: str, states: Collection[str], differing_only: bool, after: int, limit: int
+    ) -> list[Row[Any]]:
+        query = (
+            select(lines)
+            .where(lines.c.count_id == count_id, lines.c.number > after)
+            .order_by(lines.c.number)
+            .limit(limit)
+        )
+        if states:
+            query = query.where(lines.c.state.in_(list(states)))
+        if differing_only:
+            query = query.where(lines.c.variance != 0)
+        return list((await self.session.execute(query)).all())
+
+    async def lines_in(self, count_id: str, states: Collection[str]) -> list[Row[Any]]:
+        query = (
+            select(lines).where(lines.c.count_id == count_id, lines.c.state.in_(list(states))).order_by(lines.c.number)
+        )
+        return list((await self.session.execute(query)).all())
+
+    async def current_round(self, count_id: str) -> int:
+        found = await self.session.scalar(select(func.max(lines.c.round)).where(lines.c.count_id == count_id))
+        return int(found or 1)
+
+    async def next_number(self, count_id: str) -> int:
+        found = await self.session.scalar(select(func.max(lines.c.number)).where(lines.c.count_id == count_id))
+        return int(found or 0) + 1
+
+    async def update_lines(self, changes: Sequence[Mapping[str, Any]]) -> None:
+        """Each change names its line as `line_id` and the columns to set."""
+        by_columns: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+        for change in changes:
+            by_columns.setdefault(tuple(sorted(k for k in change if k != "line_id")), []).append(change)
+        for columns, group in by_columns.items():
+            statement = (
+                update(lines)
+                .where(lines.c.id == bindparam("line_id"))
+                .values({column: bindparam(f"new_{column}") for column in columns})
+            )
+            rows = [{"line_id": c["line_id"], **{f"new_{k}": c[k] for k in columns}} for c in group]
+            for start in range(0, len(rows), SLICE):
+                await self.session.execute(statement, rows[start : start + SLICE])
+
+    # entries and rounds
+
+    async def known_entries(self, ids: Collection[str]) -> dict[str, Row[Any]]:
+        found: dict[str, Row[Any]] = {}
+        wanted = list(ids)
+        for start in range(0, len(wanted), SLICE):
+            query = select(entries).where(entries.c.entry_id.in_(wanted[start : start + SLICE]))
+            found |= {r.entry_id: r for r in await self.session.execute(query)}
+        return found
+
+    async def round_totals(self, count_id: str) -> list[Any]:
+        """Per line of the count, in its current round: the sum counted and the last count time."""
+        query = (
+            select(
+                entries.c.line_id,
+                func.sum(entries.c.quantity).label("counted"),
+                func.max(entries.c.counted_at).label("counted_at"),
+            )
+            .join(lines, (lines.c.id == entries.c.line_id) & (lines.c.round == entries.c.round))
+            .where(entries.c.count_id == count_id, lines.c.count_id == count_id)
+            .group_by(entries.c.line_id)
+        )
+        return list((await self.session.execute(query)).all())
+
+    async def counters_by_line_round(self, count_id: str) -> dict[tuple[str, int], list[str]]:
+        query = (
+            select(entries.c.line_id, entries.c.round, entries.c.counter)
+            .where(entries.c.count_id == count_id)
+            .distinct()
+            .order_by(entries.c.line_id, entries.c.round, entries.c.counter)
+        )
+        found: dict[tuple[str, int], list[str]] = {}
+        for line_id, number, counter in (await self.session.execute(query)).tuples():
+            found.setdefault((line_id, number), []).append(counter)
+        return found
+
+    async def counted_in(self, count_id: str, actor: str) -> bool:
+        query = select(entries.c.entry_id).where(entries.c.count_id == count_id, entries.c.counter == actor).limit(1)
+        return (await self.session.scalar(query)) is not None
+
+    async def rounds(self, line_ids: Collection[str]) -> dict[str, list[Row[Any]]]:
+        found: dict[str, list[Row[Any]]] = {}
+        wanted = list(line_ids)
+        for start in range(0, len(wanted), SLICE):
+            query = select(rounds).where(rounds.c.line_id.in_(wanted[start : start + SLICE])).order_by(rounds.c.round)
+            for r in await self.session.execute(query):
+                found.setdefault(r.line_id, []).append(r)
+        return found
+
+    async def reasons(self, line_ids: Collection[str]) -> dict[str, list[tuple[str, Decimal]]]:
+        found: dict[str, list[tuple[str, Decimal]]] = {}
+        wanted = list(line_ids)
+        for start in range(0, len(wanted), SLICE):
+            query = (
+                select(line_reasons)
+                .where(line_reasons.c.line_id.in_(wanted[start : start + SLICE]))
+                .order_by(line_reasons.c.reason_code)
+            )
+            for r in await self.session.execute(query):
+                found.setdefault(r.line_id, []).append((r.reason_code, r.quantity))
+        return found
+
+    async def replace_reasons(self, line_id: str, reasons: Sequence[tuple[str, Decimal]]) -> None:
+        await self.session.execute(delete(line_reasons).where(line_reasons.c.line_id == line_id))
+        if reasons:
+            await self.insert_many(
+                line_reasons, [{"line_id": line_id, "reason_code": c, "quantity": q} for c, q in reasons]
+            )
+
+    async def unexplained(self, count_id: str) -> int:
+        explained = select(line_reasons.c.line_id).distinct().scalar_subquery()
+        query = select(func.count()).where(
+            lines.c.count_id == count_id, lines.c.variance != 0, lines.c.id.not_in(explained)
+        )
+        return int(await self.session.scalar(query) or 0)

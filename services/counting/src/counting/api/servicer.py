@@ -1,0 +1,563 @@
+"""The counting service's gRPC API: resolve what lives elsewhere, call the handler, translate back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from google.type.decimal_pb2 import Decimal as PbDecimal
+from sqlalchemy import Row
+
+from counting.adapters.items import ReplicatedItems
+from counting.adapters.repository import CountingRepository
+from counting.domain.counts import BLIND_WHILE, REVIEWER_ROLES, CountState, Level, LineState, Tolerance, parse_enum
+from counting.service import handlers
+from invariant.counting.v1 import counting_pb2 as pb
+from invariant.counting.v1 import counting_pb2_grpc
+from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
+from invariant_core import identity
+from invariant_core.codes import normalise_warehouse
+from invariant_core.db import UnitOfWork, UnitOfWorkFactory, utcnow
+from invariant_core.decimals import MONEY_PLACES, parse_decimal
+from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.idempotency import run_idempotent
+from invariant_core.messages import decimal_message
+from invariant_core.paging import decode_token, encode_token, page_size
+from invariant_core.units import decimal_text
+
+R = TypeVar("R", bound=Message)
+MAX_ENTRIES = 5000
+# Keys per GetBooks call (the stock service's limit).
+BOOKS_PER_CALL = 5000
+
+
+def _timestamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def _time(stamp: Timestamp, has: bool) -> datetime | None:
+    return stamp.ToDatetime(tzinfo=UTC) if has else None
+
+
+def _optional(value: PbDecimal, has: bool, field: str, places: int) -> Decimal | None:
+    return parse_decimal(value.value, field, places=places, minimum=Decimal(0)) if has and value.value else None
+
+
+def _money(value: Decimal | None) -> PbDecimal | None:
+    return None if value is None else decimal_message(value)
+
+
+class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
+    def __init__(self, uows: UnitOfWorkFactory, items: ReplicatedItems, stock: stock_pb2_grpc.StockServiceStub) -> None:
+        self._uows = uows
+        self._items = items
+        self._stock = stock
+
+    async def _command(
+        self, request: Message, body: Callable[[UnitOfWork, CountingRepository], Awaitable[str]]
+    ) -> pb.Count:
+        async def run(uow: UnitOfWork) -> pb.Count:
+            repo = CountingRepository(uow.session)
+            count_id = await body(uow, repo)
+            return await self._count_message(repo, count_id)
+
+        return await run_idempotent(self._uows, request, pb.Count, run)
+
+    # building messages
+
+    def _blind_for_caller(self, count: Row[Any]) -> bool:
+        roles = identity.current.get().roles
+        return bool(count.blind) and CountState(count.state) in BLIND_WHILE and not roles & REVIEWER_ROLES
+
+    async def _count_message(self, repo: CountingRepository, count_id: str) -> pb.Count:
+        count = await handlers.load_count(repo, count_id)
+        summary = await repo.line_summary(count.id)
+        differing, net, absolute = await repo.variance_totals(count.id)
+        blind = self._blind_for_caller(count)
+        message = pb.Count(
+            id=count.id,
+            warehouse=count.warehouse,
+            kind=count.kind,
+            blind=count.blind,
+            locations=json.loads(count.locations),
+            item_skus=json.loads(count.item_skus),
+            abc_class=count.abc_class,
+            counters=json.loads(count.counters),
+            note=count.note,
+            state=count.state,
+            round=await repo.current_round(count.id),
+            lines=sum(summary.values()),
+            lines_counted=sum(n for s, n in summary.items() if s != LineState.TO_COUNT),
+            lines_differing=0 if blind else differing,
+            recounts_pending=summary.get(LineState.RECOUNT, 0),
+            investigations_pending=summary.get(LineState.INVESTIGATION, 0),
+            levels_required=json.loads(count.levels_required),
+            created_by=count.created_by,
+            created_at=_timestamp(count.created_at),
+        )
+        tolerance = handlers.tolerance_of(count)
+        for name in ("quantity", "percent", "value"):
+            limit = getattr(tolerance, name)
+            if limit is not None:
+                getattr(message.tolerance, name).CopyFrom(decimal_message(limit))
+        if not blind:
+            message.variance_value.CopyFrom(decimal_message(net))
+            message.absolute_variance_value.CopyFrom(decimal_message(absolute))
+        for a in await repo.approvals(count.id):
+            message.approvals.add(level=a.level, actor=a.actor, at=_timestamp(a.at), comment=a.comment)
+        for t in await repo.transitions(count.id):
+            message.transitions.add(
+                from_state=t.from_state, to_state=t.to_state, actor=t.actor, at=_timestamp(t.at), comment=t.comment
+            )
+        return message
+
+    async def _line_messages(
+        self, repo: CountingRepository, count: Row[Any], rows: Sequence[Row[Any]]
+    ) -> list[pb.CountLine]:
+        blind = self._blind_for_caller(count)
+        ids = [r.id for r in rows]
+        rounds = await repo.rounds(ids)
+        reasons = await repo.reasons(ids)
+        units = {sku: view.base_unit for sku, (view, _) in (await repo.items({r.item_sku for r in rows})).items()}
+        found = []
+        for r in rows:
+            line = pb.CountLine(
+                id=r.id,
+                count_id=r.count_id,
+                number=r.number,
+                item_sku=r.item_sku,
+                location=r.location,
+                lot=r.lot,
+                unit=units.get(r.item_sku, ""),
+                origin=r.origin,
+                state=r.state,
+                round=r.round,
+                opened_at=_timestamp(r.opened_at),
+                moved_during_count=r.moved_during_count,
+                within_tolerance=bool(r.within_tolerance),
+                movement_id=r.movement_id or "",
+                reasons=[
+                    pb.ReasonQuantity(reason_code=code, quantity=decimal_message(q))
+                    for code, q in reasons.get(r.id, [])
+                ],
+            )
+            for done in rounds.get(r.id, []):
+                result = line.rounds.add(
+                    round=done.round,
+                    counted=decimal_message(done.counted),
+                    counters=json.loads(done.counters),
+                    counted_at=_timestamp(done.counted_at),
+                )
+                if not blind:
+                    result.book.CopyFrom(decimal_message(done.book))
+                    result.variance.CopyFrom(decimal_message(done.variance))
+            if not blind:
+                line.book_at_open.CopyFrom(decimal_message(r.book_at_open))
+                for name in ("counted", "variance", "variance_value"):
+                    value = getattr(r, name)
+                    if value is not None:
+                        getattr(line, name).CopyFrom(decimal_message(value))
+            found.append(line)
+        return found
+
+    # commands
+
+    async def CreateCount(self, request: pb.CreateCountRequest, context: grpc.aio.ServicerContext) -> pb.Count:
+        given = request.tolerance
+        tolerance = Tolerance(
+            _optional(given.quantity, given.HasField("quantity"), "tolerance.quantity", 6),
+            _optional(given.percent, given.HasField("percent"), "tolerance.percent", 4),
+            _optional(given.value, given.HasField("value"), "tolerance.value", MONEY_PLACES),
+        )
+        new = handlers.NewCount(
+            warehouse=request.warehouse,
+            kind=request.kind,
+            blind=request.blind,
+            locations=list(request.locations),
+            item_skus=list(request.item_skus),
+            abc_class=request.abc_class,
+            tolerance=tolerance,
+            counters=list(request.counters),
+            note=request.note,
+        )
+        return await self._command(request, lambda uow, repo: handlers.create_count(uow, repo, new))
+
+    async def OpenCount(self, request: pb.OpenCountRequest, context: grpc.aio.ServicerContext) -> pb.Count:
+        async with self._uows.reader() as uow:
+            count = await handlers.load_count(CountingRepository(uow.session), request.count_id)
+        balances: list[handlers.BookBalance] = []
+        opened_at = utcnow()
+        if count.state == CountState.DRAFT:
+            # The book is read before the transaction opens: no remote call holds locks.
+            stream = self._stock.StreamBalances(
+                stock_pb2.StreamBalancesRequest(
+                    warehouse=count.warehouse,
+                    locations=json.loads(count.locations),
+                    item_skus=json.loads(count.item_skus),
+                )
+            )
+            async for b in stream:
+                balances.append(
+                    handlers.BookBalance(b.item_sku, b.place.location, b.place.lot, Decimal(b.quantity.value))
+                )
+
+        async def body(uow: UnitOfWork, repo: CountingRepository) -> str:
+            await handlers.open_count(uow, repo, count.id, balances, opened_at)
+            return str(count.id)
+
+        return await self._command(request, body)
+
+    async def SubmitEntries(
+        self, request: pb.SubmitEntriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SubmitEntriesResponse:
+        if not request.entries:
+            raise DomainError(ErrorCode.REQUIRED, "entries must hold at least one entry", "entries")
+        if len(request.entries) > MAX_ENTRIES:
+            raise DomainError(ErrorCode.OUT_OF_RANGE, f"at most {MAX_ENTRIES} entries per call", "entries")
+        resolved = await self._resolve_entries(request)
+        async with self._uows() as uow:
+            accepted = await handlers.submit_entries(uow, CountingRepository(uow.session), request.count_id, resolved)
+            await uow.commit()
+        return pb.SubmitEntriesResponse(
+            entries=[
+                pb.AcceptedEntry(entry_id=a.entry_id, line_id=a.line_id, round=a.round, duplicate=a.duplicate)
+                for a in accepted
+            ]
+        )
+
+    async def _resolve_entries(self, request: pb.SubmitEntriesRequest) -> list[handlers.ResolvedEntry]:
+        """Items and base quantities, looked up before the transaction (the catalog may be asked)."""
+        async with self._uows.reader() as uow:
+            repo = CountingRepository(uow.session)
+            by_line = await repo.lines_by_id(
+                request.count_id.strip(), {e.line_id for e in request.entries if e.line_id}
+            )
+        now = utcnow()
+        resolved = []
+        for index, entry in enumerate(request.entries):
+            field = f"entries[{index}]"
+            if not entry.entry_id.strip():
+                raise DomainError(ErrorCode.REQUIRED, f"{field}.entry_id is required", f"{field}.entry_id")
+            if entry.line_id:
+                line = by_line.get(entry.line_id)
+                if line is None:
+                    raise DomainError(
+                        ErrorCode.NOT_FOUND, f"line {entry.line_id!r} is not on this count", f"{field}.line_id"
+                    )
+                sku, location, lot = line.item_sku, line.location, line.lot
+            else:
+                if entry.barcode.strip():
+                    sku = await self._items.sku_of_barcode(entry.barcode, f"{field}.barcode")
+                elif entry.item_sku.strip():
+                    sku = entry.item_sku.strip().upper()
+                else:
+                    raise DomainError(
+                        ErrorCode.REQUIRED, f"{field} needs a line_id, an item_sku or a barcode", f"{field}.line_id"
+                    )
+                location = entry.location.strip().upper()
+                if not location:
+                    raise DomainError(ErrorCode.REQUIRED, f"{field}.location is required", f"{field}.location")
+                lot = entry.lot.strip()
+            item = await self._items.view(sku, f"{field}.item_sku")
+            if item.lot_tracked and not lot:
+                raise DomainError(
+                    ErrorCode.REQUIRED, f"item {sku} is lot-tracked: {field}.lot is required", f"{field}.lot"
+                )
+            if lot and not item.lot_tracked:
+                raise DomainError(ErrorCode.INVALID_STATE, f"item {sku} is not lot-tracked", f"{field}.lot")
+            quantity = item.to_base(
+                entry.quantity.value, entry.unit, f"{field}.quantity", f"{field}.unit", zero_allowed=True
+            )
+            counted_at = _time(entry.counted_at, entry.HasField("counted_at")) or now
+            if counted_at > now:
+                raise DomainError(ErrorCode.OUT_OF_RANGE, f"{field}.counted_at is in the future", f"{field}.counted_at")
+            resolved.append(
+                handlers.ResolvedEntry(
+                    entry.entry_id.strip(),
+                    entry.line_id,
+                    sku,
+                    location,
+                    lot,
+                    quantity,
+                    entry.quantity.value.strip(),
+                    item.unit_code(entry.unit, f"{field}.unit"),
+                    counted_at,
+                )
+            )
+        return resolved
+
+    async def FinishRound(self, request: pb.FinishRoundRequest, context: grpc.aio.ServicerContext) -> pb.Count:
+        async with self._uows.reader() as uow:
+            count, closing = await handlers.rounds_to_close(CountingRepository(uow.session), request.count_id)
+        books: list[handlers.Book] = []
+        for start in range(0, len(closing), BOOKS_PER_CALL):
+            answer = await self._stock.GetBooks(
+                stock_pb2.GetBooksRequest(
+                    queries=[
+                        stock_pb2.BookQuery(
+                            item_sku=c.item_sku,
+                            place=stock_pb2.StockPlace(warehouse=count.warehouse, location=c.location, lot=c.lot),
+                            as_of=_timestamp(c.counted_at),
+                            since=_timestamp(c.opened_at),
+                        )
+                        for c in closing[start : start + BOOKS_PER_CALL]
+                    ]
+                )
+            )
+            books.extend(handlers.Book(Decimal(b.quantity.value), b.movements) for b in answer.books)
+
+        async def body(uow: UnitOfWork, repo: CountingRepository) -> str:
+            await handlers.finish_round(uow, repo, count.id, closing, books)
+            return str(count.id)
+
+        return await self._command(request, body)
+
+    async def DecideLine(self, request: pb.DecideLineRequest, context: grpc.aio.ServicerContext) -> pb.CountLine:
+        async def run(uow: UnitOfWork) -> pb.CountLine:
+            repo = CountingRepository(uow.session)
+            await handlers.decide_line(uow, repo, request.count_id, request.line_id, request.round, request.comment)
+            return await self._one_line(repo, request.count_id, request.line_id)
+
+        return await run_idempotent(self._uows, request, pb.CountLine, run)
+
+    async def ExplainLine(self, request: pb.ExplainLineRequest, context: grpc.aio.ServicerContext) -> pb.CountLine:
+        reasons = [
+            (
+                r.reason_code.strip().upper(),
+                parse_decimal(r.quantity.value, f"reasons[{i}].quantity", strictly_positive=True),
+            )
+            for i, r in enumerate(request.reasons)
+        ]
+
+        async def run(uow: UnitOfWork) -> pb.CountLine:
+            repo = CountingRepository(uow.session)
+            await handlers.explain_line(uow, repo, request.count_id, request.line_id, reasons)
+            return await self._one_line(repo, request.count_id, request.line_id)
+
+        return await run_idempotent(self._uows, request, pb.CountLine, run)
+
+    async def _one_line(self, repo: CountingRepository, count_id: str, line_id: str) -> pb.CountLine:
+        count = await handlers.load_count(repo, count_id)
+        line = await repo.line(count.id, line_id)
+        assert line is not None  # the handler found it
+        (message,) = await self._line_messages(repo, count, [line])
+        return message
+
+    async def SubmitForApproval(
+        self, request: pb.SubmitForApprovalRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Count:
+        async def body(uow: UnitOfWork, repo: CountingRepository) -> str:
+            await handlers.submit_for_approval(uow, repo, request.count_id)
+            return request.count_id.strip()
+
+        return await self._command(request, body)
+
+    async def Approve(self, request: pb.ApproveRequest, context: grpc.aio.ServicerContext) -> pb.Count:
+        level = parse_enum(Level, request.level, "level")
+
+        async def body(uow: UnitOfWork, repo: CountingRepository) -> str:
+            await handlers.approve(uow, repo, request.count_id, level, request.comment)
+            return request.count_id.strip()
+
+        return await self._command(request, body)
+
+    async def Reject(self, request: pb.RejectRequest, context: grpc.aio.ServicerContext) -> pb.Count:
+        level = parse_enum(Level, request.level, "level")
+
+        async def body(uow: UnitOfWork, repo: CountingRepository) -> str:
+            await handlers.reject(uow, repo, request.count_id, level, request.comment)
+            return request.count_id.strip()
+
+        return await self._command(request, body)
+
+    async def CancelCount(self, request: pb.CancelCountRequest, context: grpc.aio.ServicerContext) -> pb.Count:
+        async def body(uow: UnitOfWork, repo: CountingRepository) -> str:
+            await handlers.cancel(uow, repo, request.count_id, request.reason)
+            return request.count_id.strip()
+
+        return await self._command(request, body)
+
+    # queries
+
+    async def GetCount(self, request: pb.GetCountRequest, context: grpc.aio.ServicerContext) -> pb.Count:
+        async with self._uows.reader() as uow:
+            return await self._count_message(CountingRepository(uow.session), request.count_id)
+
+    async def ListCounts(
+        self, request: pb.ListCountsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCountsResponse:
+        size = page_size(request.page_size)
+        after = decode_token(request.page_token, str)
+        async with self._uows.reader() as uow:
+            repo = CountingRepository(uow.session)
+            rows = await repo.list_counts(
+                request.warehouse.strip().upper(),
+                [s.strip().upper() for s in request.states],
+                request.counter.strip(),
+                after[0] if after else "",
+                size + 1,
+            )
+            counts = [await self._count_message(repo, r.id) for r in rows[:size]]
+        more = len(rows) > size
+        return pb.ListCountsResponse(counts=counts, next_page_token=encode_token(rows[size - 1].id) if more else "")
+
+    async def ListLines(self, request: pb.ListLinesRequest, context: grpc.aio.ServicerContext) -> pb.ListLinesResponse:
+        size = page_size(request.page_size)
+        after = decode_token(request.page_token, int)
+        states = [parse_enum(LineState, s, f"states[{i}]") for i, s in enumerate(request.states)]
+        async with self._uows.reader() as uow:
+            repo = CountingRepository(uow.session)
+            count = await handlers.load_count(repo, request.count_id)
+            if request.differing_only and self._blind_for_caller(count):
+                raise DomainError(
+                    ErrorCode.PERMISSION_DENIED,
+                    "variances of a blind count are hidden while it is counted",
+                    "differing_only",
+                )
+            rows = await repo.list_lines(
+                count.id, [str(s) for s in states], request.differing_only, after[0] if after else 0, size + 1
+            )
+            page = await self._line_messages(repo, count, rows[:size])
+        more = len(rows) > size
+        return pb.ListLinesResponse(lines=page, next_page_token=encode_token(rows[size - 1].number) if more else "")
+
+    async def NextLine(self, request: pb.NextLineRequest, context: grpc.aio.ServicerContext) -> pb.NextLineResponse:
+        who = identity.current.get().actor
+        async with self._uows.reader() as uow:
+            repo = CountingRepository(uow.session)
+            count = await handlers.load_count(repo, request.count_id)
+            waiting = await repo.lines_in(count.id, [str(LineState.TO_COUNT), str(LineState.RECOUNT)])
+            counted_by = await repo.counters_by_line_round(count.id)
+            # A recount is for someone who did not count the round before.
+            mine = [r for r in waiting if who not in counted_by.get((r.id, r.round - 1), [])]
+            if not mine:
+                return pb.NextLineResponse(remaining=0)
+            (line,) = await self._line_messages(repo, count, mine[:1])
+        return pb.NextLineResponse(line=line, remaining=len(mine))
+
+    async def ExportAdjustments(
+        self, request: pb.ExportAdjustmentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ExportAdjustmentsResponse:
+        async with self._uows.reader() as uow:
+            repo = CountingRepository(uow.session)
+            count = await handlers.load_count(repo, request.count_id)
+            if CountState(count.state) not in (CountState.APPROVED, CountState.POSTED):
+                raise DomainError(
+                    ErrorCode.INVALID_STATE, f"the count is {count.state}; only an approved count exports", "count_id"
+                )
+            rows = await repo.list_lines(count.id, [], True, 0, 10**9)
+            costs = await repo.costs({r.item_sku for r in rows})
+            reasons = await repo.reasons([r.id for r in rows])
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(
+            [
+                "count",
+                "warehouse",
+                "line",
+                "item",
+                "location",
+                "lot",
+                "book",
+                "counted",
+                "variance",
+                "kind",
+                "standard_cost",
+                "value",
+                "reasons",
+                "counted_at",
+                "movement",
+            ]
+        )
+        for r in rows:
+            writer.writerow(
+                [
+                    count.id,
+                    count.warehouse,
+                    r.number,
+                    r.item_sku,
+                    r.location,
+                    r.lot,
+                    decimal_text(r.book),
+                    decimal_text(r.counted),
+                    decimal_text(r.variance),
+                    "GAIN" if r.variance > 0 else "LOSS",
+                    decimal_text(costs.get(r.item_sku, Decimal(0))),
+                    decimal_text(r.variance_value),
+                    "; ".join(f"{code} {decimal_text(q)}" for code, q in reasons.get(r.id, [])),
+                    r.counted_at.isoformat(),
+                    r.movement_id or "",
+                ]
+            )
+        return pb.ExportAdjustmentsResponse(filename=f"count-{count.id}-adjustments.csv", csv=out.getvalue())
+
+    async def SetApprovalPolicy(
+        self, request: pb.SetApprovalPolicyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ApprovalPolicy:
+        policy = request.policy
+        warehouse = normalise_warehouse(policy.warehouse, "policy.warehouse")
+        supervisor = parse_decimal(
+            policy.supervisor_limit.value, "policy.supervisor_limit", places=MONEY_PLACES, minimum=Decimal(0)
+        )
+        finance = parse_decimal(
+            policy.finance_limit.value, "policy.finance_limit", places=MONEY_PLACES, minimum=Decimal(0)
+        )
+        if finance < supervisor:
+            raise DomainError(
+                ErrorCode.OUT_OF_RANGE,
+                "policy.finance_limit must be at least the supervisor limit",
+                "policy.finance_limit",
+            )
+
+        async def run(uow: UnitOfWork) -> pb.ApprovalPolicy:
+            await CountingRepository(uow.session).save_approval_limits(warehouse, supervisor, finance)
+            return pb.ApprovalPolicy(
+                warehouse=warehouse,
+                supervisor_limit=decimal_message(supervisor),
+                finance_limit=decimal_message(finance),
+            )
+
+        return await run_idempotent(self._uows, request, pb.ApprovalPolicy, run)
+
+    async def GetApprovalPolicy(
+        self, request: pb.GetApprovalPolicyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ApprovalPolicy:
+        warehouse = normalise_warehouse(request.warehouse)
+        async with self._uows.reader() as uow:
+            supervisor, finance = await CountingRepository(uow.session).approval_limits(warehouse)
+        return pb.ApprovalPolicy(
+            warehouse=warehouse, supervisor_limit=decimal_message(supervisor), finance_limit=decimal_message(finance)
+        )
+
+    async def SetReasonCode(self, request: pb.SetReasonCodeRequest, context: grpc.aio.ServicerContext) -> pb.ReasonCode:
+        code = request.reason_code.code.strip().upper()
+        name = request.reason_code.name.strip()
+        if not code:
+            raise DomainError(ErrorCode.REQUIRED, "reason_code.code is required", "reason_code.code")
+        if not name:
+            raise DomainError(ErrorCode.REQUIRED, "reason_code.name is required", "reason_code.name")
+
+        async def run(uow: UnitOfWork) -> pb.ReasonCode:
+            await CountingRepository(uow.session).save_reason_code(code, name, request.reason_code.active)
+            return pb.ReasonCode(code=code, name=name, active=request.reason_code.active)
+
+        return await run_idempotent(self._uows, request, pb.ReasonCode, run)
+
+    async def ListReasonCodes(
+        self, request: pb.ListReasonCodesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListReasonCodesResponse:
+        async with self._uows.reader() as uow:
+            found = await CountingRepository(uow.session).reason_codes(request.include_inactive)
+        return pb.ListReasonCodesResponse(reason_codes=[pb.ReasonCode(code=c, name=n, active=a) for c, n, a in found])

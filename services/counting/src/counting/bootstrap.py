@@ -1,0 +1,58 @@
+"""The one place that picks the counting service's concrete adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import grpc
+
+from counting.adapters.events import apply_catalog_event, apply_stock_event, to_message
+from counting.adapters.items import ReplicatedItems
+from counting.adapters.tables import metadata
+from counting.api.servicer import CountingServicer
+from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from invariant.counting.v1 import counting_pb2, counting_pb2_grpc
+from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
+from invariant_core import rpc
+from invariant_core.bus import Subscription
+from invariant_core.db import UnitOfWorkFactory
+from invariant_core.rpc import Registrar
+from invariant_core.runtime import ServiceSpec
+from invariant_core.settings import Settings
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+SERVICE_NAME = counting_pb2.DESCRIPTOR.services_by_name["CountingService"].full_name
+CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
+STOCK = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
+
+
+async def registrars(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Sequence[Registrar]:
+    catalog_channel = rpc.channel(settings.peers["catalog"], [CATALOG])
+    stack.push_async_callback(catalog_channel.close)
+    stock_channel = rpc.channel(settings.peers["stock"], [STOCK])
+    stack.push_async_callback(stock_channel.close)
+    items = ReplicatedItems(uows, catalog_pb2_grpc.CatalogServiceStub(catalog_channel))  # type: ignore[no-untyped-call]
+    servicer = CountingServicer(uows, items, stock_pb2_grpc.StockServiceStub(stock_channel))  # type: ignore[no-untyped-call]
+
+    def register(server: grpc.aio.Server) -> None:
+        counting_pb2_grpc.add_CountingServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+
+    return [register]
+
+
+SPEC = ServiceSpec(
+    name="counting",
+    metadata=metadata,
+    migrations=MIGRATIONS,
+    translate=to_message,
+    registrars=registrars,
+    grpc_services=[SERVICE_NAME],
+    subscriptions=[
+        Subscription(durable="counting-catalog", subject="inventory.catalog.>", handler=apply_catalog_event),
+        Subscription(
+            durable="counting-stock", subject="inventory.stock.count.adjustments.posted", handler=apply_stock_event
+        ),
+    ],
+)

@@ -1,0 +1,567 @@
+"""The counting service's use cases. Remote reads (stock's book, the catalog) are done by
+the caller before the transaction opens; what they return is passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row
+
+from counting.adapters.repository import CountingRepository
+from counting.adapters.tables import counts, entries, lines, rounds
+from counting.domain.counts import (
+    CANCELLABLE,
+    LEVEL_ROLES,
+    OPEN_LINE_STATES,
+    CountKind,
+    CountState,
+    Level,
+    LineState,
+    Origin,
+    Outcome,
+    RoundFound,
+    Tolerance,
+    check_reasons,
+    judge,
+    levels_needed,
+    parse_enum,
+    require_state,
+    tolerance_for,
+    value_of,
+)
+from counting.domain.events import AdjustmentApproved, ApprovedLine, CountPosted
+from invariant_core import identity
+from invariant_core.codes import normalise_warehouse
+from invariant_core.db import UnitOfWork, utcnow
+from invariant_core.errors import DomainError, ErrorCode, not_found
+
+# Lines per approved-adjustment message: each stays well under the bus's message size.
+PART_LINES = 500
+
+
+def actor() -> str:
+    return identity.current.get().actor
+
+
+async def load_count(repo: CountingRepository, count_id: str, lock: bool = False) -> Row[Any]:
+    if not count_id.strip():
+        raise DomainError(ErrorCode.REQUIRED, "count_id is required", "count_id")
+    row = await repo.count(count_id.strip(), lock=lock)
+    if row is None:
+        raise not_found("count", count_id, "count_id")
+    return row
+
+
+async def move(repo: CountingRepository, count: Row[Any], to: CountState, comment: str = "", **values: Any) -> None:
+    now = utcnow()
+    await repo.set_count(count.id, state=str(to), **values)
+    await repo.record_transition(count.id, count.state, str(to), actor(), now, comment)
+
+
+def tolerance_of(count: Row[Any]) -> Tolerance:
+    given = Tolerance(count.tolerance_quantity, count.tolerance_percent, count.tolerance_value)
+    return tolerance_for(count.abc_class, given)
+
+
+@dataclass(frozen=True)
+class NewCount:
+    warehouse: str
+    kind: str
+    blind: bool
+    locations: Sequence[str]
+    item_skus: Sequence[str]
+    abc_class: str
+    tolerance: Tolerance
+    counters: Sequence[str]
+    note: str
+
+
+async def create_count(uow: UnitOfWork, repo: CountingRepository, new: NewCount) -> str:
+    warehouse = normalise_warehouse(new.warehouse)
+    kind = parse_enum(CountKind, new.kind, "kind", CountKind.SPOT)
+    abc = new.abc_class.strip().upper()
+    if abc not in ("", "A", "B", "C"):
+        raise DomainError(ErrorCode.INVALID_FORMAT, "abc_class must be A, B or C", "abc_class")
+    for name, limit in (
+        ("quantity", new.tolerance.quantity),
+        ("percent", new.tolerance.percent),
+        ("value", new.tolerance.value),
+    ):
+        if limit is not None and limit < 0:
+            raise DomainError(ErrorCode.OUT_OF_RANGE, f"tolerance.{name} cannot be negative", f"tolerance.{name}")
+    counters = sorted({c.strip() for c in new.counters if c.strip()})
+    count_id = str(uuid.uuid4())
+    now = utcnow()
+    await repo.insert_many(
+        counts,
+        [
+            {
+                "id": count_id,
+                "warehouse": warehouse,
+                "kind": str(kind),
+                "blind": new.blind,
+                "locations": json.dumps(sorted({loc.strip().upper() for loc in new.locations if loc.strip()})),
+                "item_skus": json.dumps(sorted({s.strip().upper() for s in new.item_skus if s.strip()})),
+                "abc_class": abc,
+                "tolerance_quantity": new.tolerance.quantity,
+                "tolerance_percent": new.tolerance.percent,
+                "tolerance_value": new.tolerance.value,
+                "counters": json.dumps(counters),
+                "note": new.note.strip(),
+                "state": str(CountState.DRAFT),
+                "levels_required": "[]",
+                "created_by": actor(),
+                "created_at": now,
+                "opened_at": None,
+            }
+        ],
+    )
+    await repo.record_transition(count_id, "", str(CountState.DRAFT), actor(), now)
+    return count_id
+
+
+@dataclass(frozen=True)
+class BookBalance:
+    item_sku: str
+    location: str
+    lot: str
+    quantity: Decimal
+
+
+async def open_count(
+    uow: UnitOfWork, repo: CountingRepository, count_id: str, balances: Sequence[BookBalance], opened_at: datetime
+) -> None:
+    """One line per balance in scope, numbered in (location, item, lot) order."""
+    count = await load_count(repo, count_id, lock=True)
+    require_state(CountState(count.state), frozenset({CountState.DRAFT}), "open")
+    rows = [
+        {
+            "id": str(uuid.uuid4()),
+            "count_id": count.id,
+            "number": number,
+            "item_sku": b.item_sku,
+            "location": b.location,
+            "lot": b.lot,
+            "origin": str(Origin.BOOK),
+            "state": str(LineState.TO_COUNT),
+            "round": 1,
+            "book_at_open": b.quantity,
+            "opened_at": opened_at,
+            "moved_during_count": False,
+        }
+        for number, b in enumerate(sorted(balances, key=lambda b: (b.location, b.item_sku, b.lot)), start=1)
+    ]
+    await repo.insert_many(lines, rows)
+    await move(repo, count, CountState.OPEN, opened_at=opened_at)
+
+
+@dataclass(frozen=True)
+class ResolvedEntry:
+    """An entry with its item and base quantity resolved; line_id or (sku, location, lot)."""
+
+    entry_id: str
+    line_id: str
+    item_sku: str
+    location: str
+    lot: str
+    quantity: Decimal
+    entered: str
+    unit: str
+    counted_at: datetime
+
+
+@dataclass(frozen=True)
+class Accepted:
+    entry_id: str
+    line_id: str
+    round: int
+    duplicate: bool
+
+
+async def submit_entries(
+    uow: UnitOfWork, repo: CountingRepository, count_id: str, given: Sequence[ResolvedEntry]
+) -> list[Accepted]:
+    """All entries are taken or none; an entry seen before is answered as it was."""
+    count = await load_count(repo, count_id, lock=True)
+    require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "count on")
+    who = actor()
+    now = utcnow()
+    known = await repo.known_entries([e.entry_id for e in given])
+    by_id = await repo.lines_by_id(count.id, {e.line_id for e in given if e.line_id})
+    by_key = await repo.lines_by_key(count.id, {(e.item_sku, e.location, e.lot) for e in given if not e.line_id})
+    previous_counters = await repo.counters_by_line_round(count.id)
+    next_number = await repo.next_number(count.id)
+    found_rows: list[dict[str, Any]] = []
+    found_lines: dict[tuple[str, str, str], dict[str, Any]] = {}
+    new_entries: list[dict[str, Any]] = []
+    # The state each counted line was in, so that a first entry marks it COUNTED.
+    states: dict[str, str] = {}
+    answers: list[Accepted] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(given):
+        field = f"entries[{index}]"
+        prior = known.get(entry.entry_id)
+        if prior is not None:
+            if prior.count_id != count.id:
+                raise DomainError(
+                    ErrorCode.IDEMPOTENCY_KEY_REUSED, "entry_id was used on another count", f"{field}.entry_id"
+                )
+            answers.append(Accepted(entry.entry_id, prior.line_id, prior.round, True))
+            continue
+        if entry.entry_id in seen:
+            raise DomainError(ErrorCode.ALREADY_EXISTS, "entry_id is given twice in one upload", f"{field}.entry_id")
+        seen.add(entry.entry_id)
+        if entry.line_id:
+            line: Any = by_id.get(entry.line_id)
+            if line is None:
+                raise not_found("line", entry.line_id, f"{field}.line_id")
+        else:
+            key = (entry.item_sku, entry.location, entry.lot)
+            line = by_key.get(key) or found_lines.get(key)
+            if line is None:
+                # Stock the book did not know: it gets a line of its own.
+                line = {
+                    "id": str(uuid.uuid4()),
+                    "count_id": count.id,
+                    "number": next_number,
+                    "item_sku": entry.item_sku,
+                    "location": entry.location,
+                    "lot": entry.lot,
+                    "origin": str(Origin.FOUND),
+                    "state": str(LineState.TO_COUNT),
+                    "round": 1,
+                    "book_at_open": Decimal(0),
+                    "opened_at": now,
+                    "moved_during_count": False,
+                }
+                next_number += 1
+                found_lines[key] = line
+                found_rows.append(line)
+        line_id, state, number = _get(line, "id"), _get(line, "state"), _get(line, "round")
+        if state not in OPEN_LINE_STATES:
+            raise DomainError(
+                ErrorCode.INVALID_STATE, f"line {_get(line, 'number')} is {state} and takes no more entries", field
+            )
+        if number > 1 and who in previous_counters.get((line_id, number - 1), []):
+            raise DomainError(
+                ErrorCode.PERMISSION_DENIED,
+                f"{who} counted line {_get(line, 'number')} in round {number - 1}; a recount needs another counter",
+                field,
+            )
+        new_entries.append(
+            {
+                "entry_id": entry.entry_id,
+                "count_id": count.id,
+                "line_id": line_id,
+                "round": number,
+                "counter": who,
+                "quantity": entry.quantity,
+                "entered": entry.entered,
+                "unit": entry.unit,
+                "counted_at": entry.counted_at,
+                "received_at": now,
+            }
+        )
+        states[line_id] = state
+        answers.append(Accepted(entry.entry_id, line_id, number, False))
+    for row in found_rows:
+        row["state"] = str(LineState.COUNTED)
+        states.pop(row["id"])
+    await repo.insert_many(lines, found_rows)
+    await repo.insert_many(entries, new_entries)
+    await repo.update_lines(
+        [{"line_id": lid, "state": str(LineState.COUNTED)} for lid, st in states.items() if st == LineState.TO_COUNT]
+    )
+    if new_entries and count.state == CountState.OPEN:
+        await move(repo, count, CountState.COUNTING)
+    return answers
+
+
+def _get(line: Any, name: str, default: Any = None) -> Any:
+    if isinstance(line, dict):
+        return line.get(name, default)
+    return getattr(line, name, default)
+
+
+@dataclass(frozen=True)
+class RoundToClose:
+    line_id: str
+    item_sku: str
+    location: str
+    lot: str
+    counted: Decimal
+    counted_at: datetime
+    opened_at: datetime
+
+
+async def rounds_to_close(repo: CountingRepository, count_id: str) -> tuple[Row[Any], list[RoundToClose]]:
+    """What FinishRound will judge: every line of the current round, with what was counted."""
+    count = await load_count(repo, count_id)
+    require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "finish a round of")
+    pending = await repo.lines_in(count.id, [str(LineState.TO_COUNT), str(LineState.RECOUNT)])
+    if pending:
+        raise DomainError(
+            ErrorCode.INVALID_STATE,
+            f"{len(pending)} lines are not counted yet (first: line {pending[0].number}); count them, zero if empty",
+            "count_id",
+        )
+    counted = {row.line_id: row for row in await repo.round_totals(count.id)}
+    open_lines = await repo.lines_in(count.id, [str(LineState.COUNTED)])
+    return count, [
+        RoundToClose(
+            line.id,
+            line.item_sku,
+            line.location,
+            line.lot,
+            Decimal(counted[line.id].counted),
+            counted[line.id].counted_at,
+            line.opened_at,
+        )
+        for line in open_lines
+    ]
+
+
+@dataclass(frozen=True)
+class Book:
+    quantity: Decimal
+    movements: int
+
+
+async def finish_round(
+    uow: UnitOfWork, repo: CountingRepository, count_id: str, closing: Sequence[RoundToClose], books: Sequence[Book]
+) -> None:
+    count = await load_count(repo, count_id, lock=True)
+    require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "finish a round of")
+    tolerance = tolerance_of(count)
+    current = await repo.lines_by_id(count.id, [c.line_id for c in closing])
+    earlier = await repo.rounds([c.line_id for c in closing])
+    costs = await repo.costs({c.item_sku for c in closing})
+    counters = await repo.counters_by_line_round(count.id)
+    new_rounds, changes = [], []
+    for closed, book in zip(closing, books, strict=True):
+        line = current[closed.line_id]
+        if line.state != LineState.COUNTED:
+            continue  # closed by a concurrent call
+        cost = costs.get(line.item_sku, Decimal(0))
+        found = RoundFound(line.round, closed.counted, book.quantity)
+        before = earlier.get(line.id, [])
+        prior = RoundFound(before[-1].round, before[-1].counted, before[-1].book) if before else None
+        outcome = judge(found, prior, tolerance, cost)
+        moved = book.movements > 0
+        new_rounds.append(
+            {
+                "line_id": line.id,
+                "round": line.round,
+                "counted": found.counted,
+                "counted_at": closed.counted_at,
+                "book": found.book,
+                "variance": found.variance,
+                "moved": moved,
+                "counters": json.dumps(counters.get((line.id, line.round), [])),
+            }
+        )
+        change: dict[str, Any] = {"line_id": line.id, "moved_during_count": line.moved_during_count or moved}
+        if line.round == 1:
+            change["first_round_within"] = tolerance.allows(found.variance, found.book, cost)
+        if outcome is Outcome.STANDS:
+            change |= _standing(found, closed.counted_at, cost, tolerance, LineState.FINAL)
+        elif outcome is Outcome.RECOUNT:
+            change |= {"state": str(LineState.RECOUNT), "round": line.round + 1}
+        else:
+            change |= {"state": str(LineState.INVESTIGATION)}
+        changes.append(change)
+    await repo.insert_many(rounds, new_rounds)
+    await repo.update_lines(changes)
+    await _to_review_when_settled(repo, count)
+
+
+def _standing(
+    found: RoundFound, counted_at: datetime, cost: Decimal, tolerance: Tolerance, state: LineState
+) -> dict[str, Any]:
+    return {
+        "state": str(state),
+        "counted": found.counted,
+        "counted_at": counted_at,
+        "book": found.book,
+        "variance": found.variance,
+        "variance_value": value_of(found.variance, cost),
+        "within_tolerance": tolerance.allows(found.variance, found.book, cost),
+    }
+
+
+async def _to_review_when_settled(repo: CountingRepository, count: Row[Any]) -> None:
+    summary = await repo.line_summary(count.id)
+    unsettled = sum(n for state, n in summary.items() if state not in (LineState.FINAL, LineState.POSTED))
+    if not unsettled and count.state != CountState.REVIEW:
+        await move(repo, count, CountState.REVIEW)
+    elif unsettled and count.state == CountState.OPEN:
+        await move(repo, count, CountState.COUNTING)
+
+
+async def decide_line(
+    uow: UnitOfWork, repo: CountingRepository, count_id: str, line_id: str, chosen: int, comment: str
+) -> None:
+    count = await load_count(repo, count_id, lock=True)
+    require_state(CountState(count.state), frozenset({CountState.COUNTING}), "decide a line of")
+    line = await repo.line(count.id, line_id)
+    if line is None:
+        raise not_found("line", line_id, "line_id")
+    if line.state != LineState.INVESTIGATION:
+        raise DomainError(
+            ErrorCode.INVALID_STATE, f"line {line.number} is {line.state}, not under investigation", "line_id"
+        )
+    found = {r.round: r for r in (await repo.rounds([line.id])).get(line.id, [])}
+    if chosen not in found:
+        raise DomainError(ErrorCode.NOT_FOUND, f"line {line.number} has no round {chosen}", "round")
+    stands = found[chosen]
+    cost = (await repo.costs([line.item_sku])).get(line.item_sku, Decimal(0))
+    standing = _standing(
+        RoundFound(stands.round, stands.counted, stands.book),
+        stands.counted_at,
+        cost,
+        tolerance_of(count),
+        LineState.FINAL,
+    )
+    await repo.update_lines([{"line_id": line.id, **standing}])
+    await repo.record_transition(
+        count.id,
+        count.state,
+        count.state,
+        actor(),
+        utcnow(),
+        f"line {line.number}: round {chosen} stands. {comment}".strip(),
+    )
+    await _to_review_when_settled(repo, count)
+
+
+async def explain_line(
+    uow: UnitOfWork, repo: CountingRepository, count_id: str, line_id: str, reasons: Sequence[tuple[str, Decimal]]
+) -> None:
+    count = await load_count(repo, count_id, lock=True)
+    require_state(CountState(count.state), frozenset({CountState.REVIEW}), "explain a line of")
+    line = await repo.line(count.id, line_id)
+    if line is None:
+        raise not_found("line", line_id, "line_id")
+    active = frozenset(code for code, _, _ in await repo.reason_codes())
+    check_reasons(line.variance or Decimal(0), reasons, active)
+    await repo.replace_reasons(line.id, reasons)
+
+
+async def submit_for_approval(uow: UnitOfWork, repo: CountingRepository, count_id: str) -> None:
+    count = await load_count(repo, count_id, lock=True)
+    require_state(CountState(count.state), frozenset({CountState.REVIEW}), "submit")
+    missing = await repo.unexplained(count.id)
+    if missing:
+        raise DomainError(ErrorCode.REQUIRED, f"{missing} differing lines have no reasons yet", "reasons")
+    differing, _, absolute = await repo.variance_totals(count.id)
+    if not differing:
+        await move(repo, count, CountState.APPROVED, "nothing differs")
+        await _posted(uow, repo, await load_count(repo, count.id))
+        return
+    supervisor, finance = await repo.approval_limits(count.warehouse)
+    levels = levels_needed(absolute, supervisor, finance)
+    await move(repo, count, CountState.AWAITING_APPROVAL, levels_required=json.dumps([str(x) for x in levels]))
+
+
+async def approve(uow: UnitOfWork, repo: CountingRepository, count_id: str, level: Level, comment: str) -> None:
+    count = await load_count(repo, count_id, lock=True)
+    require_state(CountState(count.state), frozenset({CountState.AWAITING_APPROVAL}), "approve")
+    who = identity.current.get()
+    required = [Level(x) for x in json.loads(count.levels_required)]
+    given = await repo.approvals(count.id)
+    done = [Level(a.level) for a in given]
+    expected = next((x for x in required if x not in done), None)
+    if level != expected:
+        raise DomainError(ErrorCode.INVALID_STATE, f"the count waits for {expected} approval, not {level}", "level")
+    if not who.roles & LEVEL_ROLES[level]:
+        raise DomainError(ErrorCode.PERMISSION_DENIED, f"approving at {level} level needs the role for it", "level")
+    if await repo.counted_in(count.id, who.actor):
+        raise DomainError(
+            ErrorCode.PERMISSION_DENIED, f"{who.actor} counted in this count and cannot approve it", "count_id"
+        )
+    if any(a.actor == who.actor for a in given):
+        raise DomainError(
+            ErrorCode.PERMISSION_DENIED, f"{who.actor} already approved this count at another level", "level"
+        )
+    await repo.add_approval(count.id, str(level), who.actor, utcnow(), comment.strip())
+    if level == required[-1]:
+        await move(repo, count, CountState.APPROVED, comment.strip())
+        await _send_to_stock(uow, repo, count)
+
+
+async def reject(uow: UnitOfWork, repo: CountingRepository, count_id: str, level: Level, comment: str) -> None:
+    count = await load_count(repo, count_id, lock=True)
+    require_state(CountState(count.state), frozenset({CountState.AWAITING_APPROVAL}), "reject")
+    if not comment.strip():
+        raise DomainError(ErrorCode.REQUIRED, "a rejection needs a comment", "comment")
+    if not identity.current.get().roles & LEVEL_ROLES[level]:
+        raise DomainError(ErrorCode.PERMISSION_DENIED, f"rejecting at {level} level needs the role for it", "level")
+    await repo.void_approvals(count.id)
+    await move(repo, count, CountState.REVIEW, f"rejected at {level}: {comment.strip()}", levels_required="[]")
+
+
+async def cancel(uow: UnitOfWork, repo: CountingRepository, count_id: str, reason: str) -> None:
+    count = await load_count(repo, count_id, lock=True)
+    require_state(CountState(count.state), CANCELLABLE, "cancel")
+    await move(repo, count, CountState.CANCELLED, reason.strip())
+
+
+async def _send_to_stock(uow: UnitOfWork, repo: CountingRepository, count: Row[Any]) -> None:
+    differing = await repo.list_lines(count.id, [str(LineState.FINAL)], True, 0, 10**9)
+    if not differing:
+        await _posted(uow, repo, count)
+        return
+    reasons = await repo.reasons([line.id for line in differing])
+    parts = (len(differing) + PART_LINES - 1) // PART_LINES
+    for part in range(parts):
+        chunk = differing[part * PART_LINES : (part + 1) * PART_LINES]
+        uow.record(
+            AdjustmentApproved(
+                count.id,
+                count.warehouse,
+                part + 1,
+                parts,
+                tuple(
+                    ApprovedLine(
+                        line.id,
+                        line.item_sku,
+                        line.location,
+                        line.lot,
+                        line.variance,
+                        tuple(reasons.get(line.id, [])),
+                        line.counted_at,
+                    )
+                    for line in chunk
+                ),
+            )
+        )
+
+
+async def confirm_posted(uow: UnitOfWork, repo: CountingRepository, count_id: str, posted: Mapping[str, str]) -> None:
+    """Stock posted these lines (line id → movement id); the count is posted with its last."""
+    count = await repo.count(count_id, lock=True)
+    if count is None or count.state != CountState.APPROVED:
+        return  # a redelivered confirmation of a count already posted
+    await repo.update_lines(
+        [
+            {"line_id": line_id, "state": str(LineState.POSTED), "movement_id": movement}
+            for line_id, movement in posted.items()
+        ]
+    )
+    waiting = await repo.list_lines(count.id, [str(LineState.FINAL)], True, 0, 1)
+    if not waiting:
+        await _posted(uow, repo, count)
+
+
+async def _posted(uow: UnitOfWork, repo: CountingRepository, count: Row[Any]) -> None:
+    summary = await repo.line_summary(count.id)
+    differing, net, _ = await repo.variance_totals(count.id)
+    await move(repo, count, CountState.POSTED)
+    uow.record(CountPosted(count.id, count.warehouse, sum(summary.values()), differing, net))
