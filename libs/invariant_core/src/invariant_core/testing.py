@@ -1,4 +1,7 @@
-"""Scratch databases for tests: one fresh, empty database per call, dropped afterwards.
+"""Test support shared by every service: scratch databases, waiting for what happens
+asynchronously, and the domain-import rule.
+
+Scratch databases: one fresh, empty database per call, dropped afterwards.
 
 A PostgreSQL server URL (`server`, else TEST_DATABASE_URL) selects the server; without
 one each database is a SQLite file under `directory`.
@@ -7,6 +10,7 @@ one each database is a SQLite file under `directory`.
 from __future__ import annotations
 
 import ast
+import asyncio
 import os
 import sys
 import uuid
@@ -75,3 +79,13 @@ def domain_may_import(module: str, package: str) -> bool:
         or module in DOMAIN_MAY_IMPORT
         or module.split(".")[0] in sys.stdlib_module_names
     )
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: float = 15.0) -> None:
+    """Poll `check` until it holds; fail naming `what` once `within` seconds have passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError(f"not within {within} s: {what}")
+        await asyncio.sleep(0.02)

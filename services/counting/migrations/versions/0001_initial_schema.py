@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:48:02.468921
+Create Date: 2026-11-23 15:49:01.220147
 
 """
 from typing import Sequence, Union
@@ -172,6 +172,11 @@ def upgrade() -> None:
     sa.Column('counters', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('line_id', 'round')
     )
+    op.create_table('traced_actors',
+    sa.Column('line_id', sa.String(length=36), nullable=False),
+    sa.Column('actor', sa.String(length=100), nullable=False),
+    sa.PrimaryKeyConstraint('line_id', 'actor')
+    )
     op.create_table('transitions',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('count_id', sa.String(length=36), nullable=False),
@@ -195,6 +200,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_transitions_count_id'))
 
     op.drop_table('transitions')
+    op.drop_table('traced_actors')
     op.drop_table('rounds')
     op.drop_table('reason_codes')
     with op.batch_alter_table('outbox', schema=None) as batch_op:

@@ -19,7 +19,7 @@ from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.testing import forbidden_domain_imports
 
 D = Decimal
-REASONS = frozenset({"GIFT_NOT_RECORDED", "DAMAGE_NOT_RECORDED", "ENTRY_ERROR"})
+REASONS = frozenset({"GIFT_OR_SAMPLE_NOT_RECORDED", "DAMAGE_NOT_RECORDED", "ENTRY_ERROR"})
 
 
 def test_a_variance_is_within_tolerance_only_inside_every_limit_that_is_set() -> None:
@@ -68,10 +68,10 @@ def test_approval_is_routed_by_the_value_of_the_variances(value: Decimal, levels
 
 def test_reasons_must_add_up_to_the_variance() -> None:
     check_reasons(
-        D(-40), [("GIFT_NOT_RECORDED", D(20)), ("DAMAGE_NOT_RECORDED", D(10)), ("ENTRY_ERROR", D(10))], REASONS
+        D(-40), [("GIFT_OR_SAMPLE_NOT_RECORDED", D(20)), ("DAMAGE_NOT_RECORDED", D(10)), ("ENTRY_ERROR", D(10))], REASONS
     )
     with pytest.raises(DomainError) as short:
-        check_reasons(D(-40), [("GIFT_NOT_RECORDED", D(20)), ("ENTRY_ERROR", D(10))], REASONS)
+        check_reasons(D(-40), [("GIFT_OR_SAMPLE_NOT_RECORDED", D(20)), ("ENTRY_ERROR", D(10))], REASONS)
     assert (short.value.code, short.value.field) == (ErrorCode.OUT_OF_RANGE, "reasons")
     with pytest.raises(DomainError) as unknown:
         check_reasons(D(-40), [("MAGIC", D(40))], REASONS)

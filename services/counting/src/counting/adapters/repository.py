@@ -23,6 +23,7 @@ from counting.adapters.tables import (
     lines,
     reason_codes,
     rounds,
+    traced_actors,
     transitions,
 )
 from counting.domain.counts import DEFAULT_FINANCE_LIMIT, DEFAULT_REASON_CODES, DEFAULT_SUPERVISOR_LIMIT
@@ -165,21 +166,23 @@ class CountingRepository:
         rows = await self.session.execute(
             select(lines.c.state, func.count()).where(lines.c.count_id == count_id).group_by(lines.c.state)
         )
-        return {state: number for state, number in rows.tuples()}
+        return {state: number for state, number in rows}
 
     async def variance_totals(self, count_id: str) -> tuple[int, Decimal, Decimal]:
         """Differing lines, their net value and their absolute value."""
         differing = lines.c.variance != 0
+        value = lines.c.variance_value
         row = (
             await self.session.execute(
                 select(
                     func.count().filter(differing),
-                    func.coalesce(func.sum(lines.c.variance_value), 0),
-                    func.coalesce(func.sum(func.abs(lines.c.variance_value)), 0),
+                    func.sum(value),
+                    # abs is not a function SQLAlchemy types: name the type, or SQLite's scaled integer comes back.
+                    func.sum(func.abs(value, type_=value.type)),
                 ).where(lines.c.count_id == count_id)
             )
         ).one()
-        return int(row[0]), Decimal(row[1]), Decimal(row[2])
+        return int(row[0]), row[1] or Decimal(0), row[2] or Decimal(0)
 
     async def line(self, count_id: str, line_id: str) -> Row[Any] | None:
         query = select(lines).where(lines.c.count_id == count_id, lines.c.id == line_id)
@@ -278,7 +281,7 @@ class CountingRepository:
             .order_by(entries.c.line_id, entries.c.round, entries.c.counter)
         )
         found: dict[tuple[str, int], list[str]] = {}
-        for line_id, number, counter in (await self.session.execute(query)).tuples():
+        for line_id, number, counter in (await self.session.execute(query)):
             found.setdefault((line_id, number), []).append(counter)
         return found
 
@@ -321,3 +324,67 @@ class CountingRepository:
             lines.c.count_id == count_id, lines.c.variance != 0, lines.c.id.not_in(explained)
         )
         return int(await self.session.scalar(query) or 0)
+
+    # the ledger trace
+
+    async def last_posted_count_time(self, warehouse: str, key: tuple[str, str, str], before: str) -> datetime | None:
+        """When the key was last counted in a posted count other than `before`."""
+        sku, location, lot = key
+        query = (
+            select(func.max(lines.c.counted_at))
+            .join(counts, counts.c.id == lines.c.count_id)
+            .where(
+                counts.c.warehouse == warehouse,
+                counts.c.state == "POSTED",
+                counts.c.id != before,
+                lines.c.item_sku == sku,
+                lines.c.location == location,
+                lines.c.lot == lot,
+            )
+        )
+        found: datetime | None = await self.session.scalar(query)
+        return found
+
+    async def remember_actors(self, line_id: str, actors: Collection[str]) -> None:
+        for actor in actors:
+            statement = self._insert(traced_actors).values(line_id=line_id, actor=actor).on_conflict_do_nothing()
+            await self.session.execute(statement)
+
+    async def other_variance_lines(self, line_id: str, actors: Collection[str]) -> dict[str, int]:
+        """For each actor, the other differing lines their movements were traced on."""
+        query = (
+            select(traced_actors.c.actor, func.count(func.distinct(traced_actors.c.line_id)))
+            .join(lines, lines.c.id == traced_actors.c.line_id)
+            .where(traced_actors.c.actor.in_(list(actors)), traced_actors.c.line_id != line_id, lines.c.variance != 0)
+            .group_by(traced_actors.c.actor)
+        )
+        return {actor: number for actor, number in (await self.session.execute(query))}
+
+    # accuracy
+
+    async def posted_lines(self, warehouse: str, start: datetime | None, end: datetime | None) -> list[Any]:
+        """Lines of posted counts counted in [start, end), with what accuracy is made of."""
+        query = (
+            select(
+                counts.c.warehouse,
+                counts.c.abc_class,
+                lines.c.id,
+                lines.c.counted_at,
+                lines.c.book,
+                lines.c.variance_value,
+                lines.c.first_round_within,
+                items.c.standard_cost,
+                rounds.c.counters,
+            )
+            .join(lines, lines.c.count_id == counts.c.id)
+            .join(rounds, (rounds.c.line_id == lines.c.id) & (rounds.c.round == 1))
+            .outerjoin(items, items.c.sku == lines.c.item_sku)
+            .where(counts.c.state == "POSTED")
+        )
+        if warehouse:
+            query = query.where(counts.c.warehouse == warehouse)
+        if start is not None:
+            query = query.where(lines.c.counted_at >= start)
+        if end is not None:
+            query = query.where(lines.c.counted_at < end)
+        return list((await self.session.execute(query)).all())

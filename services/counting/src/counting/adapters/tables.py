@@ -179,3 +179,12 @@ line_reasons = Table(
     Column("reason_code", String(40), primary_key=True),
     qty("quantity"),
 )
+
+# The operators whose movements were on a traced line, so that the next trace can say
+# who recurs across variance lines.
+traced_actors = Table(
+    "traced_actors",
+    metadata,
+    Column("line_id", String(36), primary_key=True),
+    Column("actor", String(100), primary_key=True),
+)

@@ -18,7 +18,19 @@ from sqlalchemy import Row
 
 from counting.adapters.items import ReplicatedItems
 from counting.adapters.repository import CountingRepository
-from counting.domain.counts import BLIND_WHILE, REVIEWER_ROLES, CountState, Level, LineState, Tolerance, parse_enum
+from counting.domain.counts import (
+    BLIND_WHILE,
+    REVIEWER_ROLES,
+    CountedLine,
+    CountState,
+    Grouping,
+    Level,
+    LineState,
+    Tolerance,
+    accuracy,
+    parse_enum,
+)
+from counting.domain.trace import TracedMovement, rank_suspects
 from counting.service import handlers
 from invariant.counting.v1 import counting_pb2 as pb
 from invariant.counting.v1 import counting_pb2_grpc
@@ -55,8 +67,32 @@ def _optional(value: PbDecimal, has: bool, field: str, places: int) -> Decimal |
     return parse_decimal(value.value, field, places=places, minimum=Decimal(0)) if has and value.value else None
 
 
-def _money(value: Decimal | None) -> PbDecimal | None:
-    return None if value is None else decimal_message(value)
+def _accuracy_groups(grouping: Grouping, row: Any, reasons: dict[str, list[tuple[str, Decimal]]]) -> tuple[str, ...]:
+    """The groups a posted line counts in: a line counted by two counters counts for both."""
+    match grouping:
+        case Grouping.WAREHOUSE:
+            return (row.warehouse,)
+        case Grouping.ABC_CLASS:
+            return (row.abc_class or "UNCLASSIFIED",)
+        case Grouping.COUNTER:
+            return tuple(json.loads(row.counters))
+        case Grouping.REASON:
+            return tuple(code for code, _ in reasons.get(row.id, [])) or ("NONE",)
+    return (row.counted_at.strftime("%Y-%m"),)
+
+
+def _traced(m: TracedMovement) -> pb.TracedMovement:
+    return pb.TracedMovement(
+        movement_id=m.movement_id,
+        type=m.type,
+        quantity=decimal_message(m.quantity),
+        document_type=m.document_type,
+        document_id=m.document_id,
+        actor=m.actor,
+        business_time=_timestamp(m.business_time),
+        posted_at=_timestamp(m.posted_at),
+        correction=bool(m.corrects_movement_id),
+    )
 
 
 class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
@@ -446,6 +482,146 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                 return pb.NextLineResponse(remaining=0)
             (line,) = await self._line_messages(repo, count, mine[:1])
         return pb.NextLineResponse(line=line, remaining=len(mine))
+
+    async def TraceLine(self, request: pb.TraceLineRequest, context: grpc.aio.ServicerContext) -> pb.LineTrace:
+        async with self._uows.reader() as uow:
+            repo = CountingRepository(uow.session)
+            count = await handlers.load_count(repo, request.count_id)
+            if self._blind_for_caller(count):
+                raise DomainError(
+                    ErrorCode.PERMISSION_DENIED, "a blind count's ledger is hidden while it is counted", "count_id"
+                )
+            line = await repo.line(count.id, request.line_id)
+            if line is None:
+                raise DomainError(ErrorCode.NOT_FOUND, f"line {request.line_id!r} is not on this count", "line_id")
+            key = (line.item_sku, line.location, line.lot)
+            since = await repo.last_posted_count_time(count.warehouse, key, count.id)
+            (message,) = await self._line_messages(repo, count, [line])
+            item = (await repo.items([line.item_sku])).get(line.item_sku)
+        until = line.counted_at or utcnow()
+        movements = await self._movements_on(count.warehouse, key, since, until)
+        availability = await self._stock.GetAvailability(
+            stock_pb2.GetAvailabilityRequest(item_sku=line.item_sku, warehouse=count.warehouse)
+        )
+        on_hold = await self._stock.GetBalanceAsOf(
+            stock_pb2.GetBalanceAsOfRequest(
+                item_sku=line.item_sku,
+                place=stock_pb2.StockPlace(
+                    warehouse=count.warehouse,
+                    location=line.location,
+                    lot=line.lot,
+                    status=stock_pb2.STOCK_STATUS_QC_HOLD,
+                ),
+                as_of=_timestamp(until),
+            )
+        )
+        actors = {m.actor for m in movements}
+        async with self._uows() as uow:
+            repo = CountingRepository(uow.session)
+            if line.variance:
+                await repo.remember_actors(line.id, actors)
+            recurring = await repo.other_variance_lines(line.id, actors)
+            await uow.commit()
+        suspects = rank_suspects(
+            line.variance or Decimal(0),
+            movements,
+            pack_sizes=item[0].units if item else {},
+            in_transit=Decimal(availability.in_transit.value or "0"),
+            in_inspection=Decimal(on_hold.quantity.value or "0"),
+            other_variance_lines_by_actor=recurring,
+        )
+        trace = pb.LineTrace(
+            line=message,
+            since=_timestamp(since),
+            suspects=[
+                pb.Suspect(
+                    kind=str(s.kind),
+                    explanation=s.explanation,
+                    rank=s.rank,
+                    movements=[_traced(m) for m in s.movements],
+                )
+                for s in suspects
+            ],
+            movements=[_traced(m) for m in movements],
+        )
+        return trace
+
+    async def _movements_on(
+        self, warehouse: str, key: tuple[str, str, str], since: datetime | None, until: datetime
+    ) -> list[TracedMovement]:
+        """The key's movements in (since, until], each with its signed effect on the key."""
+        sku, location, lot = key
+        found: list[TracedMovement] = []
+        token = ""
+        while True:
+            page = await self._stock.ListMovements(
+                stock_pb2.ListMovementsRequest(
+                    item_sku=sku,
+                    warehouse=warehouse,
+                    location=location,
+                    lot=lot,
+                    from_time=_timestamp(since),
+                    to_time=_timestamp(until),
+                    page_size=100,
+                    page_token=token,
+                )
+            )
+            for m in page.movements:
+                into = m.to
+                out = getattr(m, "from")
+                quantity = Decimal(m.quantity.value)
+                effect = (quantity if (into.location, into.lot) == (location, lot) else Decimal(0)) - (
+                    quantity if (out.location, out.lot) == (location, lot) else Decimal(0)
+                )
+                if not effect:
+                    continue  # a status change within the key
+                found.append(
+                    TracedMovement(
+                        movement_id=m.id,
+                        type=stock_pb2.MovementType.Name(m.type).removeprefix("MOVEMENT_TYPE_"),
+                        quantity=effect,
+                        document_type=m.document.type,
+                        document_id=m.document.id,
+                        actor=m.actor,
+                        business_time=m.business_time.ToDatetime(tzinfo=UTC),
+                        posted_at=m.posted_at.ToDatetime(tzinfo=UTC),
+                        corrects_movement_id=m.corrects_movement_id,
+                    )
+                )
+            token = page.next_page_token
+            if not token:
+                return found
+
+    async def GetAccuracy(self, request: pb.GetAccuracyRequest, context: grpc.aio.ServicerContext) -> pb.Accuracy:
+        grouping = parse_enum(Grouping, request.group_by, "group_by", Grouping.WAREHOUSE)
+        warehouse = normalise_warehouse(request.warehouse) if request.warehouse.strip() else ""
+        async with self._uows.reader() as uow:
+            repo = CountingRepository(uow.session)
+            rows = await repo.posted_lines(
+                warehouse,
+                _time(request.from_time, request.HasField("from_time")),
+                _time(request.to_time, request.HasField("to_time")),
+            )
+            reasons = await repo.reasons([r.id for r in rows]) if grouping is Grouping.REASON else {}
+        counted = []
+        for r in rows:
+            groups = _accuracy_groups(grouping, r, reasons)
+            cost = r.standard_cost or Decimal(0)
+            counted.append(
+                CountedLine(groups, bool(r.first_round_within), abs(r.book) * cost, abs(r.variance_value or 0))
+            )
+        return pb.Accuracy(
+            rows=[
+                pb.AccuracyRow(
+                    group=f.group,
+                    lines=f.lines,
+                    lines_within_tolerance=f.within,
+                    record_accuracy=decimal_message(f.record_accuracy),
+                    value_accuracy=decimal_message(f.value_accuracy),
+                )
+                for f in accuracy(counted)
+            ]
+        )
 
     async def ExportAdjustments(
         self, request: pb.ExportAdjustmentsRequest, context: grpc.aio.ServicerContext

@@ -78,7 +78,7 @@ REVIEWER_ROLES = frozenset({"supervisor", "finance", "manager", "admin"})
 
 DEFAULT_REASON_CODES: tuple[tuple[str, str], ...] = (
     ("DAMAGE_NOT_RECORDED", "Damage or scrap not recorded"),
-    ("GIFT_NOT_RECORDED", "Gift or sample not recorded"),
+    ("GIFT_OR_SAMPLE_NOT_RECORDED", "Gift or sample not recorded"),
     ("RECEIPT_NOT_RECORDED", "Receipt not recorded"),
     ("ISSUE_NOT_RECORDED", "Issue not recorded"),
     ("TRANSFER_NOT_RECORDED", "Transfer not recorded"),
@@ -233,3 +233,60 @@ def require_state(state: CountState, allowed: frozenset[CountState], doing: str)
         raise DomainError(
             ErrorCode.INVALID_STATE, f"cannot {doing} a count that is {state}; it must be {names}", "count_id"
         )
+
+
+class Grouping(StrEnum):
+    WAREHOUSE = "WAREHOUSE"
+    ABC_CLASS = "ABC_CLASS"
+    COUNTER = "COUNTER"
+    REASON = "REASON"
+    MONTH = "MONTH"
+
+
+@dataclass(frozen=True)
+class CountedLine:
+    """A posted line as accuracy sees it; `groups` are the line's keys for the grouping asked."""
+
+    groups: tuple[str, ...]
+    first_round_within: bool
+    book_value: Decimal
+    absolute_variance_value: Decimal
+
+
+@dataclass(frozen=True)
+class AccuracyFigure:
+    group: str
+    lines: int
+    within: int
+    record_accuracy: Decimal
+    value_accuracy: Decimal
+
+
+def accuracy(counted: Sequence[CountedLine]) -> list[AccuracyFigure]:
+    """Inventory record accuracy per group: the share of lines right at the first count,
+    and the value accuracy 1 - |variance value| / book value (1 when nothing was on the book
+    and nothing was found)."""
+    totals: dict[str, list[Decimal]] = {}
+    for line in counted:
+        for group in line.groups:
+            lines, within, book, off = totals.setdefault(group, [Decimal(0)] * 4)
+            totals[group] = [
+                lines + 1,
+                within + line.first_round_within,
+                book + line.book_value,
+                off + line.absolute_variance_value,
+            ]
+    figures = []
+    for group in sorted(totals):
+        lines, within, book, off = totals[group]
+        value = Decimal(1) - off / book if book else Decimal(0 if off else 1)
+        figures.append(
+            AccuracyFigure(
+                group,
+                int(lines),
+                int(within),
+                (within / lines).quantize(Decimal("0.0001")),
+                max(value, Decimal(0)).quantize(Decimal("0.0001")),
+            )
+        )
+    return figures

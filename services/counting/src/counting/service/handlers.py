@@ -201,7 +201,7 @@ async def submit_entries(
     found_rows: list[dict[str, Any]] = []
     found_lines: dict[tuple[str, str, str], dict[str, Any]] = {}
     new_entries: list[dict[str, Any]] = []
-    # The state each counted line was in, so that a first entry marks it COUNTED.
+    # The state each counted line was in, so that the round's first entry marks it COUNTED.
     states: dict[str, str] = {}
     answers: list[Accepted] = []
     seen: set[str] = set()
@@ -277,7 +277,7 @@ async def submit_entries(
     await repo.insert_many(lines, found_rows)
     await repo.insert_many(entries, new_entries)
     await repo.update_lines(
-        [{"line_id": lid, "state": str(LineState.COUNTED)} for lid, st in states.items() if st == LineState.TO_COUNT]
+        [{"line_id": lid, "state": str(LineState.COUNTED)} for lid, st in states.items() if st != LineState.COUNTED]
     )
     if new_entries and count.state == CountState.OPEN:
         await move(repo, count, CountState.COUNTING)
