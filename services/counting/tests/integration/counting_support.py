@@ -112,7 +112,7 @@ async def book(suite: Any, sku: str, location: str = "A-01") -> Decimal:
 
 
 async def create_count(suite: Any, **fields: Any) -> pb.Count:
-    request = pb.CreateCountRequest(idempotency_key=key(), warehouse=WAREHOUSE, kind="SPOT", **fields)
+    request = pb.CreateCountRequest(idempotency_key=key(), warehouse=WAREHOUSE, **({"kind": "SPOT"} | fields))
     return await suite.counting.CreateCount(request)
 
 

@@ -68,7 +68,9 @@ def test_approval_is_routed_by_the_value_of_the_variances(value: Decimal, levels
 
 def test_reasons_must_add_up_to_the_variance() -> None:
     check_reasons(
-        D(-40), [("GIFT_OR_SAMPLE_NOT_RECORDED", D(20)), ("DAMAGE_NOT_RECORDED", D(10)), ("ENTRY_ERROR", D(10))], REASONS
+        D(-40),
+        [("GIFT_OR_SAMPLE_NOT_RECORDED", D(20)), ("DAMAGE_NOT_RECORDED", D(10)), ("ENTRY_ERROR", D(10))],
+        REASONS,
     )
     with pytest.raises(DomainError) as short:
         check_reasons(D(-40), [("GIFT_OR_SAMPLE_NOT_RECORDED", D(20)), ("ENTRY_ERROR", D(10))], REASONS)

@@ -281,7 +281,7 @@ class CountingRepository:
             .order_by(entries.c.line_id, entries.c.round, entries.c.counter)
         )
         found: dict[tuple[str, int], list[str]] = {}
-        for line_id, number, counter in (await self.session.execute(query)):
+        for line_id, number, counter in await self.session.execute(query):
             found.setdefault((line_id, number), []).append(counter)
         return found
 

@@ -217,8 +217,12 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
             _optional(given.percent, given.HasField("percent"), "tolerance.percent", 4),
             _optional(given.value, given.HasField("value"), "tolerance.value", MONEY_PLACES),
         )
+        warehouse = normalise_warehouse(request.warehouse)
+        known = await self._stock.ListWarehouses(stock_pb2.ListWarehousesRequest())
+        if warehouse not in {w.code for w in known.warehouses}:
+            raise DomainError(ErrorCode.NOT_FOUND, f"warehouse {warehouse!r} does not exist", "warehouse")
         new = handlers.NewCount(
-            warehouse=request.warehouse,
+            warehouse=warehouse,
             kind=request.kind,
             blind=request.blind,
             locations=list(request.locations),
