@@ -21,7 +21,7 @@ from invariant_core.embedded import start_nats, wait_for_port
 from invariant_core.settings import EMBEDDED_NATS_PORT, SERVICE_PORTS
 
 # The services that exist so far, in start-up order.
-SERVICES = ("catalog", "stock")
+SERVICES = ("catalog", "stock", "counting")
 GATEWAY_PORT = 8000
 
 
