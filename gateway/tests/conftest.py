@@ -9,7 +9,16 @@ import pytest
 from gateway.app import create_app
 from gateway.options import GatewayOptions
 
-from support import Catalog, Service, StartGateway, gateway_settings, running, start_catalog, start_stock
+from support import (
+    Catalog,
+    Service,
+    StartGateway,
+    gateway_settings,
+    running,
+    start_catalog,
+    start_counting,
+    start_stock,
+)
 
 
 @pytest.fixture
@@ -29,10 +38,19 @@ async def stock(new_database, nats_url: str, catalog: Catalog) -> AsyncIterator[
 
 
 @pytest.fixture
+async def counting(new_database, nats_url: str, catalog: Catalog, stock: Service) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
+    """The real counting service on a fresh database, reading items from the catalog and the book from stock."""
+    started = await start_counting(await new_database("counting"), nats_url, catalog.address, stock.address)
+    yield started
+    await started.stop()
+
+
+@pytest.fixture
 def start_gateway(catalog: Catalog) -> StartGateway:
     """`async with start_gateway(**env) as client`: a gateway in front of the real catalog.
 
-    The stock service is behind it when a test passes STOCK_ADDR=stock.address.
+    The stock and counting services are behind it when a test passes STOCK_ADDR=stock.address
+    and COUNTING_ADDR=counting.address.
     """
 
     def start(**env: str) -> AbstractAsyncContextManager[httpx.AsyncClient]:

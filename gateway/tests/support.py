@@ -1,6 +1,6 @@
 """What the gateway tests share: tokens, settings, a running app and the real services.
 
-The catalog and the stock service are the real services (database, migrations, NATS,
+The catalog, stock and counting services are the real services (database, migrations, NATS,
 gRPC on port 0), started in-process with an interceptor that counts the calls they
 answer. Tests seed the catalog through its own gRPC API, as another service would.
 """
@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from google.type import date_pb2, decimal_pb2
 
 from catalog import bootstrap as catalog_bootstrap
+from counting import bootstrap as counting_bootstrap
 from gateway.auth import User, issue
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant_core import identity, rpc, runtime
@@ -130,7 +131,13 @@ class Catalog(Service):
             self.counter.clear()
 
     async def create_item(
-        self, sku: str, *, base_unit: str = "PCS", units: dict[str, str] | None = None, lot_tracked: bool = False
+        self,
+        sku: str,
+        *,
+        base_unit: str = "PCS",
+        units: dict[str, str] | None = None,
+        lot_tracked: bool = False,
+        barcodes: Sequence[str] = (),
     ) -> None:
         request = catalog_pb2.CreateItemRequest(
             idempotency_key=str(uuid.uuid4()),
@@ -138,6 +145,7 @@ class Catalog(Service):
             name=f"Item {sku}",
             base_unit=base_unit,
             units=[catalog_pb2.UnitConversion(unit=unit, factor=d(factor)) for unit, factor in (units or {}).items()],
+            barcodes=[catalog_pb2.Barcode(code=code) for code in barcodes],
             lot_tracked=lot_tracked,
         )
         await self.seed(lambda: self.stub.CreateItem(request))
@@ -201,3 +209,9 @@ async def start_stock(database_url: str, nats_url: str, catalog_addr: str) -> Se
     """The stock service, reading items from the catalog at `catalog_addr`."""
     env = {"DATABASE_URL": database_url, "NATS_URL": nats_url, "CATALOG_ADDR": catalog_addr}
     return await _start(stock_bootstrap.SPEC, stock_bootstrap.SERVICE_NAME, env)
+
+
+async def start_counting(database_url: str, nats_url: str, catalog_addr: str, stock_addr: str) -> Service:
+    """The counting service, reading items from the catalog and the book from stock."""
+    env = {"DATABASE_URL": database_url, "NATS_URL": nats_url, "CATALOG_ADDR": catalog_addr, "STOCK_ADDR": stock_addr}
+    return await _start(counting_bootstrap.SPEC, counting_bootstrap.SERVICE_NAME, env)

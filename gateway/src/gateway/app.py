@@ -15,6 +15,7 @@ from gateway.context import Context, Stubs, build_context
 from gateway.options import GatewayOptions
 from gateway.schema import build_schema
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from invariant.counting.v1 import counting_pb2, counting_pb2_grpc
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core.rpc import channel
 from invariant_core.settings import Settings
@@ -23,6 +24,7 @@ from invariant_core.settings import Settings
 PEER_SERVICES = {
     "catalog": (catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,),
     "stock": (stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name,),
+    "counting": (counting_pb2.DESCRIPTOR.services_by_name["CountingService"].full_name,),
 }
 
 
@@ -47,7 +49,8 @@ def create_app(settings: Settings, options: GatewayOptions | None = None) -> Fas
         # The generated gRPC module has no type stubs.
         catalog = catalog_pb2_grpc.CatalogServiceStub(channels["catalog"])  # type: ignore[no-untyped-call]
         stock = stock_pb2_grpc.StockServiceStub(channels["stock"])  # type: ignore[no-untyped-call]
-        runtime.stubs = Stubs(catalog=catalog, stock=stock)
+        counting = counting_pb2_grpc.CountingServiceStub(channels["counting"])  # type: ignore[no-untyped-call]
+        runtime.stubs = Stubs(catalog=catalog, stock=stock, counting=counting)
         try:
             yield
         finally:

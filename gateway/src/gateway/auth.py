@@ -19,6 +19,10 @@ from invariant_core.identity import Identity
 from invariant_core.settings import Settings
 
 ROLES = frozenset({"operator", "inspector", "supervisor", "finance", "manager", "admin"})
+# Who may do what (DESIGN §5), for every service's part: the floor's work is the operators';
+# setting up, correcting the book and running a count are a supervisor's.
+OPERATORS = frozenset({"operator", "supervisor", "manager", "admin"})
+SUPERVISORS = frozenset({"supervisor", "manager", "admin"})
 ALGORITHM = "HS256"
 # Tolerates small clock differences between the issuer and the gateway's replicas.
 LEEWAY = timedelta(seconds=30)

@@ -14,6 +14,7 @@ from gateway.auth import InvalidTokenError, User, verify
 from gateway.catalog.loaders import CatalogLoaders
 from gateway.stock.loaders import StockLoaders
 from invariant.catalog.v1 import catalog_pb2_grpc
+from invariant.counting.v1 import counting_pb2_grpc
 from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core.identity import Identity
 
@@ -27,6 +28,7 @@ class Stubs:
 
     catalog: catalog_pb2_grpc.CatalogServiceStub
     stock: stock_pb2_grpc.StockServiceStub
+    counting: counting_pb2_grpc.CountingServiceStub
 
 
 class Context(BaseContext):

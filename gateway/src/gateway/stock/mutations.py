@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import ClassVar, Protocol, TypeVar
+from typing import ClassVar, Protocol
 
 import strawberry
 
 from gateway import described
-from gateway.auth import require_role
+from gateway.auth import OPERATORS, SUPERVISORS
+from gateway.commands import command
 from gateway.context import Info
-from gateway.errors import UserError, attempt, call
+from gateway.errors import UserError
 from gateway.stock.inputs import (
     AdjustInput,
     ChangeStatusInput,
@@ -30,14 +31,10 @@ from gateway.stock.types import Location, Lot, Movement, Reservation, Warehouse
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant.stock.v1 import stock_pb2_grpc
 
-# Who may do what (DESIGN §5): setting up warehouses and correcting the book are a
-# supervisor's; moving and reserving stock is the floor's; deciding an inspection is the inspector's.
-OPERATORS = frozenset({"operator", "supervisor", "manager", "admin"})
-SUPERVISORS = frozenset({"supervisor", "manager", "admin"})
+# Deciding an inspection is the inspector's (DESIGN §5); the other roles are in gateway.auth.
 INSPECTORS = frozenset({"inspector", "supervisor", "manager", "admin"})
 
 Stub = stock_pb2_grpc.StockServiceStub
-M = TypeVar("M")
 
 
 class MovementInput(Protocol):
@@ -82,42 +79,31 @@ class ReservationsPayload:
     user_errors: list[UserError]
 
 
-async def _command(
-    info: Info,
-    allowed: frozenset[str],
-    action: str,
-    send: Callable[[Stub], Awaitable[M]],
-    fields: Mapping[str, str] | None = None,
-) -> tuple[M | None, list[UserError]]:
-    async def run() -> M:
-        require_role(info.context.identity, allowed, action)
-        stub = info.context.stubs.stock
-        return await call(lambda: send(stub))
-
-    return await attempt(run, fields)
+def _stub(info: Info) -> Stub:
+    return info.context.stubs.stock
 
 
 async def _movement(
     info: Info,
     allowed: frozenset[str],
     action: str,
-    send: Callable[[Stub], Awaitable[pb.Movement]],
+    send: Callable[[], Awaitable[pb.Movement]],
     fields: Mapping[str, str],
 ) -> MovementPayload:
-    proto, errors = await _command(info, allowed, action, send, fields)
+    proto, errors = await command(info, allowed, action, send, fields)
     return MovementPayload(movement=Movement.from_proto(proto) if proto is not None else None, user_errors=errors)
 
 
 async def _post(info: Info, allowed: frozenset[str], action: str, input: MovementInput) -> MovementPayload:
-    return await _movement(info, allowed, action, lambda stub: stub.PostMovement(input.to_proto()), input.FIELDS)
+    return await _movement(info, allowed, action, lambda: _stub(info).PostMovement(input.to_proto()), input.FIELDS)
 
 
 @strawberry.type
 class StockMutation:
     @described.mutation("A warehouse, made with its in-transit location.")
     async def create_warehouse(self, info: Info, input: CreateWarehouseInput) -> WarehousePayload:
-        proto, errors = await _command(
-            info, SUPERVISORS, "setting up a warehouse", lambda stub: stub.CreateWarehouse(input.to_proto())
+        proto, errors = await command(
+            info, SUPERVISORS, "setting up a warehouse", lambda: _stub(info).CreateWarehouse(input.to_proto())
         )
         return WarehousePayload(
             warehouse=Warehouse.from_proto(proto) if proto is not None else None, user_errors=errors
@@ -125,14 +111,16 @@ class StockMutation:
 
     @strawberry.mutation
     async def create_location(self, info: Info, input: CreateLocationInput) -> LocationPayload:
-        proto, errors = await _command(
-            info, SUPERVISORS, "setting up a warehouse", lambda stub: stub.CreateLocation(input.to_proto())
+        proto, errors = await command(
+            info, SUPERVISORS, "setting up a warehouse", lambda: _stub(info).CreateLocation(input.to_proto())
         )
         return LocationPayload(location=Location.from_proto(proto) if proto is not None else None, user_errors=errors)
 
     @described.mutation("A lot of a lot-tracked item, ahead of its receipt.")
     async def create_lot(self, info: Info, input: CreateLotInput) -> LotPayload:
-        proto, errors = await _command(info, OPERATORS, "creating a lot", lambda stub: stub.CreateLot(input.to_proto()))
+        proto, errors = await command(
+            info, OPERATORS, "creating a lot", lambda: _stub(info).CreateLot(input.to_proto())
+        )
         return LotPayload(lot=Lot.from_proto(proto) if proto is not None else None, user_errors=errors)
 
     @described.mutation("Posts a RECEIPT.")
@@ -165,7 +153,7 @@ class StockMutation:
 
     @strawberry.mutation
     async def reserve(self, info: Info, input: ReserveInput) -> ReservationsPayload:
-        proto, errors = await _command(info, OPERATORS, "reserving stock", lambda stub: stub.Reserve(input.to_proto()))
+        proto, errors = await command(info, OPERATORS, "reserving stock", lambda: _stub(info).Reserve(input.to_proto()))
         reservations = (
             [Reservation.from_proto(reservation) for reservation in proto.reservations] if proto is not None else []
         )
@@ -173,8 +161,8 @@ class StockMutation:
 
     @described.mutation("Gives back what a reservation holds, in whole or in part.")
     async def release(self, info: Info, input: ReleaseInput) -> ReservationPayload:
-        proto, errors = await _command(
-            info, OPERATORS, "releasing a reservation", lambda stub: stub.Release(input.to_proto())
+        proto, errors = await command(
+            info, OPERATORS, "releasing a reservation", lambda: _stub(info).Release(input.to_proto())
         )
         return ReservationPayload(
             reservation=Reservation.from_proto(proto) if proto is not None else None, user_errors=errors
@@ -186,6 +174,6 @@ class StockMutation:
             info,
             OPERATORS,
             "issuing reserved stock",
-            lambda stub: stub.IssueReservation(input.to_proto()),
+            lambda: _stub(info).IssueReservation(input.to_proto()),
             input.FIELDS,
         )

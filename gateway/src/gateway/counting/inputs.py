@@ -1,0 +1,258 @@
+"""Mutation inputs, each turned into its gRPC request by `to_proto`.
+
+`FIELDS` names the request's fields that an input calls otherwise (it gives them flat),
+so that a refusal names the field the client sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterable, Mapping
+from typing import ClassVar
+
+import strawberry
+
+from gateway.convert import decimal_to_proto, timestamp_to_proto
+from gateway.counting.types import AbcClass, ApprovalLevel, CountKind
+from gateway.idempotency import IDEMPOTENCY_KEY_HELP, key
+from gateway.stock.inputs import ReasonQuantityInput
+from invariant.counting.v1 import counting_pb2 as pb
+
+ENTRY_FIELDS = ("entry_id", "line_id", "item_sku", "barcode", "location", "lot", "quantity", "unit", "counted_at")
+
+
+def _flat(prefix: str, names: Iterable[str]) -> dict[str, str]:
+    """The request's `prefix.name` fields, which the input gives without the prefix."""
+    return {f"{prefix}.{name}": name for name in names}
+
+
+@strawberry.input(description="Limits left null do not apply; no limit at all means the ABC class's default.")
+class ToleranceInput:
+    quantity: decimal.Decimal | None = strawberry.field(default=None, description="In the item's base unit.")
+    percent: decimal.Decimal | None = strawberry.field(default=None, description="Of the book.")
+    value: decimal.Decimal | None = strawberry.field(default=None, description="Of the variance at standard cost.")
+
+    def to_proto(self) -> pb.Tolerance:
+        tolerance = pb.Tolerance()
+        for name in ("quantity", "percent", "value"):
+            limit = getattr(self, name)
+            if limit is not None:
+                getattr(tolerance, name).CopyFrom(decimal_to_proto(limit))
+        return tolerance
+
+
+@strawberry.input(description="A count in DRAFT, to be opened when the counters are ready.")
+class CreateCountInput:
+    warehouse: str
+    kind: CountKind = CountKind.SPOT
+    blind: bool = strawberry.field(default=False, description="Counters see no book quantity while they count.")
+    locations: list[str] = strawberry.field(default_factory=list, description="Empty: every location.")
+    item_skus: list[str] = strawberry.field(default_factory=list, description="Empty: every item.")
+    abc_class: AbcClass | None = strawberry.field(default=None, description="Only items of this class; null: any.")
+    tolerance: ToleranceInput | None = None
+    counters: list[str] = strawberry.field(default_factory=list, description="The users assigned to count.")
+    note: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+    def to_proto(self) -> pb.CreateCountRequest:
+        return pb.CreateCountRequest(
+            idempotency_key=key(self.idempotency_key),
+            warehouse=self.warehouse,
+            kind=self.kind.value,
+            blind=self.blind,
+            locations=self.locations,
+            item_skus=self.item_skus,
+            abc_class=self.abc_class.value if self.abc_class else "",
+            tolerance=self.tolerance.to_proto() if self.tolerance is not None else None,
+            counters=self.counters,
+            note=self.note or "",
+        )
+
+
+# The bases are inputs only so that their fields are strawberry's; the schema never names them.
+@strawberry.input
+class _CountCommandInput:
+    count_id: strawberry.ID
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+
+@strawberry.input(description="DRAFT → OPEN: one line per balance in scope, with the book as it stands now.")
+class OpenCountInput(_CountCommandInput):
+    def to_proto(self) -> pb.OpenCountRequest:
+        return pb.OpenCountRequest(idempotency_key=key(self.idempotency_key), count_id=self.count_id)
+
+
+@strawberry.input(description="Closes the round: variances against the book as of each count time.")
+class FinishRoundInput(_CountCommandInput):
+    def to_proto(self) -> pb.FinishRoundRequest:
+        return pb.FinishRoundRequest(idempotency_key=key(self.idempotency_key), count_id=self.count_id)
+
+
+@strawberry.input(description="REVIEW → AWAITING_APPROVAL, or straight to APPROVED when nothing differs.")
+class SubmitForApprovalInput(_CountCommandInput):
+    def to_proto(self) -> pb.SubmitForApprovalRequest:
+        return pb.SubmitForApprovalRequest(idempotency_key=key(self.idempotency_key), count_id=self.count_id)
+
+
+@strawberry.input
+class CancelCountInput(_CountCommandInput):
+    reason: str | None = None
+
+    def to_proto(self) -> pb.CancelCountRequest:
+        return pb.CancelCountRequest(
+            idempotency_key=key(self.idempotency_key), count_id=self.count_id, reason=self.reason or ""
+        )
+
+
+@strawberry.input
+class ApproveCountInput(_CountCommandInput):
+    level: ApprovalLevel = strawberry.field(description="The level the caller approves at, the next one required.")
+    comment: str | None = None
+
+    def to_proto(self) -> pb.ApproveRequest:
+        return pb.ApproveRequest(
+            idempotency_key=key(self.idempotency_key),
+            count_id=self.count_id,
+            level=self.level.value,
+            comment=self.comment or "",
+        )
+
+
+@strawberry.input(description="Back to REVIEW; the approvals given so far are void.")
+class RejectCountInput(_CountCommandInput):
+    level: ApprovalLevel = strawberry.field(description="The level the caller rejects at.")
+    comment: str = strawberry.field(description="What to look at again.")
+
+    def to_proto(self) -> pb.RejectRequest:
+        return pb.RejectRequest(
+            idempotency_key=key(self.idempotency_key),
+            count_id=self.count_id,
+            level=self.level.value,
+            comment=self.comment,
+        )
+
+
+@strawberry.input(description="Which round of a line under investigation stands.")
+class DecideLineInput(_CountCommandInput):
+    line_id: strawberry.ID
+    round: int
+    comment: str | None = None
+
+    def to_proto(self) -> pb.DecideLineRequest:
+        return pb.DecideLineRequest(
+            idempotency_key=key(self.idempotency_key),
+            count_id=self.count_id,
+            line_id=self.line_id,
+            round=self.round,
+            comment=self.comment or "",
+        )
+
+
+@strawberry.input(description="Why a line differs; replaces the reasons given before.")
+class ExplainLineInput(_CountCommandInput):
+    line_id: strawberry.ID
+    reasons: list[ReasonQuantityInput] = strawberry.field(
+        description="Active reason codes, once each, their quantities adding up to the variance's size."
+    )
+
+    def to_proto(self) -> pb.ExplainLineRequest:
+        return pb.ExplainLineRequest(
+            idempotency_key=key(self.idempotency_key),
+            count_id=self.count_id,
+            line_id=self.line_id,
+            reasons=[
+                pb.ReasonQuantity(reason_code=reason.reason_code, quantity=decimal_to_proto(reason.quantity))
+                for reason in self.reasons
+            ],
+        )
+
+
+@strawberry.input(description="What was found on a shelf. Either `lineId`, or the item and where it was found.")
+class EntryInput:
+    entry_id: strawberry.ID = strawberry.field(
+        description="Made by the handheld, one per entry: an entry sent again (a retried upload) counts once."
+    )
+    line_id: strawberry.ID | None = strawberry.field(default=None, description="The line counted.")
+    item_sku: str | None = strawberry.field(default=None, description="Without `lineId`: the item, or `barcode`.")
+    barcode: str | None = strawberry.field(default=None, description="Without `lineId`: the item's barcode scanned.")
+    location: str | None = strawberry.field(default=None, description="Without `lineId`: where it was found.")
+    lot: str | None = strawberry.field(default=None, description="Without `lineId`: for a lot-tracked item.")
+    quantity: decimal.Decimal = strawberry.field(description="What is there, in `unit`; zero for an empty shelf.")
+    unit: str | None = strawberry.field(default=None, description="Any unit of the item; null: its base unit.")
+    counted_at: dt.datetime | None = strawberry.field(
+        default=None, description="When the shelf was counted (a handheld uploading later); null means now."
+    )
+
+    def to_entry(self, field_prefix: str) -> pb.Entry:
+        entry = pb.Entry(
+            entry_id=self.entry_id,
+            line_id=self.line_id or "",
+            item_sku=self.item_sku or "",
+            barcode=self.barcode or "",
+            location=self.location or "",
+            lot=self.lot or "",
+            quantity=decimal_to_proto(self.quantity),
+            unit=self.unit or "",
+        )
+        if self.counted_at is not None:
+            entry.counted_at.CopyFrom(timestamp_to_proto(self.counted_at, f"{field_prefix}countedAt"))
+        return entry
+
+
+@strawberry.input(description="One entry, as a handheld sends it when it is online.")
+class SubmitEntryInput(EntryInput):
+    count_id: strawberry.ID
+
+    # The request carries a list of one entry, which this input gives flat; the entry as a whole is no field.
+    FIELDS: ClassVar[Mapping[str, str]] = {**_flat("entries[0]", ENTRY_FIELDS), "entries[0]": ""}
+
+    def to_proto(self) -> pb.SubmitEntriesRequest:
+        return pb.SubmitEntriesRequest(count_id=self.count_id, entries=[self.to_entry("")])
+
+
+@strawberry.input(description="Entries uploaded together (a handheld back online): all are taken or none.")
+class SubmitEntriesInput:
+    count_id: strawberry.ID
+    entries: list[EntryInput] = strawberry.field(description="At most 5,000.")
+
+    def to_proto(self) -> pb.SubmitEntriesRequest:
+        return pb.SubmitEntriesRequest(
+            count_id=self.count_id,
+            entries=[entry.to_entry(f"entries[{index}].") for index, entry in enumerate(self.entries)],
+        )
+
+
+@strawberry.input(
+    description="Up to `supervisorLimit` of absolute variance value a supervisor alone approves, "
+    "up to `financeLimit` finance also, above it a manager too."
+)
+class SetApprovalPolicyInput:
+    warehouse: str
+    supervisor_limit: decimal.Decimal
+    finance_limit: decimal.Decimal
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+    FIELDS: ClassVar[Mapping[str, str]] = _flat("policy", ("warehouse", "supervisor_limit", "finance_limit"))
+
+    def to_proto(self) -> pb.SetApprovalPolicyRequest:
+        policy = pb.ApprovalPolicy(
+            warehouse=self.warehouse,
+            supervisor_limit=decimal_to_proto(self.supervisor_limit),
+            finance_limit=decimal_to_proto(self.finance_limit),
+        )
+        return pb.SetApprovalPolicyRequest(idempotency_key=key(self.idempotency_key), policy=policy)
+
+
+@strawberry.input(description="A reason code, new or changed; an inactive one explains no new variance.")
+class SetReasonCodeInput:
+    code: str
+    name: str
+    active: bool = True
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+    FIELDS: ClassVar[Mapping[str, str]] = _flat("reason_code", ("code", "name", "active"))
+
+    def to_proto(self) -> pb.SetReasonCodeRequest:
+        reason_code = pb.ReasonCode(code=self.code, name=self.name, active=self.active)
+        return pb.SetReasonCodeRequest(idempotency_key=key(self.idempotency_key), reason_code=reason_code)

@@ -1,0 +1,127 @@
+"""Counting reads: any authenticated user may ask, except for what only a counter needs.
+
+What a counter may not see of a blind count the service leaves out for them.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from gateway import described
+from gateway.auth import OPERATORS, require_role
+from gateway.context import Info
+from gateway.counting.types import (
+    ApprovalPolicy,
+    Count,
+    CountAdjustmentsCsv,
+    CountLine,
+    CountState,
+    LineState,
+    NextLine,
+    ReasonCode,
+)
+from gateway.errors import call, call_or_none
+from gateway.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
+from invariant.counting.v1 import counting_pb2 as pb
+
+# The states in which a count takes entries.
+OPEN_STATES = (CountState.OPEN, CountState.COUNTING)
+
+
+async def _counts(
+    info: Info, warehouse: str, states: list[CountState], counter: str, first: int, after: str | None
+) -> Connection[Count]:
+    page = page_request(first, after)
+    request = pb.ListCountsRequest(
+        warehouse=warehouse,
+        states=[state.value for state in states],
+        counter=counter,
+        page_size=page.size,
+        page_token=page.token,
+    )
+    reply = await call(lambda: info.context.stubs.counting.ListCounts(request))
+    return connection([Count.from_proto(count) for count in reply.counts], page, reply.next_page_token)
+
+
+async def _lines(
+    info: Info, count_id: str, states: list[LineState], differing_only: bool, first: int, after: str | None
+) -> Connection[CountLine]:
+    page = page_request(first, after)
+    request = pb.ListLinesRequest(
+        count_id=count_id,
+        states=[state.value for state in states],
+        differing_only=differing_only,
+        page_size=page.size,
+        page_token=page.token,
+    )
+    reply = await call(lambda: info.context.stubs.counting.ListLines(request))
+    return connection([CountLine.from_proto(line) for line in reply.lines], page, reply.next_page_token)
+
+
+@strawberry.type
+class CountingQuery:
+    @described.field("The count with this id, or null.")
+    async def count(self, info: Info, id: strawberry.ID) -> Count | None:
+        request = pb.GetCountRequest(count_id=id)
+        proto = await call_or_none(lambda: info.context.stubs.counting.GetCount(request))
+        return Count.from_proto(proto) if proto is not None else None
+
+    @described.field("Counts; empty filters match everything.")
+    async def counts(
+        self,
+        info: Info,
+        warehouse: str = "",
+        states: list[CountState] | None = None,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> Connection[Count]:
+        return await _counts(info, warehouse, states or [], "", first, after)
+
+    @described.field("The open counts the caller is assigned to count.")
+    async def my_open_counts(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[Count]:
+        require_role(info.context.identity, OPERATORS, "counting")
+        return await _counts(info, "", list(OPEN_STATES), info.context.identity.actor, first, after)
+
+    @described.field("A count's lines in number (location) order; empty `states` match every state.")
+    async def count_lines(
+        self,
+        info: Info,
+        count_id: strawberry.ID,
+        states: list[LineState] | None = None,
+        differing_only: bool = False,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> Connection[CountLine]:
+        return await _lines(info, count_id, states or [], differing_only, first, after)
+
+    @described.field("The caller's next line to count in the current round, in location order.")
+    async def next_line(self, info: Info, count_id: strawberry.ID) -> NextLine:
+        require_role(info.context.identity, OPERATORS, "counting")
+        request = pb.NextLineRequest(count_id=count_id)
+        return NextLine.from_proto(await call(lambda: info.context.stubs.counting.NextLine(request)))
+
+    @described.field("The lines of a count waiting for a recount, in location order.")
+    async def pending_recounts(
+        self, info: Info, count_id: strawberry.ID, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[CountLine]:
+        require_role(info.context.identity, OPERATORS, "counting")
+        return await _lines(info, count_id, [LineState.RECOUNT], False, first, after)
+
+    @described.field("The reasons a variance may be explained by.")
+    async def reason_codes(self, info: Info, include_inactive: bool = False) -> list[ReasonCode]:
+        request = pb.ListReasonCodesRequest(include_inactive=include_inactive)
+        reply = await call(lambda: info.context.stubs.counting.ListReasonCodes(request))
+        return [ReasonCode.from_proto(reason_code) for reason_code in reply.reason_codes]
+
+    @described.field("Who approves a count in the warehouse, by the absolute value of its variances.")
+    async def approval_policy(self, info: Info, warehouse: str) -> ApprovalPolicy:
+        request = pb.GetApprovalPolicyRequest(warehouse=warehouse)
+        return ApprovalPolicy.from_proto(await call(lambda: info.context.stubs.counting.GetApprovalPolicy(request)))
+
+    @described.field("The gain/loss document of an approved or posted count, as CSV.")
+    async def count_adjustments_csv(self, info: Info, count_id: strawberry.ID) -> CountAdjustmentsCsv:
+        request = pb.ExportAdjustmentsRequest(count_id=count_id)
+        reply = await call(lambda: info.context.stubs.counting.ExportAdjustments(request))
+        return CountAdjustmentsCsv.from_proto(reply)

@@ -1,0 +1,457 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from support import Catalog, Service, StartGateway, bearer
+
+GraphQL = Callable[..., Awaitable[dict[str, Any]]]
+User = tuple[str, tuple[str, ...]]
+SAM: User = ("sam", ("supervisor",))
+OLGA: User = ("olga", ("operator",))
+OTTO: User = ("otto", ("operator",))
+FAY: User = ("fay", ("finance",))
+IAN: User = ("ian", ("inspector",))
+
+COUNT = """id state kind blind counters round lineCount linesCounted linesDiffering recountsPending
+varianceValue absoluteVarianceValue levelsRequired tolerance { quantity percent value }"""
+LINE = """id number itemSku location lot unit origin state round bookAtOpen counted variance withinTolerance
+rounds { round counted counters book variance } reasons { reasonCode quantity }"""
+ENTRY = "entryId lineId round duplicate"
+PAYLOADS = {
+    "submitEntry": f"entry {{ {ENTRY} }}",
+    "submitEntries": f"entries {{ {ENTRY} }}",
+    "decideLine": f"line {{ {LINE} }}",
+    "explainLine": f"line {{ {LINE} }}",
+    "setApprovalPolicy": "policy { warehouse supervisorLimit financeLimit }",
+    "setReasonCode": "reasonCode { code name active }",
+}
+LINES = f"""query Lines($count: ID!, $states: [LineState!], $differing: Boolean! = false) {{
+  countLines(countId: $count, states: $states, differingOnly: $differing, first: 100) {{
+    edges {{ node {{ {LINE} }} }} }} }}"""
+NEXT_LINE = """query Next($count: ID!) {
+  nextLine(countId: $count) { remaining line { number itemSku location round bookAtOpen item { name } } } }"""
+
+
+@pytest.fixture
+async def graphql(
+    start_gateway: StartGateway, catalog: Catalog, stock: Service, counting: Service
+) -> AsyncIterator[GraphQL]:
+    """`await graphql(query, variables, as_=OLGA)` through a gateway in front of the real services.
+
+    BOLT (PCS, a BOX of 12, barcode BOLT-EACH) and NUT are in the catalog; the book of WH1
+    holds 10 BOLT at A-01 and 5 NUT at B-01. Every call is sam's, a supervisor, unless `as_` says otherwise.
+    """
+    await catalog.create_item("BOLT", units={"BOX": "12"}, barcodes=("BOLT-EACH",))
+    await catalog.create_item("NUT")
+    async with start_gateway(STOCK_ADDR=stock.address, COUNTING_ADDR=counting.address) as client:
+
+        async def send(query: str, variables: dict[str, Any] | None = None, *, as_: User = SAM) -> dict[str, Any]:
+            user, roles = as_
+            reply = await client.post(
+                "/graphql", json={"query": query, "variables": variables or {}}, headers=bearer(user, roles)
+            )
+            body: dict[str, Any] = reply.json()
+            return body
+
+        await succeed(send, "createWarehouse", {"code": "WH1", "name": "Main"}, "warehouse { code }")
+        for location in ("A-01", "B-01"):
+            await succeed(send, "createLocation", {"warehouse": "WH1", "code": location}, "location { code }")
+        for sku, location, quantity in (("BOLT", "A-01", "10"), ("NUT", "B-01", "5")):
+            receipt = {"itemSku": sku, "warehouse": "WH1", "location": location, "quantity": quantity}
+            await succeed(send, "receive", receipt, "movement { id }")
+        counting.counter.clear()
+        yield send
+
+
+async def mutate(
+    graphql: GraphQL, name: str, input: dict[str, Any], selection: str | None = None, *, as_: User = SAM
+) -> dict[str, Any]:
+    """The payload of mutation `name` (its input type is named after it)."""
+    input_type = f"{name[0].upper()}{name[1:]}Input"
+    selection = selection or PAYLOADS.get(name, f"count {{ {COUNT} }}")
+    query = (
+        f"mutation Run($input: {input_type}!) {{ {name}(input: $input) {{ {selection} userErrors {{ field code }} }} }}"
+    )
+    body = await graphql(query, {"input": input}, as_=as_)
+    assert "errors" not in body, body["errors"]
+    payload: dict[str, Any] = body["data"][name]
+    return payload
+
+
+async def succeed(
+    graphql: GraphQL, name: str, input: dict[str, Any], selection: str | None = None, *, as_: User = SAM
+) -> dict[str, Any]:
+    payload = await mutate(graphql, name, input, selection, as_=as_)
+    assert payload["userErrors"] == [], payload["userErrors"]
+    return payload
+
+
+async def plan(graphql: GraphQL, **fields: Any) -> dict[str, Any]:
+    """A CYCLE count of WH1 in DRAFT, for olga and otto to count."""
+    count: dict[str, Any] = (
+        await succeed(
+            graphql, "createCount", {"warehouse": "WH1", "kind": "CYCLE", "counters": ["olga", "otto"], **fields}
+        )
+    )["count"]
+    return count
+
+
+async def opened(graphql: GraphQL, **fields: Any) -> tuple[str, dict[str, str]]:
+    """An open count and its line ids by item: BOLT at A-01 is line 1, NUT at B-01 line 2."""
+    count_id = (await plan(graphql, **fields))["id"]
+    await succeed(graphql, "openCount", {"countId": count_id})
+    return count_id, {line["itemSku"]: line["id"] for line in await lines(graphql, count_id)}
+
+
+async def lines(graphql: GraphQL, count_id: str, *, as_: User = SAM, **variables: Any) -> list[dict[str, Any]]:
+    body = await graphql(LINES, {"count": count_id, **variables}, as_=as_)
+    assert "errors" not in body, body["errors"]
+    return [edge["node"] for edge in body["data"]["countLines"]["edges"]]
+
+
+async def count(graphql: GraphQL, count_id: str, *, as_: User = SAM) -> dict[str, Any]:
+    found: dict[str, Any] = (
+        await graphql(f"query C($id: ID!) {{ count(id: $id) {{ {COUNT} }} }}", {"id": count_id}, as_=as_)
+    )["data"]["count"]
+    return found
+
+
+async def enter(graphql: GraphQL, count_id: str, as_: User, **entry: Any) -> dict[str, Any]:
+    """One entry with a new entryId unless given; the accepted entry."""
+    input = {"countId": count_id, "entryId": str(uuid.uuid4()), **entry}
+    accepted: dict[str, Any] = (await succeed(graphql, "submitEntry", input, as_=as_))["entry"]
+    return accepted
+
+
+async def finish_round(graphql: GraphQL, count_id: str) -> dict[str, Any]:
+    finished: dict[str, Any] = (await succeed(graphql, "finishRound", {"countId": count_id}))["count"]
+    return finished
+
+
+def n(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+async def test_a_supervisor_plans_a_blind_cycle_count_in_draft(graphql: GraphQL) -> None:
+    planned = await plan(graphql, blind=True, locations=["a-01"], tolerance={"quantity": "2"}, note="aisle A")
+    assert {name: planned[name] for name in ("state", "kind", "blind", "counters", "round", "lineCount")} == {
+        "state": "DRAFT",
+        "kind": "CYCLE",
+        "blind": True,
+        "counters": ["olga", "otto"],
+        "round": 1,
+        "lineCount": 0,
+    }
+    assert planned["tolerance"] == {"quantity": "2", "percent": None, "value": None}
+    listed = await graphql('{ counts(warehouse: "WH1", states: [DRAFT]) { edges { node { id } } } }')
+    assert [edge["node"]["id"] for edge in listed["data"]["counts"]["edges"]] == [planned["id"]]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "code"),
+    [
+        ({"tolerance": {"quantity": "-1"}}, "tolerance.quantity", "OUT_OF_RANGE"),
+        ({"tolerance": {"percent": "0.00001"}}, "tolerance.percent", "TOO_PRECISE"),
+        ({"warehouse": "1 main"}, "warehouse", "INVALID_FORMAT"),
+    ],
+)
+async def test_a_bad_count_plan_is_refused_naming_the_field_and_nothing_is_written(
+    graphql: GraphQL, fields: dict[str, Any], field: str, code: str
+) -> None:
+    payload = await mutate(graphql, "createCount", {"warehouse": "WH1", **fields})
+    assert (payload["count"], payload["userErrors"]) == (None, [{"field": field, "code": code}])
+    listed = await graphql("{ counts { edges { node { id } } } }")
+    assert listed["data"]["counts"]["edges"] == []
+
+
+async def test_an_unknown_count_kind_is_refused_naming_it_before_the_service_is_asked(
+    graphql: GraphQL, counting: Service
+) -> None:
+    body = await graphql('mutation { createCount(input: {warehouse: "WH1", kind: WEEKLY}) { count { id } } }')
+    [error] = body["errors"]
+    assert error["message"] == "Value 'WEEKLY' does not exist in 'CountKind' enum."
+    assert not counting.calls
+
+
+async def test_a_counter_may_not_plan_a_count_and_the_service_is_not_asked(graphql: GraphQL, counting: Service) -> None:
+    payload = await mutate(graphql, "createCount", {"warehouse": "WH1"}, as_=OLGA)
+    assert (payload["count"], payload["userErrors"]) == (None, [{"field": None, "code": "PERMISSION_DENIED"}])
+    assert not counting.calls
+
+
+async def test_only_approvers_may_approve_or_reject_and_the_service_decides_the_rest(
+    graphql: GraphQL, counting: Service
+) -> None:
+    count_id = (await plan(graphql))["id"]
+    decision = {"countId": count_id, "level": "SUPERVISOR", "comment": "recount aisle A"}
+    counting.counter.clear()
+    for user in (OLGA, IAN):
+        for name in ("approveCount", "rejectCount"):
+            payload = await mutate(graphql, name, decision, as_=user)
+            assert payload["userErrors"] == [{"field": None, "code": "PERMISSION_DENIED"}]
+    assert not counting.calls
+    # Finance may approve at its level: the service, not the gateway, says this draft waits for nothing.
+    payload = await mutate(graphql, "approveCount", {**decision, "level": "FINANCE"}, as_=FAY)
+    assert payload["userErrors"] == [{"field": "countId", "code": "INVALID_STATE"}]
+    assert counting.calls == {"Approve": 1}
+
+
+async def test_only_those_who_count_are_given_work_to_count(graphql: GraphQL, counting: Service) -> None:
+    count_id = (await plan(graphql))["id"]
+    counting.counter.clear()
+    for query in (
+        "{ myOpenCounts { edges { node { id } } } }",
+        f'{{ nextLine(countId: "{count_id}") {{ remaining }} }}',
+        f'{{ pendingRecounts(countId: "{count_id}") {{ edges {{ node {{ id }} }} }} }}',
+    ):
+        [error] = (await graphql(query, as_=FAY))["errors"]
+        assert error["extensions"] == {"code": "PERMISSION_DENIED", "field": None}
+    assert not counting.calls
+
+
+async def test_a_supervisor_keeps_the_reason_codes_and_the_approval_policy(graphql: GraphQL) -> None:
+    codes = "query Codes($all: Boolean!) { reasonCodes(includeInactive: $all) { code name active } }"
+    defaults = (await graphql(codes, {"all": False}))["data"]["reasonCodes"]
+    assert {"code": "COUNTING_ERROR", "name": "Counting error", "active": True} in defaults
+    refused = await mutate(graphql, "setReasonCode", {"code": "MISPICK", "name": "Mispick"}, as_=OLGA)
+    assert refused["userErrors"] == [{"field": None, "code": "PERMISSION_DENIED"}]
+    unnamed = await mutate(graphql, "setReasonCode", {"code": "MISPICK", "name": " "})
+    assert unnamed["userErrors"] == [{"field": "name", "code": "REQUIRED"}]
+    made = await succeed(graphql, "setReasonCode", {"code": "mispick", "name": "Mispick", "active": False})
+    assert made["reasonCode"] == {"code": "MISPICK", "name": "Mispick", "active": False}
+    assert "MISPICK" not in [code["code"] for code in (await graphql(codes, {"all": False}))["data"]["reasonCodes"]]
+    assert "MISPICK" in [code["code"] for code in (await graphql(codes, {"all": True}))["data"]["reasonCodes"]]
+
+    policy = {"warehouse": "WH1", "supervisorLimit": "500", "financeLimit": "400"}
+    inverted = await mutate(graphql, "setApprovalPolicy", policy)
+    assert inverted["userErrors"] == [{"field": "financeLimit", "code": "OUT_OF_RANGE"}]
+    await succeed(graphql, "setApprovalPolicy", {**policy, "financeLimit": "5000"})
+    found = (await graphql('{ approvalPolicy(warehouse: "WH1") { supervisorLimit financeLimit } }'))["data"]
+    assert {name: n(value) for name, value in found["approvalPolicy"].items()} == {
+        "supervisorLimit": 500,
+        "financeLimit": 5000,
+    }
+
+
+# From here on a count is opened, which reads the book from stock (StreamBalances) and
+# closes rounds against it (GetBooks).
+
+
+async def test_a_counter_finds_their_open_counts_and_walks_the_lines_in_location_order(graphql: GraphQL) -> None:
+    count_id, line_ids = await opened(graphql, counters=["olga"])
+    mine = "{ myOpenCounts { edges { node { id state } } } }"
+    assert (await graphql(mine, as_=OLGA))["data"]["myOpenCounts"]["edges"] == [
+        {"node": {"id": count_id, "state": "OPEN"}}
+    ]
+    assert (await graphql(mine, as_=OTTO))["data"]["myOpenCounts"]["edges"] == []
+
+    first = (await graphql(NEXT_LINE, {"count": count_id}, as_=OLGA))["data"]["nextLine"]
+    assert first["remaining"] == 2
+    assert {name: first["line"][name] for name in ("number", "itemSku", "location", "round")} == {
+        "number": 1,
+        "itemSku": "BOLT",
+        "location": "A-01",
+        "round": 1,
+    }
+    assert first["line"]["item"] == {"name": "Item BOLT"}
+    await enter(graphql, count_id, OLGA, lineId=line_ids["BOLT"], quantity="10")
+    second = (await graphql(NEXT_LINE, {"count": count_id}, as_=OLGA))["data"]["nextLine"]
+    assert (second["remaining"], second["line"]["itemSku"]) == (1, "NUT")
+    assert (await count(graphql, count_id, as_=OLGA))["state"] == "COUNTING"
+
+
+async def test_a_counter_enters_a_shelf_by_its_barcode(graphql: GraphQL) -> None:
+    count_id, line_ids = await opened(graphql)
+    on_the_line = await enter(graphql, count_id, OLGA, barcode="BOLT-EACH", location="A-01", quantity="1", unit="BOX")
+    assert (on_the_line["lineId"], on_the_line["round"], on_the_line["duplicate"]) == (line_ids["BOLT"], 1, False)
+    # Bolts where the book has none get a line of their own.
+    elsewhere = await enter(graphql, count_id, OLGA, barcode="BOLT-EACH", location="B-01", quantity="3")
+    found = {line["id"]: line for line in await lines(graphql, count_id)}
+    assert (found[elsewhere["lineId"]]["origin"], found[elsewhere["lineId"]]["location"]) == ("FOUND", "B-01")
+    assert found[line_ids["BOLT"]]["state"] == "COUNTED"
+
+
+async def test_the_same_entry_sent_twice_counts_once(graphql: GraphQL) -> None:
+    count_id, line_ids = await opened(graphql)
+    entry = {"entryId": "olga-1", "lineId": line_ids["BOLT"], "quantity": "10"}
+    first = await enter(graphql, count_id, OLGA, **entry)
+    again = await enter(graphql, count_id, OLGA, **entry)
+    assert (first["duplicate"], again["duplicate"], again["lineId"]) == (False, True, first["lineId"])
+    upload = {
+        "countId": count_id,
+        "entries": [entry, {"entryId": "olga-2", "itemSku": "NUT", "location": "B-01", "quantity": "5"}],
+    }
+    accepted = (await succeed(graphql, "submitEntries", upload, as_=OLGA))["entries"]
+    assert [(e["entryId"], e["lineId"], e["duplicate"]) for e in accepted] == [
+        ("olga-1", line_ids["BOLT"], True),
+        ("olga-2", line_ids["NUT"], False),
+    ]
+    assert (await finish_round(graphql, count_id))["state"] == "REVIEW"
+    counted = {line["itemSku"]: (n(line["counted"]), n(line["variance"])) for line in await lines(graphql, count_id)}
+    assert counted == {"BOLT": (10, 0), "NUT": (5, 0)}
+
+
+@pytest.mark.parametrize(
+    ("name", "input", "field", "code"),
+    [
+        ("submitEntry", {"barcode": "NOPE", "location": "A-01", "quantity": "1"}, "barcode", "NOT_FOUND"),
+        ("submitEntry", {"itemSku": "BOLT", "quantity": "1"}, "location", "REQUIRED"),
+        ("submitEntry", {"itemSku": "BOLT", "location": "A-01", "quantity": "-1"}, "quantity", "OUT_OF_RANGE"),
+        ("submitEntry", {"itemSku": "BOLT", "location": "A-01", "quantity": "1", "unit": "CRATE"}, "unit", "NOT_FOUND"),
+        ("submitEntry", {"lineId": "nope", "quantity": "1"}, "lineId", "NOT_FOUND"),
+        (
+            "submitEntry",
+            {"itemSku": "BOLT", "location": "A-01", "quantity": "1", "countedAt": "2024-05-01T08:00:00"},
+            "countedAt",
+            "INVALID_FORMAT",
+        ),
+        (
+            "submitEntries",
+            {
+                "entries": [
+                    {"entryId": "e-1", "itemSku": "NUT", "location": "B-01", "quantity": "5"},
+                    {"entryId": "e-2", "itemSku": "BOLT", "location": "A-01", "quantity": "0.0000001"},
+                ]
+            },
+            "entries[1].quantity",
+            "TOO_PRECISE",
+        ),
+    ],
+)
+async def test_a_bad_entry_is_refused_naming_the_field_and_nothing_is_counted(
+    graphql: GraphQL, name: str, input: dict[str, Any], field: str, code: str
+) -> None:
+    count_id, _ = await opened(graphql)
+    entry_id = {"entryId": str(uuid.uuid4())} if name == "submitEntry" else {}
+    payload = await mutate(graphql, name, {"countId": count_id, **entry_id, **input}, as_=OLGA)
+    assert payload["userErrors"] == [{"field": field, "code": code}]
+    assert (await count(graphql, count_id))["state"] == "OPEN"
+
+
+async def test_a_counter_sees_no_book_or_variance_of_a_blind_count_while_a_supervisor_does(graphql: GraphQL) -> None:
+    count_id, line_ids = await opened(graphql, blind=True)
+    before = await lines(graphql, count_id, as_=OLGA)
+    assert [(line["itemSku"], line["bookAtOpen"]) for line in before] == [("BOLT", None), ("NUT", None)]
+    next_line = (await graphql(NEXT_LINE, {"count": count_id}, as_=OLGA))["data"]["nextLine"]["line"]
+    assert (next_line["itemSku"], next_line["bookAtOpen"]) == ("BOLT", None)
+    assert [n(line["bookAtOpen"]) for line in await lines(graphql, count_id)] == [10, 5]
+
+    await enter(graphql, count_id, OLGA, lineId=line_ids["BOLT"], quantity="8")
+    await enter(graphql, count_id, OLGA, lineId=line_ids["NUT"], quantity="5")
+    await finish_round(graphql, count_id)
+
+    [bolt] = await lines(graphql, count_id, as_=OLGA, states=["RECOUNT"])
+    assert (bolt["state"], bolt["round"], bolt["variance"], bolt["withinTolerance"]) == ("RECOUNT", 2, None, None)
+    [counted] = bolt["rounds"]
+    assert (n(counted["counted"]), counted["counters"], counted["book"], counted["variance"]) == (
+        8,
+        ["olga"],
+        None,
+        None,
+    )
+    as_counter = await count(graphql, count_id, as_=OLGA)
+    assert (as_counter["state"], as_counter["recountsPending"]) == ("COUNTING", 1)
+    assert (as_counter["varianceValue"], as_counter["absoluteVarianceValue"], as_counter["linesDiffering"]) == (
+        None,
+        None,
+        None,
+    )
+    [error] = (await graphql(LINES, {"count": count_id, "differing": True}, as_=OLGA))["errors"]
+    assert error["extensions"] == {"code": "PERMISSION_DENIED", "field": "differingOnly"}
+
+    [seen] = (await lines(graphql, count_id, states=["RECOUNT"]))[0]["rounds"]
+    assert (n(seen["book"]), n(seen["variance"])) == (10, -2)
+    assert (await count(graphql, count_id))["varianceValue"] is not None
+
+
+async def test_a_recount_goes_to_another_counter(graphql: GraphQL) -> None:
+    count_id, line_ids = await opened(graphql)
+    await enter(graphql, count_id, OLGA, lineId=line_ids["BOLT"], quantity="9")
+    await enter(graphql, count_id, OLGA, lineId=line_ids["NUT"], quantity="5")
+    await finish_round(graphql, count_id)
+
+    recounts = f'{{ pendingRecounts(countId: "{count_id}") {{ edges {{ node {{ itemSku round }} }} }} }}'
+    assert (await graphql(recounts, as_=OTTO))["data"]["pendingRecounts"]["edges"] == [
+        {"node": {"itemSku": "BOLT", "round": 2}}
+    ]
+    assert (await graphql(NEXT_LINE, {"count": count_id}, as_=OLGA))["data"]["nextLine"] == {
+        "remaining": 0,
+        "line": None,
+    }
+    again = {"countId": count_id, "entryId": str(uuid.uuid4()), "lineId": line_ids["BOLT"], "quantity": "9"}
+    refused = await mutate(graphql, "submitEntry", again, as_=OLGA)
+    assert refused["userErrors"] == [{"field": None, "code": "PERMISSION_DENIED"}]
+    assert (await graphql(NEXT_LINE, {"count": count_id}, as_=OTTO))["data"]["nextLine"]["line"]["itemSku"] == "BOLT"
+    await enter(graphql, count_id, OTTO, lineId=line_ids["BOLT"], quantity="9")
+    # The recount agrees with the first round: the difference stands.
+    assert (await finish_round(graphql, count_id))["state"] == "REVIEW"
+    [bolt] = await lines(graphql, count_id, differing=True)
+    assert (bolt["state"], n(bolt["counted"]), n(bolt["variance"])) == ("FINAL", 9, -1)
+
+
+async def test_a_count_is_explained_approved_by_someone_who_did_not_count_and_exported(graphql: GraphQL) -> None:
+    count_id, line_ids = await opened(graphql, tolerance={"quantity": "5"})
+    await enter(graphql, count_id, OLGA, lineId=line_ids["BOLT"], quantity="7")
+    await enter(graphql, count_id, OLGA, lineId=line_ids["NUT"], quantity="5", countedAt=datetime.now(UTC).isoformat())
+    reviewed = await finish_round(graphql, count_id)
+    assert (reviewed["state"], reviewed["linesDiffering"]) == ("REVIEW", 1)
+
+    unexplained = await mutate(graphql, "submitForApproval", {"countId": count_id})
+    assert unexplained["userErrors"] == [{"field": "reasons", "code": "REQUIRED"}]
+    reasons = [{"reasonCode": "COUNTING_ERROR", "quantity": "2"}, {"reasonCode": "GUESS", "quantity": "1"}]
+    explain = {"countId": count_id, "lineId": line_ids["BOLT"], "reasons": reasons}
+    unknown = await mutate(graphql, "explainLine", explain)
+    assert [error["field"] for error in unknown["userErrors"]] == ["reasons[1].reasonCode"]
+    reasons[1]["reasonCode"] = "DAMAGE_NOT_RECORDED"
+    explained = (await succeed(graphql, "explainLine", explain))["line"]
+    assert [(r["reasonCode"], n(r["quantity"])) for r in explained["reasons"]] == [
+        ("COUNTING_ERROR", 2),
+        ("DAMAGE_NOT_RECORDED", 1),
+    ]
+    waiting = (await succeed(graphql, "submitForApproval", {"countId": count_id}))["count"]
+    assert (waiting["state"], waiting["levelsRequired"]) == ("AWAITING_APPROVAL", ["SUPERVISOR"])
+
+    approval = {"countId": count_id, "level": "SUPERVISOR", "comment": "checked"}
+    by_counter = await mutate(graphql, "approveCount", approval, as_=("olga", ("operator", "supervisor")))
+    assert by_counter["userErrors"] == [{"field": "countId", "code": "PERMISSION_DENIED"}]
+    approved = (await succeed(graphql, "approveCount", approval))["count"]
+    assert approved["state"] == "APPROVED"
+
+    query = f'{{ countAdjustmentsCsv(countId: "{count_id}") {{ filename csv }} }}'
+    exported = (await graphql(query, as_=FAY))["data"]["countAdjustmentsCsv"]
+    assert exported["filename"] == f"count-{count_id}-adjustments.csv"
+    header, row = exported["csv"].splitlines()
+    assert header.startswith("count,warehouse,line,item,location,lot,book,counted,variance,kind")
+    assert row.split(",")[3:10] == ["BOLT", "A-01", "", "10", "7", "-3", "LOSS"]
+
+
+async def test_a_count_is_cancelled_with_its_reason(graphql: GraphQL) -> None:
+    count_id = (await plan(graphql))["id"]
+    transitions = "transitions { fromState toState actor comment }"
+    cancelled = await succeed(
+        graphql, "cancelCount", {"countId": count_id, "reason": "stocktake moved"}, f"count {{ state {transitions} }}"
+    )
+    assert cancelled["count"]["state"] == "CANCELLED"
+    assert cancelled["count"]["transitions"][-1] == {
+        "fromState": "DRAFT",
+        "toState": "CANCELLED",
+        "actor": "sam",
+        "comment": "stocktake moved",
+    }
+    again = await mutate(graphql, "openCount", {"countId": count_id})
+    assert again["userErrors"] == [{"field": "countId", "code": "INVALID_STATE"}]
+
+
+async def test_a_count_created_twice_with_one_idempotency_key_is_created_once(graphql: GraphQL) -> None:
+    key = str(uuid.uuid4())
+    first = await plan(graphql, idempotencyKey=key)
+    again = await plan(graphql, idempotencyKey=key)
+    assert again["id"] == first["id"]
+    listed = await graphql("{ counts { edges { node { id } } } }")
+    assert len(listed["data"]["counts"]["edges"]) == 1
