@@ -7,11 +7,17 @@ building differently from `kubectl apply -k`. Every built object is then validat
 the Kubernetes JSON schemas (kubernetes-validate ships them), and the CloudNativePG
 objects, which have no schema there, are checked field by field. When kubectl is on the
 PATH, the loader's output is also compared with `kubectl kustomize`.
+
+Every gRPC service with a package under services/ must have manifests (a Deployment,
+Service, PodDisruptionBudget and migration Job in deploy/k8s/base/<service>.yaml, catalog's
+shape with its own name and port), its database and role, a <SERVICE>_ADDR in the shared
+ConfigMap, and its place in deploy/README.md's upgrade order.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -21,6 +27,9 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+
+from invariant_core.db import create_engine
+from invariant_core.settings import SERVICE_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -33,6 +42,10 @@ KUBERNETES_VERSIONS = ("1.30", "1.37")
 CUSTOM_KINDS = {("postgresql.cnpg.io/v1", "Cluster"), ("postgresql.cnpg.io/v1", "Database")}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "IngressClass"}
 REPLICATED_KINDS = {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"}
+# The gRPC services that exist: a package under services/ (each must be in SERVICE_PORTS).
+SERVICE_PACKAGES = sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml"))
+# The model the other services' manifests copy.
+MODEL_SERVICE = "catalog"
 KUSTOMIZATION_FIELDS = {"apiVersion", "kind", "resources", "components", "namespace", "images", "replicas", "patches"}
 
 Object = dict[str, Any]
@@ -168,7 +181,7 @@ def suite_workloads(objects: list[Object]) -> list[Object]:
 
 
 def services(objects: list[Object]) -> list[Object]:
-    """The gRPC services' Deployments (catalog, later stock, orders, quality, counting)."""
+    """The gRPC services' Deployments (catalog, stock, counting; later orders and quality)."""
     return [
         o
         for o in of_kind(objects, "Deployment")
@@ -204,6 +217,28 @@ def replicas(deployment: Object, objects: list[Object]) -> int:
 def selects(selector: dict[str, str], o: Object) -> bool:
     labels = o["spec"]["template"]["metadata"]["labels"]
     return all(labels.get(key) == value for key, value in selector.items())
+
+
+def grpc_port(deployment: Object, objects: list[Object]) -> int:
+    """The port the service serves on: its GRPC_PORT."""
+    (container,) = _containers(deployment)
+    return int(environment(container, objects)["GRPC_PORT"] or 0)
+
+
+def database_secret(container: Object) -> tuple[str, str]:
+    """The Secret and key DATABASE_URL comes from."""
+    (variable,) = [v for v in container.get("env", []) if v["name"] == "DATABASE_URL"]
+    ref = variable.get("valueFrom", {}).get("secretKeyRef")
+    assert ref, f"{container['name']}: DATABASE_URL is not read from a Secret"
+    return ref["name"], ref["key"]
+
+
+def peers(name: str) -> set[str]:
+    """The services `name` calls: the gateway calls them all, a service those its code names."""
+    if name == "gateway":
+        return set(SERVICE_PACKAGES)
+    code = "".join(path.read_text() for path in (ROOT / "services" / name / "src").rglob("*.py"))
+    return set(re.findall(r"""peers\[["'](\w+)["']\]""", code)) - {name}
 
 
 def secret_refs(objects: list[Object]) -> Iterator[tuple[str, str]]:
@@ -268,14 +303,51 @@ def test_every_long_running_pod_has_readiness_and_liveness_probes(objects: list[
             assert "livenessProbe" in container, f"{o['metadata']['name']}: no livenessProbe"
 
 
+def test_every_service_package_has_manifests(objects: list[Object]) -> None:
+    assert MODEL_SERVICE in SERVICE_PACKAGES
+    assert set(SERVICE_PACKAGES) <= set(SERVICE_PORTS), "a service under services/ has no port in SERVICE_PORTS"
+    assert sorted(d["metadata"]["name"] for d in services(objects)) == SERVICE_PACKAGES
+
+
 def test_every_grpc_service_is_probed_by_grpc_health_on_the_port_it_serves(objects: list[Object]) -> None:
     assert services(objects), "no service Deployment found"
     for deployment in services(objects):
+        name = deployment["metadata"]["name"]
         (container,) = _containers(deployment)
-        port = int(environment(container, objects)["GRPC_PORT"] or 0)
-        assert {p["containerPort"] for p in container["ports"]} == {port}
-        assert container["readinessProbe"]["grpc"]["port"] == port
-        assert container["livenessProbe"]["grpc"]["port"] == port
+        port = grpc_port(deployment, objects)
+        assert port == SERVICE_PORTS[name], f"{name}: GRPC_PORT {port}, not its port in SERVICE_PORTS"
+        assert container["name"] == name
+        assert container["ports"] == [{"name": "grpc", "containerPort": port}], name
+        assert container["readinessProbe"]["grpc"]["port"] == port, name
+        assert container["livenessProbe"]["grpc"]["port"] == port, name
+
+
+def test_every_grpc_service_has_a_service_and_a_disruption_budget_for_its_pods(objects: list[Object]) -> None:
+    for deployment in services(objects):
+        name = deployment["metadata"]["name"]
+        service = named(objects, "Service", name)
+        assert selects(service["spec"]["selector"], deployment), f"Service {name} does not select its pods"
+        assert service["spec"]["ports"] == [
+            {"name": "grpc", "port": grpc_port(deployment, objects), "targetPort": "grpc", "appProtocol": "grpc"}
+        ], name
+        pdb = named(objects, "PodDisruptionBudget", name)
+        assert selects(pdb["spec"]["selector"]["matchLabels"], deployment), f"PodDisruptionBudget {name}"
+        others = [d for d in of_kind(objects, "Deployment") if d is not deployment]
+        for selector in (service["spec"]["selector"], pdb["spec"]["selector"]["matchLabels"]):
+            assert not any(selects(selector, other) for other in others), f"{name}'s selector takes other pods"
+
+
+def test_every_peer_address_in_the_config_map_is_a_grpc_service_and_its_port(objects: list[Object]) -> None:
+    data = named(objects, "ConfigMap", "invariant-config")["data"]
+    addresses = {key.removesuffix("_ADDR").lower(): value for key, value in data.items() if key.endswith("_ADDR")}
+    deployments = {d["metadata"]["name"]: d for d in services(objects)}
+    assert set(addresses) == set(deployments), "one <SERVICE>_ADDR for each service Deployment, and no other"
+    for name, address in addresses.items():
+        host, _, port = address.rpartition(":")
+        service = named(objects, "Service", host)
+        assert selects(service["spec"]["selector"], deployments[name]), f"{address} is not {name}'s Service"
+        assert int(port) in {p["port"] for p in service["spec"]["ports"]}, f"{address}: {host} has no such port"
+        assert int(port) == grpc_port(deployments[name], objects), f"{address}: not the port {name} serves"
 
 
 def test_every_container_requests_and_limits_cpu_and_memory(objects: list[Object]) -> None:
@@ -318,17 +390,36 @@ def test_every_suite_container_runs_the_same_image_repository(objects: list[Obje
             assert not container["image"].endswith(":latest"), f"{o['metadata']['name']}: a moving tag"
 
 
-def test_every_service_has_a_migration_job_for_the_same_database(objects: list[Object]) -> None:
+def test_every_service_has_its_database_secret_and_a_migration_job_for_the_same_database(
+    objects: list[Object],
+) -> None:
     for deployment in services(objects):
         name = deployment["metadata"]["name"]
         job = named(objects, "Job", f"{name}-migrate")
+        assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "migration", job["metadata"]["name"]
         (migrate,) = _containers(job)
         (serve,) = _containers(deployment)
         assert migrate["command"] == ["python", "-m", name, "migrate"]
         assert serve["command"] == ["python", "-m", name]
-        assert [v for v in migrate["env"] if v["name"] == "DATABASE_URL"] == [
-            v for v in serve["env"] if v["name"] == "DATABASE_URL"
-        ]
+        assert database_secret(serve) == (f"{name}-database", "url"), name
+        assert database_secret(migrate) == (f"{name}-database", "url"), job["metadata"]["name"]
+    jobs = [j["metadata"]["name"] for j in of_kind(objects, "Job")]
+    assert sorted(jobs) == sorted(f"{d['metadata']['name']}-migrate" for d in services(objects))
+
+
+def test_every_service_file_is_the_model_service_s_with_its_own_name_and_port() -> None:
+    """Three copies rather than a template: this keeps them from drifting apart."""
+    model = (K8S / "base" / f"{MODEL_SERVICE}.yaml").read_text()
+    resources = yaml.safe_load((K8S / "base" / "kustomization.yaml").read_text())["resources"]
+    for name in SERVICE_PACKAGES:
+        assert f"{name}.yaml" in resources, f"deploy/k8s/base/kustomization.yaml does not list {name}.yaml"
+        expected = model.replace(MODEL_SERVICE, name).replace(
+            str(SERVICE_PORTS[MODEL_SERVICE]), str(SERVICE_PORTS[name])
+        )
+        actual = (K8S / "base" / f"{name}.yaml").read_text()
+        assert list(yaml.safe_load_all(actual)) == list(yaml.safe_load_all(expected)), (
+            f"deploy/k8s/base/{name}.yaml is not {MODEL_SERVICE}.yaml with {name}'s name and port"
+        )
 
 
 def test_every_config_map_and_selector_refers_to_something_that_exists(objects: list[Object]) -> None:
@@ -369,6 +460,34 @@ def test_every_secret_the_pods_read_is_documented_in_the_readme(objects: list[Ob
         assert f"`{name}`" in readme and f"`{key}`" in readme, f"deploy/README.md does not document {name}/{key}"
 
 
+def test_the_readme_migrates_every_service_then_rolls_them_out_after_the_services_they_call(
+    objects: list[Object],
+) -> None:
+    readme = (DEPLOY / "README.md").read_text()
+    (cluster,) = of_kind(objects, "Cluster")
+
+    def position(text: str) -> int:
+        assert readme.count(text) == 1, f"deploy/README.md should say once: {text}"
+        return readme.index(text)
+
+    migrated = position("wait --for=condition=complete job -l app.kubernetes.io/component=migration")
+    applied, rolled_out = {}, {}
+    for name in sorted(d["metadata"]["name"] for d in services(objects)):
+        url = f"postgresql+asyncpg://{name}:PASSWORD@{cluster['metadata']['name']}-rw:5432/{name}"
+        assert f"`{url}`" in readme, f"deploy/README.md does not show {name}-database's URL"
+        applied[name] = position(f"kubectl apply -k $OVERLAY -l app.kubernetes.io/name={name}\n")
+        rolled_out[name] = position(f"rollout status deployment/{name} ")
+        assert migrated < applied[name] < rolled_out[name], f"{name}: migrations, apply, rollout status"
+    everything = position("kubectl apply -k $OVERLAY\n")
+    rolled_out["gateway"] = position("rollout status deployment/gateway ")
+    applied["gateway"] = everything
+    assert max(rolled_out.values()) == rolled_out["gateway"]
+    for name in rolled_out:
+        for peer in peers(name):
+            assert peer in rolled_out, f"{name} calls {peer}, which deploy/README.md does not roll out"
+            assert rolled_out[peer] < applied[name], f"deploy/README.md rolls {name} out before {peer}, which it calls"
+
+
 def test_no_secret_with_literal_data_is_committed(objects: list[Object]) -> None:
     assert of_kind(objects, "Secret") == []
     for path in DEPLOY.rglob("*.y*ml"):
@@ -386,12 +505,35 @@ def test_the_postgres_cluster_gives_each_service_its_own_database_and_role(objec
     for role in roles.values():
         assert role["ensure"] == "present" and role["login"] is True and role["passwordSecret"]["name"]
     databases = {d["spec"]["name"]: d for d in of_kind(objects, "Database")}
-    for deployment in services(objects):
-        name = deployment["metadata"]["name"]
+    names = sorted(d["metadata"]["name"] for d in services(objects))
+    assert sorted(roles) == names and sorted(databases) == names, "one role and one database per service"
+    for name in names:
+        assert roles[name]["passwordSecret"]["name"] == f"{name}-db-credentials", name
         database = databases[name]
         assert database["apiVersion"] == "postgresql.cnpg.io/v1"
+        assert database["metadata"]["name"] == f"{cluster['metadata']['name']}-{name}"
+        assert database["metadata"]["labels"]["app.kubernetes.io/component"] == "database", name
         assert database["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
-        assert database["spec"]["owner"] == name and name in roles
+        assert database["spec"]["owner"] == name
+
+
+def test_postgres_admits_every_service_replica_s_pool_with_one_more_pod_rolling_out(objects: list[Object]) -> None:
+    (cluster,) = of_kind(objects, "Cluster")
+    parameters = cluster["spec"]["postgresql"]["parameters"]
+    admitted = (
+        int(parameters["max_connections"])
+        - int(parameters.get("superuser_reserved_connections", 3))
+        - int(parameters.get("reserved_connections", 0))
+    )
+    pool = create_engine("postgresql+asyncpg://service@invariant-db-rw/service").pool
+    per_replica = pool.size() + pool._max_overflow  # type: ignore[attr-defined]
+    assert per_replica > 0
+    needed = 0
+    for deployment in services(objects):
+        surge = deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+        assert isinstance(surge, int), f"{deployment['metadata']['name']}: maxSurge as a number of pods"
+        needed += (replicas(deployment, objects) + surge) * per_replica
+    assert needed <= admitted, f"max_connections admits {admitted} service connections, the services may open {needed}"
 
 
 def test_nats_runs_jetstream_on_its_own_volume_in_every_node(objects: list[Object]) -> None:

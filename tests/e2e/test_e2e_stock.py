@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from e2e_support import GraphQL, token
+from e2e_support import GraphQL, code, run, token
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-USER_ERRORS = "userErrors { field message code }"
 PLACE = "warehouse location lot status"
 MOVEMENT = f"id type quantity enteredUnit from {{ {PLACE} }} to {{ {PLACE} }} actor businessTime reservationId"
 AVAILABILITY = """query Availability($sku: String!, $warehouse: String!) {
@@ -25,21 +23,6 @@ BALANCE_AS_OF = """query AsOf($sku: String!, $place: StockPlaceInput!, $at: Date
   balanceAsOf(itemSku: $sku, place: $place, asOf: $at) { quantity } }"""
 INTEGRITY = "{ integrityReport { balancesChecked drifts { kind itemSku recorded recomputed } } }"
 OPERATOR = token("e2e-operator", "operator")
-
-
-def code(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:8].upper()}"
-
-
-async def run(graphql: GraphQL, name: str, input: dict[str, Any], selection: str, as_: str = "") -> dict[str, Any]:
-    """Mutation `name` (its input type is named after it); refuses to go on after a user error."""
-    input_type = f"{name[0].upper()}{name[1:]}Input"
-    query = f"mutation Run($input: {input_type}!) {{ {name}(input: $input) {{ {selection} {USER_ERRORS} }} }}"
-    reply = await graphql(query, {"input": input}, as_=as_)
-    assert "errors" not in reply, reply["errors"]
-    payload: dict[str, Any] = reply["data"][name]
-    assert payload["userErrors"] == [], payload["userErrors"]
-    return payload
 
 
 async def move(graphql: GraphQL, name: str, input: dict[str, Any]) -> dict[str, Any]:

@@ -5,18 +5,24 @@ What a counter may not see of a blind count the service leaves out for them.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 
 from gateway import described
 from gateway.auth import OPERATORS, require_role
 from gateway.context import Info
+from gateway.convert import timestamp_to_proto
 from gateway.counting.types import (
+    AccuracyGrouping,
+    AccuracyRow,
     ApprovalPolicy,
     Count,
     CountAdjustmentsCsv,
     CountLine,
     CountState,
     LineState,
+    LineTrace,
     NextLine,
     ReasonCode,
 )
@@ -125,3 +131,25 @@ class CountingQuery:
         request = pb.ExportAdjustmentsRequest(count_id=count_id)
         reply = await call(lambda: info.context.stubs.counting.ExportAdjustments(request))
         return CountAdjustmentsCsv.from_proto(reply)
+
+    @described.field("Suggested causes of a line's variance, from its ledger since the last posted count.")
+    async def line_trace(self, info: Info, count_id: strawberry.ID, line_id: strawberry.ID) -> LineTrace:
+        request = pb.TraceLineRequest(count_id=count_id, line_id=line_id)
+        return LineTrace.from_proto(await call(lambda: info.context.stubs.counting.TraceLine(request)))
+
+    @described.field("Inventory record accuracy of posted counts counted in [from, to), grouped.")
+    async def accuracy(
+        self,
+        info: Info,
+        warehouse: str = "",
+        group_by: AccuracyGrouping = AccuracyGrouping.WAREHOUSE,
+        from_time: dt.datetime | None = None,
+        to_time: dt.datetime | None = None,
+    ) -> list[AccuracyRow]:
+        request = pb.GetAccuracyRequest(warehouse=warehouse, group_by=group_by.value)
+        if from_time is not None:
+            request.from_time.CopyFrom(timestamp_to_proto(from_time, "fromTime"))
+        if to_time is not None:
+            request.to_time.CopyFrom(timestamp_to_proto(to_time, "toTime"))
+        reply = await call(lambda: info.context.stubs.counting.GetAccuracy(request))
+        return [AccuracyRow.from_proto(row) for row in reply.rows]

@@ -326,3 +326,94 @@ class CountAdjustmentsCsv:
     @classmethod
     def from_proto(cls, proto: pb.ExportAdjustmentsResponse) -> CountAdjustmentsCsv:
         return cls(filename=proto.filename, csv=proto.csv)
+
+
+@strawberry.enum(description="How accuracy is grouped.")
+class AccuracyGrouping(Enum):
+    WAREHOUSE = "WAREHOUSE"
+    ABC_CLASS = "ABC_CLASS"
+    COUNTER = "COUNTER"
+    REASON = "REASON"
+    MONTH = "MONTH"
+
+
+@strawberry.type(description="Inventory record accuracy of posted counts for one group.")
+class AccuracyRow:
+    group: str
+    lines: int
+    lines_within_tolerance: int
+    record_accuracy: decimal.Decimal = strawberry.field(
+        description="Share of lines within tolerance at the first count."
+    )
+    value_accuracy: decimal.Decimal = strawberry.field(description="1 - absolute variance value / book value.")
+
+    @classmethod
+    def from_proto(cls, proto: pb.AccuracyRow) -> AccuracyRow:
+        return cls(
+            group=proto.group,
+            lines=proto.lines,
+            lines_within_tolerance=proto.lines_within_tolerance,
+            record_accuracy=decimal_from_proto(proto.record_accuracy),
+            value_accuracy=decimal_from_proto(proto.value_accuracy),
+        )
+
+
+@strawberry.type(description="A movement of the traced line's place, with its signed effect on the line.")
+class TracedMovement:
+    movement_id: strawberry.ID
+    type: str
+    quantity: decimal.Decimal
+    document_type: str
+    document_id: str
+    actor: str
+    business_time: dt.datetime | None
+    posted_at: dt.datetime | None
+    correction: bool
+
+    @classmethod
+    def from_proto(cls, proto: pb.TracedMovement) -> TracedMovement:
+        return cls(
+            movement_id=strawberry.ID(proto.movement_id),
+            type=proto.type,
+            quantity=decimal_from_proto(proto.quantity),
+            document_type=proto.document_type,
+            document_id=proto.document_id,
+            actor=proto.actor,
+            business_time=timestamp_from_proto(proto.business_time),
+            posted_at=timestamp_from_proto(proto.posted_at),
+            correction=proto.correction,
+        )
+
+
+@strawberry.type(description="A suggested cause of a variance, most likely first.")
+class Suspect:
+    kind: str
+    explanation: str
+    rank: int
+    movements: list[TracedMovement]
+
+    @classmethod
+    def from_proto(cls, proto: pb.Suspect) -> Suspect:
+        return cls(
+            kind=proto.kind,
+            explanation=proto.explanation,
+            rank=proto.rank,
+            movements=[TracedMovement.from_proto(m) for m in proto.movements],
+        )
+
+
+@strawberry.type(description="Where book and shelf parted: the line's ledger since its last posted count.")
+class LineTrace:
+    line: CountLine
+    since: dt.datetime | None = strawberry.field(description="The line's last posted count; null: never counted.")
+    suspects: list[Suspect]
+    movements: list[TracedMovement]
+
+    @classmethod
+    def from_proto(cls, proto: pb.LineTrace) -> LineTrace:
+        return cls(
+            line=CountLine.from_proto(proto.line),
+            since=timestamp_from_proto(proto.since) if proto.HasField("since") else None,
+            suspects=[Suspect.from_proto(s) for s in proto.suspects],
+            movements=[TracedMovement.from_proto(m) for m in proto.movements],
+        )
