@@ -104,14 +104,15 @@ async def services_on_their_own(
 ) -> AsyncIterator[StockUnderTest]:
     """Like `services`, for tests of the events stock consumes and publishes.
 
-    The stock service reads catalog events through a durable consumer of its own, so that
-    another stock service on the same NATS (a parallel run) cannot take them; and it
-    sweeps expired reservations every 0.1 s instead of every few seconds.
+    The stock service reads catalog and counting events through durable consumers of its
+    own, so that another stock service on the same NATS (a parallel run) cannot take them;
+    and it sweeps expired reservations every 0.1 s instead of every few seconds.
     """
     monkeypatch.setattr(bootstrap, "EXPIRY_SWEEP_SECONDS", 0.1)
-    durable = f"stock-catalog-test-{uuid.uuid4().hex[:12]}"
+    suffix = uuid.uuid4().hex[:12]
     spec = dataclasses.replace(
-        SPEC, subscriptions=[dataclasses.replace(sub, durable=durable) for sub in SPEC.subscriptions]
+        SPEC,
+        subscriptions=[dataclasses.replace(sub, durable=f"{sub.durable}-test-{suffix}") for sub in SPEC.subscriptions],
     )
     try:
         async with running_services(new_database, nats_url, spec) as started:
@@ -119,7 +120,8 @@ async def services_on_their_own(
     finally:
         client = await nats.connect(nats_url)
         try:
-            with contextlib.suppress(NotFoundError):  # the service stopped before it declared it
-                await client.jetstream().delete_consumer(bus.STREAM, durable)
+            for sub in spec.subscriptions:
+                with contextlib.suppress(NotFoundError):  # the service stopped before it declared it
+                    await client.jetstream().delete_consumer(bus.STREAM, sub.durable)
         finally:
             await client.close()

@@ -18,7 +18,7 @@ from invariant_core.db import UnitOfWorkFactory, utcnow
 from invariant_core.rpc import Registrar
 from invariant_core.runtime import ServiceSpec, run_in_background
 from invariant_core.settings import Settings
-from stock.adapters.events import apply_catalog_event, to_message
+from stock.adapters.events import apply_catalog_event, apply_counting_event, to_message
 from stock.adapters.items import ReplicatedItems
 from stock.adapters.repository import SqlStockRepository
 from stock.adapters.tables import metadata
@@ -64,5 +64,10 @@ SPEC = ServiceSpec(
     translate=to_message,
     registrars=registrars,
     grpc_services=[SERVICE_NAME],
-    subscriptions=[Subscription(durable="stock-catalog", subject="inventory.catalog.>", handler=apply_catalog_event)],
+    subscriptions=[
+        Subscription(durable="stock-catalog", subject="inventory.catalog.>", handler=apply_catalog_event),
+        Subscription(
+            durable="stock-counting", subject="inventory.counting.adjustment.approved", handler=apply_counting_event
+        ),
+    ],
 )

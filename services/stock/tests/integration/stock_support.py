@@ -277,14 +277,16 @@ PAYLOADS: dict[str, type[Message]] = {
     "inventory.stock.reservation.expired": events.ReservationChanged,
     "inventory.stock.threshold.crossed": events.ThresholdCrossed,
     "inventory.stock.shortage": events.Shortage,
+    "inventory.stock.count.adjustments.posted": events.CountAdjustmentsPosted,
 }
 
 
 @dataclass
 class StockEvents:
-    """The inventory.stock.* events about some items, in the order JetStream delivers them."""
+    """The inventory.stock.* events about some items or counts, in the order JetStream delivers them."""
 
-    skus: frozenset[str]
+    # SKUs, and count ids for the events about a count as a whole.
+    about: frozenset[str]
     received: list[tuple[str, Any]] = field(default_factory=list)
 
     async def _receive(self, msg: Msg) -> None:
@@ -294,7 +296,8 @@ class StockEvents:
             return
         payload = kind()
         envelope.payload.Unpack(payload)
-        if payload.item_sku in self.skus:  # type: ignore[attr-defined]
+        subject = payload.count_id if isinstance(payload, events.CountAdjustmentsPosted) else payload.item_sku  # type: ignore[attr-defined]
+        if subject in self.about:
             self.received.append((envelope.type.removeprefix("inventory.stock."), payload))
 
     def of(self, fact: str) -> list[Any]:
@@ -317,12 +320,12 @@ class StockEvents:
 
 
 @asynccontextmanager
-async def stock_events(nats_url: str, *skus: str) -> AsyncIterator[StockEvents]:
-    """Watch, through an ordered (ephemeral) consumer, the events published from now on."""
+async def stock_events(nats_url: str, *about: str) -> AsyncIterator[StockEvents]:
+    """Watch, through an ordered (ephemeral) consumer, the events about these SKUs or counts from now on."""
     client = await nats.connect(nats_url)
     js = client.jetstream()
     await bus.ensure_stream(js)
-    watched = StockEvents(frozenset(skus))
+    watched = StockEvents(frozenset(about))
     subscription = await js.subscribe(
         "inventory.stock.>", ordered_consumer=True, deliver_policy=DeliverPolicy.NEW, cb=watched._receive
     )

@@ -1,19 +1,27 @@
-"""Stock's domain events to inventory.stock.* payloads, and catalog events into the replica."""
+"""Stock's domain events to inventory.stock.* payloads, and the catalog and counting events it consumes."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 
 from google.protobuf.message import Message
 
-from invariant.events.v1 import catalog_pb2, envelope_pb2
+from invariant.events.v1 import catalog_pb2, counting_pb2, envelope_pb2
 from invariant.events.v1 import stock_pb2 as events
 from invariant_core.db import UnitOfWork
 from invariant_core.messages import decimal_message
 from stock.adapters.repository import SqlStockRepository
 from stock.domain import ItemView, Place
-from stock.domain.events import MovementPosted, ReservationChanged, ShortageFound, ThresholdCrossed
+from stock.domain.events import (
+    CountAdjustmentsPosted,
+    MovementPosted,
+    ReservationChanged,
+    ShortageFound,
+    ThresholdCrossed,
+)
 from stock.domain.reservations import DocumentRef
+from stock.service import handlers
 
 
 def _place(place: Place | None) -> events.StockPlace | None:
@@ -77,6 +85,12 @@ def to_message(event: object) -> tuple[str, Message]:
                 reservation_ids=list(event.reservation_ids),
                 movement_id=event.movement_id,
             )
+        case CountAdjustmentsPosted():
+            return "inventory.stock.count.adjustments.posted", events.CountAdjustmentsPosted(
+                count_id=event.count_id,
+                part=event.part,
+                lines=[events.PostedCountLine(line_id=line, movement_id=movement) for line, movement in event.lines],
+            )
     raise TypeError(f"no message for {event!r}")
 
 
@@ -95,6 +109,33 @@ async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) 
         await repo.save_thresholds(
             limits.sku, limits.warehouse, Decimal(limits.safety_stock.value), Decimal(limits.max_stock.value)
         )
+
+
+async def apply_counting_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+    """Post the adjustments of an approved count; other counting facts are ignored."""
+    if envelope.type != "inventory.counting.adjustment.approved":
+        return
+    approved = counting_pb2.CountAdjustmentApproved()
+    envelope.payload.Unpack(approved)
+    await handlers.post_approved_count(
+        uow,
+        SqlStockRepository(uow.session),
+        count_id=approved.count_id,
+        warehouse=approved.warehouse,
+        part=approved.part,
+        lines=[
+            handlers.ApprovedCountLine(
+                line_id=line.line_id,
+                item_sku=line.item_sku,
+                location=line.location,
+                lot=line.lot,
+                variance=line.variance.value,
+                reasons=[(r.reason_code, r.quantity.value) for r in line.reasons],
+                counted_at=line.counted_at.ToDatetime(tzinfo=UTC) if line.HasField("counted_at") else None,
+            )
+            for line in approved.lines
+        ],
+    )
 
 
 def item_view(sku: str, base_unit: str, units: object, lot_tracked: bool) -> ItemView:

@@ -8,12 +8,12 @@ touch keys in sorted order.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,9 +46,13 @@ from stock.domain import (
     WarehouseView,
 )
 from stock.domain.reservations import DocumentRef
-from stock.service.ports import Availability, Drift, MovementRecord
+from stock.service.ports import Availability, Book, BookQuery, Drift, MovementRecord
 
 BUCKETS = ("available", "qc_hold", "rejected", "in_transit")
+# How many balances a stream holds in memory at a time.
+STREAM_BATCH = 5000
+# item_sku, warehouse, location, lot, status: the key of a balance.
+BalanceKey = tuple[str, str, str, str, str]
 
 
 class SqlStockRepository:
@@ -482,6 +486,97 @@ async def balance_as_of(session: AsyncSession, sku: str, place: Place, moment: d
         )
         total += sign * Decimal(moved or 0)
     return total
+
+
+async def read_one_snapshot(session: AsyncSession) -> None:
+    """Make every read of this read-only transaction see the same snapshot; call it first.
+
+    The reader has already begun its transaction, so SQLAlchemy refuses an isolation_level
+    execution option now; PostgreSQL takes SET TRANSACTION before the first query instead.
+    SQLite's deferred read transaction (WAL) is one snapshot from its first read anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+
+async def stream_balances(
+    session: AsyncSession, warehouse: str, status: StockStatus, locations: Collection[str], skus: Collection[str]
+) -> AsyncIterator[Sequence[Any]]:
+    """The non-zero balances of a warehouse in one status, in (location, item, lot) order, a batch at a time.
+
+    Read through a server-side cursor, so that a whole warehouse never sits in memory.
+    """
+    query = (
+        select(balances.c.item_sku, balances.c.location, balances.c.lot, balances.c.quantity, items.c.base_unit)
+        .outerjoin(items, items.c.sku == balances.c.item_sku)
+        .where(balances.c.warehouse == warehouse, balances.c.status == str(status), balances.c.quantity != 0)
+        .order_by(balances.c.location, balances.c.item_sku, balances.c.lot)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    if locations:
+        query = query.where(balances.c.location.in_(list(locations)))
+    if skus:
+        query = query.where(balances.c.item_sku.in_(list(skus)))
+    result = await session.stream(query)
+    async for rows in result.partitions():
+        yield rows
+
+
+async def books_as_of(session: AsyncSession, queries: Sequence[BookQuery]) -> list[Book]:
+    """Each key's balance as of its own time, and its movements in its window, from two reads for all keys.
+
+    The balance as of T is the balance now less the movements after T: Σ movements up to T,
+    as balance_as_of computes it from its days. Both reads cover every key's items and
+    warehouses; what belongs to other keys is dropped here.
+    """
+    if not queries:
+        return []
+    wanted = {_balance_key(q.item_sku, q.place) for q in queries}
+    skus = sorted({q.item_sku for q in queries})
+    warehouse_codes = sorted({q.place.warehouse for q in queries})
+    current: dict[BalanceKey, Decimal] = {}
+    for r in await session.execute(
+        select(balances).where(balances.c.item_sku.in_(skus), balances.c.warehouse.in_(warehouse_codes))
+    ):
+        key = (r.item_sku, r.warehouse, r.location, r.lot, r.status)
+        if key in wanted:
+            current[key] = r.quantity
+    earliest = min(q.as_of if q.since is None else min(q.as_of, q.since) for q in queries)
+    moved: dict[BalanceKey, list[tuple[datetime, Decimal]]] = {}
+    sides = [
+        movements.c[f"{side}_{name}"] for side in ("from", "to") for name in ("warehouse", "location", "lot", "status")
+    ]
+    for r in await session.execute(
+        select(movements.c.item_sku, movements.c.quantity, movements.c.business_time, *sides).where(
+            movements.c.item_sku.in_(skus),
+            movements.c.business_time > earliest,
+            or_(movements.c.from_warehouse.in_(warehouse_codes), movements.c.to_warehouse.in_(warehouse_codes)),
+        )
+    ):
+        row = r._mapping
+        for side, sign in (("from", -1), ("to", 1)):
+            key = (
+                r.item_sku,
+                row[f"{side}_warehouse"],
+                row[f"{side}_location"],
+                row[f"{side}_lot"],
+                row[f"{side}_status"],
+            )
+            if key in wanted:
+                moved.setdefault(key, []).append((r.business_time, sign * r.quantity))
+    books = []
+    for q in queries:
+        key = _balance_key(q.item_sku, q.place)
+        entries = moved.get(key, [])
+        later = sum((amount for when, amount in entries if when > q.as_of), Decimal(0))
+        since = q.since
+        window = 0 if since is None else sum(1 for when, _ in entries if since < when <= q.as_of)
+        books.append(Book(current.get(key, Decimal(0)) - later, window))
+    return books
+
+
+def _balance_key(sku: str, place: Place) -> BalanceKey:
+    return (sku, place.warehouse, place.location, place.lot, str(place.status))
 
 
 async def list_movements(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -16,7 +16,7 @@ from invariant.stock.v1 import stock_pb2 as pb
 from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core.coalesce import Call, Coalescer
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.errors import DomainError, ErrorCode, not_found
 from invariant_core.idempotency import run_idempotent, run_idempotent_together
 from invariant_core.messages import date_from_message, decimal_message
 from invariant_core.paging import decode_token, encode_token, page_size
@@ -24,10 +24,13 @@ from stock.adapters.items import ReplicatedItems
 from stock.adapters.repository import (
     SqlStockRepository,
     balance_as_of,
+    books_as_of,
     integrity_drifts,
     list_balances,
     list_movements,
     list_reservations,
+    read_one_snapshot,
+    stream_balances,
 )
 from stock.domain import (
     ItemView,
@@ -38,14 +41,18 @@ from stock.domain import (
     ReservationPolicy,
     StockKey,
     StockStatus,
+    normalise_location,
     normalise_warehouse,
+    parse_enum,
     parse_place,
 )
 from stock.domain.reservations import DocumentRef
 from stock.service import handlers
-from stock.service.ports import MovementRecord
+from stock.service.ports import BookQuery, MovementRecord
 
 R = TypeVar("R", bound=Message)
+# Keys per GetBooks call, as the proto promises its callers.
+MAX_BOOK_QUERIES = 5000
 
 
 def _enum_name(enum: type, value: int, prefix: str) -> str:
@@ -292,6 +299,41 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         balance.as_of.CopyFrom(request.as_of)
         return balance
 
+    async def StreamBalances(
+        self, request: pb.StreamBalancesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.Balance]:
+        warehouse = normalise_warehouse(request.warehouse)
+        status = parse_enum(StockStatus, request.status or StockStatus.AVAILABLE, "status")
+        locations = {normalise_location(code, f"locations[{i}]") for i, code in enumerate(request.locations)}
+        skus = {_sku(sku, f"item_skus[{i}]") for i, sku in enumerate(request.item_skus)}
+        async with self._uows.reader() as uow:
+            await read_one_snapshot(uow.session)
+            if not await SqlStockRepository(uow.session).warehouses([warehouse]):
+                raise not_found("warehouse", warehouse, "warehouse")
+            async for rows in stream_balances(uow.session, warehouse, status, locations, skus):
+                for r in rows:
+                    yield pb.Balance(
+                        item_sku=r.item_sku,
+                        place=_place_message(Place(warehouse, r.location, r.lot, status)),
+                        quantity=decimal_message(r.quantity),
+                        unit=r.base_unit or "",
+                    )
+
+    async def GetBooks(self, request: pb.GetBooksRequest, context: grpc.aio.ServicerContext) -> pb.GetBooksResponse:
+        if len(request.queries) > MAX_BOOK_QUERIES:
+            raise DomainError(
+                ErrorCode.OUT_OF_RANGE,
+                f"queries holds at most {MAX_BOOK_QUERIES} keys, got {len(request.queries)}",
+                "queries",
+            )
+        queries = [_book_query(query, f"queries[{i}]") for i, query in enumerate(request.queries)]
+        async with self._uows.reader() as uow:
+            await read_one_snapshot(uow.session)
+            books = await books_as_of(uow.session, queries)
+        return pb.GetBooksResponse(
+            books=[pb.Book(quantity=decimal_message(b.quantity), movements=b.movements) for b in books]
+        )
+
     async def ListMovements(
         self, request: pb.ListMovementsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListMovementsResponse:
@@ -400,9 +442,31 @@ def _reserve_command(request: pb.ReserveRequest) -> handlers.Reserve:
 def _place(request: Message, name: str) -> Place | None:
     if not request.HasField(name):
         return None
-    place: pb.StockPlace = getattr(request, name)
-    status = _enum_name(pb.StockStatus, place.status, "STOCK_STATUS_") if place.status else ""
-    return parse_place(place.warehouse, place.location, place.lot, status, name)
+    return _parsed_place(getattr(request, name), name)
+
+
+def _parsed_place(place: pb.StockPlace, field: str, unset_status: str = "") -> Place:
+    """`unset_status` is what a status left unset means; by default it is refused as required."""
+    status = _enum_name(pb.StockStatus, place.status, "STOCK_STATUS_") if place.status else unset_status
+    return parse_place(place.warehouse, place.location, place.lot, status, field)
+
+
+def _sku(raw: str, field: str) -> str:
+    sku = raw.strip().upper()
+    if not sku:
+        raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
+    return sku
+
+
+def _book_query(query: pb.BookQuery, field: str) -> BookQuery:
+    sku = _sku(query.item_sku, f"{field}.item_sku")
+    if not query.HasField("place"):
+        raise DomainError(ErrorCode.REQUIRED, f"{field}.place is required", f"{field}.place")
+    place = _parsed_place(query.place, f"{field}.place", StockStatus.AVAILABLE)
+    as_of = _time(query, "as_of")
+    if as_of is None:
+        raise DomainError(ErrorCode.REQUIRED, f"{field}.as_of is required", f"{field}.as_of")
+    return BookQuery(sku, place, as_of, _time(query, "since"))
 
 
 def _place_message(place: Place) -> pb.StockPlace:

@@ -60,3 +60,11 @@ class ShortageFound:
     short_by: Decimal
     reservation_ids: tuple[str, ...]
     movement_id: str
+
+
+@dataclass(frozen=True)
+class CountAdjustmentsPosted:
+    count_id: str
+    part: int
+    # (count line, movement) for every line of the part, posted now or by an earlier delivery.
+    lines: tuple[tuple[str, str], ...]

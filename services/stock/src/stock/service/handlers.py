@@ -35,12 +35,19 @@ from stock.domain import (
     grant,
     normalise_location,
     normalise_warehouse,
+    parse_place,
     plan_movement,
     shortage,
     threshold_crossing,
     validate_lot,
 )
-from stock.domain.events import MovementPosted, ReservationChanged, ShortageFound, ThresholdCrossed
+from stock.domain.events import (
+    CountAdjustmentsPosted,
+    MovementPosted,
+    ReservationChanged,
+    ShortageFound,
+    ThresholdCrossed,
+)
 from stock.domain.reservations import DocumentRef
 from stock.service.ports import MovementRecord, StockRepository
 
@@ -264,6 +271,56 @@ async def post_count_adjustments(
         )
         posted.append(await post_movement(uow, repo, command))
     return posted
+
+
+@dataclass(frozen=True)
+class ApprovedCountLine:
+    line_id: str
+    item_sku: str
+    location: str
+    lot: str
+    # counted - book, signed, in the item's base unit.
+    variance: str
+    reasons: Sequence[tuple[str, str]]
+    counted_at: datetime | None
+
+
+async def post_approved_count(
+    uow: UnitOfWork,
+    repo: StockRepository,
+    *,
+    count_id: str,
+    warehouse: str,
+    part: int,
+    lines: Sequence[ApprovedCountLine],
+) -> None:
+    """One part of an approved count, in AVAILABLE stock; what was posted is confirmed line by line.
+
+    Items come from the replica only: no remote call inside the transaction. A missing one
+    refuses the part, and the event is delivered again later.
+    """
+    known = await repo.items({line.item_sku.strip().upper() for line in lines})
+    missing = [
+        (line.item_sku.strip().upper(), f"lines[{index}].item_sku")
+        for index, line in enumerate(lines)
+        if line.item_sku.strip().upper() not in known
+    ]
+    if missing:
+        raise ItemsNotReplicatedError(missing)
+    adjustments = [
+        CountAdjustment(
+            line=line.line_id,
+            item=known[line.item_sku.strip().upper()],
+            place=parse_place(warehouse, line.location, line.lot, StockStatus.AVAILABLE, f"lines[{index}]"),
+            variance=line.variance,
+            unit="",
+            reasons=line.reasons,
+            business_time=line.counted_at,
+        )
+        for index, line in enumerate(lines)
+    ]
+    posted = await post_count_adjustments(uow, repo, count_id=count_id, lines=adjustments)
+    uow.record(CountAdjustmentsPosted(count_id.strip(), part, tuple((m.document.line, m.id) for m in posted)))
 
 
 async def _report_thresholds_and_shortage(

@@ -50,6 +50,21 @@ class MovementRecord:
 
 
 @dataclass(frozen=True)
+class BookQuery:
+    item_sku: str
+    place: Place
+    as_of: datetime
+    # Movements after `since` and up to `as_of` are counted; None counts none.
+    since: datetime | None
+
+
+@dataclass(frozen=True)
+class Book:
+    quantity: Decimal
+    movements: int
+
+
+@dataclass(frozen=True)
 class Drift:
     kind: str
     item_sku: str
