@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,24 +88,50 @@ def _is_query(method: str) -> bool:
 
 
 class IdentityAndErrors(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Each call runs as its caller, a command needs an actor, and a DomainError reaches the
+    client as a structured status, for unary calls and server streams alike."""
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None or (handler.unary_unary is None and handler.unary_stream is None):
             return handler
         metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
         caller = identity.Identity.from_metadata(metadata)
         needs_actor = not _is_query(details.method)
+
+        def check() -> None:
+            if needs_actor and not caller.actor:
+                raise DomainError(ErrorCode.UNAUTHENTICATED, "the command carries no actor", "")
+
+        if handler.unary_stream is not None:
+            stream = handler.unary_stream
+
+            async def streamed(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                token = identity.current.set(caller)
+                try:
+                    check()
+                    async for reply in stream(request, context):
+                        yield reply
+                except DomainError as error:
+                    await context.abort_with_status(rpc_status.to_status(to_status(error)))
+                finally:
+                    identity.current.reset(token)
+
+            return grpc.unary_stream_rpc_method_handler(
+                streamed,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         inner = handler.unary_unary
 
         async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
             token = identity.current.set(caller)
             try:
-                if needs_actor and not caller.actor:
-                    raise DomainError(ErrorCode.UNAUTHENTICATED, "the command carries no actor", "")
+                check()
                 return await inner(request, context)
             except DomainError as error:
                 await context.abort_with_status(rpc_status.to_status(to_status(error)))
@@ -175,6 +201,12 @@ async def serve_until_signalled(stop: Callable[[], Awaitable[None]]) -> None:
     await stop()
 
 
+def _with_identity(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    metadata = list(details.metadata or ()) + identity.current.get().to_metadata()
+    timeout = details.timeout if details.timeout is not None else DEFAULT_DEADLINE_SECONDS
+    return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials, details.wait_for_ready)
+
+
 class _IdentityMetadata(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
     async def intercept_unary_unary(
         self,
@@ -182,12 +214,17 @@ class _IdentityMetadata(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[m
         details: grpc.aio.ClientCallDetails,
         request: Any,
     ) -> Any:
-        metadata = list(details.metadata or ()) + identity.current.get().to_metadata()
-        timeout = details.timeout if details.timeout is not None else DEFAULT_DEADLINE_SECONDS
-        details = grpc.aio.ClientCallDetails(
-            details.method, timeout, metadata, details.credentials, details.wait_for_ready
-        )
-        return await continuation(details, request)
+        return await continuation(_with_identity(details), request)
+
+
+class _StreamIdentityMetadata(grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
+    async def intercept_unary_stream(
+        self,
+        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Any],
+        details: grpc.aio.ClientCallDetails,
+        request: Any,
+    ) -> Any:
+        return await continuation(_with_identity(details), request)
 
 
 def channel(target: str, services: Sequence[str]) -> grpc.aio.Channel:
@@ -214,7 +251,7 @@ def channel(target: str, services: Sequence[str]) -> grpc.aio.Channel:
             # Spread calls over every address the name resolves to (a headless Service's pods).
             ("grpc.lb_policy_name", "round_robin"),
         ],
-        interceptors=[_IdentityMetadata()],
+        interceptors=[_IdentityMetadata(), _StreamIdentityMetadata()],
     )
 
 

@@ -301,7 +301,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
 
     async def StreamBalances(
         self, request: pb.StreamBalancesRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.Balance]:
+    ) -> AsyncIterator[pb.StreamBalancesResponse]:
         warehouse = normalise_warehouse(request.warehouse)
         status = parse_enum(StockStatus, request.status or StockStatus.AVAILABLE, "status")
         locations = {normalise_location(code, f"locations[{i}]") for i, code in enumerate(request.locations)}
@@ -311,13 +311,17 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             if not await SqlStockRepository(uow.session).warehouses([warehouse]):
                 raise not_found("warehouse", warehouse, "warehouse")
             async for rows in stream_balances(uow.session, warehouse, status, locations, skus):
-                for r in rows:
-                    yield pb.Balance(
-                        item_sku=r.item_sku,
-                        place=_place_message(Place(warehouse, r.location, r.lot, status)),
-                        quantity=decimal_message(r.quantity),
-                        unit=r.base_unit or "",
-                    )
+                yield pb.StreamBalancesResponse(
+                    balances=[
+                        pb.Balance(
+                            item_sku=r.item_sku,
+                            place=_place_message(Place(warehouse, r.location, r.lot, status)),
+                            quantity=decimal_message(r.quantity),
+                            unit=r.base_unit or "",
+                        )
+                        for r in rows
+                    ]
+                )
 
     async def GetBooks(self, request: pb.GetBooksRequest, context: grpc.aio.ServicerContext) -> pb.GetBooksResponse:
         if len(request.queries) > MAX_BOOK_QUERIES:
