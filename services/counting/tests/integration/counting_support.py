@@ -225,3 +225,8 @@ async def running_suite(new_database: DatabaseFactory, nats_url: str) -> AsyncIt
                     await client.jetstream().delete_consumer(bus.STREAM, sub.durable)
         finally:
             await client.close()
+
+
+async def is_posted(suite: Suite, count_id: str) -> bool:
+    count = await suite.counting.GetCount(pb.GetCountRequest(count_id=count_id))
+    return bool(count.state == "POSTED")

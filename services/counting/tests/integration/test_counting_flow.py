@@ -15,6 +15,7 @@ from counting_support import (
     d,
     enter,
     finish,
+    is_posted,
     key,
     lines,
     open_count,
@@ -31,10 +32,6 @@ SUPERVISOR = ("sam", "supervisor")
 FINANCE = ("fay", "finance")
 ANN = ("ann", "operator")
 BOB = ("bob", "operator")
-
-
-async def count_state(suite: Suite, count_id: str) -> str:
-    return str((await suite.counting.GetCount(pb.GetCountRequest(count_id=count_id))).state)
 
 
 async def test_book_1200_shelf_1160_is_recounted_explained_approved_twice_and_posted(suite: Suite) -> None:
@@ -113,7 +110,7 @@ async def test_book_1200_shelf_1160_is_recounted_explained_approved_twice_and_po
     with acting(*FINANCE):
         await approve("FINANCE")
 
-    await eventually(lambda: _is(suite, count.id, "POSTED"), "the count is posted")
+    await eventually(lambda: is_posted(suite, count.id), "the count is posted")
     assert await book(suite, sku) == 1160
     history = await suite.stock.ListMovements(spb.ListMovementsRequest(item_sku=sku, page_size=10))
     (adjustment,) = [m for m in history.movements if m.type == spb.MOVEMENT_TYPE_ADJUSTMENT]
@@ -130,10 +127,6 @@ async def test_book_1200_shelf_1160_is_recounted_explained_approved_twice_and_po
     (row,) = accuracy.rows
     assert (row.group, row.lines, row.lines_within_tolerance) == (WAREHOUSE, 1, 0)
     assert Decimal(row.value_accuracy.value) == Decimal("0.9667")  # 1 - 1,200 / 36,000
-
-
-async def _is(suite: Suite, count_id: str, state: str) -> bool:
-    return await count_state(suite, count_id) == state
 
 
 async def test_a_receipt_after_the_line_opened_is_kept_and_nothing_is_adjusted(suite: Suite) -> None:

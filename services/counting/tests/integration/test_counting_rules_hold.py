@@ -20,6 +20,7 @@ from counting_support import (
     d,
     enter,
     finish,
+    is_posted,
     key,
     lines,
     open_count,
@@ -228,11 +229,7 @@ async def test_a_crash_between_approval_and_posting_ends_posted_exactly_once(sui
     await asyncio.sleep(0.5)
     suite.stock_running = await runtime.start(suite.stock_spec, suite.stock_settings)
 
-    async def posted() -> bool:
-        got = await suite.counting.GetCount(pb.GetCountRequest(count_id=count.id))
-        return bool(got.state == "POSTED")
-
-    await eventually(posted, "the count is posted once stock is back")
+    await eventually(lambda: is_posted(suite, count.id), "the count is posted once stock is back")
     assert await book(suite, sku) == 27
     history = await suite.stock.ListMovements(spb.ListMovementsRequest(item_sku=sku, page_size=10))
     assert [m.type for m in history.movements].count(spb.MOVEMENT_TYPE_ADJUSTMENT) == 1
@@ -259,11 +256,7 @@ async def test_a_loss_below_what_is_reserved_posts_and_stock_reports_the_shortag
     with acting(*SUPERVISOR):
         await suite.counting.Approve(pb.ApproveRequest(idempotency_key=key(), count_id=count.id, level="SUPERVISOR"))
 
-    async def posted() -> bool:
-        got = await suite.counting.GetCount(pb.GetCountRequest(count_id=count.id))
-        return bool(got.state == "POSTED")
-
-    await eventually(posted, "the count is posted")
+    await eventually(lambda: is_posted(suite, count.id), "the count is posted")
     held = await suite.stock.GetAvailability(spb.GetAvailabilityRequest(item_sku=sku, warehouse=WAREHOUSE))
     assert (Decimal(held.available_on_hand.value), Decimal(held.reserved.value)) == (5, 8)
     assert Decimal(held.available_to_promise.value) == -3
@@ -286,3 +279,35 @@ async def test_a_count_needs_a_known_warehouse(suite: Suite, bad: str) -> None:
             suite.counting.CreateCount(pb.CreateCountRequest(idempotency_key=key(), warehouse=bad, kind="SPOT"))
         )
     assert (error.code, error.field) == (ErrorCode.REQUIRED if not bad else ErrorCode.NOT_FOUND, "warehouse")
+
+
+async def test_a_reason_code_a_supervisor_adds_explains_a_loss_that_stock_posts(suite: Suite) -> None:
+    await create_warehouse(suite)
+    sku = await create_item(suite)
+    await receive(suite, sku, 12)
+    with acting(*SUPERVISOR):
+        await suite.counting.SetReasonCode(
+            pb.SetReasonCodeRequest(
+                idempotency_key=key(),
+                reason_code=pb.ReasonCode(code="SHELF_MIXUP", name="Put on the next shelf", active=True),
+            )
+        )
+        codes = await suite.counting.ListReasonCodes(pb.ListReasonCodesRequest())
+    assert "SHELF_MIXUP" in [c.code for c in codes.reason_codes]
+    count, line = await counted_and_reviewed(suite, sku, 10)
+    with acting(*SUPERVISOR):
+        await suite.counting.ExplainLine(
+            pb.ExplainLineRequest(
+                idempotency_key=key(),
+                count_id=count.id,
+                line_id=line.id,
+                reasons=[pb.ReasonQuantity(reason_code="SHELF_MIXUP", quantity=d(2))],
+            )
+        )
+        await suite.counting.SubmitForApproval(pb.SubmitForApprovalRequest(idempotency_key=key(), count_id=count.id))
+        await suite.counting.Approve(pb.ApproveRequest(idempotency_key=key(), count_id=count.id, level="SUPERVISOR"))
+
+    await eventually(lambda: is_posted(suite, count.id), "the count is posted")
+    history = await suite.stock.ListMovements(spb.ListMovementsRequest(item_sku=sku, page_size=10))
+    (adjustment,) = [m for m in history.movements if m.type == spb.MOVEMENT_TYPE_ADJUSTMENT]
+    assert [(r.reason_code, Decimal(r.quantity.value)) for r in adjustment.reasons] == [("SHELF_MIXUP", 2)]

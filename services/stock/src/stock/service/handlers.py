@@ -9,7 +9,7 @@ in `run_idempotent`, which stores the response with the effect and commits once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +19,7 @@ from invariant_core.coalesce import Call
 from invariant_core.db import UnitOfWork, utcnow
 from invariant_core.errors import DomainError, ErrorCode, not_found
 from stock.domain import (
+    ADJUSTMENT_REASON_CODES,
     IN_TRANSIT_LOCATION,
     ItemView,
     LocationKind,
@@ -72,6 +73,9 @@ class PostMovement:
     reasons: Sequence[tuple[str, str]] = ()
     business_time: datetime | None = None
     corrects_movement_id: str = ""
+    # The reason codes an adjustment may give; a count's come from the counting service,
+    # which keeps its own configurable list and has already checked them.
+    adjustment_reasons: Collection[str] = ADJUSTMENT_REASON_CODES
     # The request fields holding the places; "" where the request has flat fields.
     from_field: str = "from"
     to_field: str = "to"
@@ -142,6 +146,7 @@ async def post_movement(
         known_lots=await repo.lots(cmd.item.sku) if cmd.item.lot_tracked else frozenset(),
         reasons=cmd.reasons,
         reason_code=cmd.reason_code,
+        adjustment_reasons=cmd.adjustment_reasons,
         from_field=cmd.from_field,
         to_field=cmd.to_field,
     )
@@ -266,6 +271,7 @@ async def post_count_adjustments(
             idempotency_key=f"{COUNT_DOCUMENT}:{count}:{document.line}",
             reasons=line.reasons,
             business_time=line.business_time,
+            adjustment_reasons=[code.strip().upper() for code, _ in line.reasons],
             from_field=f"{field}.place",
             to_field=f"{field}.place",
         )
