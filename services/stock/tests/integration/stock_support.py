@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +25,7 @@ from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core import bus
 from invariant_core.errors import ErrorCode
 from invariant_core.rpc import ERROR_DOMAIN
+from invariant_core.testing import eventually
 
 WAREHOUSES = ("WH1", "WH2")
 # A balance's place: warehouse, location, lot and status (as STOCK_STATUS_…).
@@ -256,16 +256,6 @@ async def book(services: Any, sku: str) -> Book:
         availability={w: await availability(services, sku, w) for w in WAREHOUSES},
         reservations=tuple((r.id, r.state, Decimal(r.open.value)) for r in held.reservations),
     )
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: float = 15.0) -> None:
-    """Poll `check` until it holds; fail naming `what` once `within` seconds have passed."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await check():
-        if loop.time() > deadline:
-            pytest.fail(f"not within {within} s: {what}")
-        await asyncio.sleep(0.02)
 
 
 PAYLOADS: dict[str, type[Message]] = {
