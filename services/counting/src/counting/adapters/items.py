@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import grpc
@@ -19,16 +20,18 @@ class ReplicatedItems:
         self._uows = uows
         self._catalog = catalog
 
-    async def view(self, sku: str, field: str) -> ItemView:
-        """Resolved before a command's transaction opens: the remote call never holds locks."""
-        code = sku.strip().upper()
-        if not code:
-            raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
+    async def views(self, fields: Mapping[str, str]) -> dict[str, ItemView]:
+        """The items named (sku → the request field that named it), read in one query; the
+        catalog is asked for those the replica lacks. Resolved before a command's transaction
+        opens: the remote call never holds locks."""
+        for sku, field in fields.items():
+            if not sku.strip():
+                raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
         async with self._uows.reader() as uow:
-            found = (await CountingRepository(uow.session).items([code])).get(code)
-        if found is not None:
-            return found[0]
-        return await self._fetch(catalog_pb2.GetItemRequest(sku=code), "item", code, field)
+            found = {sku: view for sku, (view, _) in (await CountingRepository(uow.session).items(fields)).items()}
+        for sku in fields.keys() - found.keys():
+            found[sku] = await self._fetch(catalog_pb2.GetItemRequest(sku=sku), "item", sku, fields[sku])
+        return found
 
     async def sku_of_barcode(self, barcode: str, field: str) -> str:
         code = barcode.strip()

@@ -273,16 +273,23 @@ class CountingRepository:
         )
         return list((await self.session.execute(query)).all())
 
-    async def counters_by_line_round(self, count_id: str) -> dict[tuple[str, int], list[str]]:
-        query = (
-            select(entries.c.line_id, entries.c.round, entries.c.counter)
-            .where(entries.c.count_id == count_id)
-            .distinct()
-            .order_by(entries.c.line_id, entries.c.round, entries.c.counter)
-        )
+    async def counters_by_line_round(
+        self, count_id: str, line_ids: Collection[str] | None = None
+    ) -> dict[tuple[str, int], list[str]]:
+        """Who counted each line in each round: of the whole count, or of `line_ids` only."""
         found: dict[tuple[str, int], list[str]] = {}
-        for line_id, number, counter in await self.session.execute(query):
-            found.setdefault((line_id, number), []).append(counter)
+        wanted = None if line_ids is None else list(line_ids)
+        for start in range(0, 1 if wanted is None else len(wanted), SLICE):
+            query = (
+                select(entries.c.line_id, entries.c.round, entries.c.counter)
+                .where(entries.c.count_id == count_id)
+                .distinct()
+                .order_by(entries.c.line_id, entries.c.round, entries.c.counter)
+            )
+            if wanted is not None:
+                query = query.where(entries.c.line_id.in_(wanted[start : start + SLICE]))
+            for line_id, number, counter in await self.session.execute(query):
+                found.setdefault((line_id, number), []).append(counter)
         return found
 
     async def counted_in(self, count_id: str, actor: str) -> bool:

@@ -196,7 +196,9 @@ async def submit_entries(
     known = await repo.known_entries([e.entry_id for e in given])
     by_id = await repo.lines_by_id(count.id, {e.line_id for e in given if e.line_id})
     by_key = await repo.lines_by_key(count.id, {(e.item_sku, e.location, e.lot) for e in given if not e.line_id})
-    previous_counters = await repo.counters_by_line_round(count.id)
+    # Only recounts ask who counted before, so only their lines are read.
+    recounted = [r.id for r in (*by_id.values(), *by_key.values()) if r.round > 1]
+    previous_counters = await repo.counters_by_line_round(count.id, recounted) if recounted else {}
     next_number = await repo.next_number(count.id)
     found_rows: list[dict[str, Any]] = []
     found_lines: dict[tuple[str, str, str], dict[str, Any]] = {}
