@@ -8,7 +8,7 @@ from pathlib import Path
 
 import grpc
 
-from counting.adapters.events import apply_catalog_event, apply_stock_event, to_message
+from counting.adapters.events import apply_catalog_event, apply_planning_event, apply_stock_event, to_message
 from counting.adapters.items import ReplicatedItems
 from counting.adapters.tables import metadata
 from counting.api.servicer import CountingServicer
@@ -54,5 +54,8 @@ SPEC = ServiceSpec(
         Subscription(
             durable="counting-stock", subject="inventory.stock.count.adjustments.posted", handler=apply_stock_event
         ),
+        # Planning reads every stock fact on a consumer of its own, so that a count's posting
+        # is never confirmed behind the flow of movements (NATS before 2.10 takes one filter).
+        Subscription(durable="counting-stock-planning", subject="inventory.stock.>", handler=apply_planning_event),
     ],
 )

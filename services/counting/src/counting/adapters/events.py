@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 
 from google.protobuf.message import Message
 
+from counting.adapters.planning import PlanningRepository
 from counting.adapters.repository import CountingRepository
+from counting.domain.counts import value_of
 from counting.domain.events import AdjustmentApproved, CountPosted
+from counting.domain.planning import Trigger
 from counting.service import handlers
 from invariant.events.v1 import catalog_pb2, envelope_pb2
 from invariant.events.v1 import counting_pb2 as events
 from invariant.events.v1 import stock_pb2 as stock_events
 from invariant_core.db import UnitOfWork
+from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.messages import decimal_message
 from invariant_core.units import ItemView
 
@@ -66,4 +71,35 @@ async def apply_stock_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) ->
     envelope.payload.Unpack(posted)
     await handlers.confirm_posted(
         uow, CountingRepository(uow.session), posted.count_id, {line.line_id: line.movement_id for line in posted.lines}
+    )
+
+
+async def apply_planning_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+    """What planning keeps of stock's facts: issues as issue value for ABC classes, shortages
+    as a reason to count the item. Other stock facts are ignored."""
+    match envelope.type:
+        case "inventory.stock.movement.posted":
+            moved = stock_events.MovementPosted()
+            envelope.payload.Unpack(moved)
+            if moved.type == "ISSUE":
+                await _add_issue(PlanningRepository(uow.session), moved)
+        case "inventory.stock.shortage":
+            short = stock_events.Shortage()
+            envelope.payload.Unpack(short)
+            await PlanningRepository(uow.session).record_trigger(
+                short.warehouse, short.item_sku, Trigger.SHORTAGE, envelope.occurred_at.ToDatetime(tzinfo=UTC)
+            )
+
+
+async def _add_issue(repo: PlanningRepository, moved: stock_events.MovementPosted) -> None:
+    cost = (await repo.costs([moved.item_sku])).get(moved.item_sku)
+    if cost is None:
+        # Refused, so the bus delivers the issue again once the catalog's event for the item
+        # has been applied: valuing it at zero would misrank the item for good.
+        raise DomainError(ErrorCode.UNAVAILABLE, f"item {moved.item_sku} is not known here yet", "item_sku")
+    await repo.add_issue(
+        getattr(moved, "from").warehouse,
+        moved.item_sku,
+        moved.business_time.ToDatetime(tzinfo=UTC).date(),
+        value_of(Decimal(moved.quantity.value), cost),
     )

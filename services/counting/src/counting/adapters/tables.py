@@ -6,7 +6,7 @@ rounds hold what each closed round found, and the line itself what stands.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from invariant_core.db import plumbing_tables
 from invariant_core.decimals import MONEY_PLACES, QUANTITY_PLACES
@@ -187,4 +187,64 @@ traced_actors = Table(
     metadata,
     Column("line_id", String(36), primary_key=True),
     Column("actor", String(100), primary_key=True),
+)
+
+# Issue value per item, warehouse and day, kept from stock's ISSUE movements: what ABC
+# classes rank. Each issue adds its quantity times the item's standard cost at the time.
+issue_values = Table(
+    "issue_values",
+    metadata,
+    Column("warehouse", String(20), primary_key=True),
+    Column("item_sku", String(40), primary_key=True),
+    # The UTC day of the movement's business time.
+    Column("day", Date, primary_key=True),
+    money("value"),
+)
+
+# The latest time stock reported a fact that makes an item due for counting (SHORTAGE).
+count_triggers = Table(
+    "count_triggers",
+    metadata,
+    Column("warehouse", String(20), primary_key=True),
+    Column("item_sku", String(40), primary_key=True),
+    Column("kind", String(30), primary_key=True),
+    Column("last_at", UtcDateTime, nullable=False),
+)
+
+abc_classes = Table(
+    "abc_classes",
+    metadata,
+    Column("warehouse", String(20), primary_key=True),
+    Column("item_sku", String(40), primary_key=True),
+    Column("abc_class", String(1), nullable=False),
+    money("issue_value"),
+)
+
+# When a warehouse's classes were last computed (it may have none to show).
+abc_computations = Table(
+    "abc_computations",
+    metadata,
+    Column("warehouse", String(20), primary_key=True),
+    Column("computed_at", UtcDateTime, nullable=False),
+)
+
+cycle_policies = Table(
+    "cycle_policies",
+    metadata,
+    Column("warehouse", String(20), primary_key=True),
+    Column("a_days", Integer, nullable=False),
+    Column("b_days", Integer, nullable=False),
+    Column("c_days", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    money("large_adjustment_value"),
+)
+
+# The items a plan put on a count for a day: a later plan skips them.
+planned_items = Table(
+    "planned_items",
+    metadata,
+    Column("warehouse", String(20), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("item_sku", String(40), primary_key=True),
+    Column("count_id", String(36), nullable=False),
 )

@@ -17,11 +17,13 @@ from google.type.decimal_pb2 import Decimal as PbDecimal
 from sqlalchemy import Row
 
 from counting.adapters.items import ReplicatedItems
+from counting.adapters.planning import PlanningRepository
 from counting.adapters.repository import CountingRepository
 from counting.domain.counts import (
     BLIND_WHILE,
     REVIEWER_ROLES,
     CountedLine,
+    CountKind,
     CountState,
     Grouping,
     Level,
@@ -29,6 +31,15 @@ from counting.domain.counts import (
     Tolerance,
     accuracy,
     parse_enum,
+)
+from counting.domain.planning import (
+    CyclePolicy,
+    abc_percents,
+    classify,
+    cycle_policy,
+    due_items,
+    issue_days,
+    split_into_counts,
 )
 from counting.domain.trace import TracedMovement, rank_suspects
 from counting.service import handlers
@@ -92,6 +103,17 @@ def _traced(m: TracedMovement) -> pb.TracedMovement:
         business_time=_timestamp(m.business_time),
         posted_at=_timestamp(m.posted_at),
         correction=bool(m.corrects_movement_id),
+    )
+
+
+def _policy_message(warehouse: str, policy: CyclePolicy) -> pb.CyclePolicy:
+    return pb.CyclePolicy(
+        warehouse=warehouse,
+        a_days=policy.a_days,
+        b_days=policy.b_days,
+        c_days=policy.c_days,
+        capacity=policy.capacity,
+        large_adjustment_value=decimal_message(policy.large_adjustment_value),
     )
 
 
@@ -248,9 +270,10 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                     item_skus=json.loads(count.item_skus),
                 )
             )
-            async for b in stream:
-                balances.append(
+            async for page in stream:
+                balances.extend(
                     handlers.BookBalance(b.item_sku, b.place.location, b.place.lot, Decimal(b.quantity.value))
+                    for b in page.balances
                 )
 
         async def body(uow: UnitOfWork, repo: CountingRepository) -> str:
@@ -285,7 +308,7 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                 request.count_id.strip(), {e.line_id for e in request.entries if e.line_id}
             )
         now = utcnow()
-        resolved = []
+        where: list[tuple[pb.Entry, str, str, str, str]] = []
         for index, entry in enumerate(request.entries):
             field = f"entries[{index}]"
             if not entry.entry_id.strip():
@@ -296,21 +319,25 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                     raise DomainError(
                         ErrorCode.NOT_FOUND, f"line {entry.line_id!r} is not on this count", f"{field}.line_id"
                     )
-                sku, location, lot = line.item_sku, line.location, line.lot
+                where.append((entry, field, line.item_sku, line.location, line.lot))
+                continue
+            if entry.barcode.strip():
+                sku = await self._items.sku_of_barcode(entry.barcode, f"{field}.barcode")
+            elif entry.item_sku.strip():
+                sku = entry.item_sku.strip().upper()
             else:
-                if entry.barcode.strip():
-                    sku = await self._items.sku_of_barcode(entry.barcode, f"{field}.barcode")
-                elif entry.item_sku.strip():
-                    sku = entry.item_sku.strip().upper()
-                else:
-                    raise DomainError(
-                        ErrorCode.REQUIRED, f"{field} needs a line_id, an item_sku or a barcode", f"{field}.line_id"
-                    )
-                location = entry.location.strip().upper()
-                if not location:
-                    raise DomainError(ErrorCode.REQUIRED, f"{field}.location is required", f"{field}.location")
-                lot = entry.lot.strip()
-            item = await self._items.view(sku, f"{field}.item_sku")
+                raise DomainError(
+                    ErrorCode.REQUIRED, f"{field} needs a line_id, an item_sku or a barcode", f"{field}.line_id"
+                )
+            location = entry.location.strip().upper()
+            if not location:
+                raise DomainError(ErrorCode.REQUIRED, f"{field}.location is required", f"{field}.location")
+            where.append((entry, field, sku, location, entry.lot.strip()))
+        # One read for every item of the upload; the catalog is asked only for those missing.
+        items = await self._items.views({sku: f"{field}.item_sku" for _, field, sku, _, _ in reversed(where)})
+        resolved = []
+        for entry, field, sku, location, lot in where:
+            item = items[sku]
             if item.lot_tracked and not lot:
                 raise DomainError(
                     ErrorCode.REQUIRED, f"item {sku} is lot-tracked: {field}.lot is required", f"{field}.lot"
@@ -741,3 +768,112 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
         async with self._uows.reader() as uow:
             found = await CountingRepository(uow.session).reason_codes(request.include_inactive)
         return pb.ListReasonCodesResponse(reason_codes=[pb.ReasonCode(code=c, name=n, active=a) for c, n, a in found])
+
+    # planning
+
+    async def ComputeAbcClasses(
+        self, request: pb.ComputeAbcClassesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AbcClasses:
+        warehouse = normalise_warehouse(request.warehouse)
+        a_percent, b_percent = abc_percents(request.a_percent.value, request.b_percent.value)
+        first, end = issue_days(
+            _time(request.from_time, request.HasField("from_time")),
+            _time(request.to_time, request.HasField("to_time")),
+            utcnow(),
+        )
+
+        async def run(uow: UnitOfWork) -> pb.AbcClasses:
+            repo = PlanningRepository(uow.session)
+            classified = classify(await repo.issue_values(warehouse, first, end), a_percent, b_percent)
+            computed_at = utcnow()
+            await repo.replace_classes(warehouse, classified, computed_at)
+            return pb.AbcClasses(
+                warehouse=warehouse,
+                computed_at=_timestamp(computed_at),
+                classes=[
+                    pb.AbcClass(
+                        item_sku=c.item_sku, abc_class=str(c.abc_class), issue_value=decimal_message(c.issue_value)
+                    )
+                    for c in classified
+                ],
+            )
+
+        return await run_idempotent(self._uows, request, pb.AbcClasses, run)
+
+    async def ListAbcClasses(
+        self, request: pb.ListAbcClassesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AbcClasses:
+        warehouse = normalise_warehouse(request.warehouse)
+        async with self._uows.reader() as uow:
+            computed_at, rows = await PlanningRepository(uow.session).abc_classes(warehouse)
+        return pb.AbcClasses(
+            warehouse=warehouse,
+            computed_at=_timestamp(computed_at),
+            classes=[
+                pb.AbcClass(item_sku=r.item_sku, abc_class=r.abc_class, issue_value=decimal_message(r.issue_value))
+                for r in rows
+            ],
+        )
+
+    async def SetCyclePolicy(
+        self, request: pb.SetCyclePolicyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CyclePolicy:
+        given = request.policy
+        warehouse = normalise_warehouse(given.warehouse, "policy.warehouse")
+        policy = cycle_policy(
+            given.a_days, given.b_days, given.c_days, given.capacity, given.large_adjustment_value.value
+        )
+
+        async def run(uow: UnitOfWork) -> pb.CyclePolicy:
+            await PlanningRepository(uow.session).save_cycle_policy(warehouse, policy)
+            return _policy_message(warehouse, policy)
+
+        return await run_idempotent(self._uows, request, pb.CyclePolicy, run)
+
+    async def GetCyclePolicy(
+        self, request: pb.GetCyclePolicyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CyclePolicy:
+        warehouse = normalise_warehouse(request.warehouse)
+        async with self._uows.reader() as uow:
+            policy = await PlanningRepository(uow.session).cycle_policy(warehouse)
+        return _policy_message(warehouse, policy)
+
+    async def PlanCounts(
+        self, request: pb.PlanCountsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PlanCountsResponse:
+        """DRAFT cycle counts, blind, of the items due on the date and not planned already;
+        `due` lists those items, so a plan run twice answers the second time with nothing."""
+        warehouse = normalise_warehouse(request.warehouse)
+        day = (_time(request.date, request.HasField("date")) or utcnow()).date()
+
+        async def run(uow: UnitOfWork) -> pb.PlanCountsResponse:
+            repo = PlanningRepository(uow.session)
+            policy = await repo.cycle_policy(warehouse)
+            taken = await repo.planned_or_under_way(warehouse, day)
+            due = [i for i in due_items(await repo.item_histories(warehouse), policy, day) if i.item_sku not in taken]
+            response = pb.PlanCountsResponse(
+                due=[
+                    pb.DueItem(item_sku=i.item_sku, abc_class=i.abc_class, triggers=[str(t) for t in i.triggers])
+                    for i in due
+                ]
+            )
+            for planned in split_into_counts(due, policy.capacity):
+                skus = [i.item_sku for i in planned.items]
+                new = handlers.NewCount(
+                    warehouse=warehouse,
+                    kind=str(CountKind.CYCLE),
+                    # A cycle count measures record accuracy: counters do not see the book.
+                    blind=True,
+                    locations=[],
+                    item_skus=skus,
+                    abc_class=planned.abc_class,
+                    tolerance=Tolerance(),
+                    counters=list(request.counters),
+                    note=f"cycle count planned for {day.isoformat()}",
+                )
+                count_id = await handlers.create_count(uow, repo, new)
+                await repo.record_planned(warehouse, day, count_id, skus)
+                response.counts.append(await self._count_message(repo, count_id))
+            return response
+
+        return await run_idempotent(self._uows, request, pb.PlanCountsResponse, run)

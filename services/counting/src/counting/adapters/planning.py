@@ -1,0 +1,207 @@
+"""SQL for cycle-count planning: issue values and triggers kept from stock, ABC classes,
+cycle policies and what has been planned. Counts themselves go through CountingRepository,
+which this extends, so that a plan and its counts share one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, delete, func, or_, select, union
+
+from counting.adapters.repository import CountingRepository
+from counting.adapters.tables import (
+    abc_classes,
+    abc_computations,
+    count_triggers,
+    counts,
+    cycle_policies,
+    issue_values,
+    lines,
+    planned_items,
+)
+from counting.domain.counts import CountState
+from counting.domain.planning import Classified, CyclePolicy, ItemHistory, LastCount, Trigger
+
+
+class PlanningRepository(CountingRepository):
+    # kept from stock's events
+
+    async def add_issue(self, warehouse: str, item_sku: str, day: date, value: Decimal) -> None:
+        statement = self._insert(issue_values).values(warehouse=warehouse, item_sku=item_sku, day=day, value=value)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["warehouse", "item_sku", "day"],
+                set_={"value": issue_values.c.value + statement.excluded.value},
+            )
+        )
+
+    async def record_trigger(self, warehouse: str, item_sku: str, kind: Trigger, at: datetime) -> None:
+        statement = self._insert(count_triggers).values(
+            warehouse=warehouse, item_sku=item_sku, kind=str(kind), last_at=at
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["warehouse", "item_sku", "kind"],
+                set_={"last_at": statement.excluded.last_at},
+                # Events of one item may arrive out of order after a redelivery: keep the latest.
+                where=count_triggers.c.last_at < statement.excluded.last_at,
+            )
+        )
+
+    # ABC classes
+
+    async def known_items(self, warehouse: str) -> set[str]:
+        """Items known to be kept in the warehouse: issued from it, on a count there, or
+        reported short there."""
+        query = union(
+            select(issue_values.c.item_sku).where(issue_values.c.warehouse == warehouse),
+            select(lines.c.item_sku)
+            .join(counts, counts.c.id == lines.c.count_id)
+            .where(counts.c.warehouse == warehouse),
+            select(count_triggers.c.item_sku).where(count_triggers.c.warehouse == warehouse),
+        )
+        return set((await self.session.scalars(query)).all())
+
+    async def issue_values(self, warehouse: str, first: date, end: date) -> dict[str, Decimal]:
+        """Each known item's issue value over the days [first, end), zero when it had none."""
+        query = (
+            select(issue_values.c.item_sku, func.sum(issue_values.c.value))
+            .where(issue_values.c.warehouse == warehouse, issue_values.c.day >= first, issue_values.c.day < end)
+            .group_by(issue_values.c.item_sku)
+        )
+        issued = {sku: value for sku, value in await self.session.execute(query)}
+        return {sku: issued.get(sku, Decimal(0)) for sku in await self.known_items(warehouse)}
+
+    async def replace_classes(self, warehouse: str, classified: Sequence[Classified], computed_at: datetime) -> None:
+        await self.session.execute(delete(abc_classes).where(abc_classes.c.warehouse == warehouse))
+        await self.insert_many(
+            abc_classes,
+            [
+                {
+                    "warehouse": warehouse,
+                    "item_sku": c.item_sku,
+                    "abc_class": str(c.abc_class),
+                    "issue_value": c.issue_value,
+                }
+                for c in classified
+            ],
+        )
+        statement = self._insert(abc_computations).values(warehouse=warehouse, computed_at=computed_at)
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=["warehouse"], set_={"computed_at": computed_at})
+        )
+
+    async def abc_classes(self, warehouse: str) -> tuple[datetime | None, list[Row[Any]]]:
+        """When the warehouse's classes were computed, and its items highest issue value first."""
+        computed_at: datetime | None = await self.session.scalar(
+            select(abc_computations.c.computed_at).where(abc_computations.c.warehouse == warehouse)
+        )
+        query = (
+            select(abc_classes)
+            .where(abc_classes.c.warehouse == warehouse)
+            .order_by(abc_classes.c.issue_value.desc(), abc_classes.c.item_sku)
+        )
+        return computed_at, list((await self.session.execute(query)).all())
+
+    # cycle policies
+
+    async def cycle_policy(self, warehouse: str) -> CyclePolicy:
+        row = (
+            await self.session.execute(select(cycle_policies).where(cycle_policies.c.warehouse == warehouse))
+        ).first()
+        if row is None:
+            return CyclePolicy()
+        return CyclePolicy(row.a_days, row.b_days, row.c_days, row.capacity, row.large_adjustment_value)
+
+    async def save_cycle_policy(self, warehouse: str, policy: CyclePolicy) -> None:
+        values = {
+            "a_days": policy.a_days,
+            "b_days": policy.b_days,
+            "c_days": policy.c_days,
+            "capacity": policy.capacity,
+            "large_adjustment_value": policy.large_adjustment_value,
+        }
+        statement = self._insert(cycle_policies).values(warehouse=warehouse, **values)
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["warehouse"], set_=values))
+
+    # planning
+
+    async def item_histories(self, warehouse: str) -> list[ItemHistory]:
+        """Every known item of the warehouse with its class, last posted count and last shortage."""
+        classes = dict(
+            (
+                await self.session.execute(
+                    select(abc_classes.c.item_sku, abc_classes.c.abc_class).where(abc_classes.c.warehouse == warehouse)
+                )
+            ).all()
+        )
+        shortages = dict(
+            (
+                await self.session.execute(
+                    select(count_triggers.c.item_sku, count_triggers.c.last_at).where(
+                        count_triggers.c.warehouse == warehouse, count_triggers.c.kind == str(Trigger.SHORTAGE)
+                    )
+                )
+            ).all()
+        )
+        last = await self._last_counts(warehouse)
+        return [
+            ItemHistory(sku, classes.get(sku, ""), last.get(sku), shortages.get(sku))
+            for sku in sorted(await self.known_items(warehouse))
+        ]
+
+    async def _last_counts(self, warehouse: str) -> dict[str, LastCount]:
+        """Per item, its lines on the posted count with its latest count time in the warehouse."""
+        posted = (counts.c.warehouse == warehouse) & (counts.c.state == str(CountState.POSTED))
+        last = (
+            select(lines.c.item_sku, func.max(lines.c.counted_at).label("last_at"))
+            .join(counts, counts.c.id == lines.c.count_id)
+            .where(posted)
+            .group_by(lines.c.item_sku)
+            .subquery()
+        )
+        # Two posted counts with the very same latest time for an item: the greater id stands.
+        latest = (
+            select(last.c.item_sku, last.c.last_at, func.max(lines.c.count_id).label("count_id"))
+            .select_from(last)
+            .join(lines, (lines.c.item_sku == last.c.item_sku) & (lines.c.counted_at == last.c.last_at))
+            .join(counts, counts.c.id == lines.c.count_id)
+            .where(posted)
+            .group_by(last.c.item_sku, last.c.last_at)
+            .subquery()
+        )
+        # abs is not a function SQLAlchemy types: name the type, or SQLite's scaled integer comes back.
+        adjusted = func.abs(lines.c.variance_value, type_=lines.c.variance_value.type)
+        query = (
+            select(latest.c.item_sku, latest.c.last_at, func.count(), func.sum(adjusted))
+            .select_from(latest)
+            .join(lines, (lines.c.count_id == latest.c.count_id) & (lines.c.item_sku == latest.c.item_sku))
+            .group_by(latest.c.item_sku, latest.c.last_at)
+        )
+        return {
+            sku: LastCount(at, int(number), value or Decimal(0))
+            for sku, at, number, value in await self.session.execute(query)
+        }
+
+    async def planned_or_under_way(self, warehouse: str, day: date) -> set[str]:
+        """Items planned for `day`, or on a planned count that is neither posted nor cancelled."""
+        finished = [str(CountState.POSTED), str(CountState.CANCELLED)]
+        query = (
+            select(planned_items.c.item_sku)
+            .join(counts, counts.c.id == planned_items.c.count_id)
+            .where(
+                planned_items.c.warehouse == warehouse,
+                or_(planned_items.c.day == day, counts.c.state.not_in(finished)),
+            )
+        )
+        return set((await self.session.scalars(query)).all())
+
+    async def record_planned(self, warehouse: str, day: date, count_id: str, item_skus: Collection[str]) -> None:
+        await self.insert_many(
+            planned_items,
+            [{"warehouse": warehouse, "day": day, "item_sku": sku, "count_id": count_id} for sku in item_skus],
+        )
