@@ -54,8 +54,9 @@ SPEC = ServiceSpec(
         Subscription(
             durable="counting-stock", subject="inventory.stock.count.adjustments.posted", handler=apply_stock_event
         ),
-        # Planning reads every stock fact on a consumer of its own, so that a count's posting
-        # is never confirmed behind the flow of movements (NATS before 2.10 takes one filter).
-        Subscription(durable="counting-stock-planning", subject="inventory.stock.>", handler=apply_planning_event),
+        # Planning's facts on consumers of their own, so that a count's posting is never
+        # confirmed behind them (NATS before 2.10 takes one filter per consumer).
+        Subscription(durable="counting-issues", subject="inventory.stock.issue.posted", handler=apply_planning_event),
+        Subscription(durable="counting-shortages", subject="inventory.stock.shortage", handler=apply_planning_event),
     ],
 )

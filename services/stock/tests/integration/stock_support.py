@@ -262,6 +262,7 @@ PAYLOADS: dict[str, type[Message]] = {
     "inventory.stock.movement.posted": events.MovementPosted,
     "inventory.stock.receipt.posted": events.MovementPosted,
     "inventory.stock.adjustment.posted": events.MovementPosted,
+    "inventory.stock.issue.posted": events.MovementPosted,
     "inventory.stock.reservation.created": events.ReservationChanged,
     "inventory.stock.reservation.released": events.ReservationChanged,
     "inventory.stock.reservation.expired": events.ReservationChanged,

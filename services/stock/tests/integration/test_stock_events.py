@@ -219,6 +219,8 @@ async def test_reservations_announce_that_they_were_made_released_and_expired(
     assert changes("expired") == [(expiring.id, "WH1", 2, 0, order.id)]
     [issued] = [m for m in watched.of("movement.posted") if m.movement_id == shipped.id]
     assert (issued.reservation_id, issued.type, issued.quantity.value) == (second.id, "ISSUE", "3")
+    # An issue is also published on a subject of its own, for consumers of issues alone.
+    assert [m.movement_id for m in watched.of("issue.posted")] == [shipped.id]
     assert (await availability(services, sku, "WH1"))["reserved"] == 0
     listed = await services.stock.ListReservations(pb.ListReservationsRequest(owner=order))
     assert {r.id: r.state for r in listed.reservations} == {

@@ -78,11 +78,10 @@ async def apply_planning_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork)
     """What planning keeps of stock's facts: issues as issue value for ABC classes, shortages
     as a reason to count the item. Other stock facts are ignored."""
     match envelope.type:
-        case "inventory.stock.movement.posted":
+        case "inventory.stock.issue.posted":
             moved = stock_events.MovementPosted()
             envelope.payload.Unpack(moved)
-            if moved.type == "ISSUE":
-                await _add_issue(PlanningRepository(uow.session), moved)
+            await _add_issue(PlanningRepository(uow.session), moved)
         case "inventory.stock.shortage":
             short = stock_events.Shortage()
             envelope.payload.Unpack(short)

@@ -204,6 +204,9 @@ async def post_movement(
         facts.append("receipt")
     elif cmd.type is MovementType.ADJUSTMENT:
         facts.append("adjustment")
+    elif cmd.type is MovementType.ISSUE:
+        # Its own subject, so that a consumer of issues alone (counting's ABC) reads no others.
+        facts.append("issue")
     uow.record(*(_posted(fact, record) for fact in facts))
     for key in sorted(changes):
         # An issue against a reservation already gave back what it consumed.
