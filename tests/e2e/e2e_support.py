@@ -16,7 +16,9 @@ USER_ERRORS = "userErrors { field message code }"
 
 
 def token(user: str, *roles: str) -> str:
-    return issue(User(id=user, roles=frozenset(roles)), SECRET, timedelta(minutes=10))
+    # Modules make their tokens when they are collected, which can be long before their
+    # tests run in a whole-suite run: a day outlives any run.
+    return issue(User(id=user, roles=frozenset(roles)), SECRET, timedelta(days=1))
 
 
 def code(prefix: str) -> str:
