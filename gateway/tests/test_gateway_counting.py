@@ -455,3 +455,41 @@ async def test_a_count_created_twice_with_one_idempotency_key_is_created_once(gr
     assert again["id"] == first["id"]
     listed = await graphql("{ counts { edges { node { id } } } }")
     assert len(listed["data"]["counts"]["edges"]) == 1
+
+
+async def test_a_supervisor_sets_the_cycle_policy_computes_classes_and_plans_counts(graphql: GraphQL) -> None:
+    policy = "policy { warehouse aDays bDays cDays capacity largeAdjustmentValue }"
+    refused = await mutate(graphql, "setCyclePolicy", {"warehouse": "WH1"}, policy, as_=OLGA)
+    assert refused["userErrors"] == [{"field": None, "code": "PERMISSION_DENIED"}]
+    empty = await mutate(graphql, "setCyclePolicy", {"warehouse": "WH1", "capacity": 0}, policy)
+    assert empty["userErrors"] == [{"field": "capacity", "code": "OUT_OF_RANGE"}]
+    await succeed(graphql, "setCyclePolicy", {"warehouse": "WH1", "aDays": 7, "capacity": 50}, policy)
+    found = (await graphql('{ cyclePolicy(warehouse: "WH1") { aDays bDays capacity } }'))["data"]["cyclePolicy"]
+    assert found == {"aDays": 7, "bDays": 91, "capacity": 50}
+
+    classes = "abcClasses { warehouse computedAt classes { itemSku abcClass issueValue } }"
+    inverted = await mutate(
+        graphql, "computeAbcClasses", {"warehouse": "WH1", "aPercent": "90", "bPercent": "80"}, classes
+    )
+    assert inverted["userErrors"] == [{"field": "bPercent", "code": "OUT_OF_RANGE"}]
+    computed = await succeed(graphql, "computeAbcClasses", {"warehouse": "WH1"}, classes)
+    assert computed["abcClasses"]["warehouse"] == "WH1" and computed["abcClasses"]["computedAt"]
+    listed = (await graphql('{ abcClasses(warehouse: "WH1") { computedAt } }'))["data"]["abcClasses"]
+    assert listed["computedAt"] == computed["abcClasses"]["computedAt"]
+
+    # A count opened on WH1 makes its items known there; never counted to the end, they are due.
+    await opened(graphql)
+    planned_counts = "counts { id state kind itemSkus } due { itemSku triggers }"
+    assert (await mutate(graphql, "planCounts", {"warehouse": "WH1"}, planned_counts, as_=OLGA))["userErrors"] == [
+        {"field": None, "code": "PERMISSION_DENIED"}
+    ]
+    planned = await succeed(graphql, "planCounts", {"warehouse": "WH1", "counters": ["olga"]}, planned_counts)
+    assert sorted((d["itemSku"], d["triggers"]) for d in planned["due"]) == [
+        ("BOLT", ["NEVER_COUNTED"]),
+        ("NUT", ["NEVER_COUNTED"]),
+    ]
+    assert [(c["state"], c["kind"], sorted(c["itemSkus"])) for c in planned["counts"]] == [
+        ("DRAFT", "CYCLE", ["BOLT", "NUT"])
+    ]
+    again = await succeed(graphql, "planCounts", {"warehouse": "WH1"}, planned_counts)
+    assert (again["counts"], again["due"]) == ([], [])

@@ -256,3 +256,69 @@ class SetReasonCodeInput:
     def to_proto(self) -> pb.SetReasonCodeRequest:
         reason_code = pb.ReasonCode(code=self.code, name=self.name, active=self.active)
         return pb.SetReasonCodeRequest(idempotency_key=key(self.idempotency_key), reason_code=reason_code)
+
+
+@strawberry.input(description="ABC classes from the value of each item's issues in [fromTime, toTime).")
+class ComputeAbcClassesInput:
+    warehouse: str
+    from_time: dt.datetime | None = strawberry.field(default=None, description="Null: a year before toTime.")
+    to_time: dt.datetime | None = strawberry.field(default=None, description="Null: now.")
+    a_percent: decimal.Decimal | None = strawberry.field(default=None, description="Share of value that is A; 80.")
+    b_percent: decimal.Decimal | None = strawberry.field(default=None, description="Share that is A or B; 95.")
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+    def to_proto(self) -> pb.ComputeAbcClassesRequest:
+        request = pb.ComputeAbcClassesRequest(idempotency_key=key(self.idempotency_key), warehouse=self.warehouse)
+        if self.from_time is not None:
+            request.from_time.CopyFrom(timestamp_to_proto(self.from_time, "fromTime"))
+        if self.to_time is not None:
+            request.to_time.CopyFrom(timestamp_to_proto(self.to_time, "toTime"))
+        if self.a_percent is not None:
+            request.a_percent.CopyFrom(decimal_to_proto(self.a_percent))
+        if self.b_percent is not None:
+            request.b_percent.CopyFrom(decimal_to_proto(self.b_percent))
+        return request
+
+
+@strawberry.input(description="How often each class is counted, and how big a planned count may be.")
+class SetCyclePolicyInput:
+    warehouse: str
+    a_days: int = strawberry.field(default=30, description="Days between counts of an A item.")
+    b_days: int = 91
+    c_days: int = 182
+    capacity: int = strawberry.field(default=200, description="Most lines in one planned count.")
+    large_adjustment_value: decimal.Decimal = strawberry.field(
+        default=decimal.Decimal(500), description="An item whose last count adjusted more is due again."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+    FIELDS: ClassVar[Mapping[str, str]] = _flat(
+        "policy", ("warehouse", "a_days", "b_days", "c_days", "capacity", "large_adjustment_value")
+    )
+
+    def to_proto(self) -> pb.SetCyclePolicyRequest:
+        policy = pb.CyclePolicy(
+            warehouse=self.warehouse,
+            a_days=self.a_days,
+            b_days=self.b_days,
+            c_days=self.c_days,
+            capacity=self.capacity,
+            large_adjustment_value=decimal_to_proto(self.large_adjustment_value),
+        )
+        return pb.SetCyclePolicyRequest(idempotency_key=key(self.idempotency_key), policy=policy)
+
+
+@strawberry.input(description="Cycle counts for the items due on a day, split by the policy's capacity.")
+class PlanCountsInput:
+    warehouse: str
+    date: dt.datetime | None = strawberry.field(default=None, description="The day the counts are for; null: today.")
+    counters: list[str] = strawberry.field(default_factory=list, description="The users assigned to count.")
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+    def to_proto(self) -> pb.PlanCountsRequest:
+        request = pb.PlanCountsRequest(
+            idempotency_key=key(self.idempotency_key), warehouse=self.warehouse, counters=self.counters
+        )
+        if self.date is not None:
+            request.date.CopyFrom(timestamp_to_proto(self.date, "date"))
+        return request

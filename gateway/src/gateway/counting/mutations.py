@@ -17,19 +17,31 @@ from gateway.context import Info
 from gateway.counting.inputs import (
     ApproveCountInput,
     CancelCountInput,
+    ComputeAbcClassesInput,
     CreateCountInput,
     DecideLineInput,
     ExplainLineInput,
     FinishRoundInput,
     OpenCountInput,
+    PlanCountsInput,
     RejectCountInput,
     SetApprovalPolicyInput,
+    SetCyclePolicyInput,
     SetReasonCodeInput,
     SubmitEntriesInput,
     SubmitEntryInput,
     SubmitForApprovalInput,
 )
-from gateway.counting.types import AcceptedEntry, ApprovalPolicy, Count, CountLine, ReasonCode
+from gateway.counting.types import (
+    AbcClasses,
+    AcceptedEntry,
+    ApprovalPolicy,
+    Count,
+    CountLine,
+    CyclePolicy,
+    DueItem,
+    ReasonCode,
+)
 from gateway.errors import UserError
 from invariant.counting.v1 import counting_pb2 as pb
 from invariant.counting.v1 import counting_pb2_grpc
@@ -98,6 +110,25 @@ async def _entries(
         info, OPERATORS, "entering a count", lambda: _stub(info).SubmitEntries(input.to_proto()), fields
     )
     return [AcceptedEntry.from_proto(entry) for entry in proto.entries] if proto is not None else [], errors
+
+
+@strawberry.type
+class AbcClassesPayload:
+    abc_classes: AbcClasses | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CyclePolicyPayload:
+    policy: CyclePolicy | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class PlanCountsPayload:
+    counts: list[Count]
+    due: list[DueItem]
+    user_errors: list[UserError]
 
 
 @strawberry.type
@@ -177,4 +208,39 @@ class CountingMutation:
         )
         return ReasonCodePayload(
             reason_code=ReasonCode.from_proto(proto) if proto is not None else None, user_errors=errors
+        )
+
+    @described.mutation("Ranks the warehouse's items by issue value into A, B and C, replacing the classes before.")
+    async def compute_abc_classes(self, info: Info, input: ComputeAbcClassesInput) -> AbcClassesPayload:
+        proto, errors = await command(
+            info, SUPERVISORS, "computing ABC classes", lambda: _stub(info).ComputeAbcClasses(input.to_proto())
+        )
+        return AbcClassesPayload(
+            abc_classes=AbcClasses.from_proto(proto) if proto is not None else None, user_errors=errors
+        )
+
+    @strawberry.mutation
+    async def set_cycle_policy(self, info: Info, input: SetCyclePolicyInput) -> CyclePolicyPayload:
+        proto, errors = await command(
+            info,
+            SUPERVISORS,
+            "setting the cycle policy",
+            lambda: _stub(info).SetCyclePolicy(input.to_proto()),
+            input.FIELDS,
+        )
+        return CyclePolicyPayload(
+            policy=CyclePolicy.from_proto(proto) if proto is not None else None, user_errors=errors
+        )
+
+    @described.mutation("DRAFT cycle counts for the items due on the day; an item planned for that day is not again.")
+    async def plan_counts(self, info: Info, input: PlanCountsInput) -> PlanCountsPayload:
+        proto, errors = await command(
+            info, SUPERVISORS, "planning counts", lambda: _stub(info).PlanCounts(input.to_proto())
+        )
+        if proto is None:
+            return PlanCountsPayload(counts=[], due=[], user_errors=errors)
+        return PlanCountsPayload(
+            counts=[Count.from_proto(c) for c in proto.counts],
+            due=[DueItem.from_proto(d) for d in proto.due],
+            user_errors=errors,
         )

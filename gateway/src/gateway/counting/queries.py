@@ -14,6 +14,7 @@ from gateway.auth import OPERATORS, require_role
 from gateway.context import Info
 from gateway.convert import timestamp_to_proto
 from gateway.counting.types import (
+    AbcClasses,
     AccuracyGrouping,
     AccuracyRow,
     ApprovalPolicy,
@@ -21,6 +22,7 @@ from gateway.counting.types import (
     CountAdjustmentsCsv,
     CountLine,
     CountState,
+    CyclePolicy,
     LineState,
     LineTrace,
     NextLine,
@@ -153,3 +155,13 @@ class CountingQuery:
             request.to_time.CopyFrom(timestamp_to_proto(to_time, "toTime"))
         reply = await call(lambda: info.context.stubs.counting.GetAccuracy(request))
         return [AccuracyRow.from_proto(row) for row in reply.rows]
+
+    @described.field("A warehouse's ABC classes as last computed.")
+    async def abc_classes(self, info: Info, warehouse: str) -> AbcClasses:
+        request = pb.ListAbcClassesRequest(warehouse=warehouse)
+        return AbcClasses.from_proto(await call(lambda: info.context.stubs.counting.ListAbcClasses(request)))
+
+    @described.field("How often each class is counted in a warehouse (defaults until one is set).")
+    async def cycle_policy(self, info: Info, warehouse: str) -> CyclePolicy:
+        request = pb.GetCyclePolicyRequest(warehouse=warehouse)
+        return CyclePolicy.from_proto(await call(lambda: info.context.stubs.counting.GetCyclePolicy(request)))

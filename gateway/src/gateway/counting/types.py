@@ -417,3 +417,66 @@ class LineTrace:
             suspects=[Suspect.from_proto(s) for s in proto.suspects],
             movements=[TracedMovement.from_proto(m) for m in proto.movements],
         )
+
+
+@strawberry.type(description="An item's ABC class in a warehouse and the issue value it was ranked by.")
+class ItemClass:
+    item_sku: str
+    abc_class: AbcClass
+    issue_value: decimal.Decimal
+
+
+@strawberry.type(description="A warehouse's ABC classes as last computed.")
+class AbcClasses:
+    warehouse: str
+    computed_at: dt.datetime | None = strawberry.field(description="Null: never computed.")
+    classes: list[ItemClass]
+
+    @classmethod
+    def from_proto(cls, proto: pb.AbcClasses) -> AbcClasses:
+        return cls(
+            warehouse=proto.warehouse,
+            computed_at=timestamp_from_proto(proto.computed_at) if proto.HasField("computed_at") else None,
+            classes=[
+                ItemClass(
+                    item_sku=c.item_sku, abc_class=AbcClass(c.abc_class), issue_value=decimal_from_proto(c.issue_value)
+                )
+                for c in proto.classes
+            ],
+        )
+
+
+@strawberry.type(description="How often each class is counted in a warehouse, and how big a planned count may be.")
+class CyclePolicy:
+    warehouse: str
+    a_days: int
+    b_days: int
+    c_days: int
+    capacity: int
+    large_adjustment_value: decimal.Decimal
+
+    @classmethod
+    def from_proto(cls, proto: pb.CyclePolicy) -> CyclePolicy:
+        return cls(
+            warehouse=proto.warehouse,
+            a_days=proto.a_days,
+            b_days=proto.b_days,
+            c_days=proto.c_days,
+            capacity=proto.capacity,
+            large_adjustment_value=decimal_from_proto(proto.large_adjustment_value),
+        )
+
+
+@strawberry.type(description="An item a plan counts, and why it is due.")
+class DueItem:
+    item_sku: str
+    abc_class: AbcClass | None
+    triggers: list[str] = strawberry.field(description="DUE_BY_CLASS, NEVER_COUNTED, SHORTAGE or LARGE_ADJUSTMENT.")
+
+    @classmethod
+    def from_proto(cls, proto: pb.DueItem) -> DueItem:
+        return cls(
+            item_sku=proto.item_sku,
+            abc_class=AbcClass(proto.abc_class) if proto.abc_class else None,
+            triggers=list(proto.triggers),
+        )
