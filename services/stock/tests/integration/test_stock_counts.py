@@ -111,6 +111,9 @@ async def test_bad_count_lines_are_refused_naming_the_line_and_nothing_is_writte
                 bad.variance.value = value
             elif name == "place":
                 bad.place.CopyFrom(value)
+            elif name == "reasons":
+                bad.ClearField("reasons")
+                bad.reasons.extend(value)
             else:
                 setattr(bad, name, value)
         return bad
@@ -123,6 +126,13 @@ async def test_bad_count_lines_are_refused_naming_the_line_and_nothing_is_writte
         (line(item_sku="NO-SUCH-ITEM"), ErrorCode.NOT_FOUND, "lines[1].item_sku"),
         (line(line=""), ErrorCode.REQUIRED, "lines[1].line"),
         (line(place=place("WH1", "NOWHERE")), ErrorCode.NOT_FOUND, "lines[1].place.location"),
+        (line(line="1"), ErrorCode.ALREADY_EXISTS, "lines[1].line"),
+        # With the good line's 40, more than the 100 on the shelf would go.
+        (
+            line(variance="-61", reasons=reasons(("THEFT_OR_UNKNOWN", 61))),
+            ErrorCode.INSUFFICIENT_STOCK,
+            "lines[1].variance",
+        ),
     ]
     for bad, code, field in cases:
         # The good first line is not posted either: a count posts whole or not at all.

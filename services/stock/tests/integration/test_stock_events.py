@@ -114,8 +114,8 @@ async def set_thresholds(services: Any, sku: str, warehouse: str, safety: int, m
 
     async def replicated() -> bool:
         async with services.running.uows.reader() as uow:
-            found = await SqlStockRepository(uow.session).thresholds(StockKey(sku, warehouse))
-        return found == (Decimal(safety), Decimal(maximum))
+            found = await SqlStockRepository(uow.session).thresholds_of([StockKey(sku, warehouse)])
+        return found.get(StockKey(sku, warehouse)) == (Decimal(safety), Decimal(maximum))
 
     await eventually(replicated, f"thresholds of {sku} in stock's replica")
 

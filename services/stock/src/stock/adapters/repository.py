@@ -53,6 +53,7 @@ BUCKETS = ("available", "qc_hold", "rejected", "in_transit")
 STREAM_BATCH = 5000
 # item_sku, warehouse, location, lot, status: the key of a balance.
 BalanceKey = tuple[str, str, str, str, str]
+BALANCE_KEY = ("item_sku", "warehouse", "location", "lot", "status")
 
 
 class SqlStockRepository:
@@ -65,14 +66,16 @@ class SqlStockRepository:
         return dialect.insert(table)
 
     async def _upsert_add(
-        self, table: Table, key: Mapping[str, Any], amounts: Mapping[str, Decimal], defaults: Mapping[str, Any]
+        self, table: Table, key: Sequence[str], amounts: Sequence[str], rows: Sequence[Mapping[str, Any]]
     ) -> None:
-        """Insert the row, or add `amounts` to the row that is there, in one statement."""
-        statement = self._insert(table).values({**key, **defaults, **amounts})
+        """Insert each row, or add its `amounts` to the row that is there: one statement, rows in order."""
+        if not rows:
+            return
+        statement = self._insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=list(key), set_={name: table.c[name] + statement.excluded[name] for name in amounts}
         )
-        await self.session.execute(statement)
+        await self.session.execute(statement, list(rows))
 
     # places
 
@@ -159,9 +162,6 @@ class SqlStockRepository:
             statement.on_conflict_do_update(index_elements=["item_sku", "warehouse"], set_=values)
         )
 
-    async def thresholds(self, key: StockKey) -> tuple[Decimal | None, Decimal | None]:
-        return (await self.thresholds_of([key])).get(key, (None, None))
-
     async def thresholds_of(self, keys: Collection[StockKey]) -> dict[StockKey, tuple[Decimal, Decimal]]:
         """Safety and max stock of the keys that have them."""
         if not keys:
@@ -175,35 +175,84 @@ class SqlStockRepository:
 
     # balances and availability
 
-    async def apply_balance(self, sku: str, place: Place, delta: Decimal, negative_allowed: bool, day: date) -> bool:
-        key = {
-            "item_sku": sku,
-            "warehouse": place.warehouse,
-            "location": place.location,
-            "lot": place.lot,
-            "status": str(place.status),
-        }
-        if delta >= 0 or negative_allowed:
-            await self._upsert_add(balances, key, {"quantity": delta}, {"negative_allowed": negative_allowed})
-        else:
-            taken = await self.session.execute(
-                update(balances)
-                .where(_match(balances, key), balances.c.quantity >= -delta)
-                .values(quantity=balances.c.quantity + delta)
-            )
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
-                return False
-        await self._upsert_add(balance_days, {**key, "day": day}, {"net_change": delta}, {})
-        return True
+    async def lock_balances(self, keys: Collection[tuple[str, Place]]) -> dict[tuple[str, Place], Decimal]:
+        """Lock the balances there are, in key order, and read them."""
+        if not keys:
+            return {}
+        rows = await self.session.execute(
+            select(balances)
+            .where(tuple_(*(balances.c[name] for name in BALANCE_KEY)).in_([_balance_key(*key) for key in keys]))
+            .order_by(*(balances.c[name] for name in BALANCE_KEY))
+            .with_for_update()
+        )
+        return {(r.item_sku, Place(r.warehouse, r.location, r.lot, StockStatus(r.status))): r.quantity for r in rows}
 
-    async def apply_availability(self, key: StockKey, delta: AvailabilityDelta, guard_reserved: bool) -> bool:
+    async def add_balances(
+        self,
+        changes: Mapping[tuple[str, Place], Decimal],
+        negative_allowed: Collection[str],
+        days: Mapping[tuple[str, Place, date], Decimal],
+    ) -> None:
+        """Add to balances and to their day's net change, in key order.
+
+        A balance that must not go negative and loses stock was locked and checked by the
+        caller, so it exists: it is updated (an upsert's insert would fail the database's
+        check on its own). The others are created if need be.
+        """
+        ordered = sorted(changes.items(), key=lambda change: _balance_key(*change[0]))
+        taking = [
+            {f"b_{name}": value for name, value in zip(BALANCE_KEY, _balance_key(sku, place), strict=True)}
+            | {"b_delta": delta}
+            for (sku, place), delta in ordered
+            if delta < 0 and place.warehouse not in negative_allowed
+        ]
+        if taking:
+            await self.session.execute(
+                update(balances)
+                .where(*(balances.c[name] == bindparam(f"b_{name}") for name in BALANCE_KEY))
+                .values(quantity=balances.c.quantity + bindparam("b_delta", type_=balances.c.quantity.type)),
+                taking,
+            )
+        await self._upsert_add(
+            balances,
+            BALANCE_KEY,
+            ["quantity"],
+            [
+                dict(zip(BALANCE_KEY, _balance_key(sku, place), strict=True))
+                | {"quantity": delta, "negative_allowed": place.warehouse in negative_allowed}
+                for (sku, place), delta in ordered
+                if delta >= 0 or place.warehouse in negative_allowed
+            ],
+        )
+        await self._upsert_add(
+            balance_days,
+            [*BALANCE_KEY, "day"],
+            ["net_change"],
+            [
+                dict(zip(BALANCE_KEY, _balance_key(sku, place), strict=True)) | {"day": day, "net_change": delta}
+                for (sku, place, day), delta in sorted(
+                    days.items(), key=lambda change: (*_balance_key(change[0][0], change[0][1]), change[0][2])
+                )
+            ],
+        )
+
+    async def add_availability(self, changes: Mapping[StockKey, AvailabilityDelta]) -> None:
+        """Add to the buckets of each key (creating its row), in key order."""
+        await self._upsert_add(
+            availability,
+            ["item_sku", "warehouse"],
+            BUCKETS,
+            [
+                {"item_sku": key.item_sku, "warehouse": key.warehouse, "reserved": Decimal(0)}
+                | {bucket: getattr(change, bucket) for bucket in BUCKETS}
+                for key, change in sorted(changes.items())
+            ],
+        )
+
+    async def take_availability(self, key: StockKey, delta: AvailabilityDelta) -> bool:
+        """Change the buckets only if what is available stays above what reservations hold."""
         amounts = {bucket: getattr(delta, bucket) for bucket in BUCKETS if getattr(delta, bucket)}
         match = {"item_sku": key.item_sku, "warehouse": key.warehouse}
-        if not guard_reserved:
-            zero = {bucket: Decimal(0) for bucket in BUCKETS} | {"reserved": Decimal(0)}
-            await self._upsert_add(availability, match, amounts, zero)
-            return True
-        # Taking AVAILABLE stock: what reservations hold stays (the reservation rule).
         taken = await self.session.execute(
             update(availability)
             .where(_match(availability, match), availability.c.available - availability.c.reserved >= -delta.available)
@@ -212,16 +261,15 @@ class SqlStockRepository:
         return taken.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     async def availability(self, key: StockKey) -> Availability | None:
-        row = (
-            await self.session.execute(
-                select(availability).where(
-                    availability.c.item_sku == key.item_sku, availability.c.warehouse == key.warehouse
-                )
+        return (await self.availability_of([key])).get(key)
+
+    async def availability_of(self, keys: Collection[StockKey]) -> dict[StockKey, Availability]:
+        rows = await self.session.execute(
+            select(availability).where(
+                tuple_(availability.c.item_sku, availability.c.warehouse).in_([tuple(key) for key in keys])
             )
-        ).one_or_none()
-        if row is None:
-            return None
-        return Availability(key, row.available, row.qc_hold, row.rejected, row.in_transit, row.reserved)
+        )
+        return {StockKey(r.item_sku, r.warehouse): _availability(r) for r in rows}
 
     async def lock_availability(self, keys: Collection[StockKey]) -> dict[StockKey, Availability]:
         """Lock the rows there are, in key order (DESIGN §3.2), and read them.
@@ -235,12 +283,7 @@ class SqlStockRepository:
             .order_by(availability.c.item_sku, availability.c.warehouse)
             .with_for_update()
         )
-        return {
-            StockKey(r.item_sku, r.warehouse): Availability(
-                StockKey(r.item_sku, r.warehouse), r.available, r.qc_hold, r.rejected, r.in_transit, r.reserved
-            )
-            for r in rows
-        }
+        return {StockKey(r.item_sku, r.warehouse): _availability(r) for r in rows}
 
     async def add_reserved(self, totals: Mapping[StockKey, Decimal]) -> None:
         """Add to what is reserved on rows this transaction locked with `lock_availability`."""
@@ -267,55 +310,29 @@ class SqlStockRepository:
 
     # the ledger
 
-    async def insert_movement(self, record: MovementRecord) -> int:
-        plan = record.plan
-        source, target = plan.from_place, plan.to_place
-        statement = (
-            insert(movements)
-            .values(
-                id=record.id,
-                type=str(plan.movement_type),
-                item_sku=plan.item_sku,
-                quantity=plan.quantity_base,
-                unit=plan.unit,
-                from_warehouse=source.warehouse if source else None,
-                from_location=source.location if source else None,
-                from_lot=source.lot if source else None,
-                from_status=str(source.status) if source else None,
-                to_warehouse=target.warehouse if target else None,
-                to_location=target.location if target else None,
-                to_lot=target.lot if target else None,
-                to_status=str(target.status) if target else None,
-                document_type=record.document.type,
-                document_id=record.document.id,
-                document_line=record.document.line,
-                reason_code=plan.reason_code,
-                reasons=json.dumps([[r.reason_code, str(r.quantity)] for r in plan.reasons]),
-                actor=record.actor,
-                business_time=record.business_time,
-                posted_at=record.posted_at,
-                idempotency_key=record.idempotency_key,
-                corrects_movement_id=record.corrects_movement_id or None,
-                reservation_id=record.reservation_id or None,
-            )
-            .returning(movements.c.seq)
-        )
-        return int((await self.session.execute(statement)).scalar_one())
+    async def insert_movements(self, records: Sequence[MovementRecord]) -> list[int]:
+        """The movements' ledger rows in one statement; their sequence numbers, in order."""
+        statement = insert(movements).returning(movements.c.seq, sort_by_parameter_order=True)
+        result = await self.session.execute(statement, [_movement_row(record) for record in records])
+        return [int(seq) for seq in result.scalars()]
 
     async def movement_exists(self, movement_id: str) -> bool:
         return await self.session.scalar(select(movements.c.seq).where(movements.c.id == movement_id)) is not None
 
-    async def count_movement(self, document: DocumentRef) -> MovementRecord | None:
-        row = (
-            await self.session.execute(
-                select(movements).where(
-                    movements.c.document_type == document.type,
-                    movements.c.document_id == document.id,
-                    movements.c.document_line == document.line,
-                )
+    async def document_movements(
+        self, document_type: str, document_id: str, lines: Collection[str]
+    ) -> dict[str, MovementRecord]:
+        """What the ledger holds for these lines of a document, by line (the last, if several)."""
+        rows = await self.session.execute(
+            select(movements)
+            .order_by(movements.c.seq)
+            .where(
+                movements.c.document_type == document_type,
+                movements.c.document_id == document_id,
+                movements.c.document_line.in_(list(lines)),
             )
-        ).one_or_none()
-        return None if row is None else record_from_row(row._mapping)
+        )
+        return {row.document_line: record_from_row(row._mapping) for row in rows}
 
     # reservations
 
@@ -356,6 +373,43 @@ class SqlStockRepository:
             .with_for_update(skip_locked=True)
         )
         return [_reservation(r._mapping) for r in rows]
+
+
+def _movement_row(record: MovementRecord) -> dict[str, Any]:
+    plan = record.plan
+    source, target = plan.from_place, plan.to_place
+    return {
+        "id": record.id,
+        "type": str(plan.movement_type),
+        "item_sku": plan.item_sku,
+        "quantity": plan.quantity_base,
+        "unit": plan.unit,
+        "from_warehouse": source.warehouse if source else None,
+        "from_location": source.location if source else None,
+        "from_lot": source.lot if source else None,
+        "from_status": str(source.status) if source else None,
+        "to_warehouse": target.warehouse if target else None,
+        "to_location": target.location if target else None,
+        "to_lot": target.lot if target else None,
+        "to_status": str(target.status) if target else None,
+        "document_type": record.document.type,
+        "document_id": record.document.id,
+        "document_line": record.document.line,
+        "reason_code": plan.reason_code,
+        "reasons": json.dumps([[r.reason_code, str(r.quantity)] for r in plan.reasons]),
+        "actor": record.actor,
+        "business_time": record.business_time,
+        "posted_at": record.posted_at,
+        "idempotency_key": record.idempotency_key,
+        "corrects_movement_id": record.corrects_movement_id or None,
+        "reservation_id": record.reservation_id or None,
+    }
+
+
+def _availability(row: Any) -> Availability:
+    return Availability(
+        StockKey(row.item_sku, row.warehouse), row.available, row.qc_hold, row.rejected, row.in_transit, row.reserved
+    )
 
 
 def _match(table: Table, key: Mapping[str, Any]) -> Any:

@@ -1,16 +1,17 @@
 """Stock commands: one short transaction each, with no remote call inside it.
 
-The item is resolved before the transaction opens (`ItemView`). Inside, balances and
-availability change through single conditional statements in key order, so that no
-two writers can oversell and none deadlock. Commands do not commit: the API wraps each
-in `run_idempotent`, which stores the response with the effect and commits once.
+The item is resolved before the transaction opens (`ItemView`). Inside, availability
+changes through single conditional statements and balances on rows locked before they are
+checked, always in key order, so that no two writers can oversell and none deadlock.
+Commands do not commit: the API wraps each in `run_idempotent`, which stores the response
+with the effect and commits once.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from invariant_core.errors import DomainError, ErrorCode, not_found
 from stock.domain import (
     ADJUSTMENT_REASON_CODES,
     IN_TRANSIT_LOCATION,
+    AvailabilityDelta,
     ItemView,
     LocationKind,
     LocationView,
@@ -79,6 +81,7 @@ class PostMovement:
     # The request fields holding the places; "" where the request has flat fields.
     from_field: str = "from"
     to_field: str = "to"
+    quantity_field: str = "quantity"
 
 
 @dataclass(frozen=True)
@@ -131,43 +134,129 @@ async def create_lot(uow: UnitOfWork, repo: StockRepository, *, item: ItemView, 
 async def post_movement(
     uow: UnitOfWork, repo: StockRepository, cmd: PostMovement, *, consumed: Consumed | None = None
 ) -> MovementRecord:
-    places = [p for p in (cmd.source, cmd.target) if p is not None]
+    return (await post_movements(uow, repo, [cmd], consumed=consumed))[0]
+
+
+async def post_movements(
+    uow: UnitOfWork, repo: StockRepository, cmds: Sequence[PostMovement], *, consumed: Consumed | None = None
+) -> list[MovementRecord]:
+    """Movements posted together: a handful of statements however many there are.
+
+    Each bucket and each balance changes once, by what all the movements do to it, in key
+    order. Balances that would go negative are found on rows locked first, so no other
+    writer comes between the check and the write.
+    """
+    places = [p for cmd in cmds for p in (cmd.source, cmd.target) if p is not None]
     warehouses = await repo.warehouses({p.warehouse for p in places})
     locations = await repo.locations({(p.warehouse, p.location) for p in places})
-    plan = plan_movement(
-        cmd.type,
-        cmd.item,
-        cmd.quantity,
-        cmd.unit,
-        cmd.source,
-        cmd.target,
-        locations=locations,
-        warehouses=warehouses,
-        known_lots=await repo.lots(cmd.item.sku) if cmd.item.lot_tracked else frozenset(),
-        reasons=cmd.reasons,
-        reason_code=cmd.reason_code,
-        adjustment_reasons=cmd.adjustment_reasons,
-        from_field=cmd.from_field,
-        to_field=cmd.to_field,
-    )
-    if cmd.corrects_movement_id and not await repo.movement_exists(cmd.corrects_movement_id):
-        raise not_found("movement", cmd.corrects_movement_id, "corrects_movement_id")
+    known_lots = {sku: await repo.lots(sku) for sku in sorted({c.item.sku for c in cmds if c.item.lot_tracked})}
     now = utcnow()
-    business_time = cmd.business_time or now
-    if business_time > now:
-        raise DomainError(ErrorCode.OUT_OF_RANGE, "business_time cannot be in the future", "business_time")
-    for lot in sorted(plan.new_lots):
-        await repo.add_lot(cmd.item.sku, lot, None)
-
-    changes = availability_deltas(plan, locations)
-    for key, change in sorted(changes.items()):
-        guard = (
-            change.available < 0
-            and cmd.type in _RESPECTS_RESERVATIONS
-            and consumed is None
-            and not warehouses[key.warehouse].allow_negative_stock
+    plans = []
+    for cmd in cmds:
+        plan = plan_movement(
+            cmd.type,
+            cmd.item,
+            cmd.quantity,
+            cmd.unit,
+            cmd.source,
+            cmd.target,
+            locations=locations,
+            warehouses=warehouses,
+            known_lots=known_lots.get(cmd.item.sku, frozenset()),
+            reasons=cmd.reasons,
+            reason_code=cmd.reason_code,
+            adjustment_reasons=cmd.adjustment_reasons,
+            from_field=cmd.from_field,
+            to_field=cmd.to_field,
         )
-        if not await repo.apply_availability(key, change, guard_reserved=guard):
+        if cmd.corrects_movement_id and not await repo.movement_exists(cmd.corrects_movement_id):
+            raise not_found("movement", cmd.corrects_movement_id, "corrects_movement_id")
+        if (cmd.business_time or now) > now:
+            raise DomainError(ErrorCode.OUT_OF_RANGE, "business_time cannot be in the future", "business_time")
+        if plan.new_lots:
+            known_lots[cmd.item.sku] = known_lots.get(cmd.item.sku, set()) | plan.new_lots
+        plans.append(plan)
+    for sku, lot in sorted({(plan.item_sku, lot) for plan in plans for lot in plan.new_lots}):
+        await repo.add_lot(sku, lot, None)
+
+    records = [
+        MovementRecord(
+            id=str(uuid.uuid4()),
+            sequence=0,
+            plan=plan,
+            document=cmd.document,
+            actor=identity.current.get().actor,
+            business_time=cmd.business_time or now,
+            posted_at=now,
+            idempotency_key=cmd.idempotency_key,
+            corrects_movement_id=cmd.corrects_movement_id,
+            reservation_id=consumed.reservation_id if consumed else "",
+        )
+        for cmd, plan in zip(cmds, plans, strict=True)
+    ]
+    changes = await _change_availability(repo, cmds, records, warehouses, locations, guard=consumed is None)
+    await _change_balances(repo, cmds, records, warehouses)
+    sequences = await repo.insert_movements(records)
+    records = [replace(record, sequence=sequence) for record, sequence in zip(records, sequences, strict=True)]
+    for record in records:
+        uow.record(*(_posted(fact, record) for fact in _FACTS[record.plan.movement_type]))
+    # An issue against a reservation already gave back what it consumed.
+    unreserved = {consumed.key: consumed.quantity} if consumed is not None else {}
+    await _report_thresholds_and_shortage(
+        uow,
+        repo,
+        {key: (change.available, -unreserved.get(key, Decimal(0)), last) for key, (change, last) in changes.items()},
+    )
+    return records
+
+
+# What a posting tells besides "movement"; issues have their own subject, so that a
+# consumer of issues alone (counting's ABC) reads no others.
+_FACTS = {
+    **{kind: ("movement",) for kind in MovementType},
+    MovementType.RECEIPT: ("movement", "receipt"),
+    MovementType.RETURN: ("movement", "receipt"),
+    MovementType.ADJUSTMENT: ("movement", "adjustment"),
+    MovementType.ISSUE: ("movement", "issue"),
+}
+
+
+async def _change_availability(
+    repo: StockRepository,
+    cmds: Sequence[PostMovement],
+    records: Sequence[MovementRecord],
+    warehouses: Mapping[str, WarehouseView],
+    locations: Mapping[tuple[str, str], LocationView],
+    *,
+    guard: bool,
+) -> dict[StockKey, tuple[AvailabilityDelta, str]]:
+    """Each (item, warehouse) bucket changed by the sum of the movements; each key's change and last movement.
+
+    Keys that take AVAILABLE stock for an issue or a transfer keep what reservations hold:
+    they change one by one through a conditional statement, the others in one statement
+    for each run of them between, so that all are touched in key order.
+    """
+    changes: dict[StockKey, tuple[AvailabilityDelta, str]] = {}
+    guarded: set[StockKey] = set()
+    for cmd, record in zip(cmds, records, strict=True):
+        for key, change in availability_deltas(record.plan, locations).items():
+            changes[key] = (changes.get(key, (AvailabilityDelta(), ""))[0] + change, record.id)
+            if (
+                guard
+                and change.available < 0
+                and cmd.type in _RESPECTS_RESERVATIONS
+                and not warehouses[key.warehouse].allow_negative_stock
+            ):
+                guarded.add(key)
+    changes = {key: found for key, found in changes.items() if not found[0].is_zero()}
+    run: dict[StockKey, AvailabilityDelta] = {}
+    for key, (change, _) in sorted(changes.items()):
+        if key not in guarded or change.available >= 0:
+            run[key] = change
+            continue
+        await repo.add_availability(run)
+        run = {}
+        if not await repo.take_availability(key, change):
             found = await repo.availability(key)
             free = found.to_promise if found else Decimal(0)
             raise DomainError(
@@ -176,43 +265,43 @@ async def post_movement(
                 f"{decimal_text(-change.available)} asked",
                 "quantity",
             )
-    for place, delta in sorted(plan.deltas, key=lambda pair: _place_key(pair[0])):
-        allowed = warehouses[place.warehouse].allow_negative_stock
-        if not await repo.apply_balance(cmd.item.sku, place, delta, allowed, business_time.date()):
+    await repo.add_availability(run)
+    return changes
+
+
+async def _change_balances(
+    repo: StockRepository,
+    cmds: Sequence[PostMovement],
+    records: Sequence[MovementRecord],
+    warehouses: Mapping[str, WarehouseView],
+) -> None:
+    """Each balance changed by the sum of the movements, and its business day's net change with it."""
+    changes: dict[tuple[str, Place], Decimal] = {}
+    days: dict[tuple[str, Place, date], Decimal] = {}
+    # The field a refusal names: the quantity of the last movement taking from the balance,
+    # the one that asked for more than was left.
+    fields: dict[tuple[str, Place], str] = {}
+    for cmd, record in zip(cmds, records, strict=True):
+        for place, delta in record.plan.deltas:
+            key = (record.plan.item_sku, place)
+            changes[key] = changes.get(key, Decimal(0)) + delta
+            if delta < 0:
+                fields[key] = cmd.quantity_field
+            day = (record.plan.item_sku, place, record.business_time.date())
+            days[day] = days.get(day, Decimal(0)) + delta
+    negative_allowed = {code for code, warehouse in warehouses.items() if warehouse.allow_negative_stock}
+    # Every row is locked up front, in key order: a transaction that takes from one balance
+    # and adds to another must not hold the first while it waits for the second.
+    held = await repo.lock_balances(changes)
+    taking = [key for key, delta in changes.items() if delta < 0 and key[1].warehouse not in negative_allowed]
+    for sku, place in sorted(taking, key=lambda key: _place_key(key[1])):
+        if held.get((sku, place), Decimal(0)) + changes[(sku, place)] < 0:
             raise DomainError(
                 ErrorCode.INSUFFICIENT_STOCK,
-                f"item {cmd.item.sku} has less than {decimal_text(-delta)} at {place}",
-                "quantity",
+                f"item {sku} has less than {decimal_text(-changes[(sku, place)])} at {place}",
+                fields[(sku, place)],
             )
-
-    record = MovementRecord(
-        id=str(uuid.uuid4()),
-        sequence=0,
-        plan=plan,
-        document=cmd.document,
-        actor=identity.current.get().actor,
-        business_time=business_time,
-        posted_at=now,
-        idempotency_key=cmd.idempotency_key,
-        corrects_movement_id=cmd.corrects_movement_id,
-        reservation_id=consumed.reservation_id if consumed else "",
-    )
-    sequence = await repo.insert_movement(record)
-    record = MovementRecord(**{**record.__dict__, "sequence": sequence})
-    facts = ["movement"]
-    if cmd.type in (MovementType.RECEIPT, MovementType.RETURN):
-        facts.append("receipt")
-    elif cmd.type is MovementType.ADJUSTMENT:
-        facts.append("adjustment")
-    elif cmd.type is MovementType.ISSUE:
-        # Its own subject, so that a consumer of issues alone (counting's ABC) reads no others.
-        facts.append("issue")
-    uow.record(*(_posted(fact, record) for fact in facts))
-    for key in sorted(changes):
-        # An issue against a reservation already gave back what it consumed.
-        unreserved = consumed.quantity if consumed is not None and consumed.key == key else Decimal(0)
-        await _report_thresholds_and_shortage(uow, repo, key, changes[key].available, -unreserved, record.id)
-    return record
+    await repo.add_balances(changes, negative_allowed, days)
 
 
 @dataclass(frozen=True)
@@ -230,56 +319,61 @@ class CountAdjustment:
 async def post_count_adjustments(
     uow: UnitOfWork, repo: StockRepository, *, count_id: str, lines: Sequence[CountAdjustment]
 ) -> list[MovementRecord]:
-    """A count's gains and losses, each line posted at most once (keyed by its document)."""
+    """A count's gains and losses, each line posted at most once (keyed by its document), all together."""
     count = count_id.strip()
     if not count:
         raise DomainError(ErrorCode.REQUIRED, "count_id is required", "count_id")
     if not lines:
         raise DomainError(ErrorCode.REQUIRED, "lines must hold at least one adjustment", "lines")
-    posted = []
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        field = f"lines[{index}].line"
+        if not line.line.strip():
+            raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
+        if line.line.strip() in seen:
+            raise DomainError(ErrorCode.ALREADY_EXISTS, f"{field}: line {line.line.strip()} is given twice", field)
+        seen.add(line.line.strip())
+    earlier = await repo.document_movements(COUNT_DOCUMENT, count, seen)
+    posted: dict[int, MovementRecord] = {}
+    commands: dict[int, PostMovement] = {}
     for index, line in enumerate(lines):
         field = f"lines[{index}]"
-        if not line.line.strip():
-            raise DomainError(ErrorCode.REQUIRED, f"{field}.line is required", f"{field}.line")
         text = line.variance.strip()
         loss = text.startswith("-")
         size = text.removeprefix("-").removeprefix("+")
         base = line.item.to_base(size, line.unit, f"{field}.variance", f"{field}.unit")
         document = DocumentRef(COUNT_DOCUMENT, count, line.line.strip())
         source, target = (line.place, None) if loss else (None, line.place)
-        earlier = await repo.count_movement(document)
-        if earlier is not None:
-            plan = earlier.plan
-            if (plan.item_sku, plan.quantity_base, plan.from_place, plan.to_place) != (
-                line.item.sku,
-                base,
-                source,
-                target,
-            ):
-                raise DomainError(
-                    ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                    f"count {count} line {document.line} was already posted with another adjustment",
-                    field,
-                )
-            posted.append(earlier)
+        found = earlier.get(document.line)
+        if found is None:
+            commands[index] = PostMovement(
+                type=MovementType.ADJUSTMENT,
+                item=line.item,
+                quantity=size,
+                unit=line.unit,
+                source=source,
+                target=target,
+                document=document,
+                idempotency_key=f"{COUNT_DOCUMENT}:{count}:{document.line}",
+                reasons=line.reasons,
+                business_time=line.business_time,
+                adjustment_reasons=[code.strip().upper() for code, _ in line.reasons],
+                from_field=f"{field}.place",
+                to_field=f"{field}.place",
+                quantity_field=f"{field}.variance",
+            )
             continue
-        command = PostMovement(
-            type=MovementType.ADJUSTMENT,
-            item=line.item,
-            quantity=size,
-            unit=line.unit,
-            source=source,
-            target=target,
-            document=document,
-            idempotency_key=f"{COUNT_DOCUMENT}:{count}:{document.line}",
-            reasons=line.reasons,
-            business_time=line.business_time,
-            adjustment_reasons=[code.strip().upper() for code, _ in line.reasons],
-            from_field=f"{field}.place",
-            to_field=f"{field}.place",
-        )
-        posted.append(await post_movement(uow, repo, command))
-    return posted
+        plan = found.plan
+        if (plan.item_sku, plan.quantity_base, plan.from_place, plan.to_place) != (line.item.sku, base, source, target):
+            raise DomainError(
+                ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                f"count {count} line {document.line} was already posted with another adjustment",
+                field,
+            )
+        posted[index] = found
+    if commands:
+        posted |= zip(commands, await post_movements(uow, repo, list(commands.values())), strict=True)
+    return [posted[index] for index in range(len(lines))]
 
 
 @dataclass(frozen=True)
@@ -333,36 +427,35 @@ async def post_approved_count(
 
 
 async def _report_thresholds_and_shortage(
-    uow: UnitOfWork,
-    repo: StockRepository,
-    key: StockKey,
-    available_change: Decimal,
-    reserved_change: Decimal,
-    movement_id: str = "",
+    uow: UnitOfWork, repo: StockRepository, changes: Mapping[StockKey, tuple[Decimal, Decimal, str]]
 ) -> None:
-    """Threshold crossings and a new or deeper shortage, from what just changed on `key`."""
-    # Read after the update, which holds the row: "before" is derived from it, so a
+    """Threshold crossings and new or deeper shortages, from how AVAILABLE and reserved just changed
+    on each key (and the movement that changed it last, if one did)."""
+    # Read after the updates, which hold the rows: "before" is derived from them, so a
     # concurrent writer cannot make the two disagree.
-    after = await repo.availability(key)
-    if after is None:
-        return
-    safety, maximum = await repo.thresholds(key)
-    before = after.to_promise - (available_change - reserved_change)
-    _record_crossings(uow, key, before, after.to_promise, safety, maximum)
-    short_by = shortage(after.available, after.reserved)
-    if short_by > shortage(after.available - available_change, after.reserved - reserved_change):
-        held = await repo.open_reservations(key)
-        uow.record(
-            ShortageFound(
-                key.item_sku,
-                key.warehouse,
-                after.available,
-                after.reserved,
-                short_by,
-                tuple(r.id for r in held),
-                movement_id,
+    found = await repo.availability_of(changes)
+    limits = await repo.thresholds_of(changes)
+    for key, (available_change, reserved_change, movement_id) in sorted(changes.items()):
+        after = found.get(key)
+        if after is None:
+            continue
+        safety, maximum = limits.get(key, (None, None))
+        before = after.to_promise - (available_change - reserved_change)
+        _record_crossings(uow, key, before, after.to_promise, safety, maximum)
+        short_by = shortage(after.available, after.reserved)
+        if short_by > shortage(after.available - available_change, after.reserved - reserved_change):
+            held = await repo.open_reservations(key)
+            uow.record(
+                ShortageFound(
+                    key.item_sku,
+                    key.warehouse,
+                    after.available,
+                    after.reserved,
+                    short_by,
+                    tuple(r.id for r in held),
+                    movement_id,
+                )
             )
-        )
 
 
 def _record_crossings(
@@ -580,7 +673,7 @@ async def _give_back(
     await repo.unreserve(key, quantity)
     await repo.save_reservation(reservation)
     uow.record(_changed(fact, reservation, quantity))
-    await _report_thresholds_and_shortage(uow, repo, key, Decimal(0), -quantity)
+    await _report_thresholds_and_shortage(uow, repo, {key: (Decimal(0), -quantity, "")})
 
 
 async def _reservation(repo: StockRepository, reservation_id: str) -> Reservation:
