@@ -28,6 +28,7 @@ PAYLOADS = {
     "submitEntries": f"entries {{ {ENTRY} }}",
     "decideLine": f"line {{ {LINE} }}",
     "explainLine": f"line {{ {LINE} }}",
+    "explainLines": "explained",
     "setApprovalPolicy": "policy { warehouse supervisorLimit financeLimit }",
     "setReasonCode": "reasonCode { code name active }",
 }
@@ -429,6 +430,40 @@ async def test_a_count_is_explained_approved_by_someone_who_did_not_count_and_ex
     header, row = exported["csv"].splitlines()
     assert header.startswith("count,warehouse,line,item,location,lot,book,counted,variance,kind")
     assert row.split(",")[3:10] == ["BOLT", "A-01", "", "10", "7", "-3", "LOSS"]
+
+
+async def test_a_supervisor_explains_a_selection_of_lines_in_one_call_all_or_nothing(
+    graphql: GraphQL, counting: Service
+) -> None:
+    count_id, line_ids = await opened(graphql, tolerance={"quantity": "5"})
+    await enter(graphql, count_id, OLGA, lineId=line_ids["BOLT"], quantity="7")
+    await enter(graphql, count_id, OLGA, lineId=line_ids["NUT"], quantity="4")
+    assert (await finish_round(graphql, count_id))["linesDiffering"] == 2
+    bolt = {"lineId": line_ids["BOLT"], "reasons": [{"reasonCode": "COUNTING_ERROR", "quantity": "3"}]}
+    nut = {"lineId": line_ids["NUT"], "reasons": [{"reasonCode": "GUESS", "quantity": "1"}]}
+    explain = {"countId": count_id, "lines": [bolt, nut], "idempotencyKey": str(uuid.uuid4())}
+
+    counting.counter.clear()
+    by_counter = await mutate(graphql, "explainLines", explain, as_=OLGA)
+    assert (by_counter["explained"], by_counter["userErrors"]) == (0, [{"field": None, "code": "PERMISSION_DENIED"}])
+    assert not counting.calls
+    unknown = await mutate(graphql, "explainLines", explain)
+    assert (unknown["explained"], unknown["userErrors"]) == (
+        0,
+        [{"field": "lines[1].reasons[0].reasonCode", "code": "NOT_FOUND"}],
+    )
+    assert all(line["reasons"] == [] for line in await lines(graphql, count_id))
+
+    nut["reasons"] = [{"reasonCode": "DAMAGE_NOT_RECORDED", "quantity": "1"}]
+    assert (await succeed(graphql, "explainLines", explain))["explained"] == 2
+    assert {
+        line["itemSku"]: [(r["reasonCode"], n(r["quantity"])) for r in line["reasons"]]
+        for line in await lines(graphql, count_id)
+    } == {"BOLT": [("COUNTING_ERROR", 3)], "NUT": [("DAMAGE_NOT_RECORDED", 1)]}
+    waiting = (await succeed(graphql, "submitForApproval", {"countId": count_id}))["count"]
+    assert waiting["state"] == "AWAITING_APPROVAL"
+    # The same key again is the retry of a lost reply: the first answer, though the count moved on.
+    assert (await succeed(graphql, "explainLines", explain))["explained"] == 2
 
 
 async def test_a_count_is_cancelled_with_its_reason(graphql: GraphQL) -> None:

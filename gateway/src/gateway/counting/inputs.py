@@ -149,22 +149,45 @@ class DecideLineInput(_CountCommandInput):
         )
 
 
+REASONS_HELP = "Active reason codes, once each, their quantities adding up to the variance's size."
+
+
+def _reasons(reasons: Iterable[ReasonQuantityInput]) -> list[pb.ReasonQuantity]:
+    return [
+        pb.ReasonQuantity(reason_code=reason.reason_code, quantity=decimal_to_proto(reason.quantity))
+        for reason in reasons
+    ]
+
+
 @strawberry.input(description="Why a line differs; replaces the reasons given before.")
 class ExplainLineInput(_CountCommandInput):
     line_id: strawberry.ID
-    reasons: list[ReasonQuantityInput] = strawberry.field(
-        description="Active reason codes, once each, their quantities adding up to the variance's size."
-    )
+    reasons: list[ReasonQuantityInput] = strawberry.field(description=REASONS_HELP)
 
     def to_proto(self) -> pb.ExplainLineRequest:
         return pb.ExplainLineRequest(
             idempotency_key=key(self.idempotency_key),
             count_id=self.count_id,
             line_id=self.line_id,
-            reasons=[
-                pb.ReasonQuantity(reason_code=reason.reason_code, quantity=decimal_to_proto(reason.quantity))
-                for reason in self.reasons
-            ],
+            reasons=_reasons(self.reasons),
+        )
+
+
+@strawberry.input(description="One line of `explainLines` and why it differs.")
+class LineReasonsInput:
+    line_id: strawberry.ID
+    reasons: list[ReasonQuantityInput] = strawberry.field(description=REASONS_HELP)
+
+
+@strawberry.input(description="Why several lines differ (a selection): every line is explained or none.")
+class ExplainLinesInput(_CountCommandInput):
+    lines: list[LineReasonsInput] = strawberry.field(description="At most 5,000, each line once.")
+
+    def to_proto(self) -> pb.ExplainLinesRequest:
+        return pb.ExplainLinesRequest(
+            idempotency_key=key(self.idempotency_key),
+            count_id=self.count_id,
+            lines=[pb.LineReasons(line_id=line.line_id, reasons=_reasons(line.reasons)) for line in self.lines],
         )
 
 

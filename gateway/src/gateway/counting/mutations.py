@@ -21,6 +21,7 @@ from gateway.counting.inputs import (
     CreateCountInput,
     DecideLineInput,
     ExplainLineInput,
+    ExplainLinesInput,
     FinishRoundInput,
     OpenCountInput,
     PlanCountsInput,
@@ -76,6 +77,12 @@ class SubmitEntryPayload:
 @strawberry.type
 class SubmitEntriesPayload:
     entries: list[AcceptedEntry] = strawberry.field(description="One per entry, in order.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ExplainLinesPayload:
+    explained: int = strawberry.field(description="Lines explained: all of those given, or none when refused.")
     user_errors: list[UserError]
 
 
@@ -162,6 +169,13 @@ class CountingMutation:
     @described.mutation("Why a line differs; replaces the reasons given before.")
     async def explain_line(self, info: Info, input: ExplainLineInput) -> CountLinePayload:
         return await _line(info, "explaining a line", lambda: _stub(info).ExplainLine(input.to_proto()))
+
+    @described.mutation("Why several lines differ, in one call: every line is explained or none is.")
+    async def explain_lines(self, info: Info, input: ExplainLinesInput) -> ExplainLinesPayload:
+        proto, errors = await command(
+            info, SUPERVISORS, "explaining lines", lambda: _stub(info).ExplainLines(input.to_proto())
+        )
+        return ExplainLinesPayload(explained=proto.explained if proto is not None else 0, user_errors=errors)
 
     @strawberry.mutation
     async def submit_for_approval(self, info: Info, input: SubmitForApprovalInput) -> CountPayload:

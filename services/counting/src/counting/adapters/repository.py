@@ -318,12 +318,21 @@ class CountingRepository:
                 found.setdefault(r.line_id, []).append((r.reason_code, r.quantity))
         return found
 
-    async def replace_reasons(self, line_id: str, reasons: Sequence[tuple[str, Decimal]]) -> None:
-        await self.session.execute(delete(line_reasons).where(line_reasons.c.line_id == line_id))
-        if reasons:
-            await self.insert_many(
-                line_reasons, [{"line_id": line_id, "reason_code": c, "quantity": q} for c, q in reasons]
+    async def replace_reasons(self, by_line: Mapping[str, Sequence[tuple[str, Decimal]]]) -> None:
+        """Each line's reasons replace any it had: the only place reasons are written."""
+        ids = list(by_line)
+        for start in range(0, len(ids), SLICE):
+            await self.session.execute(
+                delete(line_reasons).where(line_reasons.c.line_id.in_(ids[start : start + SLICE]))
             )
+        await self.insert_many(
+            line_reasons,
+            [
+                {"line_id": line_id, "reason_code": code, "quantity": quantity}
+                for line_id, reasons in by_line.items()
+                for code, quantity in reasons
+            ],
+        )
 
     async def unexplained(self, count_id: str) -> int:
         explained = select(line_reasons.c.line_id).distinct().scalar_subquery()

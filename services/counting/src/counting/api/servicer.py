@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence, Sized
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -58,6 +58,7 @@ from invariant_core.units import decimal_text
 
 R = TypeVar("R", bound=Message)
 MAX_ENTRIES = 5000
+MAX_EXPLAINED_LINES = 5000
 # Keys per GetBooks call (the stock service's limit).
 BOOKS_PER_CALL = 5000
 
@@ -90,6 +91,16 @@ def _accuracy_groups(grouping: Grouping, row: Any, reasons: dict[str, list[tuple
         case Grouping.REASON:
             return tuple(code for code, _ in reasons.get(row.id, [])) or ("NONE",)
     return (row.counted_at.strftime("%Y-%m"),)
+
+
+def _reasons(given: Sequence[pb.ReasonQuantity], field: str) -> list[tuple[str, Decimal]]:
+    return [
+        (
+            r.reason_code.strip().upper(),
+            parse_decimal(r.quantity.value, f"{field}[{i}].quantity", strictly_positive=True),
+        )
+        for i, r in enumerate(given)
+    ]
 
 
 def _traced(m: TracedMovement) -> pb.TracedMovement:
@@ -285,10 +296,7 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
     async def SubmitEntries(
         self, request: pb.SubmitEntriesRequest, context: grpc.aio.ServicerContext
     ) -> pb.SubmitEntriesResponse:
-        if not request.entries:
-            raise DomainError(ErrorCode.REQUIRED, "entries must hold at least one entry", "entries")
-        if len(request.entries) > MAX_ENTRIES:
-            raise DomainError(ErrorCode.OUT_OF_RANGE, f"at most {MAX_ENTRIES} entries per call", "entries")
+        _check_batch(request.entries, "entries", MAX_ENTRIES)
         resolved = await self._resolve_entries(request)
         async with self._uows() as uow:
             accepted = await handlers.submit_entries(uow, CountingRepository(uow.session), request.count_id, resolved)
@@ -400,13 +408,7 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
         return await run_idempotent(self._uows, request, pb.CountLine, run)
 
     async def ExplainLine(self, request: pb.ExplainLineRequest, context: grpc.aio.ServicerContext) -> pb.CountLine:
-        reasons = [
-            (
-                r.reason_code.strip().upper(),
-                parse_decimal(r.quantity.value, f"reasons[{i}].quantity", strictly_positive=True),
-            )
-            for i, r in enumerate(request.reasons)
-        ]
+        reasons = _reasons(request.reasons, "reasons")
 
         async def run(uow: UnitOfWork) -> pb.CountLine:
             repo = CountingRepository(uow.session)
@@ -414,6 +416,21 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
             return await self._one_line(repo, request.count_id, request.line_id)
 
         return await run_idempotent(self._uows, request, pb.CountLine, run)
+
+    async def ExplainLines(
+        self, request: pb.ExplainLinesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ExplainLinesResponse:
+        _check_batch(request.lines, "lines", MAX_EXPLAINED_LINES)
+        given = [
+            handlers.LineReasons(line.line_id, _reasons(line.reasons, f"lines[{i}].reasons"))
+            for i, line in enumerate(request.lines)
+        ]
+
+        async def run(uow: UnitOfWork) -> pb.ExplainLinesResponse:
+            explained = await handlers.explain_lines(uow, CountingRepository(uow.session), request.count_id, given)
+            return pb.ExplainLinesResponse(explained=explained)
+
+        return await run_idempotent(self._uows, request, pb.ExplainLinesResponse, run)
 
     async def _one_line(self, repo: CountingRepository, count_id: str, line_id: str) -> pb.CountLine:
         count = await handlers.load_count(repo, count_id)
@@ -877,3 +894,10 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
             return response
 
         return await run_idempotent(self._uows, request, pb.PlanCountsResponse, run)
+
+
+def _check_batch(items: Sized, field: str, limit: int) -> None:
+    if not items:
+        raise DomainError(ErrorCode.REQUIRED, f"{field} must hold at least one", field)
+    if len(items) > limit:
+        raise DomainError(ErrorCode.OUT_OF_RANGE, f"at most {limit} {field} per call", field)

@@ -443,17 +443,44 @@ async def decide_line(
     await _to_review_when_settled(repo, count)
 
 
+@dataclass(frozen=True)
+class LineReasons:
+    line_id: str
+    reasons: Sequence[tuple[str, Decimal]]
+
+
+async def explain_lines(uow: UnitOfWork, repo: CountingRepository, count_id: str, given: Sequence[LineReasons]) -> int:
+    """Every line is explained or none: a refusal names the first bad line, and nothing is written."""
+    count = await load_count(repo, count_id, lock=True)
+    require_state(CountState(count.state), frozenset({CountState.REVIEW}), "explain lines of")
+    found = await repo.lines_by_id(count.id, {one.line_id for one in given})
+    active = frozenset(code for code, _, _ in await repo.reason_codes())
+    explained: dict[str, Sequence[tuple[str, Decimal]]] = {}
+    for index, one in enumerate(given):
+        field = f"lines[{index}]"
+        if one.line_id in explained:
+            raise DomainError(ErrorCode.ALREADY_EXISTS, "line_id is given twice in one call", f"{field}.line_id")
+        line = found.get(one.line_id)
+        if line is None:
+            raise not_found("line", one.line_id, f"{field}.line_id")
+        try:
+            check_reasons(line.variance or Decimal(0), one.reasons, active)
+        except DomainError as error:
+            raise DomainError(error.code, f"line {line.number}: {error.message}", f"{field}.{error.field}") from None
+        explained[line.id] = one.reasons
+    await repo.replace_reasons(explained)
+    return len(explained)
+
+
 async def explain_line(
     uow: UnitOfWork, repo: CountingRepository, count_id: str, line_id: str, reasons: Sequence[tuple[str, Decimal]]
 ) -> None:
-    count = await load_count(repo, count_id, lock=True)
-    require_state(CountState(count.state), frozenset({CountState.REVIEW}), "explain a line of")
-    line = await repo.line(count.id, line_id)
-    if line is None:
-        raise not_found("line", line_id, "line_id")
-    active = frozenset(code for code, _, _ in await repo.reason_codes())
-    check_reasons(line.variance or Decimal(0), reasons, active)
-    await repo.replace_reasons(line.id, reasons)
+    try:
+        await explain_lines(uow, repo, count_id, [LineReasons(line_id, reasons)])
+    except DomainError as error:
+        # ExplainLine gives its one line flat: its fields have no `lines[0].` before them.
+        error.field = error.field.removeprefix("lines[0].")
+        raise
 
 
 async def submit_for_approval(uow: UnitOfWork, repo: CountingRepository, count_id: str) -> None:
