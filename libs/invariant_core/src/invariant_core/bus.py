@@ -71,7 +71,9 @@ class OutboxRelay:
     publishes it again with the same Nats-Msg-Id, which JetStream drops.
     """
 
-    BATCH = 200
+    # A count's posting leaves thousands of movements at once: big batches keep the round
+    # trips (one transaction, one burst of publishes) few.
+    BATCH = 1000
 
     def __init__(self, uows: UnitOfWorkFactory, js: JetStreamContext, sweep_seconds: float = 5.0) -> None:
         self._uows = uows

@@ -138,6 +138,9 @@ async def test_bad_count_lines_are_refused_naming_the_line_and_nothing_is_writte
         # The good first line is not posted either: a count posts whole or not at all.
         refusal = await refused(services.stock.PostCountAdjustments(count("CNT-3", good, bad)))
         assert (refusal.code, refusal.field) == (code, field), bad
+    too_many = count("CNT-3", *(line(line=str(n)) for n in range(5001)))
+    refusal = await refused(services.stock.PostCountAdjustments(too_many))
+    assert (refusal.code, refusal.field) == (ErrorCode.OUT_OF_RANGE, "lines")
     assert await book(services, sku) == before
 
 

@@ -234,12 +234,41 @@ class CountingRepository:
         found = await self.session.scalar(select(func.max(lines.c.number)).where(lines.c.count_id == count_id))
         return int(found or 0) + 1
 
+    async def set_state(self, line_ids: Sequence[str], state: str) -> None:
+        """The same state on many lines: one statement a slice, not one a line."""
+        for start in range(0, len(line_ids), SLICE):
+            await self.session.execute(
+                update(lines).where(lines.c.id.in_(line_ids[start : start + SLICE])).values(state=state)
+            )
+
     async def update_lines(self, changes: Sequence[Mapping[str, Any]]) -> None:
-        """Each change names its line as `line_id` and the columns to set."""
+        """Each change names its line as `line_id` and the columns to set.
+
+        On PostgreSQL the lines changing the same columns change in one statement, their
+        values sent as arrays and joined back by id (a round of 100,000 lines is 20
+        statements, not 100,000 executions); elsewhere one execution a line.
+        """
         by_columns: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
         for change in changes:
             by_columns.setdefault(tuple(sorted(k for k in change if k != "line_id")), []).append(change)
+        at_once = self.session.get_bind().dialect.name == "postgresql"
         for columns, group in by_columns.items():
+            if at_once:
+                names = ("id", *columns)
+                given = select(
+                    *(
+                        func.unnest(bindparam(f"new_{n}", type_=postgresql.ARRAY(lines.c[n].type))).label(n)
+                        for n in names
+                    )
+                ).subquery("given")
+                statement = update(lines).where(lines.c.id == given.c.id).values({c: given.c[c] for c in columns})
+                for start in range(0, len(group), SLICE):
+                    part = group[start : start + SLICE]
+                    await self.session.execute(
+                        statement,
+                        {f"new_{n}": [c["line_id" if n == "id" else n] for c in part] for n in names},
+                    )
+                continue
             statement = (
                 update(lines)
                 .where(lines.c.id == bindparam("line_id"))

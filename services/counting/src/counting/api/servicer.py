@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -61,6 +62,7 @@ MAX_ENTRIES = 5000
 MAX_EXPLAINED_LINES = 5000
 # Keys per GetBooks call (the stock service's limit).
 BOOKS_PER_CALL = 5000
+BOOK_CALLS_AT_ONCE = 3
 
 
 def _timestamp(value: datetime | None) -> Timestamp | None:
@@ -376,22 +378,30 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
     async def FinishRound(self, request: pb.FinishRoundRequest, context: grpc.aio.ServicerContext) -> pb.Count:
         async with self._uows.reader() as uow:
             count, closing = await handlers.rounds_to_close(CountingRepository(uow.session), request.count_id)
-        books: list[handlers.Book] = []
-        for start in range(0, len(closing), BOOKS_PER_CALL):
-            answer = await self._stock.GetBooks(
-                stock_pb2.GetBooksRequest(
-                    queries=[
-                        stock_pb2.BookQuery(
-                            item_sku=c.item_sku,
-                            place=stock_pb2.StockPlace(warehouse=count.warehouse, location=c.location, lot=c.lot),
-                            as_of=_timestamp(c.counted_at),
-                            since=_timestamp(c.opened_at),
-                        )
-                        for c in closing[start : start + BOOKS_PER_CALL]
-                    ]
-                )
+        # A few parts are asked for at once: stock answers one while the next is on the wire;
+        # not all, so that each answers well within its deadline.
+        gate = asyncio.Semaphore(BOOK_CALLS_AT_ONCE)
+
+        async def books_of(part: Sequence[handlers.RoundToClose]) -> stock_pb2.GetBooksResponse:
+            request = stock_pb2.GetBooksRequest(
+                queries=[
+                    stock_pb2.BookQuery(
+                        item_sku=c.item_sku,
+                        place=stock_pb2.StockPlace(warehouse=count.warehouse, location=c.location, lot=c.lot),
+                        as_of=_timestamp(c.counted_at),
+                        since=_timestamp(c.opened_at),
+                    )
+                    for c in part
+                ]
             )
-            books.extend(handlers.Book(Decimal(b.quantity.value), b.movements) for b in answer.books)
+            async with gate:
+                answer: stock_pb2.GetBooksResponse = await self._stock.GetBooks(request)
+                return answer
+
+        answers = await asyncio.gather(
+            *(books_of(closing[start : start + BOOKS_PER_CALL]) for start in range(0, len(closing), BOOKS_PER_CALL))
+        )
+        books = [handlers.Book(Decimal(b.quantity.value), b.movements) for answer in answers for b in answer.books]
 
         async def body(uow: UnitOfWork, repo: CountingRepository) -> str:
             await handlers.finish_round(uow, repo, count.id, closing, books)

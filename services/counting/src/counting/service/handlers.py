@@ -278,9 +278,7 @@ async def submit_entries(
         states.pop(row["id"])
     await repo.insert_many(lines, found_rows)
     await repo.insert_many(entries, new_entries)
-    await repo.update_lines(
-        [{"line_id": lid, "state": str(LineState.COUNTED)} for lid, st in states.items() if st != LineState.COUNTED]
-    )
+    await repo.set_state([lid for lid, st in states.items() if st != LineState.COUNTED], str(LineState.COUNTED))
     if new_entries and count.state == CountState.OPEN:
         await move(repo, count, CountState.COUNTING)
     return answers
@@ -343,7 +341,8 @@ async def finish_round(
     require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "finish a round of")
     tolerance = tolerance_of(count)
     current = await repo.lines_by_id(count.id, [c.line_id for c in closing])
-    earlier = await repo.rounds([c.line_id for c in closing])
+    # Only recounts have rounds before this one.
+    earlier = await repo.rounds([line.id for line in current.values() if line.round > 1])
     costs = await repo.costs({c.item_sku for c in closing})
     counters = await repo.counters_by_line_round(count.id)
     new_rounds, changes = [], []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import grpc
@@ -46,3 +47,15 @@ class ReplicatedItems:
                 )
             await uow.commit()
         return view
+
+    async def views(self, fields: Mapping[str, str]) -> dict[str, ItemView]:
+        """Many items (SKU → the field naming it): one read of the replica, the catalog only for what it lacks."""
+        codes: dict[str, str] = {}
+        for sku, field in fields.items():
+            codes.setdefault(sku.strip().upper(), field)
+        async with self._uows.reader() as uow:
+            found = await SqlStockRepository(uow.session).items([code for code in codes if code])
+        for code, field in codes.items():
+            if code not in found:
+                found[code] = await self.view(code, field)
+        return found

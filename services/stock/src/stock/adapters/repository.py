@@ -581,16 +581,21 @@ async def books_as_of(session: AsyncSession, queries: Sequence[BookQuery]) -> li
 
     The balance as of T is the balance now less the movements after T: Σ movements up to T,
     as balance_as_of computes it from its days. Both reads cover every key's items and
-    warehouses; what belongs to other keys is dropped here.
+    warehouses (the balances' its locations too); what belongs to other keys is dropped here.
     """
     if not queries:
         return []
     wanted = {_balance_key(q.item_sku, q.place) for q in queries}
     skus = sorted({q.item_sku for q in queries})
     warehouse_codes = sorted({q.place.warehouse for q in queries})
+    location_codes = sorted({q.place.location for q in queries})
     current: dict[BalanceKey, Decimal] = {}
     for r in await session.execute(
-        select(balances).where(balances.c.item_sku.in_(skus), balances.c.warehouse.in_(warehouse_codes))
+        select(balances).where(
+            balances.c.item_sku.in_(skus),
+            balances.c.warehouse.in_(warehouse_codes),
+            balances.c.location.in_(location_codes),
+        )
     ):
         key = (r.item_sku, r.warehouse, r.location, r.lot, r.status)
         if key in wanted:

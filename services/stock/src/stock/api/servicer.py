@@ -33,7 +33,6 @@ from stock.adapters.repository import (
     stream_balances,
 )
 from stock.domain import (
-    ItemView,
     LocationKind,
     MovementType,
     Place,
@@ -53,6 +52,7 @@ from stock.service.ports import BookQuery, MovementRecord
 R = TypeVar("R", bound=Message)
 # Keys per GetBooks call, as the proto promises its callers.
 MAX_BOOK_QUERIES = 5000
+MAX_COUNT_LINES = 5000
 
 
 def _enum_name(enum: type, value: int, prefix: str) -> str:
@@ -143,12 +143,17 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def PostCountAdjustments(
         self, request: pb.PostCountAdjustmentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.PostCountAdjustmentsResponse:
-        items: dict[str, ItemView] = {}
+        if len(request.lines) > MAX_COUNT_LINES:
+            raise DomainError(
+                ErrorCode.OUT_OF_RANGE, f"lines holds at most {MAX_COUNT_LINES} adjustments per call", "lines"
+            )
+        fields: dict[str, str] = {}
+        for index, line in enumerate(request.lines):
+            fields.setdefault(line.item_sku, f"lines[{index}].item_sku")
+        items = await self._items.views(fields)
         lines = []
         for index, line in enumerate(request.lines):
             sku = line.item_sku.strip().upper()
-            if sku not in items:
-                items[sku] = await self._items.view(sku, f"lines[{index}].item_sku")
             place = _place(line, "place")
             if place is None:
                 raise DomainError(ErrorCode.REQUIRED, f"lines[{index}].place is required", f"lines[{index}].place")
