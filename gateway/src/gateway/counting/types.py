@@ -471,7 +471,9 @@ class CyclePolicy:
 class DueItem:
     item_sku: str
     abc_class: AbcClass | None
-    triggers: list[str] = strawberry.field(description="DUE_BY_CLASS, NEVER_COUNTED, SHORTAGE or LARGE_ADJUSTMENT.")
+    triggers: list[str] = strawberry.field(
+        description="DUE_BY_CLASS, NEVER_COUNTED, SHORTAGE, NEGATIVE_BALANCE_ATTEMPT or LARGE_ADJUSTMENT."
+    )
 
     @classmethod
     def from_proto(cls, proto: pb.DueItem) -> DueItem:

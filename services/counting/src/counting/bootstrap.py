@@ -58,5 +58,10 @@ SPEC = ServiceSpec(
         # confirmed behind them (NATS before 2.10 takes one filter per consumer).
         Subscription(durable="counting-issues", subject="inventory.stock.issue.posted", handler=apply_planning_event),
         Subscription(durable="counting-shortages", subject="inventory.stock.shortage", handler=apply_planning_event),
+        Subscription(
+            durable="counting-negatives",
+            subject="inventory.stock.negative_balance.attempted",
+            handler=apply_planning_event,
+        ),
     ],
 )

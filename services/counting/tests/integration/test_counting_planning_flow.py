@@ -31,7 +31,6 @@ ANN = ("ann", "operator")
 # A warehouse of this module's own: counting learns of issues and shortages from every
 # stock event on the bus, and other suites on a shared NATS post to WH1 too.
 WAREHOUSE = f"P{uuid.uuid4().hex[:8].upper()}"
-PLACE = spb.StockPlace(warehouse=WAREHOUSE, location="A-01", status=spb.STOCK_STATUS_AVAILABLE)
 
 
 def days_from_now(days: int) -> Timestamp:
@@ -40,28 +39,31 @@ def days_from_now(days: int) -> Timestamp:
     return stamp
 
 
-async def create_warehouse(suite: Suite) -> None:
-    await suite.stock.CreateWarehouse(spb.CreateWarehouseRequest(idempotency_key=key(), code=WAREHOUSE, name="Planned"))
-    await suite.stock.CreateLocation(spb.CreateLocationRequest(idempotency_key=key(), warehouse=WAREHOUSE, code="A-01"))
+async def create_warehouse(suite: Suite, warehouse: str = WAREHOUSE) -> None:
+    await suite.stock.CreateWarehouse(spb.CreateWarehouseRequest(idempotency_key=key(), code=warehouse, name="Planned"))
+    await suite.stock.CreateLocation(spb.CreateLocationRequest(idempotency_key=key(), warehouse=warehouse, code="A-01"))
 
 
-async def move(suite: Suite, kind: int, sku: str, quantity: int | str, **fields: str) -> spb.Movement:
+async def move(
+    suite: Suite, kind: int, sku: str, quantity: int | str, warehouse: str = WAREHOUSE, **fields: str
+) -> spb.Movement:
     """A receipt into A-01, or an issue or a scrap from it."""
     side = "to" if kind == spb.MOVEMENT_TYPE_RECEIPT else "from"
+    shelf = spb.StockPlace(warehouse=warehouse, location="A-01", status=spb.STOCK_STATUS_AVAILABLE)
     return await suite.stock.PostMovement(
         spb.PostMovementRequest(
-            idempotency_key=key(), type=kind, item_sku=sku, quantity=d(quantity), **{side: PLACE}, **fields
+            idempotency_key=key(), type=kind, item_sku=sku, quantity=d(quantity), **{side: shelf}, **fields
         )
     )
 
 
-async def count_and_post(suite: Suite, sku: str, shelf: int) -> None:
+async def count_and_post(suite: Suite, sku: str, shelf: int, warehouse: str = WAREHOUSE) -> None:
     """A spot count of `sku` finding `shelf`, explained, approved by a supervisor and posted by stock."""
     with acting(*SUPERVISOR):
         count = await suite.counting.CreateCount(
             pb.CreateCountRequest(
                 idempotency_key=key(),
-                warehouse=WAREHOUSE,
+                warehouse=warehouse,
                 kind="SPOT",
                 item_skus=[sku],
                 counters=["ann"],
@@ -194,6 +196,39 @@ async def test_issues_rank_items_and_a_plan_splits_the_due_items_by_capacity_onc
         "LARGE_ADJUSTMENT",
     ]
     assert sorted(sku for c in later.counts for sku in c.item_skus) == sorted(values)
+
+
+async def test_an_issue_of_more_than_the_shelf_holds_makes_the_item_due_for_a_count(suite: Suite) -> None:
+    # A warehouse of the test's own: its plans hold this item alone.
+    warehouse = f"N{uuid.uuid4().hex[:8].upper()}"
+    await create_warehouse(suite, warehouse)
+    sku = await create_item(suite)
+    await move(suite, spb.MOVEMENT_TYPE_RECEIPT, sku, 10, warehouse)
+    await count_and_post(suite, sku, 8, warehouse)
+
+    async def plan() -> pb.PlanCountsResponse:
+        with acting(*SUPERVISOR):
+            return await suite.counting.PlanCounts(
+                pb.PlanCountsRequest(
+                    idempotency_key=key(), warehouse=warehouse, date=days_from_now(0), counters=["ann"]
+                )
+            )
+
+    # Counted just now: not due for months.
+    assert list((await plan()).due) == []
+    error = await refused(move(suite, spb.MOVEMENT_TYPE_ISSUE, sku, 12, warehouse))
+    assert (error.code, error.field) == (ErrorCode.INSUFFICIENT_STOCK, "quantity")
+
+    planned = pb.PlanCountsResponse()
+
+    async def due() -> bool:
+        planned.CopyFrom(await plan())
+        return bool(planned.due)
+
+    # Counting learns of the attempt from stock's event; a new consumer replays the stream first.
+    await eventually(due, "a plan finds the item due after the refused issue", within=120)
+    assert [(i.item_sku, list(i.triggers)) for i in planned.due] == [(sku, ["NEGATIVE_BALANCE_ATTEMPT"])]
+    assert [list(c.item_skus) for c in planned.counts] == [[sku]]
 
 
 async def test_planning_refuses_bad_input_naming_the_field_and_writes_nothing(suite: Suite) -> None:

@@ -126,18 +126,22 @@ def counted(days_ago: int, lines: int = 1, adjusted: str = "0") -> LastCount:
     return LastCount(NOON - timedelta(days=days_ago), lines, D(adjusted))
 
 
+def short(at: datetime) -> dict[Trigger, datetime]:
+    return {Trigger.SHORTAGE: at}
+
+
 def due(*histories: ItemHistory, policy: CyclePolicy | None = None) -> dict[str, tuple[Trigger, ...]]:
     return {i.item_sku: i.triggers for i in due_items(histories, policy or CyclePolicy(), DAY)}
 
 
 def test_an_item_is_due_by_class_once_its_class_days_have_passed_since_the_day_it_was_counted() -> None:
     found = due(
-        ItemHistory("A-DUE", "A", counted(30), None),
-        ItemHistory("A-NOT-YET", "A", counted(29), None),
-        ItemHistory("B-DUE", "B", counted(91), None),
-        ItemHistory("C-NOT-YET", "C", counted(181), None),
+        ItemHistory("A-DUE", "A", counted(30)),
+        ItemHistory("A-NOT-YET", "A", counted(29)),
+        ItemHistory("B-DUE", "B", counted(91)),
+        ItemHistory("C-NOT-YET", "C", counted(181)),
         # Not classified yet: as often as a C item.
-        ItemHistory("NEW-DUE", "", counted(182), None),
+        ItemHistory("NEW-DUE", "", counted(182)),
     )
     assert found == {
         "A-DUE": (Trigger.DUE_BY_CLASS,),
@@ -146,15 +150,15 @@ def test_an_item_is_due_by_class_once_its_class_days_have_passed_since_the_day_i
     }
     # The day counts, not the hour: counted late in the evening 30 days before is due.
     late = LastCount(datetime(2025, 5, 31, 23, 59, tzinfo=UTC), 1, D(0))
-    assert due(ItemHistory("LATE", "A", late, None)) == {"LATE": (Trigger.DUE_BY_CLASS,)}
+    assert due(ItemHistory("LATE", "A", late)) == {"LATE": (Trigger.DUE_BY_CLASS,)}
 
 
 def test_an_item_never_counted_is_due_and_so_is_one_short_since_its_last_count() -> None:
     found = due(
-        ItemHistory("NEVER", "B", None, None),
-        ItemHistory("NEVER-AND-SHORT", "C", None, NOON - timedelta(days=400)),
-        ItemHistory("SHORT-SINCE", "A", counted(2), NOON - timedelta(days=1)),
-        ItemHistory("SHORT-BEFORE", "A", counted(2), NOON - timedelta(days=3)),
+        ItemHistory("NEVER", "B", None),
+        ItemHistory("NEVER-AND-SHORT", "C", None, short(NOON - timedelta(days=400))),
+        ItemHistory("SHORT-SINCE", "A", counted(2), short(NOON - timedelta(days=1))),
+        ItemHistory("SHORT-BEFORE", "A", counted(2), short(NOON - timedelta(days=3))),
     )
     assert found == {
         "NEVER": (Trigger.NEVER_COUNTED,),
@@ -163,25 +167,44 @@ def test_an_item_never_counted_is_due_and_so_is_one_short_since_its_last_count()
     }
 
 
+def test_an_item_is_due_when_someone_tried_to_take_more_than_its_book_held_since_its_last_count() -> None:
+    tried = Trigger.NEGATIVE_BALANCE_ATTEMPT
+    yesterday, last_month = NOON - timedelta(days=1), NOON - timedelta(days=30)
+    found = due(
+        ItemHistory("TRIED-SINCE", "A", counted(7), {tried: yesterday}),
+        ItemHistory("TRIED-BEFORE", "A", counted(7), {tried: last_month}),
+        # Every reported fact newer than the last count is a reason, in one order.
+        ItemHistory("TRIED-AND-SHORT", "A", counted(7), {tried: yesterday, Trigger.SHORTAGE: yesterday}),
+        ItemHistory("SHORT-SINCE-TRIED-BEFORE", "A", counted(7), {tried: last_month, Trigger.SHORTAGE: yesterday}),
+        ItemHistory("NEVER-AND-TRIED", "B", None, {tried: last_month}),
+    )
+    assert found == {
+        "TRIED-SINCE": (Trigger.NEGATIVE_BALANCE_ATTEMPT,),
+        "TRIED-AND-SHORT": (Trigger.SHORTAGE, Trigger.NEGATIVE_BALANCE_ATTEMPT),
+        "SHORT-SINCE-TRIED-BEFORE": (Trigger.SHORTAGE,),
+        "NEVER-AND-TRIED": (Trigger.NEVER_COUNTED, Trigger.NEGATIVE_BALANCE_ATTEMPT),
+    }
+
+
 def test_an_item_whose_last_count_adjusted_more_than_the_policy_allows_is_due_again() -> None:
     policy = CyclePolicy(large_adjustment_value=D("500"))
     found = due(
-        ItemHistory("LARGE", "A", counted(1, adjusted="500.0001"), None),
-        ItemHistory("AT-LIMIT", "A", counted(1, adjusted="500"), None),
-        ItemHistory("LARGE-AND-OLD", "B", counted(100, adjusted="900"), NOON),
+        ItemHistory("LARGE", "A", counted(1, adjusted="500.0001")),
+        ItemHistory("AT-LIMIT", "A", counted(1, adjusted="500")),
+        ItemHistory("LARGE-AND-OLD", "B", counted(100, adjusted="900"), short(NOON)),
         policy=policy,
     )
     assert found == {
         "LARGE": (Trigger.LARGE_ADJUSTMENT,),
         "LARGE-AND-OLD": (Trigger.DUE_BY_CLASS, Trigger.SHORTAGE, Trigger.LARGE_ADJUSTMENT),
     }
-    assert due(ItemHistory("CALM", "A", counted(1), None)) == {}
+    assert due(ItemHistory("CALM", "A", counted(1))) == {}
     assert due_items([], policy, DAY) == []
 
 
 def test_an_item_is_expected_to_open_as_many_lines_as_on_its_last_count_else_one() -> None:
     found = due_items(
-        [ItemHistory("SPREAD", "A", counted(40, lines=3), None), ItemHistory("NEW", "A", None, None)],
+        [ItemHistory("SPREAD", "A", counted(40, lines=3)), ItemHistory("NEW", "A", None)],
         CyclePolicy(),
         DAY,
     )

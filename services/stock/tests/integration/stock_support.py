@@ -269,6 +269,7 @@ PAYLOADS: dict[str, type[Message]] = {
     "inventory.stock.threshold.crossed": events.ThresholdCrossed,
     "inventory.stock.shortage": events.Shortage,
     "inventory.stock.count.adjustments.posted": events.CountAdjustmentsPosted,
+    "inventory.stock.negative_balance.attempted": events.NegativeBalanceAttempted,
 }
 
 
@@ -279,6 +280,8 @@ class StockEvents:
     # SKUs, and count ids for the events about a count as a whole.
     about: frozenset[str]
     received: list[tuple[str, Any]] = field(default_factory=list)
+    # Their envelopes, in the same order: who acted, when.
+    envelopes: list[envelope_pb2.Envelope] = field(default_factory=list)
 
     async def _receive(self, msg: Msg) -> None:
         envelope = envelope_pb2.Envelope.FromString(msg.data)
@@ -290,6 +293,7 @@ class StockEvents:
         subject = payload.count_id if isinstance(payload, events.CountAdjustmentsPosted) else payload.item_sku  # type: ignore[attr-defined]
         if subject in self.about:
             self.received.append((envelope.type.removeprefix("inventory.stock."), payload))
+            self.envelopes.append(envelope)
 
     def of(self, fact: str) -> list[Any]:
         """The payloads of one fact ("movement.posted", "shortage", ...), in order."""

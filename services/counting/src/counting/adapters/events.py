@@ -76,7 +76,7 @@ async def apply_stock_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) ->
 
 async def apply_planning_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
     """What planning keeps of stock's facts: issues as issue value for ABC classes, shortages
-    as a reason to count the item. Other stock facts are ignored."""
+    and attempted negative balances as reasons to count the item. Other stock facts are ignored."""
     match envelope.type:
         case "inventory.stock.issue.posted":
             moved = stock_events.MovementPosted()
@@ -87,6 +87,15 @@ async def apply_planning_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork)
             envelope.payload.Unpack(short)
             await PlanningRepository(uow.session).record_trigger(
                 short.warehouse, short.item_sku, Trigger.SHORTAGE, envelope.occurred_at.ToDatetime(tzinfo=UTC)
+            )
+        case "inventory.stock.negative_balance.attempted":
+            attempt = stock_events.NegativeBalanceAttempted()
+            envelope.payload.Unpack(attempt)
+            await PlanningRepository(uow.session).record_trigger(
+                attempt.place.warehouse,
+                attempt.item_sku,
+                Trigger.NEGATIVE_BALANCE_ATTEMPT,
+                envelope.occurred_at.ToDatetime(tzinfo=UTC),
             )
 
 

@@ -56,7 +56,7 @@ class PlanningRepository(CountingRepository):
 
     async def known_items(self, warehouse: str) -> set[str]:
         """Items known to be kept in the warehouse: issued from it, on a count there, or
-        reported short there."""
+        reported there by stock (short, or an attempted negative balance)."""
         query = union(
             select(issue_values.c.item_sku).where(issue_values.c.warehouse == warehouse),
             select(lines.c.item_sku)
@@ -131,7 +131,8 @@ class PlanningRepository(CountingRepository):
     # planning
 
     async def item_histories(self, warehouse: str) -> list[ItemHistory]:
-        """Every known item of the warehouse with its class, last posted count and last shortage."""
+        """Every known item of the warehouse with its class, last posted count and the last time
+        stock reported each fact about it."""
         classes = dict(
             (
                 await self.session.execute(
@@ -139,18 +140,15 @@ class PlanningRepository(CountingRepository):
                 )
             ).all()
         )
-        shortages = dict(
-            (
-                await self.session.execute(
-                    select(count_triggers.c.item_sku, count_triggers.c.last_at).where(
-                        count_triggers.c.warehouse == warehouse, count_triggers.c.kind == str(Trigger.SHORTAGE)
-                    )
-                )
-            ).all()
+        reported: dict[str, dict[Trigger, datetime]] = {}
+        triggers = select(count_triggers.c.item_sku, count_triggers.c.kind, count_triggers.c.last_at).where(
+            count_triggers.c.warehouse == warehouse
         )
+        for sku, kind, at in await self.session.execute(triggers):
+            reported.setdefault(sku, {})[Trigger(kind)] = at
         last = await self._last_counts(warehouse)
         return [
-            ItemHistory(sku, classes.get(sku, ""), last.get(sku), shortages.get(sku))
+            ItemHistory(sku, classes.get(sku, ""), last.get(sku), reported.get(sku, {}))
             for sku in sorted(await self.known_items(warehouse))
         ]
 

@@ -199,10 +199,21 @@ class CountingRepository:
     async def lines_by_key(
         self, count_id: str, keys: Collection[tuple[str, str, str]]
     ) -> dict[tuple[str, str, str], Row[Any]]:
+        """The lines at these keys: a read per location (and slice of its items), the way
+        counters upload shelf by shelf, so that the rows read are the rows asked for."""
+        by_location: dict[str, set[str]] = {}
+        for sku, location, _ in keys:
+            by_location.setdefault(location, set()).add(sku)
         found: dict[tuple[str, str, str], Row[Any]] = {}
-        for sku in {sku for sku, _, _ in keys}:
-            query = select(lines).where(lines.c.count_id == count_id, lines.c.item_sku == sku)
-            found |= {(r.item_sku, r.location, r.lot): r for r in await self.session.execute(query)}
+        for location, skus in by_location.items():
+            wanted = sorted(skus)
+            for start in range(0, len(wanted), SLICE):
+                query = select(lines).where(
+                    lines.c.count_id == count_id,
+                    lines.c.location == location,
+                    lines.c.item_sku.in_(wanted[start : start + SLICE]),
+                )
+                found |= {(r.item_sku, r.location, r.lot): r for r in await self.session.execute(query)}
         return {key: found[key] for key in keys if key in found}
 
     async def list_lines(

@@ -201,7 +201,8 @@ issue_values = Table(
     money("value"),
 )
 
-# The latest time stock reported a fact that makes an item due for counting (SHORTAGE).
+# The latest time stock reported a fact that makes an item due for counting (SHORTAGE,
+# NEGATIVE_BALANCE_ATTEMPT).
 count_triggers = Table(
     "count_triggers",
     metadata,

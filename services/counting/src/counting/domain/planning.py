@@ -5,7 +5,7 @@ due items are split into counts a team can finish.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -124,6 +124,7 @@ class Trigger(StrEnum):
     DUE_BY_CLASS = "DUE_BY_CLASS"
     NEVER_COUNTED = "NEVER_COUNTED"
     SHORTAGE = "SHORTAGE"
+    NEGATIVE_BALANCE_ATTEMPT = "NEGATIVE_BALANCE_ATTEMPT"
     LARGE_ADJUSTMENT = "LARGE_ADJUSTMENT"
 
 
@@ -144,7 +145,8 @@ class ItemHistory:
     # "" while no class has been computed for the item.
     abc_class: str
     last_count: LastCount | None
-    last_shortage_at: datetime | None
+    # When each fact stock reports about the item (SHORTAGE, NEGATIVE_BALANCE_ATTEMPT) last happened.
+    reported: Mapping[Trigger, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,9 @@ def due_items(histories: Sequence[ItemHistory], policy: CyclePolicy, day: date) 
     """The items to count on `day`, each with every reason it is due, in SKU order.
 
     Due by class when at least the class's days have passed since the day it was last
-    counted; never counted; a shortage reported after its last count; or its last count
-    adjusted more than the policy's large adjustment value.
+    counted; never counted; a fact stock reported after its last count (a shortage, an
+    attempted negative balance); or its last count adjusted more than the policy's large
+    adjustment value.
     """
     due = []
     for item in sorted(histories, key=lambda h: h.item_sku):
@@ -172,8 +175,11 @@ def due_items(histories: Sequence[ItemHistory], policy: CyclePolicy, day: date) 
             triggers.append(Trigger.NEVER_COUNTED)
         elif (day - last.counted_at.date()).days >= policy.days_for(item.abc_class):
             triggers.append(Trigger.DUE_BY_CLASS)
-        if item.last_shortage_at is not None and (last is None or item.last_shortage_at > last.counted_at):
-            triggers.append(Trigger.SHORTAGE)
+        triggers.extend(
+            kind
+            for kind in Trigger
+            if kind in item.reported and (last is None or item.reported[kind] > last.counted_at)
+        )
         if last is not None and last.adjusted_value > policy.large_adjustment_value:
             triggers.append(Trigger.LARGE_ADJUSTMENT)
         if triggers:

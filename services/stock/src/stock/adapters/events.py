@@ -16,6 +16,7 @@ from stock.domain import ItemView, Place
 from stock.domain.events import (
     CountAdjustmentsPosted,
     MovementPosted,
+    NegativeBalanceAttempted,
     ReservationChanged,
     ShortageFound,
     ThresholdCrossed,
@@ -84,6 +85,15 @@ def to_message(event: object) -> tuple[str, Message]:
                 short_by=decimal_message(event.short_by),
                 reservation_ids=list(event.reservation_ids),
                 movement_id=event.movement_id,
+            )
+        case NegativeBalanceAttempted():
+            return "inventory.stock.negative_balance.attempted", events.NegativeBalanceAttempted(
+                item_sku=event.item_sku,
+                place=_place(event.place),
+                asked=decimal_message(event.asked),
+                on_hand=decimal_message(event.on_hand),
+                movement_type=str(event.movement_type),
+                document=_document(event.document),
             )
         case CountAdjustmentsPosted():
             return "inventory.stock.count.adjustments.posted", events.CountAdjustmentsPosted(

@@ -176,16 +176,31 @@ class SqlStockRepository:
     # balances and availability
 
     async def lock_balances(self, keys: Collection[tuple[str, Place]]) -> dict[tuple[str, Place], Decimal]:
-        """Lock the balances there are, in key order, and read them."""
-        if not keys:
-            return {}
-        rows = await self.session.execute(
-            select(balances)
-            .where(tuple_(*(balances.c[name] for name in BALANCE_KEY)).in_([_balance_key(*key) for key in keys]))
-            .order_by(*(balances.c[name] for name in BALANCE_KEY))
-            .with_for_update()
-        )
-        return {(r.item_sku, Place(r.warehouse, r.location, r.lot, StockStatus(r.status))): r.quantity for r in rows}
+        """Lock the balances there are and read them: place by place in order, and items in
+        order within a place (every locker of balances goes through here, so the order is
+        the same for all). A read per place, not a row comparison per key: the planner
+        turns a list of row values into as many index probes."""
+        by_place: dict[Place, set[str]] = {}
+        for sku, place in keys:
+            by_place.setdefault(place, set()).add(sku)
+        held: dict[tuple[str, Place], Decimal] = {}
+        for place in sorted(by_place, key=lambda p: (p.warehouse, p.location, p.lot, str(p.status))):
+            wanted = sorted(by_place[place])
+            for start in range(0, len(wanted), STREAM_BATCH):
+                rows = await self.session.execute(
+                    select(balances.c.item_sku, balances.c.quantity)
+                    .where(
+                        balances.c.warehouse == place.warehouse,
+                        balances.c.location == place.location,
+                        balances.c.lot == place.lot,
+                        balances.c.status == str(place.status),
+                        balances.c.item_sku.in_(wanted[start : start + STREAM_BATCH]),
+                    )
+                    .order_by(balances.c.item_sku)
+                    .with_for_update()
+                )
+                held |= {(r.item_sku, place): r.quantity for r in rows}
+        return held
 
     async def add_balances(
         self,

@@ -73,6 +73,21 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             self._uows, request, response, lambda uow: body(uow, SqlStockRepository(uow.session))
         )
 
+    async def _movement(
+        self, request: Message, body: Callable[[UnitOfWork, SqlStockRepository], Awaitable[pb.Movement]]
+    ) -> pb.Movement:
+        """A movement someone asked for. One refused because it would take a balance below
+        zero is refused all the same, and the attempt is then published in a transaction of
+        its own: the book there is probably wrong, so the item is worth counting. Count
+        adjustments do not come this way: a count's own loss is no attempt."""
+        try:
+            return await self._command(request, pb.Movement, body)
+        except handlers.NegativeBalanceError as refused:
+            async with self._uows() as uow:
+                handlers.report_negative_balance_attempt(uow, refused)
+                await uow.commit()
+            raise
+
     async def CreateWarehouse(
         self, request: pb.CreateWarehouseRequest, context: grpc.aio.ServicerContext
     ) -> pb.Warehouse:
@@ -138,7 +153,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Movement:
             return movement_message(await handlers.post_movement(uow, repo, command))
 
-        return await self._command(request, pb.Movement, body)
+        return await self._movement(request, body)
 
     async def PostCountAdjustments(
         self, request: pb.PostCountAdjustmentsRequest, context: grpc.aio.ServicerContext
@@ -249,7 +264,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             )
             return movement_message(record)
 
-        return await self._command(request, pb.Movement, body)
+        return await self._movement(request, body)
 
     async def GetAvailability(
         self, request: pb.GetAvailabilityRequest, context: grpc.aio.ServicerContext

@@ -63,6 +63,19 @@ class ShortageFound:
 
 
 @dataclass(frozen=True)
+class NegativeBalanceAttempted:
+    """A movement refused because it would have taken a balance below zero: the book there
+    is probably wrong. Recorded after the refused command rolled back."""
+
+    item_sku: str
+    place: Place
+    asked: Decimal
+    on_hand: Decimal
+    movement_type: MovementType
+    document: DocumentRef
+
+
+@dataclass(frozen=True)
 class CountAdjustmentsPosted:
     count_id: str
     part: int

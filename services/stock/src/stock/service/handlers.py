@@ -47,6 +47,7 @@ from stock.domain import (
 from stock.domain.events import (
     CountAdjustmentsPosted,
     MovementPosted,
+    NegativeBalanceAttempted,
     ReservationChanged,
     ShortageFound,
     ThresholdCrossed,
@@ -194,8 +195,9 @@ async def post_movements(
         )
         for cmd, plan in zip(cmds, plans, strict=True)
     ]
-    changes = await _change_availability(repo, cmds, records, warehouses, locations, guard=consumed is None)
-    await _change_balances(repo, cmds, records, warehouses)
+    balances = _balance_changes(cmds, records)
+    changes = await _change_availability(repo, cmds, records, warehouses, locations, balances, guard=consumed is None)
+    await _change_balances(repo, balances, warehouses)
     sequences = await repo.insert_movements(records)
     records = [replace(record, sequence=sequence) for record, sequence in zip(records, sequences, strict=True)]
     for record in records:
@@ -227,6 +229,7 @@ async def _change_availability(
     records: Sequence[MovementRecord],
     warehouses: Mapping[str, WarehouseView],
     locations: Mapping[tuple[str, str], LocationView],
+    balances: _BalanceChanges,
     *,
     guard: bool,
 ) -> dict[StockKey, tuple[AvailabilityDelta, str]]:
@@ -234,7 +237,9 @@ async def _change_availability(
 
     Keys that take AVAILABLE stock for an issue or a transfer keep what reservations hold:
     they change one by one through a conditional statement, the others in one statement
-    for each run of them between, so that all are touched in key order.
+    for each run of them between, so that all are touched in key order. When that
+    statement refuses a key, its balances are checked first: less on hand than asked is a
+    balance going below zero, not stock that reservations hold.
     """
     changes: dict[StockKey, tuple[AvailabilityDelta, str]] = {}
     guarded: set[StockKey] = set()
@@ -257,6 +262,7 @@ async def _change_availability(
         await repo.add_availability(run)
         run = {}
         if not await repo.take_availability(key, change):
+            await _check_balances(repo, balances, warehouses, within=key)
             found = await repo.availability(key)
             free = found.to_promise if found else Decimal(0)
             raise DomainError(
@@ -269,39 +275,107 @@ async def _change_availability(
     return changes
 
 
-async def _change_balances(
-    repo: StockRepository,
-    cmds: Sequence[PostMovement],
-    records: Sequence[MovementRecord],
-    warehouses: Mapping[str, WarehouseView],
-) -> None:
-    """Each balance changed by the sum of the movements, and its business day's net change with it."""
-    changes: dict[tuple[str, Place], Decimal] = {}
-    days: dict[tuple[str, Place, date], Decimal] = {}
-    # The field a refusal names: the quantity of the last movement taking from the balance,
-    # the one that asked for more than was left.
-    fields: dict[tuple[str, Place], str] = {}
+class NegativeBalanceError(DomainError):
+    """A movement would take a balance below zero where the warehouse allows no negative stock.
+
+    Refused like any shortfall; the API also reports the attempt, since the book is then
+    probably wrong there (`report_negative_balance_attempt`).
+    """
+
+    def __init__(
+        self,
+        item_sku: str,
+        place: Place,
+        asked: Decimal,
+        on_hand: Decimal,
+        movement_type: MovementType,
+        document: DocumentRef,
+        field: str,
+    ) -> None:
+        super().__init__(
+            ErrorCode.INSUFFICIENT_STOCK, f"item {item_sku} has less than {decimal_text(asked)} at {place}", field
+        )
+        self.item_sku = item_sku
+        self.place = place
+        # What the movements would have taken from the balance, and what it held.
+        self.asked = asked
+        self.on_hand = on_hand
+        self.movement_type = movement_type
+        self.document = document
+
+
+@dataclass(frozen=True)
+class _BalanceChanges:
+    """What movements posted together do to each balance, and to its business day's net change."""
+
+    net: dict[tuple[str, Place], Decimal]
+    days: dict[tuple[str, Place, date], Decimal]
+    # The movement a refusal names: the last one taking from the balance, the one that
+    # asked for more than was left.
+    takers: dict[tuple[str, Place], PostMovement]
+
+
+def _balance_changes(cmds: Sequence[PostMovement], records: Sequence[MovementRecord]) -> _BalanceChanges:
+    found = _BalanceChanges({}, {}, {})
     for cmd, record in zip(cmds, records, strict=True):
         for place, delta in record.plan.deltas:
             key = (record.plan.item_sku, place)
-            changes[key] = changes.get(key, Decimal(0)) + delta
+            found.net[key] = found.net.get(key, Decimal(0)) + delta
             if delta < 0:
-                fields[key] = cmd.quantity_field
+                found.takers[key] = cmd
             day = (record.plan.item_sku, place, record.business_time.date())
-            days[day] = days.get(day, Decimal(0)) + delta
-    negative_allowed = {code for code, warehouse in warehouses.items() if warehouse.allow_negative_stock}
+            found.days[day] = found.days.get(day, Decimal(0)) + delta
+    return found
+
+
+async def _change_balances(
+    repo: StockRepository, balances: _BalanceChanges, warehouses: Mapping[str, WarehouseView]
+) -> None:
+    """Each balance changed by the sum of the movements, and its business day's net change with it."""
+    await _check_balances(repo, balances, warehouses)
+    await repo.add_balances(balances.net, _negative_allowed(warehouses), balances.days)
+
+
+async def _check_balances(
+    repo: StockRepository,
+    balances: _BalanceChanges,
+    warehouses: Mapping[str, WarehouseView],
+    *,
+    within: StockKey | None = None,
+) -> None:
+    """Lock the balances the movements change (only those of `within`, when given) and refuse
+    the movements if one would go below zero where that is not allowed."""
+    changes = {
+        key: delta
+        for key, delta in balances.net.items()
+        if within is None or StockKey(key[0], key[1].warehouse) == within
+    }
+    negative_allowed = _negative_allowed(warehouses)
     # Every row is locked up front, in key order: a transaction that takes from one balance
-    # and adds to another must not hold the first while it waits for the second.
+    # and adds to another must not hold the first while it waits for the second. Balances
+    # are locked after availability, on a refusal as on a posting, so the order holds too.
     held = await repo.lock_balances(changes)
     taking = [key for key, delta in changes.items() if delta < 0 and key[1].warehouse not in negative_allowed]
     for sku, place in sorted(taking, key=lambda key: _place_key(key[1])):
-        if held.get((sku, place), Decimal(0)) + changes[(sku, place)] < 0:
-            raise DomainError(
-                ErrorCode.INSUFFICIENT_STOCK,
-                f"item {sku} has less than {decimal_text(-changes[(sku, place)])} at {place}",
-                fields[(sku, place)],
+        on_hand = held.get((sku, place), Decimal(0))
+        if on_hand + changes[(sku, place)] < 0:
+            taker = balances.takers[(sku, place)]
+            raise NegativeBalanceError(
+                sku, place, -changes[(sku, place)], on_hand, taker.type, taker.document, taker.quantity_field
             )
-    await repo.add_balances(changes, negative_allowed, days)
+
+
+def _negative_allowed(warehouses: Mapping[str, WarehouseView]) -> set[str]:
+    return {code for code, warehouse in warehouses.items() if warehouse.allow_negative_stock}
+
+
+def report_negative_balance_attempt(uow: UnitOfWork, refused: NegativeBalanceError) -> None:
+    """The attempt as a fact, in a transaction of its own: the refused command wrote nothing."""
+    uow.record(
+        NegativeBalanceAttempted(
+            refused.item_sku, refused.place, refused.asked, refused.on_hand, refused.movement_type, refused.document
+        )
+    )
 
 
 @dataclass(frozen=True)
