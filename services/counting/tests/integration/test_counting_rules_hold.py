@@ -118,6 +118,40 @@ async def test_bad_entries_are_refused_naming_the_field_and_nothing_is_written(s
         assert (closed.code, closed.field) == (ErrorCode.INVALID_STATE, "count_id")
 
 
+async def test_uploads_side_by_side_all_go_in_and_the_stock_they_found_gets_distinct_line_numbers(
+    suite: Suite,
+) -> None:
+    await create_warehouse(suite, locations=[f"A-{n:02}" for n in range(1, 7)])
+    sku = await create_item(suite)
+    await receive(suite, sku, 10)
+    others = [await create_item(suite) for _ in range(6)]
+    with acting(*SUPERVISOR):
+        count = await open_count(
+            suite, (await create_count(suite, item_skus=[sku, *others], counters=["ann"], kind="FULL")).id
+        )
+    with acting(*ANN):
+        (line,) = await lines(suite, count.id)
+        # Six handhelds at once: each counts the known line and finds an item the book lacks.
+        uploads = [
+            pb.SubmitEntriesRequest(
+                count_id=count.id,
+                entries=[
+                    pb.Entry(entry_id=key(), line_id=line.id, quantity=d(1)),
+                    pb.Entry(entry_id=key(), item_sku=other, location=f"A-{n + 1:02}", quantity=d(2)),
+                ],
+            )
+            for n, other in enumerate(others)
+        ]
+        await asyncio.gather(*(suite.counting.SubmitEntries(upload) for upload in uploads))
+        counted = await lines(suite, count.id)
+    assert sorted(x.number for x in counted) == list(range(1, 8))
+    assert {x.state for x in counted} == {"COUNTED"}
+    with acting(*SUPERVISOR):
+        await finish(suite, count.id)
+        counted = {x.item_sku: x for x in await lines(suite, count.id)}
+    assert Decimal(counted[sku].rounds[0].counted.value) == 6  # one from each upload
+
+
 async def test_the_same_entry_sent_twice_counts_once_and_found_stock_gets_its_own_line(suite: Suite) -> None:
     await create_warehouse(suite)
     sku, other = await create_item(suite), await create_item(suite)

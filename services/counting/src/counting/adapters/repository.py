@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -111,11 +112,21 @@ class CountingRepository:
 
     # counts
 
-    async def count(self, count_id: str, lock: bool = False) -> Row[Any] | None:
+    async def count(self, count_id: str, lock: bool = False, shared: bool = False) -> Row[Any] | None:
+        """The count; locked for update, or `shared` with others that only keep it as it is."""
         query = select(counts).where(counts.c.id == count_id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(read=shared)
         return (await self.session.execute(query)).first()
+
+    async def next_number(self, count_id: str) -> int:
+        """The number for a new line, once no other transaction can number one of this count
+        until this one ends (SQLite's single writer already sees to that)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.blake2b(count_id.encode(), digest_size=8).digest(), "big", signed=True)
+            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+        found = await self.session.scalar(select(func.max(lines.c.number)).where(lines.c.count_id == count_id))
+        return int(found or 0) + 1
 
     async def list_counts(
         self, warehouse: str, states: Collection[str], counter: str, after: str, limit: int
@@ -240,10 +251,6 @@ class CountingRepository:
     async def current_round(self, count_id: str) -> int:
         found = await self.session.scalar(select(func.max(lines.c.round)).where(lines.c.count_id == count_id))
         return int(found or 1)
-
-    async def next_number(self, count_id: str) -> int:
-        found = await self.session.scalar(select(func.max(lines.c.number)).where(lines.c.count_id == count_id))
-        return int(found or 0) + 1
 
     async def set_state(self, line_ids: Sequence[str], state: str) -> None:
         """The same state on many lines: one statement a slice, not one a line."""

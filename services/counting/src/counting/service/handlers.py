@@ -50,10 +50,10 @@ def actor() -> str:
     return identity.current.get().actor
 
 
-async def load_count(repo: CountingRepository, count_id: str, lock: bool = False) -> Row[Any]:
+async def load_count(repo: CountingRepository, count_id: str, lock: bool = False, shared: bool = False) -> Row[Any]:
     if not count_id.strip():
         raise DomainError(ErrorCode.REQUIRED, "count_id is required", "count_id")
-    row = await repo.count(count_id.strip(), lock=lock)
+    row = await repo.count(count_id.strip(), lock=lock, shared=shared)
     if row is None:
         raise not_found("count", count_id, "count_id")
     return row
@@ -189,7 +189,11 @@ async def submit_entries(
     uow: UnitOfWork, repo: CountingRepository, count_id: str, given: Sequence[ResolvedEntry]
 ) -> list[Accepted]:
     """All entries are taken or none; an entry seen before is answered as it was."""
-    count = await load_count(repo, count_id, lock=True)
+    # The first upload moves the count from OPEN to COUNTING and holds it alone; later ones
+    # only keep it from being finished or cancelled under them, so that counters' uploads
+    # go in side by side. New lines are numbered one transaction at a time (next_number).
+    peek = await load_count(repo, count_id)
+    count = await load_count(repo, count_id, lock=True, shared=peek.state != CountState.OPEN)
     require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "count on")
     who = actor()
     now = utcnow()
@@ -199,7 +203,7 @@ async def submit_entries(
     # Only recounts ask who counted before, so only their lines are read.
     recounted = [r.id for r in (*by_id.values(), *by_key.values()) if r.round > 1]
     previous_counters = await repo.counters_by_line_round(count.id, recounted) if recounted else {}
-    next_number = await repo.next_number(count.id)
+    next_number = 0  # read when the first line of stock the book did not know is made
     found_rows: list[dict[str, Any]] = []
     found_lines: dict[tuple[str, str, str], dict[str, Any]] = {}
     new_entries: list[dict[str, Any]] = []
@@ -229,6 +233,7 @@ async def submit_entries(
             line = by_key.get(key) or found_lines.get(key)
             if line is None:
                 # Stock the book did not know: it gets a line of its own.
+                next_number = next_number or await repo.next_number(count.id)
                 line = {
                     "id": str(uuid.uuid4()),
                     "count_id": count.id,
@@ -340,15 +345,17 @@ async def finish_round(
     count = await load_count(repo, count_id, lock=True)
     require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "finish a round of")
     tolerance = tolerance_of(count)
-    current = await repo.lines_by_id(count.id, [c.line_id for c in closing])
+    # What is still counted now that the count is held: one read of the count's lines, not a
+    # probe per line.
+    current = {line.id: line for line in await repo.lines_in(count.id, [str(LineState.COUNTED)])}
     # Only recounts have rounds before this one.
     earlier = await repo.rounds([line.id for line in current.values() if line.round > 1])
     costs = await repo.costs({c.item_sku for c in closing})
     counters = await repo.counters_by_line_round(count.id)
     new_rounds, changes = [], []
     for closed, book in zip(closing, books, strict=True):
-        line = current[closed.line_id]
-        if line.state != LineState.COUNTED:
+        line = current.get(closed.line_id)
+        if line is None:
             continue  # closed by a concurrent call
         cost = costs.get(line.item_sku, Decimal(0))
         found = RoundFound(line.round, closed.counted, book.quantity)
