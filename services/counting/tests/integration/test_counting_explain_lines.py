@@ -98,8 +98,10 @@ async def test_a_selection_of_lines_is_explained_in_one_call_and_the_count_goes_
         with statements_on_lines() as statements:
             answer = await suite.counting.ExplainLines(request)
         assert answer.explained == len(found) == 10
-        # Set-based: the lines read once, their reasons replaced by one delete and one insert.
-        assert len(statements) == 3, statements
+        # Set-based: the lines read once, their reasons replaced by one delete and one insert
+        # (on PostgreSQL a COPY, which passes no statement through the engine's events).
+        kinds = sorted(statement.split()[0] for statement in statements)
+        assert kinds in (["DELETE", "INSERT", "SELECT"], ["DELETE", "SELECT"]), statements
         assert reasons_of(await lines(suite, count.id)) == reasons_of(
             [pb.CountLine(id=line.id, reasons=one.reasons) for line, one in zip(found, request.lines, strict=True)]
         )

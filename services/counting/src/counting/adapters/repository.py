@@ -44,8 +44,29 @@ class CountingRepository:
         return dialect.insert(table)
 
     async def insert_many(self, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-        for start in range(0, len(rows), SLICE):
-            await self.session.execute(insert(table), list(rows[start : start + SLICE]))
+        """Rows with the same columns. PostgreSQL takes them by COPY, in this transaction: a
+        100,000-line count opens, takes its entries and closes its rounds in a fraction of
+        the time an INSERT per row needs. Values pass the columns' own bind processing
+        first, so they are stored as an INSERT would store them."""
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect
+        if dialect.name != "postgresql":
+            for start in range(0, len(rows), SLICE):
+                await self.session.execute(insert(table), list(rows[start : start + SLICE]))
+            return
+        columns = list(rows[0])
+        processors = [(name, table.c[name].type.bind_processor(dialect)) for name in columns]
+        records = [
+            tuple(row[name] if process is None else process(row[name]) for name, process in processors) for row in rows
+        ]
+        raw = await (await self.session.connection()).get_raw_connection()
+        driver: Any = raw.driver_connection  # asyncpg's own connection
+        if not driver.is_in_transaction():
+            # The driver opens its transaction with the first statement: COPY must not run
+            # outside it, where nothing would roll it back.
+            await self.session.execute(select(func.now()))
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
 
     # items
 
