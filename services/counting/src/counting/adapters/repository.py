@@ -39,8 +39,12 @@ class CountingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    @property
+    def _on_postgresql(self) -> bool:
+        return bool(self.session.get_bind().dialect.name == "postgresql")
+
     def _insert(self, table: Any) -> Any:
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        dialect = postgresql if self._on_postgresql else sqlite
         return dialect.insert(table)
 
     async def insert_many(self, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -50,12 +54,12 @@ class CountingRepository:
         first, so they are stored as an INSERT would store them."""
         if not rows:
             return
-        dialect = self.session.get_bind().dialect
-        if dialect.name != "postgresql":
+        if not self._on_postgresql:
             for start in range(0, len(rows), SLICE):
                 await self.session.execute(insert(table), list(rows[start : start + SLICE]))
             return
         columns = list(rows[0])
+        dialect = self.session.get_bind().dialect
         processors = [(name, table.c[name].type.bind_processor(dialect)) for name in columns]
         records = [
             tuple(row[name] if process is None else process(row[name]) for name, process in processors) for row in rows
@@ -143,7 +147,7 @@ class CountingRepository:
     async def next_number(self, count_id: str) -> int:
         """The number for a new line, once no other transaction can number one of this count
         until this one ends (SQLite's single writer already sees to that)."""
-        if self.session.get_bind().dialect.name == "postgresql":
+        if self._on_postgresql:
             key = int.from_bytes(hashlib.blake2b(count_id.encode(), digest_size=8).digest(), "big", signed=True)
             await self.session.execute(select(func.pg_advisory_xact_lock(key)))
         found = await self.session.scalar(select(func.max(lines.c.number)).where(lines.c.count_id == count_id))
@@ -290,7 +294,7 @@ class CountingRepository:
         by_columns: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
         for change in changes:
             by_columns.setdefault(tuple(sorted(k for k in change if k != "line_id")), []).append(change)
-        at_once = self.session.get_bind().dialect.name == "postgresql"
+        at_once = self._on_postgresql
         for columns, group in by_columns.items():
             if at_once:
                 names = ("id", *columns)

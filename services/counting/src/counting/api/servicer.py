@@ -757,11 +757,7 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
 
         async def run(uow: UnitOfWork) -> pb.ApprovalPolicy:
             await CountingRepository(uow.session).save_approval_limits(warehouse, supervisor, finance)
-            return pb.ApprovalPolicy(
-                warehouse=warehouse,
-                supervisor_limit=decimal_message(supervisor),
-                finance_limit=decimal_message(finance),
-            )
+            return _approval_policy(warehouse, supervisor, finance)
 
         return await run_idempotent(self._uows, request, pb.ApprovalPolicy, run)
 
@@ -771,9 +767,7 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
         warehouse = normalise_warehouse(request.warehouse)
         async with self._uows.reader() as uow:
             supervisor, finance = await CountingRepository(uow.session).approval_limits(warehouse)
-        return pb.ApprovalPolicy(
-            warehouse=warehouse, supervisor_limit=decimal_message(supervisor), finance_limit=decimal_message(finance)
-        )
+        return _approval_policy(warehouse, supervisor, finance)
 
     async def SetReasonCode(self, request: pb.SetReasonCodeRequest, context: grpc.aio.ServicerContext) -> pb.ReasonCode:
         code = request.reason_code.code.strip().upper()
@@ -814,15 +808,8 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
             classified = classify(await repo.issue_values(warehouse, first, end), a_percent, b_percent)
             computed_at = utcnow()
             await repo.replace_classes(warehouse, classified, computed_at)
-            return pb.AbcClasses(
-                warehouse=warehouse,
-                computed_at=_timestamp(computed_at),
-                classes=[
-                    pb.AbcClass(
-                        item_sku=c.item_sku, abc_class=str(c.abc_class), issue_value=decimal_message(c.issue_value)
-                    )
-                    for c in classified
-                ],
+            return _abc_classes(
+                warehouse, computed_at, [(c.item_sku, str(c.abc_class), c.issue_value) for c in classified]
             )
 
         return await run_idempotent(self._uows, request, pb.AbcClasses, run)
@@ -833,14 +820,7 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
         warehouse = normalise_warehouse(request.warehouse)
         async with self._uows.reader() as uow:
             computed_at, rows = await PlanningRepository(uow.session).abc_classes(warehouse)
-        return pb.AbcClasses(
-            warehouse=warehouse,
-            computed_at=_timestamp(computed_at),
-            classes=[
-                pb.AbcClass(item_sku=r.item_sku, abc_class=r.abc_class, issue_value=decimal_message(r.issue_value))
-                for r in rows
-            ],
-        )
+        return _abc_classes(warehouse, computed_at, [(r.item_sku, r.abc_class, r.issue_value) for r in rows])
 
     async def SetCyclePolicy(
         self, request: pb.SetCyclePolicyRequest, context: grpc.aio.ServicerContext
@@ -911,3 +891,23 @@ def _check_batch(items: Sized, field: str, limit: int) -> None:
         raise DomainError(ErrorCode.REQUIRED, f"{field} must hold at least one", field)
     if len(items) > limit:
         raise DomainError(ErrorCode.OUT_OF_RANGE, f"at most {limit} {field} per call", field)
+
+
+def _approval_policy(warehouse: str, supervisor: Decimal, finance: Decimal) -> pb.ApprovalPolicy:
+    return pb.ApprovalPolicy(
+        warehouse=warehouse, supervisor_limit=decimal_message(supervisor), finance_limit=decimal_message(finance)
+    )
+
+
+def _abc_classes(
+    warehouse: str, computed_at: datetime | None, classes: Sequence[tuple[str, str, Decimal]]
+) -> pb.AbcClasses:
+    """Each class as (item, class, issue value)."""
+    return pb.AbcClasses(
+        warehouse=warehouse,
+        computed_at=_timestamp(computed_at),
+        classes=[
+            pb.AbcClass(item_sku=sku, abc_class=abc_class, issue_value=decimal_message(value))
+            for sku, abc_class, value in classes
+        ],
+    )

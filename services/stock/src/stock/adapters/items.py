@@ -24,12 +24,13 @@ class ReplicatedItems:
     async def view(self, sku: str, field: str = "item_sku") -> ItemView:
         """Resolved before a command's transaction opens: the remote call never holds locks."""
         code = sku.strip().upper()
-        if not code:
-            raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
+        _require(code, field)
         async with self._uows.reader() as uow:
             found = await SqlStockRepository(uow.session).item(code)
-        if found is not None:
-            return found
+        return found if found is not None else await self._from_catalog(code, field)
+
+    async def _from_catalog(self, code: str, field: str) -> ItemView:
+        """An item the replica lacks, asked of the catalog and kept in the replica."""
         try:
             item = await self._catalog.GetItem(catalog_pb2.GetItemRequest(sku=code))
         except grpc.aio.AioRpcError as error:
@@ -56,6 +57,12 @@ class ReplicatedItems:
         async with self._uows.reader() as uow:
             found = await SqlStockRepository(uow.session).items([code for code in codes if code])
         for code, field in codes.items():
+            _require(code, field)
             if code not in found:
-                found[code] = await self.view(code, field)
+                found[code] = await self._from_catalog(code, field)
         return found
+
+
+def _require(code: str, field: str) -> None:
+    if not code:
+        raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
