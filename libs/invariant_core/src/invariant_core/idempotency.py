@@ -80,6 +80,13 @@ async def run_idempotent(
     return _answer(prior)
 
 
+async def answered(uow: UnitOfWork, request: Message, response_type: type[R]) -> R | None:
+    """The stored response to this request, if it was run before: for a command that reads
+    before its transaction and would be refused once its effect is there."""
+    (prior,) = await recall(uow, [keyed(request)], response_type)
+    return None if prior is None else _answer(prior)
+
+
 async def run_idempotent_together(
     uows: UnitOfWorkFactory,
     requests: Sequence[Message],

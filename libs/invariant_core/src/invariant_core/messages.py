@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.type.date_pb2 import Date as PbDate
 from google.type.decimal_pb2 import Decimal as PbDecimal
 
@@ -13,6 +14,22 @@ from invariant_core.errors import DomainError, ErrorCode
 
 def decimal_message(value: Decimal) -> PbDecimal:
     return PbDecimal(value=str(value))
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# protobuf's own FromDatetime and ToDatetime go through time tuples; these are the same
+# values by plain arithmetic, several times faster where a call carries many thousands.
+def timestamp_message(value: datetime) -> Timestamp:
+    """An aware datetime as a Timestamp."""
+    since = value - EPOCH
+    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
+
+
+def datetime_from_message(stamp: Timestamp) -> datetime:
+    """A Timestamp as an aware UTC datetime (to the microsecond, as Python keeps it)."""
+    return EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
 
 
 def date_message(value: date) -> PbDate:

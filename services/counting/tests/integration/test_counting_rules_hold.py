@@ -28,6 +28,7 @@ from counting_support import (
     refused,
 )
 
+from counting.api.servicer import CountingServicer
 from invariant.counting.v1 import counting_pb2 as pb
 from invariant.events.v1 import stock_pb2 as events
 from invariant.events.v1.envelope_pb2 import Envelope
@@ -180,6 +181,41 @@ async def test_the_same_entry_sent_twice_counts_once_and_found_stock_gets_its_ow
     new = counted[(other, "A-02")]
     assert (new.origin, new.id, Decimal(new.rounds[0].variance.value)) == ("FOUND", found.entries[0].line_id, 3)
     assert new.state == "RECOUNT"  # stock the book did not know is outside any percent of nothing
+
+
+async def test_an_entry_that_arrives_while_the_round_closes_is_in_the_round(
+    suite: Suite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The round reads its lines, then asks stock for their books; a handheld uploading in
+    between is not lost: the round is read again and judges what was really counted."""
+    await create_warehouse(suite)
+    sku = await create_item(suite)
+    await receive(suite, sku, 10)
+    with acting(*SUPERVISOR):
+        count = await open_count(suite, (await create_count(suite, item_skus=[sku], counters=["ann"])).id)
+    with acting(*ANN):
+        (line,) = await lines(suite, count.id)
+        await enter(suite, count.id, line.id, 6)
+    books_of = CountingServicer._books
+    late: list[pb.AcceptedEntry] = []
+
+    async def books_while_ann_uploads(self: CountingServicer, closing: Any) -> Any:
+        books = await books_of(self, closing)
+        if not late:
+            with acting(*ANN):
+                late.append(await enter(suite, count.id, line.id, 4))
+        return books
+
+    monkeypatch.setattr(CountingServicer, "_books", books_while_ann_uploads)
+    with acting(*SUPERVISOR):
+        request = pb.FinishRoundRequest(idempotency_key=key(), count_id=count.id)
+        closed = await suite.counting.FinishRound(request)
+        (line,) = await lines(suite, count.id)
+        # A retry after the round is closed is answered, not refused for the count's new state.
+        again = await suite.counting.FinishRound(request)
+    assert late and closed.state == "REVIEW"
+    assert Decimal(line.counted.value) == 10 and Decimal(line.variance.value) == 0
+    assert again == closed
 
 
 async def test_a_blind_count_shows_a_counter_no_book_through_any_query(suite: Suite) -> None:

@@ -27,7 +27,7 @@ from counting.adapters.tables import (
     traced_actors,
     transitions,
 )
-from counting.domain.counts import DEFAULT_FINANCE_LIMIT, DEFAULT_REASON_CODES, DEFAULT_SUPERVISOR_LIMIT
+from counting.domain.counts import DEFAULT_FINANCE_LIMIT, DEFAULT_REASON_CODES, DEFAULT_SUPERVISOR_LIMIT, LineState
 from invariant_core.units import ItemView
 
 # asyncpg takes at most 32,767 parameters in one statement; executemany has no such limit
@@ -331,19 +331,30 @@ class CountingRepository:
             found |= {r.entry_id: r for r in await self.session.execute(query)}
         return found
 
-    async def round_totals(self, count_id: str) -> list[Any]:
-        """Per line of the count, in its current round: the sum counted and the last count time."""
+    async def closing_lines(self, count_id: str) -> list[Any]:
+        """The counted lines of the count, each with what its current round's entries add up
+        to and when the last of them was counted, in line order."""
         query = (
             select(
-                entries.c.line_id,
+                lines.c.id,
+                lines.c.item_sku,
+                lines.c.location,
+                lines.c.lot,
+                lines.c.round,
+                lines.c.moved_during_count,
+                lines.c.opened_at,
                 func.sum(entries.c.quantity).label("counted"),
                 func.max(entries.c.counted_at).label("counted_at"),
             )
-            .join(lines, (lines.c.id == entries.c.line_id) & (lines.c.round == entries.c.round))
-            .where(entries.c.count_id == count_id, lines.c.count_id == count_id)
-            .group_by(entries.c.line_id)
+            .join(entries, (entries.c.line_id == lines.c.id) & (entries.c.round == lines.c.round))
+            .where(lines.c.count_id == count_id, lines.c.state == str(LineState.COUNTED))
+            .group_by(lines.c.id)
+            .order_by(lines.c.number)
         )
         return list((await self.session.execute(query)).all())
+
+    async def entries_received(self, count_id: str) -> int:
+        return int(await self.session.scalar(select(func.count()).where(entries.c.count_id == count_id)) or 0)
 
     async def counters_by_line_round(
         self, count_id: str, line_ids: Collection[str] | None = None

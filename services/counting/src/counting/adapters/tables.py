@@ -135,8 +135,8 @@ lines = Table(
     Column("moved_during_count", Boolean, nullable=False),
     Column("movement_id", String(36), nullable=True),
     UniqueConstraint("count_id", "item_sku", "location", "lot", name="ux_lines_key"),
+    # No index on the state, which changes at every step of a line: see migration 0002.
     Index("ix_lines_count_number", "count_id", "number"),
-    Index("ix_lines_count_state", "count_id", "state"),
 )
 
 rounds = Table(

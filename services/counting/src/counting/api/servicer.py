@@ -7,8 +7,9 @@ import csv
 import io
 import json
 from collections.abc import Awaitable, Callable, Sequence, Sized
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 import grpc
@@ -52,8 +53,8 @@ from invariant_core.codes import normalise_warehouse
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory, utcnow
 from invariant_core.decimals import MONEY_PLACES, parse_decimal
 from invariant_core.errors import DomainError, ErrorCode
-from invariant_core.idempotency import run_idempotent
-from invariant_core.messages import decimal_message
+from invariant_core.idempotency import answered, run_idempotent
+from invariant_core.messages import datetime_from_message, decimal_message, timestamp_message
 from invariant_core.paging import decode_token, encode_token, page_size
 from invariant_core.units import decimal_text
 
@@ -63,18 +64,16 @@ MAX_EXPLAINED_LINES = 5000
 # Keys per GetBooks call (the stock service's limit).
 BOOKS_PER_CALL = 5000
 BOOK_CALLS_AT_ONCE = 3
+# Times FinishRound reads its lines again when entries arrive while it closes them.
+ROUND_ATTEMPTS = 3
 
 
 def _timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    return None if value is None else timestamp_message(value)
 
 
 def _time(stamp: Timestamp, has: bool) -> datetime | None:
-    return stamp.ToDatetime(tzinfo=UTC) if has else None
+    return datetime_from_message(stamp) if has else None
 
 
 def _optional(value: PbDecimal, has: bool, field: str, places: int) -> Decimal | None:
@@ -376,10 +375,30 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
         return resolved
 
     async def FinishRound(self, request: pb.FinishRoundRequest, context: grpc.aio.ServicerContext) -> pb.Count:
-        async with self._uows.reader() as uow:
-            count, closing = await handlers.rounds_to_close(CountingRepository(uow.session), request.count_id)
-        # A few parts are asked for at once: stock answers one while the next is on the wire;
-        # not all, so that each answers well within its deadline.
+        # What the round closes is read, and judged against stock's book, before the
+        # transaction; the transaction refuses it if entries arrived meanwhile, and it is
+        # read again.
+        for _ in range(ROUND_ATTEMPTS):
+            async with self._uows.reader() as uow:
+                # A retry of a round already finished is answered before the count's state refuses it.
+                done = await answered(uow, request, pb.Count)
+                if done is not None:
+                    return done
+                closing = await handlers.rounds_to_close(CountingRepository(uow.session), request.count_id)
+            books = await self._books(closing)
+            try:
+                return await self._command(request, partial(handlers.finish_round, closing=closing, books=books))
+            except handlers.RoundMovedError:
+                continue
+        raise DomainError(
+            ErrorCode.INVALID_STATE,
+            f"entries kept arriving while the round was being closed ({ROUND_ATTEMPTS} tries); finish it again",
+            "count_id",
+        )
+
+    async def _books(self, closing: handlers.RoundsToClose) -> list[handlers.Book]:
+        """Each closing line's book as of its count, from stock, a few parts at a time: stock
+        answers one while the next is on the wire, and each well within its deadline."""
         gate = asyncio.Semaphore(BOOK_CALLS_AT_ONCE)
 
         async def books_of(part: Sequence[handlers.RoundToClose]) -> stock_pb2.GetBooksResponse:
@@ -387,9 +406,9 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                 queries=[
                     stock_pb2.BookQuery(
                         item_sku=c.item_sku,
-                        place=stock_pb2.StockPlace(warehouse=count.warehouse, location=c.location, lot=c.lot),
-                        as_of=_timestamp(c.counted_at),
-                        since=_timestamp(c.opened_at),
+                        place=stock_pb2.StockPlace(warehouse=closing.warehouse, location=c.location, lot=c.lot),
+                        as_of=timestamp_message(c.counted_at),
+                        since=timestamp_message(c.opened_at),
                     )
                     for c in part
                 ]
@@ -398,16 +417,11 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                 answer: stock_pb2.GetBooksResponse = await self._stock.GetBooks(request)
                 return answer
 
+        lines = closing.lines
         answers = await asyncio.gather(
-            *(books_of(closing[start : start + BOOKS_PER_CALL]) for start in range(0, len(closing), BOOKS_PER_CALL))
+            *(books_of(lines[start : start + BOOKS_PER_CALL]) for start in range(0, len(lines), BOOKS_PER_CALL))
         )
-        books = [handlers.Book(Decimal(b.quantity.value), b.movements) for answer in answers for b in answer.books]
-
-        async def body(uow: UnitOfWork, repo: CountingRepository) -> str:
-            await handlers.finish_round(uow, repo, count.id, closing, books)
-            return str(count.id)
-
-        return await self._command(request, body)
+        return [handlers.Book(Decimal(b.quantity.value), b.movements) for answer in answers for b in answer.books]
 
     async def DecideLine(self, request: pb.DecideLineRequest, context: grpc.aio.ServicerContext) -> pb.CountLine:
         async def run(uow: UnitOfWork) -> pb.CountLine:
@@ -641,8 +655,8 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                         document_type=m.document.type,
                         document_id=m.document.id,
                         actor=m.actor,
-                        business_time=m.business_time.ToDatetime(tzinfo=UTC),
-                        posted_at=m.posted_at.ToDatetime(tzinfo=UTC),
+                        business_time=datetime_from_message(m.business_time),
+                        posted_at=datetime_from_message(m.posted_at),
                         corrects_movement_id=m.corrects_movement_id,
                     )
                 )

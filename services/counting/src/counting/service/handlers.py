@@ -301,36 +301,71 @@ class RoundToClose:
     item_sku: str
     location: str
     lot: str
+    round: int
+    moved_during_count: bool
+    opened_at: datetime
     counted: Decimal
     counted_at: datetime
-    opened_at: datetime
 
 
-async def rounds_to_close(repo: CountingRepository, count_id: str) -> tuple[Row[Any], list[RoundToClose]]:
-    """What FinishRound will judge: every line of the current round, with what was counted."""
+@dataclass(frozen=True)
+class RoundsToClose:
+    """What FinishRound judges, read before its transaction: every counted line of the round,
+    what was counted, who counted it, the rounds before a recount and the items' costs.
+
+    `seen` is what the transaction checks: nothing it judges changed unless the count's
+    line states or its number of entries did.
+    """
+
+    count_id: str
+    warehouse: str
+    seen: tuple[dict[str, int], int]
+    lines: Sequence[RoundToClose]
+    counters: Mapping[tuple[str, int], list[str]]
+    earlier: Mapping[str, list[Row[Any]]]
+    costs: Mapping[str, Decimal]
+
+
+class RoundMovedError(Exception):
+    """Entries arrived, or the round was closed, after the lines to close were read."""
+
+
+async def rounds_to_close(repo: CountingRepository, count_id: str) -> RoundsToClose:
     count = await load_count(repo, count_id)
     require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "finish a round of")
-    pending = await repo.lines_in(count.id, [str(LineState.TO_COUNT), str(LineState.RECOUNT)])
+    seen = (await repo.line_summary(count.id), await repo.entries_received(count.id))
+    pending = seen[0].get(LineState.TO_COUNT, 0) + seen[0].get(LineState.RECOUNT, 0)
     if pending:
+        (first,) = await repo.list_lines(count.id, [str(LineState.TO_COUNT), str(LineState.RECOUNT)], False, 0, 1)
         raise DomainError(
             ErrorCode.INVALID_STATE,
-            f"{len(pending)} lines are not counted yet (first: line {pending[0].number}); count them, zero if empty",
+            f"{pending} lines are not counted yet (first: line {first.number}); count them, zero if empty",
             "count_id",
         )
-    counted = {row.line_id: row for row in await repo.round_totals(count.id)}
-    open_lines = await repo.lines_in(count.id, [str(LineState.COUNTED)])
-    return count, [
+    lines = [
         RoundToClose(
-            line.id,
-            line.item_sku,
-            line.location,
-            line.lot,
-            Decimal(counted[line.id].counted),
-            counted[line.id].counted_at,
-            line.opened_at,
+            r.id,
+            r.item_sku,
+            r.location,
+            r.lot,
+            r.round,
+            r.moved_during_count,
+            r.opened_at,
+            Decimal(r.counted),
+            r.counted_at,
         )
-        for line in open_lines
+        for r in await repo.closing_lines(count.id)
     ]
+    return RoundsToClose(
+        count_id=count.id,
+        warehouse=count.warehouse,
+        seen=seen,
+        lines=lines,
+        counters=await repo.counters_by_line_round(count.id),
+        # Only recounts have rounds before this one.
+        earlier=await repo.rounds([line.line_id for line in lines if line.round > 1]),
+        costs=await repo.costs({line.item_sku for line in lines}),
+    )
 
 
 @dataclass(frozen=True)
@@ -340,46 +375,39 @@ class Book:
 
 
 async def finish_round(
-    uow: UnitOfWork, repo: CountingRepository, count_id: str, closing: Sequence[RoundToClose], books: Sequence[Book]
-) -> None:
-    count = await load_count(repo, count_id, lock=True)
+    uow: UnitOfWork, repo: CountingRepository, *, closing: RoundsToClose, books: Sequence[Book]
+) -> str:
+    """Judge each closing line against its book; the count's id."""
+    count = await load_count(repo, closing.count_id, lock=True)
     require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "finish a round of")
+    if (await repo.line_summary(count.id), await repo.entries_received(count.id)) != closing.seen:
+        raise RoundMovedError(count.id)
     tolerance = tolerance_of(count)
-    # What is still counted now that the count is held: one read of the count's lines, not a
-    # probe per line.
-    current = {line.id: line for line in await repo.lines_in(count.id, [str(LineState.COUNTED)])}
-    # Only recounts have rounds before this one.
-    earlier = await repo.rounds([line.id for line in current.values() if line.round > 1])
-    costs = await repo.costs({c.item_sku for c in closing})
-    counters = await repo.counters_by_line_round(count.id)
     new_rounds, changes = [], []
-    for closed, book in zip(closing, books, strict=True):
-        line = current.get(closed.line_id)
-        if line is None:
-            continue  # closed by a concurrent call
-        cost = costs.get(line.item_sku, Decimal(0))
-        found = RoundFound(line.round, closed.counted, book.quantity)
-        before = earlier.get(line.id, [])
+    for line, book in zip(closing.lines, books, strict=True):
+        cost = closing.costs.get(line.item_sku, Decimal(0))
+        found = RoundFound(line.round, line.counted, book.quantity)
+        before = closing.earlier.get(line.line_id, [])
         prior = RoundFound(before[-1].round, before[-1].counted, before[-1].book) if before else None
         outcome = judge(found, prior, tolerance, cost)
         moved = book.movements > 0
         new_rounds.append(
             {
-                "line_id": line.id,
+                "line_id": line.line_id,
                 "round": line.round,
                 "counted": found.counted,
-                "counted_at": closed.counted_at,
+                "counted_at": line.counted_at,
                 "book": found.book,
                 "variance": found.variance,
                 "moved": moved,
-                "counters": json.dumps(counters.get((line.id, line.round), [])),
+                "counters": json.dumps(closing.counters.get((line.line_id, line.round), [])),
             }
         )
-        change: dict[str, Any] = {"line_id": line.id, "moved_during_count": line.moved_during_count or moved}
+        change: dict[str, Any] = {"line_id": line.line_id, "moved_during_count": line.moved_during_count or moved}
         if line.round == 1:
             change["first_round_within"] = tolerance.allows(found.variance, found.book, cost)
         if outcome is Outcome.STANDS:
-            change |= _standing(found, closed.counted_at, cost, tolerance, LineState.FINAL)
+            change |= _standing(found, line.counted_at, cost, tolerance, LineState.FINAL)
         elif outcome is Outcome.RECOUNT:
             change |= {"state": str(LineState.RECOUNT), "round": line.round + 1}
         else:
@@ -388,6 +416,7 @@ async def finish_round(
     await repo.insert_many(rounds, new_rounds)
     await repo.update_lines(changes)
     await _to_review_when_settled(repo, count)
+    return str(count.id)
 
 
 def _standing(
