@@ -196,17 +196,17 @@ async def test_an_entry_that_arrives_while_the_round_closes_is_in_the_round(
     with acting(*ANN):
         (line,) = await lines(suite, count.id)
         await enter(suite, count.id, line.id, 6)
-    books_of = CountingServicer._books
+    judged_part = CountingServicer._judged_part
     late: list[pb.AcceptedEntry] = []
 
-    async def books_while_ann_uploads(self: CountingServicer, closing: Any) -> Any:
-        books = await books_of(self, closing)
+    async def judged_while_ann_uploads(self: CountingServicer, *args: Any) -> Any:
+        judged = await judged_part(self, *args)
         if not late:
             with acting(*ANN):
                 late.append(await enter(suite, count.id, line.id, 4))
-        return books
+        return judged
 
-    monkeypatch.setattr(CountingServicer, "_books", books_while_ann_uploads)
+    monkeypatch.setattr(CountingServicer, "_judged_part", judged_while_ann_uploads)
     with acting(*SUPERVISOR):
         request = pb.FinishRoundRequest(idempotency_key=key(), count_id=count.id)
         closed = await suite.counting.FinishRound(request)

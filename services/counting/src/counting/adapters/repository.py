@@ -331,9 +331,10 @@ class CountingRepository:
             found |= {r.entry_id: r for r in await self.session.execute(query)}
         return found
 
-    async def closing_lines(self, count_id: str) -> list[Any]:
-        """The counted lines of the count, each with what its current round's entries add up
-        to and when the last of them was counted, in line order."""
+    async def closing_lines(self, count_id: str, first: int, last: int, separator: str) -> list[Any]:
+        """The counted lines numbered first to last, in order, each with what its current
+        round's entries add up to, when the last was counted and who counted (names joined
+        by `separator`, repeated as often as they entered)."""
         query = (
             select(
                 lines.c.id,
@@ -345,13 +346,21 @@ class CountingRepository:
                 lines.c.opened_at,
                 func.sum(entries.c.quantity).label("counted"),
                 func.max(entries.c.counted_at).label("counted_at"),
+                func.aggregate_strings(entries.c.counter, separator).label("counters"),
             )
             .join(entries, (entries.c.line_id == lines.c.id) & (entries.c.round == lines.c.round))
-            .where(lines.c.count_id == count_id, lines.c.state == str(LineState.COUNTED))
+            .where(
+                lines.c.count_id == count_id,
+                lines.c.number.between(first, last),
+                lines.c.state == str(LineState.COUNTED),
+            )
             .group_by(lines.c.id)
             .order_by(lines.c.number)
         )
         return list((await self.session.execute(query)).all())
+
+    async def last_line_number(self, count_id: str) -> int:
+        return int(await self.session.scalar(select(func.max(lines.c.number)).where(lines.c.count_id == count_id)) or 0)
 
     async def entries_received(self, count_id: str) -> int:
         return int(await self.session.scalar(select(func.count()).where(entries.c.count_id == count_id)) or 0)

@@ -61,7 +61,7 @@ from invariant_core.units import decimal_text
 R = TypeVar("R", bound=Message)
 MAX_ENTRIES = 5000
 MAX_EXPLAINED_LINES = 5000
-# Keys per GetBooks call (the stock service's limit).
+# Keys per GetBooks call (the stock service's limit), so lines per part of a closing round.
 BOOKS_PER_CALL = 5000
 BOOK_CALLS_AT_ONCE = 3
 # Times FinishRound reads its lines again when entries arrive while it closes them.
@@ -375,19 +375,26 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
         return resolved
 
     async def FinishRound(self, request: pb.FinishRoundRequest, context: grpc.aio.ServicerContext) -> pb.Count:
-        # What the round closes is read, and judged against stock's book, before the
-        # transaction; the transaction refuses it if entries arrived meanwhile, and it is
-        # read again.
+        # The lines are read and judged against stock's book before the transaction, in
+        # parts, a few at once: stock answers one part while the next is read and the one
+        # before is judged, and each answers well within its deadline. The transaction
+        # refuses the judgement if entries arrived meanwhile, and it is all done again.
         for _ in range(ROUND_ATTEMPTS):
             async with self._uows.reader() as uow:
                 # A retry of a round already finished is answered before the count's state refuses it.
                 done = await answered(uow, request, pb.Count)
                 if done is not None:
                     return done
-                closing = await handlers.rounds_to_close(CountingRepository(uow.session), request.count_id)
-            books = await self._books(closing)
+                closing = await handlers.round_to_close(CountingRepository(uow.session), request.count_id)
+            gate = asyncio.Semaphore(BOOK_CALLS_AT_ONCE)
+            judged = await asyncio.gather(
+                *(
+                    self._judged_part(closing, first, first + BOOKS_PER_CALL - 1, gate)
+                    for first in range(1, closing.last_number + 1, BOOKS_PER_CALL)
+                )
+            )
             try:
-                return await self._command(request, partial(handlers.finish_round, closing=closing, books=books))
+                return await self._command(request, partial(handlers.finish_round, closing=closing, judged=judged))
             except handlers.RoundMovedError:
                 continue
         raise DomainError(
@@ -396,32 +403,30 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
             "count_id",
         )
 
-    async def _books(self, closing: handlers.RoundsToClose) -> list[handlers.Book]:
-        """Each closing line's book as of its count, from stock, a few parts at a time: stock
-        answers one while the next is on the wire, and each well within its deadline."""
-        gate = asyncio.Semaphore(BOOK_CALLS_AT_ONCE)
-
-        async def books_of(part: Sequence[handlers.RoundToClose]) -> stock_pb2.GetBooksResponse:
-            request = stock_pb2.GetBooksRequest(
-                queries=[
-                    stock_pb2.BookQuery(
-                        item_sku=c.item_sku,
-                        place=stock_pb2.StockPlace(warehouse=closing.warehouse, location=c.location, lot=c.lot),
-                        as_of=timestamp_message(c.counted_at),
-                        since=timestamp_message(c.opened_at),
-                    )
-                    for c in part
-                ]
+    async def _judged_part(
+        self, closing: handlers.RoundToClose, first: int, last: int, gate: asyncio.Semaphore
+    ) -> handlers.JudgedPart:
+        """Lines first to last of a closing round, judged against their books as of their count."""
+        async with gate:
+            async with self._uows.reader() as uow:
+                part = await handlers.closing_part(CountingRepository(uow.session), closing, first, last)
+            answer = await self._stock.GetBooks(
+                stock_pb2.GetBooksRequest(
+                    queries=[
+                        stock_pb2.BookQuery(
+                            item_sku=line.item_sku,
+                            place=stock_pb2.StockPlace(
+                                warehouse=closing.warehouse, location=line.location, lot=line.lot
+                            ),
+                            as_of=timestamp_message(line.counted_at),
+                            since=timestamp_message(line.opened_at),
+                        )
+                        for line in part.lines
+                    ]
+                )
             )
-            async with gate:
-                answer: stock_pb2.GetBooksResponse = await self._stock.GetBooks(request)
-                return answer
-
-        lines = closing.lines
-        answers = await asyncio.gather(
-            *(books_of(lines[start : start + BOOKS_PER_CALL]) for start in range(0, len(lines), BOOKS_PER_CALL))
-        )
-        return [handlers.Book(Decimal(b.quantity.value), b.movements) for answer in answers for b in answer.books]
+        books = [handlers.Book(Decimal(b.quantity.value), b.movements) for b in answer.books]
+        return handlers.judge_part(closing, part, books)
 
     async def DecideLine(self, request: pb.DecideLineRequest, context: grpc.aio.ServicerContext) -> pb.CountLine:
         async def run(uow: UnitOfWork) -> pb.CountLine:

@@ -44,6 +44,8 @@ from invariant_core.errors import DomainError, ErrorCode, not_found
 
 # Lines per approved-adjustment message: each stays well under the bus's message size.
 PART_LINES = 500
+# Between the names of a line's counters as the database joins them: no actor has it.
+COUNTER_SEPARATOR = "\x1f"
 
 
 def actor() -> str:
@@ -297,6 +299,48 @@ def _get(line: Any, name: str, default: Any = None) -> Any:
 
 @dataclass(frozen=True)
 class RoundToClose:
+    """What FinishRound closes, read before its transaction, and checks in it: nothing it
+    judged changed unless the count's lines by state or its number of entries did."""
+
+    count_id: str
+    warehouse: str
+    tolerance: Tolerance
+    line_states: dict[str, int]
+    entries: int
+    # Lines are judged in parts of consecutive numbers, up to the last.
+    last_number: int
+
+
+class RoundMovedError(Exception):
+    """Entries arrived, or the round was closed, after the lines to close were read."""
+
+
+async def round_to_close(repo: CountingRepository, count_id: str) -> RoundToClose:
+    count = await load_count(repo, count_id)
+    require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "finish a round of")
+    summary = await repo.line_summary(count.id)
+    pending = summary.get(LineState.TO_COUNT, 0) + summary.get(LineState.RECOUNT, 0)
+    if pending:
+        (first,) = await repo.list_lines(count.id, [str(LineState.TO_COUNT), str(LineState.RECOUNT)], False, 0, 1)
+        raise DomainError(
+            ErrorCode.INVALID_STATE,
+            f"{pending} lines are not counted yet (first: line {first.number}); count them, zero if empty",
+            "count_id",
+        )
+    return RoundToClose(
+        count.id,
+        count.warehouse,
+        tolerance_of(count),
+        summary,
+        await repo.entries_received(count.id),
+        await repo.last_line_number(count.id),
+    )
+
+
+@dataclass(frozen=True)
+class CountedLine:
+    """A line of the closing round: where it is and what its entries add up to."""
+
     line_id: str
     item_sku: str
     location: str
@@ -306,44 +350,21 @@ class RoundToClose:
     opened_at: datetime
     counted: Decimal
     counted_at: datetime
+    counters: Sequence[str]
 
 
 @dataclass(frozen=True)
-class RoundsToClose:
-    """What FinishRound judges, read before its transaction: every counted line of the round,
-    what was counted, who counted it, the rounds before a recount and the items' costs.
-
-    `seen` is what the transaction checks: nothing it judges changed unless the count's
-    line states or its number of entries did.
-    """
-
-    count_id: str
-    warehouse: str
-    seen: tuple[dict[str, int], int]
-    lines: Sequence[RoundToClose]
-    counters: Mapping[tuple[str, int], list[str]]
+class ClosingPart:
+    lines: Sequence[CountedLine]
+    # The rounds before this one, of the lines being recounted.
     earlier: Mapping[str, list[Row[Any]]]
     costs: Mapping[str, Decimal]
 
 
-class RoundMovedError(Exception):
-    """Entries arrived, or the round was closed, after the lines to close were read."""
-
-
-async def rounds_to_close(repo: CountingRepository, count_id: str) -> RoundsToClose:
-    count = await load_count(repo, count_id)
-    require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "finish a round of")
-    seen = (await repo.line_summary(count.id), await repo.entries_received(count.id))
-    pending = seen[0].get(LineState.TO_COUNT, 0) + seen[0].get(LineState.RECOUNT, 0)
-    if pending:
-        (first,) = await repo.list_lines(count.id, [str(LineState.TO_COUNT), str(LineState.RECOUNT)], False, 0, 1)
-        raise DomainError(
-            ErrorCode.INVALID_STATE,
-            f"{pending} lines are not counted yet (first: line {first.number}); count them, zero if empty",
-            "count_id",
-        )
+async def closing_part(repo: CountingRepository, closing: RoundToClose, first: int, last: int) -> ClosingPart:
+    """The counted lines numbered first to last, with what judging them needs."""
     lines = [
-        RoundToClose(
+        CountedLine(
             r.id,
             r.item_sku,
             r.location,
@@ -353,18 +374,14 @@ async def rounds_to_close(repo: CountingRepository, count_id: str) -> RoundsToCl
             r.opened_at,
             Decimal(r.counted),
             r.counted_at,
+            sorted(set(r.counters.split(COUNTER_SEPARATOR))),
         )
-        for r in await repo.closing_lines(count.id)
+        for r in await repo.closing_lines(closing.count_id, first, last, COUNTER_SEPARATOR)
     ]
-    return RoundsToClose(
-        count_id=count.id,
-        warehouse=count.warehouse,
-        seen=seen,
-        lines=lines,
-        counters=await repo.counters_by_line_round(count.id),
-        # Only recounts have rounds before this one.
-        earlier=await repo.rounds([line.line_id for line in lines if line.round > 1]),
-        costs=await repo.costs({line.item_sku for line in lines}),
+    return ClosingPart(
+        lines,
+        await repo.rounds([line.line_id for line in lines if line.round > 1]),
+        await repo.costs({line.item_sku for line in lines}),
     )
 
 
@@ -374,24 +391,25 @@ class Book:
     movements: int
 
 
-async def finish_round(
-    uow: UnitOfWork, repo: CountingRepository, *, closing: RoundsToClose, books: Sequence[Book]
-) -> str:
-    """Judge each closing line against its book; the count's id."""
-    count = await load_count(repo, closing.count_id, lock=True)
-    require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "finish a round of")
-    if (await repo.line_summary(count.id), await repo.entries_received(count.id)) != closing.seen:
-        raise RoundMovedError(count.id)
-    tolerance = tolerance_of(count)
-    new_rounds, changes = [], []
-    for line, book in zip(closing.lines, books, strict=True):
-        cost = closing.costs.get(line.item_sku, Decimal(0))
+@dataclass(frozen=True)
+class JudgedPart:
+    """A part's new rounds and the changes to its lines, ready to be written."""
+
+    rounds: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
+
+
+def judge_part(closing: RoundToClose, part: ClosingPart, books: Sequence[Book]) -> JudgedPart:
+    tolerance = closing.tolerance
+    judged = JudgedPart([], [])
+    for line, book in zip(part.lines, books, strict=True):
+        cost = part.costs.get(line.item_sku, Decimal(0))
         found = RoundFound(line.round, line.counted, book.quantity)
-        before = closing.earlier.get(line.line_id, [])
+        before = part.earlier.get(line.line_id, [])
         prior = RoundFound(before[-1].round, before[-1].counted, before[-1].book) if before else None
         outcome = judge(found, prior, tolerance, cost)
         moved = book.movements > 0
-        new_rounds.append(
+        judged.rounds.append(
             {
                 "line_id": line.line_id,
                 "round": line.round,
@@ -400,7 +418,7 @@ async def finish_round(
                 "book": found.book,
                 "variance": found.variance,
                 "moved": moved,
-                "counters": json.dumps(closing.counters.get((line.line_id, line.round), [])),
+                "counters": json.dumps(line.counters),
             }
         )
         change: dict[str, Any] = {"line_id": line.line_id, "moved_during_count": line.moved_during_count or moved}
@@ -412,9 +430,23 @@ async def finish_round(
             change |= {"state": str(LineState.RECOUNT), "round": line.round + 1}
         else:
             change |= {"state": str(LineState.INVESTIGATION)}
-        changes.append(change)
-    await repo.insert_many(rounds, new_rounds)
-    await repo.update_lines(changes)
+        judged.changes.append(change)
+    return judged
+
+
+async def finish_round(
+    uow: UnitOfWork, repo: CountingRepository, *, closing: RoundToClose, judged: Sequence[JudgedPart]
+) -> str:
+    """Write the judged rounds, if nothing moved since they were read; the count's id."""
+    count = await load_count(repo, closing.count_id, lock=True)
+    require_state(CountState(count.state), frozenset({CountState.OPEN, CountState.COUNTING}), "finish a round of")
+    if (await repo.line_summary(count.id), await repo.entries_received(count.id)) != (
+        closing.line_states,
+        closing.entries,
+    ):
+        raise RoundMovedError(count.id)
+    await repo.insert_many(rounds, [r for part in judged for r in part.rounds])
+    await repo.update_lines([c for part in judged for c in part.changes])
     await _to_review_when_settled(repo, count)
     return str(count.id)
 
