@@ -67,6 +67,7 @@ OPENING_REASON = "OPENING_BALANCE"
 ENTRY_BATCH = 5000  # SubmitEntries takes at most this many
 ENTRY_CLIENTS = 4  # handhelds uploading at once
 EXPLAIN_BATCH = 5000  # ExplainLines takes at most this many
+LINES_PAGE = 1000  # ListLines gives at most this many
 # Wide enough that every planted variance stands at the first round: no recount.
 TOLERANCE = Decimal(1000)
 # The suite's default deadline is 10 s; a 100,000-line open or round may take longer.
@@ -388,7 +389,7 @@ async def differing_lines(counting: counting_pb2_grpc.CountingServiceStub, count
     token = ""
     while True:
         page = await counting.ListLines(
-            pb.ListLinesRequest(count_id=count_id, differing_only=True, page_size=100, page_token=token)
+            pb.ListLinesRequest(count_id=count_id, differing_only=True, page_size=LINES_PAGE, page_token=token)
         )
         found.extend(page.lines)
         token = page.next_page_token

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from sqlalchemy import (
     Column,
@@ -25,12 +24,15 @@ from sqlalchemy import (
     String,
     Table,
     event,
+    func,
+    select,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from invariant.events.v1 import envelope_pb2
 from invariant_core import identity
+from invariant_core.messages import timestamp_message
 
 READ_ONLY = "invariant_read_only"
 
@@ -168,8 +170,7 @@ class UnitOfWork:
             outgoing.extend((self._translate(event), who) for event in aggregate.events)
             aggregate.events.clear()
         rows = list(self._outbox_rows(outgoing))
-        if rows:
-            await self.session.execute(self._outbox.insert(), rows)
+        await insert_rows(self.session, self._outbox, rows)
         await self.session.commit()
         self._recorded.clear()
         if rows and self._wake is not None:
@@ -179,6 +180,7 @@ class UnitOfWork:
         self, outgoing: Iterable[tuple[tuple[str, Message], identity.Identity]]
     ) -> Iterable[dict[str, object]]:
         now = utcnow()
+        occurred_at = timestamp_message(now)
         for (subject, payload), who in outgoing:
             envelope = envelope_pb2.Envelope(
                 id=str(uuid.uuid4()),
@@ -186,17 +188,49 @@ class UnitOfWork:
                 producer=self._producer,
                 actor=who.actor,
                 correlation_id=who.correlation_id,
+                occurred_at=occurred_at,
             )
-            envelope.occurred_at.FromDatetime(now)
-            packed = any_pb2.Any()
-            packed.Pack(payload)
-            envelope.payload.CopyFrom(packed)
+            envelope.payload.Pack(payload)
             yield {
                 "id": envelope.id,
                 "subject": subject,
                 "envelope": envelope.SerializeToString(),
                 "created_at": now,
             }
+
+
+# From this many rows on, PostgreSQL takes an insert by COPY.
+COPY_FROM = 100
+# Rows per INSERT elsewhere.
+INSERT_SLICE = 5000
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows with the same columns, in the session's transaction.
+
+    Many rows go into PostgreSQL by COPY, in a fraction of the time an INSERT per row
+    takes (a count's 100,000 lines, a posting's thousands of events). Values pass the
+    columns' own bind processing first, so they are stored as an INSERT would store them.
+    """
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql" or len(rows) < COPY_FROM:
+        for start in range(0, len(rows), INSERT_SLICE):
+            await session.execute(table.insert(), list(rows[start : start + INSERT_SLICE]))
+        return
+    columns = list(rows[0])
+    dialect = session.get_bind().dialect
+    processors = [(name, table.c[name].type.bind_processor(dialect)) for name in columns]
+    records = [
+        tuple(row[name] if process is None else process(row[name]) for name, process in processors) for row in rows
+    ]
+    raw = await (await session.connection()).get_raw_connection()
+    driver: Any = raw.driver_connection  # asyncpg's own connection
+    if not driver.is_in_transaction():
+        # The driver opens its transaction with the first statement: COPY must not run
+        # outside it, where nothing would roll it back.
+        await session.execute(select(func.now()))
+    await driver.copy_records_to_table(table.name, records=records, columns=columns)
 
 
 class UnitOfWorkFactory:

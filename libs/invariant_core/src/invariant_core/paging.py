@@ -12,9 +12,10 @@ MAX_PAGE = 100
 DEFAULT_PAGE = 20
 
 
-def page_size(requested: int) -> int:
-    if requested < 0 or requested > MAX_PAGE:
-        raise DomainError(ErrorCode.OUT_OF_RANGE, f"page_size must be between 1 and {MAX_PAGE}", "page_size")
+def page_size(requested: int, maximum: int = MAX_PAGE) -> int:
+    """The page size asked for (0: the default), refused above `maximum`."""
+    if requested < 0 or requested > maximum:
+        raise DomainError(ErrorCode.OUT_OF_RANGE, f"page_size must be between 1 and {maximum}", "page_size")
     return requested or DEFAULT_PAGE
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 
 from invariant.events.v1 import envelope_pb2
 from invariant_core import bus
-from invariant_core.db import UnitOfWork, UnitOfWorkFactory, create_engine, plumbing_tables
+from invariant_core.db import COPY_FROM, UnitOfWork, UnitOfWorkFactory, create_engine, plumbing_tables
 from invariant_core.embedded import free_port, start_nats
 
 metadata = MetaData()
@@ -225,3 +225,30 @@ async def _unpublished(uows: UnitOfWorkFactory) -> int:
     outbox = metadata.tables["outbox"]
     async with uows() as uow:
         return int(await uow.session.scalar(select(func.count()).where(outbox.c.published_at.is_(None))) or 0)
+
+
+async def test_a_transaction_with_many_events_delivers_all_in_order_and_one_rolled_back_delivers_none(
+    uows: UnitOfWorkFactory, nats_url: str
+) -> None:
+    """A posting of thousands of movements records thousands of events: on PostgreSQL they
+    go into the outbox by COPY, inside the command's transaction, as an INSERT would."""
+    subject = unique_subject()
+    many = COPY_FROM + 50
+    async with uows() as uow:
+        uow.record(*(Happened(subject) for _ in range(many)))
+        # Not committed: the command failed after recording them.
+    async with uows() as uow:
+        uow.record(*(Happened(subject) for _ in range(many)))
+        await uow.commit()
+    outbox = metadata.tables["outbox"]
+    async with uows() as uow:
+        rows = (await uow.session.execute(select(outbox).order_by(outbox.c.seq))).all()
+    assert len(rows) == many
+    assert all(envelope_pb2.Envelope.FromString(row.envelope).type == row.subject == subject for row in rows)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await bus.ensure_stream(js)
+    while await bus.OutboxRelay(uows, js).publish_pending():
+        pass
+    assert await delivered_ids(js, subject) == [row.id for row in rows]
+    await nc.close()

@@ -8,14 +8,17 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from counting_support import (
     Suite,
     acting,
+    book,
     create_count,
     create_item,
     create_warehouse,
     d,
     finish,
+    is_posted,
     key,
     lines,
     open_count,
@@ -25,8 +28,10 @@ from counting_support import (
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from counting.service import handlers
 from invariant.counting.v1 import counting_pb2 as pb
 from invariant_core.errors import ErrorCode
+from invariant_core.testing import eventually
 
 SUPERVISOR = ("sam", "supervisor")
 ANN = ("ann", "operator")
@@ -125,6 +130,26 @@ async def test_a_selection_of_lines_is_explained_in_one_call_and_the_count_goes_
         assert (again.code, again.field) == (ErrorCode.INVALID_STATE, "count_id")
 
 
+async def test_a_count_approved_in_several_parts_posts_each_line_once(
+    suite: Suite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An approved count reaches stock in parts (1,000 lines each); with parts of three, ten
+    differing lines go in four, and the count is posted when the last is confirmed."""
+    monkeypatch.setattr(handlers, "PART_LINES", 3)
+    count, found = await reviewed(suite)
+    with acting(*SUPERVISOR):
+        await suite.counting.ExplainLines(
+            pb.ExplainLinesRequest(idempotency_key=key(), count_id=count.id, lines=[fully(line) for line in found])
+        )
+        await suite.counting.SubmitForApproval(pb.SubmitForApprovalRequest(idempotency_key=key(), count_id=count.id))
+        await suite.counting.Approve(pb.ApproveRequest(idempotency_key=key(), count_id=count.id, level="SUPERVISOR"))
+        await eventually(lambda: is_posted(suite, count.id), "every part of the count is posted")
+        posted = await lines(suite, count.id)
+    assert len({line.movement_id for line in posted if line.movement_id}) == len(found)
+    for line in posted:
+        assert await book(suite, line.item_sku, line.location) == 10 - line.number
+
+
 async def test_one_bad_line_refuses_the_whole_call_naming_it_and_nothing_is_written(suite: Suite) -> None:
     count, found = await reviewed(suite)
     good = [fully(line) for line in found]
@@ -170,6 +195,8 @@ async def test_one_bad_line_refuses_the_whole_call_naming_it_and_nothing_is_writ
             )
         )
         assert (one.code, one.field) == (ErrorCode.NOT_FOUND, "line_id")
+        too_big = await refused(suite.counting.ListLines(pb.ListLinesRequest(count_id=count.id, page_size=1001)))
+        assert (too_big.code, too_big.field) == (ErrorCode.OUT_OF_RANGE, "page_size")
 
         assert all(not line.reasons for line in await lines(suite, count.id))
         unexplained = await refused(

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,7 @@ from counting.adapters.tables import (
     transitions,
 )
 from counting.domain.counts import DEFAULT_FINANCE_LIMIT, DEFAULT_REASON_CODES, DEFAULT_SUPERVISOR_LIMIT, LineState
+from invariant_core.db import insert_rows
 from invariant_core.units import ItemView
 
 # asyncpg takes at most 32,767 parameters in one statement; executemany has no such limit
@@ -47,30 +48,8 @@ class CountingRepository:
         dialect = postgresql if self._on_postgresql else sqlite
         return dialect.insert(table)
 
-    async def insert_many(self, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Rows with the same columns. PostgreSQL takes them by COPY, in this transaction: a
-        100,000-line count opens, takes its entries and closes its rounds in a fraction of
-        the time an INSERT per row needs. Values pass the columns' own bind processing
-        first, so they are stored as an INSERT would store them."""
-        if not rows:
-            return
-        if not self._on_postgresql:
-            for start in range(0, len(rows), SLICE):
-                await self.session.execute(insert(table), list(rows[start : start + SLICE]))
-            return
-        columns = list(rows[0])
-        dialect = self.session.get_bind().dialect
-        processors = [(name, table.c[name].type.bind_processor(dialect)) for name in columns]
-        records = [
-            tuple(row[name] if process is None else process(row[name]) for name, process in processors) for row in rows
-        ]
-        raw = await (await self.session.connection()).get_raw_connection()
-        driver: Any = raw.driver_connection  # asyncpg's own connection
-        if not driver.is_in_transaction():
-            # The driver opens its transaction with the first statement: COPY must not run
-            # outside it, where nothing would roll it back.
-            await self.session.execute(select(func.now()))
-        await driver.copy_records_to_table(table.name, records=records, columns=columns)
+    async def insert_many(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        await insert_rows(self.session, table, rows)
 
     # items
 

@@ -61,6 +61,9 @@ from invariant_core.units import decimal_text
 R = TypeVar("R", bound=Message)
 MAX_ENTRIES = 5000
 MAX_EXPLAINED_LINES = 5000
+# A count's lines come in bigger pages than other lists: a review of 10,000 differing lines
+# is ten pages, not a hundred.
+MAX_LINES_PAGE = 1000
 # Keys per GetBooks call (the stock service's limit), so lines per part of a closing round.
 BOOKS_PER_CALL = 5000
 BOOK_CALLS_AT_ONCE = 3
@@ -527,7 +530,7 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
         return pb.ListCountsResponse(counts=counts, next_page_token=encode_token(rows[size - 1].id) if more else "")
 
     async def ListLines(self, request: pb.ListLinesRequest, context: grpc.aio.ServicerContext) -> pb.ListLinesResponse:
-        size = page_size(request.page_size)
+        size = page_size(request.page_size, MAX_LINES_PAGE)
         after = decode_token(request.page_token, int)
         states = [parse_enum(LineState, s, f"states[{i}]") for i, s in enumerate(request.states)]
         async with self._uows.reader() as uow:
