@@ -220,10 +220,13 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
         return
     columns = list(rows[0])
     dialect = session.get_bind().dialect
-    processors = [(name, table.c[name].type.bind_processor(dialect)) for name in columns]
-    records = [
-        tuple(row[name] if process is None else process(row[name]) for name, process in processors) for row in rows
-    ]
+    # Column by column: one processor mapped over a whole column costs far less than a row at a time.
+    values = []
+    for name in columns:
+        process = table.c[name].type.bind_processor(dialect)
+        column = [row[name] for row in rows]
+        values.append(column if process is None else list(map(process, column)))
+    records = list(zip(*values, strict=True))
     raw = await (await session.connection()).get_raw_connection()
     driver: Any = raw.driver_connection  # asyncpg's own connection
     if not driver.is_in_transaction():

@@ -144,8 +144,11 @@ def tolerance_for(abc_class: str, given: Tolerance) -> Tolerance:
     return given
 
 
+_CENT = Decimal(1).scaleb(-MONEY_PLACES)
+
+
 def value_of(quantity: Decimal, cost: Decimal) -> Decimal:
-    return (quantity * cost).quantize(Decimal(1).scaleb(-MONEY_PLACES))
+    return (quantity * cost).quantize(_CENT)
 
 
 class Outcome(StrEnum):

@@ -403,13 +403,20 @@ class JudgedPart:
 def judge_part(closing: RoundToClose, part: ClosingPart, books: Sequence[Book]) -> JudgedPart:
     tolerance = closing.tolerance
     judged = JudgedPart([], [])
+    # Most lines were counted by the same one or two people.
+    counters_json: dict[tuple[str, ...], str] = {}
     for line, book in zip(part.lines, books, strict=True):
         cost = part.costs.get(line.item_sku, Decimal(0))
         found = RoundFound(line.round, line.counted, book.quantity)
         before = part.earlier.get(line.line_id, [])
         prior = RoundFound(before[-1].round, before[-1].counted, before[-1].book) if before else None
         outcome = judge(found, prior, tolerance, cost)
+        variance = found.variance
+        within = tolerance.allows(variance, found.book, cost)
         moved = book.movements > 0
+        counters = tuple(line.counters)
+        if counters not in counters_json:
+            counters_json[counters] = json.dumps(counters)
         judged.rounds.append(
             {
                 "line_id": line.line_id,
@@ -417,16 +424,16 @@ def judge_part(closing: RoundToClose, part: ClosingPart, books: Sequence[Book]) 
                 "counted": found.counted,
                 "counted_at": line.counted_at,
                 "book": found.book,
-                "variance": found.variance,
+                "variance": variance,
                 "moved": moved,
-                "counters": json.dumps(line.counters),
+                "counters": counters_json[counters],
             }
         )
         change: dict[str, Any] = {"line_id": line.line_id, "moved_during_count": line.moved_during_count or moved}
         if line.round == 1:
-            change["first_round_within"] = tolerance.allows(found.variance, found.book, cost)
+            change["first_round_within"] = within
         if outcome is Outcome.STANDS:
-            change |= _standing(found, line.counted_at, cost, tolerance, LineState.FINAL)
+            change |= _standing(found, line.counted_at, cost, within, LineState.FINAL)
         elif outcome is Outcome.RECOUNT:
             change |= {"state": str(LineState.RECOUNT), "round": line.round + 1}
         else:
@@ -452,9 +459,8 @@ async def finish_round(
     return str(count.id)
 
 
-def _standing(
-    found: RoundFound, counted_at: datetime, cost: Decimal, tolerance: Tolerance, state: LineState
-) -> dict[str, Any]:
+def _standing(found: RoundFound, counted_at: datetime, cost: Decimal, within: bool, state: LineState) -> dict[str, Any]:
+    """The columns of a line whose round stands; `within`: whether its variance is within tolerance."""
     return {
         "state": str(state),
         "counted": found.counted,
@@ -462,7 +468,7 @@ def _standing(
         "book": found.book,
         "variance": found.variance,
         "variance_value": value_of(found.variance, cost),
-        "within_tolerance": tolerance.allows(found.variance, found.book, cost),
+        "within_tolerance": within,
     }
 
 
@@ -492,13 +498,9 @@ async def decide_line(
         raise DomainError(ErrorCode.NOT_FOUND, f"line {line.number} has no round {chosen}", "round")
     stands = found[chosen]
     cost = (await repo.costs([line.item_sku])).get(line.item_sku, Decimal(0))
-    standing = _standing(
-        RoundFound(stands.round, stands.counted, stands.book),
-        stands.counted_at,
-        cost,
-        tolerance_of(count),
-        LineState.FINAL,
-    )
+    chosen_round = RoundFound(stands.round, stands.counted, stands.book)
+    within = tolerance_of(count).allows(chosen_round.variance, chosen_round.book, cost)
+    standing = _standing(chosen_round, stands.counted_at, cost, within, LineState.FINAL)
     await repo.update_lines([{"line_id": line.id, **standing}])
     await repo.record_transition(
         count.id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
@@ -18,7 +18,7 @@ from invariant_core.coalesce import Call, Coalescer
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.errors import DomainError, ErrorCode, not_found
 from invariant_core.idempotency import run_idempotent, run_idempotent_together
-from invariant_core.messages import date_from_message, decimal_message
+from invariant_core.messages import date_from_message, datetime_from_message, decimal_message
 from invariant_core.paging import decode_token, encode_token, page_size
 from stock.adapters.items import ReplicatedItems
 from stock.adapters.repository import (
@@ -350,7 +350,9 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                 f"queries holds at most {MAX_BOOK_QUERIES} keys, got {len(request.queries)}",
                 "queries",
             )
-        queries = [_book_query(query, f"queries[{i}]") for i, query in enumerate(request.queries)]
+        # A count asks for thousands of keys over a few dozen places: each place is read once.
+        places: dict[tuple[str, str, str, int], Place] = {}
+        queries = [_book_query(query, f"queries[{i}]", places) for i, query in enumerate(request.queries)]
         async with self._uows.reader() as uow:
             await read_one_snapshot(uow.session)
             books = await books_as_of(uow.session, queries)
@@ -482,11 +484,16 @@ def _sku(raw: str, field: str) -> str:
     return sku
 
 
-def _book_query(query: pb.BookQuery, field: str) -> BookQuery:
+def _book_query(query: pb.BookQuery, field: str, places: dict[tuple[str, str, str, int], Place]) -> BookQuery:
+    """`places` holds the places parsed so far, by what the request gave."""
     sku = _sku(query.item_sku, f"{field}.item_sku")
     if not query.HasField("place"):
         raise DomainError(ErrorCode.REQUIRED, f"{field}.place is required", f"{field}.place")
-    place = _parsed_place(query.place, f"{field}.place", StockStatus.AVAILABLE)
+    given = query.place
+    raw = (given.warehouse, given.location, given.lot, given.status)
+    place = places.get(raw)
+    if place is None:
+        place = places[raw] = _parsed_place(given, f"{field}.place", StockStatus.AVAILABLE)
     as_of = _time(query, "as_of")
     if as_of is None:
         raise DomainError(ErrorCode.REQUIRED, f"{field}.as_of is required", f"{field}.as_of")
@@ -510,7 +517,7 @@ def _time(request: Message, name: str) -> datetime | None:
     if not request.HasField(name):
         return None
     stamp: Timestamp = getattr(request, name)
-    return stamp.ToDatetime(tzinfo=UTC)
+    return datetime_from_message(stamp)
 
 
 def movement_message(record: MovementRecord) -> pb.Movement:
