@@ -153,6 +153,39 @@ async def test_uploads_side_by_side_all_go_in_and_the_stock_they_found_gets_dist
     assert Decimal(counted[sku].rounds[0].counted.value) == 6  # one from each upload
 
 
+async def test_handhelds_finding_the_same_unknown_stock_at_once_share_one_new_line(suite: Suite) -> None:
+    await create_warehouse(suite)
+    sku, unknown = await create_item(suite), await create_item(suite)
+    await receive(suite, sku, 10)
+    with acting(*SUPERVISOR):
+        count = await open_count(
+            suite, (await create_count(suite, item_skus=[sku, unknown], counters=["ann"], kind="FULL")).id
+        )
+    with acting(*ANN):
+        (line,) = await lines(suite, count.id)
+        # The first upload moves the count to COUNTING (alone); later ones go in side by side.
+        await enter(suite, count.id, line.id, 4)
+        # Six handhelds find the same item the book lacks, at the same shelf, at the same time.
+        uploads = [
+            pb.SubmitEntriesRequest(
+                count_id=count.id,
+                entries=[
+                    pb.Entry(entry_id=key(), line_id=line.id, quantity=d(1)),
+                    pb.Entry(entry_id=key(), item_sku=unknown, location="A-02", quantity=d(2)),
+                ],
+            )
+            for _ in range(6)
+        ]
+        answers = await asyncio.gather(*(suite.counting.SubmitEntries(upload) for upload in uploads))
+        counted = await lines(suite, count.id)
+    assert len({answer.entries[1].line_id for answer in answers}) == 1
+    assert sorted((x.item_sku, x.number) for x in counted) == sorted([(sku, 1), (unknown, 2)])
+    with acting(*SUPERVISOR):
+        await finish(suite, count.id)
+        found = {x.item_sku: x for x in await lines(suite, count.id)}
+    assert Decimal(found[unknown].rounds[0].counted.value) == 12
+
+
 async def test_the_same_entry_sent_twice_counts_once_and_found_stock_gets_its_own_line(suite: Suite) -> None:
     await create_warehouse(suite)
     sku, other = await create_item(suite), await create_item(suite)

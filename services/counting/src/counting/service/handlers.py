@@ -202,11 +202,17 @@ async def submit_entries(
     now = utcnow()
     known = await repo.known_entries([e.entry_id for e in given])
     by_id = await repo.lines_by_id(count.id, {e.line_id for e in given if e.line_id})
-    by_key = await repo.lines_by_key(count.id, {(e.item_sku, e.location, e.lot) for e in given if not e.line_id})
+    keys = {(e.item_sku, e.location, e.lot) for e in given if not e.line_id}
+    by_key = await repo.lines_by_key(count.id, keys)
+    next_number = 0
+    if keys - by_key.keys():
+        # Stock the book did not know needs new lines: once this transaction alone may make
+        # them, the keys are read again, for another upload may have made them meanwhile.
+        next_number = await repo.next_number(count.id)
+        by_key |= await repo.lines_by_key(count.id, keys - by_key.keys())
     # Only recounts ask who counted before, so only their lines are read.
     recounted = [r.id for r in (*by_id.values(), *by_key.values()) if r.round > 1]
     previous_counters = await repo.counters_by_line_round(count.id, recounted) if recounted else {}
-    next_number = 0  # read when the first line of stock the book did not know is made
     found_rows: list[dict[str, Any]] = []
     found_lines: dict[tuple[str, str, str], dict[str, Any]] = {}
     new_entries: list[dict[str, Any]] = []
@@ -236,7 +242,6 @@ async def submit_entries(
             line = by_key.get(key) or found_lines.get(key)
             if line is None:
                 # Stock the book did not know: it gets a line of its own.
-                next_number = next_number or await repo.next_number(count.id)
                 line = {
                     "id": str(uuid.uuid4()),
                     "count_id": count.id,
