@@ -246,11 +246,18 @@ class CountingRepository:
             query = query.where(lines.c.variance != 0)
         return list((await self.session.execute(query)).all())
 
-    async def lines_in(self, count_id: str, states: Collection[str]) -> list[Row[Any]]:
-        query = (
-            select(lines).where(lines.c.count_id == count_id, lines.c.state.in_(list(states))).order_by(lines.c.number)
+    async def waiting_for(self, count_id: str, counter: str, states: Collection[str]) -> tuple[Row[Any] | None, int]:
+        """The first line in one of `states` that `counter` may count, and how many there are:
+        a recount is for someone who did not count the round before."""
+        counted_before = (
+            select(entries.c.entry_id)
+            .where(entries.c.line_id == lines.c.id, entries.c.round == lines.c.round - 1, entries.c.counter == counter)
+            .exists()
         )
-        return list((await self.session.execute(query)).all())
+        theirs = (lines.c.count_id == count_id, lines.c.state.in_(list(states)), ~counted_before)
+        first = (await self.session.execute(select(lines).where(*theirs).order_by(lines.c.number).limit(1))).first()
+        remaining = await self.session.scalar(select(func.count()).select_from(lines).where(*theirs))
+        return first, int(remaining or 0)
 
     async def current_round(self, count_id: str) -> int:
         found = await self.session.scalar(select(func.max(lines.c.round)).where(lines.c.count_id == count_id))

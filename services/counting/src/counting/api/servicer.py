@@ -554,14 +554,11 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
         async with self._uows.reader() as uow:
             repo = CountingRepository(uow.session)
             count = await handlers.load_count(repo, request.count_id)
-            waiting = await repo.lines_in(count.id, [str(LineState.TO_COUNT), str(LineState.RECOUNT)])
-            counted_by = await repo.counters_by_line_round(count.id)
-            # A recount is for someone who did not count the round before.
-            mine = [r for r in waiting if who not in counted_by.get((r.id, r.round - 1), [])]
-            if not mine:
+            first, remaining = await repo.waiting_for(count.id, who, [str(LineState.TO_COUNT), str(LineState.RECOUNT)])
+            if first is None:
                 return pb.NextLineResponse(remaining=0)
-            (line,) = await self._line_messages(repo, count, mine[:1])
-        return pb.NextLineResponse(line=line, remaining=len(mine))
+            (line,) = await self._line_messages(repo, count, [first])
+        return pb.NextLineResponse(line=line, remaining=remaining)
 
     async def TraceLine(self, request: pb.TraceLineRequest, context: grpc.aio.ServicerContext) -> pb.LineTrace:
         async with self._uows.reader() as uow:
