@@ -51,6 +51,18 @@ from stock.service.ports import Availability, Book, BookQuery, Drift, MovementRe
 BUCKETS = ("available", "qc_hold", "rejected", "in_transit")
 # How many balances a stream holds in memory at a time.
 STREAM_BATCH = 5000
+
+# Statements every reservation batch runs, built once: their lists are bound when they run,
+# not turned into expressions value by value on each call.
+_WAREHOUSES = select(warehouses).where(warehouses.c.code.in_(bindparam("codes", expanding=True)))
+_ITEMS = select(items).where(items.c.sku.in_(bindparam("skus", expanding=True)))
+_THRESHOLDS_OF = select(thresholds).where(
+    tuple_(thresholds.c.item_sku, thresholds.c.warehouse).in_(bindparam("keys", expanding=True))
+)
+_AVAILABILITY_OF = select(availability).where(
+    tuple_(availability.c.item_sku, availability.c.warehouse).in_(bindparam("keys", expanding=True))
+)
+_LOCK_AVAILABILITY = _AVAILABILITY_OF.order_by(availability.c.item_sku, availability.c.warehouse).with_for_update()
 # item_sku, warehouse, location, lot, status: the key of a balance.
 BalanceKey = tuple[str, str, str, str, str]
 BALANCE_KEY = ("item_sku", "warehouse", "location", "lot", "status")
@@ -80,7 +92,7 @@ class SqlStockRepository:
     # places
 
     async def warehouses(self, codes: Collection[str]) -> dict[str, WarehouseView]:
-        rows = await self.session.execute(select(warehouses).where(warehouses.c.code.in_(list(codes))))
+        rows = await self.session.execute(_WAREHOUSES, {"codes": list(codes)})
         return {r.code: WarehouseView(r.code, r.allow_negative_stock, r.in_transit_location) for r in rows}
 
     async def locations(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], LocationView]:
@@ -133,7 +145,7 @@ class SqlStockRepository:
         return (await self.items([sku])).get(sku)
 
     async def items(self, skus: Collection[str]) -> dict[str, ItemView]:
-        rows = await self.session.execute(select(items).where(items.c.sku.in_(list(skus))))
+        rows = await self.session.execute(_ITEMS, {"skus": list(skus)})
         return {
             row.sku: ItemView(
                 row.sku,
@@ -166,11 +178,7 @@ class SqlStockRepository:
         """Safety and max stock of the keys that have them."""
         if not keys:
             return {}
-        rows = await self.session.execute(
-            select(thresholds).where(
-                tuple_(thresholds.c.item_sku, thresholds.c.warehouse).in_([tuple(key) for key in keys])
-            )
-        )
+        rows = await self.session.execute(_THRESHOLDS_OF, {"keys": [tuple(key) for key in keys]})
         return {StockKey(r.item_sku, r.warehouse): (r.safety_stock, r.max_stock) for r in rows}
 
     # balances and availability
@@ -279,11 +287,7 @@ class SqlStockRepository:
         return (await self.availability_of([key])).get(key)
 
     async def availability_of(self, keys: Collection[StockKey]) -> dict[StockKey, Availability]:
-        rows = await self.session.execute(
-            select(availability).where(
-                tuple_(availability.c.item_sku, availability.c.warehouse).in_([tuple(key) for key in keys])
-            )
-        )
+        rows = await self.session.execute(_AVAILABILITY_OF, {"keys": [tuple(key) for key in keys]})
         return {StockKey(r.item_sku, r.warehouse): _availability(r) for r in rows}
 
     async def lock_availability(self, keys: Collection[StockKey]) -> dict[StockKey, Availability]:
@@ -292,12 +296,7 @@ class SqlStockRepository:
         PostgreSQL locks the rows as the sorted scan returns them; SQLite's writer already
         holds the database lock.
         """
-        rows = await self.session.execute(
-            select(availability)
-            .where(tuple_(availability.c.item_sku, availability.c.warehouse).in_([tuple(key) for key in keys]))
-            .order_by(availability.c.item_sku, availability.c.warehouse)
-            .with_for_update()
-        )
+        rows = await self.session.execute(_LOCK_AVAILABILITY, {"keys": [tuple(key) for key in keys]})
         return {StockKey(r.item_sku, r.warehouse): _availability(r) for r in rows}
 
     async def add_reserved(self, totals: Mapping[StockKey, Decimal]) -> None:
