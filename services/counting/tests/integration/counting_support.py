@@ -156,6 +156,7 @@ class Suite:
     stock_running: runtime.Running
     stock_settings: Settings
     stock_spec: runtime.ServiceSpec
+    counting_spec: runtime.ServiceSpec
 
 
 def own_durables(spec: runtime.ServiceSpec, suffix: str) -> runtime.ServiceSpec:
@@ -209,6 +210,7 @@ async def running_suite(new_database: DatabaseFactory, nats_url: str) -> AsyncIt
         stock,
         stock_settings,
         stock_spec,
+        counting_spec,
     )
     try:
         yield suite
@@ -226,6 +228,17 @@ async def running_suite(new_database: DatabaseFactory, nats_url: str) -> AsyncIt
                     await client.jetstream().delete_consumer(bus.STREAM, sub.durable)
         finally:
             await client.close()
+
+
+async def caught_up(suite: Suite, durable: str) -> bool:
+    """Whether counting's consumer `durable` (its name in the spec) has applied every event on the bus."""
+    (name,) = [s.durable for s in suite.counting_spec.subscriptions if s.durable.startswith(f"{durable}-")]
+    client = await nats.connect(suite.nats_url)
+    try:
+        info = await client.jetstream().consumer_info(bus.STREAM, name)
+    finally:
+        await client.close()
+    return not info.num_pending and not info.num_ack_pending
 
 
 async def is_posted(suite: Suite, count_id: str) -> bool:
