@@ -14,7 +14,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from invariant.events.v1 import envelope_pb2
@@ -79,7 +79,20 @@ class OutboxRelay:
         self._uows = uows
         self._js = js
         self._sweep = sweep_seconds
-        self._outbox = uows.metadata.tables["outbox"]
+        outbox = uows.metadata.tables["outbox"]
+        # Built once: a relay runs these after every commit of its service.
+        self._pending = (
+            select(outbox.c.seq, outbox.c.id, outbox.c.subject, outbox.c.envelope)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.seq)
+            .limit(self.BATCH)
+            .with_for_update(skip_locked=True)
+        )
+        self._mark_sent = (
+            update(outbox)
+            .where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
+            .values(published_at=bindparam("sent_at"))
+        )
 
     async def run(self) -> None:
         delay = 0.1
@@ -104,25 +117,14 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch; return how many rows were sent."""
         async with self._uows() as uow:
-            query = (
-                select(self._outbox.c.seq, self._outbox.c.id, self._outbox.c.subject, self._outbox.c.envelope)
-                .where(self._outbox.c.published_at.is_(None))
-                .order_by(self._outbox.c.seq)
-                .limit(self.BATCH)
-                .with_for_update(skip_locked=True)
-            )
-            rows = (await uow.session.execute(query)).all()
+            rows = (await uow.session.execute(self._pending)).all()
             # Sent back to back, in order on one connection, then the acknowledgements
             # awaited together: one round trip per batch, not per event.
             await asyncio.gather(
                 *(self._js.publish(row.subject, row.envelope, headers={"Nats-Msg-Id": row.id}) for row in rows)
             )
             if rows:
-                await uow.session.execute(
-                    update(self._outbox)
-                    .where(self._outbox.c.seq.in_([r.seq for r in rows]))
-                    .values(published_at=utcnow())
-                )
+                await uow.session.execute(self._mark_sent, {"seqs": [r.seq for r in rows], "sent_at": utcnow()})
             await uow.commit()
             return len(rows)
 

@@ -62,6 +62,11 @@ _THRESHOLDS_OF = select(thresholds).where(
 _AVAILABILITY_OF = select(availability).where(
     tuple_(availability.c.item_sku, availability.c.warehouse).in_(bindparam("keys", expanding=True))
 )
+_ADD_RESERVED = (
+    update(availability)
+    .where(availability.c.item_sku == bindparam("key_item"), availability.c.warehouse == bindparam("key_warehouse"))
+    .values(reserved=availability.c.reserved + bindparam("added", type_=availability.c.reserved.type))
+)
 _LOCK_AVAILABILITY = _AVAILABILITY_OF.order_by(availability.c.item_sku, availability.c.warehouse).with_for_update()
 # item_sku, warehouse, location, lot, status: the key of a balance.
 BalanceKey = tuple[str, str, str, str, str]
@@ -304,11 +309,7 @@ class SqlStockRepository:
         if not totals:
             return
         await self.session.execute(
-            update(availability)
-            .where(
-                availability.c.item_sku == bindparam("key_item"), availability.c.warehouse == bindparam("key_warehouse")
-            )
-            .values(reserved=availability.c.reserved + bindparam("added", type_=availability.c.reserved.type)),
+            _ADD_RESERVED,
             [
                 {"key_item": key.item_sku, "key_warehouse": key.warehouse, "added": quantity}
                 for key, quantity in sorted(totals.items())
