@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import insert, select
+from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory, utcnow
@@ -150,11 +151,8 @@ async def _alone(
 
 async def recall(uow: UnitOfWork, requests: Sequence[Keyed], response_type: type[R]) -> list[R | DomainError | None]:
     """Each request's stored response, the refusal of a key reused for another request, or None."""
-    table = uow.metadata.tables["idempotency"]
     rows = await uow.session.execute(
-        select(table.c.key, table.c.command, table.c.request_hash, table.c.response).where(
-            table.c.key.in_([one.key for one in requests])
-        )
+        _recalling(uow.metadata.tables["idempotency"]), {"keys": [r.key for r in requests]}
     )
     stored = {row.key: row for row in rows}
     found: list[R | DomainError | None] = []
@@ -167,6 +165,14 @@ async def recall(uow: UnitOfWork, requests: Sequence[Keyed], response_type: type
         else:
             found.append(response_type.FromString(row.response))
     return found
+
+
+@cache
+def _recalling(table: Table) -> Select[Any]:
+    """Built once per service: every command runs it."""
+    return select(table.c.key, table.c.command, table.c.request_hash, table.c.response).where(
+        table.c.key.in_(bindparam("keys", expanding=True))
+    )
 
 
 async def remember(uow: UnitOfWork, responses: Sequence[tuple[Keyed, Message]]) -> None:
