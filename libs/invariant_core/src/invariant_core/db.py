@@ -214,12 +214,12 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     """
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql" or len(rows) < COPY_FROM:
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql" or len(rows) < COPY_FROM:
         for start in range(0, len(rows), INSERT_SLICE):
             await session.execute(table.insert(), list(rows[start : start + INSERT_SLICE]))
         return
     columns = list(rows[0])
-    dialect = session.get_bind().dialect
     # Column by column: one processor mapped over a whole column costs far less than a row at a time.
     values = []
     for name in columns:

@@ -129,8 +129,7 @@ class CountingRepository:
         if self._on_postgresql:
             key = int.from_bytes(hashlib.blake2b(count_id.encode(), digest_size=8).digest(), "big", signed=True)
             await self.session.execute(select(func.pg_advisory_xact_lock(key)))
-        found = await self.session.scalar(select(func.max(lines.c.number)).where(lines.c.count_id == count_id))
-        return int(found or 0) + 1
+        return await self.last_line_number(count_id) + 1
 
     async def list_counts(
         self, warehouse: str, states: Collection[str], counter: str, after: str, limit: int
@@ -352,20 +351,18 @@ class CountingRepository:
         return int(await self.session.scalar(select(func.count()).where(entries.c.count_id == count_id)) or 0)
 
     async def counters_by_line_round(
-        self, count_id: str, line_ids: Collection[str] | None = None
+        self, count_id: str, line_ids: Collection[str]
     ) -> dict[tuple[str, int], list[str]]:
-        """Who counted each line in each round: of the whole count, or of `line_ids` only."""
+        """Who counted each of these lines in each round."""
         found: dict[tuple[str, int], list[str]] = {}
-        wanted = None if line_ids is None else list(line_ids)
-        for start in range(0, 1 if wanted is None else len(wanted), SLICE):
+        wanted = list(line_ids)
+        for start in range(0, len(wanted), SLICE):
             query = (
                 select(entries.c.line_id, entries.c.round, entries.c.counter)
-                .where(entries.c.count_id == count_id)
+                .where(entries.c.count_id == count_id, entries.c.line_id.in_(wanted[start : start + SLICE]))
                 .distinct()
                 .order_by(entries.c.line_id, entries.c.round, entries.c.counter)
             )
-            if wanted is not None:
-                query = query.where(entries.c.line_id.in_(wanted[start : start + SLICE]))
             for line_id, number, counter in await self.session.execute(query):
                 found.setdefault((line_id, number), []).append(counter)
         return found
