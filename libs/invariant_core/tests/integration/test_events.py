@@ -112,10 +112,10 @@ async def test_a_relay_that_dies_after_publishing_but_before_marking_does_not_du
     await bus.ensure_stream(js)
 
     class DiesAfterPublishing:
-        """The real JetStream, but the process dies right after the publish returns."""
+        """The real JetStream, but the process dies right after JetStream acknowledged."""
 
-        async def publish(self, *args: object, **kwargs: object) -> None:
-            await js.publish(*args, **kwargs)  # type: ignore[arg-type]
+        async def publish_async(self, *args: object, **kwargs: object) -> None:
+            await (await js.publish_async(*args, **kwargs))  # type: ignore[arg-type]
             raise ConnectionResetError("relay process killed")
 
     with pytest.raises(ConnectionResetError):
@@ -125,6 +125,44 @@ async def test_a_relay_that_dies_after_publishing_but_before_marking_does_not_du
     assert await bus.OutboxRelay(uows, js).publish_pending() == 1
     assert await _unpublished(uows) == 0
     assert await delivered_ids(js, subject) == [event_id]
+    await nc.close()
+
+
+async def test_a_batch_jetstream_does_not_acknowledge_stays_in_the_outbox_and_goes_out_whole_later(
+    uows: UnitOfWorkFactory, nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subject = unique_subject()
+    first = await commit_event(uows, subject)
+    second = await commit_event(uows, subject)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await bus.ensure_stream(js)
+
+    class LosesTheSecondAck:
+        """The real JetStream, but the second acknowledgement is lost on the way back."""
+
+        def __init__(self) -> None:
+            self.published: list[asyncio.Future[object]] = []
+
+        async def publish_async(self, *args: object, **kwargs: object) -> asyncio.Future[object]:
+            ack = await js.publish_async(*args, **kwargs)  # type: ignore[arg-type]
+            if self.published:
+                ack = asyncio.get_running_loop().create_future()
+            self.published.append(ack)
+            return ack
+
+    monkeypatch.setattr(bus, "PUBLISH_TIMEOUT_SECONDS", 0.5)
+    losing = LosesTheSecondAck()
+    with pytest.raises(TimeoutError):
+        await bus.OutboxRelay(uows, losing).publish_pending()  # type: ignore[arg-type]
+    # Neither is marked sent, and the lost acknowledgement is no longer awaited.
+    assert await _unpublished(uows) == 2
+    assert [ack.cancelled() for ack in losing.published] == [False, True]
+
+    assert await bus.OutboxRelay(uows, js).publish_pending() == 2
+    assert await _unpublished(uows) == 0
+    # JetStream drops the first one's second publish: it knows its Nats-Msg-Id.
+    assert await delivered_ids(js, subject) == [first, second]
     await nc.close()
 
 
