@@ -6,15 +6,13 @@ from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-import grpc
-
 from catalog.adapters.events import to_message
 from catalog.adapters.repository import SqlCatalogRepository
 from catalog.adapters.tables import metadata
 from catalog.api.servicer import CatalogServicer
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant_core.db import UnitOfWorkFactory
-from invariant_core.rpc import Registrar
+from invariant_core.rpc import Registrar, Registry
 from invariant_core.runtime import ServiceSpec
 from invariant_core.settings import Settings
 
@@ -25,7 +23,7 @@ SERVICE_NAME = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_na
 async def registrars(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Sequence[Registrar]:
     servicer = CatalogServicer(uows, SqlCatalogRepository)
 
-    def register(server: grpc.aio.Server) -> None:
+    def register(server: Registry) -> None:
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
     return [register]

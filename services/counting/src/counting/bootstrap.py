@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-import grpc
-
 from counting.adapters.events import apply_catalog_event, apply_planning_event, apply_stock_event, to_message
 from counting.adapters.items import ReplicatedItems
 from counting.adapters.tables import metadata
@@ -18,7 +16,7 @@ from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core import rpc
 from invariant_core.bus import Subscription
 from invariant_core.db import UnitOfWorkFactory
-from invariant_core.rpc import Registrar
+from invariant_core.rpc import Registrar, Registry
 from invariant_core.runtime import ServiceSpec
 from invariant_core.settings import Settings
 
@@ -36,7 +34,7 @@ async def registrars(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncEx
     items = ReplicatedItems(uows, catalog_pb2_grpc.CatalogServiceStub(catalog_channel))  # type: ignore[no-untyped-call]
     servicer = CountingServicer(uows, items, stock_pb2_grpc.StockServiceStub(stock_channel))  # type: ignore[no-untyped-call]
 
-    def register(server: grpc.aio.Server) -> None:
+    def register(server: Registry) -> None:
         counting_pb2_grpc.add_CountingServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
     return [register]

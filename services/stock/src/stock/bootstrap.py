@@ -8,14 +8,12 @@ from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-import grpc
-
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core import rpc
 from invariant_core.bus import Subscription
 from invariant_core.db import UnitOfWorkFactory, utcnow
-from invariant_core.rpc import Registrar
+from invariant_core.rpc import Registrar, Registry
 from invariant_core.runtime import ServiceSpec, run_in_background
 from invariant_core.settings import Settings
 from stock.adapters.events import apply_catalog_event, apply_counting_event, to_message
@@ -51,7 +49,7 @@ async def registrars(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncEx
     servicer = StockServicer(uows, ReplicatedItems(uows, catalog))
     await run_in_background(stack, sweep_expired_reservations(uows), "stock-expiry")
 
-    def register(server: grpc.aio.Server) -> None:
+    def register(server: Registry) -> None:
         stock_pb2_grpc.add_StockServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
     return [register]
