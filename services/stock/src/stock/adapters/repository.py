@@ -46,7 +46,7 @@ from stock.domain import (
     WarehouseView,
 )
 from stock.domain.reservations import DocumentRef
-from stock.service.ports import Availability, Book, BookQuery, Drift, MovementRecord
+from stock.service.ports import Availability, Book, BookQuery, Drift, MovementRecord, Promisable
 
 BUCKETS = ("available", "qc_hold", "rejected", "in_transit")
 # How many balances a stream holds in memory at a time.
@@ -67,7 +67,25 @@ _ADD_RESERVED = (
     .where(availability.c.item_sku == bindparam("key_item"), availability.c.warehouse == bindparam("key_warehouse"))
     .values(reserved=availability.c.reserved + bindparam("added", type_=availability.c.reserved.type))
 )
-_LOCK_AVAILABILITY = _AVAILABILITY_OF.order_by(availability.c.item_sku, availability.c.warehouse).with_for_update()
+# Only the availability rows are locked: thresholds change by catalog events alone.
+_LOCK_TO_PROMISE = (
+    select(
+        availability.c.item_sku,
+        availability.c.warehouse,
+        (availability.c.available - availability.c.reserved).label("to_promise"),
+        thresholds.c.safety_stock,
+        thresholds.c.max_stock,
+    )
+    .select_from(
+        availability.outerjoin(
+            thresholds,
+            and_(thresholds.c.item_sku == availability.c.item_sku, thresholds.c.warehouse == availability.c.warehouse),
+        )
+    )
+    .where(tuple_(availability.c.item_sku, availability.c.warehouse).in_(bindparam("keys", expanding=True)))
+    .order_by(availability.c.item_sku, availability.c.warehouse)
+    .with_for_update(of=availability)
+)
 # item_sku, warehouse, location, lot, status: the key of a balance.
 BalanceKey = tuple[str, str, str, str, str]
 BALANCE_KEY = ("item_sku", "warehouse", "location", "lot", "status")
@@ -295,17 +313,18 @@ class SqlStockRepository:
         rows = await self.session.execute(_AVAILABILITY_OF, {"keys": [tuple(key) for key in keys]})
         return {StockKey(r.item_sku, r.warehouse): _availability(r) for r in rows}
 
-    async def lock_availability(self, keys: Collection[StockKey]) -> dict[StockKey, Availability]:
-        """Lock the rows there are, in key order (DESIGN §3.2), and read them.
+    async def lock_to_promise(self, keys: Collection[StockKey]) -> dict[StockKey, Promisable]:
+        """Lock the availability rows there are, in key order (DESIGN §3.2), and read what
+        each can still promise, with its thresholds: one statement for a reservation batch.
 
         PostgreSQL locks the rows as the sorted scan returns them; SQLite's writer already
         holds the database lock.
         """
-        rows = await self.session.execute(_LOCK_AVAILABILITY, {"keys": [tuple(key) for key in keys]})
-        return {StockKey(r.item_sku, r.warehouse): _availability(r) for r in rows}
+        rows = await self.session.execute(_LOCK_TO_PROMISE, {"keys": [tuple(key) for key in keys]})
+        return {StockKey(r.item_sku, r.warehouse): Promisable(r.to_promise, r.safety_stock, r.max_stock) for r in rows}
 
     async def add_reserved(self, totals: Mapping[StockKey, Decimal]) -> None:
-        """Add to what is reserved on rows this transaction locked with `lock_availability`."""
+        """Add to what is reserved on rows this transaction locked with `lock_to_promise`."""
         if not totals:
             return
         await self.session.execute(

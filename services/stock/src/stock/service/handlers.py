@@ -614,9 +614,8 @@ async def reserve_together(
         if unknown:
             line, code = unknown[0]
             asked[index] = not_found("warehouse", code, f"lines[{line}].warehouse")
-    found = await repo.lock_availability(sorted({key for lines in _valid(asked) for key, _ in lines}))
+    found = await repo.lock_to_promise(sorted({key for lines in _valid(asked) for key, _ in lines}))
     free = {key: row.to_promise for key, row in found.items()}
-    limits = await repo.thresholds_of(list(found))
     totals: dict[StockKey, Decimal] = {}
     outcomes: list[list[Reservation] | DomainError] = []
     made: list[Reservation] = []
@@ -637,7 +636,9 @@ async def reserve_together(
             for (key, quantity), given in zip(lines, granted, strict=True):
                 before = free.get(key, Decimal(0))
                 free[key] = before - given
-                _record_crossings(uow, key, before, free[key], *limits.get(key, (None, None)))
+                limits = found.get(key)
+                if limits is not None:
+                    _record_crossings(uow, key, before, free[key], limits.safety, limits.maximum)
                 totals[key] = totals.get(key, Decimal(0)) + given
                 reservation = Reservation.create(
                     str(uuid.uuid4()),
