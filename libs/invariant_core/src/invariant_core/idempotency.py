@@ -9,10 +9,10 @@ from functools import cache
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import Select, Table, bindparam, insert, select
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from invariant_core.db import UnitOfWork, UnitOfWorkFactory, utcnow
+from invariant_core.db import UnitOfWork, UnitOfWorkFactory, insert_rows, utcnow
 from invariant_core.errors import DomainError, ErrorCode
 
 R = TypeVar("R", bound=Message)
@@ -179,8 +179,9 @@ async def remember(uow: UnitOfWork, responses: Sequence[tuple[Keyed, Message]]) 
     if not responses:
         return
     now = utcnow()
-    await uow.session.execute(
-        insert(uow.metadata.tables["idempotency"]),
+    await insert_rows(
+        uow.session,
+        uow.metadata.tables["idempotency"],
         [
             {
                 "key": one.key,

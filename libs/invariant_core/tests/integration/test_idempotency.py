@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
@@ -122,3 +123,22 @@ async def test_when_the_shared_transaction_cannot_commit_each_request_is_settled
 
 async def _never() -> wrappers_pb2.StringValue:
     raise AssertionError("a retried request must not run again")
+
+
+async def test_a_retry_racing_the_first_attempt_gets_the_first_attempts_answer(uows: UnitOfWorkFactory) -> None:
+    """Both find no stored answer and run; the one that stores its answer second loses on
+    the key and answers what the first stored (on SQLite the second waits for the first)."""
+    runs = 0
+
+    async def slow(uow: UnitOfWork) -> wrappers_pb2.StringValue:
+        nonlocal runs
+        runs += 1
+        answer = wrappers_pb2.StringValue(value=f"run {runs}")
+        await asyncio.sleep(0.2)  # long enough for the other attempt to start meanwhile
+        return answer
+
+    answers = await asyncio.gather(
+        *(run_idempotent(uows, request("k1", "A"), wrappers_pb2.StringValue, slow) for _ in range(2))
+    )
+    assert answers[0] == answers[1]
+    assert answers[0].value in ("run 1", "run 2")

@@ -17,7 +17,7 @@ from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invariant_core.db import utcnow
+from invariant_core.db import insert_rows, utcnow
 from stock.adapters.tables import (
     availability,
     balance_days,
@@ -371,8 +371,7 @@ class SqlStockRepository:
     # reservations
 
     async def add_reservations(self, made: Collection[Reservation]) -> None:
-        if made:
-            await self.session.execute(insert(reservations), [_reservation_row(r) for r in made])
+        await insert_rows(self.session, reservations, [_reservation_row(r) for r in made])
 
     async def reservation(self, reservation_id: str, lock: bool = False) -> Reservation | None:
         query = select(reservations).where(reservations.c.id == reservation_id)
