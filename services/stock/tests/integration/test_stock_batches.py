@@ -1,4 +1,4 @@
-"""Reservations arriving together are granted together: each keeps its own outcome."""
+"""Reservations and movements arriving together are written together: each keeps its own outcome."""
 
 from __future__ import annotations
 
@@ -15,12 +15,17 @@ from stock_support import (
     create_item,
     d,
     key,
+    movement,
+    movements,
+    place,
     receive,
     refused,
     setup,
+    stock_events,
 )
 
 from invariant.stock.v1 import stock_pb2 as pb
+from invariant_core import identity
 from invariant_core.errors import ErrorCode
 
 
@@ -72,3 +77,56 @@ async def test_an_item_just_created_in_the_catalog_can_be_reserved_and_an_unknow
     request.lines.append(pb.ReservationLine(item_sku="NO-SUCH-ITEM", warehouse="WH1", quantity=d(1)))
     refusal = await refused(services.stock.Reserve(request))
     assert (refusal.code, refusal.field) == (ErrorCode.NOT_FOUND, "lines[1].item_sku")
+
+
+async def test_issues_arriving_together_post_all_the_shelf_can_give_and_refuse_only_the_rest(
+    services: Any, nats_url: str
+) -> None:
+    sku = await setup(services)
+    await receive(services, sku, 10)
+    issues = [
+        movement(pb.MOVEMENT_TYPE_ISSUE, sku, 1, source=place("WH1"), document=pb.DocumentRef(type="SO", id=f"SO-{n}"))
+        for n in range(15)
+    ]
+    async with stock_events(nats_url, sku) as watched:
+        outcomes = await asyncio.gather(*(answer(services.stock.PostMovement(issue)) for issue in issues))
+        posted = [o for o in outcomes if not isinstance(o, Refusal)]
+        refusals = [o for o in outcomes if isinstance(o, Refusal)]
+        assert len(posted) == 10
+        assert {(r.code, r.field) for r in refusals} == {(ErrorCode.INSUFFICIENT_STOCK, "quantity")}
+        await watched.settle(services, sku)
+    # Each refusal, and only a refusal, is published once as an attempt on a wrong book.
+    refused_orders = {issue.document.id for issue, o in zip(issues, outcomes, strict=True) if isinstance(o, Refusal)}
+    assert sorted(a.document.id for a in watched.of("negative_balance.attempted")) == sorted(refused_orders)
+    assert sorted(m.movement_id for m in watched.of("issue.posted")) == sorted(m.id for m in posted)
+    assert (await availability(services, sku, "WH1"))["on_hand"] == Decimal(0)
+    await assert_no_drift(services)
+
+
+async def test_movements_posted_together_each_name_the_actor_who_asked(services: Any, nats_url: str) -> None:
+    sku = await setup(services)
+
+    async def receive_as(actor: str, n: int) -> pb.Movement:
+        identity.current.set(identity.Identity(actor=actor, roles=frozenset({"operator"})))
+        request = movement(
+            pb.MOVEMENT_TYPE_RECEIPT,
+            sku,
+            1,
+            target=place("WH1"),
+            document=pb.DocumentRef(type="PO", id=actor, line=str(n)),
+        )
+        posted: pb.Movement = await services.stock.PostMovement(request)
+        return posted
+
+    async with stock_events(nats_url, sku) as watched:
+        await asyncio.gather(*(receive_as(actor, n) for n in range(6) for actor in ("ALICE", "BOB")))
+        await watched.settle(services, sku)
+    history = [m for m in await movements(services, sku) if m.document.type == "PO"]
+    assert len(history) == 12
+    assert all(m.actor == m.document.id for m in history)
+    announced = {
+        payload.movement_id: envelope.actor
+        for (kind, payload), envelope in zip(watched.received, watched.envelopes, strict=True)
+        if kind == "receipt.posted"
+    }
+    assert all(announced[m.id] == m.document.id for m in history)

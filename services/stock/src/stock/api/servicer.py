@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -55,6 +56,14 @@ MAX_BOOK_QUERIES = 5000
 MAX_COUNT_LINES = 5000
 
 
+@dataclass(frozen=True)
+class _Posting:
+    """A PostMovement call: the request keys it, the command (its item already read) posts it."""
+
+    request: pb.PostMovementRequest
+    command: handlers.PostMovement
+
+
 def _enum_name(enum: type, value: int, prefix: str) -> str:
     name: str = enum.Name(value)  # type: ignore[attr-defined]
     return name.removeprefix(prefix)
@@ -65,6 +74,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         self._uows = uows
         self._items = items
         self._reservations: Coalescer[pb.ReserveRequest, pb.ReserveResponse] = Coalescer(self._reserve_together)
+        self._postings: Coalescer[_Posting, pb.Movement] = Coalescer(self._post_together)
 
     async def _command(
         self, request: Message, response: type[R], body: Callable[[UnitOfWork, SqlStockRepository], Awaitable[R]]
@@ -73,15 +83,13 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             self._uows, request, response, lambda uow: body(uow, SqlStockRepository(uow.session))
         )
 
-    async def _movement(
-        self, request: Message, body: Callable[[UnitOfWork, SqlStockRepository], Awaitable[pb.Movement]]
-    ) -> pb.Movement:
+    async def _movement(self, posting: Awaitable[pb.Movement]) -> pb.Movement:
         """A movement someone asked for. One refused because it would take a balance below
         zero is refused all the same, and the attempt is then published in a transaction of
         its own: the book there is probably wrong, so the item is worth counting. Count
         adjustments do not come this way: a count's own loss is no attempt."""
         try:
-            return await self._command(request, pb.Movement, body)
+            return await posting
         except handlers.NegativeBalanceError as refused:
             async with self._uows() as uow:
                 handlers.report_negative_balance_attempt(uow, refused)
@@ -150,10 +158,23 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             corrects_movement_id=request.corrects_movement_id,
         )
 
-        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Movement:
-            return movement_message(await handlers.post_movement(uow, repo, command))
+        return await self._movement(self._postings.submit(_Posting(request, command)))
 
-        return await self._movement(request, body)
+    async def _post_together(self, calls: Sequence[Call[_Posting]]) -> list[pb.Movement | Exception]:
+        """Concurrent PostMovement calls, in one transaction (see invariant_core.coalesce).
+
+        When one of them is refused, the shared transaction writes nothing and each call is
+        then posted on its own (`run_idempotent_together`), so that one refusal never
+        refuses another's movement.
+        """
+        commands = {id(call.argument.request): replace(call.argument.command, caller=call.caller) for call in calls}
+
+        async def body(uow: UnitOfWork, requests: Sequence[Message]) -> list[pb.Movement | Exception]:
+            repo = SqlStockRepository(uow.session)
+            posted = await handlers.post_movements(uow, repo, [commands[id(r)] for r in requests])
+            return [movement_message(record) for record in posted]
+
+        return await run_idempotent_together(self._uows, [call.argument.request for call in calls], pb.Movement, body)
 
     async def PostCountAdjustments(
         self, request: pb.PostCountAdjustmentsRequest, context: grpc.aio.ServicerContext
@@ -264,7 +285,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             )
             return movement_message(record)
 
-        return await self._movement(request, body)
+        return await self._movement(self._command(request, pb.Movement, body))
 
     async def GetAvailability(
         self, request: pb.GetAvailabilityRequest, context: grpc.aio.ServicerContext

@@ -83,6 +83,9 @@ class PostMovement:
     from_field: str = "from"
     to_field: str = "to"
     quantity_field: str = "quantity"
+    # Who asked for it, when it is posted together with other callers' movements; None:
+    # whoever is acting now.
+    caller: identity.Identity | None = None
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ async def post_movements(
             sequence=0,
             plan=plan,
             document=cmd.document,
-            actor=identity.current.get().actor,
+            actor=(cmd.caller or identity.current.get()).actor,
             business_time=cmd.business_time or now,
             posted_at=now,
             idempotency_key=cmd.idempotency_key,
@@ -200,8 +203,12 @@ async def post_movements(
     await _change_balances(repo, balances, warehouses)
     sequences = await repo.insert_movements(records)
     records = [replace(record, sequence=sequence) for record, sequence in zip(records, sequences, strict=True)]
-    for record in records:
-        uow.record(*(_posted(fact, record) for fact in _FACTS[record.plan.movement_type]))
+    for cmd, record in zip(cmds, records, strict=True):
+        token = identity.current.set(cmd.caller or identity.current.get())
+        try:
+            uow.record(*(_posted(fact, record) for fact in _FACTS[record.plan.movement_type]))
+        finally:
+            identity.current.reset(token)
     # An issue against a reservation already gave back what it consumed.
     unreserved = {consumed.key: consumed.quantity} if consumed is not None else {}
     await _report_thresholds_and_shortage(
