@@ -295,17 +295,6 @@ class SqlStockRepository:
             ],
         )
 
-    async def take_availability(self, key: StockKey, delta: AvailabilityDelta) -> bool:
-        """Change the buckets only if what is available stays above what reservations hold."""
-        amounts = {bucket: getattr(delta, bucket) for bucket in BUCKETS if getattr(delta, bucket)}
-        match = {"item_sku": key.item_sku, "warehouse": key.warehouse}
-        taken = await self.session.execute(
-            update(availability)
-            .where(_match(availability, match), availability.c.available - availability.c.reserved >= -delta.available)
-            .values({bucket: availability.c[bucket] + amount for bucket, amount in amounts.items()})
-        )
-        return taken.rowcount == 1  # type: ignore[attr-defined,no-any-return]
-
     async def availability(self, key: StockKey) -> Availability | None:
         return (await self.availability_of([key])).get(key)
 
@@ -315,7 +304,7 @@ class SqlStockRepository:
 
     async def lock_to_promise(self, keys: Collection[StockKey]) -> dict[StockKey, Promisable]:
         """Lock the availability rows there are, in key order (DESIGN §3.2), and read what
-        each can still promise, with its thresholds: one statement for a reservation batch.
+        each can still promise, with its thresholds: one statement for a batch.
 
         PostgreSQL locks the rows as the sorted scan returns them; SQLite's writer already
         holds the database lock.

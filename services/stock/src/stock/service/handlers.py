@@ -242,11 +242,11 @@ async def _change_availability(
 ) -> dict[StockKey, tuple[AvailabilityDelta, str]]:
     """Each (item, warehouse) bucket changed by the sum of the movements; each key's change and last movement.
 
-    Keys that take AVAILABLE stock for an issue or a transfer keep what reservations hold:
-    they change one by one through a conditional statement, the others in one statement
-    for each run of them between, so that all are touched in key order. When that
-    statement refuses a key, its balances are checked first: less on hand than asked is a
-    balance going below zero, not stock that reservations hold.
+    Keys that take AVAILABLE stock for an issue or a transfer keep what reservations hold.
+    When there are such keys, every key the movements change is locked first, in key order,
+    and what each can still promise is read under the lock; then all change in one
+    statement. A key that cannot give what is asked has its balances checked first: less on
+    hand than asked is a balance going below zero, not stock that reservations hold.
     """
     changes: dict[StockKey, tuple[AvailabilityDelta, str]] = {}
     guarded: set[StockKey] = set()
@@ -261,24 +261,21 @@ async def _change_availability(
             ):
                 guarded.add(key)
     changes = {key: found for key, found in changes.items() if not found[0].is_zero()}
-    run: dict[StockKey, AvailabilityDelta] = {}
-    for key, (change, _) in sorted(changes.items()):
-        if key not in guarded or change.available >= 0:
-            run[key] = change
-            continue
-        await repo.add_availability(run)
-        run = {}
-        if not await repo.take_availability(key, change):
-            await _check_balances(repo, balances, warehouses, within=key)
-            found = await repo.availability(key)
-            free = found.to_promise if found else Decimal(0)
-            raise DomainError(
-                ErrorCode.INSUFFICIENT_STOCK,
-                f"item {key.item_sku} in warehouse {key.warehouse}: {decimal_text(free)} available to promise, "
-                f"{decimal_text(-change.available)} asked",
-                "quantity",
-            )
-    await repo.add_availability(run)
+    taking = sorted(key for key in guarded if key in changes and changes[key][0].available < 0)
+    if taking:
+        held = await repo.lock_to_promise(sorted(changes))
+        for key in taking:
+            asked = -changes[key][0].available
+            free = held[key].to_promise if key in held else Decimal(0)
+            if free < asked:
+                await _check_balances(repo, balances, warehouses, within=key)
+                raise DomainError(
+                    ErrorCode.INSUFFICIENT_STOCK,
+                    f"item {key.item_sku} in warehouse {key.warehouse}: {decimal_text(free)} available to promise, "
+                    f"{decimal_text(asked)} asked",
+                    "quantity",
+                )
+    await repo.add_availability({key: change for key, (change, _) in changes.items()})
     return changes
 
 
