@@ -130,3 +130,13 @@ async def test_movements_posted_together_each_name_the_actor_who_asked(services:
         if kind == "receipt.posted"
     }
     assert all(announced[m.id] == m.document.id for m in history)
+
+
+async def test_movements_arriving_together_for_new_and_unknown_items_each_get_their_own_answer(services: Any) -> None:
+    await setup(services)
+    fresh = [await create_item(services) for _ in range(3)]  # stock may not have seen them yet
+    receipts = [movement(pb.MOVEMENT_TYPE_RECEIPT, sku, 2, target=place("WH1")) for sku in [*fresh, "NO-SUCH-ITEM"]]
+    *posted, unknown = await asyncio.gather(*(answer(services.stock.PostMovement(r)) for r in receipts))
+    assert [(m.item_sku, m.quantity.value) for m in posted] == [(sku, "2") for sku in fresh]
+    assert isinstance(unknown, Refusal) and (unknown.code, unknown.field) == (ErrorCode.NOT_FOUND, "item_sku")
+    await assert_no_drift(services)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import TypeVar
 
 import grpc
@@ -58,10 +59,12 @@ MAX_COUNT_LINES = 5000
 
 @dataclass(frozen=True)
 class _Posting:
-    """A PostMovement call: the request keys it, the command (its item already read) posts it."""
+    """A PostMovement call: the request keys it; the command, once given the item (read in
+    the batch's transaction), posts it."""
 
     request: pb.PostMovementRequest
-    command: handlers.PostMovement
+    sku: str
+    command: Callable[..., handlers.PostMovement]
 
 
 def _enum_name(enum: type, value: int, prefix: str) -> str:
@@ -142,37 +145,57 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def PostMovement(self, request: pb.PostMovementRequest, context: grpc.aio.ServicerContext) -> pb.Movement:
         if request.type == pb.MOVEMENT_TYPE_UNSPECIFIED:
             raise DomainError(ErrorCode.REQUIRED, "type is required", "type")
-        item = await self._items.view(request.item_sku)
-        command = handlers.PostMovement(
-            type=MovementType(_enum_name(pb.MovementType, request.type, "MOVEMENT_TYPE_")),
-            item=item,
-            quantity=request.quantity.value,
-            unit=request.unit,
-            source=_place(request, "from"),
-            target=_place(request, "to"),
-            document=_document(request.document),
-            idempotency_key=request.idempotency_key,
-            reason_code=request.reason_code,
-            reasons=[(r.reason_code, r.quantity.value) for r in request.reasons],
-            business_time=_time(request, "business_time"),
-            corrects_movement_id=request.corrects_movement_id,
+        posting = _Posting(
+            request,
+            _sku(request.item_sku, "item_sku"),
+            partial(
+                handlers.PostMovement,
+                type=MovementType(_enum_name(pb.MovementType, request.type, "MOVEMENT_TYPE_")),
+                quantity=request.quantity.value,
+                unit=request.unit,
+                source=_place(request, "from"),
+                target=_place(request, "to"),
+                document=_document(request.document),
+                idempotency_key=request.idempotency_key,
+                reason_code=request.reason_code,
+                reasons=[(r.reason_code, r.quantity.value) for r in request.reasons],
+                business_time=_time(request, "business_time"),
+                corrects_movement_id=request.corrects_movement_id,
+            ),
         )
-
-        return await self._movement(self._postings.submit(_Posting(request, command)))
+        try:
+            return await self._movement(self._postings.submit(posting))
+        except handlers.ItemsNotReplicatedError:
+            # Read through to the catalog outside any transaction, then ask again.
+            await self._items.view(posting.sku)
+        return await self._movement(self._postings.submit(posting))
 
     async def _post_together(self, calls: Sequence[Call[_Posting]]) -> list[pb.Movement | Exception]:
         """Concurrent PostMovement calls, in one transaction (see invariant_core.coalesce).
 
         When one of them is refused, the shared transaction writes nothing and each call is
         then posted on its own (`run_idempotent_together`), so that one refusal never
-        refuses another's movement.
+        refuses another's movement. A call for an item the replica lacks is sent back to
+        read it through from the catalog.
         """
-        commands = {id(call.argument.request): replace(call.argument.command, caller=call.caller) for call in calls}
+        postings = {id(call.argument.request): (call.argument, call.caller) for call in calls}
 
         async def body(uow: UnitOfWork, requests: Sequence[Message]) -> list[pb.Movement | Exception]:
             repo = SqlStockRepository(uow.session)
-            posted = await handlers.post_movements(uow, repo, [commands[id(r)] for r in requests])
-            return [movement_message(record) for record in posted]
+            batch = [postings[id(r)] for r in requests]
+            known = await repo.items({posting.sku for posting, _ in batch})
+            commands = [
+                posting.command(item=known[posting.sku], caller=caller)
+                for posting, caller in batch
+                if posting.sku in known
+            ]
+            posted = iter(await handlers.post_movements(uow, repo, commands) if commands else ())
+            return [
+                movement_message(next(posted))
+                if posting.sku in known
+                else handlers.ItemsNotReplicatedError([(posting.sku, "item_sku")])
+                for posting, _ in batch
+            ]
 
         return await run_idempotent_together(self._uows, [call.argument.request for call in calls], pb.Movement, body)
 
