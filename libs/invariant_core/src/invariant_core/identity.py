@@ -1,7 +1,8 @@
 """Who is acting, and on behalf of which request: carried in a context variable.
 
-The gateway sets it from the verified token; gRPC interceptors copy it into and out
-of metadata, so every movement, decision and audit record can name its actor.
+The gateway sets it from the verified token; gRPC carries it in metadata (a client
+interceptor puts it in, every service's handlers take it out, see rpc), so every
+movement, decision and audit record can name its actor.
 """
 
 from __future__ import annotations
