@@ -153,16 +153,24 @@ async def test_uploads_side_by_side_all_go_in_and_the_stock_they_found_gets_dist
     assert Decimal(counted[sku].rounds[0].counted.value) == 6  # one from each upload
 
 
-async def test_handhelds_finding_the_same_unknown_stock_at_once_share_one_new_line(suite: Suite) -> None:
+async def counted_by_ann(suite: Suite) -> tuple[pb.Count, pb.CountLine, str, str]:
+    """An open full count of an item in stock and one the book lacks, for ann: the count,
+    its one line, the item in stock and the other."""
     await create_warehouse(suite)
-    sku, unknown = await create_item(suite), await create_item(suite)
+    sku, other = await create_item(suite), await create_item(suite)
     await receive(suite, sku, 10)
     with acting(*SUPERVISOR):
         count = await open_count(
-            suite, (await create_count(suite, item_skus=[sku, unknown], counters=["ann"], kind="FULL")).id
+            suite, (await create_count(suite, item_skus=[sku, other], counters=["ann"], kind="FULL")).id
         )
     with acting(*ANN):
         (line,) = await lines(suite, count.id)
+    return count, line, sku, other
+
+
+async def test_handhelds_finding_the_same_unknown_stock_at_once_share_one_new_line(suite: Suite) -> None:
+    count, line, sku, unknown = await counted_by_ann(suite)
+    with acting(*ANN):
         # The first upload moves the count to COUNTING (alone); later ones go in side by side.
         await enter(suite, count.id, line.id, 4)
         # Six handhelds find the same item the book lacks, at the same shelf, at the same time.
@@ -187,15 +195,8 @@ async def test_handhelds_finding_the_same_unknown_stock_at_once_share_one_new_li
 
 
 async def test_the_same_entry_sent_twice_counts_once_and_found_stock_gets_its_own_line(suite: Suite) -> None:
-    await create_warehouse(suite)
-    sku, other = await create_item(suite), await create_item(suite)
-    await receive(suite, sku, 10)
-    with acting(*SUPERVISOR):
-        count = await open_count(
-            suite, (await create_count(suite, item_skus=[sku, other], counters=["ann"], kind="FULL")).id
-        )
+    count, line, sku, other = await counted_by_ann(suite)
     with acting(*ANN):
-        (line,) = await lines(suite, count.id)
         entry = pb.Entry(entry_id=key(), line_id=line.id, quantity=d(6))
         first = await suite.counting.SubmitEntries(pb.SubmitEntriesRequest(count_id=count.id, entries=[entry]))
         again = await suite.counting.SubmitEntries(pb.SubmitEntriesRequest(count_id=count.id, entries=[entry]))
