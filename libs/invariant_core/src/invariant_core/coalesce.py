@@ -8,6 +8,7 @@ call runs at once. Each call keeps the identity of its caller.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -29,19 +30,34 @@ class Coalescer(Generic[T, R]):
 
     One batch runs at a time: measured against several at once on PostgreSQL, fewer and
     larger batches cost less per call than more transactions in parallel.
+
+    For the same reason a batch lingers: it waits up to `linger` seconds until as many
+    calls wait as the last batch held, since under load the callers just answered are
+    about to call again. Without it, a busy service ran batches of about a dozen calls
+    while 64 callers waited on it, and paid each batch's statements five times as often
+    (make bench: about a fifth more reservations per second with it). A lone caller, whose
+    last batch held its call alone, never waits.
     """
 
     def __init__(
-        self, run: Callable[[Sequence[Call[T]]], Awaitable[Sequence[R | Exception]]], max_batch: int = 256
+        self,
+        run: Callable[[Sequence[Call[T]]], Awaitable[Sequence[R | Exception]]],
+        max_batch: int = 256,
+        linger: float = 0.005,
     ) -> None:
         self._run = run
         self._max_batch = max_batch
+        self._linger = linger
         self._waiting: list[tuple[Call[T], asyncio.Future[R]]] = []
         self._worker: asyncio.Task[None] | None = None
+        self._expected = 1
+        self._enough: asyncio.Event | None = None
 
     async def submit(self, argument: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((Call(argument, identity.current.get()), future))
+        if self._enough is not None and len(self._waiting) >= self._expected:
+            self._enough.set()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._drain())
         # The caller may be cancelled (deadline); the batch still settles its call.
@@ -49,7 +65,10 @@ class Coalescer(Generic[T, R]):
 
     async def _drain(self) -> None:
         while self._waiting:
+            if len(self._waiting) < self._expected:
+                await self._gather()
             batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
+            self._expected = len(batch)
             try:
                 outcomes = await self._run([call for call, _ in batch])
             except Exception as error:  # noqa: BLE001 - the batch's failure is each of its callers'
@@ -61,3 +80,13 @@ class Coalescer(Generic[T, R]):
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
+
+    async def _gather(self) -> None:
+        """Wait until `_expected` calls wait, or `linger` has passed."""
+        self._enough = asyncio.Event()
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._linger):
+                    await self._enough.wait()
+        finally:
+            self._enough = None

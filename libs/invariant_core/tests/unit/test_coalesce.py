@@ -102,3 +102,27 @@ async def test_a_caller_that_gives_up_leaves_its_batch_to_finish() -> None:
     recorder.gate.set()
     assert await patient == 40
     assert [c.argument for c in recorder.batches[0]] == [2, 4]
+
+
+async def test_after_a_batch_of_several_the_next_waits_for_as_many_callers() -> None:
+    recorder = Recorder()
+    recorder.gate.set()
+    coalescer: Coalescer[int, int] = Coalescer(recorder.run, linger=3600)
+    await settle(*(asyncio.ensure_future(coalescer.submit(n)) for n in (0, 2, 4)))
+    early = asyncio.ensure_future(coalescer.submit(6))
+    await asyncio.sleep(0.01)
+    late = [asyncio.ensure_future(coalescer.submit(n)) for n in (8, 10)]
+    assert await settle(early, *late) == [60, 80, 100]
+    assert [[c.argument for c in batch] for batch in recorder.batches] == [[0, 2, 4], [6, 8, 10]]
+
+
+async def test_a_batch_lingers_no_longer_than_linger_and_a_lone_caller_not_at_all() -> None:
+    recorder = Recorder()
+    recorder.gate.set()
+    coalescer: Coalescer[int, int] = Coalescer(recorder.run, linger=0.01)
+    await settle(*(asyncio.ensure_future(coalescer.submit(n)) for n in (0, 2)))
+    assert await asyncio.wait_for(coalescer.submit(4), timeout=5) == 40
+    patient: Coalescer[int, int] = Coalescer(recorder.run, linger=3600)
+    assert await asyncio.wait_for(patient.submit(6), timeout=5) == 60
+    assert await asyncio.wait_for(patient.submit(8), timeout=5) == 80
+    assert [[c.argument for c in batch] for batch in recorder.batches] == [[0, 2], [4], [6], [8]]
