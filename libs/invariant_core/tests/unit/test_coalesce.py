@@ -112,8 +112,24 @@ async def test_after_a_batch_of_several_the_next_waits_for_as_many_callers() -> 
     early = asyncio.ensure_future(coalescer.submit(6))
     await asyncio.sleep(0.01)
     late = [asyncio.ensure_future(coalescer.submit(n)) for n in (8, 10)]
-    assert await settle(early, *late) == [60, 80, 100]
+    assert await asyncio.wait_for(settle(early, *late), timeout=5) == [60, 80, 100]
     assert [[c.argument for c in batch] for batch in recorder.batches] == [[0, 2, 4], [6, 8, 10]]
+
+
+async def test_callers_that_queued_behind_a_batch_count_towards_the_next() -> None:
+    recorder = Recorder()
+    coalescer: Coalescer[int, int] = Coalescer(recorder.run, linger=3600)
+    first = asyncio.ensure_future(coalescer.submit(0))
+    await asyncio.sleep(0)
+    queued = [asyncio.ensure_future(coalescer.submit(n)) for n in (2, 4)]
+    await asyncio.sleep(0)
+    recorder.gate.set()
+    assert await first == 0
+    # Two waited behind a batch of one: the next batch waits for the first caller's next call too.
+    await asyncio.sleep(0.01)
+    again = asyncio.ensure_future(coalescer.submit(6))
+    assert await asyncio.wait_for(settle(*queued, again), timeout=5) == [20, 40, 60]
+    assert [[c.argument for c in batch] for batch in recorder.batches] == [[0], [2, 4, 6]]
 
 
 async def test_a_batch_lingers_no_longer_than_linger_and_a_lone_caller_not_at_all() -> None:
