@@ -100,7 +100,9 @@ class OutboxRelay:
         delay = 0.1
         while True:
             try:
-                while await self.publish_pending():
+                # A batch short of BATCH took every row committed before it: rows committed
+                # since have set `wake`, so asking again at once would only find nothing.
+                while await self.publish_pending() == self.BATCH:
                     pass
                 delay = 0.1
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
