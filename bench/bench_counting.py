@@ -39,6 +39,7 @@ from pathlib import Path
 import asyncpg
 import nats
 from google.type.decimal_pb2 import Decimal as PbDecimal
+from postgres import settle
 from sqlalchemy.engine import make_url
 
 from catalog.bootstrap import SERVICE_NAME as CATALOG_SERVICE
@@ -236,19 +237,6 @@ async def stock_total(stock: stock_pb2_grpc.StockServiceStub) -> tuple[int, Deci
 
 
 # the baseline
-
-
-async def checkpoint(dsn: str) -> None:
-    """Seeding writes hundreds of megabytes of WAL: without a checkpoint now, the server
-    takes one (max_wal_size) in the middle of whichever step comes next, and that step
-    pays for the seeding. The baseline and the steps start from the same clean state."""
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute("CHECKPOINT")
-    except asyncpg.InsufficientPrivilegeError:
-        progress("no CHECKPOINT (needs a superuser or pg_checkpoint): figures may vary more")
-    finally:
-        await connection.close()
 
 
 async def baseline(dsn: str) -> dict[str, float]:
@@ -463,7 +451,8 @@ async def run(data: Path) -> dict[str, float | int]:
                     # Counting values the variances at the replica's standard cost: it must be there.
                     await consumers_settled(nats_url)
                     progress("every consumer has caught up")
-                    await checkpoint(dsn)
+                    # Seeding writes hundreds of megabytes of WAL: the baseline and the steps start clean.
+                    await settle(dsn, vacuum=False)
                     figures |= await baseline(dsn)
                     return figures | await measure(
                         counting_pb2_grpc.CountingServiceStub(counting_channel), stock, nats_url

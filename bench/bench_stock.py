@@ -7,7 +7,8 @@ is the statement pair a naive client would issue itself — the conditional upda
 ledger insert, in one transaction — by 64 asyncpg tasks in this process, on a database
 of the same schema on the same server. The hot item holds fewer units than are asked
 for, so the last requests must be refused; what was granted beyond stock is `oversold`.
-Writes bench/results/stock.json.
+After each phase the database it wrote is vacuumed and checkpointed, so that the next
+phase, on either side, does not pay for it. Writes bench/results/stock.json.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import asyncpg
 import grpc
 import nats
 from google.type.decimal_pb2 import Decimal as PbDecimal
+from postgres import settle
 from sqlalchemy.engine import make_url
 
 from catalog.bootstrap import SERVICE_NAME as CATALOG_SERVICE
@@ -267,7 +269,10 @@ async def run(data: Path) -> dict[str, float | int]:
             running = await suite.start(
                 f"nats://127.0.0.1:{nats_port}", env, ports, free_port(), {"LOG_LEVEL": "WARNING"}, data
             )
-            dsn = make_url(baseline_url).set(drivername="postgresql").render_as_string(hide_password=False)
+            dsn, stock_dsn = (
+                make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+                for url in (baseline_url, env["stock"]["DATABASE_URL"])
+            )
             try:
                 async with (
                     rpc.channel(f"127.0.0.1:{ports['catalog']}", [CATALOG_SERVICE]) as catalog_channel,
@@ -277,7 +282,8 @@ async def run(data: Path) -> dict[str, float | int]:
                     await seed_service(catalog_pb2_grpc.CatalogServiceStub(catalog_channel), stock)
                     await replica_settled(f"nats://127.0.0.1:{nats_port}")
                     await seed_baseline(dsn)
-                    return await compare(stock, dsn)
+                    await settle(stock_dsn)
+                    return await compare(stock, dsn, stock_dsn)
             finally:
                 running.stop()
     finally:
@@ -285,7 +291,7 @@ async def run(data: Path) -> dict[str, float | int]:
         nats.wait()
 
 
-async def compare(stock: stock_pb2_grpc.StockServiceStub, dsn: str) -> dict[str, float | int]:
+async def compare(stock: stock_pb2_grpc.StockServiceStub, dsn: str, stock_dsn: str) -> dict[str, float | int]:
     warm_uniform, _, _ = service_calls(stock, "warm")
     await measure(warm_uniform, 500)  # connections, caches and the item replica
     uniform, hot, post = service_calls(stock, "run")
@@ -300,7 +306,10 @@ async def compare(stock: stock_pb2_grpc.StockServiceStub, dsn: str) -> dict[str,
         async with asyncpg.create_pool(dsn, min_size=CLIENTS, max_size=CLIENTS) as pool:
             baseline_call = dict(zip(CASES, baseline_calls(pool), strict=True))[case]
             baseline_rps, baseline_latency, _ = await measure(baseline_call, requests)
+        # Each side starts clean: neither pays for the other's dead rows and WAL.
+        await settle(dsn)
         service_rps, service_latency, granted = await measure(service_call, requests)
+        await settle(stock_dsn)
         figures |= {
             f"{case}_rps": round(service_rps, 1),
             f"{case}_baseline_rps": round(baseline_rps, 1),
