@@ -76,6 +76,7 @@ class OutboxRelay:
     # A count's posting leaves thousands of movements at once: big batches keep the round
     # trips (one transaction, one burst of publishes) few.
     BATCH = 1000
+    GATHER_SECONDS = 0.02
 
     def __init__(self, uows: UnitOfWorkFactory, js: JetStreamContext, sweep_seconds: float = 5.0) -> None:
         self._uows = uows
@@ -102,8 +103,13 @@ class OutboxRelay:
             try:
                 # A batch short of BATCH took every row committed before it: rows committed
                 # since have set `wake`, so asking again at once would only find nothing.
-                while await self.publish_pending() == self.BATCH:
+                while (sent := await self.publish_pending()) == self.BATCH:
                     pass
+                if sent:
+                    # Busy: let the next few commits' rows gather into one batch, since each
+                    # batch costs a transaction (make bench: about 5 % of a busy stock
+                    # service's time). An event waits at most this much longer.
+                    await asyncio.sleep(self.GATHER_SECONDS)
                 delay = 0.1
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
                 # that arrives as the event is set, and the relay would never stop.

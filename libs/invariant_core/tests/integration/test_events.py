@@ -183,6 +183,42 @@ async def test_a_relay_killed_before_publishing_delivers_after_restart(uows: Uni
     await nc.close()
 
 
+class CountingRelay(bus.OutboxRelay):
+    """A relay that remembers how many rows each of its batches sent."""
+
+    GATHER_SECONDS = 0.5
+    sent: list[int]
+
+    async def publish_pending(self) -> int:
+        sent = await super().publish_pending()
+        if sent:
+            self.sent.append(sent)
+        return sent
+
+
+async def test_a_busy_relay_sends_the_commits_made_while_it_gathers_in_one_batch(
+    uows: UnitOfWorkFactory, nats_url: str
+) -> None:
+    subject = unique_subject()
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await bus.ensure_stream(js)
+    relay = CountingRelay(uows, js)
+    relay.sent = []
+    running = asyncio.create_task(relay.run())
+    async with asyncio.timeout(10):
+        first = await commit_event(uows, subject)
+        while not relay.sent:
+            await asyncio.sleep(0.01)
+        later = [await commit_event(uows, subject) for _ in range(3)]
+        while sum(relay.sent) < 4:
+            await asyncio.sleep(0.01)
+    running.cancel()
+    assert relay.sent == [1, 3]
+    assert await delivered_ids(js, subject) == [first, *later]
+    await nc.close()
+
+
 async def test_a_consumer_that_crashes_before_acking_gets_the_event_again_and_applies_it_once(
     uows: UnitOfWorkFactory, nats_url: str
 ) -> None:
