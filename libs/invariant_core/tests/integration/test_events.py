@@ -187,12 +187,17 @@ class CountingRelay(bus.OutboxRelay):
     """A relay that remembers how many rows each of its batches sent."""
 
     GATHER_SECONDS = 0.5
-    sent: list[int]
+
+    def __init__(self, uows: UnitOfWorkFactory, js: JetStreamContext) -> None:
+        super().__init__(uows, js)
+        self.sent: list[int] = []
+        self.batch_sent = asyncio.Event()
 
     async def publish_pending(self) -> int:
         sent = await super().publish_pending()
         if sent:
             self.sent.append(sent)
+            self.batch_sent.set()
         return sent
 
 
@@ -204,15 +209,13 @@ async def test_a_busy_relay_sends_the_commits_made_while_it_gathers_in_one_batch
     js = nc.jetstream()
     await bus.ensure_stream(js)
     relay = CountingRelay(uows, js)
-    relay.sent = []
     running = asyncio.create_task(relay.run())
     async with asyncio.timeout(10):
         first = await commit_event(uows, subject)
-        while not relay.sent:
-            await asyncio.sleep(0.01)
+        await relay.batch_sent.wait()
+        relay.batch_sent.clear()
         later = [await commit_event(uows, subject) for _ in range(3)]
-        while sum(relay.sent) < 4:
-            await asyncio.sleep(0.01)
+        await relay.batch_sent.wait()
     running.cancel()
     assert relay.sent == [1, 3]
     assert await delivered_ids(js, subject) == [first, *later]
