@@ -123,11 +123,10 @@ class Catalog(Service):
 
     async def seed(self, send: Callable[[], Awaitable[T]]) -> T:
         """Send as the seeder (commands need an actor), without counting the call."""
-        token = identity.current.set(SEEDER)
         try:
-            return await send()
+            with identity.acting(SEEDER):
+                return await send()
         finally:
-            identity.current.reset(token)
             self.counter.clear()
 
     async def create_item(
