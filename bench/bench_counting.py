@@ -30,6 +30,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
@@ -120,6 +121,16 @@ def progress(what: str) -> None:
 
 def quantity(value: Decimal | int) -> PbDecimal:
     return PbDecimal(value=str(value))
+
+
+@contextmanager
+def acting(who: identity.Identity) -> Iterator[None]:
+    """Calls made (and tasks created) inside carry this identity in their metadata."""
+    token = identity.current.set(who)
+    try:
+        yield
+    finally:
+        identity.current.reset(token)
 
 
 async def gathered(calls: list[Callable[[], Awaitable[object]]], width: int) -> None:
@@ -282,7 +293,7 @@ async def run_count(
     client = await nats.connect(nats_url)
     posted_counts = await client.subscribe(POSTED_SUBJECT)
 
-    with identity.acting(SUPERVISOR):
+    with acting(SUPERVISOR):
         started = time.perf_counter()
         count = await counting.CreateCount(
             pb.CreateCountRequest(
@@ -303,7 +314,7 @@ async def run_count(
         pb.Entry(entry_id=f"e-{n}", item_sku=item, location=loc, quantity=quantity(ON_HAND + planted_variance(n)))
         for n, (item, loc) in enumerate(keys())
     ]
-    with identity.acting(COUNTER):
+    with acting(COUNTER):
         started = time.perf_counter()
         await gathered(
             [
@@ -319,7 +330,7 @@ async def run_count(
         seconds["entries"] = time.perf_counter() - started
     progress(f"entries in {seconds['entries']:.1f} s")
 
-    with identity.acting(SUPERVISOR):
+    with acting(SUPERVISOR):
         started = time.perf_counter()
         count = await counting.FinishRound(
             pb.FinishRoundRequest(idempotency_key="round-1", count_id=count.id), timeout=LONG
@@ -363,7 +374,7 @@ async def run_count(
             pb.SubmitForApprovalRequest(idempotency_key="submit", count_id=count.id), timeout=LONG
         )
     for level in count.levels_required:
-        with identity.acting(APPROVERS[level]):
+        with acting(APPROVERS[level]):
             count = await counting.Approve(
                 pb.ApproveRequest(idempotency_key=f"approve-{level}", count_id=count.id, level=level), timeout=LONG
             )
@@ -382,7 +393,7 @@ async def run_count(
         seconds["posting"] = time.perf_counter() - started
     finally:
         await client.close()
-    with identity.acting(SUPERVISOR):
+    with acting(SUPERVISOR):
         count = await counting.GetCount(pb.GetCountRequest(count_id=count.id), timeout=LONG)
     expect(count.state == "POSTED", f"the count's posted event came, but the count is {count.state}")
     progress(f"posted in {seconds['posting']:.1f} s")

@@ -27,8 +27,11 @@ class Authentication(SchemaExtension):
         if not isinstance(context, Context):
             yield
             return
-        with identity.acting(context.identity):
+        token = identity.current.set(context.identity)
+        try:
             yield
+        finally:
+            identity.current.reset(token)
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context

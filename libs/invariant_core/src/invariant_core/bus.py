@@ -222,24 +222,25 @@ class Consumer:
 
     async def handle(self, msg: Msg) -> None:
         envelope = envelope_pb2.Envelope.FromString(msg.data)
-        with identity.acting(identity.Identity(actor=envelope.actor, correlation_id=envelope.correlation_id)):
-            try:
-                await self.apply_once(envelope)
-            except Exception as error:
-                delivered = msg.metadata.num_delivered
-                fields = {"event_id": envelope.id, "delivered": delivered}
-                log.exception("event handler failed", extra={"fields": fields})
-                if delivered >= self._sub.max_deliver:
-                    await self._js.publish(
-                        dead_letter_subject(self._service, self._sub.durable),
-                        msg.data,
-                        headers={"Invariant-Error": repr(error)[:1000], "Invariant-Subject": msg.subject},
-                    )
-                    await msg.term()
-                else:
-                    await msg.nak(delay=self._sub.backoff[min(delivered, len(self._sub.backoff)) - 1])
+        token = identity.current.set(identity.Identity(actor=envelope.actor, correlation_id=envelope.correlation_id))
+        try:
+            await self.apply_once(envelope)
+        except Exception as error:
+            delivered = msg.metadata.num_delivered
+            log.exception("event handler failed", extra={"fields": {"event_id": envelope.id, "delivered": delivered}})
+            if delivered >= self._sub.max_deliver:
+                await self._js.publish(
+                    dead_letter_subject(self._service, self._sub.durable),
+                    msg.data,
+                    headers={"Invariant-Error": repr(error)[:1000], "Invariant-Subject": msg.subject},
+                )
+                await msg.term()
             else:
-                await msg.ack()
+                await msg.nak(delay=self._sub.backoff[min(delivered, len(self._sub.backoff)) - 1])
+        else:
+            await msg.ack()
+        finally:
+            identity.current.reset(token)
 
     async def apply_once(self, envelope: envelope_pb2.Envelope) -> None:
         async with self._uows() as uow:

@@ -8,8 +8,6 @@ movement, decision and audit record can name its actor.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -42,13 +40,3 @@ class Identity:
 
 # Identity is frozen, so sharing one default instance is safe.
 current: ContextVar[Identity] = ContextVar("identity", default=Identity())  # noqa: B039
-
-
-@contextmanager
-def acting(who: Identity) -> Iterator[None]:
-    """What runs inside (calls made, events recorded, tasks created) acts as `who`."""
-    token = current.set(who)
-    try:
-        yield
-    finally:
-        current.reset(token)

@@ -109,13 +109,15 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
 
         async def streamed(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             who = caller(context)
-            with identity.acting(who):
-                try:
-                    check(who)
-                    async for reply in stream(request, context):
-                        yield reply
-                except DomainError as error:
-                    await context.abort_with_status(rpc_status.to_status(to_status(error)))
+            token = identity.current.set(who)
+            try:
+                check(who)
+                async for reply in stream(request, context):
+                    yield reply
+            except DomainError as error:
+                await context.abort_with_status(rpc_status.to_status(to_status(error)))
+            finally:
+                identity.current.reset(token)
 
         return grpc.unary_stream_rpc_method_handler(
             streamed,
@@ -126,12 +128,14 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
 
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         who = caller(context)
-        with identity.acting(who):
-            try:
-                check(who)
-                return await inner(request, context)
-            except DomainError as error:
-                await context.abort_with_status(rpc_status.to_status(to_status(error)))
+        token = identity.current.set(who)
+        try:
+            check(who)
+            return await inner(request, context)
+        except DomainError as error:
+            await context.abort_with_status(rpc_status.to_status(to_status(error)))
+        finally:
+            identity.current.reset(token)
 
     return grpc.unary_unary_rpc_method_handler(
         call, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer

@@ -101,7 +101,8 @@ async def start(
 
 async def load_demo(service_ports: dict[str, int]) -> None:
     """Each service that has a `demo` module loads its demo data (idempotently)."""
-    with identity.acting(identity.Identity(actor="demo-loader", roles=frozenset({"admin"}))):
+    token = identity.current.set(identity.Identity(actor="demo-loader", roles=frozenset({"admin"})))
+    try:
         for name in SERVICES:
             try:
                 demo = importlib.import_module(f"{name}.demo")
@@ -111,6 +112,8 @@ async def load_demo(service_ports: dict[str, int]) -> None:
             stub_class = next(getattr(stubs, a) for a in dir(stubs) if a.endswith("ServiceStub"))
             async with rpc.channel(f"127.0.0.1:{service_ports[name]}", []) as channel:
                 await demo.load(stub_class(channel))
+    finally:
+        identity.current.reset(token)
 
 
 BANNER = """

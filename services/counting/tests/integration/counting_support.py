@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -44,8 +44,13 @@ def key() -> str:
     return str(uuid.uuid4())
 
 
-def acting(actor: str, *roles: str) -> AbstractContextManager[None]:
-    return identity.acting(identity.Identity(actor=actor, roles=frozenset(roles)))
+@contextmanager
+def acting(actor: str, *roles: str) -> Iterator[None]:
+    token = identity.current.set(identity.Identity(actor=actor, roles=frozenset(roles)))
+    try:
+        yield
+    finally:
+        identity.current.reset(token)
 
 
 async def refused(call: Any) -> DomainError:
