@@ -1,7 +1,8 @@
 """Fixtures every tier shares: a real database and a real NATS JetStream.
 
 TEST_DATABASE_URL (a PostgreSQL URL) and NATS_URL select external servers; without
-them each test gets a SQLite file and the session an embedded NATS server.
+them each test gets a SQLite file and the session an embedded NATS server. Either way
+each test gets an event stream of its own on it (`event_bus`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from invariant_core.embedded import free_port, start_nats
-from invariant_core.testing import DatabaseFactory, scratch_databases
+from invariant_core.testing import DatabaseFactory, EventBus, scratch_databases, scratch_event_bus
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +28,13 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"nats://127.0.0.1:{port}"
     process.terminate()
     process.wait(10)
+
+
+@pytest.fixture
+async def event_bus(nats_url: str) -> AsyncIterator[EventBus]:
+    """A stream and subjects of this test's own: no test sees another's events."""
+    async with scratch_event_bus(nats_url) as events:
+        yield events
 
 
 @pytest.fixture

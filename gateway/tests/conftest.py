@@ -8,6 +8,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.options import GatewayOptions
+from invariant_core.testing import EventBus
 
 from support import (
     Catalog,
@@ -22,25 +23,25 @@ from support import (
 
 
 @pytest.fixture
-async def catalog(new_database, nats_url: str) -> AsyncIterator[Catalog]:  # type: ignore[no-untyped-def]
+async def catalog(new_database, event_bus: EventBus) -> AsyncIterator[Catalog]:  # type: ignore[no-untyped-def]
     """The real catalog service on a fresh database, counting the calls it answers."""
-    started = await start_catalog(await new_database("catalog"), nats_url)
+    started = await start_catalog(await new_database("catalog"), event_bus)
     yield started
     await started.stop()
 
 
 @pytest.fixture
-async def stock(new_database, nats_url: str, catalog: Catalog) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
+async def stock(new_database, event_bus: EventBus, catalog: Catalog) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
     """The real stock service on a fresh database, reading items from the real catalog."""
-    started = await start_stock(await new_database("stock"), nats_url, catalog.address)
+    started = await start_stock(await new_database("stock"), event_bus, catalog.address)
     yield started
     await started.stop()
 
 
 @pytest.fixture
-async def counting(new_database, nats_url: str, catalog: Catalog, stock: Service) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
+async def counting(new_database, event_bus: EventBus, catalog: Catalog, stock: Service) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
     """The real counting service on a fresh database, reading items from the catalog and the book from stock."""
-    started = await start_counting(await new_database("counting"), nats_url, catalog.address, stock.address)
+    started = await start_counting(await new_database("counting"), event_bus, catalog.address, stock.address)
     yield started
     await started.stop()
 

@@ -29,6 +29,7 @@ from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant_core import identity, rpc, runtime
 from invariant_core.identity import Identity
 from invariant_core.settings import SERVICE_PORTS, Settings
+from invariant_core.testing import EventBus
 from stock import bootstrap as stock_bootstrap
 
 StartGateway = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -197,21 +198,21 @@ async def _start(spec: runtime.ServiceSpec, grpc_service: str, env: dict[str, st
     return Service(started, rpc.channel(f"127.0.0.1:{started.port}", [grpc_service]), counter)
 
 
-async def start_catalog(database_url: str, nats_url: str) -> Catalog:
+async def start_catalog(database_url: str, events: EventBus) -> Catalog:
     started = await _start(
-        catalog_bootstrap.SPEC, catalog_bootstrap.SERVICE_NAME, {"DATABASE_URL": database_url, "NATS_URL": nats_url}
+        catalog_bootstrap.SPEC, catalog_bootstrap.SERVICE_NAME, {"DATABASE_URL": database_url, **events.env}
     )
     stub = catalog_pb2_grpc.CatalogServiceStub(started.channel)  # type: ignore[no-untyped-call]
     return Catalog(started.running, started.channel, started.counter, stub)
 
 
-async def start_stock(database_url: str, nats_url: str, catalog_addr: str) -> Service:
+async def start_stock(database_url: str, events: EventBus, catalog_addr: str) -> Service:
     """The stock service, reading items from the catalog at `catalog_addr`."""
-    env = {"DATABASE_URL": database_url, "NATS_URL": nats_url, "CATALOG_ADDR": catalog_addr}
+    env = {"DATABASE_URL": database_url, **events.env, "CATALOG_ADDR": catalog_addr}
     return await _start(stock_bootstrap.SPEC, stock_bootstrap.SERVICE_NAME, env)
 
 
-async def start_counting(database_url: str, nats_url: str, catalog_addr: str, stock_addr: str) -> Service:
+async def start_counting(database_url: str, events: EventBus, catalog_addr: str, stock_addr: str) -> Service:
     """The counting service, reading items from the catalog and the book from stock."""
-    env = {"DATABASE_URL": database_url, "NATS_URL": nats_url, "CATALOG_ADDR": catalog_addr, "STOCK_ADDR": stock_addr}
+    env = {"DATABASE_URL": database_url, **events.env, "CATALOG_ADDR": catalog_addr, "STOCK_ADDR": stock_addr}
     return await _start(counting_bootstrap.SPEC, counting_bootstrap.SERVICE_NAME, env)

@@ -9,6 +9,7 @@ module's event loop, so every test module here declares
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ import pytest_asyncio
 
 from invariant_core import suite as running_suite
 from invariant_core.embedded import free_port
-from invariant_core.testing import DatabaseFactory, scratch_databases
+from invariant_core.testing import DatabaseFactory, EventBus, scratch_databases, scratch_event_bus
 
 from e2e_support import SECRET, GraphQL, token
 
@@ -33,17 +34,25 @@ async def module_databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
 async def suite(
     module_databases: DatabaseFactory, nats_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[running_suite.Suite]:
-    databases = {name: {"DATABASE_URL": await module_databases(name)} for name in running_suite.SERVICES}
-    started = await running_suite.start(
-        nats_url,
-        databases,
+    async with scratch_event_bus(nats_url) as events:
+        started = await start_suite(module_databases, events, tmp_path_factory.mktemp("logs"))
+        yield started
+        started.stop()
+
+
+async def start_suite(databases: DatabaseFactory, events: EventBus, logs: Path) -> running_suite.Suite:
+    environments = {
+        name: {"DATABASE_URL": await databases(name), "EVENTS_NAMESPACE": events.namespace}
+        for name in running_suite.SERVICES
+    }
+    return await running_suite.start(
+        events.url,
+        environments,
         {name: free_port() for name in running_suite.SERVICES},
         free_port(),
         {"JWT_SECRET": SECRET, "GATEWAY_DEV_USER": ""},
-        tmp_path_factory.mktemp("logs"),
+        logs,
     )
-    yield started
-    started.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

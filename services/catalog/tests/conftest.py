@@ -10,6 +10,7 @@ from catalog.bootstrap import SERVICE_NAME, SPEC
 from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant_core import identity, rpc, runtime
 from invariant_core.settings import Settings
+from invariant_core.testing import EventBus
 
 
 @dataclass
@@ -20,16 +21,16 @@ class CatalogUnderTest:
     settings: Settings
 
 
-async def start_catalog(database_url: str, nats_url: str) -> CatalogUnderTest:
-    settings = Settings.from_env("catalog", env={"DATABASE_URL": database_url, "NATS_URL": nats_url, "GRPC_PORT": "0"})
+async def start_catalog(database_url: str, events: EventBus) -> CatalogUnderTest:
+    settings = Settings.from_env("catalog", env={"DATABASE_URL": database_url, **events.env, "GRPC_PORT": "0"})
     running = await runtime.start(SPEC, settings)
     channel = rpc.channel(f"127.0.0.1:{running.port}", [SERVICE_NAME])
     return CatalogUnderTest(running, catalog_pb2_grpc.CatalogServiceStub(channel), channel, settings)
 
 
 @pytest.fixture
-async def catalog(new_database, nats_url: str) -> AsyncIterator[CatalogUnderTest]:  # type: ignore[no-untyped-def]
-    service = await start_catalog(await new_database("catalog"), nats_url)
+async def catalog(new_database, event_bus: EventBus) -> AsyncIterator[CatalogUnderTest]:  # type: ignore[no-untyped-def]
+    service = await start_catalog(await new_database("catalog"), event_bus)
     token = identity.current.set(identity.Identity(actor="tester", roles=frozenset({"admin"})))
     yield service
     identity.current.reset(token)

@@ -1,24 +1,19 @@
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
-import nats
 import pytest
 import pytest_asyncio
-from nats.js.errors import NotFoundError
 
 from catalog.bootstrap import SERVICE_NAME as CATALOG_SERVICE
 from catalog.bootstrap import SPEC as CATALOG_SPEC
 from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.stock.v1 import stock_pb2_grpc
-from invariant_core import bus, identity, rpc, runtime
+from invariant_core import identity, rpc, runtime
 from invariant_core.settings import Settings
-from invariant_core.testing import DatabaseFactory, scratch_databases
+from invariant_core.testing import DatabaseFactory, EventBus, scratch_databases, scratch_event_bus
 from stock import bootstrap
 from stock.bootstrap import SERVICE_NAME, SPEC
 
@@ -28,29 +23,28 @@ class StockUnderTest:
     stock: stock_pb2_grpc.StockServiceStub
     catalog: catalog_pb2_grpc.CatalogServiceStub
     running: runtime.Running
+    events: EventBus
 
 
 StartServices = Callable[[DatabaseFactory], AbstractAsyncContextManager[StockUnderTest]]
 
 
 @asynccontextmanager
-async def running_services(
-    new_database: DatabaseFactory, nats_url: str, spec: runtime.ServiceSpec = SPEC
-) -> AsyncIterator[StockUnderTest]:
+async def running_services(new_database: DatabaseFactory, events: EventBus) -> AsyncIterator[StockUnderTest]:
     """The stock service and the catalog it reads items from, each on its own database."""
     catalog = await runtime.start(
         CATALOG_SPEC,
         Settings.from_env(
-            "catalog", env={"DATABASE_URL": await new_database("catalog"), "NATS_URL": nats_url, "GRPC_PORT": "0"}
+            "catalog", env={"DATABASE_URL": await new_database("catalog"), **events.env, "GRPC_PORT": "0"}
         ),
     )
     stock = await runtime.start(
-        spec,
+        SPEC,
         Settings.from_env(
             "stock",
             env={
                 "DATABASE_URL": await new_database("stock"),
-                "NATS_URL": nats_url,
+                **events.env,
                 "GRPC_PORT": "0",
                 "CATALOG_ADDR": f"127.0.0.1:{catalog.port}",
             },
@@ -64,6 +58,7 @@ async def running_services(
             stock_pb2_grpc.StockServiceStub(stock_channel),  # type: ignore[no-untyped-call]
             catalog_pb2_grpc.CatalogServiceStub(catalog_channel),  # type: ignore[no-untyped-call]
             stock,
+            events,
         )
     finally:
         identity.current.reset(token)
@@ -74,8 +69,8 @@ async def running_services(
 
 
 @pytest.fixture
-async def services(new_database: DatabaseFactory, nats_url: str) -> AsyncIterator[StockUnderTest]:
-    async with running_services(new_database, nats_url) as started:
+async def services(new_database: DatabaseFactory, event_bus: EventBus) -> AsyncIterator[StockUnderTest]:
+    async with running_services(new_database, event_bus) as started:
         yield started
 
 
@@ -87,41 +82,29 @@ async def module_services(tmp_path_factory: pytest.TempPathFactory, nats_url: st
     """
     async with (
         scratch_databases(tmp_path_factory.mktemp("databases")) as databases,
-        running_services(databases, nats_url) as started,
+        services_with_own_events(databases, nats_url) as started,
     ):
+        yield started
+
+
+@asynccontextmanager
+async def services_with_own_events(databases: DatabaseFactory, nats_url: str) -> AsyncIterator[StockUnderTest]:
+    async with scratch_event_bus(nats_url) as events, running_services(databases, events) as started:
         yield started
 
 
 @pytest.fixture
 def start_services(nats_url: str) -> StartServices:
     """For a test that runs its own event loop: `async with start_services(databases) as services`."""
-    return lambda databases: running_services(databases, nats_url)
+    return lambda databases: services_with_own_events(databases, nats_url)
 
 
 @pytest.fixture
 async def services_on_their_own(
-    new_database: DatabaseFactory, nats_url: str, monkeypatch: pytest.MonkeyPatch
+    new_database: DatabaseFactory, event_bus: EventBus, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[StockUnderTest]:
-    """Like `services`, for tests of the events stock consumes and publishes.
-
-    The stock service reads catalog and counting events through durable consumers of its
-    own, so that another stock service on the same NATS (a parallel run) cannot take them;
-    and it sweeps expired reservations every 0.1 s instead of every few seconds.
-    """
+    """Like `services`, for tests of the events stock consumes and publishes: it sweeps
+    expired reservations every 0.1 s instead of every few seconds."""
     monkeypatch.setattr(bootstrap, "EXPIRY_SWEEP_SECONDS", 0.1)
-    suffix = uuid.uuid4().hex[:12]
-    spec = dataclasses.replace(
-        SPEC,
-        subscriptions=[dataclasses.replace(sub, durable=f"{sub.durable}-test-{suffix}") for sub in SPEC.subscriptions],
-    )
-    try:
-        async with running_services(new_database, nats_url, spec) as started:
-            yield started
-    finally:
-        client = await nats.connect(nats_url)
-        try:
-            for sub in spec.subscriptions:
-                with contextlib.suppress(NotFoundError):  # the service stopped before it declared it
-                    await client.jetstream().delete_consumer(bus.STREAM, sub.durable)
-        finally:
-            await client.close()
+    async with running_services(new_database, event_bus) as started:
+        yield started

@@ -5,31 +5,58 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import nats.errors
+from google.protobuf.message import DecodeError
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from invariant.events.v1 import envelope_pb2
 from invariant_core import identity
-from invariant_core.db import UnitOfWork, UnitOfWorkFactory, utcnow
+from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, utcnow
+from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.tasks import GRACE_SECONDS
 
 log = logging.getLogger(__name__)
 
 STREAM = "INVENTORY"
-SUBJECTS = ["inventory.>"]
+ROOT_SUBJECT = "inventory.>"
 # JetStream drops a message whose Nats-Msg-Id it has seen within this window, which
 # covers a relay that published and died before marking the row sent.
 DUPLICATE_WINDOW_SECONDS = 600.0
 # How long the relay waits for JetStream to acknowledge a batch before it tries again.
 PUBLISH_TIMEOUT_SECONDS = 5.0
+# NATS's default limit on a message; a server tells its own when a client connects.
+MAX_PAYLOAD = 1024 * 1024
+# What a message's headers take of that limit besides the envelope (its Nats-Msg-Id).
+HEADER_ROOM = 256
+
+
+@dataclass(frozen=True)
+class Stream:
+    """The suite's one stream and the subjects in it.
+
+    A namespace gives a suite a stream and subjects of its own on a NATS server that others
+    share (a staging and a test suite on one cluster; every test of the test suite); subjects
+    are named in the code without it, as `inventory.<service>.<fact>`.
+    """
+
+    namespace: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{STREAM}_{self.namespace.upper()}" if self.namespace else STREAM
+
+    def subject(self, subject: str) -> str:
+        return f"{self.namespace}.{subject}" if self.namespace else subject
 
 
 async def connect(url: str, name: str) -> NatsClient:
@@ -38,7 +65,14 @@ async def connect(url: str, name: str) -> NatsClient:
     while True:
         client = NatsClient()
         try:
-            await client.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=2)
+            await client.connect(
+                url,
+                name=name,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=1,
+                connect_timeout=2,
+                drain_timeout=int(GRACE_SECONDS),
+            )
             return client
         except asyncio.CancelledError:
             # Stopped while connecting: close the half-open socket before giving up.
@@ -46,6 +80,7 @@ async def connect(url: str, name: str) -> NatsClient:
                 await client.close()
             raise
         except Exception as error:  # noqa: BLE001 - any failure to connect is retried
+            _honour_cancellation()
             log.warning("NATS not reachable, retrying", extra={"fields": {"url": url, "error": str(error)}})
             with contextlib.suppress(Exception):
                 await client.close()
@@ -53,12 +88,15 @@ async def connect(url: str, name: str) -> NatsClient:
             delay = min(delay * 2, 5.0)
 
 
-async def ensure_stream(js: JetStreamContext, replicas: int = 1) -> None:
+async def ensure_stream(js: JetStreamContext, stream: Stream, replicas: int = 1) -> None:
     config = StreamConfig(
-        name=STREAM, subjects=SUBJECTS, duplicate_window=DUPLICATE_WINDOW_SECONDS, num_replicas=replicas
+        name=stream.name,
+        subjects=[stream.subject(ROOT_SUBJECT)],
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
     )
     try:
-        await js.stream_info(STREAM)
+        await js.stream_info(stream.name)
     except NotFoundError:
         await js.add_stream(config)
     else:
@@ -70,7 +108,9 @@ class OutboxRelay:
 
     Woken right after a commit; a slow timer only catches rows left by a crash.
     A row is marked sent only after JetStream acknowledged it; a crash in between
-    publishes it again with the same Nats-Msg-Id, which JetStream drops.
+    publishes it again with the same Nats-Msg-Id, which JetStream drops. A row that NATS
+    refuses for good (larger than it takes) moves to the dead letters, so that it does
+    not hold back the events behind it.
     """
 
     # A count's posting leaves thousands of movements at once: big batches keep the round
@@ -78,9 +118,20 @@ class OutboxRelay:
     BATCH = 1000
     GATHER_SECONDS = 0.02
 
-    def __init__(self, uows: UnitOfWorkFactory, js: JetStreamContext, sweep_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        js: JetStreamContext,
+        stream: Stream,
+        max_payload: int = MAX_PAYLOAD,
+        sweep_seconds: float = 5.0,
+    ) -> None:
         self._uows = uows
         self._js = js
+        self._stream = stream
+        # Checked here: nats-py refuses a message over the limit only after it has taken a
+        # slot among the pending publishes, which it then never gives back.
+        self._max_payload = max_payload - HEADER_ROOM
         self._sweep = sweep_seconds
         outbox = uows.metadata.tables["outbox"]
         # Built once: a relay runs these after every commit of its service.
@@ -96,6 +147,7 @@ class OutboxRelay:
             .where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
             .values(published_at=bindparam("sent_at"))
         )
+        self._remove = delete(outbox).where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
 
     async def run(self) -> None:
         delay = 0.1
@@ -107,8 +159,7 @@ class OutboxRelay:
                     pass
                 if sent:
                     # Busy: let the next few commits' rows gather into one batch, since each
-                    # batch costs a transaction (make bench: about 5 % of a busy stock
-                    # service's time). An event waits at most this much longer.
+                    # batch costs a transaction. An event waits at most this much longer.
                     await asyncio.sleep(self.GATHER_SECONDS)
                 delay = 0.1
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
@@ -117,24 +168,31 @@ class OutboxRelay:
                     async with asyncio.timeout(self._sweep):
                         await self._uows.wake.wait()
                 self._uows.wake.clear()
-            except asyncio.CancelledError:
-                raise
             except Exception as error:  # noqa: BLE001 - NATS or the database is down: retry
-                log.warning("outbox relay failed, retrying", extra={"fields": {"error": str(error)}})
+                _honour_cancellation()
+                log.warning(
+                    "outbox relay could not publish, retrying",
+                    extra={"fields": {"error": repr(error), "retry_in": delay}},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
     async def publish_pending(self) -> int:
-        """Publish one batch; return how many rows were sent."""
+        """Publish one batch; return how many rows left the outbox."""
         async with self._uows() as uow:
             rows = (await uow.session.execute(self._pending)).all()
             # Sent back to back, in order on one connection, then the acknowledgements
             # awaited together: one round trip per batch, not per event. Asynchronous
             # publishes share one reply subscription, where a request per event costs a
-            # task, a timer and an inbox of its own (a third of the relay's time, make bench).
-            acks = [
-                await self._js.publish_async(row.subject, row.envelope, headers={"Nats-Msg-Id": row.id}) for row in rows
-            ]
+            # task, a timer and an inbox of its own.
+            acks = []
+            refused = []
+            for row in rows:
+                if len(row.envelope) > self._max_payload:
+                    refused.append((row, f"{len(row.envelope)} bytes, more than NATS takes in one message"))
+                    continue
+                subject = self._stream.subject(row.subject)
+                acks.append(await self._js.publish_async(subject, row.envelope, headers={"Nats-Msg-Id": row.id}))
             try:
                 async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
                     await asyncio.gather(*acks)
@@ -142,13 +200,25 @@ class OutboxRelay:
                 # An ack that never came must not keep its place among the pending publishes.
                 for ack in acks:
                     ack.cancel()
-            if rows:
-                await uow.session.execute(self._mark_sent, {"seqs": [r.seq for r in rows], "sent_at": utcnow()})
+            for row, error in refused:
+                envelope = envelope_pb2.Envelope.FromString(row.envelope)
+                await record_dead_letter(uow, "outbox", envelope, row.envelope, error, attempts=1)
+                log.error(
+                    "event cannot be published, moved to the dead letters",
+                    extra={"fields": {"event_id": envelope.id, "type": row.subject, "bytes": len(row.envelope)}},
+                )
+            if refused:
+                await uow.session.execute(self._remove, {"seqs": [row.seq for row, _ in refused]})
+            if len(refused) < len(rows):
+                gone = {row.seq for row, _ in refused}
+                sent = [row.seq for row in rows if row.seq not in gone]
+                await uow.session.execute(self._mark_sent, {"seqs": sent, "sent_at": utcnow()})
             await uow.commit()
             return len(rows)
 
 
 Handler = Callable[[envelope_pb2.Envelope, UnitOfWork], Awaitable[None]]
+Prepare = Callable[[envelope_pb2.Envelope], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -159,15 +229,24 @@ class Subscription:
     # One filter (wildcards allowed): NATS servers before 2.10 take a single filter.
     subject: str
     handler: Handler
+    # Runs before the handler's transaction, to fetch what the event needs from another
+    # service (an item the replica lacks, from the catalog): no remote call runs inside it.
+    prepare: Prepare | None = None
+    # Deliveries of an event whose handler fails unexpectedly before it goes to the dead
+    # letters. An event refused for good goes at once; one whose peer is unavailable waits.
     max_deliver: int = 5
     # Delay before redelivering after the n-th failure (the last one repeats).
     backoff: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0)
-    # How long an unacknowledged delivery waits before it is redelivered.
-    ack_wait: float = 30.0
+    # How long a delivery may go unanswered before JetStream hands it out again, as it does
+    # when a consumer's process dies; a handler that runs longer reports progress.
+    ack_wait: float = 10.0
 
 
-def dead_letter_subject(service: str, durable: str) -> str:
-    return f"inventory.deadletter.{service}.{durable}"
+def _permanent(error: Exception) -> bool:
+    """Whether delivering the event again cannot change the outcome."""
+    return isinstance(error, DecodeError) or (
+        isinstance(error, DomainError) and error.code is not ErrorCode.UNAVAILABLE
+    )
 
 
 class Consumer:
@@ -175,72 +254,140 @@ class Consumer:
 
     The inbox row and the handler's effect commit together; the ack comes after the
     commit. A crash before the ack redelivers the event, and the inbox row turns the
-    second delivery into a no-op. After `max_deliver` failures the message goes to a
-    dead-letter subject with the error, and is terminated.
+    second delivery into a no-op. An event that can never be applied, or that failed
+    `max_deliver` times, goes to the service's dead letters and is terminated.
+
+    `stop()` lets the event in hand finish and gives the rest of the fetched batch back,
+    so that whoever consumes next gets them at once instead of after the ack wait.
     """
 
-    def __init__(self, uows: UnitOfWorkFactory, js: JetStreamContext, service: str, sub: Subscription) -> None:
+    FETCH = 50
+    FETCH_TIMEOUT = 1.0
+
+    def __init__(self, uows: UnitOfWorkFactory, js: JetStreamContext, stream: Stream, sub: Subscription) -> None:
         self._uows = uows
         self._js = js
-        self._service = service
+        self._stream = stream
         self._sub = sub
         self._inbox = uows.metadata.tables["inbox"]
+        self._dead_letters = uows.metadata.tables["dead_letters"]
+        self._stopping = asyncio.Event()
+        self._fetching: asyncio.Future[list[Msg]] | None = None
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._fetching is not None:
+            # Nothing is in hand while it waits for events: no need to wait out its timeout.
+            self._fetching.cancel()
 
     async def declare(self) -> None:
         config = ConsumerConfig(
             durable_name=self._sub.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            filter_subject=self._sub.subject,
-            max_deliver=self._sub.max_deliver,
+            filter_subject=self._stream.subject(self._sub.subject),
+            # Unlimited: the consumer itself decides when an event goes to the dead letters,
+            # so that an outage of a peer never exhausts an event's deliveries unseen.
+            max_deliver=-1,
             ack_wait=self._sub.ack_wait,
         )
-        await self._js.add_consumer(STREAM, config)
+        await self._js.add_consumer(self._stream.name, config)
 
     async def run(self) -> None:
-        await self.declare()
-        pull = await self._js.pull_subscribe_bind(self._sub.durable, stream=STREAM)
-        try:
-            await self._consume(pull)
-        finally:
-            # A pull subscription left open makes the connection's drain wait its full timeout.
-            with contextlib.suppress(Exception):
-                await pull.unsubscribe()
+        """Consume until stopped; whatever breaks the subscription, declare it again and go on."""
+        delay = 0.5
+        while not self._stopping.is_set():
+            try:
+                await self.declare()
+                pull = await self._js.pull_subscribe_bind(self._sub.durable, stream=self._stream.name)
+                try:
+                    await self._consume(pull)
+                finally:
+                    # A pull subscription left open makes the connection's drain wait its full timeout.
+                    with contextlib.suppress(Exception):
+                        await pull.unsubscribe()
+            except Exception as error:  # noqa: BLE001 - a consumer outlives every failure
+                _honour_cancellation()
+                log.warning(
+                    "event consumer failed, declaring it again",
+                    extra={"fields": {"durable": self._sub.durable, "error": repr(error), "retry_in": delay}},
+                )
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._stopping.wait()
+                delay = min(delay * 2, 5.0)
 
     async def _consume(self, pull: JetStreamContext.PullSubscription) -> None:
-        while True:
+        while not self._stopping.is_set():
+            self._fetching = asyncio.ensure_future(pull.fetch(batch=self.FETCH, timeout=self.FETCH_TIMEOUT))
             try:
-                messages = await pull.fetch(batch=50, timeout=1.0)
-            except (TimeoutError, nats.errors.TimeoutError):
-                # fetch can turn a cancellation into a timeout: honour the cancellation.
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise asyncio.CancelledError from None
+                messages = await self._fetching
+            except (TimeoutError, nats.errors.TimeoutError, asyncio.CancelledError):
+                _honour_cancellation()
                 continue
-            for msg in messages:
+            finally:
+                self._fetching = None
+            for index, msg in enumerate(messages):
+                if self._stopping.is_set():
+                    for left in messages[index:]:
+                        await _settle(left.nak())
+                    return
                 await self.handle(msg)
 
     async def handle(self, msg: Msg) -> None:
-        envelope = envelope_pb2.Envelope.FromString(msg.data)
-        token = identity.current.set(identity.Identity(actor=envelope.actor, correlation_id=envelope.correlation_id))
         try:
+            envelope = envelope_pb2.Envelope.FromString(msg.data)
+        except DecodeError as error:
+            await self._dead_letter(msg, envelope_pb2.Envelope(type=msg.subject), error)
+            return
+        token = identity.current.set(identity.Identity(actor=envelope.actor, correlation_id=envelope.correlation_id))
+        working = asyncio.create_task(self._working_on(msg))
+        try:
+            if self._sub.prepare is not None:
+                await self._sub.prepare(envelope)
             await self.apply_once(envelope)
-        except Exception as error:
-            delivered = msg.metadata.num_delivered
-            log.exception("event handler failed", extra={"fields": {"event_id": envelope.id, "delivered": delivered}})
-            if delivered >= self._sub.max_deliver:
-                await self._js.publish(
-                    dead_letter_subject(self._service, self._sub.durable),
-                    msg.data,
-                    headers={"Invariant-Error": repr(error)[:1000], "Invariant-Subject": msg.subject},
-                )
-                await msg.term()
-            else:
-                await msg.nak(delay=self._sub.backoff[min(delivered, len(self._sub.backoff)) - 1])
+        except Exception as error:  # noqa: BLE001 - a failing event must not stop the others
+            await self._failed(msg, envelope, error)
         else:
-            await msg.ack()
+            await _settle(msg.ack())
         finally:
+            working.cancel()
             identity.current.reset(token)
+
+    async def _working_on(self, msg: Msg) -> None:
+        """Tell JetStream the event is still being handled, so that it is not handed out again meanwhile."""
+        while True:
+            await asyncio.sleep(self._sub.ack_wait / 3)
+            await _settle(msg.in_progress())
+
+    async def _failed(self, msg: Msg, envelope: envelope_pb2.Envelope, error: Exception) -> None:
+        delivered = msg.metadata.num_delivered
+        fields = {"durable": self._sub.durable, "event_id": envelope.id, "type": envelope.type, "delivered": delivered}
+        if _permanent(error) or delivered >= self._sub.max_deliver:
+            await self._dead_letter(msg, envelope, error)
+            return
+        delay = self._sub.backoff[min(delivered, len(self._sub.backoff)) - 1]
+        if isinstance(error, DomainError):
+            # A peer is away, or an event came before what it depends on: it comes back later.
+            log.info("event waits for a peer, delivering it again", extra={"fields": {**fields, "error": str(error)}})
+        else:
+            log.warning("event handler failed, delivering it again", exc_info=error, extra={"fields": fields})
+        await _settle(msg.nak(delay=delay))
+
+    async def _dead_letter(self, msg: Msg, envelope: envelope_pb2.Envelope, error: Exception) -> None:
+        fields = {"durable": self._sub.durable, "event_id": envelope.id, "type": envelope.type}
+        try:
+            async with self._uows() as uow:
+                await record_dead_letter(
+                    uow, self._sub.durable, envelope, msg.data, repr(error), attempts=msg.metadata.num_delivered
+                )
+                await uow.commit()
+        except Exception as failure:
+            log.warning("could not record a dead letter, delivering the event again", exc_info=failure)
+            await _settle(msg.nak(delay=self._sub.backoff[-1]))
+            return
+        log.error("event moved to the dead letters", exc_info=error, extra={"fields": fields})
+        await _settle(msg.term())
 
     async def apply_once(self, envelope: envelope_pb2.Envelope) -> None:
         async with self._uows() as uow:
@@ -260,3 +407,38 @@ class Consumer:
             except IntegrityError:
                 # A concurrent delivery of the same event committed first.
                 return
+
+
+async def record_dead_letter(
+    uow: UnitOfWork, source: str, envelope: envelope_pb2.Envelope, data: bytes, error: str, attempts: int
+) -> None:
+    """A message that cannot be published or applied, kept with why, for an operator to replay or discard."""
+    await uow.session.execute(
+        insert(uow.metadata.tables["dead_letters"]).values(
+            id=str(uuid.uuid4()),
+            source=source,
+            event_id=envelope.id,
+            subject=envelope.type,
+            envelope=data,
+            error=error[:ERROR_LENGTH],
+            attempts=attempts,
+            created_at=utcnow(),
+        )
+    )
+
+
+async def _settle(answer: Awaitable[None]) -> None:
+    """Ack, nak or progress: if NATS is away it is lost, and JetStream delivers the event again."""
+    try:
+        await answer
+    except Exception as error:  # noqa: BLE001 - see the docstring
+        _honour_cancellation()
+        log.info("could not answer JetStream", extra={"fields": {"error": repr(error)}})
+
+
+def _honour_cancellation() -> None:
+    """nats-py turns a cancellation into a timeout or an error in places: raise it again, or a
+    stopping service would wait for a task that took its cancellation for a failure."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

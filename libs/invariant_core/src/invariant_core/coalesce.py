@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from invariant_core import identity
+from invariant_core.tasks import GRACE_SECONDS, finish
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -64,6 +65,12 @@ class Coalescer(Generic[T, R]):
             self._worker = asyncio.create_task(self._drain())
         # The caller may be cancelled (deadline); the batch still settles its call.
         return await asyncio.shield(future)
+
+    async def aclose(self) -> None:
+        """Settle the calls already submitted, then end the worker: a service closes its
+        coalescers once its server has stopped taking calls."""
+        if self._worker is not None:
+            await finish([self._worker], GRACE_SECONDS)
 
     async def _drain(self) -> None:
         while self._waiting:

@@ -36,8 +36,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from invariant.events.v1 import envelope_pb2
 from invariant_core import identity
 from invariant_core.messages import timestamp_message
+from invariant_core.types import UtcDateTime
 
 READ_ONLY = "invariant_read_only"
+# What a dead letter keeps of the error that put it there.
+ERROR_LENGTH = 2000
 
 
 def utcnow() -> datetime:
@@ -94,6 +97,26 @@ def plumbing_tables(metadata: MetaData) -> None:
         Column("consumer", String(100), primary_key=True),
         Column("event_id", String(36), primary_key=True),
         Column("handled_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "dead_letters",
+        metadata,
+        Column("id", String(36), primary_key=True),
+        # The durable consumer that could not apply the event, or "outbox" for one that
+        # could not be published.
+        Column("source", String(100), nullable=False),
+        Column("event_id", String(36), nullable=False),
+        Column("subject", String(200), nullable=False),
+        Column("envelope", LargeBinary, nullable=False),
+        Column("error", String(ERROR_LENGTH), nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        # REPLAYED or DISCARDED once an operator has dealt with it, by whom, when and why.
+        Column("resolution", String(20)),
+        Column("resolved_by", String(100)),
+        Column("resolved_at", UtcDateTime()),
+        Column("reason", String(ERROR_LENGTH)),
+        Index("ix_dead_letters_open", "resolution", "created_at"),
     )
     Table(
         "idempotency",

@@ -287,6 +287,11 @@ def channel(target: str, services: Sequence[str]) -> grpc.aio.Channel:
             ("grpc.enable_retries", 1),
             # Spread calls over every address the name resolves to (a headless Service's pods).
             ("grpc.lb_policy_name", "round_robin"),
+            # A peer that restarts is back within a second or two. gRPC's default backoff grows
+            # to minutes, and while it waits every call fails at once with UNAVAILABLE, well
+            # after the peer is serving again.
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            ("grpc.max_reconnect_backoff_ms", 1000),
         ],
         interceptors=[_IdentityMetadata(), _StreamIdentityMetadata()],
     )

@@ -2,7 +2,9 @@
 
 A service describes itself with a `ServiceSpec`; `start()` wires the database, the
 migrations, the outbox relay, the event consumers and the gRPC server, and returns
-a handle whose `stop()` undoes it in reverse order.
+a handle whose `stop()` undoes it in reverse order: the server stops taking calls and
+finishes those in flight, then what the service runs in the background ends, then the
+connections close.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +24,20 @@ import uvloop
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import MetaData
 
-from invariant_core import bus, logs, migrations, rpc
+from invariant_core import bus, dead_letters, logs, migrations, rpc
 from invariant_core.db import Translate, UnitOfWorkFactory, create_engine
 from invariant_core.settings import Settings
+from invariant_core.tasks import Background
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What a service serves: its gRPC registrars and the durable consumers it runs."""
+
+    registrars: Sequence[rpc.Registrar]
+    subscriptions: Sequence[bus.Subscription] = ()
 
 
 @dataclass(frozen=True)
@@ -35,11 +46,10 @@ class ServiceSpec:
     metadata: MetaData
     migrations: Path
     translate: Translate
-    # Builds the gRPC registrars once the units of work exist; what it opens (channels to
-    # peers, background tasks) it hands to the stack, which closes it on stop.
-    registrars: Callable[[UnitOfWorkFactory, Settings, AsyncExitStack], Awaitable[Sequence[rpc.Registrar]]]
+    # Wires the service once the units of work exist; what it opens (channels to peers,
+    # background tasks) it hands to the stack, which closes it on stop.
+    wire: Callable[[UnitOfWorkFactory, Settings, AsyncExitStack], Awaitable[Wiring]]
     grpc_services: Sequence[str]
-    subscriptions: Sequence[bus.Subscription] = field(default_factory=tuple)
 
 
 @dataclass
@@ -56,30 +66,32 @@ class Running:
         await self.stack.aclose()
 
 
-async def run_in_background(stack: AsyncExitStack, coroutine: Coroutine[Any, Any, None], name: str) -> None:
-    task = asyncio.create_task(coroutine, name=name)
-
-    async def cancel() -> None:
-        # Cancel until it ends: a library that swallows one cancellation (as wait_for
-        # can on 3.11) must not keep the service from stopping.
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=1.0)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task failed", exc_info=task.exception())
-
-    stack.push_async_callback(cancel)
+def run_in_background(stack: AsyncExitStack, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+    """A task that runs until the stack closes, cancelled then."""
+    background = Background()
+    background.start(coroutine, name)
+    stack.push_async_callback(background.aclose)
 
 
-async def _events(spec: ServiceSpec, settings: Settings, uows: UnitOfWorkFactory, stack: AsyncExitStack) -> None:
+async def _events(
+    name: str,
+    settings: Settings,
+    uows: UnitOfWorkFactory,
+    subscriptions: Sequence[bus.Subscription],
+    stack: AsyncExitStack,
+) -> None:
     """Connect to NATS (waiting as long as it takes), then run the relay and consumers."""
-    nc: NatsClient = await bus.connect(settings.nats_url, name=spec.name)
+    nc: NatsClient = await bus.connect(settings.nats_url, name=name)
     stack.push_async_callback(nc.drain)
     js = nc.jetstream()
-    await bus.ensure_stream(js, settings.stream_replicas)
-    await run_in_background(stack, bus.OutboxRelay(uows, js).run(), f"{spec.name}-relay")
-    for sub in spec.subscriptions:
-        await run_in_background(stack, bus.Consumer(uows, js, spec.name, sub).run(), f"{spec.name}-{sub.durable}")
+    stream = bus.Stream(settings.events_namespace)
+    await bus.ensure_stream(js, stream, settings.stream_replicas)
+    background = Background()
+    stack.push_async_callback(background.aclose)
+    background.start(bus.OutboxRelay(uows, js, stream, nc.max_payload).run(), f"{name}-relay")
+    for sub in subscriptions:
+        consumer = bus.Consumer(uows, js, stream, sub)
+        background.start(consumer.run(), f"{name}-{sub.durable}", stop=consumer.stop)
 
 
 async def start(
@@ -95,12 +107,15 @@ async def start(
         # The service answers commands while NATS is away: events wait in the outbox.
         events = AsyncExitStack()
         stack.push_async_callback(events.aclose)
-        await run_in_background(stack, _events(spec, settings, uows, events), f"{spec.name}-events")
+        wiring = await spec.wire(uows, settings, stack)
+        run_in_background(
+            stack, _events(spec.name, settings, uows, wiring.subscriptions, events), f"{spec.name}-events"
+        )
         server = rpc.build_server(
             settings.grpc_host,
             settings.grpc_port,
-            await spec.registrars(uows, settings, stack),
-            spec.grpc_services,
+            [*wiring.registrars, dead_letters.registrar(uows)],
+            [*spec.grpc_services, dead_letters.SERVICE_NAME],
             reflect=not settings.production,
             interceptors=interceptors,
         )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # The embedded NATS listens on a port of its own so that it never clashes with a
 # NATS server that already runs on the standard 4222.
 EMBEDDED_NATS_PORT = 4322
+
+# A namespace is one subject token and part of the stream's name.
+NAMESPACE = re.compile(r"[A-Za-z0-9_-]{0,32}")
 
 # gRPC ports of the services in the embedded mode (and the defaults for peers).
 SERVICE_PORTS = {"catalog": 50051, "stock": 50052, "orders": 50053, "quality": 50054, "counting": 50055}
@@ -28,6 +32,7 @@ class Settings:
     log_level: str = "INFO"
     migrate_on_start: bool = True
     stream_replicas: int = 1
+    events_namespace: str = ""
 
     @property
     def production(self) -> bool:
@@ -45,6 +50,7 @@ class Settings:
         ENVIRONMENT       development (default) or production
         MIGRATE_ON_START  1 (default in development) or 0 (production runs `migrate`)
         NATS_STREAM_REPLICAS  copies of the event stream in a NATS cluster (default 1)
+        EVENTS_NAMESPACE  a stream and subjects of the suite's own on a shared NATS (default none)
         LOG_LEVEL, DATA_DIR (default .data)
         """
         e = os.environ if env is None else env
@@ -52,6 +58,9 @@ class Settings:
         data_dir = Path(e.get("DATA_DIR", ".data")).resolve()
         default_db = f"sqlite+aiosqlite:///{data_dir / (service + '.db')}"
         peers = {name: e.get(f"{name.upper()}_ADDR", f"127.0.0.1:{port}") for name, port in SERVICE_PORTS.items()}
+        namespace = e.get("EVENTS_NAMESPACE", "")
+        if not NAMESPACE.fullmatch(namespace):
+            raise ValueError("EVENTS_NAMESPACE takes letters, digits, '-' and '_' only (a subject token)")
         secret = e.get("JWT_SECRET", "")
         if not secret and environment != "production":
             secret = "invariant-development-secret-change-me"
@@ -68,4 +77,5 @@ class Settings:
             log_level=e.get("LOG_LEVEL", "INFO"),
             migrate_on_start=e.get("MIGRATE_ON_START", "0" if environment == "production" else "1") == "1",
             stream_replicas=int(e.get("NATS_STREAM_REPLICAS", "1")),
+            events_namespace=namespace,
         )

@@ -1,5 +1,5 @@
-"""Test support shared by every service: scratch databases, waiting for what happens
-asynchronously, and the domain-import rule.
+"""Test support shared by every service: scratch databases, event streams of a test's own,
+waiting for what happens asynchronously, and the domain-import rule.
 
 Scratch databases: one fresh, empty database per call, dropped afterwards.
 
@@ -15,11 +15,16 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import nats
+from nats.js.errors import NotFoundError
 from sqlalchemy.engine import make_url
+
+from invariant_core.bus import Stream
 
 DatabaseFactory = Callable[[str], Awaitable[str]]
 
@@ -52,6 +57,42 @@ async def _admin(server: str, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+@dataclass(frozen=True)
+class EventBus:
+    """A NATS server and a namespace on it: a stream and subjects that no other test sees."""
+
+    url: str
+    namespace: str
+
+    @property
+    def stream(self) -> Stream:
+        return Stream(self.namespace)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a service's settings need to use it."""
+        return {"NATS_URL": self.url, "EVENTS_NAMESPACE": self.namespace}
+
+    def subject(self, subject: str) -> str:
+        return self.stream.subject(subject)
+
+
+@asynccontextmanager
+async def scratch_event_bus(url: str) -> AsyncIterator[EventBus]:
+    """A namespace of its own on the NATS server at `url`; its stream is deleted afterwards,
+    so that a long-lived server does not grow with every run."""
+    events = EventBus(url, f"t{uuid.uuid4().hex[:12]}")
+    try:
+        yield events
+    finally:
+        client = await nats.connect(url)
+        try:
+            with suppress(NotFoundError):
+                await client.jetstream().delete_stream(events.stream.name)
+        finally:
+            await client.close()
 
 
 # What a service's domain package may import besides the standard library and itself.

@@ -19,6 +19,8 @@ from invariant.events.v1 import envelope_pb2
 from invariant_core import bus
 from invariant_core.db import COPY_FROM, UnitOfWork, UnitOfWorkFactory, create_engine, plumbing_tables
 from invariant_core.embedded import free_port, start_nats
+from invariant_core.tasks import finish
+from invariant_core.testing import EventBus, eventually
 
 metadata = MetaData()
 plumbing_tables(metadata)
@@ -97,19 +99,19 @@ async def test_an_event_committed_while_nats_is_down_is_delivered_once_nats_is_b
         assert await delivered_ids(js, subject) == [event_id]
         await nc.close()
     finally:
-        relay_task.cancel()
+        await finish([relay_task], 0)
         server.terminate()
         server.wait(10)
 
 
 async def test_a_relay_that_dies_after_publishing_but_before_marking_does_not_duplicate(
-    uows: UnitOfWorkFactory, nats_url: str
+    uows: UnitOfWorkFactory, event_bus: EventBus
 ) -> None:
     subject = unique_subject()
     event_id = await commit_event(uows, subject)
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(event_bus.url)
     js = nc.jetstream()
-    await bus.ensure_stream(js)
+    await bus.ensure_stream(js, event_bus.stream)
 
     class DiesAfterPublishing:
         """The real JetStream, but the process dies right after JetStream acknowledged."""
@@ -119,24 +121,24 @@ async def test_a_relay_that_dies_after_publishing_but_before_marking_does_not_du
             raise ConnectionResetError("relay process killed")
 
     with pytest.raises(ConnectionResetError):
-        await bus.OutboxRelay(uows, DiesAfterPublishing()).publish_pending()  # type: ignore[arg-type]
+        await bus.OutboxRelay(uows, DiesAfterPublishing(), event_bus.stream).publish_pending()  # type: ignore[arg-type]
     assert await _unpublished(uows) == 1
 
-    assert await bus.OutboxRelay(uows, js).publish_pending() == 1
+    assert await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending() == 1
     assert await _unpublished(uows) == 0
-    assert await delivered_ids(js, subject) == [event_id]
+    assert await delivered_ids(js, event_bus.subject(subject)) == [event_id]
     await nc.close()
 
 
 async def test_a_batch_jetstream_does_not_acknowledge_stays_in_the_outbox_and_goes_out_whole_later(
-    uows: UnitOfWorkFactory, nats_url: str, monkeypatch: pytest.MonkeyPatch
+    uows: UnitOfWorkFactory, event_bus: EventBus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     subject = unique_subject()
     first = await commit_event(uows, subject)
     second = await commit_event(uows, subject)
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(event_bus.url)
     js = nc.jetstream()
-    await bus.ensure_stream(js)
+    await bus.ensure_stream(js, event_bus.stream)
 
     class LosesTheSecondAck:
         """The real JetStream, but the second acknowledgement is lost on the way back."""
@@ -154,32 +156,34 @@ async def test_a_batch_jetstream_does_not_acknowledge_stays_in_the_outbox_and_go
     monkeypatch.setattr(bus, "PUBLISH_TIMEOUT_SECONDS", 0.5)
     losing = LosesTheSecondAck()
     with pytest.raises(TimeoutError):
-        await bus.OutboxRelay(uows, losing).publish_pending()  # type: ignore[arg-type]
+        await bus.OutboxRelay(uows, losing, event_bus.stream).publish_pending()  # type: ignore[arg-type]
     # Neither is marked sent, and the lost acknowledgement is no longer awaited.
     assert await _unpublished(uows) == 2
     assert [ack.cancelled() for ack in losing.published] == [False, True]
 
-    assert await bus.OutboxRelay(uows, js).publish_pending() == 2
+    assert await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending() == 2
     assert await _unpublished(uows) == 0
     # JetStream drops the first one's second publish: it knows its Nats-Msg-Id.
-    assert await delivered_ids(js, subject) == [first, second]
+    assert await delivered_ids(js, event_bus.subject(subject)) == [first, second]
     await nc.close()
 
 
-async def test_a_relay_killed_before_publishing_delivers_after_restart(uows: UnitOfWorkFactory, nats_url: str) -> None:
+async def test_a_relay_killed_before_publishing_delivers_after_restart(
+    uows: UnitOfWorkFactory, event_bus: EventBus
+) -> None:
     subject = unique_subject()
     # No relay runs when the command commits (it was killed).
     event_id = await commit_event(uows, subject)
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(event_bus.url)
     js = nc.jetstream()
-    await bus.ensure_stream(js)
-    relay = asyncio.create_task(bus.OutboxRelay(uows, js).run())
+    await bus.ensure_stream(js, event_bus.stream)
+    relay = asyncio.create_task(bus.OutboxRelay(uows, js, event_bus.stream).run())
     for _ in range(100):
         if await _unpublished(uows) == 0:
             break
         await asyncio.sleep(0.05)
-    relay.cancel()
-    assert await delivered_ids(js, subject) == [event_id]
+    await finish([relay], 0)
+    assert await delivered_ids(js, event_bus.subject(subject)) == [event_id]
     await nc.close()
 
 
@@ -188,8 +192,8 @@ class CountingRelay(bus.OutboxRelay):
 
     GATHER_SECONDS = 0.5
 
-    def __init__(self, uows: UnitOfWorkFactory, js: JetStreamContext) -> None:
-        super().__init__(uows, js)
+    def __init__(self, uows: UnitOfWorkFactory, js: JetStreamContext, stream: bus.Stream) -> None:
+        super().__init__(uows, js, stream)
         self.sent: list[int] = []
         self.batch_sent = asyncio.Event()
 
@@ -202,13 +206,13 @@ class CountingRelay(bus.OutboxRelay):
 
 
 async def test_a_busy_relay_sends_the_commits_made_while_it_gathers_in_one_batch(
-    uows: UnitOfWorkFactory, nats_url: str
+    uows: UnitOfWorkFactory, event_bus: EventBus
 ) -> None:
     subject = unique_subject()
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(event_bus.url)
     js = nc.jetstream()
-    await bus.ensure_stream(js)
-    relay = CountingRelay(uows, js)
+    await bus.ensure_stream(js, event_bus.stream)
+    relay = CountingRelay(uows, js, event_bus.stream)
     running = asyncio.create_task(relay.run())
     async with asyncio.timeout(10):
         first = await commit_event(uows, subject)
@@ -216,30 +220,30 @@ async def test_a_busy_relay_sends_the_commits_made_while_it_gathers_in_one_batch
         relay.batch_sent.clear()
         later = [await commit_event(uows, subject) for _ in range(3)]
         await relay.batch_sent.wait()
-    running.cancel()
+    await finish([running], 0)
     assert relay.sent == [1, 3]
-    assert await delivered_ids(js, subject) == [first, *later]
+    assert await delivered_ids(js, event_bus.subject(subject)) == [first, *later]
     await nc.close()
 
 
 async def test_a_consumer_that_crashes_before_acking_gets_the_event_again_and_applies_it_once(
-    uows: UnitOfWorkFactory, nats_url: str
+    uows: UnitOfWorkFactory, event_bus: EventBus
 ) -> None:
     subject = unique_subject()
     await commit_event(uows, subject)
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(event_bus.url)
     js = nc.jetstream()
-    await bus.ensure_stream(js)
-    await bus.OutboxRelay(uows, js).publish_pending()
+    await bus.ensure_stream(js, event_bus.stream)
+    await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending()
 
     async def record(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
         await uow.session.execute(insert(effects).values(event_id=envelope.id))
 
     durable = f"test_{uuid.uuid4().hex[:12]}"
     sub = bus.Subscription(durable=durable, subject=subject, handler=record, ack_wait=1.0)
-    consumer = bus.Consumer(uows, js, "plumbing", sub)
+    consumer = bus.Consumer(uows, js, event_bus.stream, sub)
     await consumer.declare()
-    pull = await js.pull_subscribe_bind(durable, stream=bus.STREAM)
+    pull = await js.pull_subscribe_bind(durable, stream=event_bus.stream.name)
 
     first = (await pull.fetch(1, timeout=5))[0]
     envelope = envelope_pb2.Envelope.FromString(first.data)
@@ -255,45 +259,54 @@ async def test_a_consumer_that_crashes_before_acking_gets_the_event_again_and_ap
     assert count == 1
     with pytest.raises(nats.errors.TimeoutError):
         await pull.fetch(1, timeout=2)  # acked: nothing comes back
-    await js.delete_consumer(bus.STREAM, durable)
+    await js.delete_consumer(event_bus.stream.name, durable)
     await nc.close()
 
 
-async def test_a_poison_event_goes_to_the_dead_letter_subject_with_its_error(
-    uows: UnitOfWorkFactory, nats_url: str
+async def test_a_poison_event_goes_to_the_dead_letters_with_its_error_and_the_next_event_flows(
+    uows: UnitOfWorkFactory, event_bus: EventBus
 ) -> None:
     subject = unique_subject()
-    event_id = await commit_event(uows, subject)
-    nc = await nats.connect(nats_url)
+    poison = await commit_event(uows, subject)
+    healthy = await commit_event(uows, subject)
+    nc = await nats.connect(event_bus.url)
     js = nc.jetstream()
-    await bus.ensure_stream(js)
-    await bus.OutboxRelay(uows, js).publish_pending()
+    await bus.ensure_stream(js, event_bus.stream)
+    await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending()
 
-    async def explode(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
-        raise ValueError("cannot digest this")
+    async def explode_on_the_first(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+        if envelope.id == poison:
+            raise ValueError("cannot digest this")
+        await uow.session.execute(insert(effects).values(event_id=envelope.id))
 
-    durable = f"test_{uuid.uuid4().hex[:12]}"
-    sub = bus.Subscription(durable=durable, subject=subject, handler=explode, max_deliver=2, backoff=(0.2,))
-    dead = await js.subscribe(bus.dead_letter_subject("plumbing", durable), ordered_consumer=True)
-    task = asyncio.create_task(bus.Consumer(uows, js, "plumbing", sub).run())
+    sub = bus.Subscription(durable="test", subject=subject, handler=explode_on_the_first, max_deliver=2, backoff=(0.2,))
+    consumer = bus.Consumer(uows, js, event_bus.stream, sub)
+    task = asyncio.create_task(consumer.run())
     try:
-        msg = await dead.next_msg(timeout=15)
+        await eventually(lambda: dead_letter_count(uows), "the poison event is a dead letter", within=10)
     finally:
-        task.cancel()
-    assert envelope_pb2.Envelope.FromString(msg.data).id == event_id
-    assert msg.headers is not None and "cannot digest this" in msg.headers["Invariant-Error"]
+        consumer.stop()
+        await finish([task], 5)
     async with uows() as uow:
-        assert await uow.session.scalar(select(func.count()).select_from(effects)) == 0
-    await js.delete_consumer(bus.STREAM, durable)
+        (letter,) = (await uow.session.execute(select(metadata.tables["dead_letters"]))).all()
+        applied = (await uow.session.scalars(select(effects.c.event_id))).all()
+    assert (letter.event_id, letter.source, letter.subject, letter.attempts) == (poison, "test", subject, 2)
+    assert "cannot digest this" in letter.error
+    assert applied == [healthy]
     await nc.close()
+
+
+async def dead_letter_count(uows: UnitOfWorkFactory) -> int:
+    async with uows() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(metadata.tables["dead_letters"])) or 0)
 
 
 async def _relay_forever(uows: UnitOfWorkFactory, url: str) -> None:
     nc = await bus.connect(url, "relay-under-test")
     js = nc.jetstream()
-    await bus.ensure_stream(js)
+    await bus.ensure_stream(js, bus.Stream())
     try:
-        await bus.OutboxRelay(uows, js).run()
+        await bus.OutboxRelay(uows, js, bus.Stream()).run()
     finally:
         await nc.close()
 
@@ -305,7 +318,7 @@ async def _unpublished(uows: UnitOfWorkFactory) -> int:
 
 
 async def test_a_transaction_with_many_events_delivers_all_in_order_and_one_rolled_back_delivers_none(
-    uows: UnitOfWorkFactory, nats_url: str
+    uows: UnitOfWorkFactory, event_bus: EventBus
 ) -> None:
     """A posting of thousands of movements records thousands of events: on PostgreSQL they
     go into the outbox by COPY, inside the command's transaction, as an INSERT would."""
@@ -322,10 +335,10 @@ async def test_a_transaction_with_many_events_delivers_all_in_order_and_one_roll
         rows = (await uow.session.execute(select(outbox).order_by(outbox.c.seq))).all()
     assert len(rows) == many
     assert all(envelope_pb2.Envelope.FromString(row.envelope).type == row.subject == subject for row in rows)
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(event_bus.url)
     js = nc.jetstream()
-    await bus.ensure_stream(js)
-    while await bus.OutboxRelay(uows, js).publish_pending():
+    await bus.ensure_stream(js, event_bus.stream)
+    while await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending():
         pass
-    assert await delivered_ids(js, subject) == [row.id for row in rows]
+    assert await delivered_ids(js, event_bus.subject(subject)) == [row.id for row in rows]
     await nc.close()

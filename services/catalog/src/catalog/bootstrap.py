@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -12,21 +11,21 @@ from catalog.adapters.tables import metadata
 from catalog.api.servicer import CatalogServicer
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant_core.db import UnitOfWorkFactory
-from invariant_core.rpc import Registrar, Registry
-from invariant_core.runtime import ServiceSpec
+from invariant_core.rpc import Registry
+from invariant_core.runtime import ServiceSpec, Wiring
 from invariant_core.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 SERVICE_NAME = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
 
 
-async def registrars(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Sequence[Registrar]:
+async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Wiring:
     servicer = CatalogServicer(uows, SqlCatalogRepository)
 
     def register(server: Registry) -> None:
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    return [register]
+    return Wiring([register])
 
 
 SPEC = ServiceSpec(
@@ -34,6 +33,6 @@ SPEC = ServiceSpec(
     metadata=metadata,
     migrations=MIGRATIONS,
     translate=to_message,
-    registrars=registrars,
+    wire=wire,
     grpc_services=[SERVICE_NAME],
 )

@@ -14,9 +14,10 @@ from google.type.decimal_pb2 import Decimal as PbDecimal
 from invariant.catalog.v1 import catalog_pb2 as pb
 from invariant.events.v1 import catalog_pb2 as events
 from invariant.events.v1 import envelope_pb2
-from invariant_core import identity
+from invariant_core import bus, identity
 from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.rpc import from_rpc_error
+from invariant_core.testing import EventBus
 
 
 def d(value: str) -> PbDecimal:
@@ -235,11 +236,14 @@ async def test_activating_a_new_version_obsoletes_the_previous_one(catalog) -> N
     assert [(v.id, v.state) for v in versions.versions] == [(first.id, "OBSOLETE"), (second.id, "ACTIVE")]
 
 
-async def test_item_and_bom_events_reach_jetstream_through_the_outbox(catalog, nats_url: str) -> None:  # type: ignore[no-untyped-def]
+async def test_item_and_bom_events_reach_jetstream_through_the_outbox(catalog, event_bus: EventBus) -> None:  # type: ignore[no-untyped-def]
     parent, part = sku(), sku()
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(event_bus.url)
     js = nc.jetstream()
-    sub = await js.subscribe("inventory.catalog.>", ordered_consumer=True, deliver_policy=nats.js.api.DeliverPolicy.NEW)
+    await bus.ensure_stream(js, event_bus.stream)
+    sub = await js.subscribe(
+        event_bus.subject("inventory.catalog.>"), ordered_consumer=True, deliver_policy=nats.js.api.DeliverPolicy.NEW
+    )
     await catalog.stub.CreateItem(item_request(parent))
     await catalog.stub.CreateItem(item_request(part))
     bom = await make_bom(catalog, parent, [(part, "1", "", "0")])
@@ -256,4 +260,5 @@ async def test_item_and_bom_events_reach_jetstream_through_the_outbox(catalog, n
     seen["inventory.catalog.bom.activated"][-1].payload.Unpack(activated)
     assert activated.bom_id == bom.id
     assert all(e.actor == "tester" and e.producer == "catalog" for es in seen.values() for e in es)
+    await sub.unsubscribe()
     await nc.close()

@@ -11,16 +11,17 @@ import sys
 
 from invariant_core.embedded import free_port
 from invariant_core.rpc import check_health
+from invariant_core.testing import EventBus
 
 
 async def test_a_migrated_database_serves_with_migrations_off_and_sigterm_stops_it_cleanly(
-    new_database, nats_url: str
+    new_database, event_bus: EventBus
 ) -> None:  # type: ignore[no-untyped-def]
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": await new_database("catalog"),
-        "NATS_URL": nats_url,
+        **event_bus.env,
         "GRPC_PORT": str(port),
         "ENVIRONMENT": "production",
         "JWT_SECRET": "unused-by-the-catalog",

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from counting.adapters.events import apply_catalog_event, apply_planning_event, apply_stock_event, to_message
+from counting.adapters.events import (
+    apply_catalog_event,
+    apply_planning_event,
+    apply_stock_event,
+    items_named,
+    to_message,
+)
 from counting.adapters.items import ReplicatedItems
 from counting.adapters.tables import metadata
 from counting.api.servicer import CountingServicer
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant.counting.v1 import counting_pb2, counting_pb2_grpc
+from invariant.events.v1.envelope_pb2 import Envelope
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core import rpc
 from invariant_core.bus import Subscription
 from invariant_core.db import UnitOfWorkFactory
-from invariant_core.rpc import Registrar, Registry
-from invariant_core.runtime import ServiceSpec
+from invariant_core.rpc import Registry
+from invariant_core.runtime import ServiceSpec, Wiring
 from invariant_core.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -26,7 +32,7 @@ CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
 STOCK = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
 
 
-async def registrars(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Sequence[Registrar]:
+async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Wiring:
     catalog_channel = rpc.channel(settings.peers["catalog"], [CATALOG])
     stack.push_async_callback(catalog_channel.close)
     stock_channel = rpc.channel(settings.peers["stock"], [STOCK])
@@ -37,7 +43,35 @@ async def registrars(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncEx
     def register(server: Registry) -> None:
         counting_pb2_grpc.add_CountingServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    return [register]
+    async def read_items_through(envelope: Envelope) -> None:
+        if named := items_named(envelope):
+            await items.views(named)
+
+    return Wiring(
+        [register],
+        [
+            Subscription(durable="counting-catalog", subject="inventory.catalog.>", handler=apply_catalog_event),
+            Subscription(
+                durable="counting-stock", subject="inventory.stock.count.adjustments.posted", handler=apply_stock_event
+            ),
+            # Planning's facts on consumers of their own, so that a count's posting is never
+            # confirmed behind them (NATS before 2.10 takes one filter per consumer).
+            Subscription(
+                durable="counting-issues",
+                subject="inventory.stock.issue.posted",
+                handler=apply_planning_event,
+                prepare=read_items_through,
+            ),
+            Subscription(
+                durable="counting-shortages", subject="inventory.stock.shortage", handler=apply_planning_event
+            ),
+            Subscription(
+                durable="counting-negatives",
+                subject="inventory.stock.negative_balance.attempted",
+                handler=apply_planning_event,
+            ),
+        ],
+    )
 
 
 SPEC = ServiceSpec(
@@ -45,21 +79,6 @@ SPEC = ServiceSpec(
     metadata=metadata,
     migrations=MIGRATIONS,
     translate=to_message,
-    registrars=registrars,
+    wire=wire,
     grpc_services=[SERVICE_NAME],
-    subscriptions=[
-        Subscription(durable="counting-catalog", subject="inventory.catalog.>", handler=apply_catalog_event),
-        Subscription(
-            durable="counting-stock", subject="inventory.stock.count.adjustments.posted", handler=apply_stock_event
-        ),
-        # Planning's facts on consumers of their own, so that a count's posting is never
-        # confirmed behind them (NATS before 2.10 takes one filter per consumer).
-        Subscription(durable="counting-issues", subject="inventory.stock.issue.posted", handler=apply_planning_event),
-        Subscription(durable="counting-shortages", subject="inventory.stock.shortage", handler=apply_planning_event),
-        Subscription(
-            durable="counting-negatives",
-            subject="inventory.stock.negative_balance.attempted",
-            handler=apply_planning_event,
-        ),
-    ],
 )

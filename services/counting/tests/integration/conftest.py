@@ -5,10 +5,10 @@ from collections.abc import AsyncIterator
 import pytest
 from counting_support import Suite, running_suite
 
-from invariant_core.testing import DatabaseFactory
+from invariant_core.testing import DatabaseFactory, EventBus
 
 
 @pytest.fixture
-async def suite(new_database: DatabaseFactory, nats_url: str) -> AsyncIterator[Suite]:
-    async with running_suite(new_database, nats_url) as started:
+async def suite(new_database: DatabaseFactory, event_bus: EventBus) -> AsyncIterator[Suite]:
+    async with running_suite(new_database, event_bus) as started:
         yield started

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -14,7 +13,6 @@ from typing import Any
 import grpc
 import nats
 from google.type.decimal_pb2 import Decimal as PbDecimal
-from nats.js.errors import NotFoundError
 
 from catalog.bootstrap import SERVICE_NAME as CATALOG_SERVICE
 from catalog.bootstrap import SPEC as CATALOG_SPEC
@@ -26,10 +24,10 @@ from invariant.counting.v1 import counting_pb2 as pb
 from invariant.counting.v1 import counting_pb2_grpc
 from invariant.stock.v1 import stock_pb2 as spb
 from invariant.stock.v1 import stock_pb2_grpc
-from invariant_core import bus, identity, rpc, runtime
+from invariant_core import identity, rpc, runtime
 from invariant_core.errors import DomainError
 from invariant_core.settings import Settings
-from invariant_core.testing import DatabaseFactory
+from invariant_core.testing import DatabaseFactory, EventBus
 from stock.bootstrap import SERVICE_NAME as STOCK_SERVICE
 from stock.bootstrap import SPEC as STOCK_SPEC
 
@@ -152,44 +150,33 @@ class Suite:
     catalog: catalog_pb2_grpc.CatalogServiceStub
     stock: stock_pb2_grpc.StockServiceStub
     counting: counting_pb2_grpc.CountingServiceStub
-    nats_url: str
+    events: EventBus
     stock_running: runtime.Running
     stock_settings: Settings
-    stock_spec: runtime.ServiceSpec
-    counting_spec: runtime.ServiceSpec
-
-
-def own_durables(spec: runtime.ServiceSpec, suffix: str) -> runtime.ServiceSpec:
-    """Durable consumers of this test's own: another run on the same NATS cannot take its events."""
-    return dataclasses.replace(
-        spec, subscriptions=[dataclasses.replace(s, durable=f"{s.durable}-{suffix}") for s in spec.subscriptions]
-    )
 
 
 @asynccontextmanager
-async def running_suite(new_database: DatabaseFactory, nats_url: str) -> AsyncIterator[Suite]:
-    suffix = uuid.uuid4().hex[:12]
-    stock_spec, counting_spec = own_durables(STOCK_SPEC, suffix), own_durables(COUNTING_SPEC, suffix)
+async def running_suite(new_database: DatabaseFactory, events: EventBus) -> AsyncIterator[Suite]:
     catalog = await runtime.start(
         CATALOG_SPEC,
         Settings.from_env(
-            "catalog", env={"DATABASE_URL": await new_database("catalog"), "NATS_URL": nats_url, "GRPC_PORT": "0"}
+            "catalog", env={"DATABASE_URL": await new_database("catalog"), **events.env, "GRPC_PORT": "0"}
         ),
     )
     peers = {"CATALOG_ADDR": f"127.0.0.1:{catalog.port}"}
     stock_settings = Settings.from_env(
-        "stock", env={"DATABASE_URL": await new_database("stock"), "NATS_URL": nats_url, "GRPC_PORT": "0", **peers}
+        "stock", env={"DATABASE_URL": await new_database("stock"), **events.env, "GRPC_PORT": "0", **peers}
     )
-    stock = await runtime.start(stock_spec, stock_settings)
+    stock = await runtime.start(STOCK_SPEC, stock_settings)
     # A fixed port, so that a stock service restarted by a test is found at the same address.
     stock_settings = dataclasses.replace(stock_settings, grpc_port=stock.port)
     counting = await runtime.start(
-        counting_spec,
+        COUNTING_SPEC,
         Settings.from_env(
             "counting",
             env={
                 "DATABASE_URL": await new_database("counting"),
-                "NATS_URL": nats_url,
+                **events.env,
                 "GRPC_PORT": "0",
                 "STOCK_ADDR": f"127.0.0.1:{stock.port}",
                 **peers,
@@ -206,11 +193,9 @@ async def running_suite(new_database: DatabaseFactory, nats_url: str) -> AsyncIt
         catalog_pb2_grpc.CatalogServiceStub(channels[0]),  # type: ignore[no-untyped-call]
         stock_pb2_grpc.StockServiceStub(channels[1]),  # type: ignore[no-untyped-call]
         counting_pb2_grpc.CountingServiceStub(channels[2]),  # type: ignore[no-untyped-call]
-        nats_url,
+        events,
         stock,
         stock_settings,
-        stock_spec,
-        counting_spec,
     )
     try:
         yield suite
@@ -221,21 +206,13 @@ async def running_suite(new_database: DatabaseFactory, nats_url: str) -> AsyncIt
         await counting.stop()
         await suite.stock_running.stop()
         await catalog.stop()
-        client = await nats.connect(nats_url)
-        try:
-            for sub in [*stock_spec.subscriptions, *counting_spec.subscriptions]:
-                with contextlib.suppress(NotFoundError):
-                    await client.jetstream().delete_consumer(bus.STREAM, sub.durable)
-        finally:
-            await client.close()
 
 
 async def caught_up(suite: Suite, durable: str) -> bool:
-    """Whether counting's consumer `durable` (its name in the spec) has applied every event on the bus."""
-    (name,) = [s.durable for s in suite.counting_spec.subscriptions if s.durable.startswith(f"{durable}-")]
-    client = await nats.connect(suite.nats_url)
+    """Whether counting's consumer `durable` has applied every event on the bus."""
+    client = await nats.connect(suite.events.url)
     try:
-        info = await client.jetstream().consumer_info(bus.STREAM, name)
+        info = await client.jetstream().consumer_info(suite.events.stream.name, durable)
     finally:
         await client.close()
     return not info.num_pending and not info.num_ack_pending

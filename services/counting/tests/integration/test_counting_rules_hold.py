@@ -36,6 +36,7 @@ from invariant.stock.v1 import stock_pb2 as spb
 from invariant_core import runtime
 from invariant_core.errors import ErrorCode
 from invariant_core.testing import eventually
+from stock.bootstrap import SPEC as STOCK_SPEC
 
 SUPERVISOR = ("sam", "supervisor")
 ANN = ("ann", "operator")
@@ -331,7 +332,7 @@ async def test_a_crash_between_approval_and_posting_ends_posted_exactly_once(sui
         )
     assert approved.state == "APPROVED"
     await asyncio.sleep(0.5)
-    suite.stock_running = await runtime.start(suite.stock_spec, suite.stock_settings)
+    suite.stock_running = await runtime.start(STOCK_SPEC, suite.stock_settings)
 
     await eventually(lambda: is_posted(suite, count.id), "the count is posted once stock is back")
     assert await book(suite, sku) == 27
@@ -354,9 +355,9 @@ async def test_a_loss_below_what_is_reserved_posts_and_stock_reports_the_shortag
     )
     count, line = await counted_and_reviewed(suite, sku, 5)
     count = await explain_and_submit(suite, count.id, line)
-    client = await nats.connect(suite.nats_url)
+    client = await nats.connect(suite.events.url)
     # JetStream's messages reach plain subscribers of the subject too.
-    shortages = await client.subscribe("inventory.stock.shortage")
+    shortages = await client.subscribe(suite.events.subject("inventory.stock.shortage"))
     with acting(*SUPERVISOR):
         await suite.counting.Approve(pb.ApproveRequest(idempotency_key=key(), count_id=count.id, level="SUPERVISOR"))
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from invariant.events.v1.envelope_pb2 import Envelope
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core import rpc
 from invariant_core.bus import Subscription
 from invariant_core.db import UnitOfWorkFactory, utcnow
-from invariant_core.rpc import Registrar, Registry
-from invariant_core.runtime import ServiceSpec, run_in_background
+from invariant_core.rpc import Registry
+from invariant_core.runtime import ServiceSpec, Wiring, run_in_background
 from invariant_core.settings import Settings
-from stock.adapters.events import apply_catalog_event, apply_counting_event, to_message
+from stock.adapters.events import apply_catalog_event, apply_counting_event, items_named, to_message
 from stock.adapters.items import ReplicatedItems
 from stock.adapters.repository import SqlStockRepository
 from stock.adapters.tables import metadata
@@ -42,17 +42,34 @@ async def sweep_expired_reservations(uows: UnitOfWorkFactory) -> None:
         await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
 
 
-async def registrars(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Sequence[Registrar]:
+async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Wiring:
     channel = rpc.channel(settings.peers["catalog"], [CATALOG])
     stack.push_async_callback(channel.close)
     catalog = catalog_pb2_grpc.CatalogServiceStub(channel)  # type: ignore[no-untyped-call]
-    servicer = StockServicer(uows, ReplicatedItems(uows, catalog))
-    await run_in_background(stack, sweep_expired_reservations(uows), "stock-expiry")
+    items = ReplicatedItems(uows, catalog)
+    servicer = StockServicer(uows, items)
+    stack.push_async_callback(servicer.aclose)
+    run_in_background(stack, sweep_expired_reservations(uows), "stock-expiry")
 
     def register(server: Registry) -> None:
         stock_pb2_grpc.add_StockServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    return [register]
+    async def read_items_through(envelope: Envelope) -> None:
+        if named := items_named(envelope):
+            await items.views(named)
+
+    return Wiring(
+        [register],
+        [
+            Subscription(durable="stock-catalog", subject="inventory.catalog.>", handler=apply_catalog_event),
+            Subscription(
+                durable="stock-counting",
+                subject="inventory.counting.adjustment.approved",
+                handler=apply_counting_event,
+                prepare=read_items_through,
+            ),
+        ],
+    )
 
 
 SPEC = ServiceSpec(
@@ -60,12 +77,6 @@ SPEC = ServiceSpec(
     metadata=metadata,
     migrations=MIGRATIONS,
     translate=to_message,
-    registrars=registrars,
+    wire=wire,
     grpc_services=[SERVICE_NAME],
-    subscriptions=[
-        Subscription(durable="stock-catalog", subject="inventory.catalog.>", handler=apply_catalog_event),
-        Subscription(
-            durable="stock-counting", subject="inventory.counting.adjustment.approved", handler=apply_counting_event
-        ),
-    ],
 )

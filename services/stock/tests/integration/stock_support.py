@@ -25,7 +25,7 @@ from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core import bus
 from invariant_core.errors import ErrorCode
 from invariant_core.rpc import ERROR_DOMAIN
-from invariant_core.testing import eventually
+from invariant_core.testing import EventBus, eventually
 
 WAREHOUSES = ("WH1", "WH2")
 # A balance's place: warehouse, location, lot and status (as STOCK_STATUS_…).
@@ -315,14 +315,17 @@ class StockEvents:
 
 
 @asynccontextmanager
-async def stock_events(nats_url: str, *about: str) -> AsyncIterator[StockEvents]:
+async def stock_events(events: EventBus, *about: str) -> AsyncIterator[StockEvents]:
     """Watch, through an ordered (ephemeral) consumer, the events about these SKUs or counts from now on."""
-    client = await nats.connect(nats_url)
+    client = await nats.connect(events.url)
     js = client.jetstream()
-    await bus.ensure_stream(js)
+    await bus.ensure_stream(js, events.stream)
     watched = StockEvents(frozenset(about))
     subscription = await js.subscribe(
-        "inventory.stock.>", ordered_consumer=True, deliver_policy=DeliverPolicy.NEW, cb=watched._receive
+        events.subject("inventory.stock.>"),
+        ordered_consumer=True,
+        deliver_policy=DeliverPolicy.NEW,
+        cb=watched._receive,
     )
     try:
         yield watched

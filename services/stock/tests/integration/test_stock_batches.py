@@ -79,16 +79,14 @@ async def test_an_item_just_created_in_the_catalog_can_be_reserved_and_an_unknow
     assert (refusal.code, refusal.field) == (ErrorCode.NOT_FOUND, "lines[1].item_sku")
 
 
-async def test_issues_arriving_together_post_all_the_shelf_can_give_and_refuse_only_the_rest(
-    services: Any, nats_url: str
-) -> None:
+async def test_issues_arriving_together_post_all_the_shelf_can_give_and_refuse_only_the_rest(services: Any) -> None:
     sku = await setup(services)
     await receive(services, sku, 10)
     issues = [
         movement(pb.MOVEMENT_TYPE_ISSUE, sku, 1, source=place("WH1"), document=pb.DocumentRef(type="SO", id=f"SO-{n}"))
         for n in range(15)
     ]
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         outcomes = await asyncio.gather(*(answer(services.stock.PostMovement(issue)) for issue in issues))
         posted = [o for o in outcomes if not isinstance(o, Refusal)]
         refusals = [o for o in outcomes if isinstance(o, Refusal)]
@@ -103,7 +101,7 @@ async def test_issues_arriving_together_post_all_the_shelf_can_give_and_refuse_o
     await assert_no_drift(services)
 
 
-async def test_movements_posted_together_each_name_the_actor_who_asked(services: Any, nats_url: str) -> None:
+async def test_movements_posted_together_each_name_the_actor_who_asked(services: Any) -> None:
     sku = await setup(services)
 
     async def receive_as(actor: str, n: int) -> pb.Movement:
@@ -118,7 +116,7 @@ async def test_movements_posted_together_each_name_the_actor_who_asked(services:
         posted: pb.Movement = await services.stock.PostMovement(request)
         return posted
 
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         await asyncio.gather(*(receive_as(actor, n) for n in range(6) for actor in ("ALICE", "BOB")))
         await watched.settle(services, sku)
     history = [m for m in await movements(services, sku) if m.document.type == "PO"]

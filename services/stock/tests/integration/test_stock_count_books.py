@@ -38,6 +38,7 @@ from invariant.events.v1 import stock_pb2 as events
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core.db import utcnow
 from invariant_core.errors import ErrorCode
+from invariant_core.testing import EventBus
 from stock.adapters import repository
 from stock.api.servicer import MAX_BOOK_QUERIES
 
@@ -282,12 +283,12 @@ def approval(count_id: str, *lines: counting_pb2.ApprovedCountLine) -> envelope_
     return envelope
 
 
-async def publish(nats_url: str, envelope: envelope_pb2.Envelope, deduplicated: bool = True) -> None:
+async def publish(events: EventBus, envelope: envelope_pb2.Envelope, deduplicated: bool = True) -> None:
     """As the relay publishes; without the Nats-Msg-Id, JetStream keeps a second copy of the same event."""
-    client = await nats.connect(nats_url)
+    client = await nats.connect(events.url)
     try:
         headers = {"Nats-Msg-Id": envelope.id} if deduplicated else None
-        await client.jetstream().publish(APPROVED, envelope.SerializeToString(), headers=headers)
+        await client.jetstream().publish(events.subject(APPROVED), envelope.SerializeToString(), headers=headers)
     finally:
         await client.close()
 
@@ -300,7 +301,7 @@ def confirmations(watched: StockEvents, count: int) -> Callable[[], Awaitable[bo
 
 
 async def test_an_approved_count_posts_each_gain_and_loss_once_however_often_it_arrives(
-    services_on_their_own: Any, nats_url: str
+    services_on_their_own: Any,
 ) -> None:
     services = services_on_their_own
     await create_warehouses(services)
@@ -313,11 +314,11 @@ async def test_an_approved_count_posts_each_gain_and_loss_once_however_often_it_
     gain = approved_line("2", found, "3", ("RECEIPT_NOT_RECORDED", 3))
     first, again = approval(count_id, loss, gain), approval(count_id, loss, gain)
 
-    async with stock_events(nats_url, short, found, count_id) as watched:
-        await publish(nats_url, first)
+    async with stock_events(services.events, short, found, count_id) as watched:
+        await publish(services.events, first)
         await eventually(confirmations(watched, 1), f"the first confirmation of {count_id}")
-        await publish(nats_url, first, deduplicated=False)
-        await publish(nats_url, again)
+        await publish(services.events, first, deduplicated=False)
+        await publish(services.events, again)
         # The consumer takes events in order: the copy of the first was handled before `again`.
         await eventually(confirmations(watched, 2), f"the second confirmation of {count_id}")
         await watched.settle(services, short)
@@ -369,7 +370,7 @@ async def test_an_approved_count_posts_each_gain_and_loss_once_however_often_it_
 
 
 async def test_an_approved_loss_below_what_is_reserved_posts_and_reports_the_shortage(
-    services_on_their_own: Any, nats_url: str
+    services_on_their_own: Any,
 ) -> None:
     services = services_on_their_own
     await create_warehouses(services)
@@ -378,8 +379,8 @@ async def test_an_approved_loss_below_what_is_reserved_posts_and_reports_the_sho
     held = await reserve(services, sku, 80)
     count_id = f"CNT-{uuid.uuid4().hex[:8]}"
 
-    async with stock_events(nats_url, sku, count_id) as watched:
-        await publish(nats_url, approval(count_id, approved_line("1", sku, "-40", ("THEFT_OR_UNKNOWN", 40))))
+    async with stock_events(services.events, sku, count_id) as watched:
+        await publish(services.events, approval(count_id, approved_line("1", sku, "-40", ("THEFT_OR_UNKNOWN", 40))))
         await eventually(confirmations(watched, 1), f"the confirmation of {count_id}")
         await watched.settle(services, sku)
 

@@ -144,11 +144,11 @@ async def test_bad_count_lines_are_refused_naming_the_line_and_nothing_is_writte
     assert await book(services, sku) == before
 
 
-async def test_a_loss_below_what_is_reserved_posts_and_reports_the_shortage(services: Any, nats_url: str) -> None:
+async def test_a_loss_below_what_is_reserved_posts_and_reports_the_shortage(services: Any) -> None:
     sku = await setup(services)
     await receive(services, sku, 100)
     held = await reserve(services, sku, 80)
-    async with stock_events(nats_url, sku) as seen:
+    async with stock_events(services.events, sku) as seen:
         await services.stock.PostCountAdjustments(count("CNT-4", loss_of_40(sku)))
         await seen.settle(services, sku)
     assert (await availability(services, sku, "WH1"))["atp"] == Decimal(-20)

@@ -120,10 +120,8 @@ async def set_thresholds(services: Any, sku: str, warehouse: str, safety: int, m
     await eventually(replicated, f"thresholds of {sku} in stock's replica")
 
 
-async def test_every_movement_is_published_and_receipts_and_adjustments_are_announced_too(
-    services, sku: str, nats_url: str
-) -> None:  # type: ignore[no-untyped-def]
-    async with stock_events(nats_url, sku) as watched:
+async def test_every_movement_is_published_and_receipts_and_adjustments_are_announced_too(services, sku: str) -> None:  # type: ignore[no-untyped-def]
+    async with stock_events(services.events, sku) as watched:
         await post(
             services,
             RECEIPT,
@@ -159,13 +157,11 @@ async def test_every_movement_is_published_and_receipts_and_adjustments_are_anno
     assert [entry(m) for m in watched.of("adjustment.posted")] == [entry(m) for m in ledger if m.type == ADJUSTMENT]
 
 
-async def test_reservations_announce_that_they_were_made_released_and_expired(
-    services, sku: str, nats_url: str
-) -> None:  # type: ignore[no-untyped-def]
+async def test_reservations_announce_that_they_were_made_released_and_expired(services, sku: str) -> None:  # type: ignore[no-untyped-def]
     await receive(services, sku, 10, place("WH1"))
     await receive(services, sku, 5, place("WH2"))
     order = pb.DocumentRef(type="SALES_ORDER", id=f"SO-{key()[:8]}")
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         both = await services.stock.Reserve(
             pb.ReserveRequest(
                 idempotency_key=key(),
@@ -232,9 +228,9 @@ async def test_reservations_announce_that_they_were_made_released_and_expired(
     }
 
 
-async def test_a_threshold_crossing_is_published_once_per_crossing(services, sku: str, nats_url: str) -> None:  # type: ignore[no-untyped-def]
+async def test_a_threshold_crossing_is_published_once_per_crossing(services, sku: str) -> None:  # type: ignore[no-untyped-def]
     await set_thresholds(services, sku, "WH1", safety=10, maximum=100)
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         await receive(services, sku, 15)  # 0 -> 15: back above safety stock
         for quantity in (3, 3, 2):  # 15 -> 12 -> 9 (below) -> 7 (still below)
             await post(services, ISSUE, sku, quantity, source=place("WH1"))
@@ -254,12 +250,10 @@ async def test_a_threshold_crossing_is_published_once_per_crossing(services, sku
     ]
 
 
-async def test_a_scrap_or_loss_below_what_is_reserved_is_posted_and_reports_the_shortage(
-    services, sku: str, nats_url: str
-) -> None:  # type: ignore[no-untyped-def]
+async def test_a_scrap_or_loss_below_what_is_reserved_is_posted_and_reports_the_shortage(services, sku: str) -> None:  # type: ignore[no-untyped-def]
     await receive(services, sku, 10)
     promised = [await reserve(services, sku, 6), await reserve(services, sku, 3)]
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         scrapped = await post(services, SCRAP, sku, 4, source=place("WH1"), reason_code="DAMAGED")
         lost = await post(services, ADJUSTMENT, sku, 2, source=place("WH1"), reason_code="THEFT_OR_UNKNOWN")
         await receive(services, sku, 3, place("WH1", status=QC_HOLD))
@@ -318,10 +312,10 @@ async def test_items_and_their_changes_reach_stock_through_catalog_events(servic
     assert [m.quantity.value for m in await movements(services, sku)] == ["200", "1"]
 
 
-async def test_issuing_against_a_reservation_repeats_no_threshold_alert(services, sku: str, nats_url: str) -> None:  # type: ignore[no-untyped-def]
+async def test_issuing_against_a_reservation_repeats_no_threshold_alert(services, sku: str) -> None:  # type: ignore[no-untyped-def]
     """Issuing what a reservation holds leaves available to promise where it was."""
     await set_thresholds(services, sku, "WH1", safety=10, maximum=100)
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         await receive(services, sku, 20)  # ATP 0 -> 20: back above safety
         promised = await reserve(services, sku, 8)  # ATP 20 -> 12
         await post(services, ISSUE, sku, 5, source=place("WH1"))  # ATP 12 -> 7: below safety
@@ -336,12 +330,10 @@ async def test_issuing_against_a_reservation_repeats_no_threshold_alert(services
     assert crossings(watched) == [("WH1", "BACK_ABOVE_SAFETY", 10, 20), ("WH1", "BELOW_SAFETY", 10, 7)]
 
 
-async def test_issuing_against_a_reservation_during_a_shortage_reports_no_new_shortage(
-    services, sku: str, nats_url: str
-) -> None:  # type: ignore[no-untyped-def]
+async def test_issuing_against_a_reservation_during_a_shortage_reports_no_new_shortage(services, sku: str) -> None:  # type: ignore[no-untyped-def]
     await receive(services, sku, 10)
     promised = await reserve(services, sku, 8)
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         scrapped = await post(services, SCRAP, sku, 5, source=place("WH1"))  # on hand 5, reserved 8: short 3
         await services.stock.IssueReservation(
             pb.IssueReservationRequest(
@@ -353,12 +345,10 @@ async def test_issuing_against_a_reservation_during_a_shortage_reports_no_new_sh
     assert shortages(watched) == [(5, 8, 3, [promised.id], scrapped.id)]
 
 
-async def test_a_reservation_that_takes_atp_below_safety_stock_raises_the_alert(
-    services, sku: str, nats_url: str
-) -> None:  # type: ignore[no-untyped-def]
+async def test_a_reservation_that_takes_atp_below_safety_stock_raises_the_alert(services, sku: str) -> None:  # type: ignore[no-untyped-def]
     """Thresholds are on available to promise (domain/thresholds.py): a reservation moves it too."""
     await set_thresholds(services, sku, "WH1", safety=10, maximum=100)
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         await receive(services, sku, 20)  # ATP 0 -> 20
         promised = await reserve(services, sku, 15)  # ATP 20 -> 5: below safety
         await services.stock.Release(pb.ReleaseRequest(idempotency_key=key(), reservation_id=promised.id))  # -> 20

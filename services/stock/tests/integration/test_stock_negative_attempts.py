@@ -47,15 +47,13 @@ def attempts(watched: StockEvents) -> list[tuple[Any, ...]]:
     return [shown(attempt) for attempt in watched.of(ATTEMPTED)]
 
 
-async def test_an_issue_of_more_than_the_shelf_holds_is_refused_and_published_as_an_attempt(
-    services: Any, nats_url: str
-) -> None:
+async def test_an_issue_of_more_than_the_shelf_holds_is_refused_and_published_as_an_attempt(services: Any) -> None:
     await create_warehouses(services, ("A-01", "A-02"))
     sku = await create_item(services)
     await receive(services, sku, 4, place("WH1", "A-01"))
     order = pb.DocumentRef(type="WORK_ORDER", id="WO-7", line="3")
     issue = movement(ISSUE, sku, 10, source=place("WH1", "A-01"), document=order)
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         # The shelf holds all the warehouse has: less on hand than asked, reservations or not.
         before = await book(services, sku)
         error = await refused(services.stock.PostMovement(issue))
@@ -78,15 +76,13 @@ async def test_an_issue_of_more_than_the_shelf_holds_is_refused_and_published_as
     assert (posted.quantity.value, getattr(posted, "from").location) == ("10", "A-01")
 
 
-async def test_issuing_a_reservation_from_a_shelf_that_holds_less_is_published_as_an_attempt(
-    services: Any, nats_url: str
-) -> None:
+async def test_issuing_a_reservation_from_a_shelf_that_holds_less_is_published_as_an_attempt(services: Any) -> None:
     await create_warehouses(services, ("A-01", "A-02"))
     sku = await create_item(services)
     await receive(services, sku, 4, place("WH1", "A-01"))
     await receive(services, sku, 20, place("WH1", "A-02"))
     promised = await reserve(services, sku, 6)
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         error = await refused(
             services.stock.IssueReservation(
                 pb.IssueReservationRequest(
@@ -102,11 +98,11 @@ async def test_issuing_a_reservation_from_a_shelf_that_holds_less_is_published_a
     assert (await availability(services, sku, "WH1"))["reserved"] == 6
 
 
-async def test_a_refusal_for_what_reservations_hold_is_no_attempt(services: Any, nats_url: str) -> None:
+async def test_a_refusal_for_what_reservations_hold_is_no_attempt(services: Any) -> None:
     sku = await setup(services)
     await receive(services, sku, 10)
     await reserve(services, sku, 8)
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         before = await book(services, sku)
         # The shelf holds 10, but 8 of them are promised.
         error = await refused(services.stock.PostMovement(movement(ISSUE, sku, 5, source=place("WH1"))))
@@ -117,7 +113,7 @@ async def test_a_refusal_for_what_reservations_hold_is_no_attempt(services: Any,
     assert attempts(watched) == []
 
 
-async def test_a_counts_loss_is_never_published_as_an_attempt(services: Any, nats_url: str) -> None:
+async def test_a_counts_loss_is_never_published_as_an_attempt(services: Any) -> None:
     sku = await setup(services)
     await receive(services, sku, 4)
 
@@ -135,7 +131,7 @@ async def test_a_counts_loss_is_never_published_as_an_attempt(services: Any, nat
             ],
         )
 
-    async with stock_events(nats_url, sku) as watched:
+    async with stock_events(services.events, sku) as watched:
         error = await refused(services.stock.PostCountAdjustments(loss("1", 10)))
         assert (error.code, error.field) == (INSUFFICIENT_STOCK, "lines[0].variance")
         await services.stock.PostCountAdjustments(loss("2", 4))

@@ -99,11 +99,19 @@ async def apply_planning_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork)
             )
 
 
+def items_named(envelope: envelope_pb2.Envelope) -> dict[str, str]:
+    """The items an event consumed here names (SKU → its field), to be read through before it is applied."""
+    if envelope.type != "inventory.stock.issue.posted":
+        return {}
+    moved = stock_events.MovementPosted()
+    envelope.payload.Unpack(moved)
+    return {moved.item_sku: "item_sku"}
+
+
 async def _add_issue(repo: PlanningRepository, moved: stock_events.MovementPosted) -> None:
     cost = (await repo.costs([moved.item_sku])).get(moved.item_sku)
     if cost is None:
-        # Refused, so the bus delivers the issue again once the catalog's event for the item
-        # has been applied: valuing it at zero would misrank the item for good.
+        # Read through before this transaction; valuing it at zero would misrank the item for good.
         raise DomainError(ErrorCode.UNAVAILABLE, f"item {moved.item_sku} is not known here yet", "item_sku")
     await repo.add_issue(
         getattr(moved, "from").warehouse,

@@ -148,6 +148,15 @@ async def apply_counting_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork)
     )
 
 
+def items_named(envelope: envelope_pb2.Envelope) -> dict[str, str]:
+    """The items an event consumed here names (SKU → its field), to be read through before it is applied."""
+    if envelope.type != "inventory.counting.adjustment.approved":
+        return {}
+    approved = counting_pb2.CountAdjustmentApproved()
+    envelope.payload.Unpack(approved)
+    return {line.item_sku: f"lines[{index}].item_sku" for index, line in enumerate(approved.lines)}
+
+
 def item_view(sku: str, base_unit: str, units: object, lot_tracked: bool) -> ItemView:
     """From either the event's or the catalog API's unit list (both have unit and factor)."""
     return ItemView(sku, base_unit, {u.unit: Decimal(u.factor.value) for u in units}, lot_tracked)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,6 +79,9 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         self._items = items
         self._reservations: Coalescer[pb.ReserveRequest, pb.ReserveResponse] = Coalescer(self._reserve_together)
         self._postings: Coalescer[_Posting, pb.Movement] = Coalescer(self._post_together)
+
+    async def aclose(self) -> None:
+        await asyncio.gather(self._reservations.aclose(), self._postings.aclose())
 
     async def _command(
         self, request: Message, response: type[R], body: Callable[[UnitOfWork, SqlStockRepository], Awaitable[R]]

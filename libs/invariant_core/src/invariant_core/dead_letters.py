@@ -1,0 +1,158 @@
+"""Dead letters, served by every service: an operator lists them, replays one or discards it.
+
+A replay puts the event back in the service's outbox with the same envelope, so consumers
+that applied it already do nothing (their inbox knows its id), under a new message id, so
+that JetStream does not drop it as a duplicate. Both commands are idempotent by state: a
+retry finds the dead letter resolved and answers it as it is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import grpc
+from google.protobuf.message import DecodeError
+from sqlalchemy import Row, Table, insert, select, tuple_, update
+
+from invariant.events.v1 import envelope_pb2
+from invariant.operations.v1 import dead_letters_pb2 as pb
+from invariant.operations.v1 import dead_letters_pb2_grpc
+from invariant_core import identity
+from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, utcnow
+from invariant_core.errors import DomainError, ErrorCode, not_found
+from invariant_core.messages import timestamp_message
+from invariant_core.paging import decode_token, encode_token, page_size
+from invariant_core.rpc import Registrar, Registry
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["DeadLetterService"].full_name
+REPLAYED = "REPLAYED"
+DISCARDED = "DISCARDED"
+OPERATORS = frozenset({"admin"})
+
+
+class DeadLetterServicer(dead_letters_pb2_grpc.DeadLetterServiceServicer):
+    def __init__(self, uows: UnitOfWorkFactory) -> None:
+        self._uows = uows
+        self._table: Table = uows.metadata.tables["dead_letters"]
+
+    async def ListDeadLetters(
+        self, request: pb.ListDeadLettersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListDeadLettersResponse:
+        _require_operator()
+        size = page_size(request.page_size)
+        after = decode_token(request.page_token, str, str)
+        table = self._table
+        query = select(table).order_by(table.c.created_at, table.c.id).limit(size + 1)
+        if not request.include_resolved:
+            query = query.where(table.c.resolution.is_(None))
+        if after is not None:
+            query = query.where(tuple_(table.c.created_at, table.c.id) > (datetime.fromisoformat(after[0]), after[1]))
+        async with self._uows.reader() as uow:
+            rows = (await uow.session.execute(query)).all()
+        page = rows[:size]
+        more = len(rows) > size
+        return pb.ListDeadLettersResponse(
+            dead_letters=[_message(row) for row in page],
+            next_page_token=encode_token(page[-1].created_at.isoformat(), page[-1].id) if more else "",
+        )
+
+    async def ReplayDeadLetter(
+        self, request: pb.ReplayDeadLetterRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeadLetter:
+        _require_operator()
+        async with self._uows() as uow:
+            row = await self._locked(uow, request.id)
+            if row.resolution == DISCARDED:
+                raise DomainError(ErrorCode.INVALID_STATE, "a discarded dead letter cannot be replayed", "id")
+            if row.resolution is None:
+                now = utcnow()
+                await uow.session.execute(
+                    insert(uow.metadata.tables["outbox"]).values(
+                        id=str(uuid.uuid4()), subject=row.subject, envelope=row.envelope, created_at=now
+                    )
+                )
+                row = await self._resolve(uow, row.id, REPLAYED, None)
+                await uow.commit()
+                self._uows.wake.set()
+        return _message(row)
+
+    async def DiscardDeadLetter(
+        self, request: pb.DiscardDeadLetterRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeadLetter:
+        _require_operator()
+        reason = request.reason.strip()
+        if not reason:
+            raise DomainError(ErrorCode.REQUIRED, "reason is required: say why the event is dropped", "reason")
+        if len(reason) > ERROR_LENGTH:
+            raise DomainError(ErrorCode.OUT_OF_RANGE, f"reason takes at most {ERROR_LENGTH} characters", "reason")
+        async with self._uows() as uow:
+            row = await self._locked(uow, request.id)
+            if row.resolution == REPLAYED:
+                raise DomainError(ErrorCode.INVALID_STATE, "a replayed dead letter cannot be discarded", "id")
+            if row.resolution is None:
+                row = await self._resolve(uow, row.id, DISCARDED, reason)
+                await uow.commit()
+        return _message(row)
+
+    async def _locked(self, uow: UnitOfWork, dead_letter_id: str) -> Row[tuple[object, ...]]:
+        if not dead_letter_id.strip():
+            raise DomainError(ErrorCode.REQUIRED, "id is required", "id")
+        query = select(self._table).where(self._table.c.id == dead_letter_id).with_for_update()
+        row = (await uow.session.execute(query)).first()
+        if row is None:
+            raise not_found("dead letter", dead_letter_id[:40], "id")
+        return row
+
+    async def _resolve(
+        self, uow: UnitOfWork, dead_letter_id: str, resolution: str, reason: str | None
+    ) -> Row[tuple[object, ...]]:
+        changed = (
+            update(self._table)
+            .where(self._table.c.id == dead_letter_id)
+            .values(
+                resolution=resolution, resolved_by=identity.current.get().actor, resolved_at=utcnow(), reason=reason
+            )
+            .returning(*self._table.c)
+        )
+        return (await uow.session.execute(changed)).one()
+
+
+def _require_operator() -> None:
+    if not identity.current.get().roles & OPERATORS:
+        raise DomainError(ErrorCode.PERMISSION_DENIED, "dead letters are for admins", "")
+
+
+def _message(row: Row[tuple[object, ...]]) -> pb.DeadLetter:
+    letter = pb.DeadLetter(
+        id=row.id,
+        source=row.source,
+        event_id=row.event_id,
+        subject=row.subject,
+        error=row.error,
+        attempts=row.attempts,
+        created_at=timestamp_message(row.created_at),
+        resolution=row.resolution or "",
+        resolved_by=row.resolved_by or "",
+        reason=row.reason or "",
+        size_bytes=len(row.envelope),
+    )
+    if row.resolved_at is not None:
+        letter.resolved_at.CopyFrom(timestamp_message(row.resolved_at))
+    try:
+        envelope = envelope_pb2.Envelope.FromString(row.envelope)
+    except DecodeError:
+        return letter
+    letter.actor = envelope.actor
+    letter.correlation_id = envelope.correlation_id
+    letter.payload_type = envelope.payload.type_url.rpartition("/")[2]
+    return letter
+
+
+def registrar(uows: UnitOfWorkFactory) -> Registrar:
+    servicer = DeadLetterServicer(uows)
+
+    def register(server: Registry) -> None:
+        dead_letters_pb2_grpc.add_DeadLetterServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+
+    return register
