@@ -16,15 +16,18 @@ from gateway.options import GatewayOptions
 from gateway.schema import build_schema
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant.counting.v1 import counting_pb2, counting_pb2_grpc
+from invariant.operations.v1 import dead_letters_pb2
+from invariant.operations.v1.dead_letters_pb2_grpc import DeadLetterServiceStub
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core.rpc import channel
 from invariant_core.settings import Settings
 
+DEAD_LETTERS = dead_letters_pb2.DESCRIPTOR.services_by_name["DeadLetterService"].full_name
 # The peers the gateway talks to, with the gRPC services it calls on each.
 PEER_SERVICES = {
-    "catalog": (catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,),
-    "stock": (stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name,),
-    "counting": (counting_pb2.DESCRIPTOR.services_by_name["CountingService"].full_name,),
+    "catalog": (catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name, DEAD_LETTERS),
+    "stock": (stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name, DEAD_LETTERS),
+    "counting": (counting_pb2.DESCRIPTOR.services_by_name["CountingService"].full_name, DEAD_LETTERS),
 }
 
 
@@ -50,7 +53,8 @@ def create_app(settings: Settings, options: GatewayOptions | None = None) -> Fas
         catalog = catalog_pb2_grpc.CatalogServiceStub(channels["catalog"])  # type: ignore[no-untyped-call]
         stock = stock_pb2_grpc.StockServiceStub(channels["stock"])  # type: ignore[no-untyped-call]
         counting = counting_pb2_grpc.CountingServiceStub(channels["counting"])  # type: ignore[no-untyped-call]
-        runtime.stubs = Stubs(catalog=catalog, stock=stock, counting=counting)
+        dead_letters = {name: DeadLetterServiceStub(open_channel) for name, open_channel in channels.items()}  # type: ignore[no-untyped-call]
+        runtime.stubs = Stubs(catalog=catalog, stock=stock, counting=counting, dead_letters=dead_letters)
         try:
             yield
         finally:

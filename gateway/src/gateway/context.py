@@ -15,6 +15,7 @@ from gateway.catalog.loaders import CatalogLoaders
 from gateway.stock.loaders import StockLoaders
 from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.counting.v1 import counting_pb2_grpc
+from invariant.operations.v1 import dead_letters_pb2_grpc
 from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core.identity import Identity
 
@@ -29,6 +30,8 @@ class Stubs:
     catalog: catalog_pb2_grpc.CatalogServiceStub
     stock: stock_pb2_grpc.StockServiceStub
     counting: counting_pb2_grpc.CountingServiceStub
+    # Every service serves its dead letters beside its own API, by service name.
+    dead_letters: Mapping[str, dead_letters_pb2_grpc.DeadLetterServiceStub]
 
 
 class Context(BaseContext):

@@ -23,6 +23,7 @@ from gateway.catalog.mutations import CatalogMutation
 from gateway.catalog.queries import CatalogQuery
 from gateway.counting.mutations import CountingMutation
 from gateway.counting.queries import CountingQuery
+from gateway.dead_letters import DeadLetterMutation, DeadLetterQuery
 from gateway.errors import DomainErrorExtensions, is_unexpected
 from gateway.guard import Authentication
 from gateway.health import HealthQuery
@@ -41,8 +42,8 @@ class GatewaySchema(strawberry.Schema):
         super().process_errors([error for error in errors if is_unexpected(error)], execution_context)
 
 
-Query = merge_types("Query", (HealthQuery, CatalogQuery, StockQuery, CountingQuery))
-Mutation = merge_types("Mutation", (CatalogMutation, StockMutation, CountingMutation))
+Query = merge_types("Query", (HealthQuery, CatalogQuery, StockQuery, CountingQuery, DeadLetterQuery))
+Mutation = merge_types("Mutation", (CatalogMutation, StockMutation, CountingMutation, DeadLetterMutation))
 
 
 def build_schema(*, production: bool, introspection: bool) -> strawberry.Schema:
