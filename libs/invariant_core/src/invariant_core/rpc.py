@@ -3,8 +3,9 @@
 Server: identity and correlation id from metadata into `identity.current`; mutating
 calls (methods not marked `idempotency_level = NO_SIDE_EFFECTS` in the proto) need an
 actor; domain errors become status codes with google.rpc details in one place.
-Client: identity into metadata, a deadline on every call, and a retry policy for
-UNAVAILABLE, safe because every method is either side-effect free or keyed.
+Client: identity into metadata, a deadline on every call within which a restarting peer is
+waited for, and a retry policy for UNAVAILABLE, safe because every method is either
+side-effect free or keyed.
 """
 
 from __future__ import annotations
@@ -241,7 +242,10 @@ async def serve_until_signalled(stop: Callable[[], Awaitable[None]]) -> None:
 def _with_identity(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
     metadata = list(details.metadata or ()) + identity.current.get().to_metadata()
     timeout = details.timeout if details.timeout is not None else DEFAULT_DEADLINE_SECONDS
-    return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials, details.wait_for_ready)
+    # A peer that is restarting is waited for within the deadline: failing at once would only
+    # make every caller retry by hand (every call is idempotent or side-effect free).
+    wait_for_ready = details.wait_for_ready if details.wait_for_ready is not None else True
+    return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials, wait_for_ready)
 
 
 class _IdentityMetadata(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
