@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import nats.errors
 from google.protobuf.message import DecodeError
@@ -240,6 +241,22 @@ class Subscription:
     # How long a delivery may go unanswered before JetStream hands it out again, as it does
     # when a consumer's process dies; a handler that runs longer reports progress.
     ack_wait: float = 10.0
+
+
+class Replica(Protocol):
+    """Another service's records kept here, read through from their owner on a miss."""
+
+    async def views(self, fields: Mapping[str, str]) -> Mapping[str, object]: ...
+
+
+def reading_through(replica: Replica, named: Callable[[envelope_pb2.Envelope], Mapping[str, str]]) -> Prepare:
+    """A `prepare` that reads what an event names (key → the field naming it) through the replica."""
+
+    async def prepare(envelope: envelope_pb2.Envelope) -> None:
+        if fields := named(envelope):
+            await replica.views(fields)
+
+    return prepare
 
 
 def _permanent(error: Exception) -> bool:

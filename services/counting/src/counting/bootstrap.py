@@ -17,10 +17,9 @@ from counting.adapters.tables import metadata
 from counting.api.servicer import CountingServicer
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant.counting.v1 import counting_pb2, counting_pb2_grpc
-from invariant.events.v1.envelope_pb2 import Envelope
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core import rpc
-from invariant_core.bus import Subscription
+from invariant_core.bus import Subscription, reading_through
 from invariant_core.db import UnitOfWorkFactory
 from invariant_core.rpc import Registry
 from invariant_core.runtime import ServiceSpec, Wiring
@@ -43,10 +42,6 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
     def register(server: Registry) -> None:
         counting_pb2_grpc.add_CountingServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    async def read_items_through(envelope: Envelope) -> None:
-        if named := items_named(envelope):
-            await items.views(named)
-
     return Wiring(
         [register],
         [
@@ -60,7 +55,7 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
                 durable="counting-issues",
                 subject="inventory.stock.issue.posted",
                 handler=apply_planning_event,
-                prepare=read_items_through,
+                prepare=reading_through(items, items_named),
             ),
             Subscription(
                 durable="counting-shortages", subject="inventory.stock.shortage", handler=apply_planning_event

@@ -8,10 +8,9 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from invariant.events.v1.envelope_pb2 import Envelope
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core import rpc
-from invariant_core.bus import Subscription
+from invariant_core.bus import Subscription, reading_through
 from invariant_core.db import UnitOfWorkFactory, utcnow
 from invariant_core.rpc import Registry
 from invariant_core.runtime import ServiceSpec, Wiring, run_in_background
@@ -54,10 +53,6 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
     def register(server: Registry) -> None:
         stock_pb2_grpc.add_StockServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    async def read_items_through(envelope: Envelope) -> None:
-        if named := items_named(envelope):
-            await items.views(named)
-
     return Wiring(
         [register],
         [
@@ -66,7 +61,7 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
                 durable="stock-counting",
                 subject="inventory.counting.adjustment.approved",
                 handler=apply_counting_event,
-                prepare=read_items_through,
+                prepare=reading_through(items, items_named),
             ),
         ],
     )

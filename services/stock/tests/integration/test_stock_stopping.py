@@ -1,15 +1,19 @@
 """Stopping stock while it works: reservations coalesced in a batch, events in the relay and
-an approved count in the consumer's hands. It ends within its grace period, and what it
-answered, what it refused and what it never got to all come out right after a restart."""
+approved counts in the consumer's hands. It ends within its grace period, and what it
+answered, what it refused and what it never got to all come out right after a restart.
+Killed instead, its process leaves the events it held to the next one, within seconds."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import grpc
 import nats
@@ -18,7 +22,6 @@ from stock_support import assert_no_drift, availability, create_item, create_war
 
 from catalog.bootstrap import SERVICE_NAME as CATALOG_SERVICE
 from catalog.bootstrap import SPEC as CATALOG_SPEC
-from conftest import StockUnderTest
 from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.events.v1 import counting_pb2, envelope_pb2
 from invariant.stock.v1 import stock_pb2 as pb
@@ -26,17 +29,29 @@ from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core import identity, rpc, runtime
 from invariant_core.db import utcnow
 from invariant_core.messages import timestamp_message
+from invariant_core.rpc import check_health
 from invariant_core.settings import Settings
 from invariant_core.tasks import GRACE_SECONDS
 from invariant_core.testing import DatabaseFactory, EventBus, eventually
 from stock.bootstrap import SERVICE_NAME, SPEC
 
+APPROVED = "inventory.counting.adjustment.approved"
 CALLERS = 64
 APPROVALS = 10
+# Enough approved counts that the consumer still holds some when its process is killed.
+HELD = 300
+# Seconds until a killed process's events are applied by the next: they come back after the ack wait.
+BACK_WITHIN = 15.0
 
 
 @dataclasses.dataclass
-class Restartable(StockUnderTest):
+class Restartable:
+    """Stock and the catalog it reads items from, with what it takes to start stock again."""
+
+    stock: stock_pb2_grpc.StockServiceStub
+    catalog: catalog_pb2_grpc.CatalogServiceStub
+    running: runtime.Running
+    events: EventBus
     settings: Settings
 
 
@@ -81,19 +96,20 @@ async def services(new_database: DatabaseFactory, event_bus: EventBus) -> AsyncI
         await catalog.stop()
 
 
-async def approve_gain(events: EventBus, sku: str) -> None:
-    """An approved count with a gain of one `sku`, as counting's relay publishes it."""
-    line = counting_pb2.ApprovedCountLine(line_id=key(), item_sku=sku, location="A-01", variance=d(1))
-    line.counted_at.CopyFrom(timestamp_message(utcnow() - timedelta(minutes=1)))
-    envelope = envelope_pb2.Envelope(id=key(), type="inventory.counting.adjustment.approved", producer="counting")
-    envelope.payload.Pack(
-        counting_pb2.CountAdjustmentApproved(count_id=key(), warehouse="WH1", part=1, parts=1, lines=[line])
-    )
+async def approve_gains(events: EventBus, sku: str, counts: int) -> None:
+    """Approved counts, each with a gain of one `sku`, as counting's relay publishes them."""
     client = await nats.connect(events.url)
     try:
-        await client.jetstream().publish(
-            events.subject(envelope.type), envelope.SerializeToString(), headers={"Nats-Msg-Id": envelope.id}
-        )
+        for _ in range(counts):
+            line = counting_pb2.ApprovedCountLine(line_id=key(), item_sku=sku, location="A-01", variance=d(1))
+            line.counted_at.CopyFrom(timestamp_message(utcnow() - timedelta(minutes=1)))
+            envelope = envelope_pb2.Envelope(id=key(), type=APPROVED, producer="counting")
+            envelope.payload.Pack(
+                counting_pb2.CountAdjustmentApproved(count_id=key(), warehouse="WH1", part=1, parts=1, lines=[line])
+            )
+            await client.jetstream().publish(
+                events.subject(APPROVED), envelope.SerializeToString(), headers={"Nats-Msg-Id": envelope.id}
+            )
     finally:
         await client.close()
 
@@ -122,8 +138,7 @@ async def test_stock_stopped_in_the_middle_of_its_work_ends_in_its_grace_and_lea
             except grpc.aio.AioRpcError:
                 first[request.idempotency_key] = None
 
-    for _ in range(APPROVALS):
-        await approve_gain(services.events, sku)
+    await approve_gains(services.events, sku, APPROVALS)
     callers = [asyncio.create_task(caller(requests[i::CALLERS])) for i in range(CALLERS)]
     await asyncio.sleep(0.1)
     loop = asyncio.get_running_loop()
@@ -146,3 +161,67 @@ async def test_stock_stopped_in_the_middle_of_its_work_ends_in_its_grace_and_lea
     await eventually(all_gains_posted, "every approved gain posted once")
     assert (await availability(services, sku, "WH1"))["reserved"] == Decimal(len(requests))
     await assert_no_drift(services)
+
+
+async def test_events_a_killed_stock_process_held_are_applied_by_the_next_one_within_seconds(
+    services: Restartable, tmp_path: Path
+) -> None:
+    await create_warehouses(services)
+    sku = await create_item(services)
+    await services.running.stop()
+    settings = services.settings
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        **services.events.env,
+        "GRPC_PORT": str(settings.grpc_port),
+        "CATALOG_ADDR": settings.peers["catalog"],
+    }
+    processes: list[asyncio.subprocess.Process] = []
+
+    async def start_process() -> None:
+        log = await asyncio.to_thread(open, tmp_path / "stock.log", "ab")
+        with log:  # the child keeps its own copy of the descriptor
+            processes.append(
+                await asyncio.create_subprocess_exec(sys.executable, "-m", "stock", env=env, stdout=log, stderr=log)
+            )
+
+        async def serving() -> bool:
+            assert processes[-1].returncode is None, "stock exited during start-up"
+            return await check_health(f"127.0.0.1:{settings.grpc_port}", SERVICE_NAME) == "SERVING"
+
+        await eventually(serving, "the stock process serves", within=30)
+
+    try:
+        await start_process()
+        await approve_gains(services.events, sku, HELD)
+        await eventually(lambda: held(services.events), "stock's consumer holds events it has not acknowledged")
+        processes[-1].kill()
+        await processes[-1].wait()
+        assert await held(services.events), "the killed process held no event"
+
+        loop = asyncio.get_running_loop()
+        restarted = loop.time()
+        await start_process()
+
+        async def all_gains_posted() -> bool:
+            return (await availability(services, sku, "WH1"))["on_hand"] == HELD
+
+        await eventually(all_gains_posted, "every approved gain posted once", within=BACK_WITHIN)
+        assert loop.time() - restarted < BACK_WITHIN
+        await assert_no_drift(services)
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.terminate()
+                await process.wait()
+
+
+async def held(events: EventBus) -> bool:
+    """Whether stock's approved-count consumer has events out that it has not acknowledged."""
+    client = await nats.connect(events.url)
+    try:
+        info = await client.jetstream().consumer_info(events.stream.name, "stock-counting")
+    finally:
+        await client.close()
+    return bool(info.num_ack_pending)
