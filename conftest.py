@@ -7,6 +7,9 @@ each test gets an event stream of its own on it (`event_bus`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from invariant_core.embedded import free_port, start_nats
+from invariant_core.tasks import finish
 from invariant_core.testing import DatabaseFactory, EventBus, scratch_databases, scratch_event_bus
 
 
@@ -42,6 +46,26 @@ async def new_database(tmp_path: Path) -> AsyncIterator[DatabaseFactory]:
     """Make a fresh, empty database per call: the service migrates it on start."""
     async with scratch_databases(tmp_path) as make:
         yield make
+
+
+@pytest.fixture(autouse=True)
+async def no_task_left_behind(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """A test whose services leave a task running fails here, naming the task, instead of
+    hanging the event loop's close for ever if the task ignores a cancellation."""
+    before = asyncio.all_tasks()
+    yield
+    await asyncio.sleep(0)
+    left = {task for task in asyncio.all_tasks() - before if task is not asyncio.current_task() and not task.done()}
+    if left:
+        stacks = io.StringIO()
+        for task in left:
+            task.print_stack(file=stacks)
+        # A task that ignores every cancellation cannot be ended: the loop's close then hangs
+        # until the test times out, and this failure names it.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await finish(left, 0)
+        pytest.fail(f"{request.node.nodeid} left {len(left)} tasks running:\n{stacks.getvalue()}")
 
 
 def pytest_report_header() -> list[str]:
