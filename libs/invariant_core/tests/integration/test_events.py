@@ -35,11 +35,12 @@ effects = Table(
 @dataclass(frozen=True)
 class Happened:
     subject: str
+    payload: str = "payload"
 
 
 def translate(event: object) -> tuple[str, Message]:
     assert isinstance(event, Happened)
-    return event.subject, wrappers_pb2.StringValue(value="payload")
+    return event.subject, wrappers_pb2.StringValue(value=event.payload)
 
 
 @pytest.fixture
@@ -51,9 +52,9 @@ async def uows(new_database) -> AsyncIterator[UnitOfWorkFactory]:  # type: ignor
     await engine.dispose()
 
 
-async def commit_event(uows: UnitOfWorkFactory, subject: str) -> str:
+async def commit_event(uows: UnitOfWorkFactory, subject: str, payload: str = "payload") -> str:
     async with uows() as uow:
-        uow.record(Happened(subject))
+        uow.record(Happened(subject, payload))
         await uow.commit()
     async with uows() as uow:
         outbox = metadata.tables["outbox"]
@@ -293,6 +294,65 @@ async def test_a_poison_event_goes_to_the_dead_letters_with_its_error_and_the_ne
     assert (letter.event_id, letter.source, letter.subject, letter.attempts) == (poison, "test", subject, 2)
     assert "cannot digest this" in letter.error
     assert applied == [healthy]
+    await nc.close()
+
+
+async def test_an_event_larger_than_nats_takes_goes_to_the_dead_letters_and_the_next_one_is_published(
+    uows: UnitOfWorkFactory, event_bus: EventBus
+) -> None:
+    subject = unique_subject()
+    too_large = await commit_event(uows, subject, "x" * (bus.MAX_PAYLOAD + 1))
+    after_it = await commit_event(uows, subject)
+    nc = await nats.connect(event_bus.url)
+    js = nc.jetstream()
+    await bus.ensure_stream(js, event_bus.stream)
+
+    assert await bus.OutboxRelay(uows, js, event_bus.stream, nc.max_payload).publish_pending() == 2
+    assert await delivered_ids(js, event_bus.subject(subject)) == [after_it]
+    assert await _unpublished(uows) == 0
+    async with uows() as uow:
+        (letter,) = (await uow.session.execute(select(metadata.tables["dead_letters"]))).all()
+    assert (letter.event_id, letter.source, letter.subject) == (too_large, "outbox", subject)
+    assert "more than NATS takes" in letter.error
+    await nc.close()
+
+
+async def test_a_handler_that_outlasts_the_ack_wait_reports_progress_and_is_not_handed_out_again(
+    uows: UnitOfWorkFactory, event_bus: EventBus
+) -> None:
+    subject = unique_subject()
+    await commit_event(uows, subject)
+    nc = await nats.connect(event_bus.url)
+    js = nc.jetstream()
+    await bus.ensure_stream(js, event_bus.stream)
+    await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending()
+    deliveries: list[int] = []
+
+    async def slow(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+        deliveries.append(len(deliveries) + 1)
+        await asyncio.sleep(2.5)
+        await uow.session.execute(insert(effects).values(event_id=envelope.id))
+
+    sub = bus.Subscription(durable="slow", subject=subject, handler=slow, ack_wait=1.0)
+    # Two replicas of the service: an event JetStream handed out again would go to the idle one.
+    consumers = [bus.Consumer(uows, js, event_bus.stream, sub) for _ in range(2)]
+    tasks = [asyncio.create_task(consumer.run()) for consumer in consumers]
+    try:
+
+        async def applied() -> bool:
+            async with uows() as uow:
+                return bool(await uow.session.scalar(select(func.count()).select_from(effects)))
+
+        await eventually(applied, "the slow handler's effect", within=10)
+        await asyncio.sleep(1.5)
+    finally:
+        for consumer in consumers:
+            consumer.stop()
+        await finish(tasks, 5)
+    info = await js.consumer_info(event_bus.stream.name, "slow")
+    assert deliveries == [1]
+    # Handed out once: JetStream counts every delivery in the consumer's sequence.
+    assert (info.delivered.consumer_seq, info.num_ack_pending) == (1, 0)
     await nc.close()
 
 
