@@ -287,7 +287,6 @@ class Consumer:
         self._stream = stream
         self._sub = sub
         self._inbox = uows.metadata.tables["inbox"]
-        self._dead_letters = uows.metadata.tables["dead_letters"]
         self._stopping = asyncio.Event()
         self._fetching: asyncio.Future[list[Msg]] | None = None
 
