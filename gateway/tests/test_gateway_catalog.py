@@ -82,3 +82,17 @@ async def test_a_cursor_not_made_by_the_gateway_is_refused_naming_after(start_ga
         reply = await client.post("/graphql", json={"query": PAGE, "variables": {"after": "garbage"}}, headers=bearer())
     [error] = reply.json()["errors"]
     assert error["extensions"] == {"code": "INVALID_FORMAT", "field": "after"}
+
+
+async def test_a_prefix_search_takes_percent_and_underscore_as_themselves(
+    start_gateway: StartGateway, catalog: Catalog
+) -> None:
+    for sku in ("A-1", "AB_2", "B-3"):
+        await catalog.create_item(sku)
+    found = {}
+    for prefix in ("%", "_", "A_", "AB_", "A"):
+        data = await _query(
+            start_gateway, "query S($p: String!) { items(prefix: $p) { edges { node { sku } } } }", {"p": prefix}
+        )
+        found[prefix] = [edge["node"]["sku"] for edge in data["items"]["edges"]]
+    assert found == {"%": [], "_": [], "A_": [], "AB_": ["AB_2"], "A": ["A-1", "AB_2"]}

@@ -35,9 +35,12 @@ def test_the_decimal_scalar_keeps_point_one_exact() -> None:
     assert serialize_decimal(parsed) == "0.1"
 
 
-def test_decimals_are_written_without_exponents() -> None:
-    assert serialize_decimal(decimal.Decimal("1E-7")) == "0.0000001"
-    assert serialize_decimal(decimal.Decimal("12.50")) == "12.50"
+@pytest.mark.parametrize(
+    ("stored", "written"),
+    [("1E-7", "0.0000001"), ("1E+2", "100"), ("12.50", "12.5"), ("26.52000000", "26.52"), ("-0.0", "0"), ("0E-8", "0")],
+)
+def test_decimals_are_written_exactly_without_padding_or_exponents(stored: str, written: str) -> None:
+    assert serialize_decimal(decimal.Decimal(stored)) == written
 
 
 async def test_a_decimal_travels_to_the_service_and_back_exactly(start_gateway: StartGateway, catalog: Catalog) -> None:

@@ -7,6 +7,8 @@ import decimal
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from invariant_core.decimals import decimal_text
+
 
 def parse_decimal(value: object) -> decimal.Decimal:
     # Floats are refused because the client has already lost exactness by the
@@ -23,8 +25,7 @@ def parse_decimal(value: object) -> decimal.Decimal:
 
 
 def serialize_decimal(value: decimal.Decimal) -> str:
-    # Fixed-point notation: "0.0000001" rather than "1E-7", which some clients misread.
-    return format(value, "f")
+    return decimal_text(value)
 
 
 DECIMAL: ScalarDefinition = strawberry.scalar(

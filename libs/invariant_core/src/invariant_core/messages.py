@@ -9,11 +9,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from google.type.date_pb2 import Date as PbDate
 from google.type.decimal_pb2 import Decimal as PbDecimal
 
+from invariant_core.decimals import decimal_text
 from invariant_core.errors import DomainError, ErrorCode
 
 
 def decimal_message(value: Decimal) -> PbDecimal:
-    return PbDecimal(value=str(value))
+    return PbDecimal(value=decimal_text(value))
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -50,7 +50,13 @@ class SqlCatalogRepository:
         query = select(items.c.sku).order_by(items.c.sku).limit(limit)
         if prefix:
             folded = prefix.upper()
-            query = query.where(or_(items.c.sku.startswith(folded), items.c.name_folded.startswith(folded)))
+            # Escaped: a prefix of "%" or "_" names those characters, not every item.
+            query = query.where(
+                or_(
+                    items.c.sku.startswith(folded, autoescape=True),
+                    items.c.name_folded.startswith(folded, autoescape=True),
+                )
+            )
         if after_sku:
             query = query.where(items.c.sku > after_sku)
         skus = list(await self.session.scalars(query))
