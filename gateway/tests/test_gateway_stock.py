@@ -541,3 +541,10 @@ async def test_movements_and_balances_are_paged_through_with_cursors(graphql: Gr
         ("B-01", "QC_HOLD", "5"),
     ]
     assert pages == 2
+
+
+async def test_availability_in_a_warehouse_that_does_not_exist_is_not_found_rather_than_zero(graphql: GraphQL) -> None:
+    assert (await availability(graphql, warehouse="WH2"))["available"] == 0
+    typo = await graphql(AVAILABILITY, {"sku": "BOLT", "warehouse": "WH9"})
+    assert typo["data"] is None
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in typo["errors"]] == [("NOT_FOUND", "warehouse")]

@@ -320,7 +320,11 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         item = await self._items.view(request.item_sku)
         key = StockKey(item.sku, normalise_warehouse(request.warehouse))
         async with self._uows.reader() as uow:
-            found = await SqlStockRepository(uow.session).availability(key)
+            repo = SqlStockRepository(uow.session)
+            found = await repo.availability(key)
+            # No row: nothing moved yet, or a warehouse that does not exist, which must not read as "no stock".
+            if found is None and not await repo.warehouses([key.warehouse]):
+                raise not_found("warehouse", key.warehouse, "warehouse")
         zero = Decimal(0)
         buckets = (
             (found.available, found.qc_hold, found.rejected, found.in_transit, found.reserved) if found else (zero,) * 5
