@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
 from invariant_core.decimals import decimal_text
+from invariant_core.errors import quoted
 
 
 def parse_decimal(value: object) -> decimal.Decimal:
@@ -18,7 +19,7 @@ def parse_decimal(value: object) -> decimal.Decimal:
     try:
         number = decimal.Decimal(value.strip() if isinstance(value, str) else value)
     except decimal.InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number") from None
+        raise ValueError(f"{quoted(str(value))} is not a decimal number") from None
     if not number.is_finite():
         raise ValueError("a Decimal must be a finite number, not NaN or Infinity")
     return number

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.errors import DomainError, ErrorCode, quoted
 
 WAREHOUSE_PATTERN = re.compile(r"[A-Z][A-Z0-9_-]{0,19}")
 
@@ -20,7 +20,7 @@ def normalise_code(raw: str, pattern: re.Pattern[str], field: str, rule: str) ->
     # Checked before upper-casing: some non-ASCII letters upper-case to ASCII (dotless i to "I").
     code = stripped.upper()
     if not (stripped.isascii() and pattern.fullmatch(code)):
-        raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} {raw!r} is not valid: {rule}", field)
+        raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} {quoted(raw)} is not valid: {rule}", field)
     return code
 
 

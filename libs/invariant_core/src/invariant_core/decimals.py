@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.errors import DomainError, ErrorCode, quoted
 
 QUANTITY_PLACES = 6
 MONEY_PLACES = 4
@@ -40,7 +40,7 @@ def parse_decimal(
             number = Decimal(value.strip())
         except InvalidOperation:
             raise DomainError(
-                ErrorCode.INVALID_FORMAT, f"{field} must be a decimal number, got {value!r}", field
+                ErrorCode.INVALID_FORMAT, f"{field} must be a decimal number, got {quoted(str(value))}", field
             ) from None
     else:
         number = value

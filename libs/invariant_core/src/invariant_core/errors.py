@@ -39,5 +39,17 @@ class DomainError(Exception):
         return f"DomainError({self.code}, {self.message!r}, field={self.field!r})"
 
 
+# How much of what a user sent an error message quotes: messages travel in gRPC metadata,
+# which a megabyte of input would overflow, and nobody reads past the start of a typo.
+QUOTED_LENGTH = 40
+
+
+def quoted(value: str) -> str:
+    """`value` as an error message shows it: in quotes, cut to its first characters."""
+    if len(value) <= QUOTED_LENGTH:
+        return repr(value)
+    return f"{value[:QUOTED_LENGTH]!r}… ({len(value)} characters)"
+
+
 def not_found(what: str, key: str, field: str) -> DomainError:
-    return DomainError(ErrorCode.NOT_FOUND, f"{what} {key!r} does not exist", field)
+    return DomainError(ErrorCode.NOT_FOUND, f"{what} {quoted(key)} does not exist", field)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 
 from invariant_core.decimals import QUANTITY_PLACES, parse_decimal
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.errors import DomainError, ErrorCode, quoted
 
 # Base quantities stay below this, so that scaled by 10**6 they fit the 64-bit integers SQLite keeps.
 QUANTITY_LIMIT = Decimal(10) ** 12
@@ -38,7 +38,7 @@ class ItemView:
         if code != self.base_unit and code not in self.units:
             known = ", ".join([self.base_unit, *self.units])
             raise DomainError(
-                ErrorCode.NOT_FOUND, f"item {self.sku} has no unit {code!r}; its units are {known}", field
+                ErrorCode.NOT_FOUND, f"item {self.sku} has no unit {quoted(code)}; its units are {known}", field
             )
         return code
 

@@ -30,7 +30,7 @@ from typing import TypeAlias
 from catalog.domain.events import ItemUpserted, ThresholdsChanged
 from invariant_core.codes import normalise_code, normalise_warehouse
 from invariant_core.decimals import MONEY_PLACES, parse_decimal
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.errors import DomainError, ErrorCode, quoted
 from invariant_core.units import decimal_text
 
 SKU_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,39}")
@@ -150,7 +150,7 @@ def _symbology(code: str, raw: str, field: str) -> Symbology:
         return Symbology(name)
     except ValueError:
         raise DomainError(
-            ErrorCode.INVALID_FORMAT, f"{field} must be EAN13, UPCA or OTHER, got {raw!r}", field
+            ErrorCode.INVALID_FORMAT, f"{field} must be EAN13, UPCA or OTHER, got {quoted(raw)}", field
         ) from None
 
 
@@ -294,7 +294,7 @@ class Item:
             known = ", ".join([self.base_unit, *self.units])
             raise DomainError(
                 ErrorCode.NOT_FOUND,
-                f"item {self.sku} has no unit {code!r}; its units are {known}",
+                f"item {self.sku} has no unit {quoted(code)}; its units are {known}",
                 field,
             )
         return code
@@ -355,7 +355,7 @@ def _status(raw: str) -> ItemStatus:
         return ItemStatus(raw.strip().upper())
     except ValueError:
         raise DomainError(
-            ErrorCode.INVALID_FORMAT, f"status must be ACTIVE or BLOCKED, got {raw!r}", "status"
+            ErrorCode.INVALID_FORMAT, f"status must be ACTIVE or BLOCKED, got {quoted(raw)}", "status"
         ) from None
 
 

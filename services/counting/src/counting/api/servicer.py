@@ -52,7 +52,7 @@ from invariant_core import identity
 from invariant_core.codes import normalise_warehouse
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory, utcnow
 from invariant_core.decimals import MONEY_PLACES, parse_decimal
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.errors import DomainError, ErrorCode, quoted
 from invariant_core.idempotency import answered, run_idempotent
 from invariant_core.messages import datetime_from_message, decimal_message, timestamp_message
 from invariant_core.paging import decode_token, encode_token, page_size
@@ -257,7 +257,7 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
         warehouse = normalise_warehouse(request.warehouse)
         known = await self._stock.ListWarehouses(stock_pb2.ListWarehousesRequest())
         if warehouse not in {w.code for w in known.warehouses}:
-            raise DomainError(ErrorCode.NOT_FOUND, f"warehouse {warehouse!r} does not exist", "warehouse")
+            raise DomainError(ErrorCode.NOT_FOUND, f"warehouse {quoted(warehouse)} does not exist", "warehouse")
         new = handlers.NewCount(
             warehouse=warehouse,
             kind=request.kind,
@@ -570,7 +570,9 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                 )
             line = await repo.line(count.id, request.line_id)
             if line is None:
-                raise DomainError(ErrorCode.NOT_FOUND, f"line {request.line_id!r} is not on this count", "line_id")
+                raise DomainError(
+                    ErrorCode.NOT_FOUND, f"line {quoted(request.line_id)} is not on this count", "line_id"
+                )
             key = (line.item_sku, line.location, line.lot)
             since = await repo.last_posted_count_time(count.warehouse, key, count.id)
             (message,) = await self._line_messages(repo, count, [line])

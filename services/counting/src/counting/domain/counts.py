@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from invariant_core.decimals import MONEY_PLACES
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.errors import DomainError, ErrorCode, quoted
 from invariant_core.units import decimal_text
 
 
@@ -103,7 +103,9 @@ def parse_enum(kind: type[E], raw: str, field: str, default: E | None = None) ->
         return kind(text)
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
-        raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} must be one of {allowed}, got {raw!r}", field) from None
+        raise DomainError(
+            ErrorCode.INVALID_FORMAT, f"{field} must be one of {allowed}, got {quoted(raw)}", field
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ def check_reasons(variance: Decimal, reasons: Sequence[tuple[str, Decimal]], kno
         if code not in known:
             raise DomainError(
                 ErrorCode.NOT_FOUND,
-                f"reason code {code!r} does not exist or is inactive",
+                f"reason code {quoted(code)} does not exist or is inactive",
                 f"reasons[{index}].reason_code",
             )
         if code in seen:

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from invariant_core.codes import normalise_code
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.errors import DomainError, ErrorCode, quoted
 
 LOCATION_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._/-]{0,39}")
 LOT_PATTERN = re.compile(r"[!-~]{1,40}")
@@ -82,7 +82,9 @@ def parse_enum(kind: type[E], raw: str, field: str) -> E:
         return kind(name)
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
-        raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} must be one of {allowed}, got {raw!r}", field) from None
+        raise DomainError(
+            ErrorCode.INVALID_FORMAT, f"{field} must be one of {allowed}, got {quoted(raw)}", field
+        ) from None
 
 
 def normalise_location(raw: str, field: str = "location") -> str:
@@ -100,7 +102,7 @@ def validate_lot(raw: str, field: str = "lot") -> str:
     if lot and not LOT_PATTERN.fullmatch(lot):
         raise DomainError(
             ErrorCode.INVALID_FORMAT,
-            f"{field} {raw!r} is not valid: a lot number is 1 to 40 printable characters without spaces",
+            f"{field} {quoted(raw)} is not valid: a lot number is 1 to 40 printable characters without spaces",
             field,
         )
     return lot

@@ -30,7 +30,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from invariant_core.errors import DomainError, ErrorCode, not_found
+from invariant_core.errors import DomainError, ErrorCode, not_found, quoted
 from invariant_core.units import ItemView, decimal_text
 from stock.domain.codes import LocationKind, MovementType, StockStatus
 from stock.domain.places import LocationView, Place, StockKey, WarehouseView
@@ -312,7 +312,7 @@ def _check_lot(item: ItemView, place: Place, prefix: str, known_lots: Collection
     if place.lot in known_lots:
         return ""
     if not may_create:
-        raise DomainError(ErrorCode.NOT_FOUND, f"item {item.sku} has no lot {place.lot!r}", field)
+        raise DomainError(ErrorCode.NOT_FOUND, f"item {item.sku} has no lot {quoted(place.lot)}", field)
     return place.lot
 
 
