@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 from graphql import get_introspection_query
+
+from gateway.body_limit import MAX_BODY_BYTES
 
 from support import Catalog, Line, StartGateway, bearer
 
@@ -87,3 +91,33 @@ async def test_graphiql_can_be_turned_off_in_development(start_gateway: StartGat
     async with start_gateway(GATEWAY_GRAPHIQL="0") as client:
         page = await client.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code != 200 or "graphiql" not in page.text.lower()
+
+
+async def test_a_body_over_the_limit_is_refused_before_any_service_is_asked(
+    start_gateway: StartGateway, catalog: Catalog
+) -> None:
+    huge = "x" * (MAX_BODY_BYTES + 1)
+    async with start_gateway() as client:
+        reply = await client.post(
+            "/graphql", json={"query": '{ item(sku: "A-1") { sku } }', "variables": {"pad": huge}}, headers=bearer()
+        )
+    assert reply.status_code == 413
+    [error] = reply.json()["errors"]
+    assert error["extensions"]["code"] == "OUT_OF_RANGE" and "larger than 3 MiB" in error["message"]
+    assert not catalog.calls
+
+
+async def test_an_upload_of_five_thousand_entries_fits_under_the_limit() -> None:
+    entries = [
+        {
+            "entryId": str(uuid.uuid4()),
+            "lineId": str(uuid.uuid4()),
+            "quantity": "123456.123456",
+            "unit": "CARTON",
+            "countedAt": "2026-12-06T10:15:30.123456+00:00",
+        }
+        for _ in range(5000)
+    ]
+    query = "mutation U($input: SubmitEntriesInput!) { submitEntries(input: $input) { entries { entryId } } }"
+    body = json.dumps({"query": query, "variables": {"input": {"countId": str(uuid.uuid4()), "entries": entries}}})
+    assert len(body.encode()) < MAX_BODY_BYTES / 2

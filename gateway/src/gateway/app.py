@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 
+from gateway.body_limit import BodyLimit
 from gateway.context import Context, Stubs, build_context
 from gateway.options import GatewayOptions
 from gateway.schema import build_schema
@@ -75,4 +76,5 @@ def create_app(settings: Settings, options: GatewayOptions | None = None) -> Fas
     )
     app = FastAPI(title="Invariant gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(router)
+    app.add_middleware(BodyLimit)
     return app
