@@ -151,15 +151,25 @@ def main() -> None:
         await load_demo(ports)
         return started
 
+    stopping = threading.Event()
+    # Both set explicitly: started from a script, SIGINT may come in ignored, and Ctrl-C
+    # must stop the suite all the same.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    failed = False
     try:
         suite = asyncio.run(run())
         print(BANNER.format(port=suite.gateway_port, dev_user=dev_user or "nobody", data=data), flush=True)
-        stopping = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-        while not stopping.wait(1.0):
-            pass
-    except KeyboardInterrupt:
-        pass
+        while not stopping.wait(0.5):
+            dead = [process for process in suite.processes if process.poll() is not None]
+            if dead:
+                for process in dead:
+                    print(f"{process.args[-1]} exited with code {process.returncode}: see {data}/logs/", flush=True)
+                failed = True
+                break
+    except Exception as error:  # noqa: BLE001 - said in one line, then everything stops
+        print(f"could not start the suite: {error}", file=sys.stderr, flush=True)
+        failed = True
     finally:
         # A second Ctrl-C (or uv forwarding the first one again) must not cut the shutdown short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -168,6 +178,8 @@ def main() -> None:
             suite.stop()
         nats.terminate()
         nats.wait(10)
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
