@@ -161,10 +161,12 @@ def main() -> None:
         suite = asyncio.run(run())
         print(BANNER.format(port=suite.gateway_port, dev_user=dev_user or "nobody", data=data), flush=True)
         while not stopping.wait(0.5):
-            dead = [process for process in suite.processes if process.poll() is not None]
+            # Started in this order: the services, then the gateway.
+            named = zip((*SERVICES, "gateway"), suite.processes, strict=True)
+            dead = [(name, process.returncode) for name, process in named if process.poll() is not None]
+            for name, code in dead:
+                print(f"{name} exited with code {code}: see {data}/logs/", flush=True)
             if dead:
-                for process in dead:
-                    print(f"{process.args[-1]} exited with code {process.returncode}: see {data}/logs/", flush=True)
                 failed = True
                 break
     except Exception as error:  # noqa: BLE001 - said in one line, then everything stops
