@@ -10,6 +10,7 @@ PROTO_FILES := $(shell find protos -name '*.proto')
 DATA_DIR ?= .data
 USER ?= dev
 ROLES ?= admin
+HOURS ?= 12
 
 .PHONY: help
 help: ## List the commands
@@ -42,8 +43,8 @@ reset: ## Wipe the local data of `make run`
 	rm -rf $(DATA_DIR)
 
 .PHONY: token
-token: install ## Print a development token: make token USER=alice ROLES=supervisor,finance
-	@$(PY) -m gateway.auth issue --user "$(USER)" --roles "$(ROLES)"
+token: install ## Print a development token: make token USER=alice ROLES=supervisor,finance HOURS=12
+	@$(PY) -m gateway.auth issue --user "$(USER)" --roles "$(ROLES)" --hours "$(HOURS)"
 
 .PHONY: test
 test: install ## Run every test (TEST_DATABASE_URL and NATS_URL select PostgreSQL and an external NATS)
