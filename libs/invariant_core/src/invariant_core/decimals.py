@@ -10,16 +10,6 @@ QUANTITY_PLACES = 6
 MONEY_PLACES = 4
 
 
-def decimal_text(value: Decimal) -> str:
-    """The exact value as people write it, the same however it was computed or stored:
-    no trailing zeros, never an exponent, no negative zero ("100", "26.52", "0")."""
-    # Trailing zeros stripped from the text: Decimal.normalize() would round to the context's precision.
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def parse_decimal(
     value: str | Decimal,
     field: str,
