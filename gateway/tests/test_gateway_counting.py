@@ -528,3 +528,30 @@ async def test_a_supervisor_sets_the_cycle_policy_computes_classes_and_plans_cou
     ]
     again = await succeed(graphql, "planCounts", {"warehouse": "WH1"}, planned_counts)
     assert (again["counts"], again["due"]) == ([], [])
+
+
+async def test_a_receipt_entered_twice_is_the_first_suspect_of_the_shortage_it_leaves(graphql: GraphQL) -> None:
+    receipt = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01", "quantity": "30"}
+    receipt |= {"document": {"type": "PO", "id": "PO-1", "line": "1"}}
+    for _ in range(2):  # a double entry: a new idempotency key each time
+        await succeed(graphql, "receive", receipt, "movement { id }")
+    count_id, line_ids = await opened(graphql, tolerance={"quantity": "50"})
+    await enter(graphql, count_id, OLGA, lineId=line_ids["BOLT"], quantity="40")
+    await enter(graphql, count_id, OLGA, lineId=line_ids["NUT"], quantity="5")
+    await finish_round(graphql, count_id)
+
+    trace = f"""{{ lineTrace(countId: "{count_id}", lineId: "{line_ids["BOLT"]}") {{
+      suspects {{ kind rank explanation movements {{ movementId }} }} movements {{ movementId quantity postedAt }} }} }}"""
+    body = await graphql(trace)
+    assert "errors" not in body, body["errors"]
+    first, *others = body["data"]["lineTrace"]["suspects"]
+    receipts = sorted(
+        (m for m in body["data"]["lineTrace"]["movements"] if n(m["quantity"]) == 30), key=lambda m: m["postedAt"]
+    )
+    assert (first["kind"], first["movements"]) == (
+        "MISSED_OR_DOUBLED_ENTRY",
+        [{"movementId": receipts[-1]["movementId"]}],
+    )
+    assert "It is the second RECEIPT for PO PO-1 line 1 of the same quantity" in first["explanation"]
+    assert "by the same operator" in first["explanation"]
+    assert all(other["rank"] < first["rank"] for other in others)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -69,6 +70,29 @@ def test_a_movement_of_the_opposite_quantity_is_a_doubled_entry_suspect() -> Non
 
     assert [(s.kind, s.rank, s.movements) for s in suspects] == [(SuspectKind.MISSED_OR_DOUBLED_ENTRY, 100, (receipt,))]
     assert "posted twice" in suspects[0].explanation
+
+
+def test_the_second_of_two_equal_receipts_of_one_po_line_ranks_first_and_says_why() -> None:
+    original = movement("M-1", "30", type="RECEIPT", document="PO-1", actor="ann", at=T0)
+    again = movement("M-2", "30", type="RECEIPT", document="PO-1", actor="ann", at=T0 + timedelta(minutes=4))
+
+    suspects = rank_suspects(Decimal(-30), [original, again], pack_sizes={})
+
+    assert [(s.movements, s.rank) for s in suspects] == [((again,), 109), ((original,), 100)]
+    assert "It is the second RECEIPT for PO PO-1 of the same quantity, 4 min after the first, by the same operator" in (
+        suspects[0].explanation
+    )
+
+
+def test_a_repeat_by_another_operator_a_day_later_weighs_less_than_a_quick_one_by_the_same_hand() -> None:
+    first = movement("M-1", "30", type="RECEIPT", document="PO-1", actor="ann", at=T0)
+    next_day = movement("M-2", "30", type="RECEIPT", document="PO-1", actor="bob", at=T0 + timedelta(days=1))
+    other_line = replace(movement("M-3", "30", type="RECEIPT", document="PO-1", actor="ann", at=T0), document_line="2")
+
+    suspects = rank_suspects(Decimal(-30), [next_day, first, other_line], pack_sizes={})
+
+    assert [(s.movements[0].movement_id, s.rank) for s in suspects] == [("M-2", 105), ("M-1", 100), ("M-3", 100)]
+    assert "by bob after ann" in suspects[0].explanation
 
 
 def test_every_movement_that_matches_the_variance_is_its_own_suspect() -> None:

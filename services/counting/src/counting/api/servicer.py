@@ -665,6 +665,7 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                         business_time=datetime_from_message(m.business_time),
                         posted_at=datetime_from_message(m.posted_at),
                         corrects_movement_id=m.corrects_movement_id,
+                        document_line=m.document.line,
                     )
                 )
             token = page.next_page_token

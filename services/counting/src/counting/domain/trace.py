@@ -10,9 +10,12 @@ Ranks, and why they are in this order:
 
 | rank     | kind                    | why there                                                         |
 |----------|-------------------------|-------------------------------------------------------------------|
-| 100      | MISSED_OR_DOUBLED_ENTRY | one movement equals the variance (or its opposite): a single       |
-|          |                         | missed or doubled posting reproduces the whole difference to the   |
-|          |                         | unit, which is rarely chance. One suspect per movement.           |
+| 100 + d  | MISSED_OR_DOUBLED_ENTRY | one movement equals the variance (or its opposite): a single       |
+| (<= 109) |                         | missed or doubled posting reproduces the whole difference to the   |
+|          |                         | unit, which is rarely chance. One suspect per movement. When the  |
+|          |                         | movement repeats an earlier one (same type, document line and      |
+|          |                         | quantity) it is the likelier double: d grows with what makes a     |
+|          |                         | double entry likely (the same operator, close in time).           |
 | 80       | PACK_SIZE_CONFUSION     | pack arithmetic also reproduces the whole difference, but whole    |
 |          |                         | packs (12, 24, 36...) match by coincidence more often than one     |
 |          |                         | particular movement does.                                          |
@@ -49,6 +52,12 @@ from enum import StrEnum
 from invariant_core.units import decimal_text
 
 EXACT_MATCH_RANK = 100
+# Added to an exact match that repeats an earlier movement: the later of two twins is the
+# likelier double entry, more so by the same hand and soon after (see _double_entry_weight).
+REPEATED_MOVEMENT_WEIGHT = 5
+SAME_OPERATOR_WEIGHT = 2
+SOON_AFTER_WEIGHT = 2
+SOON_AFTER = timedelta(hours=1)
 PACK_SIZE_RANK = 80
 CORRECTION_OR_BACKDATED_RANK = 60
 WAITING_STOCK_RANK = 50
@@ -87,6 +96,7 @@ class TracedMovement:
     business_time: datetime
     posted_at: datetime
     corrects_movement_id: str = ""
+    document_line: str = ""
 
     def __post_init__(self) -> None:
         _finite(self.quantity, f"movement {self.movement_id} quantity")
@@ -142,21 +152,59 @@ def rank_suspects(
 
 
 def _exact_matches(variance: Decimal, ordered: Sequence[TracedMovement]) -> Iterator[Suspect]:
-    for movement in ordered:
+    for index, movement in enumerate(ordered):
         if movement.quantity == variance:
             reading = "the same movement may have happened again on the shelf without being posted (a missed entry)"
             relation = "equals"
+            weight, twin = 0, None
         elif movement.quantity == -variance:
             reading = "it may have been posted twice or without the goods moving (a doubled entry)"
             relation = "is the reverse of"
+            weight, twin = _double_entry_weight(movement, ordered[:index])
         else:
             continue
-        yield Suspect(
-            SuspectKind.MISSED_OR_DOUBLED_ENTRY,
-            f"The {_variance_text(variance)} {relation} {_describe(movement)}: {reading}.",
-            EXACT_MATCH_RANK,
-            (movement,),
-        )
+        why = f"The {_variance_text(variance)} {relation} {_describe(movement)}: {reading}."
+        if twin is not None:
+            why += f" {_repeat_text(movement, twin)}."
+        yield Suspect(SuspectKind.MISSED_OR_DOUBLED_ENTRY, why, EXACT_MATCH_RANK + weight, (movement,))
+
+
+def _double_entry_weight(
+    movement: TracedMovement, earlier: Sequence[TracedMovement]
+) -> tuple[int, TracedMovement | None]:
+    """How much likelier `movement` is a double entry for repeating an earlier movement, and that movement.
+
+    Two equal receipts of one document line can be two real deliveries, so a repeat alone
+    weighs a little; the same operator and a short interval make a slip of the hand likelier.
+    """
+    twins = [
+        other
+        for other in earlier
+        if (other.type, other.document_type, other.document_id, other.document_line, other.quantity)
+        == (movement.type, movement.document_type, movement.document_id, movement.document_line, movement.quantity)
+        and (movement.document_type or movement.document_id)
+    ]
+    if not twins:
+        return 0, None
+    twin = twins[-1]
+    weight = REPEATED_MOVEMENT_WEIGHT
+    if twin.actor and twin.actor == movement.actor:
+        weight += SAME_OPERATOR_WEIGHT
+    if movement.posted_at - twin.posted_at <= SOON_AFTER:
+        weight += SOON_AFTER_WEIGHT
+    return weight, twin
+
+
+def _repeat_text(movement: TracedMovement, twin: TracedMovement) -> str:
+    document = " ".join(part for part in (twin.document_type, twin.document_id) if part)
+    line = f" line {twin.document_line}" if twin.document_line else ""
+    who = (
+        "by the same operator"
+        if twin.actor and twin.actor == movement.actor
+        else f"by {movement.actor or 'an unrecorded operator'} after {twin.actor or 'an unrecorded operator'}"
+    )
+    gap = _duration(movement.posted_at - twin.posted_at)
+    return f"It is the second {movement.type} for {document}{line} of the same quantity, {gap} after the first, {who}"
 
 
 def _pack_size_confusions(
@@ -310,7 +358,9 @@ def _duration(span: timedelta) -> str:
     hours, minutes = divmod(minutes, 60)
     if days:
         return f"{days} d {hours} h"
-    return f"{hours} h {minutes} min"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
 
 
 def _count(number: int, noun: str) -> str:
