@@ -541,7 +541,8 @@ async def test_a_receipt_entered_twice_is_the_first_suspect_of_the_shortage_it_l
     await finish_round(graphql, count_id)
 
     trace = f"""{{ lineTrace(countId: "{count_id}", lineId: "{line_ids["BOLT"]}") {{
-      suspects {{ kind rank explanation movements {{ movementId }} }} movements {{ movementId quantity postedAt }} }} }}"""
+      suspects {{ kind rank explanation movements {{ movementId }} }}
+      movements {{ movementId quantity postedAt }} }} }}"""
     body = await graphql(trace)
     assert "errors" not in body, body["errors"]
     first, *others = body["data"]["lineTrace"]["suspects"]
