@@ -556,3 +556,23 @@ async def test_a_receipt_entered_twice_is_the_first_suspect_of_the_shortage_it_l
     assert "It is the second RECEIPT for PO PO-1 line 1 of the same quantity" in first["explanation"]
     assert "by the same operator" in first["explanation"]
     assert all(other["rank"] < first["rank"] for other in others)
+
+
+async def test_goods_on_the_road_are_not_counted_where_they_wait_and_a_count_there_is_refused(
+    graphql: GraphQL,
+) -> None:
+    made = await succeed(
+        graphql, "createWarehouse", {"code": "WH2", "name": "Branch"}, "warehouse { inTransitLocation }"
+    )
+    road = made["warehouse"]["inTransitLocation"]
+    await succeed(graphql, "createLocation", {"warehouse": "WH2", "code": "A-01"}, "location { code }")
+    transfer = {"itemSku": "BOLT", "quantity": "4", "from": {"warehouse": "WH1", "location": "A-01"}}
+    transfer |= {"to": {"warehouse": "WH2", "location": road}}
+    await succeed(graphql, "transfer", transfer, "movement { id }")
+
+    full = {"warehouse": "WH2", "kind": "CYCLE", "counters": ["olga"]}
+    count_id = (await succeed(graphql, "createCount", full))["count"]["id"]
+    opened = (await succeed(graphql, "openCount", {"countId": count_id}))["count"]
+    assert opened["lineCount"] == 0
+    there = await mutate(graphql, "createCount", {**full, "locations": [road]})
+    assert there["userErrors"] == [{"field": "locations[0]", "code": "OUT_OF_RANGE"}]

@@ -256,8 +256,17 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
         )
         warehouse = normalise_warehouse(request.warehouse)
         known = await self._stock.ListWarehouses(stock_pb2.ListWarehousesRequest())
-        if warehouse not in {w.code for w in known.warehouses}:
+        found = next((w for w in known.warehouses if w.code == warehouse), None)
+        if found is None:
             raise DomainError(ErrorCode.NOT_FOUND, f"warehouse {quoted(warehouse)} does not exist", "warehouse")
+        for index, location in enumerate(request.locations):
+            if location.strip().upper() == found.in_transit_location:
+                raise DomainError(
+                    ErrorCode.OUT_OF_RANGE,
+                    f"{location.strip()} is the warehouse's in-transit location: goods on the road are counted "
+                    "where they arrive",
+                    f"locations[{index}]",
+                )
         new = handlers.NewCount(
             warehouse=warehouse,
             kind=request.kind,

@@ -576,16 +576,27 @@ async def read_one_snapshot(session: AsyncSession) -> None:
 
 
 async def stream_balances(
-    session: AsyncSession, warehouse: str, status: StockStatus, locations: Collection[str], skus: Collection[str]
+    session: AsyncSession,
+    warehouse: str,
+    status: StockStatus,
+    locations: Collection[str],
+    skus: Collection[str],
+    in_transit_location: str,
 ) -> AsyncIterator[Sequence[Any]]:
-    """The non-zero balances of a warehouse in one status, in (location, item, lot) order, a batch at a time.
+    """The non-zero balances of a warehouse in one status, in (location, item, lot) order, a
+    batch at a time, but for its in-transit location.
 
     Read through a server-side cursor, so that a whole warehouse never sits in memory.
     """
     query = (
         select(balances.c.item_sku, balances.c.location, balances.c.lot, balances.c.quantity, items.c.base_unit)
         .outerjoin(items, items.c.sku == balances.c.item_sku)
-        .where(balances.c.warehouse == warehouse, balances.c.status == str(status), balances.c.quantity != 0)
+        .where(
+            balances.c.warehouse == warehouse,
+            balances.c.status == str(status),
+            balances.c.quantity != 0,
+            balances.c.location != in_transit_location,
+        )
         .order_by(balances.c.location, balances.c.item_sku, balances.c.lot)
         .execution_options(yield_per=STREAM_BATCH)
     )

@@ -380,9 +380,12 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         skus = {_sku(sku, f"item_skus[{i}]") for i, sku in enumerate(request.item_skus)}
         async with self._uows.reader() as uow:
             await read_one_snapshot(uow.session)
-            if not await SqlStockRepository(uow.session).warehouses([warehouse]):
+            found = (await SqlStockRepository(uow.session).warehouses([warehouse])).get(warehouse)
+            if found is None:
                 raise not_found("warehouse", warehouse, "warehouse")
-            async for rows in stream_balances(uow.session, warehouse, status, locations, skus):
+            # Goods on the road are counted where they arrive, never on the in-transit location.
+            places = stream_balances(uow.session, warehouse, status, locations, skus, found.in_transit_location)
+            async for rows in places:
                 yield pb.StreamBalancesResponse(
                     balances=[
                         pb.Balance(
