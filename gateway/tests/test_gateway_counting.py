@@ -160,6 +160,8 @@ async def test_a_supervisor_plans_a_blind_cycle_count_in_draft(graphql: GraphQL)
         ({"tolerance": {"quantity": "-1"}}, "tolerance.quantity", "OUT_OF_RANGE"),
         ({"tolerance": {"percent": "0.00001"}}, "tolerance.percent", "TOO_PRECISE"),
         ({"warehouse": "1 main"}, "warehouse", "INVALID_FORMAT"),
+        ({"note": "n" * 2001}, "note", "OUT_OF_RANGE"),
+        ({"counters": ["olga", "c" * 65]}, "counters[1]", "OUT_OF_RANGE"),
     ],
 )
 async def test_a_bad_count_plan_is_refused_naming_the_field_and_nothing_is_written(
@@ -322,6 +324,12 @@ async def test_the_same_entry_sent_twice_counts_once(graphql: GraphQL) -> None:
             },
             "entries[1].quantity",
             "TOO_PRECISE",
+        ),
+        (
+            "submitEntries",
+            {"entries": [{"entryId": "e" * 65, "itemSku": "NUT", "location": "B-01", "quantity": "5"}]},
+            "entries[0].entryId",
+            "OUT_OF_RANGE",
         ),
     ],
 )
@@ -576,3 +584,14 @@ async def test_goods_on_the_road_are_not_counted_where_they_wait_and_a_count_the
     assert opened["lineCount"] == 0
     there = await mutate(graphql, "createCount", {**full, "locations": [road]})
     assert there["userErrors"] == [{"field": "locations[0]", "code": "OUT_OF_RANGE"}]
+
+
+async def test_a_reason_code_longer_than_its_limits_is_refused_naming_the_field(graphql: GraphQL) -> None:
+    for reason, field in (
+        ({"code": "C" * 41, "name": "Mixed up"}, "code"),
+        ({"code": "MIX", "name": "N" * 201}, "name"),
+    ):
+        payload = await mutate(graphql, "setReasonCode", reason)
+        assert payload["userErrors"] == [{"field": field, "code": "OUT_OF_RANGE"}]
+    codes = await graphql("{ reasonCodes(includeInactive: true) { code } }")
+    assert "MIX" not in [code["code"] for code in codes["data"]["reasonCodes"]]

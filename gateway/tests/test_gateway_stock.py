@@ -505,6 +505,47 @@ HERE = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01"}
             "reservationId",
             "NOT_FOUND",
         ),
+        # Every string has a limit (invariant_core.limits): an id 64, a code 40, any text 2,000.
+        (
+            "receive",
+            {**HERE, "quantity": "1", "document": {"type": "PO", "id": "P" * 65}},
+            "document.id",
+            "OUT_OF_RANGE",
+        ),
+        (
+            "receive",
+            {**HERE, "quantity": "1", "document": {"type": "P" * 41, "id": "1"}},
+            "document.type",
+            "OUT_OF_RANGE",
+        ),
+        (
+            "receive",
+            {**HERE, "quantity": "1", "document": {"type": "PO", "id": "1", "line": "9" * 41}},
+            "document.line",
+            "OUT_OF_RANGE",
+        ),
+        (
+            "receive",
+            {**HERE, "quantity": "1", "document": {"type": "PO", "id": "P" * 1_100_000}},
+            "document.id",
+            "OUT_OF_RANGE",
+        ),
+        (
+            "adjust",
+            {**HERE, "quantity": "1", "direction": "GAIN", "reasonCode": "R" * 41},
+            "reasonCode",
+            "OUT_OF_RANGE",
+        ),
+        (
+            "reserve",
+            {
+                "lines": [{"itemSku": "BOLT", "warehouse": "WH1", "quantity": "1"}],
+                "owner": {"type": "SALES_ORDER", "id": "S" * 65},
+            },
+            "owner.id",
+            "OUT_OF_RANGE",
+        ),
+        ("createWarehouse", {"code": "WH9", "name": "N" * 201}, "name", "OUT_OF_RANGE"),
     ],
 )
 async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(

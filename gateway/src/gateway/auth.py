@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from invariant_core import limits
 from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.identity import Identity
 from invariant_core.settings import Settings
@@ -64,6 +65,8 @@ def verify(token: str, secret: str) -> User:
     subject, roles = claims.get("sub"), claims.get("roles")
     if not isinstance(subject, str) or not subject:
         raise InvalidTokenError("the token names no user (sub)")
+    if len(subject) > limits.ID:
+        raise InvalidTokenError(f"the token's user (sub) is longer than {limits.ID} characters")
     if not isinstance(roles, list):
         raise InvalidTokenError("the token carries no roles")
     return User(id=subject, roles=parse_roles(roles))

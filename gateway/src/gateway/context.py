@@ -17,10 +17,10 @@ from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.counting.v1 import counting_pb2_grpc
 from invariant.operations.v1 import dead_letters_pb2_grpc
 from invariant.stock.v1 import stock_pb2_grpc
+from invariant_core import limits
 from invariant_core.identity import Identity
 
 CORRELATION_HEADER = "x-correlation-id"
-MAX_CORRELATION_ID = 128
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,6 @@ def authenticate(header: str, secret: str, dev_user: User | None) -> tuple[User 
 def correlation_id(sent: str) -> str:
     """The client's correlation id when it is reasonable to log, else a new one."""
     sent = sent.strip()
-    if sent and len(sent) <= MAX_CORRELATION_ID and sent.isprintable():
+    if sent and len(sent) <= limits.ID and sent.isprintable():
         return sent
     return str(uuid.uuid4())

@@ -20,12 +20,14 @@ from typing import Any, Protocol
 
 import grpc
 from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from invariant_core import identity
+from invariant_core import identity, limits
 from invariant_core.errors import DomainError, ErrorCode
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,38 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> DomainError:
     raise error
 
 
+def too_long(message: Message, limit: int = limits.TEXT, path: str = "") -> str:
+    """The path of the first string in a request longer than `limit` ("" if none), in the
+    proto's field names: `entries[3].note`."""
+    for field, value in message.ListFields():
+        name = f"{path}{field.name}"
+        repeated = field.is_repeated
+        if field.type == FieldDescriptor.TYPE_STRING:
+            texts = enumerate(value) if repeated else [(None, value)]
+            for index, text in texts:
+                if len(text) > limit:
+                    return name if index is None else f"{name}[{index}]"
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            if field.message_type is not None and field.message_type.GetOptions().map_entry:
+                for key, item in value.items():
+                    if len(str(key)) > limit or (isinstance(item, str) and len(item) > limit):
+                        return f"{name}[{str(key)[: limits.CODE]}]"
+                continue
+            children = enumerate(value) if repeated else [(None, value)]
+            for index, child in children:
+                found = too_long(child, limit, f"{name}." if index is None else f"{name}[{index}].")
+                if found:
+                    return found
+    return ""
+
+
+def _require_bounded_text(request: Message) -> None:
+    # A request smaller than the limit holds no string longer than it: most calls are
+    # measured in C and never walked.
+    if request.ByteSize() > limits.TEXT and (field := too_long(request)):
+        raise DomainError(ErrorCode.OUT_OF_RANGE, f"{field} takes at most {limits.TEXT} characters", field)
+
+
 def _is_query(method: str) -> bool:
     """True when the proto marks the method NO_SIDE_EFFECTS (e.g. '/pkg.Service/Get')."""
     service_name, _, method_name = method.lstrip("/").partition("/")
@@ -101,9 +135,10 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
         metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
         return identity.Identity.from_metadata(metadata)
 
-    def check(who: identity.Identity) -> None:
+    def check(who: identity.Identity, request: Message) -> None:
         if needs_actor and not who.actor:
             raise DomainError(ErrorCode.UNAUTHENTICATED, "the command carries no actor", "")
+        _require_bounded_text(request)
 
     if handler.unary_stream is not None:
         stream = handler.unary_stream
@@ -112,7 +147,7 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
             who = caller(context)
             token = identity.current.set(who)
             try:
-                check(who)
+                check(who, request)
                 async for reply in stream(request, context):
                     yield reply
             except DomainError as error:
@@ -131,7 +166,7 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
         who = caller(context)
         token = identity.current.set(who)
         try:
-            check(who)
+            check(who, request)
             return await inner(request, context)
         except DomainError as error:
             await context.abort_with_status(rpc_status.to_status(to_status(error)))

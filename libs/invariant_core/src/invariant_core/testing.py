@@ -97,7 +97,13 @@ async def scratch_event_bus(url: str) -> AsyncIterator[EventBus]:
 
 # What a service's domain package may import besides the standard library and itself.
 DOMAIN_MAY_IMPORT = frozenset(
-    {"invariant_core.errors", "invariant_core.decimals", "invariant_core.codes", "invariant_core.units"}
+    {
+        "invariant_core.errors",
+        "invariant_core.decimals",
+        "invariant_core.codes",
+        "invariant_core.units",
+        "invariant_core.limits",
+    }
 )
 
 

@@ -31,11 +31,11 @@ from catalog.domain.events import ItemUpserted, ThresholdsChanged
 from invariant_core.codes import normalise_code, normalise_warehouse
 from invariant_core.decimals import MONEY_PLACES, parse_decimal
 from invariant_core.errors import DomainError, ErrorCode, quoted
+from invariant_core.limits import NAME, bounded
 from invariant_core.units import decimal_text
 
 SKU_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,39}")
 UNIT_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
-NAME_MAX_LENGTH = 200
 CONVERSION_CONTEXT = Context(prec=28)
 
 _OTHER_BARCODE_PATTERN = re.compile(r"[!-~]{1,64}")
@@ -335,13 +335,7 @@ def _name(raw: str) -> str:
     name = raw.strip()
     if not name:
         raise DomainError(ErrorCode.REQUIRED, "name is required", "name")
-    if len(name) > NAME_MAX_LENGTH:
-        raise DomainError(
-            ErrorCode.OUT_OF_RANGE,
-            f"name must be at most {NAME_MAX_LENGTH} characters, got {len(name)}",
-            "name",
-        )
-    return name
+    return bounded(name, "name", NAME)
 
 
 def _cost(raw: str) -> Decimal:

@@ -54,6 +54,7 @@ from invariant_core.db import UnitOfWork, UnitOfWorkFactory, utcnow
 from invariant_core.decimals import MONEY_PLACES, parse_decimal
 from invariant_core.errors import DomainError, ErrorCode, quoted
 from invariant_core.idempotency import answered, run_idempotent
+from invariant_core.limits import CODE, ID, NAME, bounded
 from invariant_core.messages import datetime_from_message, decimal_message, timestamp_message
 from invariant_core.paging import decode_token, encode_token, page_size
 from invariant_core.units import decimal_text
@@ -334,6 +335,7 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
             field = f"entries[{index}]"
             if not entry.entry_id.strip():
                 raise DomainError(ErrorCode.REQUIRED, f"{field}.entry_id is required", f"{field}.entry_id")
+            bounded(entry.entry_id.strip(), f"{field}.entry_id", ID)
             if entry.line_id:
                 line = by_line.get(entry.line_id)
                 if line is None:
@@ -807,6 +809,8 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
             raise DomainError(ErrorCode.REQUIRED, "reason_code.code is required", "reason_code.code")
         if not name:
             raise DomainError(ErrorCode.REQUIRED, "reason_code.name is required", "reason_code.name")
+        bounded(code, "reason_code.code", CODE)
+        bounded(name, "reason_code.name", NAME)
 
         async def run(uow: UnitOfWork) -> pb.ReasonCode:
             await CountingRepository(uow.session).save_reason_code(code, name, request.reason_code.active)

@@ -41,6 +41,7 @@ from invariant_core import identity
 from invariant_core.codes import normalise_warehouse
 from invariant_core.db import UnitOfWork, utcnow
 from invariant_core.errors import DomainError, ErrorCode, not_found
+from invariant_core.limits import ID, bounded
 
 # Lines per approved-adjustment message: each stays well under the bus's 1 MB message size
 # (about 150 bytes a line, more with many reasons), and stock posts each in one transaction.
@@ -100,6 +101,8 @@ async def create_count(uow: UnitOfWork, repo: CountingRepository, new: NewCount)
         if limit is not None and limit < 0:
             raise DomainError(ErrorCode.OUT_OF_RANGE, f"tolerance.{name} cannot be negative", f"tolerance.{name}")
     counters = sorted({c.strip() for c in new.counters if c.strip()})
+    for index, counter in enumerate(new.counters):
+        bounded(counter.strip(), f"counters[{index}]", ID)
     count_id = str(uuid.uuid4())
     now = utcnow()
     await repo.insert_many(

@@ -159,7 +159,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                 unit=request.unit,
                 source=_place(request, "from"),
                 target=_place(request, "to"),
-                document=_document(request.document),
+                document=_document(request.document, "document"),
                 idempotency_key=request.idempotency_key,
                 reason_code=request.reason_code,
                 reasons=[(r.reason_code, r.quantity.value) for r in request.reasons],
@@ -306,7 +306,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                 unit=request.unit,
                 location=request.location,
                 lot=request.lot,
-                document=_document(request.document),
+                document=_document(request.document, "document"),
                 business_time=_time(request, "business_time"),
                 idempotency_key=request.idempotency_key,
             )
@@ -478,7 +478,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                 uow.session,
                 request.item_sku.strip().upper(),
                 request.warehouse.strip().upper(),
-                _document(request.owner),
+                _document(request.owner, "owner"),
                 request.open_only,
             )
         return pb.ListReservationsResponse(reservations=[reservation_message(r) for r in found])
@@ -515,7 +515,7 @@ def _reserve_command(request: pb.ReserveRequest) -> handlers.Reserve:
             if request.policy == pb.RESERVATION_POLICY_PARTIAL
             else ReservationPolicy.ALL_OR_NOTHING
         ),
-        owner=_document(request.owner),
+        owner=_document(request.owner, "owner"),
         expires_at=_time(request, "expires_at"),
     )
 
@@ -564,8 +564,8 @@ def _place_message(place: Place) -> pb.StockPlace:
     )
 
 
-def _document(ref: pb.DocumentRef) -> DocumentRef:
-    return DocumentRef(ref.type.strip().upper(), ref.id.strip(), ref.line.strip())
+def _document(ref: pb.DocumentRef, field: str) -> DocumentRef:
+    return DocumentRef.of(ref.type, ref.id, ref.line, field)
 
 
 def _time(request: Message, name: str) -> datetime | None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from invariant_core.errors import DomainError, ErrorCode, not_found, quoted
+from invariant_core.limits import CODE, bounded
 from invariant_core.units import ItemView, decimal_text
 from stock.domain.codes import LocationKind, MovementType, StockStatus
 from stock.domain.places import LocationView, Place, StockKey, WarehouseView
@@ -139,7 +140,7 @@ def plan_movement(
     _check_shape(movement_type, from_place, to_place, from_field, to_field)
     quantity_base = item.to_base(quantity, unit)
     unit_code = item.unit_code(unit)
-    code = reason_code.strip().upper()
+    code = bounded(reason_code.strip().upper(), "reason_code", CODE)
     new_lots: set[str] = set()
     for place, field, incoming in ((from_place, from_field, False), (to_place, to_field, True)):
         if place is None:

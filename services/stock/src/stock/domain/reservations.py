@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.limits import CODE, ID, bounded
 from invariant_core.units import decimal_text
 from stock.domain.codes import ReservationPolicy, ReservationState
 
@@ -30,6 +31,15 @@ class DocumentRef:
     type: str
     id: str
     line: str = ""
+
+    @classmethod
+    def of(cls, type: str, id: str, line: str, field: str) -> DocumentRef:
+        """A reference as a user sends it: trimmed, the type upper-cased, each part within its limit."""
+        return cls(
+            bounded(type.strip().upper(), f"{field}.type", CODE),
+            bounded(id.strip(), f"{field}.id", ID),
+            bounded(line.strip(), f"{field}.line", CODE),
+        )
 
 
 def grant(

@@ -19,6 +19,7 @@ from invariant_core import identity
 from invariant_core.coalesce import Call
 from invariant_core.db import UnitOfWork, utcnow
 from invariant_core.errors import DomainError, ErrorCode, not_found
+from invariant_core.limits import NAME, bounded
 from stock.domain import (
     ADJUSTMENT_REASON_CODES,
     IN_TRANSIT_LOCATION,
@@ -103,6 +104,7 @@ async def create_warehouse(
     warehouse = normalise_warehouse(code, "code")
     if not name.strip():
         raise DomainError(ErrorCode.REQUIRED, "name is required", "name")
+    bounded(name.strip(), "name", NAME)
     if await repo.warehouses([warehouse]):
         raise DomainError(ErrorCode.ALREADY_EXISTS, f"warehouse {warehouse} already exists", "code")
     view = WarehouseView(warehouse, allow_negative_stock, IN_TRANSIT_LOCATION)
