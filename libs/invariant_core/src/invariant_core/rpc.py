@@ -99,6 +99,8 @@ def too_long(message: Message, limit: int = limits.TEXT, path: str = "") -> str:
                 continue
             children = enumerate(value) if repeated else [(None, value)]
             for index, child in children:
+                if child.ByteSize() <= limit:  # measured in C: too small to hold a longer string
+                    continue
                 found = too_long(child, limit, f"{name}." if index is None else f"{name}[{index}].")
                 if found:
                     return found
