@@ -12,6 +12,7 @@ import nats
 import pytest
 from google.protobuf import wrappers_pb2
 from google.protobuf.message import Message
+from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
@@ -75,6 +76,14 @@ async def delivered_ids(js: JetStreamContext, subject: str, wait: float = 1.0) -
         await sub.unsubscribe()
 
 
+async def jetstream(event_bus: EventBus) -> tuple[NatsClient, JetStreamContext]:
+    """A connection to the test's NATS, with its stream made."""
+    nc = await nats.connect(event_bus.url)
+    js = nc.jetstream()
+    await bus.ensure_stream(js, event_bus.stream)
+    return nc, js
+
+
 def unique_subject() -> str:
     return f"inventory.test.{uuid.uuid4().hex}.happened"
 
@@ -110,9 +119,7 @@ async def test_a_relay_that_dies_after_publishing_but_before_marking_does_not_du
 ) -> None:
     subject = unique_subject()
     event_id = await commit_event(uows, subject)
-    nc = await nats.connect(event_bus.url)
-    js = nc.jetstream()
-    await bus.ensure_stream(js, event_bus.stream)
+    nc, js = await jetstream(event_bus)
 
     class DiesAfterPublishing:
         """The real JetStream, but the process dies right after JetStream acknowledged."""
@@ -137,9 +144,7 @@ async def test_a_batch_jetstream_does_not_acknowledge_stays_in_the_outbox_and_go
     subject = unique_subject()
     first = await commit_event(uows, subject)
     second = await commit_event(uows, subject)
-    nc = await nats.connect(event_bus.url)
-    js = nc.jetstream()
-    await bus.ensure_stream(js, event_bus.stream)
+    nc, js = await jetstream(event_bus)
 
     class LosesTheSecondAck:
         """The real JetStream, but the second acknowledgement is lost on the way back."""
@@ -175,9 +180,7 @@ async def test_a_relay_killed_before_publishing_delivers_after_restart(
     subject = unique_subject()
     # No relay runs when the command commits (it was killed).
     event_id = await commit_event(uows, subject)
-    nc = await nats.connect(event_bus.url)
-    js = nc.jetstream()
-    await bus.ensure_stream(js, event_bus.stream)
+    nc, js = await jetstream(event_bus)
     relay = asyncio.create_task(bus.OutboxRelay(uows, js, event_bus.stream).run())
     for _ in range(100):
         if await _unpublished(uows) == 0:
@@ -210,9 +213,7 @@ async def test_a_busy_relay_sends_the_commits_made_while_it_gathers_in_one_batch
     uows: UnitOfWorkFactory, event_bus: EventBus
 ) -> None:
     subject = unique_subject()
-    nc = await nats.connect(event_bus.url)
-    js = nc.jetstream()
-    await bus.ensure_stream(js, event_bus.stream)
+    nc, js = await jetstream(event_bus)
     relay = CountingRelay(uows, js, event_bus.stream)
     running = asyncio.create_task(relay.run())
     async with asyncio.timeout(10):
@@ -232,9 +233,7 @@ async def test_a_consumer_that_crashes_before_acking_gets_the_event_again_and_ap
 ) -> None:
     subject = unique_subject()
     await commit_event(uows, subject)
-    nc = await nats.connect(event_bus.url)
-    js = nc.jetstream()
-    await bus.ensure_stream(js, event_bus.stream)
+    nc, js = await jetstream(event_bus)
     await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending()
 
     async def record(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
@@ -270,9 +269,7 @@ async def test_a_poison_event_goes_to_the_dead_letters_with_its_error_and_the_ne
     subject = unique_subject()
     poison = await commit_event(uows, subject)
     healthy = await commit_event(uows, subject)
-    nc = await nats.connect(event_bus.url)
-    js = nc.jetstream()
-    await bus.ensure_stream(js, event_bus.stream)
+    nc, js = await jetstream(event_bus)
     await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending()
 
     async def explode_on_the_first(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
@@ -303,9 +300,7 @@ async def test_an_event_larger_than_nats_takes_goes_to_the_dead_letters_and_the_
     subject = unique_subject()
     too_large = await commit_event(uows, subject, "x" * (bus.MAX_PAYLOAD + 1))
     after_it = await commit_event(uows, subject)
-    nc = await nats.connect(event_bus.url)
-    js = nc.jetstream()
-    await bus.ensure_stream(js, event_bus.stream)
+    nc, js = await jetstream(event_bus)
 
     assert await bus.OutboxRelay(uows, js, event_bus.stream, nc.max_payload).publish_pending() == 2
     assert await delivered_ids(js, event_bus.subject(subject)) == [after_it]
@@ -322,9 +317,7 @@ async def test_a_handler_that_outlasts_the_ack_wait_reports_progress_and_is_not_
 ) -> None:
     subject = unique_subject()
     await commit_event(uows, subject)
-    nc = await nats.connect(event_bus.url)
-    js = nc.jetstream()
-    await bus.ensure_stream(js, event_bus.stream)
+    nc, js = await jetstream(event_bus)
     await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending()
     deliveries: list[int] = []
 
@@ -395,9 +388,7 @@ async def test_a_transaction_with_many_events_delivers_all_in_order_and_one_roll
         rows = (await uow.session.execute(select(outbox).order_by(outbox.c.seq))).all()
     assert len(rows) == many
     assert all(envelope_pb2.Envelope.FromString(row.envelope).type == row.subject == subject for row in rows)
-    nc = await nats.connect(event_bus.url)
-    js = nc.jetstream()
-    await bus.ensure_stream(js, event_bus.stream)
+    nc, js = await jetstream(event_bus)
     while await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending():
         pass
     assert await delivered_ids(js, event_bus.subject(subject)) == [row.id for row in rows]
