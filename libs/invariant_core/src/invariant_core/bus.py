@@ -60,9 +60,51 @@ class Stream:
         return f"{self.namespace}.{subject}" if self.namespace else subject
 
 
-async def connect(url: str, name: str) -> NatsClient:
+class EventsHealth:
+    """Whether a service's events flow: NATS connected and every consumer running.
+
+    Reported in the gRPC health service under a name of its own (EVENTS_HEALTH), never as
+    the service's: the outbox keeps the service taking commands while NATS is away, and a
+    NATS blip must not take every pod out of its load balancer.
+    """
+
+    def __init__(self) -> None:
+        self._connected = False
+        self._failing: set[str] = set()
+        self.changed = asyncio.Event()
+
+    @property
+    def flowing(self) -> bool:
+        return self._connected and not self._failing
+
+    def connection(self, up: bool) -> None:
+        self._connected = up
+        self.changed.set()
+
+    def consumer(self, durable: str, running: bool) -> None:
+        if running:
+            self._failing.discard(durable)
+        else:
+            self._failing.add(durable)
+        self.changed.set()
+
+
+EVENTS_HEALTH = "invariant.events"
+
+
+async def connect(url: str, name: str, health: EventsHealth | None = None) -> NatsClient:
     """Connect, retrying until NATS answers: a service outlives a NATS outage."""
     delay = 0.2
+    watched = health or EventsHealth()
+
+    async def disconnected() -> None:
+        log.warning("NATS connection lost, reconnecting", extra={"fields": {"url": url}})
+        watched.connection(False)
+
+    async def reconnected() -> None:
+        log.info("NATS connection back", extra={"fields": {"url": url}})
+        watched.connection(True)
+
     while True:
         client = NatsClient()
         try:
@@ -73,7 +115,10 @@ async def connect(url: str, name: str) -> NatsClient:
                 reconnect_time_wait=1,
                 connect_timeout=2,
                 drain_timeout=int(GRACE_SECONDS),
+                disconnected_cb=disconnected,
+                reconnected_cb=reconnected,
             )
+            watched.connection(True)
             return client
         except asyncio.CancelledError:
             # Stopped while connecting: close the half-open socket before giving up.
@@ -87,6 +132,18 @@ async def connect(url: str, name: str) -> NatsClient:
                 await client.close()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+async def disconnect(client: NatsClient) -> None:
+    """Drain the connection (in-flight publishes and subscriptions finish); while NATS is
+    away a drain fails, and the connection is closed instead, so that none of nats-py's
+    reconnecting tasks outlives the service."""
+    try:
+        await client.drain()
+    except Exception as error:  # noqa: BLE001 - closed all the same
+        log.info("NATS connection closed without draining", extra={"fields": {"error": repr(error)}})
+        with contextlib.suppress(Exception):
+            await client.close()
 
 
 async def ensure_stream(js: JetStreamContext, stream: Stream, replicas: int = 1) -> None:
@@ -281,11 +338,19 @@ class Consumer:
     FETCH = 50
     FETCH_TIMEOUT = 1.0
 
-    def __init__(self, uows: UnitOfWorkFactory, js: JetStreamContext, stream: Stream, sub: Subscription) -> None:
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        js: JetStreamContext,
+        stream: Stream,
+        sub: Subscription,
+        health: EventsHealth | None = None,
+    ) -> None:
         self._uows = uows
         self._js = js
         self._stream = stream
         self._sub = sub
+        self._health = health or EventsHealth()
         self._inbox = uows.metadata.tables["inbox"]
         self._stopping = asyncio.Event()
         self._fetching: asyncio.Future[list[Msg]] | None = None
@@ -316,6 +381,8 @@ class Consumer:
             try:
                 await self.declare()
                 pull = await self._js.pull_subscribe_bind(self._sub.durable, stream=self._stream.name)
+                self._health.consumer(self._sub.durable, running=True)
+                delay = 0.5
                 try:
                     await self._consume(pull)
                 finally:
@@ -324,6 +391,7 @@ class Consumer:
                         await pull.unsubscribe()
             except Exception as error:  # noqa: BLE001 - a consumer outlives every failure
                 _honour_cancellation()
+                self._health.consumer(self._sub.durable, running=False)
                 log.warning(
                     "event consumer failed, declaring it again",
                     extra={"fields": {"durable": self._sub.durable, "error": repr(error), "retry_in": delay}},

@@ -231,7 +231,11 @@ class RpcServer:
     async def start(self) -> None:
         await self.server.start()
         for name in (*self.service_names, ""):
-            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            await self.set_health(name, serving=True)
+
+    async def set_health(self, service: str, *, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        await self.health.set(service, status)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Report NOT_SERVING, let load balancers notice, then finish in-flight calls."""

@@ -79,10 +79,11 @@ async def _events(
     uows: UnitOfWorkFactory,
     subscriptions: Sequence[bus.Subscription],
     stack: AsyncExitStack,
+    health: bus.EventsHealth,
 ) -> None:
     """Connect to NATS (waiting as long as it takes), then run the relay and consumers."""
-    nc: NatsClient = await bus.connect(settings.nats_url, name=name)
-    stack.push_async_callback(nc.drain)
+    nc: NatsClient = await bus.connect(settings.nats_url, name, health)
+    stack.push_async_callback(bus.disconnect, nc)
     js = nc.jetstream()
     stream = bus.Stream(settings.events_namespace)
     await bus.ensure_stream(js, stream, settings.stream_replicas)
@@ -90,8 +91,16 @@ async def _events(
     stack.push_async_callback(background.aclose)
     background.start(bus.OutboxRelay(uows, js, stream, nc.max_payload).run(), f"{name}-relay")
     for sub in subscriptions:
-        consumer = bus.Consumer(uows, js, stream, sub)
+        consumer = bus.Consumer(uows, js, stream, sub, health)
         background.start(consumer.run(), f"{name}-{sub.durable}", stop=consumer.stop)
+
+
+async def _report_events(server: rpc.RpcServer, health: bus.EventsHealth) -> None:
+    """Keep the events' entry in the health service current (see bus.EventsHealth)."""
+    while True:
+        health.changed.clear()
+        await server.set_health(bus.EVENTS_HEALTH, serving=health.flowing)
+        await health.changed.wait()
 
 
 async def start(
@@ -108,8 +117,11 @@ async def start(
         events = AsyncExitStack()
         stack.push_async_callback(events.aclose)
         wiring = await spec.wire(uows, settings, stack)
+        events_health = bus.EventsHealth()
         run_in_background(
-            stack, _events(spec.name, settings, uows, wiring.subscriptions, events), f"{spec.name}-events"
+            stack,
+            _events(spec.name, settings, uows, wiring.subscriptions, events, events_health),
+            f"{spec.name}-events",
         )
         server = rpc.build_server(
             settings.grpc_host,
@@ -121,6 +133,7 @@ async def start(
         )
         await server.start()
         stack.push_async_callback(server.stop)
+        run_in_background(stack, _report_events(server, events_health), f"{spec.name}-events-health")
     except BaseException:
         await stack.aclose()
         raise

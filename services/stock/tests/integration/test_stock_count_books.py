@@ -396,3 +396,31 @@ async def test_an_approved_loss_below_what_is_reserved_posts_and_reports_the_sho
     ) == (60, 80, 20, [held.id], line.movement_id)
     assert (await availability(services, sku, "WH1"))["atp"] == -20
     await assert_no_drift(services)
+
+
+async def test_a_consumer_deleted_under_the_running_service_is_declared_again_and_applies_later_events(
+    services_on_their_own: Any,
+) -> None:
+    services = services_on_their_own
+    await create_warehouses(services)
+    sku = await create_item(services)
+    await receive(services, sku, 10)
+    count_id = f"CNT-{uuid.uuid4().hex[:8]}"
+    async with stock_events(services.events, sku, count_id) as watched:
+        client = await nats.connect(services.events.url)
+        try:
+            await eventually(lambda: consumer_exists(client, services.events), "stock declared its consumer")
+            await client.jetstream().delete_consumer(services.events.stream.name, "stock-counting")
+        finally:
+            await client.close()
+        await publish(services.events, approval(count_id, approved_line("1", sku, "5")))
+        await eventually(confirmations(watched, 1), f"the confirmation of {count_id}", within=20)
+    assert (await availability(services, sku, "WH1"))["on_hand"] == 15
+
+
+async def consumer_exists(client: nats.NATS, events: EventBus) -> bool:
+    try:
+        await client.jetstream().consumer_info(events.stream.name, "stock-counting")
+    except nats.js.errors.NotFoundError:
+        return False
+    return True
