@@ -26,6 +26,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from invariant_core import identity, limits
 from invariant_core.errors import DomainError, ErrorCode
@@ -75,7 +76,7 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> DomainError:
                 info = error_details_pb2.ErrorInfo()
                 if detail.Unpack(info) and info.domain == ERROR_DOMAIN:
                     return DomainError(ErrorCode(info.reason), status.message, info.metadata.get("field", ""))
-    if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+    if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED):
         return DomainError(ErrorCode.UNAVAILABLE, f"a service did not answer: {error.details()}")
     raise error
 
@@ -112,6 +113,37 @@ def _require_bounded_text(request: Message) -> None:
     # measured in C and never walked.
     if request.ByteSize() > limits.TEXT and (field := too_long(request)):
         raise DomainError(ErrorCode.OUT_OF_RANGE, f"{field} takes at most {limits.TEXT} characters", field)
+
+
+# SQLSTATEs of a transaction the database gave up for a conflict: the same call succeeds later.
+_CONFLICTS = frozenset({"40001", "40P01"})
+
+
+def failure_status(error: Exception) -> tuple[grpc.StatusCode, str]:
+    """The status a caller gets for a failure that is not a refusal, and what it is told.
+
+    What a retry can cure is UNAVAILABLE (the database unreachable or busy) or ABORTED (a
+    deadlock or serialization failure), both retried by the channels; anything else is
+    INTERNAL. No message carries internals (SQL, stack): the log has them, found by the
+    correlation id the message gives.
+    """
+    if isinstance(error, DBAPIError):
+        state = getattr(error.orig, "sqlstate", None)
+        if state in _CONFLICTS:
+            return grpc.StatusCode.ABORTED, "the database gave up the transaction for a conflict with another: retry"
+        if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
+            return grpc.StatusCode.UNAVAILABLE, "the service cannot reach its database: retry"
+    return grpc.StatusCode.INTERNAL, f"internal error (correlation id {identity.current.get().correlation_id})"
+
+
+async def _fail(context: grpc.aio.ServicerContext, error: Exception, who: identity.Identity) -> None:
+    code, message = failure_status(error)
+    fields = {"code": code.name, "correlation_id": who.correlation_id, "actor": who.actor}
+    if code is grpc.StatusCode.INTERNAL:
+        log.error("call failed", exc_info=error, extra={"fields": fields})
+    else:
+        log.warning("call failed, the caller may retry", extra={"fields": {**fields, "error": repr(error)[:500]}})
+    await context.abort(code, message)
 
 
 def _is_query(method: str) -> bool:
@@ -154,6 +186,10 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
                     yield reply
             except DomainError as error:
                 await context.abort_with_status(rpc_status.to_status(to_status(error)))
+            except grpc.aio.AbortError:
+                raise
+            except Exception as error:  # noqa: BLE001 - mapped to a status in one place
+                await _fail(context, error, who)
             finally:
                 identity.current.reset(token)
 
@@ -172,6 +208,10 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
             return await inner(request, context)
         except DomainError as error:
             await context.abort_with_status(rpc_status.to_status(to_status(error)))
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:  # noqa: BLE001 - mapped to a status in one place
+            await _fail(context, error, who)
         finally:
             identity.current.reset(token)
 
@@ -320,7 +360,7 @@ def channel(target: str, services: Sequence[str]) -> grpc.aio.Channel:
                     "initialBackoff": "0.1s",
                     "maxBackoff": "2s",
                     "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
+                    "retryableStatusCodes": ["UNAVAILABLE", "ABORTED"],
                 },
             }
         ]
