@@ -337,6 +337,9 @@ class Consumer:
 
     FETCH = 50
     FETCH_TIMEOUT = 1.0
+    # A pull from a consumer deleted under the service finds nothing on NATS 2.9, as if no
+    # event came: after this long without events the consumer checks that it still exists.
+    CHECK_IDLE_SECONDS = 5.0
 
     def __init__(
         self,
@@ -402,15 +405,22 @@ class Consumer:
                 delay = min(delay * 2, 5.0)
 
     async def _consume(self, pull: JetStreamContext.PullSubscription) -> None:
+        loop = asyncio.get_running_loop()
+        active = loop.time()
         while not self._stopping.is_set():
             self._fetching = asyncio.ensure_future(pull.fetch(batch=self.FETCH, timeout=self.FETCH_TIMEOUT))
             try:
                 messages = await self._fetching
             except (TimeoutError, nats.errors.TimeoutError, asyncio.CancelledError):
                 _honour_cancellation()
+                if loop.time() - active > self.CHECK_IDLE_SECONDS:
+                    # NotFoundError if it is gone: `run` declares it again.
+                    await self._js.consumer_info(self._stream.name, self._sub.durable)
+                    active = loop.time()
                 continue
             finally:
                 self._fetching = None
+            active = loop.time()
             for index, msg in enumerate(messages):
                 if self._stopping.is_set():
                     for left in messages[index:]:
