@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from invariant_core import identity, limits
 from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.tasks import GRACE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +278,7 @@ class RpcServer:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
         await self.health.set(service, status)
 
-    async def stop(self, grace: float = 5.0) -> None:
+    async def stop(self, grace: float = GRACE_SECONDS) -> None:
         """Report NOT_SERVING, let load balancers notice, then finish in-flight calls."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
