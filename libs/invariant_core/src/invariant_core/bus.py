@@ -254,6 +254,11 @@ class OutboxRelay:
             try:
                 async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
                     await asyncio.gather(*acks)
+            except TimeoutError:
+                acknowledged = sum(ack.done() and not ack.cancelled() for ack in acks)
+                raise TimeoutError(
+                    f"JetStream acknowledged {acknowledged} of {len(acks)} events in {PUBLISH_TIMEOUT_SECONDS} s"
+                ) from None
             finally:
                 # An ack that never came must not keep its place among the pending publishes.
                 for ack in acks:

@@ -161,7 +161,7 @@ async def test_a_batch_jetstream_does_not_acknowledge_stays_in_the_outbox_and_go
 
     monkeypatch.setattr(bus, "PUBLISH_TIMEOUT_SECONDS", 0.5)
     losing = LosesTheSecondAck()
-    with pytest.raises(TimeoutError):
+    with pytest.raises(TimeoutError, match="JetStream acknowledged 1 of 2 events"):
         await bus.OutboxRelay(uows, losing, event_bus.stream).publish_pending()  # type: ignore[arg-type]
     # Neither is marked sent, and the lost acknowledgement is no longer awaited.
     assert await _unpublished(uows) == 2

@@ -49,3 +49,19 @@ async def test_a_migrated_database_serves_with_migrations_off_and_sigterm_stops_
     assert await check_health(f"127.0.0.1:{port}") == "UNKNOWN"
     lines = [json.loads(line) for line in stderr.decode().splitlines() if line.startswith("{")]
     assert any(line["message"] == "serving" and line["service"] == "catalog" for line in lines)
+
+
+async def test_a_catalog_that_cannot_reach_its_database_exits_non_zero_with_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    unreachable = tmp_path / "not-a-directory"
+    unreachable.write_text("")  # a file where the database's directory should be
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{unreachable}/catalog.db", "GRPC_PORT": "0"}
+    started = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "catalog"], env=env, capture_output=True, timeout=60
+    )
+    assert started.returncode == 1
+    lines = started.stderr.decode().splitlines()
+    assert "Traceback" not in started.stderr.decode()
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert (line["level"], line["message"]) == ("ERROR", "could not start")
+    assert "not-a-directory" in line["database"] and line["error"]
