@@ -142,8 +142,14 @@ async def disconnect(client: NatsClient) -> None:
         await client.drain()
     except Exception as error:  # noqa: BLE001 - closed all the same
         log.info("NATS connection closed without draining", extra={"fields": {"error": repr(error)}})
-        with contextlib.suppress(Exception):
+        try:
             await client.close()
+        except Exception:  # noqa: BLE001 - the connection is gone either way
+            # nats-py's close stops at its first error (writing what it buffered during a
+            # reconnect into a socket that is gone) before it stops its subscriptions, whose
+            # tasks would then wait for messages for ever.
+            for sub in list(client._subs.values()):
+                sub._stop_processing()
 
 
 async def ensure_stream(js: JetStreamContext, stream: Stream, replicas: int = 1) -> None:

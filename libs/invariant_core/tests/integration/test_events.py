@@ -114,6 +114,32 @@ async def test_an_event_committed_while_nats_is_down_is_delivered_once_nats_is_b
         server.wait(10)
 
 
+async def test_a_connection_closed_while_nats_is_away_leaves_none_of_its_tasks_running(tmp_path: Path) -> None:
+    port = free_port()
+    server = start_nats(port, tmp_path / "nats")
+    try:
+        nc = await bus.connect(f"nats://127.0.0.1:{port}", "closing")
+        # Subscriptions with a task of their own: the replies of requests and of publishes.
+        js = nc.jetstream()
+        await bus.ensure_stream(js, bus.Stream("closing"))
+        await js.publish(bus.Stream("closing").subject("inventory.test.one"), b"one")
+    finally:
+        server.kill()
+        server.wait(10)
+
+    async def reconnecting() -> bool:
+        return nc.is_reconnecting
+
+    await eventually(reconnecting, "the client noticing that NATS is gone")
+    # Buffered while reconnecting: closing tries to write it into the socket that is gone.
+    await nc.publish("inventory.test.two", b"two")
+
+    await bus.disconnect(nc)
+
+    assert nc.is_closed
+    # The guard every test runs (conftest) fails this test if a subscription's task is left.
+
+
 async def test_a_relay_that_dies_after_publishing_but_before_marking_does_not_duplicate(
     uows: UnitOfWorkFactory, event_bus: EventBus
 ) -> None:
