@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ IAN: User = ("ian", ("inspector",))
 COUNT = """id state kind blind counters round lineCount linesCounted linesDiffering recountsPending
 varianceValue absoluteVarianceValue levelsRequired tolerance { quantity percent value }"""
 LINE = """id number itemSku location lot unit origin state round bookAtOpen counted variance withinTolerance
-rounds { round counted counters book variance } reasons { reasonCode quantity }"""
+rounds { round counted counters book variance bookByStatus { status quantity } } reasons { reasonCode quantity }"""
 ENTRY = "entryId lineId round duplicate"
 PAYLOADS = {
     "submitEntry": f"entry {{ {ENTRY} }}",
@@ -358,12 +359,13 @@ async def test_a_counter_sees_no_book_or_variance_of_a_blind_count_while_a_super
     [bolt] = await lines(graphql, count_id, as_=OLGA, states=["RECOUNT"])
     assert (bolt["state"], bolt["round"], bolt["variance"], bolt["withinTolerance"]) == ("RECOUNT", 2, None, None)
     [counted] = bolt["rounds"]
-    assert (n(counted["counted"]), counted["counters"], counted["book"], counted["variance"]) == (
-        8,
-        ["olga"],
-        None,
-        None,
-    )
+    assert (
+        n(counted["counted"]),
+        counted["counters"],
+        counted["book"],
+        counted["variance"],
+        counted["bookByStatus"],
+    ) == (8, ["olga"], None, None, None)
     as_counter = await count(graphql, count_id, as_=OLGA)
     assert (as_counter["state"], as_counter["recountsPending"]) == ("COUNTING", 1)
     assert (as_counter["varianceValue"], as_counter["absoluteVarianceValue"], as_counter["linesDiffering"]) == (
@@ -584,6 +586,49 @@ async def test_goods_on_the_road_are_not_counted_where_they_wait_and_a_count_the
     assert opened["lineCount"] == 0
     there = await mutate(graphql, "createCount", {**full, "locations": [road]})
     assert there["userErrors"] == [{"field": "locations[0]", "code": "OUT_OF_RANGE"}]
+
+
+async def test_held_stock_on_the_shelf_is_counted_with_the_rest_and_a_loss_comes_off_the_held_stock_first(
+    graphql: GraphQL,
+) -> None:
+    # A return waiting for inspection sits on the same shelf as the available BOLT.
+    held = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01", "quantity": "3", "status": "QC_HOLD"}
+    await succeed(graphql, "receive", held, "movement { id }")
+    count_id, line_ids = await opened(graphql, blind=True, tolerance={"quantity": "5"})
+    # The counter finds 12 of the 13 on the shelf (not 2 more than the 10 available).
+    await enter(graphql, count_id, OLGA, lineId=line_ids["BOLT"], quantity="12")
+    await enter(graphql, count_id, OLGA, lineId=line_ids["NUT"], quantity="5")
+    await finish_round(graphql, count_id)
+
+    by_status = "countLines(countId: $count, first: 10) { edges { node { itemSku rounds { book variance "
+    by_status += "bookByStatus { status quantity } } } } }"
+    query = f"query L($count: ID!) {{ {by_status} }}"
+    seen = (await graphql(query, {"count": count_id}))["data"]["countLines"]["edges"][0]["node"]["rounds"][0]
+    assert (n(seen["book"]), n(seen["variance"])) == (13, -1)
+    assert [(part["status"], n(part["quantity"])) for part in seen["bookByStatus"]] == [
+        ("AVAILABLE", 10),
+        ("QC_HOLD", 3),
+    ]
+    reviewed = await succeed(
+        graphql,
+        "explainLine",
+        {"countId": count_id, "lineId": line_ids["BOLT"], "reasons": [{"reasonCode": "ENTRY_ERROR", "quantity": "1"}]},
+    )
+    assert reviewed["line"]["variance"] == "-1"
+    await succeed(graphql, "submitForApproval", {"countId": count_id})
+    await succeed(graphql, "approveCount", {"countId": count_id, "level": "SUPERVISOR"})
+    for _ in range(300):
+        if (await count(graphql, count_id))["state"] == "POSTED":
+            break
+        await asyncio.sleep(0.05)
+    assert (await count(graphql, count_id))["state"] == "POSTED"
+
+    balances = '{ balances(itemSku: "BOLT", warehouse: "WH1") { edges { node { place { status } quantity } } } }'
+    found = (await graphql(balances))["data"]["balances"]["edges"]
+    assert sorted((edge["node"]["place"]["status"], n(edge["node"]["quantity"])) for edge in found) == [
+        ("AVAILABLE", 10),
+        ("QC_HOLD", 2),
+    ]
 
 
 async def test_a_reason_code_longer_than_its_limits_is_refused_naming_the_field(graphql: GraphQL) -> None:

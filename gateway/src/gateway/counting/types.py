@@ -18,7 +18,7 @@ from gateway import described
 from gateway.catalog.types import Item, load_item
 from gateway.context import Info
 from gateway.convert import decimal_from_proto, optional_decimal, timestamp_from_proto
-from gateway.stock.types import ReasonQuantity
+from gateway.stock.types import ReasonQuantity, StockStatus
 from invariant.counting.v1 import counting_pb2 as pb
 
 
@@ -188,14 +188,26 @@ class Count:
         )
 
 
+@strawberry.type(description="A part of a book in one stock status.")
+class StatusQuantity:
+    status: StockStatus
+    quantity: decimal.Decimal
+
+
 @strawberry.type(description="What one round of a line found.")
 class RoundResult:
     round: int
     counted: decimal.Decimal
     counters: list[str]
     counted_at: dt.datetime | None
-    book: decimal.Decimal | None = strawberry.field(description="As of the count time; null while hidden.")
+    book: decimal.Decimal | None = strawberry.field(
+        description="As of the count time, every stock status at the place summed (a counter counts what is "
+        "there, held or not); null while hidden."
+    )
     variance: decimal.Decimal | None = strawberry.field(description="Counted less book; null while hidden.")
+    book_by_status: list[StatusQuantity] | None = strawberry.field(
+        description="The book's non-zero parts by stock status; null while hidden."
+    )
 
     @classmethod
     def from_proto(cls, proto: pb.RoundResult) -> RoundResult:
@@ -206,6 +218,12 @@ class RoundResult:
             counted_at=timestamp_from_proto(proto.counted_at),
             book=_decimal(proto, "book"),
             variance=_decimal(proto, "variance"),
+            book_by_status=[
+                StatusQuantity(status=StockStatus(part.status), quantity=decimal_from_proto(part.quantity))
+                for part in proto.book_by_status
+            ]
+            if proto.HasField("book")
+            else None,
         )
 
 

@@ -43,7 +43,8 @@ from stock.adapters import repository
 from stock.api.servicer import MAX_BOOK_QUERIES
 
 RECEIPT, ISSUE, TRANSFER = pb.MOVEMENT_TYPE_RECEIPT, pb.MOVEMENT_TYPE_ISSUE, pb.MOVEMENT_TYPE_TRANSFER
-QC_HOLD = pb.STOCK_STATUS_QC_HOLD
+STATUS_CHANGE = pb.MOVEMENT_TYPE_STATUS_CHANGE
+QC_HOLD, REJECTED = pb.STOCK_STATUS_QC_HOLD, pb.STOCK_STATUS_REJECTED
 INVALID, NOT_FOUND = grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND
 APPROVED = "inventory.counting.adjustment.approved"
 # A streamed balance: warehouse, location, item, lot, status, quantity, unit.
@@ -82,7 +83,7 @@ def balance(
     return (warehouse, location, sku, lot, f"STOCK_STATUS_{status}", Decimal(quantity), "EA")
 
 
-async def test_a_count_opens_from_the_non_zero_balances_in_its_scope_in_location_item_lot_order(
+async def test_a_count_opens_from_the_non_zero_balances_in_its_scope_of_every_status_in_location_item_lot_order(
     services: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Two rows a batch, so that the stream reads its cursor several times.
@@ -102,6 +103,7 @@ async def test_a_count_opens_from_the_non_zero_balances_in_its_scope_in_location
     in_a01 = sorted(
         [
             balance("A-01", plain, 10),
+            balance("A-01", plain, 7, status="QC_HOLD"),
             balance("A-01", other, 3),
             balance("A-01", lots, 2, lot="L2"),
             balance("A-01", lots, 1, lot="L1"),
@@ -113,6 +115,9 @@ async def test_a_count_opens_from_the_non_zero_balances_in_its_scope_in_location
     assert await stream(services, warehouse="WH1", item_skus=[f" {other.lower()}"]) == [balance("A-01", other, 3)]
     assert await stream(services, warehouse="WH1", locations=["B-01", "A-02"], item_skus=[plain, other]) == [
         balance("A-02", plain, 5)
+    ]
+    assert await stream(services, warehouse="WH1", status="available", locations=["A-01"], item_skus=[plain]) == [
+        balance("A-01", plain, 10)
     ]
     assert await stream(services, warehouse="WH1", status="qc_hold") == [balance("A-01", plain, 7, status="QC_HOLD")]
     assert await stream(services, warehouse="WH2", status="STOCK_STATUS_AVAILABLE") == [
@@ -174,7 +179,6 @@ async def test_books_are_the_ledger_up_to_each_keys_time_with_the_movements_in_i
         (query(sku, here, now, at(60)), (Decimal("10.5"), 1)),
         (query(sku, there, now, at(0)), (2, 1)),
         (query(sku, held, at(1), at(0)), (4, 1)),
-        (query(sku, place("WH1", status=pb.STOCK_STATUS_UNSPECIFIED), at(2)), (15, 0)),  # unset is AVAILABLE
         (query(sku, place("WH2"), now, at(-1)), (9, 1)),
         (query(sku, place("WH1", lot="NO-SUCH-LOT"), now, at(-1)), (0, 0)),
         (query(idle, here, now, at(-1)), (0, 0)),
@@ -185,15 +189,46 @@ async def test_books_are_the_ledger_up_to_each_keys_time_with_the_movements_in_i
     assert [(Decimal(b.quantity.value), b.movements) for b in reply.books] == [book for _, book in expected]
     # The same book as GetBalanceAsOf gives, key by key.
     for asked, (quantity, _) in expected[:-1]:
-        spot = pb.StockPlace()
-        spot.CopyFrom(asked.place)
-        spot.status = spot.status or pb.STOCK_STATUS_AVAILABLE
         one = await services.stock.GetBalanceAsOf(
-            pb.GetBalanceAsOfRequest(item_sku=asked.item_sku, place=spot, as_of=asked.as_of)
+            pb.GetBalanceAsOfRequest(item_sku=asked.item_sku, place=asked.place, as_of=asked.as_of)
         )
         assert Decimal(one.quantity.value) == quantity, asked
     assert await services.stock.GetBooks(pb.GetBooksRequest()) == pb.GetBooksResponse()
     await assert_no_drift(services)
+
+
+async def test_a_place_without_a_status_is_booked_as_a_counter_finds_it_every_status_summed(services: Any) -> None:
+    await create_warehouses(services)
+    sku = await create_item(services)
+    start = utcnow() - timedelta(hours=10)
+
+    def at(hours: float) -> Timestamp:
+        return stamp(start + timedelta(hours=hours))
+
+    here, held, rejected = place("WH1"), place("WH1", status=QC_HOLD), place("WH1", status=REJECTED)
+    await post(services, RECEIPT, sku, 10, target=here, business_time=at(0))
+    await post(services, RECEIPT, sku, 4, target=held, business_time=at(1))
+    await post(services, STATUS_CHANGE, sku, 3, held, here, business_time=at(2))
+    await post(services, STATUS_CHANGE, sku, 1, held, rejected, business_time=at(3))
+    shelf = place("WH1", status=pb.STOCK_STATUS_UNSPECIFIED)
+
+    def query(spot: pb.StockPlace, as_of: float, since: float) -> pb.BookQuery:
+        return pb.BookQuery(item_sku=sku, place=spot, as_of=at(as_of), since=at(since))
+
+    reply = await services.stock.GetBooks(
+        pb.GetBooksRequest(queries=[query(shelf, 1.5, 0.5), query(shelf, 4, 1.5), query(here, 4, 1.5)])
+    )
+
+    def book(b: pb.Book) -> tuple[Decimal, int, dict[str, Decimal]]:
+        parts = {pb.StockStatus.Name(s.status): Decimal(s.quantity.value) for s in b.statuses}
+        return Decimal(b.quantity.value), b.movements, parts
+
+    assert [book(b) for b in reply.books] == [
+        (14, 1, {"STOCK_STATUS_AVAILABLE": 10, "STOCK_STATUS_QC_HOLD": 4}),
+        # Status changes within the place move nothing there.
+        (14, 0, {"STOCK_STATUS_AVAILABLE": 13, "STOCK_STATUS_REJECTED": 1}),
+        (13, 1, {}),
+    ]
 
 
 async def test_five_thousand_books_take_one_read_of_balances_and_one_of_movements(services: Any) -> None:
@@ -366,6 +401,50 @@ async def test_an_approved_count_posts_each_gain_and_loss_once_however_often_it_
     assert [m.movement_id for m in watched.of("adjustment.posted")] == [m.id for m in counted]
     assert (await availability(services, short, "WH1"))["on_hand"] == 60
     assert (await availability(services, found, "WH1"))["on_hand"] == 3
+    await assert_no_drift(services)
+
+
+async def test_an_approved_difference_on_a_place_with_held_stock_goes_to_the_statuses_it_belongs_to(
+    services_on_their_own: Any,
+) -> None:
+    services = services_on_their_own
+    await create_warehouses(services)
+    mixed, inspected = await create_item(services), await create_item(services)
+    await receive(services, mixed, 10)
+    await receive(services, mixed, 6, place("WH1", status=QC_HOLD))
+    await post(services, STATUS_CHANGE, mixed, 2, place("WH1", status=QC_HOLD), place("WH1", status=REJECTED))
+    await receive(services, inspected, 5, place("WH1", status=QC_HOLD))
+    count_id = f"CNT-{uuid.uuid4().hex[:8]}"
+    # Rejected goods go first, then those under inspection, then available ones.
+    loss = approved_line("1", mixed, "-7", ("DAMAGE_NOT_RECORDED", 3), ("THEFT_OR_UNKNOWN", 4))
+    # Found beside goods under inspection only: held with them.
+    gain = approved_line("2", inspected, "2", ("RECEIPT_NOT_RECORDED", 2))
+
+    async with stock_events(services.events, mixed, inspected, count_id) as watched:
+        await publish(services.events, approval(count_id, loss, gain))
+        await eventually(confirmations(watched, 1), f"the confirmation of {count_id}")
+        await publish(services.events, approval(count_id, loss, gain))
+        await eventually(confirmations(watched, 2), f"the second confirmation of {count_id}")
+        await watched.settle(services, mixed)
+
+    counted = [m for sku in (mixed, inspected) for m in await movements(services, sku) if m.document.type == "COUNT"]
+    assert [
+        (
+            m.item_sku,
+            pb.StockStatus.Name((getattr(m, "from") if m.HasField("from") else m.to).status),
+            Decimal(m.quantity.value) * (-1 if m.HasField("from") else 1),
+            m.document.line,
+            [(r.reason_code, Decimal(r.quantity.value)) for r in m.reasons],
+        )
+        for m in counted
+    ] == [
+        (mixed, "STOCK_STATUS_REJECTED", -2, "1", [("DAMAGE_NOT_RECORDED", 2)]),
+        (mixed, "STOCK_STATUS_QC_HOLD", -4, "1", [("DAMAGE_NOT_RECORDED", 1), ("THEFT_OR_UNKNOWN", 3)]),
+        (mixed, "STOCK_STATUS_AVAILABLE", -1, "1", [("THEFT_OR_UNKNOWN", 1)]),
+        (inspected, "STOCK_STATUS_QC_HOLD", 2, "2", [("RECEIPT_NOT_RECORDED", 2)]),
+    ]
+    assert (await availability(services, mixed, "WH1"))["on_hand"] == 9
+    assert (await availability(services, inspected, "WH1"))["on_hand"] == 0
     await assert_no_drift(services)
 
 

@@ -151,6 +151,8 @@ rounds = Table(
     Column("moved", Boolean, nullable=False),
     # JSON list of the actors whose entries made up the round.
     Column("counters", Text, nullable=False),
+    # JSON object of the book's non-zero parts by stock status (its sum is `book`).
+    Column("book_by_status", Text, nullable=False, server_default="{}"),
 )
 
 entries = Table(

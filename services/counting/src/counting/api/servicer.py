@@ -237,6 +237,8 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                 if not blind:
                     result.book.CopyFrom(decimal_message(done.book))
                     result.variance.CopyFrom(decimal_message(done.variance))
+                    for status, quantity in json.loads(done.book_by_status).items():
+                        result.book_by_status.add(status=status, quantity=decimal_message(Decimal(quantity)))
             if not blind:
                 line.book_at_open.CopyFrom(decimal_message(r.book_at_open))
                 for name in ("counted", "variance", "variance_value"):
@@ -284,7 +286,8 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
     async def OpenCount(self, request: pb.OpenCountRequest, context: grpc.aio.ServicerContext) -> pb.Count:
         async with self._uows.reader() as uow:
             count = await handlers.load_count(CountingRepository(uow.session), request.count_id)
-        balances: list[handlers.BookBalance] = []
+        # A line is a place as a counter finds it: every status there, summed (DESIGN §3.3).
+        book: dict[tuple[str, str, str], Decimal] = {}
         opened_at = utcnow()
         if count.state == CountState.DRAFT:
             # The book is read before the transaction opens: no remote call holds locks.
@@ -296,10 +299,12 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                 )
             )
             async for page in stream:
-                balances.extend(
-                    handlers.BookBalance(b.item_sku, b.place.location, b.place.lot, Decimal(b.quantity.value))
-                    for b in page.balances
-                )
+                for b in page.balances:
+                    key = (b.item_sku, b.place.location, b.place.lot)
+                    book[key] = book.get(key, Decimal(0)) + Decimal(b.quantity.value)
+        balances = [
+            handlers.BookBalance(sku, location, lot, quantity) for (sku, location, lot), quantity in book.items()
+        ]
 
         async def body(uow: UnitOfWork, repo: CountingRepository) -> str:
             await handlers.open_count(uow, repo, count.id, balances, opened_at)
@@ -439,7 +444,17 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
                     ]
                 )
             )
-        books = [handlers.Book(Decimal(b.quantity.value), b.movements) for b in answer.books]
+        books = [
+            handlers.Book(
+                Decimal(b.quantity.value),
+                b.movements,
+                {
+                    stock_pb2.StockStatus.Name(part.status).removeprefix("STOCK_STATUS_"): Decimal(part.quantity.value)
+                    for part in b.statuses
+                },
+            )
+            for b in answer.books
+        ]
         return handlers.judge_part(closing, part, books)
 
     async def DecideLine(self, request: pb.DecideLineRequest, context: grpc.aio.ServicerContext) -> pb.CountLine:

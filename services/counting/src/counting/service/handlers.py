@@ -42,6 +42,7 @@ from invariant_core.codes import normalise_warehouse
 from invariant_core.db import UnitOfWork, utcnow
 from invariant_core.errors import DomainError, ErrorCode, not_found
 from invariant_core.limits import ID, bounded
+from invariant_core.units import decimal_text
 
 # Lines per approved-adjustment message: each stays well under the bus's 1 MB message size
 # (about 150 bytes a line, more with many reasons), and stock posts each in one transaction.
@@ -396,8 +397,12 @@ async def closing_part(repo: CountingRepository, closing: RoundToClose, first: i
 
 @dataclass(frozen=True)
 class Book:
+    """A line's book as of its count: every status at its place, summed (DESIGN §3.3)."""
+
     quantity: Decimal
     movements: int
+    # The quantity's non-zero parts by stock status, shown to reviewers.
+    statuses: Mapping[str, Decimal]
 
 
 @dataclass(frozen=True)
@@ -413,6 +418,8 @@ def judge_part(closing: RoundToClose, part: ClosingPart, books: Sequence[Book]) 
     judged = JudgedPart([], [])
     # Most lines were counted by the same one or two people.
     counters_json: dict[tuple[str, ...], str] = {}
+    # Most books are in one status.
+    statuses_json: dict[tuple[tuple[str, Decimal], ...], str] = {}
     for line, book in zip(part.lines, books, strict=True):
         cost = part.costs.get(line.item_sku, Decimal(0))
         found = RoundFound(line.round, line.counted, book.quantity)
@@ -425,6 +432,9 @@ def judge_part(closing: RoundToClose, part: ClosingPart, books: Sequence[Book]) 
         counters = tuple(line.counters)
         if counters not in counters_json:
             counters_json[counters] = json.dumps(counters)
+        statuses = tuple(book.statuses.items())
+        if statuses not in statuses_json:
+            statuses_json[statuses] = json.dumps({status: decimal_text(quantity) for status, quantity in statuses})
         judged.rounds.append(
             {
                 "line_id": line.line_id,
@@ -435,6 +445,7 @@ def judge_part(closing: RoundToClose, part: ClosingPart, books: Sequence[Book]) 
                 "variance": variance,
                 "moved": moved,
                 "counters": counters_json[counters],
+                "book_by_status": statuses_json[statuses],
             }
         )
         change: dict[str, Any] = {"line_id": line.line_id, "moved_during_count": line.moved_during_count or moved}

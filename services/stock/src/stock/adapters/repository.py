@@ -233,6 +233,31 @@ class SqlStockRepository:
                 held |= {(r.item_sku, place): r.quantity for r in rows}
         return held
 
+    async def statuses_at(
+        self, warehouse: str, spots: Collection[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], dict[StockStatus, Decimal]]:
+        """The balances of each (item, location, lot) of a warehouse in every status, unlocked,
+        a read per location and lot (as `lock_balances` reads): where a count's differences
+        are split, which the posting checks again under lock."""
+        by_spot: dict[tuple[str, str], set[str]] = {}
+        for sku, location, lot in spots:
+            by_spot.setdefault((location, lot), set()).add(sku)
+        found: dict[tuple[str, str, str], dict[StockStatus, Decimal]] = {}
+        for (location, lot), skus in sorted(by_spot.items()):
+            wanted = sorted(skus)
+            for start in range(0, len(wanted), STREAM_BATCH):
+                rows = await self.session.execute(
+                    select(balances.c.item_sku, balances.c.status, balances.c.quantity).where(
+                        balances.c.warehouse == warehouse,
+                        balances.c.location == location,
+                        balances.c.lot == lot,
+                        balances.c.item_sku.in_(wanted[start : start + STREAM_BATCH]),
+                    )
+                )
+                for r in rows:
+                    found.setdefault((r.item_sku, location, lot), {})[StockStatus(r.status)] = r.quantity
+        return found
+
     async def add_balances(
         self,
         changes: Mapping[tuple[str, Place], Decimal],
@@ -344,8 +369,9 @@ class SqlStockRepository:
 
     async def document_movements(
         self, document_type: str, document_id: str, lines: Collection[str]
-    ) -> dict[str, MovementRecord]:
-        """What the ledger holds for these lines of a document, by line (the last, if several)."""
+    ) -> dict[tuple[str, StockStatus], MovementRecord]:
+        """What the ledger holds for these lines of a document, by line and the status it
+        moved (the last, if several)."""
         rows = await self.session.execute(
             select(movements)
             .order_by(movements.c.seq)
@@ -355,7 +381,13 @@ class SqlStockRepository:
                 movements.c.document_line.in_(list(lines)),
             )
         )
-        return {row.document_line: record_from_row(row._mapping) for row in rows}
+        found = {}
+        for row in rows:
+            record = record_from_row(row._mapping)
+            place = record.plan.from_place or record.plan.to_place
+            if place is not None:
+                found[row.document_line, place.status] = record
+        return found
 
     # reservations
 
@@ -578,28 +610,36 @@ async def read_one_snapshot(session: AsyncSession) -> None:
 async def stream_balances(
     session: AsyncSession,
     warehouse: str,
-    status: StockStatus,
+    status: StockStatus | None,
     locations: Collection[str],
     skus: Collection[str],
     in_transit_location: str,
 ) -> AsyncIterator[Sequence[Any]]:
-    """The non-zero balances of a warehouse in one status, in (location, item, lot) order, a
-    batch at a time, but for its in-transit location.
+    """The non-zero balances of a warehouse, in one status or in all (None), in (location,
+    item, lot, status) order, a batch at a time, but for its in-transit location.
 
     Read through a server-side cursor, so that a whole warehouse never sits in memory.
     """
     query = (
-        select(balances.c.item_sku, balances.c.location, balances.c.lot, balances.c.quantity, items.c.base_unit)
+        select(
+            balances.c.item_sku,
+            balances.c.location,
+            balances.c.lot,
+            balances.c.status,
+            balances.c.quantity,
+            items.c.base_unit,
+        )
         .outerjoin(items, items.c.sku == balances.c.item_sku)
         .where(
             balances.c.warehouse == warehouse,
-            balances.c.status == str(status),
             balances.c.quantity != 0,
             balances.c.location != in_transit_location,
         )
-        .order_by(balances.c.location, balances.c.item_sku, balances.c.lot)
+        .order_by(balances.c.location, balances.c.item_sku, balances.c.lot, balances.c.status)
         .execution_options(yield_per=STREAM_BATCH)
     )
+    if status is not None:
+        query = query.where(balances.c.status == str(status))
     if locations:
         query = query.where(balances.c.location.in_(list(locations)))
     if skus:
@@ -615,10 +655,13 @@ async def books_as_of(session: AsyncSession, queries: Sequence[BookQuery]) -> li
     The balance as of T is the balance now less the movements after T: Σ movements up to T,
     as balance_as_of computes it from its days. Both reads cover every key's items and
     warehouses (the balances' its locations too); what belongs to other keys is dropped here.
+    A query of every status sums its place's statuses, so that a status change within the
+    place moves nothing there.
     """
     if not queries:
         return []
-    wanted = {_balance_key(q.item_sku, q.place) for q in queries}
+    keyed = [(q, _book_keys(q)) for q in queries]
+    wanted = {key for _, keys in keyed for key in keys}
     skus = sorted({q.item_sku for q in queries})
     warehouse_codes = sorted({q.place.warehouse for q in queries})
     location_codes = sorted({q.place.location for q in queries})
@@ -634,12 +677,13 @@ async def books_as_of(session: AsyncSession, queries: Sequence[BookQuery]) -> li
         if key in wanted:
             current[key] = r.quantity
     earliest = min(q.as_of if q.since is None else min(q.as_of, q.since) for q in queries)
-    moved: dict[BalanceKey, list[tuple[datetime, Decimal]]] = {}
+    # Per key: (movement, business time, signed quantity).
+    moved: dict[BalanceKey, list[tuple[int, datetime, Decimal]]] = {}
     sides = [
         movements.c[f"{side}_{name}"] for side in ("from", "to") for name in ("warehouse", "location", "lot", "status")
     ]
     for r in await session.execute(
-        select(movements.c.item_sku, movements.c.quantity, movements.c.business_time, *sides).where(
+        select(movements.c.seq, movements.c.item_sku, movements.c.quantity, movements.c.business_time, *sides).where(
             movements.c.item_sku.in_(skus),
             movements.c.business_time > earliest,
             or_(movements.c.from_warehouse.in_(warehouse_codes), movements.c.to_warehouse.in_(warehouse_codes)),
@@ -655,16 +699,32 @@ async def books_as_of(session: AsyncSession, queries: Sequence[BookQuery]) -> li
                 row[f"{side}_status"],
             )
             if key in wanted:
-                moved.setdefault(key, []).append((r.business_time, sign * r.quantity))
+                moved.setdefault(key, []).append((r.seq, r.business_time, sign * r.quantity))
     books = []
-    for q in queries:
-        key = _balance_key(q.item_sku, q.place)
-        entries = moved.get(key, [])
-        later = sum((amount for when, amount in entries if when > q.as_of), Decimal(0))
-        since = q.since
-        window = 0 if since is None else sum(1 for when, _ in entries if since < when <= q.as_of)
-        books.append(Book(current.get(key, Decimal(0)) - later, window))
+    for q, keys in keyed:
+        parts: dict[StockStatus, Decimal] = {}
+        window: dict[int, Decimal] = {}
+        for key in keys:
+            entries = moved.get(key, [])
+            later = sum((amount for _, when, amount in entries if when > q.as_of), Decimal(0))
+            parts[StockStatus(key[4])] = current.get(key, Decimal(0)) - later
+            if q.since is not None:
+                for seq, when, amount in entries:
+                    if q.since < when <= q.as_of:
+                        window[seq] = window.get(seq, Decimal(0)) + amount
+        books.append(
+            Book(
+                sum(parts.values(), Decimal(0)),
+                sum(1 for net in window.values() if net),
+                {status: part for status, part in parts.items() if part} if q.every_status else {},
+            )
+        )
     return books
+
+
+def _book_keys(query: BookQuery) -> list[BalanceKey]:
+    statuses = list(StockStatus) if query.every_status else [query.place.status]
+    return [(query.item_sku, query.place.warehouse, query.place.location, query.place.lot, str(s)) for s in statuses]
 
 
 def _balance_key(sku: str, place: Place) -> BalanceKey:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     text,
 )
 
@@ -115,17 +116,18 @@ movements = Table(
     Index("ix_movements_from", "from_warehouse", "from_location", "item_sku"),
     Index("ix_movements_to", "to_warehouse", "to_location", "item_sku"),
     Index("ix_movements_document", "document_type", "document_id"),
-    # A count line is adjusted once, however often its approval is delivered.
-    Index(
-        "ux_movements_count_line",
-        "document_type",
-        "document_id",
-        "document_line",
-        unique=True,
-        postgresql_where=text("document_type = 'COUNT'"),
-        sqlite_where=text("document_type = 'COUNT'"),
-    ),
     Index("ix_movements_actor", "actor", "seq"),
+)
+# A count line is adjusted once in each status, however often its approval is delivered.
+Index(
+    "ux_movements_count_line",
+    movements.c.document_type,
+    movements.c.document_id,
+    movements.c.document_line,
+    func.coalesce(movements.c.from_status, movements.c.to_status),
+    unique=True,
+    postgresql_where=text("document_type = 'COUNT'"),
+    sqlite_where=text("document_type = 'COUNT'"),
 )
 
 balances = Table(

@@ -375,7 +375,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         self, request: pb.StreamBalancesRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.StreamBalancesResponse]:
         warehouse = normalise_warehouse(request.warehouse)
-        status = parse_enum(StockStatus, request.status or StockStatus.AVAILABLE, "status")
+        status = parse_enum(StockStatus, request.status, "status") if request.status else None
         locations = {normalise_location(code, f"locations[{i}]") for i, code in enumerate(request.locations)}
         skus = {_sku(sku, f"item_skus[{i}]") for i, sku in enumerate(request.item_skus)}
         async with self._uows.reader() as uow:
@@ -390,7 +390,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                     balances=[
                         pb.Balance(
                             item_sku=r.item_sku,
-                            place=_place_message(Place(warehouse, r.location, r.lot, status)),
+                            place=_place_message(Place(warehouse, r.location, r.lot, StockStatus(r.status))),
                             quantity=decimal_message(r.quantity),
                             unit=r.base_unit or "",
                         )
@@ -412,7 +412,17 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             await read_one_snapshot(uow.session)
             books = await books_as_of(uow.session, queries)
         return pb.GetBooksResponse(
-            books=[pb.Book(quantity=decimal_message(b.quantity), movements=b.movements) for b in books]
+            books=[
+                pb.Book(
+                    quantity=decimal_message(b.quantity),
+                    movements=b.movements,
+                    statuses=[
+                        pb.StatusQuantity(status=f"STOCK_STATUS_{status}", quantity=decimal_message(part))
+                        for status, part in b.statuses.items()
+                    ],
+                )
+                for b in books
+            ]
         )
 
     async def ListMovements(
@@ -552,7 +562,7 @@ def _book_query(query: pb.BookQuery, field: str, places: dict[tuple[str, str, st
     as_of = _time(query, "as_of")
     if as_of is None:
         raise DomainError(ErrorCode.REQUIRED, f"{field}.as_of is required", f"{field}.as_of")
-    return BookQuery(sku, place, as_of, _time(query, "since"))
+    return BookQuery(sku, place, as_of, _time(query, "since"), every_status=not given.status)
 
 
 def _place_message(place: Place) -> pb.StockPlace:

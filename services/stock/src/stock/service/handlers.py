@@ -18,6 +18,7 @@ from decimal import Decimal
 from invariant_core import identity
 from invariant_core.coalesce import Call
 from invariant_core.db import UnitOfWork, utcnow
+from invariant_core.decimals import parse_decimal
 from invariant_core.errors import DomainError, ErrorCode, not_found
 from invariant_core.limits import NAME, bounded
 from stock.domain import (
@@ -45,6 +46,7 @@ from stock.domain import (
     threshold_crossing,
     validate_lot,
 )
+from stock.domain.counts import difference_by_status, reasons_by_part
 from stock.domain.events import (
     CountAdjustmentsPosted,
     MovementPosted,
@@ -399,21 +401,26 @@ class CountAdjustment:
 async def post_count_adjustments(
     uow: UnitOfWork, repo: StockRepository, *, count_id: str, lines: Sequence[CountAdjustment]
 ) -> list[MovementRecord]:
-    """A count's gains and losses, each line posted at most once (keyed by its document), all together."""
+    """A count's gains and losses, all together, each line posted at most once in each status
+    (keyed by its document and the status): a line's difference may fall in several."""
     count = count_id.strip()
     if not count:
         raise DomainError(ErrorCode.REQUIRED, "count_id is required", "count_id")
     if not lines:
         raise DomainError(ErrorCode.REQUIRED, "lines must hold at least one adjustment", "lines")
-    seen: set[str] = set()
+    seen: set[tuple[str, StockStatus]] = set()
     for index, line in enumerate(lines):
         field = f"lines[{index}].line"
         if not line.line.strip():
             raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
-        if line.line.strip() in seen:
-            raise DomainError(ErrorCode.ALREADY_EXISTS, f"{field}: line {line.line.strip()} is given twice", field)
-        seen.add(line.line.strip())
-    earlier = await repo.document_movements(COUNT_DOCUMENT, count, seen)
+        if (line.line.strip(), line.place.status) in seen:
+            raise DomainError(
+                ErrorCode.ALREADY_EXISTS,
+                f"{field}: line {line.line.strip()} is given twice in {line.place.status}",
+                field,
+            )
+        seen.add((line.line.strip(), line.place.status))
+    earlier = await repo.document_movements(COUNT_DOCUMENT, count, {line for line, _ in seen})
     posted: dict[int, MovementRecord] = {}
     commands: dict[int, PostMovement] = {}
     for index, line in enumerate(lines):
@@ -424,7 +431,7 @@ async def post_count_adjustments(
         base = line.item.to_base(size, line.unit, f"{field}.variance", f"{field}.unit")
         document = DocumentRef(COUNT_DOCUMENT, count, line.line.strip())
         source, target = (line.place, None) if loss else (None, line.place)
-        found = earlier.get(document.line)
+        found = earlier.get((document.line, line.place.status))
         if found is None:
             commands[index] = PostMovement(
                 type=MovementType.ADJUSTMENT,
@@ -434,7 +441,7 @@ async def post_count_adjustments(
                 source=source,
                 target=target,
                 document=document,
-                idempotency_key=f"{COUNT_DOCUMENT}:{count}:{document.line}",
+                idempotency_key=f"{COUNT_DOCUMENT}:{count}:{document.line}:{line.place.status}",
                 reasons=line.reasons,
                 business_time=line.business_time,
                 adjustment_reasons=[code.strip().upper() for code, _ in line.reasons],
@@ -447,7 +454,7 @@ async def post_count_adjustments(
         if (plan.item_sku, plan.quantity_base, plan.from_place, plan.to_place) != (line.item.sku, base, source, target):
             raise DomainError(
                 ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                f"count {count} line {document.line} was already posted with another adjustment",
+                f"count {count} line {document.line} was already posted in {line.place.status} with another adjustment",
                 field,
             )
         posted[index] = found
@@ -477,10 +484,14 @@ async def post_approved_count(
     part: int,
     lines: Sequence[ApprovedCountLine],
 ) -> None:
-    """One part of an approved count, in AVAILABLE stock; what was posted is confirmed line by line.
+    """One part of an approved count; what was posted is confirmed line by line.
 
-    Items come from the replica only: no remote call inside the transaction. A missing one
-    refuses the part, and the event is delivered again later.
+    A line is a place in every status (stock.domain.counts): its difference is split over the
+    statuses by their balances, read without a lock (balances are locked after availability,
+    which the posting does). Held stock that moved between that read and the posting makes
+    the part wait and be split again. Items come from the replica only: no remote call
+    inside the transaction. A missing one refuses the part, and the event is delivered
+    again later.
     """
     known = await repo.items({line.item_sku.strip().upper() for line in lines})
     missing = [
@@ -490,19 +501,57 @@ async def post_approved_count(
     ]
     if missing:
         raise ItemsNotReplicatedError(missing)
-    adjustments = [
-        CountAdjustment(
-            line=line.line_id,
-            item=known[line.item_sku.strip().upper()],
-            place=parse_place(warehouse, line.location, line.lot, StockStatus.AVAILABLE, f"lines[{index}]"),
-            variance=line.variance,
-            unit="",
-            reasons=line.reasons,
-            business_time=line.counted_at,
+    # A line posted before (this part delivered again) stands as it was split then: the
+    # balances it was split by have moved since.
+    earlier: dict[str, list[MovementRecord]] = {}
+    for (line_id, _), record in (
+        await repo.document_movements(COUNT_DOCUMENT, count_id.strip(), {line.line_id for line in lines})
+    ).items():
+        earlier.setdefault(line_id, []).append(record)
+    fresh = [(index, line) for index, line in enumerate(lines) if line.line_id not in earlier]
+    places = {
+        index: (
+            line.item_sku.strip().upper(),
+            parse_place(warehouse, line.location, line.lot, "AVAILABLE", f"lines[{index}]"),
         )
-        for index, line in enumerate(lines)
-    ]
-    posted = await post_count_adjustments(uow, repo, count_id=count_id, lines=adjustments)
+        for index, line in fresh
+    }
+    book = await repo.statuses_at(warehouse, {(sku, place.location, place.lot) for sku, place in places.values()})
+    adjustments = []
+    for index, line in fresh:
+        sku, place = places[index]
+        variance = parse_decimal(line.variance, f"lines[{index}].variance", places=None)
+        parts = difference_by_status(variance, book.get((sku, place.location, place.lot), {}))
+        reasons = [
+            (code, parse_decimal(quantity, f"lines[{index}].reasons[{n}].quantity", places=None))
+            for n, (code, quantity) in enumerate(line.reasons)
+        ]
+        for (status, share), shared in zip(parts, reasons_by_part(reasons, [p for _, p in parts]), strict=True):
+            adjustments.append(
+                CountAdjustment(
+                    line=line.line_id,
+                    item=known[sku],
+                    place=replace(place, status=status),
+                    variance=decimal_text(share),
+                    unit="",
+                    reasons=[(code, decimal_text(given)) for code, given in shared],
+                    business_time=line.counted_at,
+                )
+            )
+    try:
+        new = await post_count_adjustments(uow, repo, count_id=count_id, lines=adjustments) if adjustments else []
+    except NegativeBalanceError as refused:
+        if refused.place.status is StockStatus.AVAILABLE:
+            raise
+        raise DomainError(
+            ErrorCode.UNAVAILABLE,
+            f"{refused.place.status} stock of {refused.item_sku} moved while count {count_id.strip()} was posted; "
+            "it is split again",
+            refused.field,
+        ) from refused
+    for record in new:
+        earlier.setdefault(record.document.line, []).append(record)
+    posted = [record for line in lines for record in sorted(earlier[line.line_id], key=lambda r: r.sequence)]
     uow.record(CountAdjustmentsPosted(count_id.strip(), part, tuple((m.document.line, m.id) for m in posted)))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -16,6 +16,7 @@ from stock.domain import (
     Place,
     Reservation,
     StockKey,
+    StockStatus,
     WarehouseView,
 )
 from stock.domain.reservations import DocumentRef
@@ -65,12 +66,17 @@ class BookQuery:
     as_of: datetime
     # Movements after `since` and up to `as_of` are counted; None counts none.
     since: datetime | None
+    # Every status at the place (what a counter finds there), not only the place's own.
+    every_status: bool = False
 
 
 @dataclass(frozen=True)
 class Book:
     quantity: Decimal
+    # Movements in the window that changed the quantity.
     movements: int
+    # With every_status: the quantity's non-zero parts.
+    statuses: Mapping[StockStatus, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,9 @@ class StockRepository(Protocol):
     async def save_thresholds(self, sku: str, warehouse: str, safety: Decimal, maximum: Decimal) -> None: ...
     async def thresholds_of(self, keys: Collection[StockKey]) -> dict[StockKey, tuple[Decimal, Decimal]]: ...
     async def lock_balances(self, keys: Collection[tuple[str, Place]]) -> dict[tuple[str, Place], Decimal]: ...
+    async def statuses_at(
+        self, warehouse: str, spots: Collection[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], dict[StockStatus, Decimal]]: ...
     async def add_balances(
         self,
         changes: Mapping[tuple[str, Place], Decimal],
@@ -112,7 +121,7 @@ class StockRepository(Protocol):
     async def movement_exists(self, movement_id: str) -> bool: ...
     async def document_movements(
         self, document_type: str, document_id: str, lines: Collection[str]
-    ) -> dict[str, MovementRecord]: ...
+    ) -> dict[tuple[str, StockStatus], MovementRecord]: ...
     async def add_reservations(self, made: Collection[Reservation]) -> None: ...
     async def reservation(self, reservation_id: str, lock: bool = False) -> Reservation | None: ...
     async def save_reservation(self, reservation: Reservation) -> None: ...
