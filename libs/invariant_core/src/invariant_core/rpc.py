@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -118,6 +119,12 @@ def _require_bounded_text(request: Message) -> None:
 
 # SQLSTATEs of a transaction the database gave up for a conflict: the same call succeeds later.
 _CONFLICTS = frozenset({"40001", "40P01"})
+# Runs of a call the database gave up for a conflict before its caller is told to retry.
+CONFLICT_ATTEMPTS = 3
+
+
+def _conflict(error: Exception) -> bool:
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _CONFLICTS
 
 
 def failure_status(error: Exception) -> tuple[grpc.StatusCode, str]:
@@ -128,12 +135,12 @@ def failure_status(error: Exception) -> tuple[grpc.StatusCode, str]:
     INTERNAL. No message carries internals (SQL, stack): the log has them, found by the
     correlation id the message gives.
     """
-    if isinstance(error, DBAPIError):
-        state = getattr(error.orig, "sqlstate", None)
-        if state in _CONFLICTS:
-            return grpc.StatusCode.ABORTED, "the database gave up the transaction for a conflict with another: retry"
-        if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
-            return grpc.StatusCode.UNAVAILABLE, "the service cannot reach its database: retry"
+    if _conflict(error):
+        return grpc.StatusCode.ABORTED, "the database gave up the transaction for a conflict with another: retry"
+    if isinstance(error, DBAPIError) and (
+        error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    ):
+        return grpc.StatusCode.UNAVAILABLE, "the service cannot reach its database: retry"
     return grpc.StatusCode.INTERNAL, f"internal error (correlation id {identity.current.get().correlation_id})"
 
 
@@ -201,12 +208,28 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
         )
     inner = handler.unary_unary
 
+    async def run(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        """The handler, run again when the database gave it up for a conflict (a deadlock, a
+        serialization failure): its transaction wrote nothing and every command is
+        idempotent, so its caller need not hear of it."""
+        attempt = 1
+        while True:
+            try:
+                return await inner(request, context)
+            except DBAPIError as error:
+                if attempt == CONFLICT_ATTEMPTS or not _conflict(error):
+                    raise
+            log.info("transaction gave way to another, running it again", extra={"fields": {"attempt": attempt}})
+            # Apart at random, so that the two do not meet again.
+            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+            attempt += 1
+
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         who = caller(context)
         token = identity.current.set(who)
         try:
             check(who, request)
-            return await inner(request, context)
+            return await run(request, context)
         except DomainError as error:
             await context.abort_with_status(rpc_status.to_status(to_status(error)))
         except grpc.aio.AbortError:

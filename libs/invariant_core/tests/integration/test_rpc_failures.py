@@ -27,6 +27,7 @@ class Failing(dead_letters_pb2_grpc.DeadLetterServiceServicer):
 
     def __init__(self) -> None:
         self.calls = 0
+        self.port = 0
 
     async def ReplayDeadLetter(
         self, request: pb.ReplayDeadLetterRequest, context: grpc.aio.ServicerContext
@@ -52,6 +53,7 @@ async def failing() -> AsyncIterator[tuple[Failing, dead_letters_pb2_grpc.DeadLe
     name = pb.DESCRIPTOR.services_by_name["DeadLetterService"].full_name
     server = rpc.build_server("127.0.0.1", 0, [register], [name], reflect=False)
     await server.start()
+    servicer.port = server.port
     token = identity.current.set(ADMIN)
     channel = rpc.channel(f"127.0.0.1:{server.port}", [name])
     try:
@@ -62,10 +64,28 @@ async def failing() -> AsyncIterator[tuple[Failing, dead_letters_pb2_grpc.DeadLe
         await server.stop(0)
 
 
-async def test_a_deadlock_is_aborted_and_the_channel_retries_it_to_success(failing) -> None:  # type: ignore[no-untyped-def]
+async def test_a_deadlock_is_run_again_in_the_service_before_its_caller_is_told_to_retry(failing) -> None:  # type: ignore[no-untyped-def]
+    servicer, _ = failing
+    # A channel without the suite's retry policy: what the service itself does.
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{servicer.port}") as bare:
+        stub = dead_letters_pb2_grpc.DeadLetterServiceStub(bare)  # type: ignore[no-untyped-call]
+        metadata = ADMIN.to_metadata()
+        answer = await stub.ReplayDeadLetter(
+            pb.ReplayDeadLetterRequest(id=f"deadlockx{rpc.CONFLICT_ATTEMPTS - 1}"), metadata=metadata
+        )
+        assert (answer.resolution, servicer.calls) == ("REPLAYED", rpc.CONFLICT_ATTEMPTS)
+        servicer.calls = 0
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.ReplayDeadLetter(
+                pb.ReplayDeadLetterRequest(id=f"deadlockx{rpc.CONFLICT_ATTEMPTS}"), metadata=metadata
+            )
+        assert (raised.value.code(), servicer.calls) == (grpc.StatusCode.ABORTED, rpc.CONFLICT_ATTEMPTS)
+
+
+async def test_a_deadlock_the_service_cannot_get_past_is_retried_by_the_channel_to_success(failing) -> None:  # type: ignore[no-untyped-def]
     servicer, stub = failing
-    answer = await stub.ReplayDeadLetter(pb.ReplayDeadLetterRequest(id="deadlockx1"))
-    assert (answer.resolution, servicer.calls) == ("REPLAYED", 2)
+    answer = await stub.ReplayDeadLetter(pb.ReplayDeadLetterRequest(id=f"deadlockx{rpc.CONFLICT_ATTEMPTS}"))
+    assert (answer.resolution, servicer.calls) == ("REPLAYED", rpc.CONFLICT_ATTEMPTS + 1)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ from counting_support import (
     refused,
 )
 
+from counting.adapters import repository
 from counting.api.servicer import CountingServicer
 from invariant.counting.v1 import counting_pb2 as pb
 from invariant.events.v1 import stock_pb2 as events
@@ -152,6 +154,36 @@ async def test_uploads_side_by_side_all_go_in_and_the_stock_they_found_gets_dist
         await finish(suite, count.id)
         counted = {x.item_sku: x for x in await lines(suite, count.id)}
     assert Decimal(counted[sku].rounds[0].counted.value) == 6  # one from each upload
+
+
+async def test_uploads_counting_the_same_lines_in_any_order_never_wait_for_each_other(
+    suite: Suite, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A statement a line, so that uploads are long enough to overlap.
+    monkeypatch.setattr(repository, "SLICE", 1)
+    await create_warehouse(suite)
+    skus = [await create_item(suite) for _ in range(41)]
+    for sku in skus:
+        await receive(suite, sku, 5)
+    with acting(*SUPERVISOR):
+        count = await open_count(suite, (await create_count(suite, item_skus=skus, counters=["ann"], kind="FULL")).id)
+    with acting(*ANN):
+        first, *others = await lines(suite, count.id)
+        # The first upload moves the count to COUNTING alone; the rest go in side by side.
+        await enter(suite, count.id, first.id, 5)
+        orders = [others, others[::-1], others[::2] + others[1::2], others[1::2] + others[::2]] * 2
+        uploads = [
+            pb.SubmitEntriesRequest(
+                count_id=count.id, entries=[pb.Entry(entry_id=key(), line_id=line.id, quantity=d(1)) for line in order]
+            )
+            for order in orders
+        ]
+        with caplog.at_level(logging.INFO, logger="invariant_core.rpc"):
+            await asyncio.gather(*(suite.counting.SubmitEntries(upload) for upload in uploads))
+        counted = await lines(suite, count.id)
+    # No upload was given up for a deadlock (and run again) on the way.
+    assert [r.getMessage() for r in caplog.records if "gave way" in r.getMessage()] == []
+    assert {line.state for line in counted} == {"COUNTED"}
 
 
 async def counted_by_ann(suite: Suite) -> tuple[pb.Count, pb.CountLine, str, str]:

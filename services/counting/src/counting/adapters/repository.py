@@ -263,11 +263,18 @@ class CountingRepository:
         return int(found or 1)
 
     async def set_state(self, line_ids: Sequence[str], state: str) -> None:
-        """The same state on many lines: one statement a slice, not one a line."""
-        for start in range(0, len(line_ids), SLICE):
+        """The same state on many lines: one statement a slice, not one a line.
+
+        Uploads run side by side and may count the same lines: each locks its lines in id
+        order first (an UPDATE locks in whatever order its plan reads), so that two never
+        wait for each other."""
+        ordered = sorted(line_ids)
+        for start in range(0, len(ordered), SLICE):
+            part = ordered[start : start + SLICE]
             await self.session.execute(
-                update(lines).where(lines.c.id.in_(line_ids[start : start + SLICE])).values(state=state)
+                select(lines.c.id).where(lines.c.id.in_(part)).order_by(lines.c.id).with_for_update()
             )
+            await self.session.execute(update(lines).where(lines.c.id.in_(part)).values(state=state))
 
     async def update_lines(self, changes: Sequence[Mapping[str, Any]]) -> None:
         """Each change names its line as `line_id` and the columns to set.
