@@ -374,11 +374,20 @@ def test_every_pod_runs_as_a_non_root_user_without_privilege_escalation(objects:
 def test_every_long_running_pod_has_time_to_drain_after_its_endpoint_is_removed(
     objects: list[Object],
 ) -> None:
+    grpc_services = {o["metadata"]["name"] for o in services(objects)}
     for o in of_kind(objects, "Deployment", "StatefulSet"):
+        name = o["metadata"]["name"]
         pod = _pod_spec(o)
-        assert pod is not None and pod.get("terminationGracePeriodSeconds", 0) >= 20, o["metadata"]["name"]
+        assert pod is not None and pod.get("terminationGracePeriodSeconds", 0) >= 20, name
         for container in _containers(o):
-            assert "preStop" in container.get("lifecycle", {}), f"{o['metadata']['name']}: no preStop"
+            if name in grpc_services:
+                # The service drains by itself (DRAIN_SECONDS), within the pod's grace with room for
+                # its own grace period and NATS's drain.
+                drain = float(environment(container, objects).get("DRAIN_SECONDS") or 0)
+                assert 0 < drain <= pod["terminationGracePeriodSeconds"] - 15, f"{name}: DRAIN_SECONDS {drain}"
+                assert "lifecycle" not in container, f"{name}: a preStop would only delay the drain"
+            else:
+                assert "preStop" in container.get("lifecycle", {}), f"{name}: no preStop"
 
 
 def test_every_suite_container_runs_the_same_image_repository(objects: list[Object]) -> None:

@@ -301,9 +301,14 @@ class RpcServer:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
         await self.health.set(service, status)
 
-    async def stop(self, grace: float = GRACE_SECONDS) -> None:
-        """Report NOT_SERVING, let load balancers notice, then finish in-flight calls."""
+    async def stop(self, grace: float = GRACE_SECONDS, drain: float = 0.0) -> None:
+        """Report NOT_SERVING and keep serving for `drain` seconds, while load balancers and
+        callers' channels turn to other replicas; then take no new call (a caller is told
+        UNAVAILABLE, which channels retry) and finish those in flight within `grace`."""
         await self.health.enter_graceful_shutdown()
+        if drain > 0:
+            log.info("draining: not serving, still answering", extra={"fields": {"seconds": drain}})
+            await asyncio.sleep(drain)
         await self.server.stop(grace)
 
 

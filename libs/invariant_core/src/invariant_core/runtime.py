@@ -133,7 +133,7 @@ async def start(
             interceptors=interceptors,
         )
         await server.start()
-        stack.push_async_callback(server.stop)
+        stack.push_async_callback(server.stop, drain=settings.drain_seconds)
         run_in_background(stack, _report_events(server, events_health), f"{spec.name}-events-health")
     except BaseException:
         await stack.aclose()

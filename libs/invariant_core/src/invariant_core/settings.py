@@ -33,6 +33,7 @@ class Settings:
     migrate_on_start: bool = True
     stream_replicas: int = 1
     events_namespace: str = ""
+    drain_seconds: float = 0.0
 
     @property
     def production(self) -> bool:
@@ -51,6 +52,8 @@ class Settings:
         MIGRATE_ON_START  1 (default in development) or 0 (production runs `migrate`)
         NATS_STREAM_REPLICAS  copies of the event stream in a NATS cluster (default 1)
         EVENTS_NAMESPACE  a stream and subjects of the suite's own on a shared NATS (default none)
+        DRAIN_SECONDS     how long a stopping service keeps serving while reported NOT_SERVING,
+                          for load balancers to stop sending it calls (5 in production, else 0)
         LOG_LEVEL, DATA_DIR (default .data)
         """
         e = os.environ if env is None else env
@@ -78,4 +81,5 @@ class Settings:
             migrate_on_start=e.get("MIGRATE_ON_START", "0" if environment == "production" else "1") == "1",
             stream_replicas=int(e.get("NATS_STREAM_REPLICAS", "1")),
             events_namespace=namespace,
+            drain_seconds=float(e.get("DRAIN_SECONDS", "5" if environment == "production" else "0")),
         )

@@ -225,3 +225,76 @@ async def held(events: EventBus) -> bool:
     finally:
         await client.close()
     return bool(info.num_ack_pending)
+
+
+async def test_a_stock_process_told_to_stop_keeps_answering_through_its_drain_then_exits(
+    services: Restartable, tmp_path: Path
+) -> None:
+    await create_warehouses(services)
+    sku = await create_item(services)
+    await receive(services, sku, 1_000_000)
+    await services.running.stop()
+    settings = services.settings
+    drain = 2.0
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        **services.events.env,
+        "GRPC_PORT": str(settings.grpc_port),
+        "CATALOG_ADDR": settings.peers["catalog"],
+        "DRAIN_SECONDS": str(drain),
+    }
+    target = f"127.0.0.1:{settings.grpc_port}"
+    log = await asyncio.to_thread(open, tmp_path / "stock.log", "ab")
+    with log:  # the child keeps its own copy of the descriptor
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "stock", env=env, stdout=log, stderr=log)
+    try:
+
+        async def serving() -> bool:
+            assert process.returncode is None, "stock exited during start-up"
+            return await check_health(target, SERVICE_NAME) == "SERVING"
+
+        await eventually(serving, "the stock process serves", within=30)
+        loop = asyncio.get_running_loop()
+        answered: list[tuple[float, grpc.StatusCode]] = []
+        signalled = asyncio.Event()
+        # A channel without retries: every answer as the server gives it.
+        async with grpc.aio.insecure_channel(target) as bare:
+            stub = stock_pb2_grpc.StockServiceStub(bare)  # type: ignore[no-untyped-call]
+
+            async def caller() -> None:
+                while loop.time() < stop_calling_at:
+                    request = pb.ReserveRequest(
+                        idempotency_key=key(),
+                        lines=[pb.ReservationLine(item_sku=sku, warehouse="WH1", quantity=d(1))],
+                        owner=pb.DocumentRef(type="SALES_ORDER", id=key()),
+                    )
+                    try:
+                        await stub.Reserve(request, metadata=identity.current.get().to_metadata(), timeout=5)
+                        code = grpc.StatusCode.OK
+                    except grpc.aio.AioRpcError as error:
+                        code = error.code()
+                    if signalled.is_set():
+                        answered.append((loop.time(), code))
+
+            stop_calling_at = loop.time() + 30
+            callers = [asyncio.create_task(caller()) for _ in range(8)]
+            await asyncio.sleep(0.3)
+            process.terminate()
+            signalled.set()
+            stop_calling_at = loop.time() + drain * 0.75
+            await eventually(
+                lambda: _health_is(target, "NOT_SERVING"), "stock reported not serving once told to stop", within=1
+            )
+            await asyncio.gather(*callers)
+        assert answered, "no call was made during the drain"
+        assert {code for _, code in answered} == {grpc.StatusCode.OK}
+        assert await asyncio.wait_for(process.wait(), drain + GRACE_SECONDS + 5) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def _health_is(target: str, status: str) -> bool:
+    return await check_health(target, SERVICE_NAME) == status
