@@ -7,8 +7,11 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invariant_core.db import create_engine
 
@@ -23,6 +26,16 @@ def config(script_location: Path, url: str) -> Config:
 async def upgrade(script_location: Path, url: str) -> None:
     """Bring the database to the newest revision (alembic runs its own event loop)."""
     await asyncio.to_thread(command.upgrade, config(script_location, url), "head")
+
+
+def head(script_location: Path) -> str | None:
+    """The newest revision of a service's migrations: what its code expects of its database."""
+    return ScriptDirectory.from_config(config(script_location, "")).get_current_head()
+
+
+async def current(connection: AsyncConnection) -> str | None:
+    """The revision the database is at; None before its first migration."""
+    return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
 
 
 def run_env(metadata: MetaData) -> None:

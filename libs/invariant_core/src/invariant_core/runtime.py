@@ -24,6 +24,7 @@ import uvloop
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from invariant_core import bus, dead_letters, logs, migrations, rpc
 from invariant_core.db import Translate, UnitOfWorkFactory, create_engine
@@ -31,6 +32,10 @@ from invariant_core.settings import Settings
 from invariant_core.tasks import Background
 
 log = logging.getLogger(__name__)
+
+# How often a running service checks that it can still serve (see Readiness).
+READINESS_SECONDS = 5.0
+READINESS_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,49 @@ async def _events(
         background.start(consumer.run(), f"{name}-{sub.durable}", stop=consumer.stop)
 
 
+async def _not_ready(service: str, engine: AsyncEngine, head: str | None) -> str | None:
+    """Why the service cannot serve (its database unreachable, or not migrated to what its
+    code expects), or None."""
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), engine.connect() as connection:
+            at = await migrations.current(connection)
+    except Exception as error:  # noqa: BLE001 - whatever it is, the service cannot serve
+        return f"database unreachable: {type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+    if at != head:
+        return f"database at migration {at or 'none'}, the service needs {head}: run `python -m {service} migrate`"
+    return None
+
+
+class Readiness:
+    """Whether the service can serve, as its health says: a database that answers and is
+    migrated to what the code expects. Checked at start and every READINESS_SECONDS."""
+
+    def __init__(self, service: str, server: rpc.RpcServer, engine: AsyncEngine, head: str | None) -> None:
+        self._service = service
+        self._server = server
+        self._engine = engine
+        self._head = head
+        self._ready: bool | None = None
+
+    async def check(self) -> None:
+        reason = await _not_ready(self._service, self._engine, self._head)
+        ready = reason is None
+        if ready == self._ready:
+            return
+        self._ready = ready
+        for name in (*self._server.service_names, ""):
+            await self._server.set_health(name, serving=ready)
+        if ready:
+            log.info("ready: serving")
+        else:
+            log.warning("not ready: reported NOT_SERVING", extra={"fields": {"reason": reason}})
+
+    async def watch(self) -> None:
+        while True:
+            await asyncio.sleep(READINESS_SECONDS)
+            await self.check()
+
+
 async def _report_events(server: rpc.RpcServer, health: bus.EventsHealth) -> None:
     """Keep the events' entry in the health service current (see bus.EventsHealth)."""
     while True:
@@ -113,6 +161,10 @@ async def start(
             await migrations.upgrade(spec.migrations, settings.database_url)
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
+        # A database out of reach at start fails the start (an orchestrator restarts the
+        # process); once running, the service only reports it (Readiness).
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), engine.connect():
+            pass
         uows = UnitOfWorkFactory(engine, spec.metadata, spec.name, spec.translate)
         # The service answers commands while NATS is away: events wait in the outbox.
         events = AsyncExitStack()
@@ -134,6 +186,9 @@ async def start(
         )
         await server.start()
         stack.push_async_callback(server.stop, drain=settings.drain_seconds)
+        readiness = Readiness(spec.name, server, engine, migrations.head(spec.migrations))
+        await readiness.check()
+        run_in_background(stack, readiness.watch(), f"{spec.name}-readiness")
         run_in_background(stack, _report_events(server, events_health), f"{spec.name}-events-health")
     except BaseException:
         await stack.aclose()

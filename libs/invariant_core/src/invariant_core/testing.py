@@ -39,15 +39,27 @@ async def scratch_databases(directory: Path, server: str | None = None) -> Async
             return f"sqlite+aiosqlite:///{directory / (service + '.db')}"
         name = f"t_{service}_{uuid.uuid4().hex[:12]}"
         await _admin(server, f'CREATE DATABASE "{name}"')
-        created.append(name)
-        return make_url(server).set(database=name).render_as_string(hide_password=False)
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        created.append(url)
+        return url
 
     try:
         yield make
     finally:
-        if server:
-            for name in created:
-                await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for url in created:
+            await drop_database(url)
+
+
+async def drop_database(url: str) -> None:
+    """Drop a scratch database, whoever is connected to it (a SQLite file is removed)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        await asyncio.to_thread(Path(parsed.database or "").unlink, missing_ok=True)
+        return
+    await _admin(
+        parsed.set(database="postgres").render_as_string(hide_password=False),
+        f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)',
+    )
 
 
 async def _admin(server: str, statement: str) -> None:

@@ -9,9 +9,12 @@ import signal
 import subprocess
 import sys
 
+from catalog.bootstrap import SERVICE_NAME, SPEC
+from invariant_core import migrations, runtime
 from invariant_core.embedded import free_port
 from invariant_core.rpc import check_health
-from invariant_core.testing import EventBus
+from invariant_core.settings import Settings
+from invariant_core.testing import EventBus, drop_database, eventually
 
 
 async def test_a_migrated_database_serves_with_migrations_off_and_sigterm_stops_it_cleanly(
@@ -65,3 +68,29 @@ async def test_a_catalog_that_cannot_reach_its_database_exits_non_zero_with_one_
     line = json.loads(lines[0])
     assert (line["level"], line["message"]) == ("ERROR", "could not start")
     assert "not-a-directory" in line["database"] and line["error"]
+
+
+async def test_the_catalog_serves_only_with_its_database_migrated_and_reachable(
+    new_database, event_bus: EventBus, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(runtime, "READINESS_SECONDS", 0.1)
+    url = await new_database("catalog")
+    settings = Settings.from_env(
+        "catalog", env={"DATABASE_URL": url, **event_bus.env, "GRPC_PORT": "0", "MIGRATE_ON_START": "0"}
+    )
+    running = await runtime.start(SPEC, settings)
+    target = f"127.0.0.1:{running.port}"
+
+    async def health_is(status: str) -> bool:
+        return await check_health(target, SERVICE_NAME) == status == await check_health(target)
+
+    try:
+        # Started before its migration ran (as a rollout's pods do): up, but not in its Service.
+        assert await health_is("NOT_SERVING")
+        await migrations.upgrade(SPEC.migrations, url)
+        await eventually(lambda: health_is("SERVING"), "serving once migrated")
+        if url.startswith("postgresql"):
+            await drop_database(url)
+            await eventually(lambda: health_is("NOT_SERVING"), "not serving once its database is gone")
+    finally:
+        await running.stop()
