@@ -58,7 +58,12 @@ def test_creating_an_item_normalises_codes_and_records_that_it_was_upserted() ->
     assert item.status is ItemStatus.ACTIVE
     [event] = item.events
     assert isinstance(event, ItemUpserted)
-    assert (event.item_id, event.sku, event.units) == (item.id, "WIDGET-1", tuple(item.units.items()))
+    assert (event.item_id, event.sku, event.units, event.version) == (
+        item.id,
+        "WIDGET-1",
+        tuple(item.units.items()),
+        1,
+    )
 
 
 def test_an_empty_cost_means_zero() -> None:
@@ -176,6 +181,10 @@ def test_updating_lists_only_the_fields_that_changed() -> None:
     [event] = item.events
     assert isinstance(event, ItemUpserted)
     assert (event.sku, event.status, event.units) == (item.sku, "BLOCKED", (("BOX", 12), ("CASE", 144)))
+    # Every change is a version: a replica keeps the highest it has seen.
+    assert (item.version, event.version) == (2, 2)
+    item.set_thresholds("WH1", "5", "50")
+    assert item.version == 3
 
 
 def test_an_update_that_changes_nothing_records_no_event() -> None:
@@ -183,7 +192,7 @@ def test_an_update_that_changes_nothing_records_no_event() -> None:
     item.events.clear()
 
     assert item.update(name=" Widget ", standard_cost="2.50", barcodes=[("4006381333931", "EAN13")]) == []
-    assert item.events == []
+    assert (item.events, item.version) == ([], 1)
 
 
 def test_a_refused_update_changes_nothing() -> None:

@@ -15,6 +15,7 @@ from counting_support import (
     Suite,
     acting,
     book,
+    caught_up,
     create_count,
     create_item,
     create_warehouse,
@@ -31,7 +32,9 @@ from counting_support import (
 
 from counting.adapters import repository
 from counting.api.servicer import CountingServicer
+from invariant.catalog.v1 import catalog_pb2 as cpb
 from invariant.counting.v1 import counting_pb2 as pb
+from invariant.events.v1 import catalog_pb2 as catalog_events
 from invariant.events.v1 import stock_pb2 as events
 from invariant.events.v1.envelope_pb2 import Envelope
 from invariant.stock.v1 import stock_pb2 as spb
@@ -184,6 +187,31 @@ async def test_uploads_counting_the_same_lines_in_any_order_never_wait_for_each_
     # No upload was given up for a deadlock (and run again) on the way.
     assert [r.getMessage() for r in caplog.records if "gave way" in r.getMessage()] == []
     assert {line.state for line in counted} == {"COUNTED"}
+
+
+async def test_a_late_older_state_of_an_item_leaves_the_newer_cost_in_countings_replica(suite: Suite) -> None:
+    await create_warehouse(suite)
+    sku = await create_item(suite, cost="2")
+    await receive(suite, sku, 10)
+    await suite.catalog.UpdateItem(cpb.UpdateItemRequest(idempotency_key=key(), sku=sku, standard_cost=d(5)))
+    item = await suite.catalog.GetItem(cpb.GetItemRequest(sku=sku))
+    # The item as it was created, arriving late in an envelope of its own (a republished event).
+    stale = Envelope(id=key(), type="inventory.catalog.item.upserted", producer="catalog", actor="catalog")
+    stale.payload.Pack(
+        catalog_events.ItemUpserted(
+            item_id=item.id, sku=sku, base_unit=item.base_unit, standard_cost=d(2), status="ACTIVE", version=1
+        )
+    )
+    client = await nats.connect(suite.events.url)
+    try:
+        subject = suite.events.subject("inventory.catalog.item.upserted")
+        await client.jetstream().publish(subject, stale.SerializeToString(), headers={"Nats-Msg-Id": stale.id})
+    finally:
+        await client.close()
+    await eventually(lambda: caught_up(suite, "counting-catalog"), "counting has applied the catalog's events")
+
+    _, line = await counted_and_reviewed(suite, sku, 9)
+    assert Decimal(line.variance_value.value) == -5  # one short, at the cost the catalog has now
 
 
 async def counted_by_ann(suite: Suite) -> tuple[pb.Count, pb.CountLine, str, str]:

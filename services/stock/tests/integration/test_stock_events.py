@@ -6,8 +6,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import nats
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import select
 from stock_support import (
     StockEvents,
     availability,
@@ -27,6 +29,8 @@ from stock_support import (
 )
 
 from invariant.catalog.v1 import catalog_pb2 as cpb
+from invariant.events.v1 import catalog_pb2 as catalog_events
+from invariant.events.v1 import envelope_pb2
 from invariant.events.v1 import stock_pb2 as events
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core.db import utcnow
@@ -42,6 +46,7 @@ RECEIPT, ISSUE, TRANSFER, SCRAP = (
 )
 RETURN, ADJUSTMENT, STATUS_CHANGE = pb.MOVEMENT_TYPE_RETURN, pb.MOVEMENT_TYPE_ADJUSTMENT, pb.MOVEMENT_TYPE_STATUS_CHANGE
 QC_HOLD = pb.STOCK_STATUS_QC_HOLD
+UPSERTED = "inventory.catalog.item.upserted"
 
 
 @pytest.fixture
@@ -310,6 +315,51 @@ async def test_items_and_their_changes_reach_stock_through_catalog_events(servic
     assert (error.code, error.field) == (ErrorCode.REQUIRED, "to.lot")
     await services.stock.PostMovement(movement(RECEIPT, sku, 1, target=place("WH1", lot="L-1")))
     assert [m.quantity.value for m in await movements(services, sku)] == ["200", "1"]
+
+
+async def test_a_late_older_state_of_an_item_leaves_the_newer_one_in_stocks_replica(services, sku: str) -> None:  # type: ignore[no-untyped-def]
+    await services.catalog.UpdateItem(cpb.UpdateItemRequest(idempotency_key=key(), sku=sku, lot_tracked=True))
+    item = await services.catalog.GetItem(cpb.GetItemRequest(sku=sku))
+    assert item.version == 2
+
+    async def replica() -> Any:
+        async with services.running.uows.reader() as uow:
+            return await SqlStockRepository(uow.session).item(sku)
+
+    async def tracks_lots() -> bool:
+        found = await replica()
+        return found is not None and bool(found.lot_tracked)
+
+    await eventually(tracks_lots, "lot tracking in stock's replica")
+    # The item as it was created, arriving late in an envelope of its own (a republished event).
+    stale = envelope_pb2.Envelope(id=key(), type=UPSERTED, producer="catalog", actor="catalog")
+    stale.payload.Pack(
+        catalog_events.ItemUpserted(
+            item_id=item.id,
+            sku=sku,
+            name=item.name,
+            base_unit="EA",
+            units=[catalog_events.UnitConversion(unit="BOX", factor=d(10))],
+            lot_tracked=False,
+            status="ACTIVE",
+            version=1,
+        )
+    )
+    client = await nats.connect(services.events.url)
+    try:
+        await client.jetstream().publish(
+            services.events.subject(UPSERTED), stale.SerializeToString(), headers={"Nats-Msg-Id": stale.id}
+        )
+    finally:
+        await client.close()
+
+    async def handled() -> bool:
+        async with services.running.uows.reader() as uow:
+            inbox = uow.metadata.tables["inbox"]
+            return await uow.session.scalar(select(inbox.c.event_id).where(inbox.c.event_id == stale.id)) is not None
+
+    await eventually(handled, "the late event handled")
+    assert (await replica()).lot_tracked
 
 
 async def test_issuing_against_a_reservation_repeats_no_threshold_alert(services, sku: str) -> None:  # type: ignore[no-untyped-def]

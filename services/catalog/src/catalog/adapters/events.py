@@ -24,6 +24,7 @@ def to_message(event: object) -> tuple[str, Message]:
                 inspect_on_receipt=event.inspect_on_receipt,
                 inspect_on_production=event.inspect_on_production,
                 status=event.status,
+                version=event.version,
             )
         case ThresholdsChanged():
             return "inventory.catalog.thresholds.changed", events.ThresholdsChanged(

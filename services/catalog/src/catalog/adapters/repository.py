@@ -24,8 +24,9 @@ class SqlCatalogRepository:
 
     # items
 
-    async def get_item(self, sku: str) -> Item | None:
-        found = await self.items_by_sku([sku])
+    async def get_item(self, sku: str, lock: bool = False) -> Item | None:
+        """`lock`: hold the item's row, so that changes to it are made one after another."""
+        found = await self.items_by_sku([sku], lock)
         return found.get(sku)
 
     async def get_item_by_id(self, item_id: str) -> Item | None:
@@ -63,10 +64,13 @@ class SqlCatalogRepository:
         found = await self.items_by_sku(skus)
         return [found[s] for s in skus]
 
-    async def items_by_sku(self, skus: Sequence[str]) -> dict[str, Item]:
+    async def items_by_sku(self, skus: Sequence[str], lock: bool = False) -> dict[str, Item]:
         if not skus:
             return {}
-        rows = (await self.session.execute(select(items).where(items.c.sku.in_(list(skus))))).all()
+        query = select(items).where(items.c.sku.in_(list(skus)))
+        if lock:
+            query = query.with_for_update()
+        rows = (await self.session.execute(query)).all()
         ids = [r.id for r in rows]
         units: dict[str, dict[str, object]] = defaultdict(dict)
         for r in await self.session.execute(
@@ -98,6 +102,7 @@ class SqlCatalogRepository:
                 status=ItemStatus(r.status),
                 thresholds=limits[r.id],
                 updated_at=r.updated_at,
+                version=r.version,
             )
             for r in rows
         }
@@ -126,6 +131,7 @@ class SqlCatalogRepository:
             "inspect_on_production": item.inspect_on_production,
             "status": str(item.status),
             "updated_at": item.updated_at,
+            "version": item.version,
         }
 
     async def _write_children(self, item: Item) -> None:

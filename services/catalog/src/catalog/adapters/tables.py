@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -38,6 +39,7 @@ items = Table(
     Column("inspect_on_production", Boolean, nullable=False),
     Column("status", String(16), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", BigInteger, nullable=False, server_default="1"),
 )
 
 item_units = Table(

@@ -304,6 +304,7 @@ def item_message(item: Item) -> pb.Item:
         inspect_on_receipt=item.inspect_on_receipt,
         inspect_on_production=item.inspect_on_production,
         status=str(item.status),
+        version=item.version,
         thresholds=[
             pb.Thresholds(
                 warehouse=t.warehouse,

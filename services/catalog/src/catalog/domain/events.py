@@ -21,6 +21,7 @@ class ItemUpserted:
     inspect_on_receipt: bool
     inspect_on_production: bool
     status: str
+    version: int
 
 
 @dataclass(frozen=True)

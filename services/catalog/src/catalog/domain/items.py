@@ -168,6 +168,8 @@ class Item:
     inspect_on_production: bool
     status: ItemStatus = ItemStatus.ACTIVE
     thresholds: dict[str, Thresholds] = dataclasses.field(default_factory=dict)
+    # Grows by one with every change (see ItemUpserted.version).
+    version: int = 1
     updated_at: datetime | None = dataclasses.field(default=None, compare=False)
     events: list[object] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
@@ -184,6 +186,7 @@ class Item:
             inspect_on_receipt=self.inspect_on_receipt,
             inspect_on_production=self.inspect_on_production,
             status=str(self.status),
+            version=self.version,
         )
 
     @classmethod
@@ -251,6 +254,7 @@ class Item:
 
         changes = [FieldChange(key, before[key], after[key]) for key in before if before[key] != after[key]]
         if changes:
+            self.version += 1
             self.events.append(self._upserted())
         return changes
 
@@ -283,6 +287,7 @@ class Item:
                 )
             )
         if changes:
+            self.version += 1
             self.thresholds[code] = Thresholds(code, safety, maximum)
             self.events.append(ThresholdsChanged(self.id, self.sku, code, safety, maximum))
         return changes

@@ -75,7 +75,7 @@ async def update_item(
     units: UnitSpec | None = None,
     barcodes: BarcodeSpec | None = None,
 ) -> Item:
-    item = await _item(repo, sku, "sku")
+    item = await _item(repo, sku, "sku", lock=True)
     changes = item.update(
         name=name,
         standard_cost=standard_cost,
@@ -98,7 +98,7 @@ async def update_item(
 async def set_thresholds(
     uow: UnitOfWork, repo: CatalogRepository, *, sku: str, warehouse: str, safety_stock: str, max_stock: str
 ) -> Item:
-    item = await _item(repo, sku, "sku")
+    item = await _item(repo, sku, "sku", lock=True)
     changes = item.set_thresholds(warehouse, safety_stock, max_stock)
     if changes:
         item.updated_at = utcnow()
@@ -266,8 +266,8 @@ async def list_audit(repo: CatalogRepository, *, sku: str, after_seq: int, limit
 # helpers
 
 
-async def _item(repo: CatalogRepository, sku: str, field: str) -> Item:
-    item = await repo.get_item(sku.strip().upper())
+async def _item(repo: CatalogRepository, sku: str, field: str, lock: bool = False) -> Item:
+    item = await repo.get_item(sku.strip().upper(), lock)
     if item is None:
         raise not_found("item", sku, field)
     return item

@@ -60,7 +60,9 @@ async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) 
     item = catalog_pb2.ItemUpserted()
     envelope.payload.Unpack(item)
     view = ItemView(item.sku, item.base_unit, {u.unit: Decimal(u.factor.value) for u in item.units}, item.lot_tracked)
-    await CountingRepository(uow.session).save_item(view, Decimal(item.standard_cost.value or "0"), item.barcodes)
+    await CountingRepository(uow.session).save_item(
+        view, Decimal(item.standard_cost.value or "0"), item.barcodes, item.version
+    )
 
 
 async def apply_stock_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:

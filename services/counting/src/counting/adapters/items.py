@@ -57,7 +57,7 @@ class ReplicatedItems:
         )
         async with self._uows() as uow:
             await CountingRepository(uow.session).save_item(
-                view, Decimal(item.standard_cost.value or "0"), [b.code for b in item.barcodes]
+                view, Decimal(item.standard_cost.value or "0"), [b.code for b in item.barcodes], item.version
             )
             await uow.commit()
         return view

@@ -66,15 +66,23 @@ class CountingRepository:
     async def costs(self, skus: Collection[str]) -> dict[str, Decimal]:
         return {sku: cost for sku, (_, cost) in (await self.items(skus)).items()}
 
-    async def save_item(self, view: ItemView, cost: Decimal, codes: Iterable[str]) -> None:
+    async def save_item(self, view: ItemView, cost: Decimal, codes: Iterable[str], version: int) -> None:
+        """Keep the item as the catalog has it at `version`, unless a later version is kept already."""
         values = {
             "base_unit": view.base_unit,
             "units": json.dumps({unit: str(factor) for unit, factor in view.units.items()}),
             "standard_cost": cost,
             "lot_tracked": view.lot_tracked,
+            "version": version,
         }
-        statement = self._insert(items).values(sku=view.sku, **values)
-        await self.session.execute(statement.on_conflict_do_update(index_elements=["sku"], set_=values))
+        statement = (
+            self._insert(items)
+            .values(sku=view.sku, **values)
+            .on_conflict_do_update(index_elements=["sku"], set_=values, where=items.c.version <= version)
+            .returning(items.c.sku)
+        )
+        if (await self.session.execute(statement)).first() is None:
+            return
         await self.session.execute(delete(barcodes).where(barcodes.c.item_sku == view.sku))
         for code in codes:
             statement = self._insert(barcodes).values(barcode=code, item_sku=view.sku)

@@ -6,7 +6,19 @@ rounds hold what each closed round found, and the line itself what stands.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from invariant_core.db import plumbing_tables
 from invariant_core.decimals import MONEY_PLACES, QUANTITY_PLACES
@@ -34,6 +46,8 @@ items = Table(
     Column("units", Text, nullable=False),
     money("standard_cost"),
     Column("lot_tracked", Boolean, nullable=False),
+    # The catalog's version of the item kept here (0: kept before versions existed).
+    Column("version", BigInteger, nullable=False, server_default="0"),
 )
 
 barcodes = Table(

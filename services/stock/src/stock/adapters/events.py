@@ -111,7 +111,9 @@ async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) 
         item = catalog_pb2.ItemUpserted()
         envelope.payload.Unpack(item)
         await repo.save_item(
-            item_view(item.sku, item.base_unit, item.units, item.lot_tracked), Decimal(item.standard_cost.value or "0")
+            item_view(item.sku, item.base_unit, item.units, item.lot_tracked),
+            Decimal(item.standard_cost.value or "0"),
+            item.version,
         )
     elif envelope.type == "inventory.catalog.thresholds.changed":
         limits = catalog_pb2.ThresholdsChanged()

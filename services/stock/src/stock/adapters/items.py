@@ -41,7 +41,7 @@ class ReplicatedItems:
         view = item_view(item.sku, item.base_unit, item.units, item.lot_tracked)
         async with self._uows() as uow:
             repo = SqlStockRepository(uow.session)
-            await repo.save_item(view, Decimal(item.standard_cost.value or "0"))
+            await repo.save_item(view, Decimal(item.standard_cost.value or "0"), item.version)
             for limits in item.thresholds:
                 await repo.save_thresholds(
                     item.sku, limits.warehouse, Decimal(limits.safety_stock.value), Decimal(limits.max_stock.value)

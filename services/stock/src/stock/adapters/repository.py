@@ -179,16 +179,20 @@ class SqlStockRepository:
             for row in rows
         }
 
-    async def save_item(self, view: ItemView, standard_cost: Decimal) -> None:
+    async def save_item(self, view: ItemView, standard_cost: Decimal, version: int) -> None:
+        """Keep the item as the catalog has it at `version`, unless a later version is kept already."""
         values = {
             "base_unit": view.base_unit,
             "units": json.dumps({unit: str(factor) for unit, factor in view.units.items()}),
             "lot_tracked": view.lot_tracked,
             "standard_cost": standard_cost,
             "updated_at": utcnow(),
+            "version": version,
         }
         statement = self._insert(items).values(sku=view.sku, **values)
-        await self.session.execute(statement.on_conflict_do_update(index_elements=["sku"], set_=values))
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=["sku"], set_=values, where=items.c.version <= version)
+        )
 
     async def save_thresholds(self, sku: str, warehouse: str, safety: Decimal, maximum: Decimal) -> None:
         values = {"safety_stock": safety, "max_stock": maximum}

@@ -63,6 +63,8 @@ items = Table(
     Column("lot_tracked", Boolean, nullable=False),
     Column("standard_cost", Exact(4), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # The catalog's version of the item kept here (0: kept before versions existed).
+    Column("version", BigInteger, nullable=False, server_default="0"),
 )
 
 thresholds = Table(
