@@ -288,6 +288,7 @@ class OutboxRelay:
 
 Handler = Callable[[envelope_pb2.Envelope, UnitOfWork], Awaitable[None]]
 Prepare = Callable[[envelope_pb2.Envelope], Awaitable[None]]
+FactId = Callable[[envelope_pb2.Envelope], str]
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,10 @@ class Subscription:
     # How long a delivery may go unanswered before JetStream hands it out again, as it does
     # when a consumer's process dies; a handler that runs longer reports progress.
     ack_wait: float = 10.0
+    # The id of the fact an event states (a movement's id), for a handler whose effect adds
+    # up: the inbox then takes the fact once, even republished in another envelope. Without
+    # it, or where it gives none, the envelope's id.
+    fact_id: FactId | None = None
 
 
 class Replica(Protocol):
@@ -495,16 +500,17 @@ class Consumer:
         await _settle(msg.term())
 
     async def apply_once(self, envelope: envelope_pb2.Envelope) -> None:
+        key = (self._sub.fact_id(envelope) if self._sub.fact_id is not None else "") or envelope.id
         async with self._uows() as uow:
             seen = await uow.session.scalar(
                 select(self._inbox.c.event_id).where(
-                    self._inbox.c.consumer == self._sub.durable, self._inbox.c.event_id == envelope.id
+                    self._inbox.c.consumer == self._sub.durable, self._inbox.c.event_id == key
                 )
             )
             if seen is not None:
                 return
             await uow.session.execute(
-                insert(self._inbox).values(consumer=self._sub.durable, event_id=envelope.id, handled_at=utcnow())
+                insert(self._inbox).values(consumer=self._sub.durable, event_id=key, handled_at=utcnow())
             )
             await self._sub.handler(envelope, uow)
             try:

@@ -10,6 +10,7 @@ from counting.adapters.events import (
     apply_planning_event,
     apply_stock_event,
     items_named,
+    planning_fact_id,
     to_message,
 )
 from counting.adapters.items import ReplicatedItems
@@ -56,14 +57,19 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
                 subject="inventory.stock.issue.posted",
                 handler=apply_planning_event,
                 prepare=reading_through(items, items_named),
+                fact_id=planning_fact_id,
             ),
             Subscription(
-                durable="counting-shortages", subject="inventory.stock.shortage", handler=apply_planning_event
+                durable="counting-shortages",
+                subject="inventory.stock.shortage",
+                handler=apply_planning_event,
+                fact_id=planning_fact_id,
             ),
             Subscription(
                 durable="counting-negatives",
                 subject="inventory.stock.negative_balance.attempted",
                 handler=apply_planning_event,
+                fact_id=planning_fact_id,
             ),
         ],
     )

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import nats
 from counting_support import (
     Suite,
     acting,
@@ -23,6 +24,8 @@ from counting_support import (
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from invariant.counting.v1 import counting_pb2 as pb
+from invariant.events.v1 import stock_pb2 as stock_events
+from invariant.events.v1.envelope_pb2 import Envelope
 from invariant.stock.v1 import stock_pb2 as spb
 from invariant_core.errors import ErrorCode
 from invariant_core.testing import eventually
@@ -269,3 +272,30 @@ async def test_planning_refuses_bad_input_naming_the_field_and_writes_nothing(su
 
         error = await refused(suite.counting.PlanCounts(pb.PlanCountsRequest(idempotency_key=key(), warehouse="")))
         assert (error.code, error.field) == (ErrorCode.REQUIRED, "warehouse")
+
+
+async def test_an_issue_republished_in_another_envelope_adds_its_value_once(suite: Suite) -> None:
+    await create_warehouse(suite)
+    sku = await create_item(suite, cost="2")
+    issue = stock_events.MovementPosted(movement_id=key(), type="ISSUE", item_sku=sku, quantity=d(3))
+    getattr(issue, "from").CopyFrom(stock_events.StockPlace(warehouse=WAREHOUSE, location="A-01", status="AVAILABLE"))
+    issue.business_time.CopyFrom(days_from_now(0))
+    client = await nats.connect(suite.events.url)
+    try:
+        # The same fact twice, each in an envelope of its own (a relay restored from a backup, say).
+        for _ in range(2):
+            envelope = Envelope(id=key(), type="inventory.stock.issue.posted", producer="stock", actor="olga")
+            envelope.payload.Pack(issue)
+            subject = suite.events.subject(envelope.type)
+            await client.jetstream().publish(
+                subject, envelope.SerializeToString(), headers={"Nats-Msg-Id": envelope.id}
+            )
+    finally:
+        await client.close()
+    await eventually(lambda: caught_up(suite, "counting-issues"), "counting has applied both", within=60)
+
+    with acting(*SUPERVISOR):
+        classes = await suite.counting.ComputeAbcClasses(
+            pb.ComputeAbcClassesRequest(idempotency_key=key(), warehouse=WAREHOUSE)
+        )
+    assert {c.item_sku: Decimal(c.issue_value.value) for c in classes.classes} == {sku: 6}

@@ -253,6 +253,9 @@ async def test_a_threshold_crossing_is_published_once_per_crossing(services, sku
         ("WH1", "BACK_ABOVE_SAFETY", 10, 108),
         ("WH1", "ABOVE_MAX", 100, 108),
     ]
+    # Each crossing is a fact of its own, which a consumer may take once whatever envelope it comes in.
+    ids = [c.id for c in watched.of("threshold.crossed")]
+    assert all(ids) and len(set(ids)) == len(ids)
 
 
 async def test_a_scrap_or_loss_below_what_is_reserved_is_posted_and_reports_the_shortage(services, sku: str) -> None:  # type: ignore[no-untyped-def]

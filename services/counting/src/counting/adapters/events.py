@@ -76,29 +76,47 @@ async def apply_stock_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) ->
     )
 
 
+# What planning keeps of stock's facts, by event type.
+_PLANNING_FACTS: dict[str, type[Message]] = {
+    "inventory.stock.issue.posted": stock_events.MovementPosted,
+    "inventory.stock.shortage": stock_events.Shortage,
+    "inventory.stock.negative_balance.attempted": stock_events.NegativeBalanceAttempted,
+}
+
+
+def _planning_fact(envelope: envelope_pb2.Envelope) -> Message | None:
+    kind = _PLANNING_FACTS.get(envelope.type)
+    if kind is None:
+        return None
+    fact = kind()
+    envelope.payload.Unpack(fact)
+    return fact
+
+
 async def apply_planning_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
     """What planning keeps of stock's facts: issues as issue value for ABC classes, shortages
     and attempted negative balances as reasons to count the item. Other stock facts are ignored."""
-    match envelope.type:
-        case "inventory.stock.issue.posted":
-            moved = stock_events.MovementPosted()
-            envelope.payload.Unpack(moved)
+    at = envelope.occurred_at.ToDatetime(tzinfo=UTC)
+    match _planning_fact(envelope):
+        case stock_events.MovementPosted() as moved:
             await _add_issue(PlanningRepository(uow.session), moved)
-        case "inventory.stock.shortage":
-            short = stock_events.Shortage()
-            envelope.payload.Unpack(short)
+        case stock_events.Shortage() as short:
+            await PlanningRepository(uow.session).record_trigger(short.warehouse, short.item_sku, Trigger.SHORTAGE, at)
+        case stock_events.NegativeBalanceAttempted() as attempt:
             await PlanningRepository(uow.session).record_trigger(
-                short.warehouse, short.item_sku, Trigger.SHORTAGE, envelope.occurred_at.ToDatetime(tzinfo=UTC)
+                attempt.place.warehouse, attempt.item_sku, Trigger.NEGATIVE_BALANCE_ATTEMPT, at
             )
-        case "inventory.stock.negative_balance.attempted":
-            attempt = stock_events.NegativeBalanceAttempted()
-            envelope.payload.Unpack(attempt)
-            await PlanningRepository(uow.session).record_trigger(
-                attempt.place.warehouse,
-                attempt.item_sku,
-                Trigger.NEGATIVE_BALANCE_ATTEMPT,
-                envelope.occurred_at.ToDatetime(tzinfo=UTC),
-            )
+
+
+def planning_fact_id(envelope: envelope_pb2.Envelope) -> str:
+    """The id of a stock fact planning keeps (an issue's movement, a shortage, an attempt): an
+    issue's value adds up, so a fact republished in another envelope must count once."""
+    match _planning_fact(envelope):
+        case stock_events.MovementPosted() as moved:
+            return moved.movement_id
+        case stock_events.Shortage() | stock_events.NegativeBalanceAttempted() as fact:
+            return str(fact.id)
+    return ""
 
 
 def items_named(envelope: envelope_pb2.Envelope) -> dict[str, str]:

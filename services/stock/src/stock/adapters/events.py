@@ -75,6 +75,7 @@ def to_message(event: object) -> tuple[str, Message]:
                 kind=event.kind,
                 level=decimal_message(event.level),
                 available_to_promise=decimal_message(event.available_to_promise),
+                id=event.id,
             )
         case ShortageFound():
             return "inventory.stock.shortage", events.Shortage(
@@ -85,6 +86,7 @@ def to_message(event: object) -> tuple[str, Message]:
                 short_by=decimal_message(event.short_by),
                 reservation_ids=list(event.reservation_ids),
                 movement_id=event.movement_id,
+                id=event.id,
             )
         case NegativeBalanceAttempted():
             return "inventory.stock.negative_balance.attempted", events.NegativeBalanceAttempted(
@@ -94,6 +96,7 @@ def to_message(event: object) -> tuple[str, Message]:
                 on_hand=decimal_message(event.on_hand),
                 movement_type=str(event.movement_type),
                 document=_document(event.document),
+                id=event.id,
             )
         case CountAdjustmentsPosted():
             return "inventory.stock.count.adjustments.posted", events.CountAdjustmentsPosted(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -49,6 +50,7 @@ class ThresholdCrossed:
     kind: str
     level: Decimal
     available_to_promise: Decimal
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class ShortageFound:
     short_by: Decimal
     reservation_ids: tuple[str, ...]
     movement_id: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class NegativeBalanceAttempted:
     on_hand: Decimal
     movement_type: MovementType
     document: DocumentRef
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass(frozen=True)
