@@ -50,6 +50,10 @@ token: install ## Print a development token: make token USER=alice ROLES=supervi
 test: install ## Run every test (TEST_DATABASE_URL and NATS_URL select PostgreSQL and an external NATS)
 	$(PY) -m pytest
 
+.PHONY: test-faults
+test-faults: install ## Run only the fault tests: kills, outages, stops under load, deadlocks, replayed events
+	$(PY) -m pytest -m fault
+
 .PHONY: lint
 lint: install ## ruff, mypy and buf lint
 	$(UV) run --frozen --no-sync ruff check .

@@ -88,6 +88,7 @@ def unique_subject() -> str:
     return f"inventory.test.{uuid.uuid4().hex}.happened"
 
 
+@pytest.mark.fault
 async def test_an_event_committed_while_nats_is_down_is_delivered_once_nats_is_back(
     uows: UnitOfWorkFactory, tmp_path: Path
 ) -> None:
@@ -114,6 +115,7 @@ async def test_an_event_committed_while_nats_is_down_is_delivered_once_nats_is_b
         server.wait(10)
 
 
+@pytest.mark.fault
 async def test_a_connection_closed_while_nats_is_away_leaves_none_of_its_tasks_running(tmp_path: Path) -> None:
     port = free_port()
     server = start_nats(port, tmp_path / "nats")
@@ -140,6 +142,7 @@ async def test_a_connection_closed_while_nats_is_away_leaves_none_of_its_tasks_r
     # The guard every test runs (conftest) fails this test if a subscription's task is left.
 
 
+@pytest.mark.fault
 async def test_a_relay_that_dies_after_publishing_but_before_marking_does_not_duplicate(
     uows: UnitOfWorkFactory, event_bus: EventBus
 ) -> None:
@@ -200,6 +203,7 @@ async def test_a_batch_jetstream_does_not_acknowledge_stays_in_the_outbox_and_go
     await nc.close()
 
 
+@pytest.mark.fault
 async def test_a_relay_killed_before_publishing_delivers_after_restart(
     uows: UnitOfWorkFactory, event_bus: EventBus
 ) -> None:
@@ -254,6 +258,7 @@ async def test_a_busy_relay_sends_the_commits_made_while_it_gathers_in_one_batch
     await nc.close()
 
 
+@pytest.mark.fault
 async def test_a_consumer_that_crashes_before_acking_gets_the_event_again_and_applies_it_once(
     uows: UnitOfWorkFactory, event_bus: EventBus
 ) -> None:

@@ -13,6 +13,10 @@ from invariant.operations.v1 import dead_letters_pb2 as pb
 from invariant.operations.v1 import dead_letters_pb2_grpc
 from invariant_core import identity, rpc
 
+# Faults injected on purpose: `make test-faults` runs these alone.
+pytestmark = pytest.mark.fault
+
+
 ADMIN = identity.Identity(actor="ada", roles=frozenset({"admin"}), correlation_id="corr-42")
 
 

@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from catalog.bootstrap import SERVICE_NAME, SPEC
 from invariant_core import migrations, runtime
 from invariant_core.embedded import free_port
@@ -54,6 +56,7 @@ async def test_a_migrated_database_serves_with_migrations_off_and_sigterm_stops_
     assert any(line["message"] == "serving" and line["service"] == "catalog" for line in lines)
 
 
+@pytest.mark.fault
 async def test_a_catalog_that_cannot_reach_its_database_exits_non_zero_with_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
     unreachable = tmp_path / "not-a-directory"
     unreachable.write_text("")  # a file where the database's directory should be
@@ -70,6 +73,7 @@ async def test_a_catalog_that_cannot_reach_its_database_exits_non_zero_with_one_
     assert "not-a-directory" in line["database"] and line["error"]
 
 
+@pytest.mark.fault
 async def test_the_catalog_serves_only_with_its_database_migrated_and_reachable(
     new_database, event_bus: EventBus, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import nats
+import pytest
 from counting_support import (
     Suite,
     acting,
@@ -274,6 +275,7 @@ async def test_planning_refuses_bad_input_naming_the_field_and_writes_nothing(su
         assert (error.code, error.field) == (ErrorCode.REQUIRED, "warehouse")
 
 
+@pytest.mark.fault
 async def test_an_issue_republished_in_another_envelope_adds_its_value_once(suite: Suite) -> None:
     await create_warehouse(suite)
     sku = await create_item(suite, cost="2")

@@ -159,6 +159,7 @@ async def test_uploads_side_by_side_all_go_in_and_the_stock_they_found_gets_dist
     assert Decimal(counted[sku].rounds[0].counted.value) == 6  # one from each upload
 
 
+@pytest.mark.fault
 async def test_uploads_counting_the_same_lines_in_any_order_never_wait_for_each_other(
     suite: Suite, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -189,6 +190,7 @@ async def test_uploads_counting_the_same_lines_in_any_order_never_wait_for_each_
     assert {line.state for line in counted} == {"COUNTED"}
 
 
+@pytest.mark.fault
 async def test_a_late_older_state_of_an_item_leaves_the_newer_cost_in_countings_replica(suite: Suite) -> None:
     await create_warehouse(suite)
     sku = await create_item(suite, cost="2")
@@ -378,6 +380,7 @@ async def stop_stock(suite: Suite) -> None:
     await suite.stock_running.stop()
 
 
+@pytest.mark.fault
 async def test_a_crash_between_approval_and_posting_ends_posted_exactly_once(suite: Suite) -> None:
     await create_warehouse(suite)
     sku = await create_item(suite)

@@ -477,6 +477,7 @@ async def test_an_approved_loss_below_what_is_reserved_posts_and_reports_the_sho
     await assert_no_drift(services)
 
 
+@pytest.mark.fault
 async def test_a_consumer_deleted_under_the_running_service_is_declared_again_and_applies_later_events(
     services_on_their_own: Any,
 ) -> None:

@@ -320,6 +320,7 @@ async def test_items_and_their_changes_reach_stock_through_catalog_events(servic
     assert [m.quantity.value for m in await movements(services, sku)] == ["200", "1"]
 
 
+@pytest.mark.fault
 async def test_a_late_older_state_of_an_item_leaves_the_newer_one_in_stocks_replica(services, sku: str) -> None:  # type: ignore[no-untyped-def]
     await services.catalog.UpdateItem(cpb.UpdateItemRequest(idempotency_key=key(), sku=sku, lot_tracked=True))
     item = await services.catalog.GetItem(cpb.GetItemRequest(sku=sku))

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from invariant_core import bus, runtime
 from invariant_core.embedded import free_port, start_nats
 from invariant_core.rpc import check_health
 from invariant_core.settings import Settings
 from invariant_core.testing import DatabaseFactory, eventually
 from stock.bootstrap import SERVICE_NAME, SPEC
+
+# Faults injected on purpose: `make test-faults` runs these alone.
+pytestmark = pytest.mark.fault
 
 
 async def test_events_health_follows_nats_while_the_service_keeps_serving(

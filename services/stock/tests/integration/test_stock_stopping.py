@@ -35,6 +35,10 @@ from invariant_core.tasks import GRACE_SECONDS
 from invariant_core.testing import DatabaseFactory, EventBus, eventually
 from stock.bootstrap import SERVICE_NAME, SPEC
 
+# Faults injected on purpose: `make test-faults` runs these alone.
+pytestmark = pytest.mark.fault
+
+
 APPROVED = "inventory.counting.adjustment.approved"
 CALLERS = 64
 APPROVALS = 10
