@@ -24,7 +24,6 @@ import uvloop
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from invariant_core import bus, dead_letters, logs, migrations, rpc
 from invariant_core.db import Translate, UnitOfWorkFactory, create_engine
@@ -101,12 +100,13 @@ async def _events(
         background.start(consumer.run(), f"{name}-{sub.durable}", stop=consumer.stop)
 
 
-async def _not_ready(service: str, engine: AsyncEngine, head: str | None) -> str | None:
+async def _not_ready(service: str, uows: UnitOfWorkFactory, head: str | None) -> str | None:
     """Why the service cannot serve (its database unreachable, or not migrated to what its
     code expects), or None."""
     try:
-        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), engine.connect() as connection:
-            at = await migrations.current(connection)
+        # A reader: it takes no write lock, which on SQLite would hold back every writer.
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), uows.reader() as uow:
+            at = await migrations.current(await uow.session.connection())
     except Exception as error:  # noqa: BLE001 - whatever it is, the service cannot serve
         return f"database unreachable: {type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
     if at != head:
@@ -118,15 +118,15 @@ class Readiness:
     """Whether the service can serve, as its health says: a database that answers and is
     migrated to what the code expects. Checked at start and every READINESS_SECONDS."""
 
-    def __init__(self, service: str, server: rpc.RpcServer, engine: AsyncEngine, head: str | None) -> None:
+    def __init__(self, service: str, server: rpc.RpcServer, uows: UnitOfWorkFactory, head: str | None) -> None:
         self._service = service
         self._server = server
-        self._engine = engine
+        self._uows = uows
         self._head = head
         self._ready: bool | None = None
 
     async def check(self) -> None:
-        reason = await _not_ready(self._service, self._engine, self._head)
+        reason = await _not_ready(self._service, self._uows, self._head)
         ready = reason is None
         if ready == self._ready:
             return
@@ -186,7 +186,7 @@ async def start(
         )
         await server.start()
         stack.push_async_callback(server.stop, drain=settings.drain_seconds)
-        readiness = Readiness(spec.name, server, engine, migrations.head(spec.migrations))
+        readiness = Readiness(spec.name, server, uows, migrations.head(spec.migrations))
         await readiness.check()
         run_in_background(stack, readiness.watch(), f"{spec.name}-readiness")
         run_in_background(stack, _report_events(server, events_health), f"{spec.name}-events-health")
