@@ -13,31 +13,28 @@ from counting.adapters.events import (
     planning_fact_id,
     to_message,
 )
-from counting.adapters.items import ReplicatedItems
+from counting.adapters.items import CountingItemReplica
 from counting.adapters.tables import metadata
 from counting.api.servicer import CountingServicer
-from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant.counting.v1 import counting_pb2, counting_pb2_grpc
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core import rpc
 from invariant_core.bus import Subscription, reading_through
 from invariant_core.db import UnitOfWorkFactory
+from invariant_core.items import read_through_catalog
 from invariant_core.rpc import Registry
 from invariant_core.runtime import ServiceSpec, Wiring
 from invariant_core.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 SERVICE_NAME = counting_pb2.DESCRIPTOR.services_by_name["CountingService"].full_name
-CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
 STOCK = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
 
 
 async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Wiring:
-    catalog_channel = rpc.channel(settings.peers["catalog"], [CATALOG])
-    stack.push_async_callback(catalog_channel.close)
     stock_channel = rpc.channel(settings.peers["stock"], [STOCK])
     stack.push_async_callback(stock_channel.close)
-    items = ReplicatedItems(uows, catalog_pb2_grpc.CatalogServiceStub(catalog_channel))  # type: ignore[no-untyped-call]
+    items = read_through_catalog(uows, settings, stack, CountingItemReplica())
     servicer = CountingServicer(uows, items, stock_pb2_grpc.StockServiceStub(stock_channel))  # type: ignore[no-untyped-call]
 
     def register(server: Registry) -> None:

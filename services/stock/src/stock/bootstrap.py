@@ -7,16 +7,15 @@ import logging
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
-from invariant_core import rpc
 from invariant_core.bus import Subscription, reading_through
 from invariant_core.db import UnitOfWorkFactory, utcnow
+from invariant_core.items import read_through_catalog
 from invariant_core.rpc import Registry
 from invariant_core.runtime import ServiceSpec, Wiring, run_in_background
 from invariant_core.settings import Settings
 from stock.adapters.events import apply_catalog_event, apply_counting_event, items_named, to_message
-from stock.adapters.items import ReplicatedItems
+from stock.adapters.items import StockItemReplica
 from stock.adapters.repository import SqlStockRepository
 from stock.adapters.tables import metadata
 from stock.api.servicer import StockServicer
@@ -24,7 +23,6 @@ from stock.service.handlers import expire_reservations
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 SERVICE_NAME = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
-CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
 EXPIRY_SWEEP_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
@@ -42,10 +40,7 @@ async def sweep_expired_reservations(uows: UnitOfWorkFactory) -> None:
 
 
 async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Wiring:
-    channel = rpc.channel(settings.peers["catalog"], [CATALOG])
-    stack.push_async_callback(channel.close)
-    catalog = catalog_pb2_grpc.CatalogServiceStub(channel)  # type: ignore[no-untyped-call]
-    items = ReplicatedItems(uows, catalog)
+    items = read_through_catalog(uows, settings, stack, StockItemReplica())
     servicer = StockServicer(uows, items)
     stack.push_async_callback(servicer.aclose)
     run_in_background(stack, sweep_expired_reservations(uows), "stock-expiry")

@@ -18,8 +18,8 @@ from invariant.events.v1 import counting_pb2 as events
 from invariant.events.v1 import stock_pb2 as stock_events
 from invariant_core.db import UnitOfWork
 from invariant_core.errors import DomainError, ErrorCode
+from invariant_core.items import item_view
 from invariant_core.messages import decimal_message
-from invariant_core.units import ItemView
 
 
 def to_message(event: object) -> tuple[str, Message]:
@@ -59,7 +59,7 @@ async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) 
         return
     item = catalog_pb2.ItemUpserted()
     envelope.payload.Unpack(item)
-    view = ItemView(item.sku, item.base_unit, {u.unit: Decimal(u.factor.value) for u in item.units}, item.lot_tracked)
+    view = item_view(item)
     await CountingRepository(uow.session).save_item(
         view, Decimal(item.standard_cost.value or "0"), item.barcodes, item.version
     )

@@ -18,7 +18,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from google.type.decimal_pb2 import Decimal as PbDecimal
 from sqlalchemy import Row
 
-from counting.adapters.items import ReplicatedItems
 from counting.adapters.planning import PlanningRepository
 from counting.adapters.repository import CountingRepository
 from counting.domain.counts import (
@@ -54,6 +53,7 @@ from invariant_core.db import UnitOfWork, UnitOfWorkFactory, utcnow
 from invariant_core.decimals import MONEY_PLACES, parse_decimal
 from invariant_core.errors import DomainError, ErrorCode, quoted
 from invariant_core.idempotency import answered, run_idempotent
+from invariant_core.items import ReplicatedItems
 from invariant_core.limits import CODE, ID, NAME, bounded
 from invariant_core.messages import datetime_from_message, decimal_message, timestamp_message
 from invariant_core.paging import decode_token, encode_token, page_size

@@ -10,9 +10,10 @@ from google.protobuf.message import Message
 from invariant.events.v1 import catalog_pb2, counting_pb2, envelope_pb2
 from invariant.events.v1 import stock_pb2 as events
 from invariant_core.db import UnitOfWork
+from invariant_core.items import item_view
 from invariant_core.messages import decimal_message
 from stock.adapters.repository import SqlStockRepository
-from stock.domain import ItemView, Place
+from stock.domain import Place
 from stock.domain.events import (
     CountAdjustmentsPosted,
     MovementPosted,
@@ -114,7 +115,7 @@ async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) 
         item = catalog_pb2.ItemUpserted()
         envelope.payload.Unpack(item)
         await repo.save_item(
-            item_view(item.sku, item.base_unit, item.units, item.lot_tracked),
+            item_view(item),
             Decimal(item.standard_cost.value or "0"),
             item.version,
         )
@@ -160,8 +161,3 @@ def items_named(envelope: envelope_pb2.Envelope) -> dict[str, str]:
     approved = counting_pb2.CountAdjustmentApproved()
     envelope.payload.Unpack(approved)
     return {line.item_sku: f"lines[{index}].item_sku" for index, line in enumerate(approved.lines)}
-
-
-def item_view(sku: str, base_unit: str, units: object, lot_tracked: bool) -> ItemView:
-    """From either the event's or the catalog API's unit list (both have unit and factor)."""
-    return ItemView(sku, base_unit, {u.unit: Decimal(u.factor.value) for u in units}, lot_tracked)  # type: ignore[attr-defined]

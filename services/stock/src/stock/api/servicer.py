@@ -21,9 +21,9 @@ from invariant_core.coalesce import Call, Coalescer
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.errors import DomainError, ErrorCode, not_found
 from invariant_core.idempotency import run_idempotent, run_idempotent_together
+from invariant_core.items import ReplicatedItems
 from invariant_core.messages import date_from_message, datetime_from_message, decimal_message
 from invariant_core.paging import decode_token, encode_token, page_size
-from stock.adapters.items import ReplicatedItems
 from stock.adapters.repository import (
     SqlStockRepository,
     balance_as_of,
