@@ -55,10 +55,11 @@ test-faults: install ## Run only the fault tests: kills, outages, stops under lo
 	$(PY) -m pytest -m fault
 
 .PHONY: lint
-lint: install ## ruff, mypy and buf lint
+lint: install ## ruff, mypy, the import contracts and buf lint
 	$(UV) run --frozen --no-sync ruff check .
 	$(UV) run --frozen --no-sync ruff format --check .
 	$(UV) run --frozen --no-sync mypy
+	$(UV) run --frozen --no-sync lint-imports
 	$(PY) tools/protos.py lint protos
 
 .PHONY: bench

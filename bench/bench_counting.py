@@ -51,7 +51,7 @@ from invariant.counting.v1 import counting_pb2_grpc
 from invariant.events.v1 import counting_pb2 as counting_events
 from invariant.events.v1.envelope_pb2 import Envelope
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
-from invariant_core import identity, migrations, rpc, suite
+from invariant_core import identity, migrations, rpc, services, suite
 from invariant_core.bus import STREAM
 from invariant_core.embedded import free_port, start_nats
 from invariant_core.testing import scratch_databases
@@ -431,7 +431,7 @@ async def run(data: Path) -> dict[str, float | int]:
     nats_url = f"nats://127.0.0.1:{nats_port}"
     nats_server = start_nats(nats_port, data / "nats")
     identity.current.set(identity.Identity(actor="bench", roles=frozenset({"admin"})))
-    names = suite.SERVICES
+    names = services.installed()
     try:
         async with scratch_databases(data, SERVER) as make:
             env = {name: {"DATABASE_URL": await make(name), "LOG_LEVEL": "WARNING"} for name in names}

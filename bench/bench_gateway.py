@@ -25,7 +25,7 @@ from catalog.bootstrap import SERVICE_NAME
 from gateway.auth import User, issue
 from invariant.catalog.v1 import catalog_pb2 as pb
 from invariant.catalog.v1 import catalog_pb2_grpc
-from invariant_core import identity, rpc, suite
+from invariant_core import identity, rpc, services, suite
 from invariant_core.embedded import free_port, start_nats
 
 CLIENTS = 16
@@ -63,7 +63,7 @@ def percentile(values: list[float], q: int) -> float:
 async def run(data: Path) -> dict[str, float]:
     nats_port = free_port()
     nats = start_nats(nats_port, data / "nats")
-    ports = {name: free_port() for name in suite.SERVICES}
+    ports = {name: free_port() for name in services.installed()}
     env = {name: {"DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db", "LOG_LEVEL": "WARNING"} for name in ports}
     running = await suite.start(
         f"nats://127.0.0.1:{nats_port}", env, ports, free_port(), {"JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING"}

@@ -38,11 +38,11 @@ from catalog.bootstrap import SERVICE_NAME as CATALOG_SERVICE
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant.stock.v1 import stock_pb2_grpc
-from invariant_core import identity, migrations, rpc, suite
+from invariant_core import identity, migrations, rpc, services, suite
 from invariant_core.bus import STREAM
 from invariant_core.embedded import free_port, start_nats
-from invariant_core.errors import ErrorCode
 from invariant_core.testing import scratch_databases
+from invariant_kernel.errors import ErrorCode
 from stock.bootstrap import MIGRATIONS
 from stock.bootstrap import SERVICE_NAME as STOCK_SERVICE
 
@@ -262,10 +262,10 @@ async def run(data: Path) -> dict[str, float | int]:
     identity.current.set(identity.Identity(actor="bench", roles=frozenset({"admin"})))
     try:
         async with scratch_databases(data, SERVER) as make:
-            env = {name: {"DATABASE_URL": await make(name), "LOG_LEVEL": "WARNING"} for name in suite.SERVICES}
+            env = {name: {"DATABASE_URL": await make(name), "LOG_LEVEL": "WARNING"} for name in services.installed()}
             baseline_url = await make("baseline")
             await migrations.upgrade(MIGRATIONS, baseline_url)
-            ports = {name: free_port() for name in suite.SERVICES}
+            ports = {name: free_port() for name in services.installed()}
             running = await suite.start(
                 f"nats://127.0.0.1:{nats_port}", env, ports, free_port(), {"LOG_LEVEL": "WARNING"}, data
             )

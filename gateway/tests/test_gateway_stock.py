@@ -505,7 +505,7 @@ HERE = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01"}
             "reservationId",
             "NOT_FOUND",
         ),
-        # Every string has a limit (invariant_core.limits): an id 64, a code 40, any text 2,000.
+        # Every string has a limit (invariant_kernel.limits): an id 64, a code 40, any text 2,000.
         (
             "receive",
             {**HERE, "quantity": "1", "document": {"type": "PO", "id": "P" * 65}},

@@ -4,7 +4,7 @@ import pytest
 from graphql import GraphQLError
 
 from gateway.errors import graphql_field, is_unexpected
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 
 from support import Catalog, Service, StartGateway, bearer
 

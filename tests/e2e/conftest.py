@@ -16,6 +16,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from invariant_core import services
 from invariant_core import suite as running_suite
 from invariant_core.embedded import free_port
 from invariant_core.testing import DatabaseFactory, EventBus, scratch_databases, scratch_event_bus
@@ -43,12 +44,12 @@ async def suite(
 async def start_suite(databases: DatabaseFactory, events: EventBus, logs: Path) -> running_suite.Suite:
     environments = {
         name: {"DATABASE_URL": await databases(name), "EVENTS_NAMESPACE": events.namespace}
-        for name in running_suite.SERVICES
+        for name in services.installed()
     }
     return await running_suite.start(
         events.url,
         environments,
-        {name: free_port() for name in running_suite.SERVICES},
+        {name: free_port() for name in services.installed()},
         free_port(),
         {"JWT_SECRET": SECRET, "GATEWAY_DEV_USER": ""},
         logs,

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from invariant_core import limits
-from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.identity import Identity
 from invariant_core.settings import Settings
+from invariant_kernel import limits
+from invariant_kernel.errors import DomainError, ErrorCode
 
 ROLES = frozenset({"operator", "inspector", "supervisor", "finance", "manager", "admin"})
 # Who may do what (DESIGN §5), for every service's part: the floor's work is the operators';

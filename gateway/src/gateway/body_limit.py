@@ -11,7 +11,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from invariant_core.errors import ErrorCode
+from invariant_kernel.errors import ErrorCode
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
 

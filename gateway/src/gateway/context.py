@@ -17,8 +17,8 @@ from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.counting.v1 import counting_pb2_grpc
 from invariant.operations.v1 import dead_letters_pb2_grpc
 from invariant.stock.v1 import stock_pb2_grpc
-from invariant_core import limits
 from invariant_core.identity import Identity
+from invariant_kernel import limits
 
 CORRELATION_HEADER = "x-correlation-id"
 

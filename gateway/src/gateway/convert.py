@@ -12,7 +12,7 @@ from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.type import date_pb2, decimal_pb2
 
 from gateway.scalars import serialize_decimal
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 
 E = TypeVar("E", bound=Enum)
 

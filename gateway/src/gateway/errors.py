@@ -16,8 +16,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.rpc import from_rpc_error
+from invariant_kernel.errors import DomainError, ErrorCode
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.context import Context
 from invariant_core import identity
-from invariant_core.errors import ErrorCode
+from invariant_kernel.errors import ErrorCode
 
 # `health` is for load balancers; introspection is only on outside production.
 PUBLIC_FIELDS = frozenset({"health", "__typename", "__schema", "__type"})

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20

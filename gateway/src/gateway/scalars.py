@@ -7,8 +7,8 @@ import decimal
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-from invariant_core.errors import quoted
-from invariant_core.units import decimal_text
+from invariant_kernel.errors import quoted
+from invariant_kernel.units import decimal_text
 
 
 def parse_decimal(value: object) -> decimal.Decimal:

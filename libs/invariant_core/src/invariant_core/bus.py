@@ -23,8 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from invariant.events.v1 import envelope_pb2
 from invariant_core import identity
 from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, utcnow
-from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.tasks import GRACE_SECONDS
+from invariant_kernel.errors import DomainError, ErrorCode
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from invariant.operations.v1 import dead_letters_pb2 as pb
 from invariant.operations.v1 import dead_letters_pb2_grpc
 from invariant_core import identity
 from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, utcnow
-from invariant_core.errors import DomainError, ErrorCode, not_found
 from invariant_core.messages import timestamp_message
 from invariant_core.paging import decode_token, encode_token, page_size
 from invariant_core.rpc import Registrar, Registry
+from invariant_kernel.errors import DomainError, ErrorCode, not_found
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["DeadLetterService"].full_name
 REPLAYED = "REPLAYED"

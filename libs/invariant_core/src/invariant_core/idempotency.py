@@ -13,7 +13,7 @@ from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory, insert_rows, utcnow
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 
 R = TypeVar("R", bound=Message)
 

@@ -19,10 +19,10 @@ from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant.events.v1 import catalog_pb2 as catalog_events
 from invariant_core import rpc
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
-from invariant_core.errors import DomainError, ErrorCode, not_found
 from invariant_core.rpc import from_rpc_error
 from invariant_core.settings import Settings
-from invariant_core.units import ItemView
+from invariant_kernel.errors import DomainError, ErrorCode, not_found
+from invariant_kernel.units import ItemView
 
 
 class ItemReplica(Protocol):

@@ -9,8 +9,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from google.type.date_pb2 import Date as PbDate
 from google.type.decimal_pb2 import Decimal as PbDecimal
 
-from invariant_core.errors import DomainError, ErrorCode
-from invariant_core.units import decimal_text
+from invariant_kernel.errors import DomainError, ErrorCode
+from invariant_kernel.units import decimal_text
 
 
 def decimal_message(value: Decimal) -> PbDecimal:

@@ -65,10 +65,11 @@ def run_env(metadata: MetaData) -> None:
 
 def revision(service: str, message: str) -> None:
     """Write a new revision for `service` from the difference between its tables and its migrations."""
-    import importlib
     import tempfile
 
-    spec = importlib.import_module(f"{service}.bootstrap").SPEC
+    from invariant_core import services
+
+    spec = services.spec(service)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/scratch.db"
         cfg = config(spec.migrations, url)

@@ -29,9 +29,10 @@ from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from invariant_core import identity, limits
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_core import identity
 from invariant_core.tasks import GRACE_SECONDS
+from invariant_kernel import limits
+from invariant_kernel.errors import DomainError, ErrorCode
 
 log = logging.getLogger(__name__)
 

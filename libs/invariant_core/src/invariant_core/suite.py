@@ -16,12 +16,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from invariant_core import identity, rpc
+from invariant_core import identity, rpc, services
 from invariant_core.embedded import start_nats, wait_for_port
 from invariant_core.settings import EMBEDDED_NATS_PORT, SERVICE_PORTS
 
-# The services that exist so far, in start-up order.
-SERVICES = ("catalog", "stock", "counting")
 GATEWAY_PORT = 8000
 
 
@@ -81,7 +79,7 @@ async def start(
     suite = Suite(nats_url, service_ports, gateway_port)
     peers = {f"{name.upper()}_ADDR": f"127.0.0.1:{port}" for name, port in service_ports.items()}
     try:
-        for name in SERVICES:
+        for name in service_ports:
             env = {"NATS_URL": nats_url, "GRPC_PORT": str(service_ports[name]), **peers, **env_for.get(name, {})}
             process = _spawn(name, env, log_dir / f"{name}.log" if log_dir else None)
             suite.processes.append(process)
@@ -103,15 +101,14 @@ async def load_demo(service_ports: dict[str, int]) -> None:
     """Each service that has a `demo` module loads its demo data (idempotently)."""
     token = identity.current.set(identity.Identity(actor="demo-loader", roles=frozenset({"admin"})))
     try:
-        for name in SERVICES:
-            try:
-                demo = importlib.import_module(f"{name}.demo")
-            except ModuleNotFoundError:
+        for name in service_ports:
+            load = services.demo(name)
+            if load is None:
                 continue
             stubs = importlib.import_module(f"invariant.{name}.v1.{name}_pb2_grpc")
             stub_class = next(getattr(stubs, a) for a in dir(stubs) if a.endswith("ServiceStub"))
             async with rpc.channel(f"127.0.0.1:{service_ports[name]}", []) as channel:
-                await demo.load(stub_class(channel))
+                await load(stub_class(channel))
     finally:
         identity.current.reset(token)
 
@@ -136,13 +133,14 @@ def main() -> None:
     nats_port = int(os.environ.get("EMBEDDED_NATS_PORT", EMBEDDED_NATS_PORT))
     nats = start_nats(nats_port, data / "nats")
     dev_user = os.environ.get("GATEWAY_DEV_USER", "dev:admin")
-    ports = {name: SERVICE_PORTS[name] for name in SERVICES}
+    names = services.installed()
+    ports = {name: SERVICE_PORTS[name] for name in names}
     suite: Suite | None = None
 
     async def run() -> Suite:
         started = await start(
             f"nats://127.0.0.1:{nats_port}",
-            {name: {"DATA_DIR": str(data)} for name in SERVICES},
+            {name: {"DATA_DIR": str(data)} for name in names},
             ports,
             int(os.environ.get("GATEWAY_PORT", GATEWAY_PORT)),
             {"GATEWAY_DEV_USER": dev_user},
@@ -162,7 +160,7 @@ def main() -> None:
         print(BANNER.format(port=suite.gateway_port, dev_user=dev_user or "nobody", data=data), flush=True)
         while not stopping.wait(0.5):
             # Started in this order: the services, then the gateway.
-            named = zip((*SERVICES, "gateway"), suite.processes, strict=True)
+            named = zip((*names, "gateway"), suite.processes, strict=True)
             dead = [(name, process.returncode) for name, process in named if process.poll() is not None]
             for name, code in dead:
                 print(f"{name} exited with code {code}: see {data}/logs/", flush=True)

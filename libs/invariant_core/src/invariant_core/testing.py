@@ -9,10 +9,8 @@ one each database is a SQLite file under `directory`.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
@@ -105,39 +103,6 @@ async def scratch_event_bus(url: str) -> AsyncIterator[EventBus]:
                 await client.jetstream().delete_stream(events.stream.name)
         finally:
             await client.close()
-
-
-# What a service's domain package may import besides the standard library and itself.
-DOMAIN_MAY_IMPORT = frozenset(
-    {
-        "invariant_core.errors",
-        "invariant_core.decimals",
-        "invariant_core.codes",
-        "invariant_core.units",
-        "invariant_core.limits",
-    }
-)
-
-
-def forbidden_domain_imports(path: Path, package: str) -> list[str]:
-    """The imports of one domain module that reach beyond the standard library (STYLE rule 1)."""
-    modules: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            modules.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            modules.append("." * node.level + (node.module or ""))
-    return [m for m in modules if not domain_may_import(m, package)]
-
-
-def domain_may_import(module: str, package: str) -> bool:
-    return (
-        module.startswith(".")
-        or module == package
-        or module.startswith(package + ".")
-        or module in DOMAIN_MAY_IMPORT
-        or module.split(".")[0] in sys.stdlib_module_names
-    )
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: float = 15.0) -> None:

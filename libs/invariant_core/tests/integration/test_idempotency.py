@@ -12,8 +12,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory, create_engine, plumbing_tables
-from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.idempotency import run_idempotent, run_idempotent_together
+from invariant_kernel.errors import DomainError, ErrorCode
 
 metadata = MetaData()
 plumbing_tables(metadata)

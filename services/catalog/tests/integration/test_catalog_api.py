@@ -15,9 +15,9 @@ from invariant.catalog.v1 import catalog_pb2 as pb
 from invariant.events.v1 import catalog_pb2 as events
 from invariant.events.v1 import envelope_pb2
 from invariant_core import bus, identity
-from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.rpc import from_rpc_error
 from invariant_core.testing import EventBus
+from invariant_kernel.errors import DomainError, ErrorCode
 
 
 def d(value: str) -> PbDecimal:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.domain import Barcode, Symbology, validate_barcode
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from catalog.domain import (
     find_cycle,
     where_used,
 )
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 
 JAN_1 = date(2025, 1, 1)
 JUL_1 = date(2025, 7, 1)

@@ -16,7 +16,7 @@ from catalog.domain import (
     Thresholds,
     ThresholdsChanged,
 )
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 
 
 def make_item(

@@ -25,9 +25,9 @@ from invariant.counting.v1 import counting_pb2_grpc
 from invariant.stock.v1 import stock_pb2 as spb
 from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core import identity, rpc, runtime
-from invariant_core.errors import DomainError
 from invariant_core.settings import Settings
 from invariant_core.testing import DatabaseFactory, EventBus
+from invariant_kernel.errors import DomainError
 from stock.bootstrap import SERVICE_NAME as STOCK_SERVICE
 from stock.bootstrap import SPEC as STOCK_SPEC
 

@@ -30,8 +30,8 @@ from sqlalchemy.engine import Engine
 
 from counting.service import handlers
 from invariant.counting.v1 import counting_pb2 as pb
-from invariant_core.errors import ErrorCode
 from invariant_core.testing import eventually
+from invariant_kernel.errors import ErrorCode
 
 SUPERVISOR = ("sam", "supervisor")
 ANN = ("ann", "operator")

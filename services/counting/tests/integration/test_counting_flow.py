@@ -25,8 +25,8 @@ from counting_support import (
 
 from invariant.counting.v1 import counting_pb2 as pb
 from invariant.stock.v1 import stock_pb2 as spb
-from invariant_core.errors import ErrorCode
 from invariant_core.testing import eventually
+from invariant_kernel.errors import ErrorCode
 
 SUPERVISOR = ("sam", "supervisor")
 FINANCE = ("fay", "finance")

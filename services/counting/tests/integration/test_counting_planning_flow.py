@@ -28,8 +28,8 @@ from invariant.counting.v1 import counting_pb2 as pb
 from invariant.events.v1 import stock_pb2 as stock_events
 from invariant.events.v1.envelope_pb2 import Envelope
 from invariant.stock.v1 import stock_pb2 as spb
-from invariant_core.errors import ErrorCode
 from invariant_core.testing import eventually
+from invariant_kernel.errors import ErrorCode
 
 SUPERVISOR = ("sam", "supervisor")
 ANN = ("ann", "operator")

@@ -39,8 +39,8 @@ from invariant.events.v1 import stock_pb2 as events
 from invariant.events.v1.envelope_pb2 import Envelope
 from invariant.stock.v1 import stock_pb2 as spb
 from invariant_core import runtime
-from invariant_core.errors import ErrorCode
 from invariant_core.testing import eventually
+from invariant_kernel.errors import ErrorCode
 from stock.bootstrap import SPEC as STOCK_SPEC
 
 SUPERVISOR = ("sam", "supervisor")

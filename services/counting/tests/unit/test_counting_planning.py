@@ -19,7 +19,7 @@ from counting.domain.planning import (
     issue_days,
     split_into_counts,
 )
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 
 D = Decimal
 A, B, C = AbcClass.A, AbcClass.B, AbcClass.C

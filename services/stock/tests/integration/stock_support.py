@@ -23,9 +23,9 @@ from invariant.events.v1 import envelope_pb2
 from invariant.events.v1 import stock_pb2 as events
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core import bus
-from invariant_core.errors import ErrorCode
 from invariant_core.rpc import ERROR_DOMAIN
 from invariant_core.testing import EventBus, eventually
+from invariant_kernel.errors import ErrorCode
 
 WAREHOUSES = ("WH1", "WH2")
 # A balance's place: warehouse, location, lot and status (as STOCK_STATUS_…).

@@ -26,7 +26,7 @@ from stock_support import (
 
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core import identity
-from invariant_core.errors import ErrorCode
+from invariant_kernel.errors import ErrorCode
 
 
 def one_line(sku: str, quantity: int, idempotency_key: str = "", **fields: Any) -> pb.ReserveRequest:

@@ -27,7 +27,7 @@ from stock_support import (
 )
 
 from invariant.stock.v1 import stock_pb2 as pb
-from invariant_core.errors import ErrorCode
+from invariant_kernel.errors import ErrorCode
 
 CLIENTS = 100
 SOLD_OUT = Refusal(grpc.StatusCode.FAILED_PRECONDITION, ErrorCode.INSUFFICIENT_STOCK, "")

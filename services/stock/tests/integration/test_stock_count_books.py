@@ -37,8 +37,8 @@ from invariant.events.v1 import counting_pb2, envelope_pb2
 from invariant.events.v1 import stock_pb2 as events
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core.db import utcnow
-from invariant_core.errors import ErrorCode
 from invariant_core.testing import EventBus
+from invariant_kernel.errors import ErrorCode
 from stock.adapters import repository
 from stock.api.servicer import MAX_BOOK_QUERIES
 

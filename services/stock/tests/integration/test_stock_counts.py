@@ -22,7 +22,7 @@ from stock_support import (
 )
 
 from invariant.stock.v1 import stock_pb2 as pb
-from invariant_core.errors import ErrorCode
+from invariant_kernel.errors import ErrorCode
 from stock.adapters.tables import availability as availability_table
 
 

@@ -34,7 +34,7 @@ from invariant.events.v1 import envelope_pb2
 from invariant.events.v1 import stock_pb2 as events
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core.db import utcnow
-from invariant_core.errors import ErrorCode
+from invariant_kernel.errors import ErrorCode
 from stock.adapters.repository import SqlStockRepository
 from stock.domain import StockKey
 

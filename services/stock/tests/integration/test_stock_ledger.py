@@ -8,7 +8,7 @@ from decimal import Decimal
 from stock_support import assert_no_drift, availability, d, key, place, refused, setup
 
 from invariant.stock.v1 import stock_pb2 as pb
-from invariant_core.errors import ErrorCode
+from invariant_kernel.errors import ErrorCode
 
 
 async def test_receive_reserve_transfer_and_issue_against_the_reservation(services) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from stock_support import (
 
 from invariant.events.v1 import stock_pb2 as events
 from invariant.stock.v1 import stock_pb2 as pb
-from invariant_core.errors import ErrorCode
+from invariant_kernel.errors import ErrorCode
 
 ISSUE = pb.MOVEMENT_TYPE_ISSUE
 INSUFFICIENT_STOCK = ErrorCode.INSUFFICIENT_STOCK

@@ -32,7 +32,7 @@ from stock_support import (
 
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core.db import create_engine
-from invariant_core.errors import ErrorCode
+from invariant_kernel.errors import ErrorCode
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

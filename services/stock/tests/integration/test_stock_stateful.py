@@ -58,8 +58,8 @@ from stock_support import (
 
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core.db import utcnow
-from invariant_core.errors import ErrorCode
 from invariant_core.testing import scratch_databases
+from invariant_kernel.errors import ErrorCode
 from stock.adapters.repository import SqlStockRepository
 from stock.service.handlers import expire_reservations
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invariant_core.errors import DomainError
+from invariant_kernel.errors import DomainError
 from stock.domain import (
     AvailabilityDelta,
     ItemView,

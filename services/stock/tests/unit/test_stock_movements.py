@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 from stock.domain import (
     AvailabilityDelta,
     ItemView,

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 from stock.domain import DocumentRef, Reservation, ReservationPolicy, ReservationState, grant
 
 ALL_OR_NOTHING, PARTIAL = ReservationPolicy.ALL_OR_NOTHING, ReservationPolicy.PARTIAL

@@ -1,4 +1,4 @@
-"""The catalog's model: items and BOMs. Standard library and invariant_core.errors/decimals only."""
+"""The catalog's model: items and BOMs. Standard library and invariant_kernel.errors/decimals only."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ from catalog.domain.items import (
     normalise_unit,
     validate_barcode,
 )
-from invariant_core.codes import normalise_warehouse
-from invariant_core.units import decimal_text
+from invariant_kernel.codes import normalise_warehouse
+from invariant_kernel.units import decimal_text
 
 __all__ = [
     "Barcode",

@@ -17,9 +17,9 @@ from enum import StrEnum
 
 from catalog.domain.events import BomActivated
 from catalog.domain.items import Item, JsonValue
-from invariant_core.decimals import MONEY_PLACES, parse_decimal
-from invariant_core.errors import DomainError, ErrorCode
-from invariant_core.units import decimal_text
+from invariant_kernel.decimals import MONEY_PLACES, parse_decimal
+from invariant_kernel.errors import DomainError, ErrorCode
+from invariant_kernel.units import decimal_text
 
 SCRAP_PERCENT_LIMIT = Decimal(100)
 

@@ -28,11 +28,11 @@ from enum import StrEnum
 from typing import TypeAlias
 
 from catalog.domain.events import ItemUpserted, ThresholdsChanged
-from invariant_core.codes import normalise_code, normalise_warehouse
-from invariant_core.decimals import MONEY_PLACES, parse_decimal
-from invariant_core.errors import DomainError, ErrorCode, quoted
-from invariant_core.limits import NAME, bounded
-from invariant_core.units import decimal_text
+from invariant_kernel.codes import normalise_code, normalise_warehouse
+from invariant_kernel.decimals import MONEY_PLACES, parse_decimal
+from invariant_kernel.errors import DomainError, ErrorCode, quoted
+from invariant_kernel.limits import NAME, bounded
+from invariant_kernel.units import decimal_text
 
 SKU_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,39}")
 UNIT_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,15}")

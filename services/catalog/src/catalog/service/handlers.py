@@ -17,8 +17,8 @@ from catalog.domain.boms import BomLine, BomVersion, Explosion, Usage, effective
 from catalog.domain.items import FieldChange, Item
 from catalog.service.ports import AuditEntry, CatalogRepository
 from invariant_core.db import UnitOfWork, utcnow
-from invariant_core.decimals import parse_decimal
-from invariant_core.errors import DomainError, ErrorCode, not_found
+from invariant_kernel.decimals import parse_decimal
+from invariant_kernel.errors import DomainError, ErrorCode, not_found
 
 UnitSpec = Sequence[tuple[str, str]]
 BarcodeSpec = Sequence[tuple[str, str]]

@@ -17,9 +17,9 @@ from invariant.events.v1 import catalog_pb2, envelope_pb2
 from invariant.events.v1 import counting_pb2 as events
 from invariant.events.v1 import stock_pb2 as stock_events
 from invariant_core.db import UnitOfWork
-from invariant_core.errors import DomainError, ErrorCode
 from invariant_core.items import item_view
 from invariant_core.messages import decimal_message
+from invariant_kernel.errors import DomainError, ErrorCode
 
 
 def to_message(event: object) -> tuple[str, Message]:

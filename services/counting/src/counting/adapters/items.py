@@ -9,7 +9,7 @@ from counting.adapters.repository import CountingRepository
 from invariant.catalog.v1 import catalog_pb2
 from invariant_core.db import UnitOfWork
 from invariant_core.items import item_view
-from invariant_core.units import ItemView
+from invariant_kernel.units import ItemView
 
 
 class CountingItemReplica:

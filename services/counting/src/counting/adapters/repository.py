@@ -29,7 +29,7 @@ from counting.adapters.tables import (
 )
 from counting.domain.counts import DEFAULT_FINANCE_LIMIT, DEFAULT_REASON_CODES, DEFAULT_SUPERVISOR_LIMIT, LineState
 from invariant_core.db import insert_rows
-from invariant_core.units import ItemView
+from invariant_kernel.units import ItemView
 
 # asyncpg takes at most 32,767 parameters in one statement; executemany has no such limit
 # but sending rows in slices keeps memory flat.

@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 
 from invariant_core.db import plumbing_tables
-from invariant_core.decimals import MONEY_PLACES, QUANTITY_PLACES
 from invariant_core.types import Exact, UtcDateTime
+from invariant_kernel.decimals import MONEY_PLACES, QUANTITY_PLACES
 
 metadata = MetaData()
 plumbing_tables(metadata)

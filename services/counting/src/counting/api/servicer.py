@@ -48,16 +48,16 @@ from invariant.counting.v1 import counting_pb2 as pb
 from invariant.counting.v1 import counting_pb2_grpc
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core import identity
-from invariant_core.codes import normalise_warehouse
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory, utcnow
-from invariant_core.decimals import MONEY_PLACES, parse_decimal
-from invariant_core.errors import DomainError, ErrorCode, quoted
 from invariant_core.idempotency import answered, run_idempotent
 from invariant_core.items import ReplicatedItems
-from invariant_core.limits import CODE, ID, NAME, bounded
 from invariant_core.messages import datetime_from_message, decimal_message, timestamp_message
 from invariant_core.paging import decode_token, encode_token, page_size
-from invariant_core.units import decimal_text
+from invariant_kernel.codes import normalise_warehouse
+from invariant_kernel.decimals import MONEY_PLACES, parse_decimal
+from invariant_kernel.errors import DomainError, ErrorCode, quoted
+from invariant_kernel.limits import CODE, ID, NAME, bounded
+from invariant_kernel.units import decimal_text
 
 R = TypeVar("R", bound=Message)
 MAX_ENTRIES = 5000

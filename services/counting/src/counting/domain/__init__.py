@@ -1,1 +1,1 @@
-"""The counting service's model. Standard library and invariant_core.errors/decimals/codes/units only."""
+"""The counting service's model. Standard library and invariant_kernel.errors/decimals/codes/units only."""

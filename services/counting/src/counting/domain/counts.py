@@ -12,9 +12,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
-from invariant_core.decimals import MONEY_PLACES
-from invariant_core.errors import DomainError, ErrorCode, quoted
-from invariant_core.units import decimal_text
+from invariant_kernel.decimals import MONEY_PLACES
+from invariant_kernel.errors import DomainError, ErrorCode, quoted
+from invariant_kernel.units import decimal_text
 
 
 class CountState(StrEnum):

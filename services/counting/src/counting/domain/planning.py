@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from invariant_core.decimals import MONEY_PLACES, parse_decimal
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.decimals import MONEY_PLACES, parse_decimal
+from invariant_kernel.errors import DomainError, ErrorCode
 
 DEFAULT_A_PERCENT = Decimal(80)
 DEFAULT_B_PERCENT = Decimal(95)

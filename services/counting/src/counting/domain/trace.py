@@ -49,7 +49,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal, localcontext
 from enum import StrEnum
 
-from invariant_core.units import decimal_text
+from invariant_kernel.units import decimal_text
 
 EXACT_MATCH_RANK = 100
 # Added to an exact match that repeats an earlier movement: the later of two twins is the

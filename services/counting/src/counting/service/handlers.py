@@ -38,11 +38,11 @@ from counting.domain.counts import (
 )
 from counting.domain.events import AdjustmentApproved, ApprovedLine, CountPosted
 from invariant_core import identity
-from invariant_core.codes import normalise_warehouse
 from invariant_core.db import UnitOfWork, utcnow
-from invariant_core.errors import DomainError, ErrorCode, not_found
-from invariant_core.limits import ID, bounded
-from invariant_core.units import decimal_text
+from invariant_kernel.codes import normalise_warehouse
+from invariant_kernel.errors import DomainError, ErrorCode, not_found
+from invariant_kernel.limits import ID, bounded
+from invariant_kernel.units import decimal_text
 
 # Lines per approved-adjustment message: each stays well under the bus's 1 MB message size
 # (about 150 bytes a line, more with many reasons), and stock posts each in one transaction.

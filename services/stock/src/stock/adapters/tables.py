@@ -24,8 +24,8 @@ from sqlalchemy import (
 )
 
 from invariant_core.db import plumbing_tables
-from invariant_core.decimals import QUANTITY_PLACES
 from invariant_core.types import Exact, UtcDateTime
+from invariant_kernel.decimals import QUANTITY_PLACES
 
 metadata = MetaData()
 plumbing_tables(metadata)

@@ -19,11 +19,11 @@ from invariant.stock.v1 import stock_pb2 as pb
 from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core.coalesce import Call, Coalescer
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
-from invariant_core.errors import DomainError, ErrorCode, not_found
 from invariant_core.idempotency import run_idempotent, run_idempotent_together
 from invariant_core.items import ReplicatedItems
 from invariant_core.messages import date_from_message, datetime_from_message, decimal_message
 from invariant_core.paging import decode_token, encode_token, page_size
+from invariant_kernel.errors import DomainError, ErrorCode, not_found
 from stock.adapters.repository import (
     SqlStockRepository,
     balance_as_of,

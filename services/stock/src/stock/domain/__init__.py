@@ -1,9 +1,9 @@
-"""The stock service's model. Standard library and invariant_core.errors/decimals/codes/units only."""
+"""The stock service's model. Standard library and invariant_kernel.errors/decimals/codes/units only."""
 
 from __future__ import annotations
 
-from invariant_core.codes import normalise_warehouse
-from invariant_core.units import QUANTITY_LIMIT, ItemView, decimal_text, parse_quantity
+from invariant_kernel.codes import normalise_warehouse
+from invariant_kernel.units import QUANTITY_LIMIT, ItemView, decimal_text, parse_quantity
 from stock.domain.codes import (
     IN_TRANSIT_LOCATION,
     LocationKind,

@@ -18,8 +18,8 @@ import re
 from enum import StrEnum
 from typing import TypeVar
 
-from invariant_core.codes import normalise_code
-from invariant_core.errors import DomainError, ErrorCode, quoted
+from invariant_kernel.codes import normalise_code
+from invariant_kernel.errors import DomainError, ErrorCode, quoted
 
 LOCATION_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._/-]{0,39}")
 LOT_PATTERN = re.compile(r"[!-~]{1,40}")

@@ -30,9 +30,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from invariant_core.errors import DomainError, ErrorCode, not_found, quoted
-from invariant_core.limits import CODE, bounded
-from invariant_core.units import ItemView, decimal_text
+from invariant_kernel.errors import DomainError, ErrorCode, not_found, quoted
+from invariant_kernel.limits import CODE, bounded
+from invariant_kernel.units import ItemView, decimal_text
 from stock.domain.codes import LocationKind, MovementType, StockStatus
 from stock.domain.places import LocationView, Place, StockKey, WarehouseView
 

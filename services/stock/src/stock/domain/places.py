@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from invariant_core.codes import normalise_warehouse
+from invariant_kernel.codes import normalise_warehouse
 from stock.domain.codes import (
     LocationKind,
     StockStatus,

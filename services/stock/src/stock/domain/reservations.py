@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from invariant_core.errors import DomainError, ErrorCode
-from invariant_core.limits import CODE, ID, bounded
-from invariant_core.units import decimal_text
+from invariant_kernel.errors import DomainError, ErrorCode
+from invariant_kernel.limits import CODE, ID, bounded
+from invariant_kernel.units import decimal_text
 from stock.domain.codes import ReservationPolicy, ReservationState
 
 

@@ -18,9 +18,9 @@ from decimal import Decimal
 from invariant_core import identity
 from invariant_core.coalesce import Call
 from invariant_core.db import UnitOfWork, utcnow
-from invariant_core.decimals import parse_decimal
-from invariant_core.errors import DomainError, ErrorCode, not_found
-from invariant_core.limits import NAME, bounded
+from invariant_kernel.decimals import parse_decimal
+from invariant_kernel.errors import DomainError, ErrorCode, not_found
+from invariant_kernel.limits import NAME, bounded
 from stock.domain import (
     ADJUSTMENT_REASON_CODES,
     IN_TRANSIT_LOCATION,

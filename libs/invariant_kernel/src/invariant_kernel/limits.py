@@ -8,7 +8,7 @@ it to its own, tighter limit below and refuses it naming the field, with nothing
 
 from __future__ import annotations
 
-from invariant_core.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 
 # Ids and document references: an order number, a count entry's id, a user. 64 holds any
 # UUID or ERP document number, and fits the narrowest id columns (barcodes, entry ids).

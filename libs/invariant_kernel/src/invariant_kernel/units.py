@@ -14,8 +14,8 @@ import dataclasses
 from dataclasses import dataclass
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 
-from invariant_core.decimals import QUANTITY_PLACES, parse_decimal
-from invariant_core.errors import DomainError, ErrorCode, quoted
+from invariant_kernel.decimals import QUANTITY_PLACES, parse_decimal
+from invariant_kernel.errors import DomainError, ErrorCode, quoted
 
 # Base quantities stay below this, so that scaled by 10**6 they fit the 64-bit integers SQLite keeps.
 QUANTITY_LIMIT = Decimal(10) ** 12

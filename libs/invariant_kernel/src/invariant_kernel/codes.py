@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from invariant_core.errors import DomainError, ErrorCode, quoted
+from invariant_kernel.errors import DomainError, ErrorCode, quoted
 
 WAREHOUSE_PATTERN = re.compile(r"[A-Z][A-Z0-9_-]{0,19}")
 

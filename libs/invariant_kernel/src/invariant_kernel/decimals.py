@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from invariant_core.errors import DomainError, ErrorCode, quoted
+from invariant_kernel.errors import DomainError, ErrorCode, quoted
 
 QUANTITY_PLACES = 6
 MONEY_PLACES = 4
