@@ -152,9 +152,11 @@ class UnitOfWork:
         translate: Translate,
         wake: asyncio.Event | None,
         read_only: bool = False,
+        writing: asyncio.Lock | None = None,
     ) -> None:
         self._sessions = sessions
         self._read_only = read_only
+        self._writing = None if read_only else writing
         self.metadata = metadata
         self._outbox = metadata.tables["outbox"]
         self._producer = producer
@@ -165,17 +167,28 @@ class UnitOfWork:
         self.session: AsyncSession
 
     async def __aenter__(self) -> Self:
-        self.session = self._sessions()
-        await self.session.begin()
-        if self._read_only:
-            await self.session.connection(execution_options={READ_ONLY: True})
+        if self._writing is not None:
+            await self._writing.acquire()
+        try:
+            self.session = self._sessions()
+            await self.session.begin()
+            if self._read_only:
+                await self.session.connection(execution_options={READ_ONLY: True})
+        except BaseException:
+            if self._writing is not None:
+                self._writing.release()
+            raise
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.session.rollback()
-        await self.session.close()
+        try:
+            await self.session.rollback()
+            await self.session.close()
+        finally:
+            if self._writing is not None:
+                self._writing.release()
 
     def track(self, *aggregates: Aggregate) -> None:
         self._tracked.extend(aggregates)
@@ -297,9 +310,14 @@ class UnitOfWorkFactory:
         self.translate = translate
         self.sessions = async_sessionmaker(engine, expire_on_commit=False, autobegin=False)
         self.wake = asyncio.Event()
+        # SQLite takes one writer at a time: a service's writers queue here, where a waiter
+        # that is cancelled (the service stopping) simply leaves the queue, rather than in
+        # SQLite's busy wait, where its connection could win the lock after its task is gone
+        # and hold it from every other process on the file.
+        self._writing = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.metadata, self.producer, self.translate, self.wake)
+        return UnitOfWork(self.sessions, self.metadata, self.producer, self.translate, self.wake, writing=self._writing)
 
     def reader(self) -> UnitOfWork:
         """A unit of work for queries: it never commits and never takes the write lock."""
