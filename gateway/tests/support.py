@@ -124,12 +124,11 @@ class Catalog(Service):
 
     async def seed(self, send: Callable[[], Awaitable[T]]) -> T:
         """Send as the seeder (commands need an actor), without counting the call."""
-        token = identity.current.set(SEEDER)
-        try:
-            return await send()
-        finally:
-            identity.current.reset(token)
-            self.counter.clear()
+        with identity.acting(SEEDER):
+            try:
+                return await send()
+            finally:
+                self.counter.clear()
 
     async def create_item(
         self,

@@ -77,12 +77,9 @@ async def suite(new_database: DatabaseFactory, event_bus: EventBus) -> AsyncIter
         catalog = await start_catalog(await new_database("catalog"), catalogs_own)
         stock = await start_stock(await new_database("stock"), event_bus, catalog.address)
         stub = stock_pb2_grpc.StockServiceStub(stock.channel)  # type: ignore[no-untyped-call]
-        token = identity.current.set(SEEDER)
-        try:
+        with identity.acting(SEEDER):
             await stub.CreateWarehouse(spb.CreateWarehouseRequest(idempotency_key="wh", code="WH1", name="Main"))
             await stub.CreateLocation(spb.CreateLocationRequest(idempotency_key="loc", warehouse="WH1", code="A-01"))
-        finally:
-            identity.current.reset(token)
         yield Suite(catalog, stock, event_bus)
         await stock.stop()
         await catalog.stop()

@@ -27,11 +27,8 @@ class Authentication(SchemaExtension):
         if not isinstance(context, Context):
             yield
             return
-        token = identity.current.set(context.identity)
-        try:
+        with identity.acting(context.identity):
             yield
-        finally:
-            identity.current.reset(token)
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context

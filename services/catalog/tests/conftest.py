@@ -31,8 +31,7 @@ async def start_catalog(database_url: str, events: EventBus) -> CatalogUnderTest
 @pytest.fixture
 async def catalog(new_database, event_bus: EventBus) -> AsyncIterator[CatalogUnderTest]:  # type: ignore[no-untyped-def]
     service = await start_catalog(await new_database("catalog"), event_bus)
-    token = identity.current.set(identity.Identity(actor="tester", roles=frozenset({"admin"})))
-    yield service
-    identity.current.reset(token)
+    with identity.acting(identity.Identity(actor="tester", roles=frozenset({"admin"}))):
+        yield service
     await service.channel.close()
     await service.running.stop()

@@ -50,18 +50,17 @@ async def running_services(new_database: DatabaseFactory, events: EventBus) -> A
             },
         ),
     )
-    token = identity.current.set(identity.Identity(actor="tester", roles=frozenset({"admin"})))
     stock_channel = rpc.channel(f"127.0.0.1:{stock.port}", [SERVICE_NAME])
     catalog_channel = rpc.channel(f"127.0.0.1:{catalog.port}", [CATALOG_SERVICE])
     try:
-        yield StockUnderTest(
-            stock_pb2_grpc.StockServiceStub(stock_channel),  # type: ignore[no-untyped-call]
-            catalog_pb2_grpc.CatalogServiceStub(catalog_channel),  # type: ignore[no-untyped-call]
-            stock,
-            events,
-        )
+        with identity.acting(identity.Identity(actor="tester", roles=frozenset({"admin"}))):
+            yield StockUnderTest(
+                stock_pb2_grpc.StockServiceStub(stock_channel),  # type: ignore[no-untyped-call]
+                catalog_pb2_grpc.CatalogServiceStub(catalog_channel),  # type: ignore[no-untyped-call]
+                stock,
+                events,
+            )
     finally:
-        identity.current.reset(token)
         await stock_channel.close()
         await catalog_channel.close()
         await stock.stop()

@@ -450,19 +450,18 @@ class Consumer:
         except DecodeError as error:
             await self._dead_letter(msg, envelope_pb2.Envelope(type=msg.subject), error)
             return
-        token = identity.current.set(identity.Identity(actor=envelope.actor, correlation_id=envelope.correlation_id))
         working = asyncio.create_task(self._working_on(msg))
-        try:
-            if self._sub.prepare is not None:
-                await self._sub.prepare(envelope)
-            await self.apply_once(envelope)
-        except Exception as error:  # noqa: BLE001 - a failing event must not stop the others
-            await self._failed(msg, envelope, error)
-        else:
-            await _settle(msg.ack())
-        finally:
-            working.cancel()
-            identity.current.reset(token)
+        with identity.acting(identity.Identity(actor=envelope.actor, correlation_id=envelope.correlation_id)):
+            try:
+                if self._sub.prepare is not None:
+                    await self._sub.prepare(envelope)
+                await self.apply_once(envelope)
+            except Exception as error:  # noqa: BLE001 - a failing event must not stop the others
+                await self._failed(msg, envelope, error)
+            else:
+                await _settle(msg.ack())
+            finally:
+                working.cancel()
 
     async def _working_on(self, msg: Msg) -> None:
         """Tell JetStream the event is still being handled, so that it is not handed out again meanwhile."""

@@ -8,6 +8,8 @@ movement, decision and audit record can name its actor.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -40,3 +42,13 @@ class Identity:
 
 # Identity is frozen, so sharing one default instance is safe.
 current: ContextVar[Identity] = ContextVar("identity", default=Identity())  # noqa: B039
+
+
+@contextmanager
+def acting(who: Identity) -> Iterator[Identity]:
+    """Act as `who` within the block: what it records and calls carries their name."""
+    token = current.set(who)
+    try:
+        yield who
+    finally:
+        current.reset(token)

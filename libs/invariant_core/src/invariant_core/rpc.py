@@ -187,20 +187,17 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
         stream = handler.unary_stream
 
         async def streamed(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            who = caller(context)
-            token = identity.current.set(who)
-            try:
-                check(who, request)
-                async for reply in stream(request, context):
-                    yield reply
-            except DomainError as error:
-                await context.abort_with_status(rpc_status.to_status(to_status(error)))
-            except grpc.aio.AbortError:
-                raise
-            except Exception as error:  # noqa: BLE001 - mapped to a status in one place
-                await _fail(context, error, who)
-            finally:
-                identity.current.reset(token)
+            with identity.acting(caller(context)) as who:
+                try:
+                    check(who, request)
+                    async for reply in stream(request, context):
+                        yield reply
+                except DomainError as error:
+                    await context.abort_with_status(rpc_status.to_status(to_status(error)))
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - mapped to a status in one place
+                    await _fail(context, error, who)
 
         return grpc.unary_stream_rpc_method_handler(
             streamed,
@@ -226,19 +223,16 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
             attempt += 1
 
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        who = caller(context)
-        token = identity.current.set(who)
-        try:
-            check(who, request)
-            return await run(request, context)
-        except DomainError as error:
-            await context.abort_with_status(rpc_status.to_status(to_status(error)))
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:  # noqa: BLE001 - mapped to a status in one place
-            await _fail(context, error, who)
-        finally:
-            identity.current.reset(token)
+        with identity.acting(caller(context)) as who:
+            try:
+                check(who, request)
+                return await run(request, context)
+            except DomainError as error:
+                await context.abort_with_status(rpc_status.to_status(to_status(error)))
+            except grpc.aio.AbortError:
+                raise
+            except Exception as error:  # noqa: BLE001 - mapped to a status in one place
+                await _fail(context, error, who)
 
     return grpc.unary_unary_rpc_method_handler(
         call, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer

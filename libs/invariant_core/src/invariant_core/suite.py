@@ -99,8 +99,7 @@ async def start(
 
 async def load_demo(service_ports: dict[str, int]) -> None:
     """Each service that has a `demo` module loads its demo data (idempotently)."""
-    token = identity.current.set(identity.Identity(actor="demo-loader", roles=frozenset({"admin"})))
-    try:
+    with identity.acting(identity.Identity(actor="demo-loader", roles=frozenset({"admin"}))):
         for name in service_ports:
             load = services.demo(name)
             if load is None:
@@ -109,8 +108,6 @@ async def load_demo(service_ports: dict[str, int]) -> None:
             stub_class = next(getattr(stubs, a) for a in dir(stubs) if a.endswith("ServiceStub"))
             async with rpc.channel(f"127.0.0.1:{service_ports[name]}", []) as channel:
                 await load(stub_class(channel))
-    finally:
-        identity.current.reset(token)
 
 
 BANNER = """

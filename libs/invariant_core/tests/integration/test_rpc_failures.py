@@ -58,12 +58,11 @@ async def failing() -> AsyncIterator[tuple[Failing, dead_letters_pb2_grpc.DeadLe
     server = rpc.build_server("127.0.0.1", 0, [register], [name], reflect=False)
     await server.start()
     servicer.port = server.port
-    token = identity.current.set(ADMIN)
     channel = rpc.channel(f"127.0.0.1:{server.port}", [name])
     try:
-        yield servicer, dead_letters_pb2_grpc.DeadLetterServiceStub(channel)  # type: ignore[no-untyped-call]
+        with identity.acting(ADMIN):
+            yield servicer, dead_letters_pb2_grpc.DeadLetterServiceStub(channel)  # type: ignore[no-untyped-call]
     finally:
-        identity.current.reset(token)
         await channel.close()
         await server.stop(0)
 

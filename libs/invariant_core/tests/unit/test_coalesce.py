@@ -74,8 +74,8 @@ async def test_each_call_keeps_the_identity_of_its_caller() -> None:
     coalescer: Coalescer[int, int] = Coalescer(recorder.run)
 
     async def as_(actor: str, n: int) -> int:
-        identity.current.set(identity.Identity(actor=actor))
-        return await coalescer.submit(n)
+        with identity.acting(identity.Identity(actor=actor)):
+            return await coalescer.submit(n)
 
     await asyncio.gather(as_("alice", 2), as_("bob", 4))
     assert {(c.caller.actor, c.argument) for batch in recorder.batches for c in batch} == {("alice", 2), ("bob", 4)}

@@ -145,11 +145,8 @@ async def test_thresholds_refuse_max_below_safety_and_are_audited(catalog) -> No
 
 
 async def test_a_command_without_an_actor_is_refused(catalog) -> None:  # type: ignore[no-untyped-def]
-    token = identity.current.set(identity.Identity())
-    try:
+    with identity.acting(identity.Identity()):
         error = await refused(catalog.stub.CreateItem(item_request(sku())))
-    finally:
-        identity.current.reset(token)
     assert error.code == ErrorCode.UNAUTHENTICATED
 
 

@@ -44,11 +44,8 @@ def key() -> str:
 
 @contextmanager
 def acting(actor: str, *roles: str) -> Iterator[None]:
-    token = identity.current.set(identity.Identity(actor=actor, roles=frozenset(roles)))
-    try:
+    with identity.acting(identity.Identity(actor=actor, roles=frozenset(roles))):
         yield
-    finally:
-        identity.current.reset(token)
 
 
 async def refused(call: Any) -> DomainError:
@@ -183,7 +180,6 @@ async def running_suite(new_database: DatabaseFactory, events: EventBus) -> Asyn
             },
         ),
     )
-    token = identity.current.set(identity.Identity(actor="setup", roles=frozenset({"admin"})))
     channels = [
         rpc.channel(f"127.0.0.1:{catalog.port}", [CATALOG_SERVICE]),
         rpc.channel(f"127.0.0.1:{stock.port}", [STOCK_SERVICE]),
@@ -198,9 +194,9 @@ async def running_suite(new_database: DatabaseFactory, events: EventBus) -> Asyn
         stock_settings,
     )
     try:
-        yield suite
+        with identity.acting(identity.Identity(actor="setup", roles=frozenset({"admin"}))):
+            yield suite
     finally:
-        identity.current.reset(token)
         for channel in channels:
             await channel.close()
         await counting.stop()

@@ -105,7 +105,6 @@ async def test_movements_posted_together_each_name_the_actor_who_asked(services:
     sku = await setup(services)
 
     async def receive_as(actor: str, n: int) -> pb.Movement:
-        identity.current.set(identity.Identity(actor=actor, roles=frozenset({"operator"})))
         request = movement(
             pb.MOVEMENT_TYPE_RECEIPT,
             sku,
@@ -113,7 +112,8 @@ async def test_movements_posted_together_each_name_the_actor_who_asked(services:
             target=place("WH1"),
             document=pb.DocumentRef(type="PO", id=actor, line=str(n)),
         )
-        posted: pb.Movement = await services.stock.PostMovement(request)
+        with identity.acting(identity.Identity(actor=actor, roles=frozenset({"operator"}))):
+            posted: pb.Movement = await services.stock.PostMovement(request)
         return posted
 
     async with stock_events(services.events, sku) as watched:

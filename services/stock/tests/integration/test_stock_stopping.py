@@ -78,7 +78,6 @@ async def services(new_database: DatabaseFactory, event_bus: EventBus) -> AsyncI
         },
     )
     stock = await runtime.start(SPEC, settings)
-    token = identity.current.set(identity.Identity(actor="tester", roles=frozenset({"admin"})))
     channels = [
         rpc.channel(f"127.0.0.1:{stock.port}", [SERVICE_NAME]),
         rpc.channel(f"127.0.0.1:{catalog.port}", [CATALOG_SERVICE]),
@@ -91,9 +90,9 @@ async def services(new_database: DatabaseFactory, event_bus: EventBus) -> AsyncI
         dataclasses.replace(settings, grpc_port=stock.port),
     )
     try:
-        yield under_test
+        with identity.acting(identity.Identity(actor="tester", roles=frozenset({"admin"}))):
+            yield under_test
     finally:
-        identity.current.reset(token)
         for channel in channels:
             await channel.close()
         await under_test.running.stop()

@@ -208,11 +208,8 @@ async def post_movements(
     sequences = await repo.insert_movements(records)
     records = [replace(record, sequence=sequence) for record, sequence in zip(records, sequences, strict=True)]
     for cmd, record in zip(cmds, records, strict=True):
-        token = identity.current.set(cmd.caller or identity.current.get())
-        try:
+        with identity.acting(cmd.caller or identity.current.get()):
             uow.record(*(_posted(fact, record) for fact in _FACTS[record.plan.movement_type]))
-        finally:
-            identity.current.reset(token)
     # An issue against a reservation already gave back what it consumed.
     unreserved = {consumed.key: consumed.quantity} if consumed is not None else {}
     await _report_thresholds_and_shortage(
@@ -686,8 +683,7 @@ async def reserve_together(
             outcomes.append(refused)
             continue
         theirs = []
-        token = identity.current.set(call.caller)
-        try:
+        with identity.acting(call.caller):
             for (key, quantity), given in zip(lines, granted, strict=True):
                 before = free.get(key, Decimal(0))
                 free[key] = before - given
@@ -708,8 +704,6 @@ async def reserve_together(
                 theirs.append(reservation)
                 if given > 0:
                     uow.record(_changed("created", reservation, given))
-        finally:
-            identity.current.reset(token)
         outcomes.append(theirs)
         made.extend(theirs)
     await repo.add_reserved({key: total for key, total in totals.items() if total > 0})
