@@ -16,6 +16,7 @@ import logging
 import random
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -155,6 +156,20 @@ async def _fail(context: grpc.aio.ServicerContext, error: Exception, who: identi
     await context.abort(code, message)
 
 
+@asynccontextmanager
+async def _answering(context: grpc.aio.ServicerContext, who: identity.Identity) -> AsyncIterator[None]:
+    """A refusal reaches the caller as a structured status; any other failure as the status
+    that says whether a retry can cure it (failure_status). Either way the call ends there."""
+    try:
+        yield
+    except DomainError as error:
+        await context.abort_with_status(rpc_status.to_status(to_status(error)))
+    except grpc.aio.AbortError:
+        raise
+    except Exception as error:  # noqa: BLE001 - mapped to a status in one place
+        await _fail(context, error, who)
+
+
 def _is_query(method: str) -> bool:
     """True when the proto marks the method NO_SIDE_EFFECTS (e.g. '/pkg.Service/Get')."""
     service_name, _, method_name = method.lstrip("/").partition("/")
@@ -188,16 +203,10 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
 
         async def streamed(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             with identity.acting(caller(context)) as who:
-                try:
+                async with _answering(context, who):
                     check(who, request)
                     async for reply in stream(request, context):
                         yield reply
-                except DomainError as error:
-                    await context.abort_with_status(rpc_status.to_status(to_status(error)))
-                except grpc.aio.AbortError:
-                    raise
-                except Exception as error:  # noqa: BLE001 - mapped to a status in one place
-                    await _fail(context, error, who)
 
         return grpc.unary_stream_rpc_method_handler(
             streamed,
@@ -224,15 +233,9 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
 
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         with identity.acting(caller(context)) as who:
-            try:
+            async with _answering(context, who):
                 check(who, request)
                 return await run(request, context)
-            except DomainError as error:
-                await context.abort_with_status(rpc_status.to_status(to_status(error)))
-            except grpc.aio.AbortError:
-                raise
-            except Exception as error:  # noqa: BLE001 - mapped to a status in one place
-                await _fail(context, error, who)
 
     return grpc.unary_unary_rpc_method_handler(
         call, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
