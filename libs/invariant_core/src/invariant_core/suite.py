@@ -131,7 +131,11 @@ def main() -> None:
     nats = start_nats(nats_port, data / "nats")
     dev_user = os.environ.get("GATEWAY_DEV_USER", "dev:admin")
     names = services.installed()
-    ports = {name: SERVICE_PORTS[name] for name in names}
+    # A service's port is the one its peers are told (<NAME>_ADDR), as for a service alone.
+    ports = {
+        name: int(os.environ.get(f"{name.upper()}_ADDR", f":{SERVICE_PORTS[name]}").rpartition(":")[2])
+        for name in names
+    }
     suite: Suite | None = None
 
     async def run() -> Suite:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from invariant_core import services
 from invariant_core.embedded import free_port, wait_for_port
 
 
@@ -20,11 +21,13 @@ from invariant_core.embedded import free_port, wait_for_port
 def runner(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """The runner with SIGINT ignored, as a script started in the background passes it on."""
     gateway = free_port()
+    # Ports of its own, so that a suite already running on the defaults (`make run`) is no obstacle.
     env = {
         **os.environ,
         "DATA_DIR": str(tmp_path),
         "EMBEDDED_NATS_PORT": str(free_port()),
         "GATEWAY_PORT": str(gateway),
+        **{f"{name.upper()}_ADDR": f"127.0.0.1:{free_port()}" for name in services.installed()},
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "invariant_core.suite"],
