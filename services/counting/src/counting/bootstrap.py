@@ -5,21 +5,14 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from counting.adapters.events import (
-    apply_catalog_event,
-    apply_planning_event,
-    apply_stock_event,
-    items_named,
-    planning_fact_id,
-    to_message,
-)
+from counting.adapters.events import to_message
 from counting.adapters.items import CountingItemReplica
 from counting.adapters.tables import metadata
+from counting.api import consumers
 from counting.api.servicer import CountingServicer
 from invariant.counting.v1 import counting_pb2, counting_pb2_grpc
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core import rpc
-from invariant_core.bus import Subscription, reading_through
 from invariant_core.db import UnitOfWorkFactory
 from invariant_core.items import read_through_catalog
 from invariant_core.rpc import Registry
@@ -40,36 +33,7 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
     def register(server: Registry) -> None:
         counting_pb2_grpc.add_CountingServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    return Wiring(
-        [register],
-        [
-            Subscription(durable="counting-catalog", subject="inventory.catalog.>", handler=apply_catalog_event),
-            Subscription(
-                durable="counting-stock", subject="inventory.stock.count.adjustments.posted", handler=apply_stock_event
-            ),
-            # Planning's facts on consumers of their own, so that a count's posting is never
-            # confirmed behind them (NATS before 2.10 takes one filter per consumer).
-            Subscription(
-                durable="counting-issues",
-                subject="inventory.stock.issue.posted",
-                handler=apply_planning_event,
-                prepare=reading_through(items, items_named),
-                fact_id=planning_fact_id,
-            ),
-            Subscription(
-                durable="counting-shortages",
-                subject="inventory.stock.shortage",
-                handler=apply_planning_event,
-                fact_id=planning_fact_id,
-            ),
-            Subscription(
-                durable="counting-negatives",
-                subject="inventory.stock.negative_balance.attempted",
-                handler=apply_planning_event,
-                fact_id=planning_fact_id,
-            ),
-        ],
-    )
+    return Wiring([register], consumers.subscriptions(items))
 
 
 SPEC = ServiceSpec(

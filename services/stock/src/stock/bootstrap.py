@@ -8,16 +8,16 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
-from invariant_core.bus import Subscription, reading_through
 from invariant_core.db import UnitOfWorkFactory, utcnow
 from invariant_core.items import read_through_catalog
 from invariant_core.rpc import Registry
 from invariant_core.runtime import ServiceSpec, Wiring, run_in_background
 from invariant_core.settings import Settings
-from stock.adapters.events import apply_catalog_event, apply_counting_event, items_named, to_message
+from stock.adapters.events import to_message
 from stock.adapters.items import StockItemReplica
 from stock.adapters.repository import SqlStockRepository
 from stock.adapters.tables import metadata
+from stock.api import consumers
 from stock.api.servicer import StockServicer
 from stock.service.handlers import expire_reservations
 
@@ -48,18 +48,7 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
     def register(server: Registry) -> None:
         stock_pb2_grpc.add_StockServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    return Wiring(
-        [register],
-        [
-            Subscription(durable="stock-catalog", subject="inventory.catalog.>", handler=apply_catalog_event),
-            Subscription(
-                durable="stock-counting",
-                subject="inventory.counting.adjustment.approved",
-                handler=apply_counting_event,
-                prepare=reading_through(items, items_named),
-            ),
-        ],
-    )
+    return Wiring([register], consumers.subscriptions(items))
 
 
 SPEC = ServiceSpec(

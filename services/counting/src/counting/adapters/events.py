@@ -1,25 +1,13 @@
-"""Counting's facts to inventory.counting.* payloads; catalog and stock events into counting."""
+"""Counting's facts to inventory.counting.* payloads (the outbox sends them)."""
 
 from __future__ import annotations
 
-from datetime import UTC
-from decimal import Decimal
-
 from google.protobuf.message import Message
 
-from counting.adapters.planning import PlanningRepository
-from counting.adapters.repository import CountingRepository
-from counting.domain.counts import value_of
 from counting.domain.events import AdjustmentApproved, CountPosted
-from counting.domain.planning import Trigger
-from counting.service import handlers
-from invariant.events.v1 import catalog_pb2, envelope_pb2
 from invariant.events.v1 import counting_pb2 as events
 from invariant.events.v1 import stock_pb2 as stock_events
-from invariant_core.db import UnitOfWork
-from invariant_core.items import item_view
 from invariant_core.messages import decimal_message
-from invariant_kernel.errors import DomainError, ErrorCode
 
 
 def to_message(event: object) -> tuple[str, Message]:
@@ -51,91 +39,3 @@ def to_message(event: object) -> tuple[str, Message]:
                 variance_value=decimal_message(event.variance_value),
             )
     raise TypeError(f"no message for {event!r}")
-
-
-async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
-    """Keep the item replica (units, barcodes, standard cost); other catalog facts are ignored."""
-    if envelope.type != "inventory.catalog.item.upserted":
-        return
-    item = catalog_pb2.ItemUpserted()
-    envelope.payload.Unpack(item)
-    view = item_view(item)
-    await CountingRepository(uow.session).save_item(
-        view, Decimal(item.standard_cost.value or "0"), item.barcodes, item.version
-    )
-
-
-async def apply_stock_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
-    """Stock confirms the lines of an approved count it posted."""
-    if envelope.type != "inventory.stock.count.adjustments.posted":
-        return
-    posted = stock_events.CountAdjustmentsPosted()
-    envelope.payload.Unpack(posted)
-    await handlers.confirm_posted(
-        uow, CountingRepository(uow.session), posted.count_id, {line.line_id: line.movement_id for line in posted.lines}
-    )
-
-
-# What planning keeps of stock's facts, by event type.
-_PLANNING_FACTS: dict[str, type[Message]] = {
-    "inventory.stock.issue.posted": stock_events.MovementPosted,
-    "inventory.stock.shortage": stock_events.Shortage,
-    "inventory.stock.negative_balance.attempted": stock_events.NegativeBalanceAttempted,
-}
-
-
-def _planning_fact(envelope: envelope_pb2.Envelope) -> Message | None:
-    kind = _PLANNING_FACTS.get(envelope.type)
-    if kind is None:
-        return None
-    fact = kind()
-    envelope.payload.Unpack(fact)
-    return fact
-
-
-async def apply_planning_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
-    """What planning keeps of stock's facts: issues as issue value for ABC classes, shortages
-    and attempted negative balances as reasons to count the item. Other stock facts are ignored."""
-    at = envelope.occurred_at.ToDatetime(tzinfo=UTC)
-    match _planning_fact(envelope):
-        case stock_events.MovementPosted() as moved:
-            await _add_issue(PlanningRepository(uow.session), moved)
-        case stock_events.Shortage() as short:
-            await PlanningRepository(uow.session).record_trigger(short.warehouse, short.item_sku, Trigger.SHORTAGE, at)
-        case stock_events.NegativeBalanceAttempted() as attempt:
-            await PlanningRepository(uow.session).record_trigger(
-                attempt.place.warehouse, attempt.item_sku, Trigger.NEGATIVE_BALANCE_ATTEMPT, at
-            )
-
-
-def planning_fact_id(envelope: envelope_pb2.Envelope) -> str:
-    """The id of a stock fact planning keeps (an issue's movement, a shortage, an attempt): an
-    issue's value adds up, so a fact republished in another envelope must count once."""
-    match _planning_fact(envelope):
-        case stock_events.MovementPosted() as moved:
-            return moved.movement_id
-        case stock_events.Shortage() | stock_events.NegativeBalanceAttempted() as fact:
-            return str(fact.id)
-    return ""
-
-
-def items_named(envelope: envelope_pb2.Envelope) -> dict[str, str]:
-    """The items an event consumed here names (SKU → its field), to be read through before it is applied."""
-    if envelope.type != "inventory.stock.issue.posted":
-        return {}
-    moved = stock_events.MovementPosted()
-    envelope.payload.Unpack(moved)
-    return {moved.item_sku: "item_sku"}
-
-
-async def _add_issue(repo: PlanningRepository, moved: stock_events.MovementPosted) -> None:
-    cost = (await repo.costs([moved.item_sku])).get(moved.item_sku)
-    if cost is None:
-        # Read through before this transaction; valuing it at zero would misrank the item for good.
-        raise DomainError(ErrorCode.UNAVAILABLE, f"item {moved.item_sku} is not known here yet", "item_sku")
-    await repo.add_issue(
-        getattr(moved, "from").warehouse,
-        moved.item_sku,
-        moved.business_time.ToDatetime(tzinfo=UTC).date(),
-        value_of(Decimal(moved.quantity.value), cost),
-    )
