@@ -246,48 +246,12 @@ async def submit_entries(
             line = by_key.get(key) or found_lines.get(key)
             if line is None:
                 # Stock the book did not know: it gets a line of its own.
-                line = {
-                    "id": str(uuid.uuid4()),
-                    "count_id": count.id,
-                    "number": next_number,
-                    "item_sku": entry.item_sku,
-                    "location": entry.location,
-                    "lot": entry.lot,
-                    "origin": str(Origin.FOUND),
-                    "state": str(LineState.TO_COUNT),
-                    "round": 1,
-                    "book_at_open": Decimal(0),
-                    "opened_at": now,
-                    "moved_during_count": False,
-                }
+                line = found_lines[key] = _found_line(count.id, entry, next_number, now)
                 next_number += 1
-                found_lines[key] = line
                 found_rows.append(line)
         line_id, state, number = _get(line, "id"), _get(line, "state"), _get(line, "round")
-        if state not in OPEN_LINE_STATES:
-            raise DomainError(
-                ErrorCode.INVALID_STATE, f"line {_get(line, 'number')} is {state} and takes no more entries", field
-            )
-        if number > 1 and who in previous_counters.get((line_id, number - 1), []):
-            raise DomainError(
-                ErrorCode.PERMISSION_DENIED,
-                f"{who} counted line {_get(line, 'number')} in round {number - 1}; a recount needs another counter",
-                field,
-            )
-        new_entries.append(
-            {
-                "entry_id": entry.entry_id,
-                "count_id": count.id,
-                "line_id": line_id,
-                "round": number,
-                "counter": who,
-                "quantity": entry.quantity,
-                "entered": entry.entered,
-                "unit": entry.unit,
-                "counted_at": entry.counted_at,
-                "received_at": now,
-            }
-        )
+        _require_open_to(who, line, previous_counters.get((line_id, number - 1), []), field)
+        new_entries.append(_entry_row(entry, count.id, line_id, number, who, now))
         states[line_id] = state
         answers.append(Accepted(entry.entry_id, line_id, number, False))
     for row in found_rows:
@@ -299,6 +263,56 @@ async def submit_entries(
     if new_entries and count.state == CountState.OPEN:
         await move(repo, count, CountState.COUNTING)
     return answers
+
+
+def _found_line(count_id: str, entry: ResolvedEntry, number: int, now: datetime) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "count_id": count_id,
+        "number": number,
+        "item_sku": entry.item_sku,
+        "location": entry.location,
+        "lot": entry.lot,
+        "origin": str(Origin.FOUND),
+        "state": str(LineState.TO_COUNT),
+        "round": 1,
+        "book_at_open": Decimal(0),
+        "opened_at": now,
+        "moved_during_count": False,
+    }
+
+
+def _require_open_to(who: str, line: Any, counted_before: Sequence[str], field: str) -> None:
+    """A line takes entries while it is being counted, and a recount only from someone who did
+    not count its previous round (`counted_before`)."""
+    state, number = _get(line, "state"), _get(line, "round")
+    if state not in OPEN_LINE_STATES:
+        raise DomainError(
+            ErrorCode.INVALID_STATE, f"line {_get(line, 'number')} is {state} and takes no more entries", field
+        )
+    if number > 1 and who in counted_before:
+        raise DomainError(
+            ErrorCode.PERMISSION_DENIED,
+            f"{who} counted line {_get(line, 'number')} in round {number - 1}; a recount needs another counter",
+            field,
+        )
+
+
+def _entry_row(
+    entry: ResolvedEntry, count_id: str, line_id: str, number: int, who: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "entry_id": entry.entry_id,
+        "count_id": count_id,
+        "line_id": line_id,
+        "round": number,
+        "counter": who,
+        "quantity": entry.quantity,
+        "entered": entry.entered,
+        "unit": entry.unit,
+        "counted_at": entry.counted_at,
+        "received_at": now,
+    }
 
 
 def _get(line: Any, name: str, default: Any = None) -> Any:
