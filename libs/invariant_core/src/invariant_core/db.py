@@ -133,6 +133,16 @@ class Aggregate(Protocol):
     events: list[Any]
 
 
+class Recorder(Protocol):
+    """What a handler needs of its unit of work: a place for the events its change causes,
+    written to the outbox with the change. Handlers see only this, so that their unit tests
+    can hand them a fake."""
+
+    def track(self, *aggregates: Aggregate) -> None: ...
+
+    def record(self, *events: object) -> None: ...
+
+
 Translate = Callable[[object], tuple[str, Message]]
 
 

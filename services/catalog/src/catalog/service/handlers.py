@@ -16,7 +16,7 @@ from decimal import Decimal
 from catalog.domain.boms import BomLine, BomVersion, Explosion, Usage, effective, explode, where_used
 from catalog.domain.items import FieldChange, Item
 from catalog.service.ports import AuditEntry, CatalogRepository
-from invariant_core.db import UnitOfWork, utcnow
+from invariant_core.db import Recorder, utcnow
 from invariant_kernel.decimals import parse_decimal
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 
@@ -25,7 +25,7 @@ BarcodeSpec = Sequence[tuple[str, str]]
 
 
 async def create_item(
-    uow: UnitOfWork,
+    uow: Recorder,
     repo: CatalogRepository,
     *,
     sku: str,
@@ -62,7 +62,7 @@ async def create_item(
 
 
 async def update_item(
-    uow: UnitOfWork,
+    uow: Recorder,
     repo: CatalogRepository,
     *,
     sku: str,
@@ -96,7 +96,7 @@ async def update_item(
 
 
 async def set_thresholds(
-    uow: UnitOfWork, repo: CatalogRepository, *, sku: str, warehouse: str, safety_stock: str, max_stock: str
+    uow: Recorder, repo: CatalogRepository, *, sku: str, warehouse: str, safety_stock: str, max_stock: str
 ) -> Item:
     item = await _item(repo, sku, "sku", lock=True)
     changes = item.set_thresholds(warehouse, safety_stock, max_stock)
@@ -110,7 +110,7 @@ async def set_thresholds(
 
 
 async def create_bom_version(
-    uow: UnitOfWork,
+    uow: Recorder,
     repo: CatalogRepository,
     *,
     parent_sku: str,
@@ -144,7 +144,7 @@ async def create_bom_version(
 
 
 async def add_bom_line(
-    uow: UnitOfWork,
+    uow: Recorder,
     repo: CatalogRepository,
     *,
     bom_id: str,
@@ -163,14 +163,14 @@ async def add_bom_line(
     return bom
 
 
-async def remove_bom_line(uow: UnitOfWork, repo: CatalogRepository, *, bom_id: str, line_id: str) -> BomVersion:
+async def remove_bom_line(uow: Recorder, repo: CatalogRepository, *, bom_id: str, line_id: str) -> BomVersion:
     bom = await _bom(repo, bom_id, "bom_id")
     line = bom.remove_line(line_id)
     await _save_bom(repo, bom, "LINE_REMOVED", [FieldChange(f"lines[{line.component_sku}]", line.snapshot(), None)])
     return bom
 
 
-async def activate_bom_version(uow: UnitOfWork, repo: CatalogRepository, *, bom_id: str) -> BomVersion:
+async def activate_bom_version(uow: Recorder, repo: CatalogRepository, *, bom_id: str) -> BomVersion:
     bom = await _bom(repo, bom_id, "bom_id")
     previous = next((v for v in await repo.boms_of(bom.parent_sku) if v.state == "ACTIVE"), None)
     bom.activate(previous)
@@ -181,7 +181,7 @@ async def activate_bom_version(uow: UnitOfWork, repo: CatalogRepository, *, bom_
     return bom
 
 
-async def obsolete_bom_version(uow: UnitOfWork, repo: CatalogRepository, *, bom_id: str) -> BomVersion:
+async def obsolete_bom_version(uow: Recorder, repo: CatalogRepository, *, bom_id: str) -> BomVersion:
     bom = await _bom(repo, bom_id, "bom_id")
     before = str(bom.state)
     bom.obsolete()

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from invariant_core import identity
 from invariant_core.coalesce import Call
-from invariant_core.db import UnitOfWork, utcnow
+from invariant_core.db import Recorder, utcnow
 from invariant_kernel.decimals import parse_decimal
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 from invariant_kernel.limits import NAME, bounded
@@ -101,7 +101,7 @@ class Consumed:
 
 
 async def create_warehouse(
-    uow: UnitOfWork, repo: StockRepository, *, code: str, name: str, allow_negative_stock: bool
+    uow: Recorder, repo: StockRepository, *, code: str, name: str, allow_negative_stock: bool
 ) -> WarehouseView:
     warehouse = normalise_warehouse(code, "code")
     if not name.strip():
@@ -116,7 +116,7 @@ async def create_warehouse(
 
 
 async def create_location(
-    uow: UnitOfWork, repo: StockRepository, *, warehouse: str, code: str, kind: LocationKind
+    uow: Recorder, repo: StockRepository, *, warehouse: str, code: str, kind: LocationKind
 ) -> LocationView:
     wh = normalise_warehouse(warehouse)
     if not await repo.warehouses([wh]):
@@ -130,7 +130,7 @@ async def create_location(
     return view
 
 
-async def create_lot(uow: UnitOfWork, repo: StockRepository, *, item: ItemView, lot: str, expiry: date | None) -> str:
+async def create_lot(uow: Recorder, repo: StockRepository, *, item: ItemView, lot: str, expiry: date | None) -> str:
     if not item.lot_tracked:
         raise DomainError(ErrorCode.INVALID_STATE, f"item {item.sku} is not lot-tracked", "item_sku")
     code = validate_lot(lot)
@@ -140,13 +140,13 @@ async def create_lot(uow: UnitOfWork, repo: StockRepository, *, item: ItemView, 
 
 
 async def post_movement(
-    uow: UnitOfWork, repo: StockRepository, cmd: PostMovement, *, consumed: Consumed | None = None
+    uow: Recorder, repo: StockRepository, cmd: PostMovement, *, consumed: Consumed | None = None
 ) -> MovementRecord:
     return (await post_movements(uow, repo, [cmd], consumed=consumed))[0]
 
 
 async def post_movements(
-    uow: UnitOfWork, repo: StockRepository, cmds: Sequence[PostMovement], *, consumed: Consumed | None = None
+    uow: Recorder, repo: StockRepository, cmds: Sequence[PostMovement], *, consumed: Consumed | None = None
 ) -> list[MovementRecord]:
     """Movements posted together: a handful of statements however many there are.
 
@@ -374,7 +374,7 @@ def _negative_allowed(warehouses: Mapping[str, WarehouseView]) -> set[str]:
     return {code for code, warehouse in warehouses.items() if warehouse.allow_negative_stock}
 
 
-def report_negative_balance_attempt(uow: UnitOfWork, refused: NegativeBalanceError) -> None:
+def report_negative_balance_attempt(uow: Recorder, refused: NegativeBalanceError) -> None:
     """The attempt as a fact, in a transaction of its own: the refused command wrote nothing."""
     uow.record(
         NegativeBalanceAttempted(
@@ -396,7 +396,7 @@ class CountAdjustment:
 
 
 async def post_count_adjustments(
-    uow: UnitOfWork, repo: StockRepository, *, count_id: str, lines: Sequence[CountAdjustment]
+    uow: Recorder, repo: StockRepository, *, count_id: str, lines: Sequence[CountAdjustment]
 ) -> list[MovementRecord]:
     """A count's gains and losses, all together, each line posted at most once in each status
     (keyed by its document and the status): a line's difference may fall in several."""
@@ -473,7 +473,7 @@ class ApprovedCountLine:
 
 
 async def post_approved_count(
-    uow: UnitOfWork,
+    uow: Recorder,
     repo: StockRepository,
     *,
     count_id: str,
@@ -553,7 +553,7 @@ async def post_approved_count(
 
 
 async def _report_thresholds_and_shortage(
-    uow: UnitOfWork, repo: StockRepository, changes: Mapping[StockKey, tuple[Decimal, Decimal, str]]
+    uow: Recorder, repo: StockRepository, changes: Mapping[StockKey, tuple[Decimal, Decimal, str]]
 ) -> None:
     """Threshold crossings and new or deeper shortages, from how AVAILABLE and reserved just changed
     on each key (and the movement that changed it last, if one did)."""
@@ -585,7 +585,7 @@ async def _report_thresholds_and_shortage(
 
 
 def _record_crossings(
-    uow: UnitOfWork, key: StockKey, before: Decimal, after: Decimal, safety: Decimal | None, maximum: Decimal | None
+    uow: Recorder, key: StockKey, before: Decimal, after: Decimal, safety: Decimal | None, maximum: Decimal | None
 ) -> None:
     for crossing in threshold_crossing(before, after, safety, maximum):
         uow.record(ThresholdCrossed(key.item_sku, key.warehouse, str(crossing.kind), crossing.level, after))
@@ -642,7 +642,7 @@ class ItemsNotReplicatedError(DomainError):
 
 
 async def reserve_together(
-    uow: UnitOfWork, repo: StockRepository, calls: Sequence[Call[Reserve]]
+    uow: Recorder, repo: StockRepository, calls: Sequence[Call[Reserve]]
 ) -> list[list[Reservation] | DomainError]:
     """Reservations for several callers in one transaction, granted in arrival order.
 
@@ -738,7 +738,7 @@ def _valid(asked: Sequence[list[tuple[StockKey, Decimal]] | DomainError]) -> lis
 
 
 async def release(
-    uow: UnitOfWork, repo: StockRepository, *, reservation_id: str, quantity: Decimal | None
+    uow: Recorder, repo: StockRepository, *, reservation_id: str, quantity: Decimal | None
 ) -> Reservation:
     reservation = await _reservation(repo, reservation_id)
     await _give_back(uow, repo, reservation, "released", reservation.release(quantity))
@@ -746,7 +746,7 @@ async def release(
 
 
 async def issue_reservation(
-    uow: UnitOfWork,
+    uow: Recorder,
     repo: StockRepository,
     *,
     reservation_id: str,
@@ -782,7 +782,7 @@ async def issue_reservation(
     return await post_movement(uow, repo, command, consumed=Consumed(reservation.id, key, taken))
 
 
-async def expire_reservations(uow: UnitOfWork, repo: StockRepository, *, now: datetime, limit: int = 500) -> int:
+async def expire_reservations(uow: Recorder, repo: StockRepository, *, now: datetime, limit: int = 500) -> int:
     expired = await repo.expired_reservations(now, limit)
     for reservation in expired:
         await _give_back(uow, repo, reservation, "expired", reservation.expire(now))
@@ -790,7 +790,7 @@ async def expire_reservations(uow: UnitOfWork, repo: StockRepository, *, now: da
 
 
 async def _give_back(
-    uow: UnitOfWork, repo: StockRepository, reservation: Reservation, fact: str, quantity: Decimal
+    uow: Recorder, repo: StockRepository, reservation: Reservation, fact: str, quantity: Decimal
 ) -> None:
     """What a reservation no longer holds becomes promisable again."""
     key = StockKey(reservation.item_sku, reservation.warehouse)
