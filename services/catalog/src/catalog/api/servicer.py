@@ -1,23 +1,23 @@
-"""The catalog's gRPC API: translate, call the handler, translate back."""
+"""The catalog's gRPC API: translate, dispatch (or query), translate back."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.domain import commands
 from catalog.domain.boms import BomVersion
 from catalog.domain.items import Item
 from catalog.service import handlers
 from catalog.service.ports import CatalogRepository
 from invariant.catalog.v1 import catalog_pb2 as pb
 from invariant.catalog.v1 import catalog_pb2_grpc
+from invariant_core.commands import Dispatcher
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
-from invariant_core.idempotency import run_idempotent
 from invariant_core.messages import date_from_message, date_message, decimal_message
 from invariant_core.paging import decode_token, encode_token, page_size
 
@@ -25,75 +25,61 @@ R = TypeVar("R", bound=Message)
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
-    def __init__(self, uows: UnitOfWorkFactory, repository: Callable[[AsyncSession], CatalogRepository]) -> None:
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        repository: Callable[[UnitOfWork], CatalogRepository],
+        dispatch: Dispatcher[CatalogRepository],
+    ) -> None:
         self._uows = uows
         self._repository = repository
-
-    async def _command(
-        self, request: Message, response: type[R], body: Callable[[UnitOfWork, CatalogRepository], Awaitable[R]]
-    ) -> R:
-        return await run_idempotent(self._uows, request, response, lambda uow: body(uow, self._repository(uow.session)))
+        self._dispatch = dispatch
 
     async def _query(self, body: Callable[[CatalogRepository], Awaitable[R]]) -> R:
         async with self._uows.reader() as uow:
-            return await body(self._repository(uow.session))
+            return await body(self._repository(uow))
 
     # items
 
     async def CreateItem(self, request: pb.CreateItemRequest, context: grpc.aio.ServicerContext) -> pb.Item:
-        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.Item:
-            item = await handlers.create_item(
-                uow,
-                repo,
-                sku=request.sku,
-                name=request.name,
-                base_unit=request.base_unit,
-                units=[(u.unit, u.factor.value) for u in request.units],
-                barcodes=[(b.code, b.symbology) for b in request.barcodes],
-                standard_cost=request.standard_cost.value,
-                lot_tracked=request.lot_tracked,
-                inspect_on_receipt=request.inspect_on_receipt,
-                inspect_on_production=request.inspect_on_production,
-            )
-            return item_message(item)
-
-        return await self._command(request, pb.Item, body)
+        command = commands.CreateItem(
+            sku=request.sku,
+            name=request.name,
+            base_unit=request.base_unit,
+            units=[(u.unit, u.factor.value) for u in request.units],
+            barcodes=[(b.code, b.symbology) for b in request.barcodes],
+            standard_cost=request.standard_cost.value,
+            lot_tracked=request.lot_tracked,
+            inspect_on_receipt=request.inspect_on_receipt,
+            inspect_on_production=request.inspect_on_production,
+        )
+        return await self._dispatch(request, command, pb.Item, item_message)
 
     async def UpdateItem(self, request: pb.UpdateItemRequest, context: grpc.aio.ServicerContext) -> pb.Item:
-        def optional(field: str) -> object:
+        def optional(field: str) -> Any:
             return getattr(request, field) if request.HasField(field) else None
 
-        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.Item:
-            item = await handlers.update_item(
-                uow,
-                repo,
-                sku=request.sku,
-                name=optional("name"),  # type: ignore[arg-type]
-                standard_cost=request.standard_cost.value if request.HasField("standard_cost") else None,
-                lot_tracked=optional("lot_tracked"),  # type: ignore[arg-type]
-                inspect_on_receipt=optional("inspect_on_receipt"),  # type: ignore[arg-type]
-                inspect_on_production=optional("inspect_on_production"),  # type: ignore[arg-type]
-                status=optional("status"),  # type: ignore[arg-type]
-                units=[(u.unit, u.factor.value) for u in request.units] if request.replace_units else None,
-                barcodes=[(b.code, b.symbology) for b in request.barcodes] if request.replace_barcodes else None,
-            )
-            return item_message(item)
-
-        return await self._command(request, pb.Item, body)
+        command = commands.UpdateItem(
+            sku=request.sku,
+            name=optional("name"),
+            standard_cost=request.standard_cost.value if request.HasField("standard_cost") else None,
+            lot_tracked=optional("lot_tracked"),
+            inspect_on_receipt=optional("inspect_on_receipt"),
+            inspect_on_production=optional("inspect_on_production"),
+            status=optional("status"),
+            units=[(u.unit, u.factor.value) for u in request.units] if request.replace_units else None,
+            barcodes=[(b.code, b.symbology) for b in request.barcodes] if request.replace_barcodes else None,
+        )
+        return await self._dispatch(request, command, pb.Item, item_message)
 
     async def SetThresholds(self, request: pb.SetThresholdsRequest, context: grpc.aio.ServicerContext) -> pb.Item:
-        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.Item:
-            item = await handlers.set_thresholds(
-                uow,
-                repo,
-                sku=request.sku,
-                warehouse=request.warehouse,
-                safety_stock=request.safety_stock.value,
-                max_stock=request.max_stock.value,
-            )
-            return item_message(item)
-
-        return await self._command(request, pb.Item, body)
+        command = commands.SetThresholds(
+            sku=request.sku,
+            warehouse=request.warehouse,
+            safety_stock=request.safety_stock.value,
+            max_stock=request.max_stock.value,
+        )
+        return await self._dispatch(request, command, pb.Item, item_message)
 
     async def GetItem(self, request: pb.GetItemRequest, context: grpc.aio.ServicerContext) -> pb.Item:
         async def body(repo: CatalogRepository) -> pb.Item:
@@ -144,61 +130,43 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def CreateBomVersion(
         self, request: pb.CreateBomVersionRequest, context: grpc.aio.ServicerContext
     ) -> pb.BomVersion:
-        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.BomVersion:
-            bom = await handlers.create_bom_version(
-                uow,
-                repo,
-                parent_sku=request.parent_sku,
-                effective_from=date_from_message(request.effective_from, "effective_from")
-                if request.HasField("effective_from")
-                else None,
-                effective_to=date_from_message(request.effective_to, "effective_to")
-                if request.HasField("effective_to")
-                else None,
-                copy_from_bom_id=request.copy_from_bom_id,
-            )
-            return bom_message(bom)
-
-        return await self._command(request, pb.BomVersion, body)
+        command = commands.CreateBomVersion(
+            parent_sku=request.parent_sku,
+            effective_from=date_from_message(request.effective_from, "effective_from")
+            if request.HasField("effective_from")
+            else None,
+            effective_to=date_from_message(request.effective_to, "effective_to")
+            if request.HasField("effective_to")
+            else None,
+            copy_from_bom_id=request.copy_from_bom_id,
+        )
+        return await self._dispatch(request, command, pb.BomVersion, bom_message)
 
     async def AddBomLine(self, request: pb.AddBomLineRequest, context: grpc.aio.ServicerContext) -> pb.BomVersion:
-        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.BomVersion:
-            bom = await handlers.add_bom_line(
-                uow,
-                repo,
-                bom_id=request.bom_id,
-                component_sku=request.component_sku,
-                quantity=request.quantity.value,
-                unit=request.unit,
-                scrap_percent=request.scrap_percent.value,
-            )
-            return bom_message(bom)
-
-        return await self._command(request, pb.BomVersion, body)
+        command = commands.AddBomLine(
+            bom_id=request.bom_id,
+            component_sku=request.component_sku,
+            quantity=request.quantity.value,
+            unit=request.unit,
+            scrap_percent=request.scrap_percent.value,
+        )
+        return await self._dispatch(request, command, pb.BomVersion, bom_message)
 
     async def RemoveBomLine(self, request: pb.RemoveBomLineRequest, context: grpc.aio.ServicerContext) -> pb.BomVersion:
-        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.BomVersion:
-            return bom_message(
-                await handlers.remove_bom_line(uow, repo, bom_id=request.bom_id, line_id=request.line_id)
-            )
-
-        return await self._command(request, pb.BomVersion, body)
+        command = commands.RemoveBomLine(bom_id=request.bom_id, line_id=request.line_id)
+        return await self._dispatch(request, command, pb.BomVersion, bom_message)
 
     async def ActivateBomVersion(
         self, request: pb.ActivateBomVersionRequest, context: grpc.aio.ServicerContext
     ) -> pb.BomVersion:
-        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.BomVersion:
-            return bom_message(await handlers.activate_bom_version(uow, repo, bom_id=request.bom_id))
-
-        return await self._command(request, pb.BomVersion, body)
+        command = commands.ActivateBomVersion(bom_id=request.bom_id)
+        return await self._dispatch(request, command, pb.BomVersion, bom_message)
 
     async def ObsoleteBomVersion(
         self, request: pb.ObsoleteBomVersionRequest, context: grpc.aio.ServicerContext
     ) -> pb.BomVersion:
-        async def body(uow: UnitOfWork, repo: CatalogRepository) -> pb.BomVersion:
-            return bom_message(await handlers.obsolete_bom_version(uow, repo, bom_id=request.bom_id))
-
-        return await self._command(request, pb.BomVersion, body)
+        command = commands.ObsoleteBomVersion(bom_id=request.bom_id)
+        return await self._dispatch(request, command, pb.BomVersion, bom_message)
 
     async def GetBomVersion(self, request: pb.GetBomVersionRequest, context: grpc.aio.ServicerContext) -> pb.BomVersion:
         async def body(repo: CatalogRepository) -> pb.BomVersion:

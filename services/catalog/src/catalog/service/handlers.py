@@ -1,54 +1,36 @@
-"""Catalog commands and queries: one transaction each, run by the API layer.
-
-Commands do not commit: the API wraps each in `run_idempotent`, which stores the
-response with the effect and commits once.
-"""
+"""Catalog commands and queries. A command runs in one transaction that the dispatcher
+opens and commits (`COMMANDS`, invariant_core.commands); handlers never commit."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from catalog.domain import commands
 from catalog.domain.boms import BomLine, BomVersion, Explosion, Usage, effective, explode, where_used
 from catalog.domain.items import FieldChange, Item
 from catalog.service.ports import AuditEntry, CatalogRepository
+from invariant_core.commands import Route
 from invariant_core.db import Recorder, utcnow
 from invariant_kernel.decimals import parse_decimal
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 
-UnitSpec = Sequence[tuple[str, str]]
-BarcodeSpec = Sequence[tuple[str, str]]
 
-
-async def create_item(
-    uow: Recorder,
-    repo: CatalogRepository,
-    *,
-    sku: str,
-    name: str,
-    base_unit: str,
-    units: UnitSpec,
-    barcodes: BarcodeSpec,
-    standard_cost: str,
-    lot_tracked: bool,
-    inspect_on_receipt: bool,
-    inspect_on_production: bool,
-) -> Item:
+async def create_item(uow: Recorder, repo: CatalogRepository, cmd: commands.CreateItem) -> Item:
     item = Item.create(
         id=str(uuid.uuid4()),
-        sku=sku,
-        name=name,
-        base_unit=base_unit,
-        units=units,
-        barcodes=barcodes,
-        standard_cost=standard_cost,
-        lot_tracked=lot_tracked,
-        inspect_on_receipt=inspect_on_receipt,
-        inspect_on_production=inspect_on_production,
+        sku=cmd.sku,
+        name=cmd.name,
+        base_unit=cmd.base_unit,
+        units=cmd.units,
+        barcodes=cmd.barcodes,
+        standard_cost=cmd.standard_cost,
+        lot_tracked=cmd.lot_tracked,
+        inspect_on_receipt=cmd.inspect_on_receipt,
+        inspect_on_production=cmd.inspect_on_production,
     )
     if await repo.get_item(item.sku) is not None:
         raise DomainError(ErrorCode.ALREADY_EXISTS, f"SKU {item.sku} already exists", "sku")
@@ -61,30 +43,17 @@ async def create_item(
     return item
 
 
-async def update_item(
-    uow: Recorder,
-    repo: CatalogRepository,
-    *,
-    sku: str,
-    name: str | None = None,
-    standard_cost: str | None = None,
-    lot_tracked: bool | None = None,
-    inspect_on_receipt: bool | None = None,
-    inspect_on_production: bool | None = None,
-    status: str | None = None,
-    units: UnitSpec | None = None,
-    barcodes: BarcodeSpec | None = None,
-) -> Item:
-    item = await _item(repo, sku, "sku", lock=True)
+async def update_item(uow: Recorder, repo: CatalogRepository, cmd: commands.UpdateItem) -> Item:
+    item = await _item(repo, cmd.sku, "sku", lock=True)
     changes = item.update(
-        name=name,
-        standard_cost=standard_cost,
-        lot_tracked=lot_tracked,
-        inspect_on_receipt=inspect_on_receipt,
-        inspect_on_production=inspect_on_production,
-        status=status,
-        units=units,
-        barcodes=barcodes,
+        name=cmd.name,
+        standard_cost=cmd.standard_cost,
+        lot_tracked=cmd.lot_tracked,
+        inspect_on_receipt=cmd.inspect_on_receipt,
+        inspect_on_production=cmd.inspect_on_production,
+        status=cmd.status,
+        units=cmd.units,
+        barcodes=cmd.barcodes,
     )
     if changes:
         await _refuse_taken_barcodes(repo, item)
@@ -95,37 +64,27 @@ async def update_item(
     return item
 
 
-async def set_thresholds(
-    uow: Recorder, repo: CatalogRepository, *, sku: str, warehouse: str, safety_stock: str, max_stock: str
-) -> Item:
-    item = await _item(repo, sku, "sku", lock=True)
-    changes = item.set_thresholds(warehouse, safety_stock, max_stock)
+async def set_thresholds(uow: Recorder, repo: CatalogRepository, cmd: commands.SetThresholds) -> Item:
+    item = await _item(repo, cmd.sku, "sku", lock=True)
+    changes = item.set_thresholds(cmd.warehouse, cmd.safety_stock, cmd.max_stock)
     if changes:
         item.updated_at = utcnow()
         await repo.save_item(item)
-        entity_id = f"{item.id}/{warehouse.strip().upper()}"
+        entity_id = f"{item.id}/{cmd.warehouse.strip().upper()}"
         await repo.record_audit(item.sku, "THRESHOLDS", entity_id, "UPDATED", changes, item.updated_at)
         uow.track(item)
     return item
 
 
-async def create_bom_version(
-    uow: Recorder,
-    repo: CatalogRepository,
-    *,
-    parent_sku: str,
-    effective_from: date | None,
-    effective_to: date | None,
-    copy_from_bom_id: str = "",
-) -> BomVersion:
-    parent = await _item(repo, parent_sku, "parent_sku")
+async def create_bom_version(uow: Recorder, repo: CatalogRepository, cmd: commands.CreateBomVersion) -> BomVersion:
+    parent = await _item(repo, cmd.parent_sku, "parent_sku")
     lines: list[BomLine] = []
-    if copy_from_bom_id:
-        source = await _bom(repo, copy_from_bom_id, "copy_from_bom_id")
+    if cmd.copy_from_bom_id:
+        source = await _bom(repo, cmd.copy_from_bom_id, "copy_from_bom_id")
         if source.parent_sku != parent.sku:
             raise DomainError(
                 ErrorCode.INVALID_STATE,
-                f"BOM {copy_from_bom_id} belongs to {source.parent_sku}, not {parent.sku}",
+                f"BOM {cmd.copy_from_bom_id} belongs to {source.parent_sku}, not {parent.sku}",
                 "copy_from_bom_id",
             )
         lines = [dataclasses.replace(line, id=str(uuid.uuid4())) for line in source.lines]
@@ -133,8 +92,8 @@ async def create_bom_version(
         id=str(uuid.uuid4()),
         parent_sku=parent.sku,
         version=await repo.next_bom_version(parent.sku),
-        effective_from=effective_from or date.today(),
-        effective_to=effective_to,
+        effective_from=cmd.effective_from or date.today(),
+        effective_to=cmd.effective_to,
         lines=lines,
     )
     bom.updated_at = utcnow()
@@ -143,35 +102,26 @@ async def create_bom_version(
     return bom
 
 
-async def add_bom_line(
-    uow: Recorder,
-    repo: CatalogRepository,
-    *,
-    bom_id: str,
-    component_sku: str,
-    quantity: str,
-    unit: str,
-    scrap_percent: str,
-) -> BomVersion:
-    bom = await _bom(repo, bom_id, "bom_id")
-    component = await _item(repo, component_sku, "component_sku")
+async def add_bom_line(uow: Recorder, repo: CatalogRepository, cmd: commands.AddBomLine) -> BomVersion:
+    bom = await _bom(repo, cmd.bom_id, "bom_id")
+    component = await _item(repo, cmd.component_sku, "component_sku")
     uses: dict[str, set[str]] = defaultdict(set)
     for parent, child, _, _ in await repo.bom_edges():
         uses[parent].add(child)
-    line = bom.add_line(str(uuid.uuid4()), component, quantity, unit, scrap_percent, uses=uses)
+    line = bom.add_line(str(uuid.uuid4()), component, cmd.quantity, cmd.unit, cmd.scrap_percent, uses=uses)
     await _save_bom(repo, bom, "LINE_ADDED", [FieldChange(f"lines[{component.sku}]", None, line.snapshot())])
     return bom
 
 
-async def remove_bom_line(uow: Recorder, repo: CatalogRepository, *, bom_id: str, line_id: str) -> BomVersion:
-    bom = await _bom(repo, bom_id, "bom_id")
-    line = bom.remove_line(line_id)
+async def remove_bom_line(uow: Recorder, repo: CatalogRepository, cmd: commands.RemoveBomLine) -> BomVersion:
+    bom = await _bom(repo, cmd.bom_id, "bom_id")
+    line = bom.remove_line(cmd.line_id)
     await _save_bom(repo, bom, "LINE_REMOVED", [FieldChange(f"lines[{line.component_sku}]", line.snapshot(), None)])
     return bom
 
 
-async def activate_bom_version(uow: Recorder, repo: CatalogRepository, *, bom_id: str) -> BomVersion:
-    bom = await _bom(repo, bom_id, "bom_id")
+async def activate_bom_version(uow: Recorder, repo: CatalogRepository, cmd: commands.ActivateBomVersion) -> BomVersion:
+    bom = await _bom(repo, cmd.bom_id, "bom_id")
     previous = next((v for v in await repo.boms_of(bom.parent_sku) if v.state == "ACTIVE"), None)
     bom.activate(previous)
     if previous is not None:
@@ -181,13 +131,25 @@ async def activate_bom_version(uow: Recorder, repo: CatalogRepository, *, bom_id
     return bom
 
 
-async def obsolete_bom_version(uow: Recorder, repo: CatalogRepository, *, bom_id: str) -> BomVersion:
-    bom = await _bom(repo, bom_id, "bom_id")
+async def obsolete_bom_version(uow: Recorder, repo: CatalogRepository, cmd: commands.ObsoleteBomVersion) -> BomVersion:
+    bom = await _bom(repo, cmd.bom_id, "bom_id")
     before = str(bom.state)
     bom.obsolete()
     await _save_bom(repo, bom, "OBSOLETED", [FieldChange("state", before, "OBSOLETE")])
     return bom
 
+
+# The catalog's commands, each run by the dispatcher in a transaction of its own.
+COMMANDS: dict[type, Route[CatalogRepository]] = {
+    commands.CreateItem: Route(create_item),
+    commands.UpdateItem: Route(update_item),
+    commands.SetThresholds: Route(set_thresholds),
+    commands.CreateBomVersion: Route(create_bom_version),
+    commands.AddBomLine: Route(add_bom_line),
+    commands.RemoveBomLine: Route(remove_bom_line),
+    commands.ActivateBomVersion: Route(activate_bom_version),
+    commands.ObsoleteBomVersion: Route(obsolete_bom_version),
+}
 
 # queries
 
