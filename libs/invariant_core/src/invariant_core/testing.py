@@ -1,5 +1,6 @@
 """Test support shared by every service: scratch databases, event streams of a test's own,
-waiting for what happens asynchronously, and the domain-import rule.
+waiting for what happens asynchronously, the domain-import rule, and what handlers' unit
+tests run them in instead of a database transaction.
 
 Scratch databases: one fresh, empty database per call, dropped afterwards.
 
@@ -10,21 +11,29 @@ one each database is a SQLite file under `directory`.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import asyncpg
 import nats
 from nats.js.errors import NotFoundError
 from sqlalchemy.engine import make_url
 
+from invariant_core import identity
 from invariant_core.bus import Stream
+from invariant_core.db import Aggregate
+from invariant_kernel.errors import DomainError
 
 DatabaseFactory = Callable[[str], Awaitable[str]]
+Repository = TypeVar("Repository")
+C = TypeVar("C")
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -113,3 +122,83 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: fl
         if loop.time() > deadline:
             raise AssertionError(f"not within {within} s: {what}")
         await asyncio.sleep(0.02)
+
+
+class ConstraintViolation(Exception):  # noqa: N818 - named as the database names it
+    """A write that a table's key or CHECK constraint would refuse, raised by an in-memory
+    repository where the database would raise: a handler that leans on the constraint
+    fails its unit test the way it would fail in production."""
+
+
+class FakeRecorder:
+    """What a handler sees of its unit of work (`invariant_core.db.Recorder`), in memory:
+    the events it records, each as whoever is acting when it is recorded, and those of the
+    aggregates it tracks, sent as whoever is acting at the commit, as `UnitOfWork` does."""
+
+    def __init__(self) -> None:
+        self._recorded: list[tuple[object, identity.Identity]] = []
+        self._tracked: list[Aggregate] = []
+
+    def track(self, *aggregates: Aggregate) -> None:
+        self._tracked.extend(aggregates)
+
+    def record(self, *events: object) -> None:
+        who = identity.current.get()
+        self._recorded.extend((event, who) for event in events)
+
+    @property
+    def events(self) -> list[object]:
+        """What a commit would send now, in the order it would write it to the outbox."""
+        return [event for event, _ in self._outgoing()]
+
+    def commit(self) -> list[tuple[object, identity.Identity]]:
+        """The events with who each is sent as; the aggregates' lists are emptied, as a commit does."""
+        sent = self._outgoing()
+        for aggregate in self._tracked:
+            aggregate.events.clear()
+        self._recorded.clear()
+        return sent
+
+    def _outgoing(self) -> list[tuple[object, identity.Identity]]:
+        who = identity.current.get()
+        return [*self._recorded, *((event, who) for aggregate in self._tracked for event in aggregate.events)]
+
+
+class FakeService(Generic[Repository]):
+    """A service's handlers run as its dispatcher runs them (invariant_core.commands), over an
+    in-memory repository: each command in a transaction of its own, committed when the
+    handler returns. A handler that raises wrote nothing: the repository is put back as it
+    was and its events are dropped, as a rolled-back transaction leaves the database and
+    the outbox."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        # Each committed event with who it was sent as, in order.
+        self.outbox: list[tuple[object, identity.Identity]] = []
+
+    async def run(self, handler: Callable[[FakeRecorder, Repository, C], Awaitable[T]], command: C) -> T:
+        """`handler(uow, repo, command)`, as a route's `handle` is called."""
+        before = copy.deepcopy(self.repo)
+        uow = FakeRecorder()
+        try:
+            result = await handler(uow, self.repo, command)
+        except BaseException:
+            self.repo = before
+            raise
+        self.outbox.extend(uow.commit())
+        return result
+
+    def relay(self) -> list[object]:
+        """The events committed since the last relay, in order; the outbox is left empty."""
+        sent = [event for event, _ in self.outbox]
+        self.outbox.clear()
+        return sent
+
+
+async def refusal(attempt: Awaitable[object]) -> DomainError:
+    """The refusal that `attempt` ends in; it fails the test when there is none."""
+    try:
+        await attempt
+    except DomainError as refused:
+        return refused
+    raise AssertionError("not refused")
