@@ -21,7 +21,7 @@ from invariant_core import rpc
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.rpc import from_rpc_error
 from invariant_core.settings import Settings
-from invariant_kernel.errors import DomainError, ErrorCode, not_found
+from invariant_kernel.errors import DomainError, ErrorCode, ItemsNotReplicatedError, not_found
 from invariant_kernel.units import ItemView
 
 
@@ -61,6 +61,14 @@ class ReplicatedItems:
             if code not in found:
                 found[code] = await self._fetch(catalog_pb2.GetItemRequest(sku=code), "item", code, field)
         return found
+
+    async def read_through(self, refused: Exception) -> bool:
+        """A command's remedy (invariant_core.commands): the items it was refused for, read
+        through to the catalog, so that it succeeds when run again."""
+        if not isinstance(refused, ItemsNotReplicatedError):
+            return False
+        await self.views(dict(refused.missing))
+        return True
 
     async def sku_of_barcode(self, barcode: str, field: str) -> str:
         code = barcode.strip()

@@ -7,6 +7,7 @@ The codes travel unchanged through gRPC (google.rpc.ErrorInfo.reason) and GraphQ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 
@@ -53,3 +54,14 @@ def quoted(value: str) -> str:
 
 def not_found(what: str, key: str, field: str) -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, f"{what} {quoted(key)} does not exist", field)
+
+
+class ItemsNotReplicatedError(DomainError):
+    """Items this service's replica of the catalog does not hold yet (SKU, request field):
+    read them through from the catalog, outside the transaction, and run the command again."""
+
+    def __init__(self, missing: Sequence[tuple[str, str]]) -> None:
+        super().__init__(
+            ErrorCode.UNAVAILABLE, f"items not known here yet: {', '.join(sku for sku, _ in missing)}", missing[0][1]
+        )
+        self.missing = missing

@@ -8,7 +8,8 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
-from invariant_core.db import UnitOfWorkFactory, utcnow
+from invariant_core.commands import Dispatcher
+from invariant_core.db import UnitOfWork, UnitOfWorkFactory, utcnow
 from invariant_core.items import read_through_catalog
 from invariant_core.rpc import Registry
 from invariant_core.runtime import ServiceSpec, Wiring, run_in_background
@@ -19,13 +20,17 @@ from stock.adapters.repository import SqlStockRepository
 from stock.adapters.tables import metadata
 from stock.api import consumers
 from stock.api.servicer import StockServicer
-from stock.service.handlers import expire_reservations
+from stock.service.handlers import command_table, expire_reservations
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 SERVICE_NAME = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
 EXPIRY_SWEEP_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
+
+
+def _repository(uow: UnitOfWork) -> SqlStockRepository:
+    return SqlStockRepository(uow.session)
 
 
 async def sweep_expired_reservations(uows: UnitOfWorkFactory) -> None:
@@ -41,8 +46,9 @@ async def sweep_expired_reservations(uows: UnitOfWorkFactory) -> None:
 
 async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Wiring:
     items = read_through_catalog(uows, settings, stack, StockItemReplica())
-    servicer = StockServicer(uows, items)
-    stack.push_async_callback(servicer.aclose)
+    dispatch = Dispatcher(uows, _repository, command_table(items.read_through))
+    stack.push_async_callback(dispatch.aclose)
+    servicer = StockServicer(uows, items, dispatch)
     run_in_background(stack, sweep_expired_reservations(uows), "stock-expiry")
 
     def register(server: Registry) -> None:

@@ -1,25 +1,20 @@
-"""The stock service's gRPC API: translate, call the handler, translate back."""
+"""The stock service's gRPC API: translate, dispatch (or query), translate back."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy.exc import IntegrityError
 
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant.stock.v1 import stock_pb2_grpc
-from invariant_core.coalesce import Call, Coalescer
-from invariant_core.db import UnitOfWork, UnitOfWorkFactory
-from invariant_core.idempotency import run_idempotent, run_idempotent_together
+from invariant_core.commands import Dispatcher
+from invariant_core.db import UnitOfWorkFactory
 from invariant_core.items import ReplicatedItems
 from invariant_core.messages import date_from_message, datetime_from_message, decimal_message
 from invariant_core.paging import decode_token, encode_token, page_size
@@ -36,36 +31,29 @@ from stock.adapters.repository import (
     stream_balances,
 )
 from stock.domain import (
+    ItemView,
     LocationKind,
+    LocationView,
     MovementType,
     Place,
     Reservation,
     ReservationPolicy,
     StockKey,
     StockStatus,
+    WarehouseView,
+    commands,
     normalise_location,
     normalise_warehouse,
     parse_enum,
     parse_place,
 )
 from stock.domain.reservations import DocumentRef
-from stock.service import handlers
-from stock.service.ports import BookQuery, MovementRecord
+from stock.service.ports import BookQuery, MovementRecord, StockRepository
 
 R = TypeVar("R", bound=Message)
 # Keys per GetBooks call, as the proto promises its callers.
 MAX_BOOK_QUERIES = 5000
 MAX_COUNT_LINES = 5000
-
-
-@dataclass(frozen=True)
-class _Posting:
-    """A PostMovement call: the request keys it; the command, once given the item (read in
-    the batch's transaction), posts it."""
-
-    request: pb.PostMovementRequest
-    sku: str
-    command: Callable[..., handlers.PostMovement]
 
 
 def _enum_name(enum: type, value: int, prefix: str) -> str:
@@ -74,59 +62,21 @@ def _enum_name(enum: type, value: int, prefix: str) -> str:
 
 
 class StockServicer(stock_pb2_grpc.StockServiceServicer):
-    def __init__(self, uows: UnitOfWorkFactory, items: ReplicatedItems) -> None:
+    def __init__(self, uows: UnitOfWorkFactory, items: ReplicatedItems, dispatch: Dispatcher[StockRepository]) -> None:
         self._uows = uows
         self._items = items
-        self._reservations: Coalescer[pb.ReserveRequest, pb.ReserveResponse] = Coalescer(self._reserve_together)
-        self._postings: Coalescer[_Posting, pb.Movement] = Coalescer(self._post_together)
-
-    async def aclose(self) -> None:
-        await asyncio.gather(self._reservations.aclose(), self._postings.aclose())
-
-    async def _command(
-        self, request: Message, response: type[R], body: Callable[[UnitOfWork, SqlStockRepository], Awaitable[R]]
-    ) -> R:
-        return await run_idempotent(
-            self._uows, request, response, lambda uow: body(uow, SqlStockRepository(uow.session))
-        )
-
-    async def _movement(self, posting: Awaitable[pb.Movement]) -> pb.Movement:
-        """A movement someone asked for. One refused because it would take a balance below
-        zero is refused all the same, and the attempt is then published in a transaction of
-        its own: the book there is probably wrong, so the item is worth counting. Count
-        adjustments do not come this way: a count's own loss is no attempt."""
-        try:
-            return await posting
-        except handlers.NegativeBalanceError as refused:
-            async with self._uows() as uow:
-                handlers.report_negative_balance_attempt(uow, refused)
-                await uow.commit()
-            raise
+        self._dispatch = dispatch
 
     async def CreateWarehouse(
         self, request: pb.CreateWarehouseRequest, context: grpc.aio.ServicerContext
     ) -> pb.Warehouse:
-        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Warehouse:
-            view = await handlers.create_warehouse(
-                uow, repo, code=request.code, name=request.name, allow_negative_stock=request.allow_negative_stock
-            )
-            return pb.Warehouse(
-                code=view.code,
-                name=request.name.strip(),
-                allow_negative_stock=view.allow_negative_stock,
-                in_transit_location=view.in_transit_location,
-            )
-
-        return await self._command(request, pb.Warehouse, body)
+        command = commands.CreateWarehouse(request.code, request.name, request.allow_negative_stock)
+        return await self._dispatch(request, command, pb.Warehouse, lambda view: _warehouse(view, request.name.strip()))
 
     async def CreateLocation(self, request: pb.CreateLocationRequest, context: grpc.aio.ServicerContext) -> pb.Location:
         kind = LocationKind(_enum_name(pb.LocationKind, request.kind or pb.LOCATION_KIND_STORAGE, "LOCATION_KIND_"))
-
-        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Location:
-            view = await handlers.create_location(uow, repo, warehouse=request.warehouse, code=request.code, kind=kind)
-            return pb.Location(warehouse=view.warehouse, code=view.code, kind=f"LOCATION_KIND_{view.kind}")
-
-        return await self._command(request, pb.Location, body)
+        command = commands.CreateLocation(request.warehouse, request.code, kind)
+        return await self._dispatch(request, command, pb.Location, _location)
 
     async def ListWarehouses(
         self, request: pb.ListWarehousesRequest, context: grpc.aio.ServicerContext
@@ -134,74 +84,28 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         async with self._uows.reader() as uow:
             found, places = await SqlStockRepository(uow.session).all_warehouses()
         return pb.ListWarehousesResponse(
-            warehouses=[
-                pb.Warehouse(
-                    code=w.code,
-                    name=name,
-                    allow_negative_stock=w.allow_negative_stock,
-                    in_transit_location=w.in_transit_location,
-                )
-                for w, name in found
-            ],
-            locations=[pb.Location(warehouse=p.warehouse, code=p.code, kind=f"LOCATION_KIND_{p.kind}") for p in places],
+            warehouses=[_warehouse(w, name) for w, name in found],
+            locations=[_location(p) for p in places],
         )
 
     async def PostMovement(self, request: pb.PostMovementRequest, context: grpc.aio.ServicerContext) -> pb.Movement:
         if request.type == pb.MOVEMENT_TYPE_UNSPECIFIED:
             raise DomainError(ErrorCode.REQUIRED, "type is required", "type")
-        posting = _Posting(
-            request,
-            _sku(request.item_sku, "item_sku"),
-            partial(
-                handlers.PostMovement,
-                type=MovementType(_enum_name(pb.MovementType, request.type, "MOVEMENT_TYPE_")),
-                quantity=request.quantity.value,
-                unit=request.unit,
-                source=_place(request, "from"),
-                target=_place(request, "to"),
-                document=_document(request.document, "document"),
-                idempotency_key=request.idempotency_key,
-                reason_code=request.reason_code,
-                reasons=[(r.reason_code, r.quantity.value) for r in request.reasons],
-                business_time=_time(request, "business_time"),
-                corrects_movement_id=request.corrects_movement_id,
-            ),
+        command = commands.PostMovement(
+            type=MovementType(_enum_name(pb.MovementType, request.type, "MOVEMENT_TYPE_")),
+            item_sku=_sku(request.item_sku, "item_sku"),
+            quantity=request.quantity.value,
+            unit=request.unit,
+            source=_place(request, "from"),
+            target=_place(request, "to"),
+            document=_document(request.document, "document"),
+            idempotency_key=request.idempotency_key,
+            reason_code=request.reason_code,
+            reasons=[(r.reason_code, r.quantity.value) for r in request.reasons],
+            business_time=_time(request, "business_time"),
+            corrects_movement_id=request.corrects_movement_id,
         )
-        try:
-            return await self._movement(self._postings.submit(posting))
-        except handlers.ItemsNotReplicatedError:
-            # Read through to the catalog outside any transaction, then ask again.
-            await self._items.view(posting.sku)
-        return await self._movement(self._postings.submit(posting))
-
-    async def _post_together(self, calls: Sequence[Call[_Posting]]) -> list[pb.Movement | Exception]:
-        """Concurrent PostMovement calls, in one transaction (see invariant_core.coalesce).
-
-        When one of them is refused, the shared transaction writes nothing and each call is
-        then posted on its own (`run_idempotent_together`), so that one refusal never
-        refuses another's movement. A call for an item the replica lacks is sent back to
-        read it through from the catalog.
-        """
-        postings = {id(call.argument.request): (call.argument, call.caller) for call in calls}
-
-        async def body(uow: UnitOfWork, requests: Sequence[Message]) -> list[pb.Movement | Exception]:
-            repo = SqlStockRepository(uow.session)
-            batch = [postings[id(r)] for r in requests]
-            known = await repo.items({posting.sku for posting, _ in batch})
-            commands = [
-                posting.command(item=known[posting.sku], caller=caller)
-                for posting, caller in batch
-                if posting.sku in known
-            ]
-            posted = iter(await handlers.post_movements(uow, repo, commands) if commands else ())
-            return [
-                movement_message(next(posted))
-                if posting.sku in known
-                else handlers.ItemsNotReplicatedError([(posting.sku, "item_sku")])
-                for posting, _ in batch
-            ]
-
-        return await run_idempotent_together(self._uows, [call.argument.request for call in calls], pb.Movement, body)
+        return await self._dispatch(request, command, pb.Movement, movement_message)
 
     async def PostCountAdjustments(
         self, request: pb.PostCountAdjustmentsRequest, context: grpc.aio.ServicerContext
@@ -210,20 +114,15 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             raise DomainError(
                 ErrorCode.OUT_OF_RANGE, f"lines holds at most {MAX_COUNT_LINES} adjustments per call", "lines"
             )
-        fields: dict[str, str] = {}
-        for index, line in enumerate(request.lines):
-            fields.setdefault(line.item_sku, f"lines[{index}].item_sku")
-        items = await self._items.views(fields)
         lines = []
         for index, line in enumerate(request.lines):
-            sku = line.item_sku.strip().upper()
             place = _place(line, "place")
             if place is None:
                 raise DomainError(ErrorCode.REQUIRED, f"lines[{index}].place is required", f"lines[{index}].place")
             lines.append(
-                handlers.CountAdjustment(
+                commands.CountAdjustment(
                     line=line.line,
-                    item=items[sku],
+                    item_sku=_sku(line.item_sku, f"lines[{index}].item_sku"),
                     place=place,
                     variance=line.variance.value,
                     unit=line.unit,
@@ -231,88 +130,40 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                     business_time=_time(line, "business_time"),
                 )
             )
-        try:
-            return await self._post_count(request.count_id, lines)
-        except IntegrityError:
-            # Keyed by count line, not by a request key: a racing redelivery lost on the
-            # ledger's unique count-line index, and now finds each line posted.
-            return await self._post_count(request.count_id, lines)
-
-    async def _post_count(
-        self, count_id: str, lines: Sequence[handlers.CountAdjustment]
-    ) -> pb.PostCountAdjustmentsResponse:
-        async with self._uows() as uow:
-            posted = await handlers.post_count_adjustments(
-                uow, SqlStockRepository(uow.session), count_id=count_id, lines=lines
-            )
-            await uow.commit()
-        return pb.PostCountAdjustmentsResponse(movements=[movement_message(m) for m in posted])
+        return await self._dispatch(
+            request,
+            commands.PostCountAdjustments(request.count_id, lines),
+            pb.PostCountAdjustmentsResponse,
+            lambda posted: pb.PostCountAdjustmentsResponse(movements=[movement_message(m) for m in posted]),
+        )
 
     async def Reserve(self, request: pb.ReserveRequest, context: grpc.aio.ServicerContext) -> pb.ReserveResponse:
-        try:
-            return await self._reservations.submit(request)
-        except handlers.ItemsNotReplicatedError as unknown:
-            # Read through to the catalog outside any transaction, then ask again.
-            for sku, field in unknown.missing:
-                await self._items.view(sku, field)
-        return await self._reservations.submit(request)
-
-    async def _reserve_together(self, calls: Sequence[Call[pb.ReserveRequest]]) -> list[pb.ReserveResponse | Exception]:
-        """Concurrent Reserve calls, in one transaction (see invariant_core.coalesce)."""
-        callers = {id(call.argument): call.caller for call in calls}
-
-        async def body(uow: UnitOfWork, requests: Sequence[Message]) -> list[pb.ReserveResponse | Exception]:
-            commands = [Call(_reserve_command(r), callers[id(r)]) for r in requests if isinstance(r, pb.ReserveRequest)]
-            made = await handlers.reserve_together(uow, SqlStockRepository(uow.session), commands)
-            return [
-                m if isinstance(m, Exception) else pb.ReserveResponse(reservations=[reservation_message(r) for r in m])
-                for m in made
-            ]
-
-        return await run_idempotent_together(self._uows, [call.argument for call in calls], pb.ReserveResponse, body)
+        return await self._dispatch(
+            request,
+            _reserve_command(request),
+            pb.ReserveResponse,
+            lambda made: pb.ReserveResponse(reservations=[reservation_message(r) for r in made]),
+        )
 
     async def Release(self, request: pb.ReleaseRequest, context: grpc.aio.ServicerContext) -> pb.Reservation:
-        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Reservation:
-            reservation = await repo.reservation(request.reservation_id)
-            quantity = None
-            if request.HasField("quantity") and reservation is not None:
-                item = await repo.item(reservation.item_sku)
-                assert item is not None  # a reservation is only made for a replicated item
-                quantity = item.to_base(request.quantity.value, "")
-            return reservation_message(
-                await handlers.release(uow, repo, reservation_id=request.reservation_id, quantity=quantity)
-            )
-
-        return await self._command(request, pb.Reservation, body)
+        quantity = request.quantity.value if request.HasField("quantity") else None
+        command = commands.Release(request.reservation_id, quantity)
+        return await self._dispatch(request, command, pb.Reservation, reservation_message)
 
     async def IssueReservation(
         self, request: pb.IssueReservationRequest, context: grpc.aio.ServicerContext
     ) -> pb.Movement:
-        async with self._uows.reader() as uow:
-            reservation = await SqlStockRepository(uow.session).reservation(request.reservation_id)
-        if reservation is None:
-            raise DomainError(
-                ErrorCode.NOT_FOUND, f"reservation {request.reservation_id!r} does not exist", "reservation_id"
-            )
-        item = await self._items.view(reservation.item_sku)
-
-        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Movement:
-            record = await handlers.issue_reservation(
-                uow,
-                repo,
-                reservation_id=request.reservation_id,
-                item=item,
-                quantity=request.quantity.value,
-                unit=request.unit,
-                location=request.location,
-                lot=request.lot,
-                document=_document(request.document, "document"),
-                business_time=_time(request, "business_time"),
-                idempotency_key=request.idempotency_key,
-            )
-            return movement_message(record)
-
-        return await self._movement(self._command(request, pb.Movement, body))
+        command = commands.IssueReservation(
+            reservation_id=request.reservation_id,
+            quantity=request.quantity.value,
+            unit=request.unit,
+            location=request.location,
+            lot=request.lot,
+            document=_document(request.document, "document"),
+            business_time=_time(request, "business_time"),
+            idempotency_key=request.idempotency_key,
+        )
+        return await self._dispatch(request, command, pb.Movement, movement_message)
 
     async def GetAvailability(
         self, request: pb.GetAvailabilityRequest, context: grpc.aio.ServicerContext
@@ -343,17 +194,17 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         )
 
     async def CreateLot(self, request: pb.CreateLotRequest, context: grpc.aio.ServicerContext) -> pb.Lot:
-        item = await self._items.view(request.item_sku)
         expiry = date_from_message(request.expiry_date, "expiry_date") if request.HasField("expiry_date") else None
 
-        async def body(uow: UnitOfWork, repo: SqlStockRepository) -> pb.Lot:
-            lot = await handlers.create_lot(uow, repo, item=item, lot=request.lot, expiry=expiry)
-            created = pb.Lot(item_sku=item.sku, lot=lot)
+        def created(made: tuple[ItemView, str]) -> pb.Lot:
+            item, lot = made
+            answer = pb.Lot(item_sku=item.sku, lot=lot)
             if request.HasField("expiry_date"):
-                created.expiry_date.CopyFrom(request.expiry_date)
-            return created
+                answer.expiry_date.CopyFrom(request.expiry_date)
+            return answer
 
-        return await self._command(request, pb.Lot, body)
+        command = commands.CreateLot(_sku(request.item_sku, "item_sku"), request.lot, expiry)
+        return await self._dispatch(request, command, pb.Lot, created)
 
     async def GetBalanceAsOf(self, request: pb.GetBalanceAsOfRequest, context: grpc.aio.ServicerContext) -> pb.Balance:
         item = await self._items.view(request.item_sku)
@@ -514,10 +365,10 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         )
 
 
-def _reserve_command(request: pb.ReserveRequest) -> handlers.Reserve:
-    return handlers.Reserve(
+def _reserve_command(request: pb.ReserveRequest) -> commands.Reserve:
+    return commands.Reserve(
         lines=[
-            handlers.ReservationLine(line.item_sku, line.warehouse, line.quantity.value, line.unit)
+            commands.ReservationLine(line.item_sku, line.warehouse, line.quantity.value, line.unit)
             for line in request.lines
         ],
         policy=(
@@ -528,6 +379,19 @@ def _reserve_command(request: pb.ReserveRequest) -> handlers.Reserve:
         owner=_document(request.owner, "owner"),
         expires_at=_time(request, "expires_at"),
     )
+
+
+def _warehouse(view: WarehouseView, name: str) -> pb.Warehouse:
+    return pb.Warehouse(
+        code=view.code,
+        name=name,
+        allow_negative_stock=view.allow_negative_stock,
+        in_transit_location=view.in_transit_location,
+    )
+
+
+def _location(view: LocationView) -> pb.Location:
+    return pb.Location(warehouse=view.warehouse, code=view.code, kind=f"LOCATION_KIND_{view.kind}")
 
 
 def _place(request: Message, name: str) -> Place | None:

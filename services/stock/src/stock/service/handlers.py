@@ -10,19 +10,19 @@ with the effect and commits once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from invariant_core import identity
 from invariant_core.coalesce import Call
+from invariant_core.commands import Route
 from invariant_core.db import Recorder, utcnow
 from invariant_kernel.decimals import parse_decimal
-from invariant_kernel.errors import DomainError, ErrorCode, not_found
+from invariant_kernel.errors import DomainError, ErrorCode, ItemsNotReplicatedError, not_found
 from invariant_kernel.limits import NAME, bounded
 from stock.domain import (
-    ADJUSTMENT_REASON_CODES,
     IN_TRANSIT_LOCATION,
     AvailabilityDelta,
     ItemView,
@@ -31,11 +31,11 @@ from stock.domain import (
     MovementType,
     Place,
     Reservation,
-    ReservationPolicy,
     StockKey,
     StockStatus,
     WarehouseView,
     availability_deltas,
+    commands,
     decimal_text,
     grant,
     normalise_location,
@@ -66,32 +66,6 @@ COUNT_DOCUMENT = "COUNT"
 
 
 @dataclass(frozen=True)
-class PostMovement:
-    type: MovementType
-    item: ItemView
-    quantity: str
-    unit: str
-    source: Place | None
-    target: Place | None
-    document: DocumentRef
-    idempotency_key: str
-    reason_code: str = ""
-    reasons: Sequence[tuple[str, str]] = ()
-    business_time: datetime | None = None
-    corrects_movement_id: str = ""
-    # The reason codes an adjustment may give; a count's come from the counting service,
-    # which keeps its own configurable list and has already checked them.
-    adjustment_reasons: Collection[str] = ADJUSTMENT_REASON_CODES
-    # The request fields holding the places; "" where the request has flat fields.
-    from_field: str = "from"
-    to_field: str = "to"
-    quantity_field: str = "quantity"
-    # Who asked for it, when it is posted together with other callers' movements; None:
-    # whoever is acting now.
-    caller: identity.Identity | None = None
-
-
-@dataclass(frozen=True)
 class Consumed:
     """What an issue against a reservation took from it; already no longer reserved."""
 
@@ -100,77 +74,118 @@ class Consumed:
     quantity: Decimal
 
 
-async def create_warehouse(
-    uow: Recorder, repo: StockRepository, *, code: str, name: str, allow_negative_stock: bool
-) -> WarehouseView:
-    warehouse = normalise_warehouse(code, "code")
-    if not name.strip():
+async def create_warehouse(uow: Recorder, repo: StockRepository, cmd: commands.CreateWarehouse) -> WarehouseView:
+    warehouse = normalise_warehouse(cmd.code, "code")
+    name = cmd.name.strip()
+    if not name:
         raise DomainError(ErrorCode.REQUIRED, "name is required", "name")
-    bounded(name.strip(), "name", NAME)
+    bounded(name, "name", NAME)
     if await repo.warehouses([warehouse]):
         raise DomainError(ErrorCode.ALREADY_EXISTS, f"warehouse {warehouse} already exists", "code")
-    view = WarehouseView(warehouse, allow_negative_stock, IN_TRANSIT_LOCATION)
-    await repo.add_warehouse(view, name.strip())
+    view = WarehouseView(warehouse, cmd.allow_negative_stock, IN_TRANSIT_LOCATION)
+    await repo.add_warehouse(view, name)
     await repo.add_location(LocationView(warehouse, IN_TRANSIT_LOCATION, LocationKind.IN_TRANSIT))
     return view
 
 
-async def create_location(
-    uow: Recorder, repo: StockRepository, *, warehouse: str, code: str, kind: LocationKind
-) -> LocationView:
-    wh = normalise_warehouse(warehouse)
+async def create_location(uow: Recorder, repo: StockRepository, cmd: commands.CreateLocation) -> LocationView:
+    wh = normalise_warehouse(cmd.warehouse)
     if not await repo.warehouses([wh]):
         raise not_found("warehouse", wh, "warehouse")
-    if kind is LocationKind.IN_TRANSIT:
+    if cmd.kind is LocationKind.IN_TRANSIT:
         raise DomainError(ErrorCode.INVALID_STATE, "each warehouse has one in-transit location, made with it", "kind")
-    view = LocationView(wh, normalise_location(code, "code"), kind)
+    view = LocationView(wh, normalise_location(cmd.code, "code"), cmd.kind)
     if await repo.locations([(view.warehouse, view.code)]):
         raise DomainError(ErrorCode.ALREADY_EXISTS, f"location {wh}/{view.code} already exists", "code")
     await repo.add_location(view)
     return view
 
 
-async def create_lot(uow: Recorder, repo: StockRepository, *, item: ItemView, lot: str, expiry: date | None) -> str:
+async def create_lot(uow: Recorder, repo: StockRepository, cmd: commands.CreateLot) -> tuple[ItemView, str]:
+    """The item and the lot's code, as stored."""
+    item = (await replicated(repo, {cmd.item_sku: "item_sku"}))[cmd.item_sku.strip().upper()]
     if not item.lot_tracked:
         raise DomainError(ErrorCode.INVALID_STATE, f"item {item.sku} is not lot-tracked", "item_sku")
-    code = validate_lot(lot)
-    if not await repo.add_lot(item.sku, code, expiry):
+    code = validate_lot(cmd.lot)
+    if not await repo.add_lot(item.sku, code, cmd.expiry):
         raise DomainError(ErrorCode.ALREADY_EXISTS, f"lot {code} of {item.sku} already exists", "lot")
-    return code
+    return item, code
 
 
-async def post_movement(
-    uow: Recorder, repo: StockRepository, cmd: PostMovement, *, consumed: Consumed | None = None
-) -> MovementRecord:
-    return (await post_movements(uow, repo, [cmd], consumed=consumed))[0]
+async def replicated(repo: StockRepository, fields: Mapping[str, str]) -> dict[str, ItemView]:
+    """The items named (SKU → the request field naming it) from the replica, by normalised
+    SKU; those it lacks refuse the command until they are read through (no remote call runs
+    in a transaction)."""
+    wanted: dict[str, str] = {}
+    for sku, field in fields.items():
+        code = sku.strip().upper()
+        if not code:
+            raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
+        wanted.setdefault(code, field)
+    known = await repo.items(wanted)
+    missing = [(sku, field) for sku, field in wanted.items() if sku not in known]
+    if missing:
+        raise ItemsNotReplicatedError(missing)
+    return known
+
+
+async def post_requested(
+    uow: Recorder, repo: StockRepository, calls: Sequence[Call[commands.PostMovement]]
+) -> list[MovementRecord | Exception]:
+    """Several callers' movements in one transaction (the dispatcher's coalescing), each as
+    its caller. One for an item the replica lacks is sent back to read it through; when
+    any other is refused the transaction writes nothing, and the dispatcher posts each
+    alone, so that one refusal never refuses another's movement."""
+    known = await repo.items({call.argument.item_sku for call in calls})
+    ready = [call for call in calls if call.argument.item_sku in known]
+    posted = iter(
+        await post_movements(uow, repo, [c.argument for c in ready], known, callers=[c.caller for c in ready])
+        if ready
+        else ()
+    )
+    return [
+        next(posted)
+        if call.argument.item_sku in known
+        else ItemsNotReplicatedError([(call.argument.item_sku, call.argument.item_field)])
+        for call in calls
+    ]
 
 
 async def post_movements(
-    uow: Recorder, repo: StockRepository, cmds: Sequence[PostMovement], *, consumed: Consumed | None = None
+    uow: Recorder,
+    repo: StockRepository,
+    cmds: Sequence[commands.PostMovement],
+    items: Mapping[str, ItemView],
+    *,
+    consumed: Consumed | None = None,
+    callers: Sequence[identity.Identity] | None = None,
 ) -> list[MovementRecord]:
     """Movements posted together: a handful of statements however many there are.
 
-    Each bucket and each balance changes once, by what all the movements do to it, in key
-    order. Balances that would go negative are found on rows locked first, so no other
-    writer comes between the check and the write.
+    `items` holds each movement's item; `callers`, who asked for each, when not whoever
+    is acting now. Each bucket and each balance changes once, by what all the movements
+    do to it, in key order. Balances that would go negative are found on rows locked
+    first, so no other writer comes between the check and the write.
     """
+    who = callers or [identity.current.get()] * len(cmds)
     places = [p for cmd in cmds for p in (cmd.source, cmd.target) if p is not None]
     warehouses = await repo.warehouses({p.warehouse for p in places})
     locations = await repo.locations({(p.warehouse, p.location) for p in places})
-    known_lots = {sku: await repo.lots(sku) for sku in sorted({c.item.sku for c in cmds if c.item.lot_tracked})}
+    tracked = sorted({c.item_sku for c in cmds if items[c.item_sku].lot_tracked})
+    known_lots = {sku: await repo.lots(sku) for sku in tracked}
     now = utcnow()
     plans = []
     for cmd in cmds:
         plan = plan_movement(
             cmd.type,
-            cmd.item,
+            items[cmd.item_sku],
             cmd.quantity,
             cmd.unit,
             cmd.source,
             cmd.target,
             locations=locations,
             warehouses=warehouses,
-            known_lots=known_lots.get(cmd.item.sku, frozenset()),
+            known_lots=known_lots.get(cmd.item_sku, frozenset()),
             reasons=cmd.reasons,
             reason_code=cmd.reason_code,
             adjustment_reasons=cmd.adjustment_reasons,
@@ -182,7 +197,7 @@ async def post_movements(
         if (cmd.business_time or now) > now:
             raise DomainError(ErrorCode.OUT_OF_RANGE, "business_time cannot be in the future", "business_time")
         if plan.new_lots:
-            known_lots[cmd.item.sku] = known_lots.get(cmd.item.sku, set()) | plan.new_lots
+            known_lots[cmd.item_sku] = known_lots.get(cmd.item_sku, set()) | plan.new_lots
         plans.append(plan)
     for sku, lot in sorted({(plan.item_sku, lot) for plan in plans for lot in plan.new_lots}):
         await repo.add_lot(sku, lot, None)
@@ -193,22 +208,22 @@ async def post_movements(
             sequence=0,
             plan=plan,
             document=cmd.document,
-            actor=(cmd.caller or identity.current.get()).actor,
+            actor=caller.actor,
             business_time=cmd.business_time or now,
             posted_at=now,
             idempotency_key=cmd.idempotency_key,
             corrects_movement_id=cmd.corrects_movement_id,
             reservation_id=consumed.reservation_id if consumed else "",
         )
-        for cmd, plan in zip(cmds, plans, strict=True)
+        for cmd, plan, caller in zip(cmds, plans, who, strict=True)
     ]
     balances = _balance_changes(cmds, records)
     changes = await _change_availability(repo, cmds, records, warehouses, locations, balances, guard=consumed is None)
     await _change_balances(repo, balances, warehouses)
     sequences = await repo.insert_movements(records)
     records = [replace(record, sequence=sequence) for record, sequence in zip(records, sequences, strict=True)]
-    for cmd, record in zip(cmds, records, strict=True):
-        with identity.acting(cmd.caller or identity.current.get()):
+    for record, caller in zip(records, who, strict=True):
+        with identity.acting(caller):
             uow.record(*(_posted(fact, record) for fact in _FACTS[record.plan.movement_type]))
     # An issue against a reservation already gave back what it consumed.
     unreserved = {consumed.key: consumed.quantity} if consumed is not None else {}
@@ -233,7 +248,7 @@ _FACTS = {
 
 async def _change_availability(
     repo: StockRepository,
-    cmds: Sequence[PostMovement],
+    cmds: Sequence[commands.PostMovement],
     records: Sequence[MovementRecord],
     warehouses: Mapping[str, WarehouseView],
     locations: Mapping[tuple[str, str], LocationView],
@@ -317,10 +332,10 @@ class _BalanceChanges:
     days: dict[tuple[str, Place, date], Decimal]
     # The movement a refusal names: the last one taking from the balance, the one that
     # asked for more than was left.
-    takers: dict[tuple[str, Place], PostMovement]
+    takers: dict[tuple[str, Place], commands.PostMovement]
 
 
-def _balance_changes(cmds: Sequence[PostMovement], records: Sequence[MovementRecord]) -> _BalanceChanges:
+def _balance_changes(cmds: Sequence[commands.PostMovement], records: Sequence[MovementRecord]) -> _BalanceChanges:
     found = _BalanceChanges({}, {}, {})
     for cmd, record in zip(cmds, records, strict=True):
         for place, delta in record.plan.deltas:
@@ -374,33 +389,32 @@ def _negative_allowed(warehouses: Mapping[str, WarehouseView]) -> set[str]:
     return {code for code, warehouse in warehouses.items() if warehouse.allow_negative_stock}
 
 
-def report_negative_balance_attempt(uow: Recorder, refused: NegativeBalanceError) -> None:
-    """The attempt as a fact, in a transaction of its own: the refused command wrote nothing."""
+def report_negative_balance_attempt(uow: Recorder, refused: Exception) -> bool:
+    """A movement someone asked for, refused because it would take a balance below zero: the
+    attempt is a fact, recorded in a transaction of its own (the refused command wrote
+    nothing), since the book there is probably wrong and the item worth counting. Count
+    adjustments do not come this way: a count's own loss is no attempt."""
+    if not isinstance(refused, NegativeBalanceError):
+        return False
     uow.record(
         NegativeBalanceAttempted(
             refused.item_sku, refused.place, refused.asked, refused.on_hand, refused.movement_type, refused.document
         )
     )
-
-
-@dataclass(frozen=True)
-class CountAdjustment:
-    line: str
-    item: ItemView
-    place: Place
-    # counted - book, signed, in `unit`.
-    variance: str
-    unit: str
-    reasons: Sequence[tuple[str, str]]
-    business_time: datetime | None
+    return True
 
 
 async def post_count_adjustments(
-    uow: Recorder, repo: StockRepository, *, count_id: str, lines: Sequence[CountAdjustment]
+    uow: Recorder,
+    repo: StockRepository,
+    cmd: commands.PostCountAdjustments,
+    items: Mapping[str, ItemView] | None = None,
 ) -> list[MovementRecord]:
     """A count's gains and losses, all together, each line posted at most once in each status
-    (keyed by its document and the status): a line's difference may fall in several."""
-    count = count_id.strip()
+    (keyed by its document and the status): a line's difference may fall in several.
+    `items`: the lines' items, where the caller has them already."""
+    count = cmd.count_id.strip()
+    lines = cmd.lines
     if not count:
         raise DomainError(ErrorCode.REQUIRED, "count_id is required", "count_id")
     if not lines:
@@ -417,22 +431,25 @@ async def post_count_adjustments(
                 field,
             )
         seen.add((line.line.strip(), line.place.status))
+    if items is None:
+        items = await replicated(repo, {line.item_sku: f"lines[{i}].item_sku" for i, line in enumerate(lines)})
     earlier = await repo.document_movements(COUNT_DOCUMENT, count, {line for line, _ in seen})
     posted: dict[int, MovementRecord] = {}
-    commands: dict[int, PostMovement] = {}
+    adjustments: dict[int, commands.PostMovement] = {}
     for index, line in enumerate(lines):
         field = f"lines[{index}]"
         text = line.variance.strip()
         loss = text.startswith("-")
         size = text.removeprefix("-").removeprefix("+")
-        base = line.item.to_base(size, line.unit, f"{field}.variance", f"{field}.unit")
+        item = items[line.item_sku]
+        base = item.to_base(size, line.unit, f"{field}.variance", f"{field}.unit")
         document = DocumentRef(COUNT_DOCUMENT, count, line.line.strip())
         source, target = (line.place, None) if loss else (None, line.place)
         found = earlier.get((document.line, line.place.status))
         if found is None:
-            commands[index] = PostMovement(
+            adjustments[index] = commands.PostMovement(
                 type=MovementType.ADJUSTMENT,
-                item=line.item,
+                item_sku=item.sku,
                 quantity=size,
                 unit=line.unit,
                 source=source,
@@ -442,21 +459,22 @@ async def post_count_adjustments(
                 reasons=line.reasons,
                 business_time=line.business_time,
                 adjustment_reasons=[code.strip().upper() for code, _ in line.reasons],
+                item_field=f"{field}.item_sku",
                 from_field=f"{field}.place",
                 to_field=f"{field}.place",
                 quantity_field=f"{field}.variance",
             )
             continue
         plan = found.plan
-        if (plan.item_sku, plan.quantity_base, plan.from_place, plan.to_place) != (line.item.sku, base, source, target):
+        if (plan.item_sku, plan.quantity_base, plan.from_place, plan.to_place) != (item.sku, base, source, target):
             raise DomainError(
                 ErrorCode.IDEMPOTENCY_KEY_REUSED,
                 f"count {count} line {document.line} was already posted in {line.place.status} with another adjustment",
                 field,
             )
         posted[index] = found
-    if commands:
-        posted |= zip(commands, await post_movements(uow, repo, list(commands.values())), strict=True)
+    if adjustments:
+        posted |= zip(adjustments, await post_movements(uow, repo, list(adjustments.values()), items), strict=True)
     return [posted[index] for index in range(len(lines))]
 
 
@@ -490,14 +508,7 @@ async def post_approved_count(
     inside the transaction. A missing one refuses the part, and the event is delivered
     again later.
     """
-    known = await repo.items({line.item_sku.strip().upper() for line in lines})
-    missing = [
-        (line.item_sku.strip().upper(), f"lines[{index}].item_sku")
-        for index, line in enumerate(lines)
-        if line.item_sku.strip().upper() not in known
-    ]
-    if missing:
-        raise ItemsNotReplicatedError(missing)
+    known = await replicated(repo, {line.item_sku: f"lines[{i}].item_sku" for i, line in enumerate(lines)})
     # A line posted before (this part delivered again) stands as it was split then: the
     # balances it was split by have moved since.
     earlier: dict[str, list[MovementRecord]] = {}
@@ -525,9 +536,9 @@ async def post_approved_count(
         ]
         for (status, share), shared in zip(parts, reasons_by_part(reasons, [p for _, p in parts]), strict=True):
             adjustments.append(
-                CountAdjustment(
+                commands.CountAdjustment(
                     line=line.line_id,
-                    item=known[sku],
+                    item_sku=sku,
                     place=replace(place, status=status),
                     variance=decimal_text(share),
                     unit="",
@@ -536,7 +547,11 @@ async def post_approved_count(
                 )
             )
     try:
-        new = await post_count_adjustments(uow, repo, count_id=count_id, lines=adjustments) if adjustments else []
+        new = (
+            await post_count_adjustments(uow, repo, commands.PostCountAdjustments(count_id, adjustments), known)
+            if adjustments
+            else []
+        )
     except NegativeBalanceError as refused:
         if refused.place.status is StockStatus.AVAILABLE:
             raise
@@ -614,35 +629,8 @@ def _place_key(place: Place) -> tuple[str, str, str, str]:
     return (place.warehouse, place.location, place.lot, str(place.status))
 
 
-@dataclass(frozen=True)
-class ReservationLine:
-    item_sku: str
-    warehouse: str
-    quantity: str
-    unit: str
-
-
-@dataclass(frozen=True)
-class Reserve:
-    lines: Sequence[ReservationLine]
-    policy: ReservationPolicy
-    owner: DocumentRef
-    expires_at: datetime | None
-
-
-class ItemsNotReplicatedError(DomainError):
-    """Items the replica does not hold yet: fetch them from the catalog, outside the
-    transaction, and send the request again."""
-
-    def __init__(self, missing: Sequence[tuple[str, str]]) -> None:
-        super().__init__(
-            ErrorCode.UNAVAILABLE, f"items not known here yet: {', '.join(sku for sku, _ in missing)}", missing[0][1]
-        )
-        self.missing = missing
-
-
 async def reserve_together(
-    uow: Recorder, repo: StockRepository, calls: Sequence[Call[Reserve]]
+    uow: Recorder, repo: StockRepository, calls: Sequence[Call[commands.Reserve]]
 ) -> list[list[Reservation] | DomainError]:
     """Reservations for several callers in one transaction, granted in arrival order.
 
@@ -711,7 +699,7 @@ async def reserve_together(
     return outcomes
 
 
-def _requested(request: Reserve, known: Mapping[str, ItemView]) -> list[tuple[StockKey, Decimal]]:
+def _requested(request: commands.Reserve, known: Mapping[str, ItemView]) -> list[tuple[StockKey, Decimal]]:
     if not request.lines:
         raise DomainError(ErrorCode.REQUIRED, "lines must name at least one item", "lines")
     missing = [
@@ -737,49 +725,39 @@ def _valid(asked: Sequence[list[tuple[StockKey, Decimal]] | DomainError]) -> lis
     return [lines for lines in asked if not isinstance(lines, DomainError)]
 
 
-async def release(
-    uow: Recorder, repo: StockRepository, *, reservation_id: str, quantity: Decimal | None
-) -> Reservation:
-    reservation = await _reservation(repo, reservation_id)
+async def release(uow: Recorder, repo: StockRepository, cmd: commands.Release) -> Reservation:
+    reservation = await _reservation(repo, cmd.reservation_id)
+    quantity = None
+    if cmd.quantity is not None:
+        item = (await replicated(repo, {reservation.item_sku: "reservation_id"}))[reservation.item_sku]
+        quantity = item.to_base(cmd.quantity, "")
     await _give_back(uow, repo, reservation, "released", reservation.release(quantity))
     return reservation
 
 
-async def issue_reservation(
-    uow: Recorder,
-    repo: StockRepository,
-    *,
-    reservation_id: str,
-    item: ItemView,
-    quantity: str,
-    unit: str,
-    location: str,
-    lot: str,
-    document: DocumentRef,
-    business_time: datetime | None,
-    idempotency_key: str,
-) -> MovementRecord:
-    reservation = await _reservation(repo, reservation_id)
-    if reservation.item_sku != item.sku:
-        raise DomainError(ErrorCode.INVALID_STATE, "the reservation is for another item", "reservation_id")
-    taken = reservation.consume(item.to_base(quantity, unit))
+async def issue_reservation(uow: Recorder, repo: StockRepository, cmd: commands.IssueReservation) -> MovementRecord:
+    reservation = await _reservation(repo, cmd.reservation_id)
+    items = await replicated(repo, {reservation.item_sku: "reservation_id"})
+    item = items[reservation.item_sku]
+    taken = reservation.consume(item.to_base(cmd.quantity, cmd.unit))
     key = StockKey(reservation.item_sku, reservation.warehouse)
     await repo.unreserve(key, taken)
     await repo.save_reservation(reservation)
-    source = Place(reservation.warehouse, normalise_location(location), lot.strip(), StockStatus.AVAILABLE)
-    command = PostMovement(
+    source = Place(reservation.warehouse, normalise_location(cmd.location), cmd.lot.strip(), StockStatus.AVAILABLE)
+    movement = commands.PostMovement(
         type=MovementType.ISSUE,
-        item=item,
+        item_sku=item.sku,
         quantity=str(taken),
         unit="",
         source=source,
         target=None,
-        document=document if document.id else reservation.owner,
-        idempotency_key=idempotency_key,
-        business_time=business_time,
+        document=cmd.document if cmd.document.id else reservation.owner,
+        idempotency_key=cmd.idempotency_key,
+        business_time=cmd.business_time,
         from_field="",
     )
-    return await post_movement(uow, repo, command, consumed=Consumed(reservation.id, key, taken))
+    (posted,) = await post_movements(uow, repo, [movement], items, consumed=Consumed(reservation.id, key, taken))
+    return posted
 
 
 async def expire_reservations(uow: Recorder, repo: StockRepository, *, now: datetime, limit: int = 500) -> int:
@@ -811,3 +789,22 @@ def _changed(fact: str, reservation: Reservation, quantity: Decimal) -> Reservat
     return ReservationChanged(
         fact, reservation.id, reservation.item_sku, reservation.warehouse, quantity, reservation.open, reservation.owner
     )
+
+
+def command_table(read_through: Callable[[Exception], Awaitable[bool]]) -> dict[type, Route[StockRepository]]:
+    """Stock's commands, each run by the dispatcher in a transaction of its own (reservations
+    and movements coalesced); `read_through` fetches items the replica lacks from the catalog."""
+    return {
+        commands.CreateWarehouse: Route(create_warehouse),
+        commands.CreateLocation: Route(create_location),
+        commands.CreateLot: Route(create_lot, remedy=read_through),
+        commands.PostMovement: Route(
+            post_requested, together=True, remedy=read_through, refused=report_negative_balance_attempt
+        ),
+        commands.PostCountAdjustments: Route(post_count_adjustments, keyed=False, remedy=read_through),
+        commands.Reserve: Route(reserve_together, together=True, remedy=read_through),
+        commands.Release: Route(release, remedy=read_through),
+        commands.IssueReservation: Route(
+            issue_reservation, remedy=read_through, refused=report_negative_balance_attempt
+        ),
+    }
