@@ -229,11 +229,6 @@ async def test_an_approved_loss_of_more_available_stock_than_there_is_is_refused
     assert stock.repo.balance("WIDGET", at()) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="post_approved_count looks up the movements of every line, and a line without difference has none",
-)
 async def test_an_approved_line_without_difference_posts_nothing() -> None:
     stock = await new_stock()
     await receive(stock, "2")

@@ -159,12 +159,6 @@ async def test_reserving_below_safety_stock_is_reported_as_the_caller_who_crosse
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DomainError,
-    reason="reserve_together builds each reservation after granting, and Reservation.create's refusal "
-    "of a past expiry escapes the batch instead of refusing that request alone",
-)
 async def test_a_request_that_expires_in_the_past_is_refused_on_its_own() -> None:
     stock = await new_stock()
     await receive(stock, "10")

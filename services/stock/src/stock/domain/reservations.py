@@ -110,11 +110,7 @@ class Reservation:
                 f"granted {decimal_text(granted)} must be between 0 and the requested {decimal_text(requested)}",
                 "quantity",
             )
-        if expires_at is not None:
-            if expires_at.tzinfo is None:
-                raise DomainError(ErrorCode.INVALID_FORMAT, "expires_at must carry a time zone", "expires_at")
-            if expires_at <= now:
-                raise DomainError(ErrorCode.OUT_OF_RANGE, "expires_at must be in the future", "expires_at")
+        check_expiry(expires_at, now)
         return cls(
             id=id,
             item_sku=item_sku,
@@ -184,3 +180,13 @@ class Reservation:
     def _settle(self) -> None:
         if self.open == 0:
             self.state = ReservationState.CONSUMED if self.consumed > 0 else ReservationState.RELEASED
+
+
+def check_expiry(expires_at: datetime | None, now: datetime) -> None:
+    """A reservation may run until a moment in the future, stated with its time zone."""
+    if expires_at is None:
+        return
+    if expires_at.tzinfo is None:
+        raise DomainError(ErrorCode.INVALID_FORMAT, "expires_at must carry a time zone", "expires_at")
+    if expires_at <= now:
+        raise DomainError(ErrorCode.OUT_OF_RANGE, "expires_at must be in the future", "expires_at")

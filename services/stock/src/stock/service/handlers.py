@@ -55,7 +55,7 @@ from stock.domain.events import (
     ShortageFound,
     ThresholdCrossed,
 )
-from stock.domain.reservations import DocumentRef
+from stock.domain.reservations import DocumentRef, check_expiry
 from stock.service.ports import MovementRecord, StockRepository
 
 # Taking AVAILABLE stock for these must leave what reservations hold; counts and scrap
@@ -563,7 +563,8 @@ async def post_approved_count(
         ) from refused
     for record in new:
         earlier.setdefault(record.document.line, []).append(record)
-    posted = [record for line in lines for record in sorted(earlier[line.line_id], key=lambda r: r.sequence)]
+    # A line without difference posts nothing.
+    posted = [record for line in lines for record in sorted(earlier.get(line.line_id, []), key=lambda r: r.sequence)]
     uow.record(CountAdjustmentsPosted(count_id.strip(), part, tuple((m.document.line, m.id) for m in posted)))
 
 
@@ -640,9 +641,11 @@ async def reserve_together(
     and no two writers deadlock.
     """
     known = await repo.items({line.item_sku.strip().upper() for call in calls for line in call.argument.lines})
+    now = utcnow()
     asked: list[list[tuple[StockKey, Decimal]] | DomainError] = []
     for call in calls:
         try:
+            check_expiry(call.argument.expires_at, now)
             asked.append(_requested(call.argument, known))
         except DomainError as refused:
             asked.append(refused)
@@ -659,7 +662,6 @@ async def reserve_together(
     totals: dict[StockKey, Decimal] = {}
     outcomes: list[list[Reservation] | DomainError] = []
     made: list[Reservation] = []
-    now = utcnow()
     for call, lines in zip(calls, asked, strict=True):
         if isinstance(lines, DomainError):
             outcomes.append(lines)
