@@ -35,11 +35,10 @@ class Coalescer(Generic[T, R]):
     For the same reason a batch lingers: it waits up to `linger` seconds until as many
     calls wait as the coalescer last saw, the callers it just answered and those that
     queued behind them, since under load the answered are about to call again. Without
-    it a busy service ran batches of about a dozen calls while 64 callers waited on it,
-    and paid each batch's statements that much more often; waiting only for as many as
-    the last batch held could settle there too (make bench: uniform reservations about
-    1,450 a second without, 1,550-1,650 with). A lone caller, answered with nobody
-    queued behind it, never waits.
+    it a busy service runs batches far smaller than its callers, and pays each batch's
+    statements that much more often; waiting only for as many as the last batch held
+    could settle on small batches too. A lone caller, answered with nobody queued behind
+    it, never waits.
     """
 
     def __init__(

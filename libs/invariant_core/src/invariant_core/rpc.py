@@ -183,7 +183,7 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
     the client as a structured status, for unary calls and server streams alike.
 
     Wrapped once, when the service registers, rather than by a server interceptor, which
-    grpc runs on every call (a sixth of the server's time per call, make bench).
+    grpc runs on every call, at a cost a busy server notices.
     """
     if handler is None or (handler.unary_unary is None and handler.unary_stream is None):
         return handler

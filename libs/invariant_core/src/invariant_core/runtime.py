@@ -217,8 +217,7 @@ def main(spec: ServiceSpec) -> None:
             await rpc.serve_until_signalled(running.stop)
 
         # Requests allocate many short-lived objects that reference counting frees; the
-        # default thresholds run the cyclic collector every few requests. Together with
-        # uvloop this measured about 1.5 times the reservations per second (make bench).
+        # default thresholds would run the cyclic collector every few requests.
         gc.set_threshold(100_000, 50, 50)
         uvloop.run(serve())
     except Exception as error:  # noqa: BLE001 - said in one line, and the process exits non-zero
