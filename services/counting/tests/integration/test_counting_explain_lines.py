@@ -28,7 +28,7 @@ from counting_support import (
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from counting.service import handlers
+from counting.domain import counts
 from invariant.counting.v1 import counting_pb2 as pb
 from invariant_core.testing import eventually
 from invariant_kernel.errors import ErrorCode
@@ -135,7 +135,7 @@ async def test_a_count_approved_in_several_parts_posts_each_line_once(
 ) -> None:
     """An approved count reaches stock in parts (1,000 lines each); with parts of three, ten
     differing lines go in four, and the count is posted when the last is confirmed."""
-    monkeypatch.setattr(handlers, "PART_LINES", 3)
+    monkeypatch.setattr(counts, "PART_LINES", 3)
     count, found = await reviewed(suite)
     with acting(*SUPERVISOR):
         await suite.counting.ExplainLines(

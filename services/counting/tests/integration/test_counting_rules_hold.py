@@ -31,7 +31,7 @@ from counting_support import (
 )
 
 from counting.adapters import repository
-from counting.api.servicer import CountingServicer
+from counting.adapters.stock import StockClient
 from invariant.catalog.v1 import catalog_pb2 as cpb
 from invariant.counting.v1 import counting_pb2 as pb
 from invariant.events.v1 import catalog_pb2 as catalog_events
@@ -293,17 +293,17 @@ async def test_an_entry_that_arrives_while_the_round_closes_is_in_the_round(
     with acting(*ANN):
         (line,) = await lines(suite, count.id)
         await enter(suite, count.id, line.id, 6)
-    judged_part = CountingServicer._judged_part
+    books = StockClient.books
     late: list[pb.AcceptedEntry] = []
 
-    async def judged_while_ann_uploads(self: CountingServicer, *args: Any) -> Any:
-        judged = await judged_part(self, *args)
+    async def books_while_ann_uploads(self: StockClient, *args: Any) -> Any:
+        found = await books(self, *args)
         if not late:
             with acting(*ANN):
                 late.append(await enter(suite, count.id, line.id, 4))
-        return judged
+        return found
 
-    monkeypatch.setattr(CountingServicer, "_judged_part", judged_while_ann_uploads)
+    monkeypatch.setattr(StockClient, "books", books_while_ann_uploads)
     with acting(*SUPERVISOR):
         request = pb.FinishRoundRequest(idempotency_key=key(), count_id=count.id)
         closed = await suite.counting.FinishRound(request)

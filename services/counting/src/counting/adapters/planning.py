@@ -1,6 +1,6 @@
 """SQL for cycle-count planning: issue values and triggers kept from stock, ABC classes,
-cycle policies and what has been planned. Counts themselves go through CountingRepository,
-which this extends, so that a plan and its counts share one transaction.
+cycle policies and what has been planned. It extends the counts' SQL into the repository of
+all counting keeps, so that a plan and its counts share one transaction.
 """
 
 from __future__ import annotations
@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Row, delete, func, or_, select, union
+from sqlalchemy import delete, func, or_, select, union
 
-from counting.adapters.repository import CountingRepository
+from counting.adapters.repository import SqlCountsRepository
 from counting.adapters.tables import (
     abc_classes,
     abc_computations,
@@ -24,10 +23,12 @@ from counting.adapters.tables import (
     planned_items,
 )
 from counting.domain.counts import CountState
-from counting.domain.planning import Classified, CyclePolicy, ItemHistory, LastCount, Trigger
+from counting.domain.planning import AbcClass, Classified, CyclePolicy, ItemHistory, LastCount, Trigger
 
 
-class PlanningRepository(CountingRepository):
+class SqlCountingRepository(SqlCountsRepository):
+    """Everything the counting service keeps: its counts, and what planning keeps."""
+
     # kept from stock's events
 
     async def add_issue(self, warehouse: str, item_sku: str, day: date, value: Decimal) -> None:
@@ -95,7 +96,7 @@ class PlanningRepository(CountingRepository):
             statement.on_conflict_do_update(index_elements=["warehouse"], set_={"computed_at": computed_at})
         )
 
-    async def abc_classes(self, warehouse: str) -> tuple[datetime | None, list[Row[Any]]]:
+    async def abc_classes(self, warehouse: str) -> tuple[datetime | None, list[Classified]]:
         """When the warehouse's classes were computed, and its items highest issue value first."""
         computed_at: datetime | None = await self.session.scalar(
             select(abc_computations.c.computed_at).where(abc_computations.c.warehouse == warehouse)
@@ -105,7 +106,9 @@ class PlanningRepository(CountingRepository):
             .where(abc_classes.c.warehouse == warehouse)
             .order_by(abc_classes.c.issue_value.desc(), abc_classes.c.item_sku)
         )
-        return computed_at, list((await self.session.execute(query)).all())
+        return computed_at, [
+            Classified(r.item_sku, AbcClass(r.abc_class), r.issue_value) for r in await self.session.execute(query)
+        ]
 
     # cycle policies
 

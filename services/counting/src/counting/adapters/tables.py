@@ -196,13 +196,16 @@ line_reasons = Table(
     qty("quantity"),
 )
 
-# The operators whose movements were on a traced line, so that the next trace can say
-# who recurs across variance lines.
-traced_actors = Table(
-    "traced_actors",
+# Who moved stock at a line's place in a round's window (opened → counted), from stock's
+# ledger as the round closed: a trace finds an operator recurring on the posted variance
+# lines these name.
+round_actors = Table(
+    "round_actors",
     metadata,
     Column("line_id", String(36), primary_key=True),
+    Column("round", Integer, primary_key=True),
     Column("actor", String(100), primary_key=True),
+    Index("ix_round_actors_actor", "actor"),
 )
 
 # Issue value per item, warehouse and day, kept from stock's ISSUE movements: what ABC

@@ -8,17 +8,14 @@ from decimal import Decimal
 
 from google.protobuf.message import Message
 
-from counting.adapters.planning import PlanningRepository
-from counting.adapters.repository import CountingRepository
-from counting.domain.counts import value_of
+from counting.adapters.planning import SqlCountingRepository
 from counting.domain.planning import Trigger
-from counting.service import handlers
+from counting.service import handlers, planning
 from invariant.events.v1 import catalog_pb2, envelope_pb2
 from invariant.events.v1 import stock_pb2 as stock_events
 from invariant_core.bus import Replica, Subscription, reading_through
 from invariant_core.db import UnitOfWork
 from invariant_core.items import item_view
-from invariant_kernel.errors import DomainError, ErrorCode
 
 
 def subscriptions(items: Replica) -> list[Subscription]:
@@ -59,7 +56,7 @@ async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) 
     item = catalog_pb2.ItemUpserted()
     envelope.payload.Unpack(item)
     view = item_view(item)
-    await CountingRepository(uow.session).save_item(
+    await SqlCountingRepository(uow.session).save_item(
         view, Decimal(item.standard_cost.value or "0"), item.barcodes, item.version
     )
 
@@ -71,7 +68,10 @@ async def apply_stock_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) ->
     posted = stock_events.CountAdjustmentsPosted()
     envelope.payload.Unpack(posted)
     await handlers.confirm_posted(
-        uow, CountingRepository(uow.session), posted.count_id, {line.line_id: line.movement_id for line in posted.lines}
+        uow,
+        SqlCountingRepository(uow.session),
+        posted.count_id,
+        {line.line_id: line.movement_id for line in posted.lines},
     )
 
 
@@ -96,15 +96,20 @@ async def apply_planning_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork)
     """What planning keeps of stock's facts: issues as issue value for ABC classes, shortages
     and attempted negative balances as reasons to count the item. Other stock facts are ignored."""
     at = envelope.occurred_at.ToDatetime(tzinfo=UTC)
+    repo = SqlCountingRepository(uow.session)
     match _planning_fact(envelope):
         case stock_events.MovementPosted() as moved:
-            await _add_issue(PlanningRepository(uow.session), moved)
-        case stock_events.Shortage() as short:
-            await PlanningRepository(uow.session).record_trigger(short.warehouse, short.item_sku, Trigger.SHORTAGE, at)
-        case stock_events.NegativeBalanceAttempted() as attempt:
-            await PlanningRepository(uow.session).record_trigger(
-                attempt.place.warehouse, attempt.item_sku, Trigger.NEGATIVE_BALANCE_ATTEMPT, at
+            await planning.add_issue(
+                repo,
+                getattr(moved, "from").warehouse,
+                moved.item_sku,
+                moved.business_time.ToDatetime(tzinfo=UTC).date(),
+                Decimal(moved.quantity.value),
             )
+        case stock_events.Shortage() as short:
+            await repo.record_trigger(short.warehouse, short.item_sku, Trigger.SHORTAGE, at)
+        case stock_events.NegativeBalanceAttempted() as attempt:
+            await repo.record_trigger(attempt.place.warehouse, attempt.item_sku, Trigger.NEGATIVE_BALANCE_ATTEMPT, at)
 
 
 def planning_fact_id(envelope: envelope_pb2.Envelope) -> str:
@@ -125,16 +130,3 @@ def items_named(envelope: envelope_pb2.Envelope) -> dict[str, str]:
     moved = stock_events.MovementPosted()
     envelope.payload.Unpack(moved)
     return {moved.item_sku: "item_sku"}
-
-
-async def _add_issue(repo: PlanningRepository, moved: stock_events.MovementPosted) -> None:
-    cost = (await repo.costs([moved.item_sku])).get(moved.item_sku)
-    if cost is None:
-        # Read through before this transaction; valuing it at zero would misrank the item for good.
-        raise DomainError(ErrorCode.UNAVAILABLE, f"item {moved.item_sku} is not known here yet", "item_sku")
-    await repo.add_issue(
-        getattr(moved, "from").warehouse,
-        moved.item_sku,
-        moved.business_time.ToDatetime(tzinfo=UTC).date(),
-        value_of(Decimal(moved.quantity.value), cost),
-    )
