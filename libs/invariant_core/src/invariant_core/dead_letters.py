@@ -2,8 +2,9 @@
 
 A replay puts the event back in the service's outbox with the same envelope, so consumers
 that applied it already do nothing (their inbox knows its id), under a new message id, so
-that JetStream does not drop it as a duplicate. Both commands are idempotent by state: a
-retry finds the dead letter resolved and answers it as it is.
+that JetStream does not drop it as a duplicate. A command the service failed to send to
+another (source `outgoing-commands`) is sent again instead, under its idempotency key. Both
+commands are idempotent by state: a retry finds the dead letter resolved and answers it as it is.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import Row, Table, insert, select, tuple_, update
 from invariant.events.v1 import envelope_pb2
 from invariant.operations.v1 import dead_letters_pb2 as pb
 from invariant.operations.v1 import dead_letters_pb2_grpc
-from invariant_core import identity
+from invariant_core import identity, outgoing
 from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, utcnow
 from invariant_core.messages import timestamp_message
 from invariant_core.paging import decode_token, encode_token, page_size
@@ -66,12 +67,15 @@ class DeadLetterServicer(dead_letters_pb2_grpc.DeadLetterServiceServicer):
             if row.resolution == DISCARDED:
                 raise DomainError(ErrorCode.INVALID_STATE, "a discarded dead letter cannot be replayed", "id")
             if row.resolution is None:
-                now = utcnow()
-                await uow.session.execute(
-                    insert(uow.metadata.tables["outbox"]).values(
-                        id=str(uuid.uuid4()), subject=row.subject, envelope=row.envelope, created_at=now
+                if row.source == outgoing.SOURCE:
+                    # A command that failed too often: its envelope's id is the command's.
+                    await outgoing.resend(uow, envelope_pb2.Envelope.FromString(row.envelope).id)
+                else:
+                    await uow.session.execute(
+                        insert(uow.metadata.tables["outbox"]).values(
+                            id=str(uuid.uuid4()), subject=row.subject, envelope=row.envelope, created_at=utcnow()
+                        )
                     )
-                )
                 row = await self._resolve(uow, row.id, REPLAYED, None)
                 await uow.commit()
                 self._uows.wake.set()
