@@ -28,6 +28,7 @@ from stock.domain import (
     ItemView,
     LocationKind,
     LocationView,
+    MovementPlan,
     MovementType,
     Place,
     Reservation,
@@ -171,34 +172,8 @@ async def post_movements(
     places = [p for cmd in cmds for p in (cmd.source, cmd.target) if p is not None]
     warehouses = await repo.warehouses({p.warehouse for p in places})
     locations = await repo.locations({(p.warehouse, p.location) for p in places})
-    tracked = sorted({c.item_sku for c in cmds if items[c.item_sku].lot_tracked})
-    known_lots = {sku: await repo.lots(sku) for sku in tracked}
     now = utcnow()
-    plans = []
-    for cmd in cmds:
-        plan = plan_movement(
-            cmd.type,
-            items[cmd.item_sku],
-            cmd.quantity,
-            cmd.unit,
-            cmd.source,
-            cmd.target,
-            locations=locations,
-            warehouses=warehouses,
-            known_lots=known_lots.get(cmd.item_sku, frozenset()),
-            reasons=cmd.reasons,
-            reason_code=cmd.reason_code,
-            adjustment_reasons=cmd.adjustment_reasons,
-            from_field=cmd.from_field,
-            to_field=cmd.to_field,
-        )
-        if cmd.corrects_movement_id and not await repo.movement_exists(cmd.corrects_movement_id):
-            raise not_found("movement", cmd.corrects_movement_id, "corrects_movement_id")
-        if (cmd.business_time or now) > now:
-            raise DomainError(ErrorCode.OUT_OF_RANGE, "business_time cannot be in the future", "business_time")
-        if plan.new_lots:
-            known_lots[cmd.item_sku] = known_lots.get(cmd.item_sku, set()) | plan.new_lots
-        plans.append(plan)
+    plans = await _plans(repo, cmds, items, warehouses, locations, now)
     for sku, lot in sorted({(plan.item_sku, lot) for plan in plans for lot in plan.new_lots}):
         await repo.add_lot(sku, lot, None)
 
@@ -233,6 +208,45 @@ async def post_movements(
         {key: (change.available, -unreserved.get(key, Decimal(0)), last) for key, (change, last) in changes.items()},
     )
     return records
+
+
+async def _plans(
+    repo: StockRepository,
+    cmds: Sequence[commands.PostMovement],
+    items: Mapping[str, ItemView],
+    warehouses: Mapping[str, WarehouseView],
+    locations: Mapping[tuple[str, str], LocationView],
+    now: datetime,
+) -> list[MovementPlan]:
+    """Each movement checked and planned; a lot one of them makes is known to those after it."""
+    tracked = sorted({c.item_sku for c in cmds if items[c.item_sku].lot_tracked})
+    known_lots = {sku: await repo.lots(sku) for sku in tracked}
+    plans: list[MovementPlan] = []
+    for cmd in cmds:
+        plan = plan_movement(
+            cmd.type,
+            items[cmd.item_sku],
+            cmd.quantity,
+            cmd.unit,
+            cmd.source,
+            cmd.target,
+            locations=locations,
+            warehouses=warehouses,
+            known_lots=known_lots.get(cmd.item_sku, frozenset()),
+            reasons=cmd.reasons,
+            reason_code=cmd.reason_code,
+            adjustment_reasons=cmd.adjustment_reasons,
+            from_field=cmd.from_field,
+            to_field=cmd.to_field,
+        )
+        if cmd.corrects_movement_id and not await repo.movement_exists(cmd.corrects_movement_id):
+            raise not_found("movement", cmd.corrects_movement_id, "corrects_movement_id")
+        if (cmd.business_time or now) > now:
+            raise DomainError(ErrorCode.OUT_OF_RANGE, "business_time cannot be in the future", "business_time")
+        if plan.new_lots:
+            known_lots[cmd.item_sku] = known_lots.get(cmd.item_sku, set()) | plan.new_lots
+        plans.append(plan)
+    return plans
 
 
 # What a posting tells besides "movement"; issues have their own subject, so that a
