@@ -10,6 +10,7 @@ commands are idempotent by state: a retry finds the dead letter resolved and ans
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import grpc
@@ -20,6 +21,7 @@ from invariant.events.v1 import envelope_pb2
 from invariant.operations.v1 import dead_letters_pb2 as pb
 from invariant.operations.v1 import dead_letters_pb2_grpc
 from invariant_core import identity, outgoing
+from invariant_core.commands import Dispatcher, Route
 from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, utcnow
 from invariant_core.messages import timestamp_message
 from invariant_core.paging import decode_token, encode_token, page_size
@@ -32,10 +34,61 @@ DISCARDED = "DISCARDED"
 OPERATORS = frozenset({"admin"})
 
 
+@dataclass(frozen=True)
+class Replay:
+    dead_letter_id: str
+
+
+@dataclass(frozen=True)
+class Discard:
+    dead_letter_id: str
+    reason: str
+
+
+async def replay(uow: UnitOfWork, dead_letters: Table, command: Replay) -> Row[tuple[object, ...]]:
+    row = await _locked(uow, dead_letters, command.dead_letter_id)
+    if row.resolution == DISCARDED:
+        raise DomainError(ErrorCode.INVALID_STATE, "a discarded dead letter cannot be replayed", "id")
+    if row.resolution is not None:
+        return row
+    if row.source == outgoing.SOURCE:
+        # A command that failed too often: its envelope's id is the command's.
+        await outgoing.resend(uow, envelope_pb2.Envelope.FromString(row.envelope).id)
+    else:
+        await uow.session.execute(
+            insert(uow.metadata.tables["outbox"]).values(
+                id=str(uuid.uuid4()), subject=row.subject, envelope=row.envelope, created_at=utcnow()
+            )
+        )
+    return await _resolve(uow, dead_letters, row.id, REPLAYED, None)
+
+
+async def discard(uow: UnitOfWork, dead_letters: Table, command: Discard) -> Row[tuple[object, ...]]:
+    reason = command.reason.strip()
+    if not reason:
+        raise DomainError(ErrorCode.REQUIRED, "reason is required: say why the event is dropped", "reason")
+    if len(reason) > ERROR_LENGTH:
+        raise DomainError(ErrorCode.OUT_OF_RANGE, f"reason takes at most {ERROR_LENGTH} characters", "reason")
+    row = await _locked(uow, dead_letters, command.dead_letter_id)
+    if row.resolution == REPLAYED:
+        raise DomainError(ErrorCode.INVALID_STATE, "a replayed dead letter cannot be discarded", "id")
+    if row.resolution is not None:
+        return row
+    return await _resolve(uow, dead_letters, row.id, DISCARDED, reason)
+
+
+# Idempotent by state, not by a request key: a retry finds the dead letter resolved.
+COMMANDS: dict[type, Route[Table]] = {
+    Replay: Route(replay, keyed=False),
+    Discard: Route(discard, keyed=False),
+}
+
+
 class DeadLetterServicer(dead_letters_pb2_grpc.DeadLetterServiceServicer):
     def __init__(self, uows: UnitOfWorkFactory) -> None:
         self._uows = uows
         self._table: Table = uows.metadata.tables["dead_letters"]
+        self._dispatch = Dispatcher(uows, lambda uow: self._table, COMMANDS)
 
     async def ListDeadLetters(
         self, request: pb.ListDeadLettersRequest, context: grpc.aio.ServicerContext
@@ -62,64 +115,38 @@ class DeadLetterServicer(dead_letters_pb2_grpc.DeadLetterServiceServicer):
         self, request: pb.ReplayDeadLetterRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeadLetter:
         _require_operator()
-        async with self._uows() as uow:
-            row = await self._locked(uow, request.id)
-            if row.resolution == DISCARDED:
-                raise DomainError(ErrorCode.INVALID_STATE, "a discarded dead letter cannot be replayed", "id")
-            if row.resolution is None:
-                if row.source == outgoing.SOURCE:
-                    # A command that failed too often: its envelope's id is the command's.
-                    await outgoing.resend(uow, envelope_pb2.Envelope.FromString(row.envelope).id)
-                else:
-                    await uow.session.execute(
-                        insert(uow.metadata.tables["outbox"]).values(
-                            id=str(uuid.uuid4()), subject=row.subject, envelope=row.envelope, created_at=utcnow()
-                        )
-                    )
-                row = await self._resolve(uow, row.id, REPLAYED, None)
-                await uow.commit()
-                self._uows.wake.set()
-        return _message(row)
+        answer = await self._dispatch(request, Replay(request.id), pb.DeadLetter, _message)
+        # The event is back in the outbox: the relay need not wait for its next look.
+        self._uows.wake.set()
+        return answer
 
     async def DiscardDeadLetter(
         self, request: pb.DiscardDeadLetterRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeadLetter:
         _require_operator()
-        reason = request.reason.strip()
-        if not reason:
-            raise DomainError(ErrorCode.REQUIRED, "reason is required: say why the event is dropped", "reason")
-        if len(reason) > ERROR_LENGTH:
-            raise DomainError(ErrorCode.OUT_OF_RANGE, f"reason takes at most {ERROR_LENGTH} characters", "reason")
-        async with self._uows() as uow:
-            row = await self._locked(uow, request.id)
-            if row.resolution == REPLAYED:
-                raise DomainError(ErrorCode.INVALID_STATE, "a replayed dead letter cannot be discarded", "id")
-            if row.resolution is None:
-                row = await self._resolve(uow, row.id, DISCARDED, reason)
-                await uow.commit()
-        return _message(row)
+        return await self._dispatch(request, Discard(request.id, request.reason), pb.DeadLetter, _message)
 
-    async def _locked(self, uow: UnitOfWork, dead_letter_id: str) -> Row[tuple[object, ...]]:
-        if not dead_letter_id.strip():
-            raise DomainError(ErrorCode.REQUIRED, "id is required", "id")
-        query = select(self._table).where(self._table.c.id == dead_letter_id).with_for_update()
-        row = (await uow.session.execute(query)).first()
-        if row is None:
-            raise not_found("dead letter", dead_letter_id[:40], "id")
-        return row
 
-    async def _resolve(
-        self, uow: UnitOfWork, dead_letter_id: str, resolution: str, reason: str | None
-    ) -> Row[tuple[object, ...]]:
-        changed = (
-            update(self._table)
-            .where(self._table.c.id == dead_letter_id)
-            .values(
-                resolution=resolution, resolved_by=identity.current.get().actor, resolved_at=utcnow(), reason=reason
-            )
-            .returning(*self._table.c)
-        )
-        return (await uow.session.execute(changed)).one()
+async def _locked(uow: UnitOfWork, dead_letters: Table, dead_letter_id: str) -> Row[tuple[object, ...]]:
+    if not dead_letter_id.strip():
+        raise DomainError(ErrorCode.REQUIRED, "id is required", "id")
+    query = select(dead_letters).where(dead_letters.c.id == dead_letter_id).with_for_update()
+    row = (await uow.session.execute(query)).first()
+    if row is None:
+        raise not_found("dead letter", dead_letter_id[:40], "id")
+    return row
+
+
+async def _resolve(
+    uow: UnitOfWork, dead_letters: Table, dead_letter_id: str, resolution: str, reason: str | None
+) -> Row[tuple[object, ...]]:
+    changed = (
+        update(dead_letters)
+        .where(dead_letters.c.id == dead_letter_id)
+        .values(resolution=resolution, resolved_by=identity.current.get().actor, resolved_at=utcnow(), reason=reason)
+        .returning(*dead_letters.c)
+    )
+    return (await uow.session.execute(changed)).one()
 
 
 def _require_operator() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -31,6 +30,7 @@ from grpc_status import rpc_status
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from invariant_core import identity
+from invariant_core.commands import is_conflict
 from invariant_core.tasks import GRACE_SECONDS
 from invariant_kernel import limits
 from invariant_kernel.errors import DomainError, ErrorCode
@@ -119,16 +119,6 @@ def _require_bounded_text(request: Message) -> None:
         raise DomainError(ErrorCode.OUT_OF_RANGE, f"{field} takes at most {limits.TEXT} characters", field)
 
 
-# SQLSTATEs of a transaction the database gave up for a conflict: the same call succeeds later.
-_CONFLICTS = frozenset({"40001", "40P01"})
-# Runs of a call the database gave up for a conflict before its caller is told to retry.
-CONFLICT_ATTEMPTS = 3
-
-
-def _conflict(error: Exception) -> bool:
-    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _CONFLICTS
-
-
 def failure_status(error: Exception) -> tuple[grpc.StatusCode, str]:
     """The status a caller gets for a failure that is not a refusal, and what it is told.
 
@@ -137,7 +127,7 @@ def failure_status(error: Exception) -> tuple[grpc.StatusCode, str]:
     INTERNAL. No message carries internals (SQL, stack): the log has them, found by the
     correlation id the message gives.
     """
-    if _conflict(error):
+    if is_conflict(error):
         return grpc.StatusCode.ABORTED, "the database gave up the transaction for a conflict with another: retry"
     if isinstance(error, DBAPIError) and (
         error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
@@ -215,27 +205,11 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
         )
     inner = handler.unary_unary
 
-    async def run(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        """The handler, run again when the database gave it up for a conflict (a deadlock, a
-        serialization failure): its transaction wrote nothing and every command is
-        idempotent, so its caller need not hear of it."""
-        attempt = 1
-        while True:
-            try:
-                return await inner(request, context)
-            except DBAPIError as error:
-                if attempt == CONFLICT_ATTEMPTS or not _conflict(error):
-                    raise
-            log.info("transaction gave way to another, running it again", extra={"fields": {"attempt": attempt}})
-            # Apart at random, so that the two do not meet again.
-            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
-            attempt += 1
-
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         with identity.acting(caller(context)) as who:
             async with _answering(context, who):
                 check(who, request)
-                return await run(request, context)
+                return await inner(request, context)
 
     return grpc.unary_unary_rpc_method_handler(
         call, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
