@@ -1,10 +1,11 @@
 """Stock commands: one short transaction each, with no remote call inside it.
 
-The item is resolved before the transaction opens (`ItemView`). Inside, availability
-changes through single conditional statements and balances on rows locked before they are
-checked, always in key order, so that no two writers can oversell and none deadlock.
-Commands do not commit: the API wraps each in `run_idempotent`, which stores the response
-with the effect and commits once.
+Items come from the replica, read in the transaction; one it lacks refuses the command
+(ItemsNotReplicatedError) until the dispatcher's remedy has read it through from the
+catalog. Availability changes through single conditional statements and balances on rows
+locked before they are checked, always in key order, so that no two writers can oversell
+and none deadlock. Handlers do not commit: the dispatcher (`command_table`) runs each in
+a transaction that stores the reply with the effect and commits once.
 """
 
 from __future__ import annotations
