@@ -90,9 +90,7 @@ class FakeCountingRepository(CountingRepository):
         self.count_rows[count.id] = dataclasses.replace(
             count, approvals=[], events=[], new_transitions=[], new_approvals=[], approvals_voided=False
         )
-        count.new_transitions.clear()
-        count.new_approvals.clear()
-        count.approvals_voided = False
+        count.saved()
 
     async def list_counts(
         self, warehouse: str, states: Collection[str], counter: str, after: str, limit: int
@@ -182,33 +180,21 @@ class FakeCountingRepository(CountingRepository):
 
     async def close_round(self, closed: Sequence[ClosedLine]) -> None:
         for c in closed:
-            _insert(
-                self.round_rows,
-                (c.line_id, c.round),
-                RoundRecord(c.round, c.counted, c.counted_at, c.book, c.variance, c.moved, c.counters, c.statuses),
-            )
+            _insert(self.round_rows, (c.line_id, c.found.round), c.found)
             line = self.line_rows[c.line_id]._replace(moved_during_count=c.moved_during_count, state=str(c.state))
             if c.first_round_within is not None:
                 line = line._replace(first_round_within=c.first_round_within)
             self.line_rows[c.line_id] = line._replace(round=c.next_round)
             if c.standing is not None:
                 await self.stand(c.line_id, c.standing)
-            self.round_actor_rows |= {(c.line_id, c.round, actor) for actor in c.actors}
+            self.round_actor_rows |= {(c.line_id, c.found.round, actor) for actor in c.actors}
 
     async def stand(self, line_id: str, standing: Standing) -> None:
         self.line_rows[line_id] = self.line_rows[line_id]._replace(state=str(LineState.FINAL), **standing._asdict())
 
     async def approved_lines(self, count_id: str) -> list[ApprovedLine]:
         return [
-            ApprovedLine(
-                line.id,
-                line.item_sku,
-                line.location,
-                line.lot,
-                line.variance or ZERO,
-                tuple(self.reason_rows.get(line.id, [])),
-                line.counted_at or line.opened_at,
-            )
+            ApprovedLine.of(line, self.reason_rows.get(line.id, []))
             for line in await self.list_lines(count_id, [LineState.FINAL], True, 0, 10**9)
         ]
 

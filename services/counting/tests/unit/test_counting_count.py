@@ -13,7 +13,7 @@ import pytest
 from counting.domain import counts
 from counting.domain.commands import GivenEntry
 from counting.domain.counts import Acting, BookBalance, Count, CountState, Level, Tolerance
-from counting.domain.entries import CountedEntry, KnownEntry, Taken, checked, counted
+from counting.domain.entries import CountedEntry, KnownEntry, Lookup, Taken, checked, counted
 from counting.domain.events import AdjustmentApproved, ApprovedLine, CountPosted
 from counting.domain.lines import Line, LineState, LineSummary, RoundRecord, VarianceTotals
 from counting.domain.policies import ApprovalLimits
@@ -68,7 +68,7 @@ def take(
 ) -> Taken:
     by_id = {line.id: line for line in lines}
     at_places = {(line.item_sku, line.location, line.lot): line for line in lines}
-    return count.take_entries(entries, known or {}, by_id, at_places, counted_before or {}, 7, acting)
+    return count.take_entries(entries, Lookup(known or {}, by_id, at_places, counted_before or {}, 7), acting)
 
 
 def refused(attempt: object, *args: object, **kwargs: object) -> DomainError:
@@ -177,10 +177,10 @@ def test_an_entry_takes_a_lot_where_its_item_is_lot_tracked_in_any_unit_never_la
     tracked = replace(BOLT, lot_tracked=True)
     assert refused(counted, given, ("BOLT", "A-01", ""), tracked, "entries[0]", T0).field == "entries[0].lot"
     assert refused(counted, given, ("BOLT", "A-01", "L1"), BOLT, "entries[0]", T0).field == "entries[0].lot"
-    future = replace(given, counted_at=T0 + timedelta(minutes=1))
+    future = given._replace(counted_at=T0 + timedelta(minutes=1))
     assert refused(counted, future, ("BOLT", "A-01", ""), BOLT, "entries[0]", T0).field == "entries[0].counted_at"
-    assert refused(checked, [replace(given, location=" ")]).field == "entries[0].location"
-    assert refused(checked, [replace(given, item_sku="")]).field == "entries[0].line_id"
+    assert refused(checked, [given._replace(location=" ")]).field == "entries[0].location"
+    assert refused(checked, [given._replace(item_sku="")]).field == "entries[0].line_id"
     assert refused(checked, []).code is ErrorCode.REQUIRED
 
 

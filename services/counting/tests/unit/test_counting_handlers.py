@@ -108,7 +108,8 @@ class Suite:
                 size = str(abs(closed.variance))
                 with acting(*SAM):
                     await self.counting.run(
-                        handlers.explain_line, commands.ExplainLine(count_id, closed.id, [("THEFT_OR_UNKNOWN", size)])
+                        handlers.explain_line,
+                        commands.ExplainLine(count_id, closed.line.id, [("THEFT_OR_UNKNOWN", size)]),
                     )
         return view
 
@@ -129,7 +130,7 @@ async def confirm(uow: FakeRecorder, repo: FakeCountingRepository, posted: tuple
 
 
 def at_line(line: LineView, quantity: str, unit: str = "", entry_id: str = "") -> GivenEntry:
-    return GivenEntry(entry_id or f"e-{line.id}-{quantity}", line.id, "", "", "", "", quantity, unit, None)
+    return GivenEntry(entry_id or f"e-{line.line.id}-{quantity}", line.line.id, "", "", "", "", quantity, unit, None)
 
 
 def at_place(sku: str, location: str, quantity: str, entry_id: str, barcode: str = "") -> GivenEntry:
@@ -156,7 +157,7 @@ async def test_a_count_is_planned_in_a_warehouse_stock_knows_and_never_on_the_ro
 async def test_a_count_opens_from_the_book_stock_gave_before_its_transaction(suite: Suite) -> None:
     suite.stock.move(("NUT", "B-01", ""), "5", "olga", datetime(2025, 1, 6, tzinfo=UTC))
     count_id, lines = await suite.opened(item_skus=["BOLT"])
-    assert [(x.number, x.item_sku, x.book_at_open) for x in lines] == [(1, "BOLT", 1200)]
+    assert [(x.line.number, x.line.item_sku, x.book_at_open) for x in lines] == [(1, "BOLT", 1200)]
     assert suite.stock.calls == ["warehouse", "balances"]
     again = await refusal(suite.open(count_id))
     assert (again.code, suite.stock.calls[-1]) == (ErrorCode.INVALID_STATE, "balances")  # stock is not asked again
@@ -175,7 +176,7 @@ async def test_an_item_the_replica_lacks_is_read_through_and_the_upload_taken_on
     assert not suite.counting.repo.entry_rows
     assert await handlers.read_through(suite.catalog, missing)
     taken = await suite.enter(ANN, count_id, *upload)
-    found = {x.location: x for x in await suite.lines(count_id)}
+    found = {x.line.location: x.line for x in await suite.lines(count_id)}
     assert [a.line_id for a in taken] == [found["B-01"].id, found["B-02"].id]
     assert (found["B-01"].origin, found["B-01"].number, found["B-02"].number) == ("FOUND", 2, 3)
     unknown = at_place("", "B-01", "1", "e-3", barcode="NOPE")
@@ -195,7 +196,7 @@ async def test_a_shelf_off_the_book_is_recounted_by_another_counter_and_stands_w
     view = await suite.finish(count_id)
     (closed,) = await suite.lines(count_id)
     assert view.count.state is CountState.REVIEW
-    assert (closed.state, closed.counted, closed.variance, closed.variance_value) == ("FINAL", 1160, -40, -1200)
+    assert (closed.line.state, closed.counted, closed.variance, closed.variance_value) == ("FINAL", 1160, -40, -1200)
     assert [(r.round, r.counters) for r in closed.rounds] == [(1, ("ann",)), (2, ("bob",))]
 
 
@@ -259,7 +260,7 @@ async def test_a_trace_writes_nothing_and_finds_an_operator_recurring_on_posted_
 
     async def trace() -> list[tracing.Suspect]:
         with acting(*SAM):
-            found = await tracing.trace_line(reading(suite.counting), suite.stock, other_id, nut.id)
+            found = await tracing.trace_line(reading(suite.counting), suite.stock, other_id, nut.line.id)
         return [s for s in found.suspects if s.kind is SuspectKind.RECURRING_OPERATOR]
 
     assert await trace() == []  # the first count is not posted yet: no history
@@ -294,9 +295,9 @@ async def test_a_counter_sees_no_book_of_a_blind_count_and_is_handed_the_lines_l
         shown, remaining = await queries.next_line(suite.counting.repo, count_id)
         view = await queries.get_count(suite.counting.repo, count_id)
         hidden = await refusal(queries.list_lines(suite.counting.repo, count_id, [], True, 0, 10))
-    assert shown is not None and (shown.id, shown.book_at_open, remaining) == (line.id, None, 1)
+    assert shown is not None and (shown.line.id, shown.book_at_open, remaining) == (line.line.id, None, 1)
     assert view.totals is None and hidden.field == "differing_only"
     await suite.enter(ANN, count_id, at_line(line, "1"))
     with acting(*ANN):
         assert await queries.next_line(suite.counting.repo, count_id) == (None, 0)
-    assert (await suite.lines(count_id))[0].state == LineState.COUNTED
+    assert (await suite.lines(count_id))[0].line.state == LineState.COUNTED

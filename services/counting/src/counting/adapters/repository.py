@@ -68,16 +68,17 @@ def _count(row: Row[Any], approved: list[Approval]) -> Count:
     )
 
 
-def _standing(standing: Standing) -> dict[str, Any]:
-    """The columns of a line whose round stands."""
+def _standing(stands: RoundRecord | Standing, value: Decimal, within: bool) -> dict[str, Any]:
+    """The columns of a line whose round stands: what it found, its variance's value, and
+    whether that is within tolerance."""
     return {
         "state": _FINAL,
-        "counted": standing.counted,
-        "counted_at": standing.counted_at,
-        "book": standing.book,
-        "variance": standing.variance,
-        "variance_value": standing.variance_value,
-        "within_tolerance": standing.within_tolerance,
+        "counted": stands.counted,
+        "counted_at": stands.counted_at,
+        "book": stands.book,
+        "variance": stands.variance,
+        "variance_value": value,
+        "within_tolerance": within,
     }
 
 
@@ -264,9 +265,7 @@ class SqlCountsRepository:
                     comment=t.comment,
                 )
             )
-        count.new_transitions.clear()
-        count.new_approvals.clear()
-        count.approvals_voided = False
+        count.saved()
 
     async def list_counts(
         self, warehouse: str, states: Collection[str], counter: str, after: str, limit: int
@@ -435,42 +434,45 @@ class SqlCountsRepository:
         changes: list[dict[str, Any]] = []
         actors: list[dict[str, Any]] = []
         for c in closed:
-            if c.counters not in counters_json:
-                counters_json[c.counters] = json.dumps(c.counters)
-            statuses = tuple(c.statuses.items())
+            found_round = c.found
+            if found_round.counters not in counters_json:
+                counters_json[found_round.counters] = json.dumps(found_round.counters)
+            statuses = tuple(found_round.book_by_status.items())
             if statuses not in statuses_json:
                 statuses_json[statuses] = json.dumps({status: decimal_text(q) for status, q in statuses})
             found.append(
                 {
                     "line_id": c.line_id,
-                    "round": c.round,
-                    "counted": c.counted,
-                    "counted_at": c.counted_at,
-                    "book": c.book,
-                    "variance": c.variance,
-                    "moved": c.moved,
-                    "counters": counters_json[c.counters],
+                    "round": found_round.round,
+                    "counted": found_round.counted,
+                    "counted_at": found_round.counted_at,
+                    "book": found_round.book,
+                    "variance": found_round.variance,
+                    "moved": found_round.moved,
+                    "counters": counters_json[found_round.counters],
                     "book_by_status": statuses_json[statuses],
                 }
             )
             change: dict[str, Any] = {"line_id": c.line_id, "moved_during_count": c.moved_during_count}
             if c.first_round_within is not None:
                 change["first_round_within"] = c.first_round_within
-            if c.standing is not None:
-                change |= _standing(c.standing)
+            if c.variance_value is not None:
+                change |= _standing(found_round, c.variance_value, c.within_tolerance)
             else:
                 change["state"] = str(c.state)
-                if c.next_round != c.round:
+                if c.next_round != found_round.round:
                     change["round"] = c.next_round
             changes.append(change)
-            actors.extend({"line_id": c.line_id, "round": c.round, "actor": actor} for actor in c.actors)
+            actors.extend({"line_id": c.line_id, "round": found_round.round, "actor": actor} for actor in c.actors)
         await self.insert_many(rounds, found)
         await self._update_lines(changes)
         await self.insert_many(round_actors, actors)
 
     async def stand(self, line_id: str, standing: Standing) -> None:
         """A round stands on the line: it is FINAL."""
-        await self._update_lines([{"line_id": line_id, **_standing(standing)}])
+        await self._update_lines(
+            [{"line_id": line_id, **_standing(standing, standing.variance_value, standing.within_tolerance)}]
+        )
 
     async def mark_posted(self, movements: Mapping[str, str]) -> None:
         """Stock posted these lines (line id → movement id)."""
@@ -522,18 +524,7 @@ class SqlCountsRepository:
         """The lines whose difference stock is to post: FINAL and differing, with their reasons."""
         differing = await self.list_lines(count_id, [LineState.FINAL], True, 0, 10**9)
         reasons = await self.reasons([line.id for line in differing])
-        return [
-            ApprovedLine(
-                line.id,
-                line.item_sku,
-                line.location,
-                line.lot,
-                line.variance or Decimal(0),
-                tuple(reasons.get(line.id, [])),
-                line.counted_at or line.opened_at,
-            )
-            for line in differing
-        ]
+        return [ApprovedLine.of(line, reasons.get(line.id, [])) for line in differing]
 
     async def unexplained(self, count_id: str) -> int:
         explained = select(line_reasons.c.line_id).distinct().scalar_subquery()

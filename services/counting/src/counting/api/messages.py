@@ -75,21 +75,22 @@ def count_message(view: CountView) -> pb.Count:
 
 
 def line_message(view: LineView) -> pb.CountLine:
+    line = view.line
     message = pb.CountLine(
-        id=view.id,
-        count_id=view.count_id,
-        number=view.number,
-        item_sku=view.item_sku,
-        location=view.location,
-        lot=view.lot,
+        id=line.id,
+        count_id=line.count_id,
+        number=line.number,
+        item_sku=line.item_sku,
+        location=line.location,
+        lot=line.lot,
         unit=view.unit,
-        origin=view.origin,
-        state=view.state,
-        round=view.round,
-        opened_at=_timestamp(view.opened_at),
-        moved_during_count=view.moved_during_count,
-        within_tolerance=view.within_tolerance,
-        movement_id=view.movement_id,
+        origin=line.origin,
+        state=line.state,
+        round=line.round,
+        opened_at=_timestamp(line.opened_at),
+        moved_during_count=line.moved_during_count,
+        within_tolerance=bool(line.within_tolerance),
+        movement_id=line.movement_id or "",
         reasons=[pb.ReasonQuantity(reason_code=code, quantity=decimal_message(q)) for code, q in view.reasons],
     )
     for found in view.rounds:

@@ -157,7 +157,7 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
         more = len(found) > size
         return pb.ListLinesResponse(
             lines=[messages.line_message(view) for view in found[:size]],
-            next_page_token=encode_token(found[size - 1].number) if more else "",
+            next_page_token=encode_token(found[size - 1].line.number) if more else "",
         )
 
     async def NextLine(self, request: pb.NextLineRequest, context: grpc.aio.ServicerContext) -> pb.NextLineResponse:

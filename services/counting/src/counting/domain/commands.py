@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 # (reason code, quantity) as given.
 ReasonsGiven = Sequence[tuple[str, str]]
@@ -30,9 +31,9 @@ class OpenCount:
     count_id: str
 
 
-@dataclass(frozen=True)
-class GivenEntry:
-    """An entry as a handheld sends it: its line, or the item (by SKU or barcode) and where it was found."""
+class GivenEntry(NamedTuple):
+    """An entry as a handheld sends it: its line, or the item (by SKU or barcode) and where it
+    was found. Thousands come in one upload: a tuple is the lightest to make."""
 
     entry_id: str
     line_id: str

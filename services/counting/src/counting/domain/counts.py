@@ -20,9 +20,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple, TypeVar
 
-from counting.domain.entries import CountedEntry, KnownEntry, Taken, take
+from counting.domain.entries import CountedEntry, Lookup, Taken, take
 from counting.domain.events import AdjustmentApproved, ApprovedLine, CountPosted
-from counting.domain.lines import Key, Line, LineState, LineSummary, Origin, RoundRecord, Standing, VarianceTotals
+from counting.domain.lines import Line, LineState, LineSummary, Origin, RoundRecord, Standing, VarianceTotals
 from counting.domain.policies import ApprovalLimits
 from invariant_kernel.codes import normalise_warehouse
 from invariant_kernel.decimals import MONEY_PLACES, QUANTITY_PLACES, parse_decimal
@@ -161,8 +161,7 @@ class Outcome(StrEnum):
     INVESTIGATE = "INVESTIGATE"
 
 
-@dataclass(frozen=True)
-class RoundFound:
+class RoundFound(NamedTuple):
     round: int
     counted: Decimal
     book: Decimal
@@ -377,6 +376,12 @@ class Count:
         count.new_transitions.append(Transition("", CountState.DRAFT, acting.actor, acting.at))
         return count
 
+    def saved(self) -> None:
+        """What it changed is kept: nothing is waiting to be."""
+        self.new_transitions.clear()
+        self.new_approvals.clear()
+        self.approvals_voided = False
+
     @property
     def tolerance(self) -> Tolerance:
         """The tolerance its rounds are judged by: its own, else its ABC class's default."""
@@ -436,20 +441,11 @@ class Count:
     def check_takes_entries(self) -> None:
         self._require(BEING_COUNTED, "count on")
 
-    def take_entries(
-        self,
-        entries: Sequence[CountedEntry],
-        known: Mapping[str, KnownEntry],
-        lines: Mapping[str, Line],
-        at_places: Mapping[Key, Line],
-        counted_before: Mapping[tuple[str, int], Sequence[str]],
-        next_number: int,
-        acting: Acting,
-    ) -> Taken:
+    def take_entries(self, entries: Sequence[CountedEntry], lookup: Lookup, acting: Acting) -> Taken:
         """An upload: every entry is taken or none (see `entries.take`); the first entry
         moves an OPEN count to COUNTING."""
         self.check_takes_entries()
-        taken = take(self.id, entries, known, lines, at_places, counted_before, next_number, acting.actor, acting.at)
+        taken = take(self.id, entries, lookup, acting.actor, acting.at)
         if taken.entries and self.state is CountState.OPEN:
             self._move(CountState.COUNTING, acting)
         return taken

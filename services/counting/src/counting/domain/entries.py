@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence, Sized
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -100,7 +100,7 @@ def checked(given: Sequence[GivenEntry]) -> list[GivenEntry]:
             raise DomainError(ErrorCode.REQUIRED, f"{at}.entry_id is required", f"{at}.entry_id")
         bounded(entry_id, f"{at}.entry_id", ID)
         if entry.line_id:
-            found.append(replace(entry, entry_id=entry_id))
+            found.append(entry._replace(entry_id=entry_id))
             continue
         if not entry.barcode.strip() and not entry.item_sku.strip():
             raise DomainError(ErrorCode.REQUIRED, f"{at} needs a line_id, an item_sku or a barcode", f"{at}.line_id")
@@ -108,13 +108,16 @@ def checked(given: Sequence[GivenEntry]) -> list[GivenEntry]:
         if not location:
             raise DomainError(ErrorCode.REQUIRED, f"{at}.location is required", f"{at}.location")
         found.append(
-            replace(
-                entry,
-                entry_id=entry_id,
-                item_sku=entry.item_sku.strip().upper(),
-                barcode=entry.barcode.strip(),
-                location=location,
-                lot=entry.lot.strip(),
+            GivenEntry(
+                entry_id,
+                "",
+                entry.item_sku.strip().upper(),
+                entry.barcode.strip(),
+                location,
+                entry.lot.strip(),
+                entry.quantity,
+                entry.unit,
+                entry.counted_at,
             )
         )
     return found
@@ -138,23 +141,25 @@ def counted(entry: GivenEntry, place: Key, item: ItemView, at: str, now: datetim
     )
 
 
-def take(
-    count_id: str,
-    entries: Sequence[CountedEntry],
-    known: Mapping[str, KnownEntry],
-    lines: Mapping[str, Line],
-    at_places: Mapping[Key, Line],
-    counted_before: Mapping[tuple[str, int], Sequence[str]],
-    next_number: int,
-    who: str,
-    now: datetime,
-) -> Taken:
-    """Entries for their lines (`lines` by id, `at_places` by place), every one or none.
+@dataclass(frozen=True)
+class Lookup:
+    """What an upload's entries were looked up against: the entries taken before (by id),
+    their lines (by id, and by place for entries that name none), who counted each
+    recounted line's round before, and the number for a line of stock the book did not know."""
+
+    known: Mapping[str, KnownEntry]
+    lines: Mapping[str, Line]
+    at_places: Mapping[Key, Line]
+    counted_before: Mapping[tuple[str, int], Sequence[str]]
+    next_number: int
+
+
+def take(count_id: str, entries: Sequence[CountedEntry], lookup: Lookup, who: str, now: datetime) -> Taken:
+    """Entries for their lines, every one or none.
 
     An entry taken before is answered as it was; stock the book did not know gets a line
     of its own, numbered from `next_number`. A line takes entries while its round is open,
-    and a recount only from someone who did not count the round before (`counted_before`:
-    who counted each (line, round)).
+    and a recount only from someone who did not count the round before.
     """
     taken = Taken()
     found: dict[Key, Line] = {}
@@ -162,7 +167,7 @@ def take(
     states: dict[str, str] = {}
     seen: set[str] = set()
     for entry in entries:
-        prior = known.get(entry.entry_id)
+        prior = lookup.known.get(entry.entry_id)
         if prior is not None:
             if prior.count_id != count_id:
                 raise DomainError(
@@ -175,12 +180,12 @@ def take(
                 ErrorCode.ALREADY_EXISTS, "entry_id is given twice in one upload", f"{entry.field}.entry_id"
             )
         seen.add(entry.entry_id)
-        line = _line_of(entry, lines, at_places, found)
+        line = _line_of(entry, lookup, found)
         if line is None:
             place = (entry.item_sku, entry.location, entry.lot)
-            line = found[place] = _found_line(count_id, place, next_number + len(found), now)
+            line = found[place] = _found_line(count_id, place, lookup.next_number + len(found), now)
         else:
-            _require_open_to(who, line, counted_before.get((line.id, line.round - 1), ()), entry.field)
+            _require_open_to(who, line, lookup.counted_before.get((line.id, line.round - 1), ()), entry.field)
             states.setdefault(line.id, line.state)
         taken.entries.append(
             EntryRecord(
@@ -202,17 +207,15 @@ def take(
     return taken
 
 
-def _line_of(
-    entry: CountedEntry, lines: Mapping[str, Line], at_places: Mapping[Key, Line], found: Mapping[Key, Line]
-) -> Line | None:
+def _line_of(entry: CountedEntry, lookup: Lookup, found: Mapping[Key, Line]) -> Line | None:
     """The entry's line; None for stock the book did not know and no entry found yet."""
     if entry.line_id:
-        line = lines.get(entry.line_id)
+        line = lookup.lines.get(entry.line_id)
         if line is None:
             raise not_found("line", entry.line_id, f"{entry.field}.line_id")
         return line
     place = (entry.item_sku, entry.location, entry.lot)
-    return at_places.get(place) or found.get(place)
+    return lookup.at_places.get(place) or found.get(place)
 
 
 def _found_line(count_id: str, place: Key, number: int, now: datetime) -> Line:

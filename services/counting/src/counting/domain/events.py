@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+
+from counting.domain.lines import Line
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,12 @@ class ApprovedLine:
     variance: Decimal
     reasons: tuple[tuple[str, Decimal], ...]
     counted_at: datetime
+
+    @classmethod
+    def of(cls, line: Line, reasons: Sequence[tuple[str, Decimal]]) -> ApprovedLine:
+        """A line whose difference stands (its variance and count time are set)."""
+        assert line.variance is not None and line.counted_at is not None
+        return cls(line.id, line.item_sku, line.location, line.lot, line.variance, tuple(reasons), line.counted_at)
 
 
 @dataclass(frozen=True)

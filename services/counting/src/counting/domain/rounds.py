@@ -45,23 +45,27 @@ class ClosedLine(NamedTuple):
     """A line's closed round and what it does to the line."""
 
     line_id: str
-    round: int
-    counted: Decimal
-    counted_at: datetime
-    book: Decimal
-    variance: Decimal
-    moved: bool
-    counters: tuple[str, ...]
-    statuses: Mapping[str, Decimal]
+    found: RoundRecord
     # Who moved stock at the place in the round's window.
     actors: tuple[str, ...]
     state: LineState
     next_round: int
-    # Set when the round stands.
-    standing: Standing | None
+    # Set when the round stands: what its variance is worth.
+    variance_value: Decimal | None
+    within_tolerance: bool
     # Set on a first round: what record accuracy is made of.
     first_round_within: bool | None
     moved_during_count: bool
+
+    @property
+    def standing(self) -> Standing | None:
+        """What the line takes when its round stands."""
+        if self.variance_value is None:
+            return None
+        found = self.found
+        return Standing(
+            found.counted, found.counted_at, found.book, found.variance, self.variance_value, self.within_tolerance
+        )
 
 
 def close(
@@ -81,9 +85,10 @@ def close(
         found = RoundFound(line.round, line.counted, book.quantity)
         before = earlier.get(line.line_id)
         prior = RoundFound(before[-1].round, before[-1].counted, before[-1].book) if before else None
-        outcome = judge(found, prior, tolerance, cost)
         variance = found.variance
         within = tolerance.allows(variance, found.book, cost)
+        # A round within tolerance stands (judge's first rule), asked once of most lines.
+        outcome = Outcome.STANDS if within else judge(found, prior, tolerance, cost)
         moved = book.movements > 0
         state, next_round = LineState.FINAL, line.round
         if outcome is Outcome.RECOUNT:
@@ -93,20 +98,21 @@ def close(
         closed.append(
             ClosedLine(
                 line.line_id,
-                line.round,
-                found.counted,
-                line.counted_at,
-                found.book,
-                variance,
-                moved,
-                line.counters,
-                book.statuses,
+                RoundRecord(
+                    line.round,
+                    found.counted,
+                    line.counted_at,
+                    found.book,
+                    variance,
+                    moved,
+                    line.counters,
+                    book.statuses,
+                ),
                 actors.get(line.line_id, ()),
                 state,
                 next_round,
-                Standing(found.counted, line.counted_at, found.book, variance, value_of(variance, cost), within)
-                if outcome is Outcome.STANDS
-                else None,
+                value_of(variance, cost) if outcome is Outcome.STANDS else None,
+                within,
                 within if line.round == 1 else None,
                 line.moved_during_count or moved,
             )

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from counting.domain import commands, entries
 from counting.domain.counts import BookBalance, Count, Tolerance
-from counting.domain.entries import Accepted, CountedEntry
+from counting.domain.entries import Accepted, CountedEntry, Lookup
 from counting.domain.lines import Key, Line, LineState, RoundRecord
 from counting.domain.policies import ApprovalLimits, ReasonCode
 from counting.service.ports import CountsRepository, Hold, Items, Reading, StockBooks, Warehouse
@@ -129,7 +129,7 @@ async def submit_entries(uow: Recorder, repo: CountsRepository, command: command
     recounted = [line.id for line in (*lines.values(), *at_places.values()) if line.round > 1]
     counted_before = await repo.counters_by_line_round(count.id, recounted) if recounted else {}
     known = await repo.known_entries([e.entry_id for e in counted])
-    taken = count.take_entries(counted, known, lines, at_places, counted_before, next_number, acting())
+    taken = count.take_entries(counted, Lookup(known, lines, at_places, counted_before, next_number), acting())
     await repo.add_lines(taken.lines)
     await repo.add_entries(taken.entries)
     await repo.set_state(taken.counted, LineState.COUNTED)

@@ -43,12 +43,13 @@ class CountView:
     transitions: Sequence[Transition]
 
 
-async def count_view(repo: CountsRepository, count: Count) -> CountView:
+async def count_view(repo: CountsRepository, count: Count, summary: LineSummary | None = None) -> CountView:
+    """The count as its caller sees it; `summary`: its lines by state, where the caller has just read them."""
     blind = count.blind_to(identity.current.get().roles)
     return CountView(
         count,
         await repo.current_round(count.id),
-        await repo.line_summary(count.id),
+        summary if summary is not None else await repo.line_summary(count.id),
         None if blind else await repo.variance_totals(count.id),
         await repo.transitions(count.id),
     )
@@ -68,27 +69,30 @@ class RoundView:
 
 @dataclass(frozen=True)
 class LineView:
-    id: str
-    count_id: str
-    number: int
-    item_sku: str
-    location: str
-    lot: str
+    """A line as its caller sees it: to whom its count is blind, without its book or what
+    was found against it."""
+
+    line: Line
     unit: str
-    origin: str
-    state: str
-    round: int
-    opened_at: datetime
-    moved_during_count: bool
-    within_tolerance: bool
-    movement_id: str
-    reasons: Sequence[tuple[str, Decimal]]
     rounds: Sequence[RoundView]
-    # None to whom the count is blind, and where no round stands yet.
-    book_at_open: Decimal | None
-    counted: Decimal | None
-    variance: Decimal | None
-    variance_value: Decimal | None
+    reasons: Sequence[tuple[str, Decimal]]
+    blind: bool
+
+    @property
+    def book_at_open(self) -> Decimal | None:
+        return None if self.blind else self.line.book_at_open
+
+    @property
+    def counted(self) -> Decimal | None:
+        return None if self.blind else self.line.counted
+
+    @property
+    def variance(self) -> Decimal | None:
+        return None if self.blind else self.line.variance
+
+    @property
+    def variance_value(self) -> Decimal | None:
+        return None if self.blind else self.line.variance_value
 
 
 def _round_view(found: RoundRecord, blind: bool) -> RoundView:
@@ -99,33 +103,6 @@ def _round_view(found: RoundRecord, blind: bool) -> RoundView:
     )
 
 
-def _line_view(
-    line: Line, unit: str, rounds: Sequence[RoundRecord], reasons: Sequence[tuple[str, Decimal]], blind: bool
-) -> LineView:
-    return LineView(
-        id=line.id,
-        count_id=line.count_id,
-        number=line.number,
-        item_sku=line.item_sku,
-        location=line.location,
-        lot=line.lot,
-        unit=unit,
-        origin=line.origin,
-        state=line.state,
-        round=line.round,
-        opened_at=line.opened_at,
-        moved_during_count=line.moved_during_count,
-        within_tolerance=bool(line.within_tolerance),
-        movement_id=line.movement_id or "",
-        reasons=reasons,
-        rounds=[_round_view(found, blind) for found in rounds],
-        book_at_open=None if blind else line.book_at_open,
-        counted=None if blind else line.counted,
-        variance=None if blind else line.variance,
-        variance_value=None if blind else line.variance_value,
-    )
-
-
 async def line_views(repo: CountsRepository, count: Count, lines: Sequence[Line]) -> list[LineView]:
     blind = count.blind_to(identity.current.get().roles)
     ids = [line.id for line in lines]
@@ -133,7 +110,13 @@ async def line_views(repo: CountsRepository, count: Count, lines: Sequence[Line]
     reasons = await repo.reasons(ids)
     units = {sku: view.base_unit for sku, view in (await repo.item_views({line.item_sku for line in lines})).items()}
     return [
-        _line_view(line, units.get(line.item_sku, ""), rounds.get(line.id, []), reasons.get(line.id, []), blind)
+        LineView(
+            line,
+            units.get(line.item_sku, ""),
+            [_round_view(found, blind) for found in rounds.get(line.id, [])],
+            reasons.get(line.id, []),
+            blind,
+        )
         for line in lines
     ]
 
