@@ -160,7 +160,8 @@ class FakeCountingRepository(CountingRepository):
     async def variance_totals(self, count_id: str) -> VarianceTotals:
         values = [line.variance_value for line in self._lines(count_id) if line.variance_value is not None]
         differing = sum(1 for line in self._lines(count_id) if _differs(line))
-        return VarianceTotals(differing, sum(values, ZERO), sum((abs(v) for v in values), ZERO))
+        lines = len(self._lines(count_id))
+        return VarianceTotals(lines, differing, sum(values, ZERO), sum((abs(v) for v in values), ZERO))
 
     async def set_state(self, line_ids: Sequence[str], state: str) -> None:
         for line_id in line_ids:

@@ -80,7 +80,7 @@ def refused(attempt: object, *args: object, **kwargs: object) -> DomainError:
 def reviewed(differing: int = 1, absolute: str = "40") -> Count:
     count = planned(blind=False)
     count.state = CountState.REVIEW
-    count.submit(0, 3, VarianceTotals(differing, D(absolute), D(absolute)), ApprovalLimits(D(100), D(1000)), SAM)
+    count.submit(0, VarianceTotals(3, differing, D(absolute), D(absolute)), ApprovalLimits(D(100), D(1000)), SAM)
     return count
 
 
@@ -230,7 +230,7 @@ def test_reasons_explain_every_line_or_none_naming_the_first_bad_one() -> None:
 def test_a_count_is_submitted_once_explained_and_routed_by_the_value_of_its_variances() -> None:
     count = planned()
     count.state = CountState.REVIEW
-    error = refused(count.submit, 2, 3, VarianceTotals(2, D(9), D(9)), ApprovalLimits(), SAM)
+    error = refused(count.submit, 2, VarianceTotals(3, 2, D(9), D(9)), ApprovalLimits(), SAM)
     assert (error.code, error.field) == (ErrorCode.REQUIRED, "reasons")
     assert reviewed(absolute="40").levels_required == (Level.SUPERVISOR,)
     assert reviewed(absolute="1000.01").levels_required == (Level.SUPERVISOR, Level.FINANCE, Level.MANAGER)
@@ -267,11 +267,11 @@ def test_an_approved_count_sends_its_differences_to_stock_in_parts(monkeypatch: 
     count = reviewed()
     count.approve("SUPERVISOR", False, "", SAM)
     differing = [ApprovedLine(f"L{n}", "BOLT", "A-01", "", D(-1), (("ENTRY_ERROR", D(1)),), T0) for n in range(5)]
-    count.send(differing, 9, VarianceTotals(5, D(-5), D(5)), SAM)
+    count.send(differing)
     parts = [e for e in count.events if isinstance(e, AdjustmentApproved)]
     assert [(p.part, p.parts, len(p.lines)) for p in parts] == [(1, 3, 2), (2, 3, 2), (3, 3, 1)]
     assert count.awaits_stock() and count.state is CountState.APPROVED
-    count.posted(9, VarianceTotals(5, D(-5), D(5)), SAM)
+    count.posted(VarianceTotals(9, 5, D(-5), D(5)), SAM)
     assert count.events[-1] == CountPosted(count.id, "WH1", 9, 5, D(-5)) and not count.awaits_stock()
 
 

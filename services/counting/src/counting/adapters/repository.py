@@ -343,6 +343,7 @@ class SqlCountsRepository:
         row = (
             await self.session.execute(
                 select(
+                    func.count(),
                     func.count().filter(differing),
                     func.sum(value),
                     # abs is not a function SQLAlchemy types: name the type, or SQLite's scaled integer comes back.
@@ -350,7 +351,7 @@ class SqlCountsRepository:
                 ).where(lines.c.count_id == count_id)
             )
         ).one()
-        return VarianceTotals(int(row[0]), row[1] or Decimal(0), row[2] or Decimal(0))
+        return VarianceTotals(int(row[0]), int(row[1]), row[2] or Decimal(0), row[3] or Decimal(0))
 
     async def line(self, count_id: str, line_id: str) -> Line | None:
         query = select(*_LINE).where(lines.c.count_id == count_id, lines.c.id == line_id)

@@ -520,9 +520,7 @@ class Count:
             explained[line.id] = reasons
         return explained
 
-    def submit(
-        self, unexplained: int, lines: int, totals: VarianceTotals, limits: ApprovalLimits, acting: Acting
-    ) -> None:
+    def submit(self, unexplained: int, totals: VarianceTotals, limits: ApprovalLimits, acting: Acting) -> None:
         """REVIEW → AWAITING_APPROVAL at the levels its variances' value needs; with nothing
         differing it is approved and posted at once."""
         self._require(frozenset({CountState.REVIEW}), "submit")
@@ -530,7 +528,7 @@ class Count:
             raise DomainError(ErrorCode.REQUIRED, f"{unexplained} differing lines have no reasons yet", "reasons")
         if not totals.differing:
             self._move(CountState.APPROVED, acting, "nothing differs")
-            self.posted(lines, totals, acting)
+            self.posted(totals, acting)
             return
         self.levels_required = tuple(levels_needed(totals.absolute, limits.supervisor, limits.finance))
         self._move(CountState.AWAITING_APPROVAL, acting)
@@ -562,12 +560,10 @@ class Count:
         self._move(CountState.APPROVED, acting, comment.strip())
         return True
 
-    def send(self, differing: Sequence[ApprovedLine], lines: int, totals: VarianceTotals, acting: Acting) -> None:
-        """An approved count's differences go to stock, in parts; with none it is posted now."""
+    def send(self, differing: Sequence[ApprovedLine]) -> None:
+        """An approved count's differences go to stock, in parts. It differs: a count that
+        does not is posted when submitted."""
         self._require(frozenset({CountState.APPROVED}), "send")
-        if not differing:
-            self.posted(lines, totals, acting)
-            return
         parts = (len(differing) + PART_LINES - 1) // PART_LINES
         for part in range(parts):
             chunk = tuple(differing[part * PART_LINES : (part + 1) * PART_LINES])
@@ -596,11 +592,11 @@ class Count:
         """Whether stock's confirmations still apply: those of a count posted already are redeliveries."""
         return self.state is CountState.APPROVED
 
-    def posted(self, lines: int, totals: VarianceTotals, acting: Acting) -> None:
+    def posted(self, totals: VarianceTotals, acting: Acting) -> None:
         """Stock posted every difference: the count is done."""
         self._require(frozenset({CountState.APPROVED}), "post")
         self._move(CountState.POSTED, acting)
-        self.events.append(CountPosted(self.id, self.warehouse, lines, totals.differing, totals.net))
+        self.events.append(CountPosted(self.id, self.warehouse, totals.lines, totals.differing, totals.net))
 
     def check_exports(self) -> None:
         if self.state not in EXPORTABLE:

@@ -98,8 +98,9 @@ class LineSummary:
 
 @dataclass(frozen=True)
 class VarianceTotals:
-    """A count's differing lines and what their variances are worth, net and absolute."""
+    """A count's lines, those that differ, and what their variances are worth, net and absolute."""
 
+    lines: int
     differing: int
     net: Decimal
     absolute: Decimal

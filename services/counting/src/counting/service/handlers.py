@@ -209,10 +209,8 @@ async def _explain(repo: CountsRepository, command: commands.ExplainLines) -> tu
 async def submit_for_approval(uow: Recorder, repo: CountsRepository, command: commands.SubmitForApproval) -> CountView:
     count = await load(repo, command.count_id, Hold.ALONE)
     uow.track(count)
-    summary = await repo.line_summary(count.id)
     count.submit(
         await repo.unexplained(count.id),
-        summary.total,
         await repo.variance_totals(count.id),
         await repo.approval_limits(count.warehouse),
         acting(),
@@ -226,9 +224,7 @@ async def approve(uow: Recorder, repo: CountsRepository, command: commands.Appro
     uow.track(count)
     who = acting()
     if count.approve(command.level, await repo.counted_in(count.id, who.actor), command.comment, who):
-        differing = await repo.approved_lines(count.id)
-        summary = await repo.line_summary(count.id)
-        count.send(differing, summary.total, await repo.variance_totals(count.id), who)
+        count.send(await repo.approved_lines(count.id))
     await repo.save(count)
     return await count_view(repo, count)
 
@@ -256,7 +252,7 @@ async def confirm_posted(uow: Recorder, repo: CountsRepository, count_id: str, p
     await repo.mark_posted(posted)
     if await repo.list_lines(count.id, [LineState.FINAL], True, 0, 1):
         return  # lines still with stock
-    count.posted((await repo.line_summary(count.id)).total, await repo.variance_totals(count.id), acting())
+    count.posted(await repo.variance_totals(count.id), acting())
     await repo.save(count)
 
 
