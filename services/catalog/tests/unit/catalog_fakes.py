@@ -91,8 +91,8 @@ class FakeCatalogRepository(CatalogRepository):
     async def boms_of(self, parent_sku: str) -> list[BomVersion]:
         return self._boms(lambda bom: bom.parent_sku == parent_sku)
 
-    async def active_boms(self, parent_skus: Sequence[str]) -> list[BomVersion]:
-        return self._boms(lambda bom: bom.parent_sku in parent_skus and bom.state is BomState.ACTIVE)
+    async def released_boms(self, parent_skus: Sequence[str]) -> list[BomVersion]:
+        return self._boms(lambda bom: bom.parent_sku in parent_skus and bom.state is not BomState.DRAFT)
 
     def _boms(self, wanted: Callable[[BomVersion], bool]) -> list[BomVersion]:
         found = [_copied(bom) for bom in self.boms.values() if wanted(bom)]

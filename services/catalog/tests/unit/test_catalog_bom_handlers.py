@@ -252,12 +252,6 @@ async def test_an_explosion_follows_the_active_version_in_effect_at_each_level_o
     assert (error.code, error.field) == (ErrorCode.NOT_FOUND, "parent_sku")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="activation marks the replaced version OBSOLETE and explosion reads ACTIVE versions only, "
-    "so the end date activation gives the replaced version is never used: nothing is in effect until "
-    "its successor starts",
-)
 async def test_a_replaced_version_stays_in_effect_until_its_successor_starts() -> None:
     catalog = await bike_catalog()
     await activate(catalog, await draft(catalog, "WHEEL", ("SPOKE", "36")))

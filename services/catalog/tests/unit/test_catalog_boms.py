@@ -181,15 +181,25 @@ def test_only_a_draft_with_lines_can_be_activated() -> None:
 
 def test_drafts_and_active_versions_can_be_made_obsolete_once() -> None:
     for bom in (draft("WHEEL", []), active("WHEEL", [("SPOKE", "36", "", "")])):
-        bom.obsolete()
+        bom.obsolete(JUL_1)
 
         assert bom.state is BomState.OBSOLETE
-        assert refusal(bom.obsolete) == (ErrorCode.INVALID_STATE, "bom_id")
+        assert refusal(lambda: bom.obsolete(JUL_1)) == (ErrorCode.INVALID_STATE, "bom_id")
+
+
+def test_an_obsolete_version_keeps_the_days_it_was_in_effect_and_a_draft_never_was() -> None:
+    used = active("WHEEL", [("SPOKE", "36", "", "")])
+    used.obsolete(JUL_1)
+    never = draft("WHEEL", [("SPOKE", "32", "", "")], version=2)
+    never.obsolete(JUL_1)
+
+    assert effective([used, never], date(2025, 3, 1)) is used
+    assert effective([used, never], JUL_1) is None
 
 
 def test_the_effective_version_is_the_active_one_covering_the_date() -> None:
     old = draft("WHEEL", [("SPOKE", "36", "", "")], effective_to=JUL_1)
-    old.obsolete()
+    old.obsolete(JAN_1)
     current = draft("WHEEL", [("SPOKE", "32", "", "")], version=2, effective_from=JUL_1, effective_to=DEC_31)
     current.activate(None)
     upcoming = draft("WHEEL", [("SPOKE", "30", "", "")], version=3, effective_from=DEC_31)

@@ -174,9 +174,10 @@ class SqlCatalogRepository:
     async def boms_of(self, parent_sku: str) -> list[BomVersion]:
         return await self._boms(bom_versions.c.parent_sku == parent_sku)
 
-    async def active_boms(self, parent_skus: Sequence[str]) -> list[BomVersion]:
+    async def released_boms(self, parent_skus: Sequence[str]) -> list[BomVersion]:
+        """Every version but drafts: active, replaced or obsolete, each with its dates in effect."""
         return await self._boms(
-            bom_versions.c.parent_sku.in_(list(parent_skus)), bom_versions.c.state == str(BomState.ACTIVE)
+            bom_versions.c.parent_sku.in_(list(parent_skus)), bom_versions.c.state != str(BomState.DRAFT)
         )
 
     async def next_bom_version(self, parent_sku: str) -> int:

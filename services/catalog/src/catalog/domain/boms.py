@@ -146,13 +146,18 @@ class BomVersion:
         self.state = BomState.ACTIVE
         self.events.append(BomActivated(self.id, self.parent_sku, self.version, replaced_bom_id))
 
-    def obsolete(self) -> None:
+    def obsolete(self, today: date) -> None:
+        """No longer in effect from today on; the days an active version was in effect stay
+        its own, and a draft never was."""
         if self.state is BomState.OBSOLETE:
             raise DomainError(
                 ErrorCode.INVALID_STATE,
                 f"BOM version {self.version} of {self.parent_sku} is already OBSOLETE",
                 "bom_id",
             )
+        ends = self.effective_from if self.state is BomState.DRAFT else max(self.effective_from, today)
+        if self.effective_to is None or self.effective_to > ends:
+            self.effective_to = ends
         self.state = BomState.OBSOLETE
 
     def _require_draft(self) -> None:
@@ -178,10 +183,12 @@ def _scrap(raw: str) -> Decimal:
 
 
 def effective(versions: Iterable[BomVersion], on: date) -> BomVersion | None:
-    """The ACTIVE version whose [effective_from, effective_to) covers `on`."""
+    """The version in effect on `on`: the one, active or since replaced or made obsolete,
+    whose [effective_from, effective_to) covers it. A draft is in effect nowhere; a version
+    that stops being active keeps the days it was in effect, up to its successor's start."""
     for version in versions:
         if (
-            version.state is BomState.ACTIVE
+            version.state is not BomState.DRAFT
             and version.effective_from <= on
             and (version.effective_to is None or on < version.effective_to)
         ):

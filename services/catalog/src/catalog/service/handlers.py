@@ -134,7 +134,7 @@ async def activate_bom_version(uow: Recorder, repo: CatalogRepository, cmd: comm
 async def obsolete_bom_version(uow: Recorder, repo: CatalogRepository, cmd: commands.ObsoleteBomVersion) -> BomVersion:
     bom = await _bom(repo, cmd.bom_id, "bom_id")
     before = str(bom.state)
-    bom.obsolete()
+    bom.obsolete(date.today())
     await _save_bom(repo, bom, "OBSOLETED", [FieldChange("state", before, "OBSOLETE")])
     return bom
 
@@ -199,7 +199,7 @@ async def explode_bom(repo: CatalogRepository, *, parent_sku: str, quantity: str
     # items of each level, however wide it is.
     while level:
         versions: dict[str, list[BomVersion]] = defaultdict(list)
-        for version in await repo.active_boms(level):
+        for version in await repo.released_boms(level):
             versions[version.parent_sku].append(version)
         children: set[str] = set()
         for sku in level:
