@@ -45,6 +45,7 @@ from stock.bootstrap import SPEC as STOCK_SPEC
 
 SUPERVISOR = ("sam", "supervisor")
 ANN = ("ann", "operator")
+OLGA = ("olga", "operator")
 
 
 async def counted_and_reviewed(suite: Suite, sku: str, shelf: int, **count: Any) -> tuple[pb.Count, pb.CountLine]:
@@ -479,3 +480,43 @@ async def test_a_reason_code_a_supervisor_adds_explains_a_loss_that_stock_posts(
     history = await suite.stock.ListMovements(spb.ListMovementsRequest(item_sku=sku, page_size=10))
     (adjustment,) = [m for m in history.movements if m.type == spb.MOVEMENT_TYPE_ADJUSTMENT]
     assert [(r.reason_code, Decimal(r.quantity.value)) for r in adjustment.reasons] == [("SHELF_MIXUP", 2)]
+
+
+async def test_an_operator_who_moved_stock_on_a_posted_variance_line_recurs_and_a_trace_writes_nothing(
+    suite: Suite,
+) -> None:
+    await create_warehouse(suite)
+    bolt, nut = await create_item(suite), await create_item(suite)
+    await receive(suite, bolt, 10)
+    with acting(*OLGA):
+        await receive(suite, nut, 10, "A-02")
+    with acting(*SUPERVISOR):
+        tolerance = pb.Tolerance(quantity=d(1000))
+        first = await open_count(suite, (await create_count(suite, item_skus=[bolt], tolerance=tolerance)).id)
+    # olga receives at A-01 while it is counted, and the count finds it one short.
+    with acting(*OLGA):
+        await receive(suite, bolt, 5)
+    with acting(*ANN):
+        (short,) = await lines(suite, first.id)
+        await enter(suite, first.id, short.id, 14)
+    with acting(*SUPERVISOR):
+        await finish(suite, first.id)
+        (short,) = await lines(suite, first.id)
+    assert short.moved_during_count and Decimal(short.variance.value) == -1
+    other, nut_line = await counted_and_reviewed(suite, nut, 9)
+
+    async def recurring() -> list[pb.Suspect]:
+        with acting(*SUPERVISOR):
+            trace = await suite.counting.TraceLine(pb.TraceLineRequest(count_id=other.id, line_id=nut_line.id))
+        return [s for s in trace.suspects if s.kind == "RECURRING_OPERATOR"]
+
+    assert await recurring() == []  # the first count is not posted yet
+    await explain_and_submit(suite, first.id, short)
+    with acting(*SUPERVISOR):
+        await suite.counting.Approve(pb.ApproveRequest(idempotency_key=key(), count_id=first.id, level="SUPERVISOR"))
+    await eventually(lambda: is_posted(suite, first.id), "the first count is posted")
+    found = await recurring()
+    assert [(s.rank, "olga posted 1 movement on this line" in s.explanation) for s in found] == [(41, True)]
+    assert "appears on 1 other variance line." in found[0].explanation
+    # Tracing remembers nothing: the same trace again finds the same.
+    assert await recurring() == found
