@@ -151,12 +151,13 @@ class Dispatcher(Generic[P]):
         if route.together:
             return await self._coalescers[type(command)].submit(_Pending(request, command, response, reply))  # type: ignore[return-value]
         if route.prepare is not None:
-            # A retry of a command already done is answered before its preparation, which
-            # the command's own effect may now refuse.
-            async with self._uows.reader() as uow:
-                done = await answered(uow, request, response)
-            if done is not None:
-                return done
+            if route.keyed:
+                # A retry of a command already done is answered before its preparation,
+                # which the command's own effect may now refuse.
+                async with self._uows.reader() as uow:
+                    done = await answered(uow, request, response)
+                if done is not None:
+                    return done
             command = await route.prepare(command)
 
         async def run(uow: UnitOfWork) -> R:

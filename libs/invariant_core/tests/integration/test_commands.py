@@ -275,3 +275,17 @@ async def test_concurrent_commands_of_a_coalesced_route_share_a_transaction_and_
     assert sorted(await written(uows)) == ["A", "C", "D"]
     # Sent at once, they waited for the same batch; the refusal wrote nothing and failed nobody else.
     assert batches == [len(codes)]
+
+
+async def test_a_prepared_command_without_a_request_key_is_prepared_and_run(uows: UnitOfWorkFactory) -> None:
+    script = Script([])
+
+    async def prepare(command: Make) -> Make:
+        script.preparations += 1
+        return replace(command, prepared=7)
+
+    dispatch = dispatcher(uows, script, prepare=prepare, keyed=False)
+    # A request with no idempotency_key field: it is idempotent by its own data.
+    answer = await dispatch(wrappers_pb2.StringValue(value="A"), Make("A"), wrappers_pb2.StringValue, text)
+
+    assert (answer.value, script.preparations) == ("made A prepared 7", 1)

@@ -4,6 +4,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 
 import pytest
 
@@ -184,7 +185,7 @@ def test_drafts_and_active_versions_can_be_made_obsolete_once() -> None:
         bom.obsolete(JUL_1)
 
         assert bom.state is BomState.OBSOLETE
-        assert refusal(lambda: bom.obsolete(JUL_1)) == (ErrorCode.INVALID_STATE, "bom_id")
+        assert refusal(partial(bom.obsolete, JUL_1)) == (ErrorCode.INVALID_STATE, "bom_id")
 
 
 def test_an_obsolete_version_keeps_the_days_it_was_in_effect_and_a_draft_never_was() -> None:
