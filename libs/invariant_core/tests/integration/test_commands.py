@@ -11,23 +11,15 @@ import pytest
 from asyncpg.exceptions import DeadlockDetectedError
 from google.protobuf import wrappers_pb2
 from google.protobuf.message import Message
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from plumbing_support import effects, metadata, scratch_uows
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant_core.coalesce import Call
 from invariant_core.commands import CONFLICT_ATTEMPTS, PREPARE_ATTEMPTS, Dispatcher, Route, Stale
-from invariant_core.db import UnitOfWork, UnitOfWorkFactory, create_engine, plumbing_tables
+from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_kernel.errors import DomainError, ErrorCode, ItemsNotReplicatedError
-
-metadata = MetaData()
-plumbing_tables(metadata)
-effects = Table(
-    "effects",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("code", String(40), nullable=False, unique=True),
-)
 
 
 def translate(event: object) -> tuple[str, Message]:
@@ -36,11 +28,8 @@ def translate(event: object) -> tuple[str, Message]:
 
 @pytest.fixture
 async def uows(new_database) -> AsyncIterator[UnitOfWorkFactory]:  # type: ignore[no-untyped-def]
-    engine = create_engine(await new_database("commands"))
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield UnitOfWorkFactory(engine, metadata, "test", translate)
-    await engine.dispose()
+    async with scratch_uows(await new_database("commands"), metadata, translate) as made:
+        yield made
 
 
 @dataclass(frozen=True)

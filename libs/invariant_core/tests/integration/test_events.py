@@ -14,11 +14,12 @@ from google.protobuf import wrappers_pb2
 from google.protobuf.message import Message
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
+from plumbing_support import scratch_uows
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from invariant.events.v1 import envelope_pb2
 from invariant_core import bus
-from invariant_core.db import COPY_FROM, UnitOfWork, UnitOfWorkFactory, create_engine, plumbing_tables
+from invariant_core.db import COPY_FROM, UnitOfWork, UnitOfWorkFactory, plumbing_tables
 from invariant_core.embedded import free_port, start_nats
 from invariant_core.tasks import finish
 from invariant_core.testing import EventBus, eventually
@@ -46,11 +47,8 @@ def translate(event: object) -> tuple[str, Message]:
 
 @pytest.fixture
 async def uows(new_database) -> AsyncIterator[UnitOfWorkFactory]:  # type: ignore[no-untyped-def]
-    engine = create_engine(await new_database("plumbing"))
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield UnitOfWorkFactory(engine, metadata, "plumbing", translate)
-    await engine.dispose()
+    async with scratch_uows(await new_database("plumbing"), metadata, translate, "plumbing") as made:
+        yield made
 
 
 async def commit_event(uows: UnitOfWorkFactory, subject: str, payload: str = "payload") -> str:

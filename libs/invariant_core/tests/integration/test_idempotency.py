@@ -8,21 +8,13 @@ from collections.abc import AsyncIterator, Sequence
 import pytest
 from google.protobuf import wrappers_pb2
 from google.protobuf.message import Message
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from plumbing_support import effects, metadata, scratch_uows
+from sqlalchemy import insert, select
 
 from invariant.stock.v1 import stock_pb2 as pb
-from invariant_core.db import UnitOfWork, UnitOfWorkFactory, create_engine, plumbing_tables
+from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.idempotency import run_idempotent, run_idempotent_together
 from invariant_kernel.errors import DomainError, ErrorCode
-
-metadata = MetaData()
-plumbing_tables(metadata)
-effects = Table(
-    "effects",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("code", String(40), nullable=False, unique=True),
-)
 
 
 def no_events(event: object) -> tuple[str, Message]:
@@ -31,11 +23,8 @@ def no_events(event: object) -> tuple[str, Message]:
 
 @pytest.fixture
 async def uows(new_database) -> AsyncIterator[UnitOfWorkFactory]:  # type: ignore[no-untyped-def]
-    engine = create_engine(await new_database("idempotency"))
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield UnitOfWorkFactory(engine, metadata, "test", no_events)
-    await engine.dispose()
+    async with scratch_uows(await new_database("idempotency"), metadata, no_events) as made:
+        yield made
 
 
 def request(key: str, code: str) -> pb.CreateWarehouseRequest:

@@ -16,7 +16,7 @@ from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core.commands import Dispatcher
 from invariant_core.db import UnitOfWorkFactory
 from invariant_core.items import ReplicatedItems
-from invariant_core.messages import date_from_message, datetime_from_message, decimal_message
+from invariant_core.messages import date_from_message, datetime_from_message, decimal_message, timestamp_message
 from invariant_core.paging import decode_token, encode_token, page_size
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 from stock.adapters.repository import (
@@ -467,13 +467,13 @@ def movement_message(record: MovementRecord) -> pb.Movement:
         idempotency_key=record.idempotency_key,
         corrects_movement_id=record.corrects_movement_id,
         reservation_id=record.reservation_id,
+        business_time=timestamp_message(record.business_time),
+        posted_at=timestamp_message(record.posted_at),
     )
     if plan.from_place is not None:
         getattr(message, "from").CopyFrom(_place_message(plan.from_place))
     if plan.to_place is not None:
         message.to.CopyFrom(_place_message(plan.to_place))
-    message.business_time.FromDatetime(record.business_time)
-    message.posted_at.FromDatetime(record.posted_at)
     return message
 
 
@@ -488,8 +488,8 @@ def reservation_message(r: Reservation) -> pb.Reservation:
         released=decimal_message(r.released),
         owner=pb.DocumentRef(type=r.owner.type, id=r.owner.id, line=r.owner.line),
         state=str(r.state),
+        created_at=timestamp_message(r.created_at),
     )
     if r.expires_at is not None:
-        message.expires_at.FromDatetime(r.expires_at)
-    message.created_at.FromDatetime(r.created_at)
+        message.expires_at.CopyFrom(timestamp_message(r.expires_at))
     return message
