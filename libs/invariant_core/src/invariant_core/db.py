@@ -179,23 +179,31 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         if self._writing is not None:
             await self._writing.acquire()
+        self.session = self._sessions()
         try:
-            self.session = self._sessions()
             await self.session.begin()
             if self._read_only:
                 await self.session.connection(execution_options={READ_ONLY: True})
         except BaseException:
-            if self._writing is not None:
-                self._writing.release()
+            await self._end()
             raise
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        await self._end()
+
+    async def _end(self) -> None:
+        """Roll back what was not committed and give the connection back, whatever happens
+        meanwhile: a task cancelled during the rollback (a service stopping) must not keep its
+        connection, whose open transaction would hold SQLite's lock on the file from every
+        other process until this one exits."""
         try:
-            await self.session.rollback()
-            await self.session.close()
+            try:
+                await self.session.rollback()
+            finally:
+                await self.session.close()
         finally:
             if self._writing is not None:
                 self._writing.release()

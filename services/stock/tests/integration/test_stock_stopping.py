@@ -237,6 +237,9 @@ async def test_a_stock_process_told_to_stop_keeps_answering_through_its_drain_th
     sku = await create_item(services)
     await receive(services, sku, 1_000_000)
     await services.running.stop()
+    # A stopped service holds no connection: an open one would keep SQLite's write lock on
+    # the file from the process started next on it.
+    assert services.running.uows.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     settings = services.settings
     drain = 2.0
     env = {
@@ -257,7 +260,11 @@ async def test_a_stock_process_told_to_stop_keeps_answering_through_its_drain_th
             assert process.returncode is None, "stock exited during start-up"
             return await check_health(target, SERVICE_NAME) == "SERVING"
 
-        await eventually(serving, "the stock process serves", within=30)
+        try:
+            await eventually(serving, "the stock process serves", within=30)
+        except AssertionError as late:
+            started = await asyncio.to_thread((tmp_path / "stock.log").read_text)
+            raise AssertionError(f"{late}; what it logged:\n{started}") from None
         loop = asyncio.get_running_loop()
         answered: list[tuple[float, grpc.StatusCode]] = []
         signalled = asyncio.Event()
