@@ -321,33 +321,76 @@ async def serve_until_signalled(stop: Callable[[], Awaitable[None]]) -> None:
     await stop()
 
 
-def _with_identity(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-    metadata = list(details.metadata or ()) + identity.current.get().to_metadata()
-    timeout = details.timeout if details.timeout is not None else DEFAULT_DEADLINE_SECONDS
-    # A peer that is restarting is waited for within the deadline: failing at once would only
-    # make every caller retry by hand (every call is idempotent or side-effect free).
-    wait_for_ready = details.wait_for_ready if details.wait_for_ready is not None else True
-    return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials, wait_for_ready)
+class _AsCaller:
+    """A peer's method, called as whoever is acting now, within a deadline.
 
+    This, not a client interceptor: grpc runs an interceptor in a task of its own for every
+    call, at a cost every caller of a busy peer pays.
+    """
 
-class _IdentityMetadata(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
-    async def intercept_unary_unary(
+    __slots__ = ("_method",)
+
+    def __init__(self, method: Any) -> None:
+        self._method = method
+
+    def __call__(
         self,
-        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Any],
-        details: grpc.aio.ClientCallDetails,
         request: Any,
+        *,
+        timeout: float | None = None,
+        metadata: Sequence[tuple[str, str | bytes]] | None = None,
+        credentials: grpc.CallCredentials | None = None,
+        wait_for_ready: bool | None = None,
+        compression: grpc.Compression | None = None,
     ) -> Any:
-        return await continuation(_with_identity(details), request)
+        return self._method(
+            request,
+            timeout=DEFAULT_DEADLINE_SECONDS if timeout is None else timeout,
+            metadata=(*(metadata or ()), *identity.current.get().to_metadata()),
+            credentials=credentials,
+            # A peer that is restarting is waited for within the deadline: failing at once
+            # would only make every caller retry by hand (every call is idempotent or
+            # side-effect free).
+            wait_for_ready=True if wait_for_ready is None else wait_for_ready,
+            compression=compression,
+        )
 
 
-class _StreamIdentityMetadata(grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
-    async def intercept_unary_stream(
-        self,
-        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Any],
-        details: grpc.aio.ClientCallDetails,
-        request: Any,
-    ) -> Any:
-        return await continuation(_with_identity(details), request)
+class _Channel(grpc.aio.Channel):  # type: ignore[misc]
+    """A channel whose unary calls, and server streams, carry the caller's identity."""
+
+    def __init__(self, inner: grpc.aio.Channel) -> None:
+        self._inner = inner
+
+    def unary_unary(self, *args: Any, **kwargs: Any) -> Any:
+        return _AsCaller(self._inner.unary_unary(*args, **kwargs))
+
+    def unary_stream(self, *args: Any, **kwargs: Any) -> Any:
+        return _AsCaller(self._inner.unary_stream(*args, **kwargs))
+
+    def stream_unary(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("no method of the suite streams its requests")
+
+    def stream_stream(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("no method of the suite streams its requests")
+
+    async def __aenter__(self) -> _Channel:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._inner.close(None)
+
+    async def close(self, grace: float | None = None) -> None:
+        await self._inner.close(grace)
+
+    def get_state(self, try_to_connect: bool = False) -> grpc.ChannelConnectivity:
+        return self._inner.get_state(try_to_connect)
+
+    async def wait_for_state_change(self, last_observed_state: grpc.ChannelConnectivity) -> None:
+        await self._inner.wait_for_state_change(last_observed_state)
+
+    async def channel_ready(self) -> None:
+        await self._inner.channel_ready()
 
 
 def channel(target: str, services: Sequence[str]) -> grpc.aio.Channel:
@@ -366,7 +409,7 @@ def channel(target: str, services: Sequence[str]) -> grpc.aio.Channel:
             }
         ]
     }
-    return grpc.aio.insecure_channel(
+    inner = grpc.aio.insecure_channel(
         target,
         options=[
             ("grpc.service_config", json.dumps(config)),
@@ -379,8 +422,8 @@ def channel(target: str, services: Sequence[str]) -> grpc.aio.Channel:
             ("grpc.initial_reconnect_backoff_ms", 100),
             ("grpc.max_reconnect_backoff_ms", 1000),
         ],
-        interceptors=[_IdentityMetadata(), _StreamIdentityMetadata()],
     )
+    return _Channel(inner)
 
 
 async def check_health(target: str, service: str = "", deadline: float = 2.0) -> str:
