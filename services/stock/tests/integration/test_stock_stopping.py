@@ -261,7 +261,9 @@ async def test_a_stock_process_told_to_stop_keeps_answering_through_its_drain_th
             return await check_health(target, SERVICE_NAME) == "SERVING"
 
         try:
-            await eventually(serving, "the stock process serves", within=30)
+            # Longer than SQLite's busy timeout: a start that waits for the file's lock that
+            # long gives up and exits, saying so, rather than looking merely slow.
+            await eventually(serving, "the stock process serves", within=45)
         except AssertionError as late:
             started = await asyncio.to_thread((tmp_path / "stock.log").read_text)
             raise AssertionError(f"{late}; what it logged:\n{started}") from None
