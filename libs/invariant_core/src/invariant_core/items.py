@@ -67,7 +67,10 @@ class ReplicatedItems:
         through to the catalog, so that it succeeds when run again."""
         if not isinstance(refused, ItemsNotReplicatedError):
             return False
-        await self.views(dict(refused.missing))
+        for code, field in refused.barcodes:
+            await self.sku_of_barcode(code, field)
+        if refused.missing:
+            await self.views(dict(refused.missing))
         return True
 
     async def sku_of_barcode(self, barcode: str, field: str) -> str:

@@ -322,7 +322,8 @@ async def serve_until_signalled(stop: Callable[[], Awaitable[None]]) -> None:
 
 
 class _AsCaller:
-    """A peer's method, called as whoever is acting now, within a deadline.
+    """A peer's method, called as whoever is acting now, within a deadline (the first
+    argument is the request, or the requests of a client stream).
 
     This, not a client interceptor: grpc runs an interceptor in a task of its own for every
     call, at a cost every caller of a busy peer pays.
@@ -357,7 +358,7 @@ class _AsCaller:
 
 
 class _Channel(grpc.aio.Channel):  # type: ignore[misc]
-    """A channel whose unary calls, and server streams, carry the caller's identity."""
+    """A channel whose every call carries the caller's identity and a deadline."""
 
     def __init__(self, inner: grpc.aio.Channel) -> None:
         self._inner = inner
@@ -369,10 +370,10 @@ class _Channel(grpc.aio.Channel):  # type: ignore[misc]
         return _AsCaller(self._inner.unary_stream(*args, **kwargs))
 
     def stream_unary(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("no method of the suite streams its requests")
+        return _AsCaller(self._inner.stream_unary(*args, **kwargs))
 
     def stream_stream(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("no method of the suite streams its requests")
+        return _AsCaller(self._inner.stream_stream(*args, **kwargs))
 
     async def __aenter__(self) -> _Channel:
         return self

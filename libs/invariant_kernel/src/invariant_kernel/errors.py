@@ -57,11 +57,14 @@ def not_found(what: str, key: str, field: str) -> DomainError:
 
 
 class ItemsNotReplicatedError(DomainError):
-    """Items this service's replica of the catalog does not hold yet (SKU, request field):
-    read them through from the catalog, outside the transaction, and run the command again."""
+    """Items (SKU, request field) and barcodes (code, request field) this service's replica of
+    the catalog does not hold yet: read them through from the catalog, outside the
+    transaction, and run the command again."""
 
-    def __init__(self, missing: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, missing: Sequence[tuple[str, str]], barcodes: Sequence[tuple[str, str]] = ()) -> None:
+        named = [*barcodes, *missing]
         super().__init__(
-            ErrorCode.UNAVAILABLE, f"items not known here yet: {', '.join(sku for sku, _ in missing)}", missing[0][1]
+            ErrorCode.UNAVAILABLE, f"not known here yet: {', '.join(code for code, _ in named)}", named[0][1]
         )
         self.missing = missing
+        self.barcodes = barcodes

@@ -26,7 +26,7 @@ from counting.domain.rounds import Book, ClosedLine, ClosingLine
 from counting.domain.trace import TracedMovement
 from counting.service.ports import BookQuery, CountingRepository, Hold, Reading, Warehouse
 from invariant_core.testing import ConstraintViolation, FakeService
-from invariant_kernel.errors import not_found
+from invariant_kernel.errors import ItemsNotReplicatedError, not_found
 from invariant_kernel.units import ItemView
 
 ZERO = Decimal(0)
@@ -507,6 +507,14 @@ class FakeCatalog:
                 self.keep(sku)
                 return sku
         raise not_found("barcode", barcode, field)
+
+    async def read_through(self, refused: Exception) -> bool:
+        if not isinstance(refused, ItemsNotReplicatedError):
+            return False
+        for code, field in refused.barcodes:
+            await self.sku_of_barcode(code, field)
+        await self.views(dict(refused.missing))
+        return True
 
 
 CountingService = FakeService[FakeCountingRepository]

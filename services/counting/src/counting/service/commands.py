@@ -18,9 +18,7 @@ def command_table(reading: Reading, stock: StockBooks, items: Items) -> dict[typ
         commands.CreateCount: Route(handlers.create_count, prepare=partial(handlers.site, stock)),
         commands.OpenCount: Route(handlers.open_count, prepare=partial(handlers.book, reading, stock)),
         # Idempotent by each entry's id, which the handler looks up.
-        commands.SubmitEntries: Route(
-            handlers.submit_entries, keyed=False, remedy=partial(handlers.read_through, items)
-        ),
+        commands.SubmitEntries: Route(handlers.submit_entries, keyed=False, remedy=items.read_through),
         commands.FinishRound: Route(rounds.finish_round, prepare=partial(rounds.close, reading, stock)),
         commands.DecideLine: Route(handlers.decide_line),
         commands.ExplainLine: Route(handlers.explain_line),

@@ -16,11 +16,11 @@ from counting.domain.counts import BookBalance, Count, Tolerance
 from counting.domain.entries import Accepted, CountedEntry, Lookup
 from counting.domain.lines import Key, Line, LineState, RoundRecord
 from counting.domain.policies import ApprovalLimits, ReasonCode
-from counting.service.ports import CountsRepository, Hold, Items, Reading, StockBooks, Warehouse
+from counting.service.ports import CountsRepository, Hold, Reading, StockBooks, Warehouse
 from counting.service.queries import CountView, LineView, acting, count_view, line_view, load
 from invariant_core.db import Recorder, utcnow
 from invariant_kernel.codes import normalise_warehouse
-from invariant_kernel.errors import DomainError, ErrorCode, quoted
+from invariant_kernel.errors import DomainError, ErrorCode, ItemsNotReplicatedError, quoted
 
 MAX_EXPLAINED_LINES = 5000
 
@@ -86,30 +86,6 @@ async def open_count(uow: Recorder, repo: CountsRepository, booked: Booked) -> C
     return await count_view(repo, count)
 
 
-class NotInReplicaError(DomainError):
-    """Barcodes and items (each with the field naming it) the replica of the catalog lacks:
-    `read_through` fetches them, outside the transaction, and the command runs again."""
-
-    def __init__(self, barcodes: Sequence[tuple[str, str]], skus: Sequence[tuple[str, str]]) -> None:
-        missing = [*barcodes, *skus]
-        super().__init__(
-            ErrorCode.UNAVAILABLE, f"not known here yet: {', '.join(code for code, _ in missing)}", missing[0][1]
-        )
-        self.barcodes = barcodes
-        self.skus = skus
-
-
-async def read_through(items: Items, refused: Exception) -> bool:
-    """SubmitEntries' remedy: what the replica lacked, read from the catalog and kept."""
-    if not isinstance(refused, NotInReplicaError):
-        return False
-    for code, field in refused.barcodes:
-        await items.sku_of_barcode(code, field)
-    if refused.skus:
-        await items.views(dict(refused.skus))
-    return True
-
-
 async def submit_entries(uow: Recorder, repo: CountsRepository, command: commands.SubmitEntries) -> list[Accepted]:
     """All entries are taken or none; an entry seen before is answered as it was."""
     given = entries.checked(command.entries)
@@ -160,7 +136,7 @@ async def _counted(
     # The first entry naming a missing item names it in the refusal.
     missing = {sku: f"{at}.item_sku" for _, at, (sku, _, _) in reversed(placed) if sku not in items}
     if barcodes or missing:
-        raise NotInReplicaError(barcodes, list(missing.items()))
+        raise ItemsNotReplicatedError(list(missing.items()), barcodes)
     now = utcnow()
     return [entries.counted(entry, place, items[place[0]], at, now) for entry, at, place in placed]
 

@@ -157,5 +157,7 @@ class StockBooks(Protocol):
 class Items(Protocol):
     """The catalog's items, read through to the catalog on a miss of the replica."""
 
-    async def views(self, fields: Mapping[str, str]) -> dict[str, ItemView]: ...
-    async def sku_of_barcode(self, barcode: str, field: str) -> str: ...
+    async def read_through(self, refused: Exception) -> bool:
+        """What the replica lacked (ItemsNotReplicatedError), read from the catalog and
+        kept; False for any other refusal."""
+        ...
