@@ -69,6 +69,11 @@ class Running:
 
     async def stop(self) -> None:
         await self.stack.aclose()
+        # A task cancelled in the middle of a SQLite statement leaves its cursor in a cycle
+        # with the cancellation's traceback. Until the collector frees that cursor, its
+        # closed connection lingers and keeps the file's write lock from every other
+        # process: a service stopped inside a process that goes on must free it now.
+        gc.collect()
 
 
 def run_in_background(stack: AsyncExitStack, coroutine: Coroutine[Any, Any, None], name: str) -> None:
