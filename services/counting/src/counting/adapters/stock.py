@@ -16,6 +16,8 @@ from invariant_core.messages import datetime_from_message, timestamp_message
 
 # Movements per page of the ledger.
 MOVEMENTS_PAGE = 100
+# Stock's statuses by number, as counting names them.
+_STATUSES = {number: name.removeprefix("STOCK_STATUS_") for name, number in stock_pb2.StockStatus.items()}
 
 
 class StockClient:
@@ -39,27 +41,20 @@ class StockClient:
 
     async def books(self, warehouse: str, queries: Sequence[BookQuery]) -> list[Book]:
         """Each place's book, every status there summed, as of its time."""
-        answer = await self._stock.GetBooks(
-            stock_pb2.GetBooksRequest(
-                queries=[
-                    stock_pb2.BookQuery(
-                        item_sku=q.item_sku,
-                        place=stock_pb2.StockPlace(warehouse=warehouse, location=q.location, lot=q.lot),
-                        as_of=timestamp_message(q.as_of),
-                        since=timestamp_message(q.since),
-                    )
-                    for q in queries
-                ]
-            )
-        )
+        request = stock_pb2.GetBooksRequest()
+        for q in queries:
+            # Filled in place: a message built apart is copied again into its parent.
+            query = request.queries.add(item_sku=q.item_sku)
+            place = query.place
+            place.warehouse, place.location, place.lot = warehouse, q.location, q.lot
+            query.as_of.CopyFrom(timestamp_message(q.as_of))
+            query.since.CopyFrom(timestamp_message(q.since))
+        answer = await self._stock.GetBooks(request)
         return [
             Book(
                 Decimal(b.quantity.value),
                 b.movements,
-                {
-                    stock_pb2.StockStatus.Name(part.status).removeprefix("STOCK_STATUS_"): Decimal(part.quantity.value)
-                    for part in b.statuses
-                },
+                {_STATUSES[part.status]: Decimal(part.quantity.value) for part in b.statuses},
             )
             for b in answer.books
         ]

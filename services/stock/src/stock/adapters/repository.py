@@ -86,6 +86,8 @@ _LOCK_TO_PROMISE = (
     .order_by(availability.c.item_sku, availability.c.warehouse)
     .with_for_update(of=availability)
 )
+# Each status with its text as balances store it: made once, not for every place a count asks about.
+_EVERY_STATUS = tuple((status, str(status)) for status in StockStatus)
 # item_sku, warehouse, location, lot, status: the key of a balance.
 BalanceKey = tuple[str, str, str, str, str]
 BALANCE_KEY = ("item_sku", "warehouse", "location", "lot", "status")
@@ -665,7 +667,7 @@ async def books_as_of(session: AsyncSession, queries: Sequence[BookQuery]) -> li
     if not queries:
         return []
     keyed = [(q, _book_keys(q)) for q in queries]
-    wanted = {key for _, keys in keyed for key in keys}
+    wanted = {key for _, keys in keyed for _, key in keys}
     skus = sorted({q.item_sku for q in queries})
     warehouse_codes = sorted({q.place.warehouse for q in queries})
     location_codes = sorted({q.place.location for q in queries})
@@ -705,17 +707,21 @@ async def books_as_of(session: AsyncSession, queries: Sequence[BookQuery]) -> li
             if key in wanted:
                 moved.setdefault(key, []).append((r.seq, r.business_time, sign * r.quantity))
     books = []
+    zero = Decimal(0)
     for q, keys in keyed:
         parts: dict[StockStatus, Decimal] = {}
         window: dict[int, Decimal] = {}
-        for key in keys:
-            entries = moved.get(key, [])
-            later = sum((amount for _, when, amount in entries if when > q.as_of), Decimal(0))
-            parts[StockStatus(key[4])] = current.get(key, Decimal(0)) - later
+        for status, key in keys:
+            entries = moved.get(key)
+            if entries is None:  # most places of a count did not move since
+                parts[status] = current.get(key, zero)
+                continue
+            later = sum((amount for _, when, amount in entries if when > q.as_of), zero)
+            parts[status] = current.get(key, zero) - later
             if q.since is not None:
                 for seq, when, amount in entries:
                     if q.since < when <= q.as_of:
-                        window[seq] = window.get(seq, Decimal(0)) + amount
+                        window[seq] = window.get(seq, zero) + amount
         books.append(
             Book(
                 sum(parts.values(), Decimal(0)),
@@ -726,9 +732,11 @@ async def books_as_of(session: AsyncSession, queries: Sequence[BookQuery]) -> li
     return books
 
 
-def _book_keys(query: BookQuery) -> list[BalanceKey]:
-    statuses = list(StockStatus) if query.every_status else [query.place.status]
-    return [(query.item_sku, query.place.warehouse, query.place.location, query.place.lot, str(s)) for s in statuses]
+def _book_keys(query: BookQuery) -> list[tuple[StockStatus, BalanceKey]]:
+    """The balances a query sums, each with its status."""
+    place = query.place
+    statuses = _EVERY_STATUS if query.every_status else ((place.status, str(place.status)),)
+    return [(status, (query.item_sku, place.warehouse, place.location, place.lot, text)) for status, text in statuses]
 
 
 def _balance_key(sku: str, place: Place) -> BalanceKey:

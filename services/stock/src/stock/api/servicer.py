@@ -19,6 +19,7 @@ from invariant_core.items import ReplicatedItems
 from invariant_core.messages import date_from_message, datetime_from_message, decimal_message, timestamp_message
 from invariant_core.paging import decode_token, encode_token, page_size
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
+from invariant_kernel.units import decimal_text
 from stock.adapters.repository import (
     SqlStockRepository,
     balance_as_of,
@@ -53,6 +54,7 @@ from stock.service.ports import BookQuery, MovementRecord, StockRepository
 R = TypeVar("R", bound=Message)
 # Keys per GetBooks call, as the proto promises its callers.
 MAX_BOOK_QUERIES = 5000
+_STATUS_NAMES = {status: f"STOCK_STATUS_{status}" for status in StockStatus}
 MAX_COUNT_LINES = 5000
 
 
@@ -256,25 +258,21 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                 f"queries holds at most {MAX_BOOK_QUERIES} keys, got {len(request.queries)}",
                 "queries",
             )
-        # A count asks for thousands of keys over a few dozen places: each place is read once.
+        # A count asks for thousands of keys over a few dozen places and times: each is read once.
         places: dict[tuple[str, str, str, int], Place] = {}
-        queries = [_book_query(query, f"queries[{i}]", places) for i, query in enumerate(request.queries)]
+        times: dict[tuple[int, int], datetime] = {}
+        queries = [_book_query(query, i, places, times) for i, query in enumerate(request.queries)]
         async with self._uows.reader() as uow:
             await read_one_snapshot(uow.session)
             books = await books_as_of(uow.session, queries)
-        return pb.GetBooksResponse(
-            books=[
-                pb.Book(
-                    quantity=decimal_message(b.quantity),
-                    movements=b.movements,
-                    statuses=[
-                        pb.StatusQuantity(status=f"STOCK_STATUS_{status}", quantity=decimal_message(part))
-                        for status, part in b.statuses.items()
-                    ],
-                )
-                for b in books
-            ]
-        )
+        answer = pb.GetBooksResponse()
+        for b in books:
+            # Filled in place: a message built apart is copied again into its parent.
+            book = answer.books.add(movements=b.movements)
+            book.quantity.value = decimal_text(b.quantity)
+            for status, part in b.statuses.items():
+                book.statuses.add(status=_STATUS_NAMES[status]).quantity.value = decimal_text(part)
+        return answer
 
     async def ListMovements(
         self, request: pb.ListMovementsRequest, context: grpc.aio.ServicerContext
@@ -413,8 +411,14 @@ def _sku(raw: str, field: str) -> str:
     return sku
 
 
-def _book_query(query: pb.BookQuery, field: str, places: dict[tuple[str, str, str, int], Place]) -> BookQuery:
-    """`places` holds the places parsed so far, by what the request gave."""
+def _book_query(
+    query: pb.BookQuery,
+    index: int,
+    places: dict[tuple[str, str, str, int], Place],
+    times: dict[tuple[int, int], datetime],
+) -> BookQuery:
+    """`places` and `times` hold those parsed so far, by what the request gave."""
+    field = f"queries[{index}]"
     sku = _sku(query.item_sku, f"{field}.item_sku")
     if not query.HasField("place"):
         raise DomainError(ErrorCode.REQUIRED, f"{field}.place is required", f"{field}.place")
@@ -423,10 +427,18 @@ def _book_query(query: pb.BookQuery, field: str, places: dict[tuple[str, str, st
     place = places.get(raw)
     if place is None:
         place = places[raw] = _parsed_place(given, f"{field}.place", StockStatus.AVAILABLE)
-    as_of = _time(query, "as_of")
-    if as_of is None:
+    if not query.HasField("as_of"):
         raise DomainError(ErrorCode.REQUIRED, f"{field}.as_of is required", f"{field}.as_of")
-    return BookQuery(sku, place, as_of, _time(query, "since"), every_status=not given.status)
+    since = _parsed_time(query.since, times) if query.HasField("since") else None
+    return BookQuery(sku, place, _parsed_time(query.as_of, times), since, every_status=not given.status)
+
+
+def _parsed_time(stamp: Timestamp, times: dict[tuple[int, int], datetime]) -> datetime:
+    raw = (stamp.seconds, stamp.nanos)
+    found = times.get(raw)
+    if found is None:
+        found = times[raw] = datetime_from_message(stamp)
+    return found
 
 
 def _place_message(place: Place) -> pb.StockPlace:
