@@ -55,12 +55,17 @@ test-faults: install ## Run only the fault tests: kills, outages, stops under lo
 	$(PY) -m pytest -m fault
 
 .PHONY: lint
-lint: install ## ruff, mypy, the import contracts and buf lint
+lint: install ## ruff, mypy, the import contracts, buf lint and the graph's contract
 	$(UV) run --frozen --no-sync ruff check .
 	$(UV) run --frozen --no-sync ruff format --check .
 	$(UV) run --frozen --no-sync mypy
 	$(UV) run --frozen --no-sync lint-imports
 	$(PY) tools/protos.py lint protos
+	$(PY) -m gateway.contract check
+
+.PHONY: schema
+schema: install ## Write gateway/schema.graphql from the code (a break must be listed in gateway/breaking-changes.txt)
+	$(PY) -m gateway.contract write
 
 .PHONY: bench
 bench: install ## Run the benchmarks under bench/ and write bench/results/

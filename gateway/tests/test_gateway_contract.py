@@ -1,0 +1,78 @@
+"""The committed schema as a contract: `make lint` fails when the code serves another graph,
+and a change that breaks clients is written only when it is listed as deliberate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.contract import Contract, served
+
+SDL = """type Item {
+  sku: String!
+  name: String!
+}
+
+type Query {
+  item(sku: String!): Item
+}
+"""
+GROWN = SDL.replace("  name: String!\n", "  name: String!\n  barcode: String\n")
+SHRUNK = SDL.replace("  name: String!\n", "")
+REMOVED = "Field Item.name was removed."
+
+
+@pytest.fixture
+def contract(tmp_path: Path) -> Contract:
+    (tmp_path / "gateway").mkdir()
+    return Contract(schema=tmp_path / "gateway" / "schema.graphql", deliberate=tmp_path / "gateway" / "breaks.txt")
+
+
+def test_the_committed_schema_is_the_graph_the_code_serves() -> None:
+    assert Contract().problems(served()) == []
+
+
+def test_a_contract_the_code_matches_has_no_problem(contract: Contract) -> None:
+    contract.schema.write_text(SDL)
+    assert contract.problems(SDL) == []
+
+
+def test_a_missing_contract_is_asked_for(contract: Contract) -> None:
+    assert contract.problems(SDL) == ["gateway/schema.graphql is missing: run `make schema`"]
+    assert contract.write(SDL) == []
+    assert contract.schema.read_text() == SDL
+
+
+def test_an_addition_only_needs_the_file_written_again(contract: Contract) -> None:
+    contract.schema.write_text(SDL)
+    assert contract.problems(GROWN) == [
+        "gateway/schema.graphql is not what the code serves: run `make schema` and commit it"
+    ]
+    assert contract.write(GROWN) == []
+    assert contract.problems(GROWN) == []
+
+
+def test_a_break_nobody_listed_is_refused_and_not_written(contract: Contract) -> None:
+    contract.schema.write_text(SDL)
+    refusal = f"breaks clients: {REMOVED} If on purpose, list it in gateway/breaks.txt with the reason above it."
+    assert contract.problems(SHRUNK) == [refusal]
+    assert contract.write(SHRUNK) == [refusal]
+    assert contract.schema.read_text() == SDL
+
+
+def test_a_listed_break_is_written_and_then_the_contract_holds(contract: Contract) -> None:
+    contract.schema.write_text(SDL)
+    contract.deliberate.write_text(f"# Names moved to the item's translations.\n{REMOVED}\n")
+    assert contract.problems(SHRUNK) == [
+        "gateway/schema.graphql is not what the code serves: run `make schema` and commit it"
+    ]
+    assert contract.write(SHRUNK) == []
+    assert contract.problems(SHRUNK) == []
+
+
+def test_a_break_listed_only_in_a_comment_is_still_refused(contract: Contract) -> None:
+    contract.schema.write_text(SDL)
+    contract.deliberate.write_text(f"# {REMOVED}\n")
+    assert contract.write(SHRUNK) != []
+    assert contract.schema.read_text() == SDL
