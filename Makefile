@@ -55,12 +55,13 @@ test-faults: install ## Run only the fault tests: kills, outages, stops under lo
 	$(PY) -m pytest -m fault
 
 .PHONY: lint
-lint: install ## ruff, mypy, the import contracts, buf lint and the graph's contract
+lint: install ## ruff, mypy, the import contracts, buf lint and the contracts of the protos and the graph
 	$(UV) run --frozen --no-sync ruff check .
 	$(UV) run --frozen --no-sync ruff format --check .
 	$(UV) run --frozen --no-sync mypy
 	$(UV) run --frozen --no-sync lint-imports
 	$(PY) tools/protos.py lint protos
+	$(PY) tools/protos.py breaking protos
 	$(PY) -m gateway.contract check
 
 .PHONY: schema
