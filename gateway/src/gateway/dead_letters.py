@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -14,7 +15,7 @@ from gateway.commands import command
 from gateway.context import Info
 from gateway.convert import timestamp_from_proto
 from gateway.errors import UserError, call
-from gateway.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
+from gateway.pagination import AFTER, DEFAULT_PAGE_SIZE, FIRST, Connection, connection, page_request
 from invariant.operations.v1 import dead_letters_pb2 as pb
 from invariant.operations.v1 import dead_letters_pb2_grpc
 
@@ -24,29 +25,31 @@ Stub = dead_letters_pb2_grpc.DeadLetterServiceStub
 
 @strawberry.enum(description="A service of the suite, each with its own dead letters.")
 class SuiteService(Enum):
-    CATALOG = "catalog"
-    STOCK = "stock"
-    COUNTING = "counting"
+    CATALOG = strawberry.enum_value("catalog", description="Items, units, barcodes and bills of materials.")
+    STOCK = strawberry.enum_value("stock", description="The ledger, balances and reservations.")
+    COUNTING = strawberry.enum_value("counting", description="Stock counts, their variances and approvals.")
 
 
 @strawberry.type(description="An event a service could not publish or apply; the rest of the flow went on.")
 class DeadLetter:
-    id: strawberry.ID
-    service: SuiteService
+    id: strawberry.ID = strawberry.field(description="The dead letter's id within its service.")
+    service: SuiteService = strawberry.field(description="The service that holds it.")
     source: str = strawberry.field(description="The consumer that could not apply it, or `outbox` if unpublishable.")
-    event_id: str
+    event_id: str = strawberry.field(description="The event's own id, the same in every service that saw it.")
     subject: str = strawberry.field(description="The event's type, e.g. `inventory.stock.receipt.posted`.")
-    error: str
-    attempts: int
-    created_at: dt.datetime | None
+    error: str = strawberry.field(description="What went wrong the last time, as the service reported it.")
+    attempts: int = strawberry.field(description="How many times the service tried before it set the event aside.")
+    created_at: dt.datetime | None = strawberry.field(description="When it was set aside.")
     resolution: str | None = strawberry.field(description="`REPLAYED` or `DISCARDED`; null while open.")
-    resolved_by: str | None
-    resolved_at: dt.datetime | None
+    resolved_by: str | None = strawberry.field(description="Who replayed or discarded it; null while open.")
+    resolved_at: dt.datetime | None = strawberry.field(description="When it was resolved; null while open.")
     reason: str | None = strawberry.field(description="Why it was discarded.")
-    actor: str
-    correlation_id: str
-    payload_type: str
-    size_bytes: int
+    actor: str = strawberry.field(description="Who caused the event (the user behind the command that recorded it).")
+    correlation_id: str = strawberry.field(
+        description="Shared by every event of one user action across the services: follow it in the logs."
+    )
+    payload_type: str = strawberry.field(description="The protobuf message the event carries, e.g. `ReceiptPosted`.")
+    size_bytes: int = strawberry.field(description="The event's size as sent, in bytes.")
 
     @classmethod
     def from_proto(cls, service: SuiteService, letter: pb.DeadLetter) -> DeadLetter:
@@ -70,27 +73,27 @@ class DeadLetter:
         )
 
 
-@strawberry.input
+@strawberry.input(description="The dead letter to publish again.")
 class ReplayDeadLetterInput:
-    service: SuiteService
-    id: strawberry.ID
+    service: SuiteService = strawberry.field(description="The service that holds it.")
+    id: strawberry.ID = strawberry.field(description="Its id within that service.")
 
 
-@strawberry.input
+@strawberry.input(description="The dead letter to close without replaying it.")
 class DiscardDeadLetterInput:
-    service: SuiteService
-    id: strawberry.ID
+    service: SuiteService = strawberry.field(description="The service that holds it.")
+    id: strawberry.ID = strawberry.field(description="Its id within that service.")
     reason: str = strawberry.field(description="Required: why the event is dropped.")
 
 
-@strawberry.type
+@strawberry.type(description="What a dead-letter mutation answers.")
 class DeadLetterPayload:
-    dead_letter: DeadLetter | None
-    user_errors: list[UserError]
+    dead_letter: DeadLetter | None = strawberry.field(description="The dead letter as it now stands; null if refused.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused; empty when it was done.")
 
 
 def _stub(info: Info, service: SuiteService) -> Stub:
-    return info.context.stubs.dead_letters[service.value]
+    return info.context.stubs.dead_letters[service.name.lower()]
 
 
 @strawberry.type
@@ -99,10 +102,12 @@ class DeadLetterQuery:
     async def dead_letters(
         self,
         info: Info,
-        service: SuiteService,
-        include_resolved: bool = False,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        service: Annotated[SuiteService, strawberry.argument(description="Whose dead letters.")],
+        include_resolved: Annotated[
+            bool, strawberry.argument(description="Also the replayed and discarded ones.")
+        ] = False,
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[DeadLetter]:
         require_role(info.context.identity, ADMINS, "reading dead letters")
         page = page_request(first, after)
@@ -120,7 +125,9 @@ class DeadLetterMutation:
         "Publishes a dead letter's event again: consumers that applied it already do nothing. "
         "Replaying a replayed one answers it as it is."
     )
-    async def replay_dead_letter(self, info: Info, input: ReplayDeadLetterInput) -> DeadLetterPayload:
+    async def replay_dead_letter(
+        self, info: Info, input: Annotated[ReplayDeadLetterInput, strawberry.argument(description="Which one.")]
+    ) -> DeadLetterPayload:
         request = pb.ReplayDeadLetterRequest(id=input.id)
         proto, errors = await command(
             info, ADMINS, "replaying dead letters", lambda: _stub(info, input.service).ReplayDeadLetter(request)
@@ -130,7 +137,11 @@ class DeadLetterMutation:
         )
 
     @described.mutation("Closes a dead letter without replaying it, with the reason why.")
-    async def discard_dead_letter(self, info: Info, input: DiscardDeadLetterInput) -> DeadLetterPayload:
+    async def discard_dead_letter(
+        self,
+        info: Info,
+        input: Annotated[DiscardDeadLetterInput, strawberry.argument(description="Which one, and why.")],
+    ) -> DeadLetterPayload:
         request = pb.DiscardDeadLetterRequest(id=input.id, reason=input.reason)
         proto, errors = await command(
             info, ADMINS, "discarding dead letters", lambda: _stub(info, input.service).DiscardDeadLetter(request)

@@ -22,7 +22,31 @@ from invariant_kernel.errors import DomainError, ErrorCode
 T = TypeVar("T")
 
 # Registers the shared enum itself with GraphQL, so that both sides name the same codes.
-strawberry.enum(ErrorCode, name="ErrorCode", description="Stable error codes, the same in gRPC and GraphQL.")
+strawberry.enum(
+    ErrorCode,
+    name="ErrorCode",
+    description="Stable error codes, the same in gRPC and GraphQL: `userErrors[].code` in a mutation's answer, "
+    "`extensions.code` on a query's error.",
+)
+# What each code means to a client. The enum is the kernel's, which knows nothing of GraphQL:
+# its values are described here, where the graph is.
+_MEANINGS = {
+    ErrorCode.REQUIRED: "A required value is missing or empty.",
+    ErrorCode.INVALID_FORMAT: "A value is not in the form the field takes (a code, a number, a date, a cursor).",
+    ErrorCode.OUT_OF_RANGE: "A value is outside what the field allows (a negative quantity, a page too large).",
+    ErrorCode.TOO_PRECISE: "A quantity has more decimal places than its unit keeps.",
+    ErrorCode.NOT_FOUND: "What the request names does not exist.",
+    ErrorCode.ALREADY_EXISTS: "Something with this code exists already.",
+    ErrorCode.INVALID_STATE: "Not allowed in the state it is in (a posted count cannot be cancelled).",
+    ErrorCode.CYCLE: "The change would make a bill of materials contain itself.",
+    ErrorCode.INSUFFICIENT_STOCK: "Less is available than asked; the message says how much there is.",
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: "This idempotency key was used before for a different request.",
+    ErrorCode.UNAUTHENTICATED: "No valid token: sign in again.",
+    ErrorCode.PERMISSION_DENIED: "The user's roles do not allow it.",
+    ErrorCode.UNAVAILABLE: "A service could not be reached in time; retry with the same idempotency key.",
+}
+for _value in ErrorCode.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = _MEANINGS[ErrorCode(_value.value)]
 
 _SNAKE = re.compile(r"_([a-z0-9])")
 
@@ -35,8 +59,8 @@ def graphql_field(service_field: str) -> str:
 @strawberry.type(description="Why a mutation was refused; nothing was written.")
 class UserError:
     field: str | None = strawberry.field(description="The input field concerned, e.g. `units[1].factor`.")
-    message: str
-    code: ErrorCode
+    message: str = strawberry.field(description="What was wrong, for a person: names the field and the rule.")
+    code: ErrorCode = strawberry.field(description="What was wrong, for a program: branch on this, not on the message.")
 
     @classmethod
     def from_domain(cls, error: DomainError, fields: Mapping[str, str] | None = None) -> UserError:

@@ -12,17 +12,19 @@ from gateway.context import Info
 from invariant_core.rpc import check_health
 
 
-@strawberry.enum
+@strawberry.enum(description="Whether a service takes requests.")
 class ServingStatus(Enum):
-    SERVING = "SERVING"
-    NOT_SERVING = "NOT_SERVING"
-    UNKNOWN = "UNKNOWN"
+    SERVING = strawberry.enum_value("SERVING", description="It answers: its database is reachable and up to date.")
+    NOT_SERVING = strawberry.enum_value(
+        "NOT_SERVING", description="It runs but does not serve (its database is away, or it is stopping)."
+    )
+    UNKNOWN = strawberry.enum_value("UNKNOWN", description="It did not answer.")
 
 
-@strawberry.type
+@strawberry.type(description="One peer service of the gateway and whether it serves.")
 class ServiceHealth:
-    service: str
-    status: ServingStatus
+    service: str = strawberry.field(description="The service's name, e.g. `stock`.")
+    status: ServingStatus = strawberry.field(description="Whether it serves.")
 
 
 async def _status(target: str) -> ServingStatus:

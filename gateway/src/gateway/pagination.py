@@ -19,26 +19,29 @@ from invariant_kernel.errors import DomainError, ErrorCode
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+# What every paginated field's arguments mean, said once.
+FIRST = f"How many to return, 1 to {MAX_PAGE_SIZE}."
+AFTER = "Return those after this cursor (an edge's `cursor` or `pageInfo.endCursor`); null starts at the beginning."
 
 T = TypeVar("T")
 
 
-@strawberry.type
+@strawberry.type(description="Where a page stands in its list.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether more follow: ask again with `after: endCursor`.")
+    end_cursor: str | None = strawberry.field(description="The last edge's cursor; null when the page is empty.")
 
 
-@strawberry.type
+@strawberry.type(description="One entry of a page, with the cursor that resumes the list right after it.")
 class Edge(Generic[T]):
-    node: T
-    cursor: str
+    node: T = strawberry.field(description="The entry.")
+    cursor: str = strawberry.field(description="Opaque: pass it as `after` to read on from here.")
 
 
-@strawberry.type
+@strawberry.type(description="One page of a list that can grow, in a stable order.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The page's entries, in the list's order.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow, and from where.")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gateway.catalog.mutations import CatalogMutation
@@ -42,8 +41,17 @@ class GatewaySchema(strawberry.Schema):
         super().process_errors([error for error in errors if is_unexpected(error)], execution_context)
 
 
-Query = merge_types("Query", (HealthQuery, CatalogQuery, StockQuery, CountingQuery, DeadLetterQuery))
-Mutation = merge_types("Mutation", (CatalogMutation, StockMutation, CountingMutation, DeadLetterMutation))
+@strawberry.type(description="What can be read: every service's part of the graph.")
+class Query(HealthQuery, CatalogQuery, StockQuery, CountingQuery, DeadLetterQuery):
+    pass
+
+
+@strawberry.type(
+    description="What can be done. Every mutation takes one `input`, answers refusals as `userErrors` and, "
+    "given the same `idempotencyKey` again, answers what it answered the first time without doing it twice."
+)
+class Mutation(CatalogMutation, StockMutation, CountingMutation, DeadLetterMutation):
+    pass
 
 
 def build_schema(*, production: bool, introspection: bool) -> strawberry.Schema:
