@@ -13,36 +13,63 @@ from gateway.idempotency import IDEMPOTENCY_KEY_HELP, key
 from invariant.catalog.v1 import catalog_pb2
 
 
-@strawberry.input
+@strawberry.input(description="A unit the item is also handled in (a pack size), with its size in base units.")
 class UnitConversionInput:
-    unit: str
-    factor: decimal.Decimal = strawberry.field(description="How many base units one `unit` holds.")
+    unit: str = strawberry.field(
+        description="Unit code: 1 to 16 letters, digits or '_', starting with a letter; stored upper-case. "
+        "Not the base unit, and each unit listed once."
+    )
+    factor: decimal.Decimal = strawberry.field(
+        description="How many base units one `unit` holds; greater than zero, at most 6 decimal places."
+    )
 
     def to_proto(self) -> catalog_pb2.UnitConversion:
         return catalog_pb2.UnitConversion(unit=self.unit, factor=decimal_to_proto(self.factor))
 
 
-@strawberry.input
+@strawberry.input(description="A barcode for the item; a code may belong to one item only.")
 class BarcodeInput:
-    code: str
-    # Unset: the catalog infers EAN13 or UPCA from 13 or 12 digits, else OTHER.
-    symbology: BarcodeSymbology | None = None
+    code: str = strawberry.field(
+        description="The code as scanned, surrounding spaces ignored: 13 digits for EAN13, 12 for UPCA "
+        "(with a valid check digit), else 1 to 64 printable ASCII characters without spaces."
+    )
+    symbology: BarcodeSymbology | None = strawberry.field(
+        default=None, description="Null lets the catalog infer it: EAN13 for 13 digits, UPCA for 12, else OTHER."
+    )
 
     def to_proto(self) -> catalog_pb2.Barcode:
-        return catalog_pb2.Barcode(code=self.code, symbology=self.symbology.value if self.symbology else "")
+        return catalog_pb2.Barcode(code=self.code, symbology=self.symbology.name if self.symbology else "")
 
 
-@strawberry.input
+@strawberry.input(description="A new item for the catalog.")
 class CreateItemInput:
-    sku: str
-    name: str
-    base_unit: str
-    units: list[UnitConversionInput] = strawberry.field(default_factory=list)
-    barcodes: list[BarcodeInput] = strawberry.field(default_factory=list)
-    standard_cost: decimal.Decimal | None = None
-    lot_tracked: bool = False
-    inspect_on_receipt: bool = False
-    inspect_on_production: bool = False
+    sku: str = strawberry.field(
+        description="Unique stock-keeping unit: 1 to 40 letters, digits, '.', '_' or '-', starting with a letter "
+        "or digit; stored upper-case and never changed."
+    )
+    name: str = strawberry.field(description="Display name, 1 to 200 characters; surrounding spaces are removed.")
+    base_unit: str = strawberry.field(
+        description="The unit all stock of the item is kept and counted in (e.g. EA, M, KG): 1 to 16 letters, "
+        "digits or '_', starting with a letter; stored upper-case and never changed."
+    )
+    units: list[UnitConversionInput] = strawberry.field(
+        default_factory=list, description="Other units (pack sizes) with their factors; never the base unit."
+    )
+    barcodes: list[BarcodeInput] = strawberry.field(
+        default_factory=list, description="Barcodes to find the item by; none may belong to another item."
+    )
+    standard_cost: decimal.Decimal | None = strawberry.field(
+        default=None, description="Cost of one base unit, at least 0, at most 4 decimal places; null means 0."
+    )
+    lot_tracked: bool = strawberry.field(
+        default=False, description="True when every movement and count of the item must name a lot (batch)."
+    )
+    inspect_on_receipt: bool = strawberry.field(
+        default=False, description="True when goods received from suppliers go into QC_HOLD to be inspected."
+    )
+    inspect_on_production: bool = strawberry.field(
+        default=False, description="True when finished goods from production go into QC_HOLD to be inspected."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> catalog_pb2.CreateItemRequest:
@@ -62,17 +89,32 @@ class CreateItemInput:
         return request
 
 
-@strawberry.input(description="Changes only the fields given; `units` and `barcodes` replace the lists.")
+@strawberry.input(
+    description="Changes only the fields given; `units` and `barcodes` replace the lists. "
+    "The SKU and the base unit never change."
+)
 class UpdateItemInput:
-    sku: str
-    name: str | None = None
-    standard_cost: decimal.Decimal | None = None
-    lot_tracked: bool | None = None
-    inspect_on_receipt: bool | None = None
-    inspect_on_production: bool | None = None
-    status: ItemStatus | None = None
-    units: list[UnitConversionInput] | None = None
-    barcodes: list[BarcodeInput] | None = None
+    sku: str = strawberry.field(description="The item to change, in any case.")
+    name: str | None = strawberry.field(default=None, description="New display name, 1 to 200 characters.")
+    standard_cost: decimal.Decimal | None = strawberry.field(
+        default=None, description="New cost of one base unit, at least 0, at most 4 decimal places."
+    )
+    lot_tracked: bool | None = strawberry.field(
+        default=None, description="Whether movements and counts must name a lot from now on."
+    )
+    inspect_on_receipt: bool | None = strawberry.field(
+        default=None, description="Whether goods received from suppliers are to be inspected."
+    )
+    inspect_on_production: bool | None = strawberry.field(
+        default=None, description="Whether finished goods from production are to be inspected."
+    )
+    status: ItemStatus | None = strawberry.field(default=None, description="ACTIVE, or BLOCKED to stop using the item.")
+    units: list[UnitConversionInput] | None = strawberry.field(
+        default=None, description="The complete new list of other units; [] removes them all."
+    )
+    barcodes: list[BarcodeInput] | None = strawberry.field(
+        default=None, description="The complete new list of barcodes; [] removes them all."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> catalog_pb2.UpdateItemRequest:
@@ -88,7 +130,7 @@ class UpdateItemInput:
         if self.inspect_on_production is not None:
             request.inspect_on_production = self.inspect_on_production
         if self.status is not None:
-            request.status = self.status.value
+            request.status = self.status.name
         if self.units is not None:
             request.replace_units = True
             request.units.extend(unit.to_proto() for unit in self.units)
@@ -98,12 +140,22 @@ class UpdateItemInput:
         return request
 
 
-@strawberry.input
+@strawberry.input(description="Safety and maximum stock of an item in one warehouse; both values are replaced.")
 class SetThresholdsInput:
-    sku: str
-    warehouse: str
-    safety_stock: decimal.Decimal | None = None
-    max_stock: decimal.Decimal | None = None
+    sku: str = strawberry.field(description="The item, in any case.")
+    warehouse: str = strawberry.field(
+        description="Warehouse code: 1 to 20 letters, digits, '_' or '-', starting with a letter; stored upper-case."
+    )
+    safety_stock: decimal.Decimal | None = strawberry.field(
+        default=None,
+        description="In base units, at least 0, at most 6 decimal places. Required although the type allows "
+        "null: null is refused with REQUIRED.",
+    )
+    max_stock: decimal.Decimal | None = strawberry.field(
+        default=None,
+        description="In base units, not below `safetyStock`, at most 6 decimal places. Required although the "
+        "type allows null.",
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> catalog_pb2.SetThresholdsRequest:
@@ -117,13 +169,17 @@ class SetThresholdsInput:
         return request
 
 
-@strawberry.input
+@strawberry.input(description="A new DRAFT version of a parent item's BOM.")
 class CreateBomVersionInput:
-    parent_sku: str
-    effective_from: dt.date
-    effective_to: dt.date | None = strawberry.field(default=None, description="Null means open-ended.")
+    parent_sku: str = strawberry.field(description="The item the BOM makes, in any case.")
+    effective_from: dt.date = strawberry.field(description="First day the version is to be in effect once activated.")
+    effective_to: dt.date | None = strawberry.field(
+        default=None, description="Null means open-ended; else after `effectiveFrom`, and that day excluded."
+    )
     copy_from_bom_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Copy the lines of this version into the new draft."
+        default=None,
+        description="Copy the lines of this version (of the same parent, in any state) into the new draft; "
+        "null starts with no lines.",
     )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
@@ -139,14 +195,21 @@ class CreateBomVersionInput:
         return request
 
 
-@strawberry.input
+@strawberry.input(description="A component line for a DRAFT BOM version.")
 class AddBomLineInput:
-    bom_id: strawberry.ID
-    component_sku: str
-    quantity: decimal.Decimal = strawberry.field(description="Per one unit of the parent, in `unit`.")
-    unit: str | None = strawberry.field(default=None, description="Null means the component's base unit.")
+    bom_id: strawberry.ID = strawberry.field(description="The DRAFT version to add the line to.")
+    component_sku: str = strawberry.field(
+        description="The component item, in any case: not already on this version, and neither the parent nor "
+        "an item whose own BOMs use the parent (refused with CYCLE)."
+    )
+    quantity: decimal.Decimal = strawberry.field(
+        description="Per one base unit of the parent, in `unit`; greater than zero, at most 6 decimal places."
+    )
+    unit: str | None = strawberry.field(
+        default=None, description="Null means the component's base unit; else one of the component's units."
+    )
     scrap_percent: decimal.Decimal | None = strawberry.field(
-        default=None, description="Expected loss in percent, 0 <= scrap < 100."
+        default=None, description="Expected loss in percent, 0 <= scrap < 100, at most 4 decimal places; null means 0."
     )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
@@ -163,10 +226,10 @@ class AddBomLineInput:
         return request
 
 
-@strawberry.input
+@strawberry.input(description="A line to remove from a DRAFT BOM version.")
 class RemoveBomLineInput:
-    bom_id: strawberry.ID
-    line_id: strawberry.ID
+    bom_id: strawberry.ID = strawberry.field(description="The DRAFT version the line is on.")
+    line_id: strawberry.ID = strawberry.field(description="The line's id, from `BomVersion.lines`.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> catalog_pb2.RemoveBomLineRequest:
@@ -175,18 +238,18 @@ class RemoveBomLineInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A DRAFT BOM version to put into use.")
 class ActivateBomVersionInput:
-    bom_id: strawberry.ID
+    bom_id: strawberry.ID = strawberry.field(description="The DRAFT version to activate; it needs at least one line.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> catalog_pb2.ActivateBomVersionRequest:
         return catalog_pb2.ActivateBomVersionRequest(idempotency_key=key(self.idempotency_key), bom_id=self.bom_id)
 
 
-@strawberry.input
+@strawberry.input(description="A BOM version to take out of use.")
 class ObsoleteBomVersionInput:
-    bom_id: strawberry.ID
+    bom_id: strawberry.ID = strawberry.field(description="The DRAFT or ACTIVE version to make OBSOLETE.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> catalog_pb2.ObsoleteBomVersionRequest:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -30,16 +30,22 @@ Stub = catalog_pb2_grpc.CatalogServiceStub
 M = TypeVar("M")
 
 
-@strawberry.type
+@strawberry.type(description="The item after an item mutation, or why the mutation was refused.")
 class ItemPayload:
-    item: Item | None
-    user_errors: list[UserError]
+    item: Item | None = strawberry.field(description="The item as it is after the change; null when refused.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, with nothing written; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The BOM version after a BOM mutation, or why the mutation was refused.")
 class BomVersionPayload:
-    bom_version: BomVersion | None
-    user_errors: list[UserError]
+    bom_version: BomVersion | None = strawberry.field(
+        description="The BOM version as it is after the change; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the mutation was refused, with nothing written; empty on success."
+    )
 
 
 async def _edit(info: Info, action: str, send: Callable[[Stub], Awaitable[M]]) -> tuple[M | None, list[UserError]]:
@@ -65,34 +71,97 @@ async def _bom(info: Info, action: str, send: Callable[[Stub], Awaitable[catalog
 
 @strawberry.type
 class CatalogMutation:
-    @strawberry.mutation
-    async def create_item(self, info: Info, input: CreateItemInput) -> ItemPayload:
+    @described.mutation(
+        "Adds an item to the catalog; needs the supervisor, manager or admin role. Refused with ALREADY_EXISTS "
+        "when the SKU or a barcode is taken. A retry with the same idempotencyKey returns the first result."
+    )
+    async def create_item(
+        self, info: Info, input: Annotated[CreateItemInput, strawberry.argument(description="The new item.")]
+    ) -> ItemPayload:
         return await _item(info, "creating an item", lambda stub: stub.CreateItem(input.to_proto()))
 
-    @strawberry.mutation
-    async def update_item(self, info: Info, input: UpdateItemInput) -> ItemPayload:
+    @described.mutation(
+        "Changes the given fields of an item (supervisor, manager or admin); a change is audited only when "
+        "something actually changed. A retry with the same idempotencyKey returns the first result."
+    )
+    async def update_item(
+        self,
+        info: Info,
+        input: Annotated[UpdateItemInput, strawberry.argument(description="The item's SKU and the fields to change.")],
+    ) -> ItemPayload:
         return await _item(info, "changing an item", lambda stub: stub.UpdateItem(input.to_proto()))
 
-    @described.mutation("Safety and maximum stock of an item in one warehouse.")
-    async def set_thresholds(self, info: Info, input: SetThresholdsInput) -> ItemPayload:
+    @described.mutation(
+        "Sets the safety and maximum stock of an item in one warehouse (supervisor, manager or admin); the stock "
+        "service raises its alerts against them. A retry with the same idempotencyKey returns the first result."
+    )
+    async def set_thresholds(
+        self,
+        info: Info,
+        input: Annotated[
+            SetThresholdsInput, strawberry.argument(description="The item, the warehouse and both levels.")
+        ],
+    ) -> ItemPayload:
         return await _item(info, "setting thresholds", lambda stub: stub.SetThresholds(input.to_proto()))
 
-    @described.mutation("A new DRAFT version of a parent's BOM.")
-    async def create_bom_version(self, info: Info, input: CreateBomVersionInput) -> BomVersionPayload:
+    @described.mutation(
+        "Starts a new DRAFT version of a parent's BOM, numbered after its latest (supervisor, manager or admin). "
+        "A retry with the same idempotencyKey returns the first draft instead of a second one."
+    )
+    async def create_bom_version(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateBomVersionInput,
+            strawberry.argument(description="The parent, the dates and optionally a version to copy."),
+        ],
+    ) -> BomVersionPayload:
         return await _bom(info, "creating a BOM version", lambda stub: stub.CreateBomVersion(input.to_proto()))
 
-    @strawberry.mutation
-    async def add_bom_line(self, info: Info, input: AddBomLineInput) -> BomVersionPayload:
+    @described.mutation(
+        "Adds a component line to a DRAFT BOM version (supervisor, manager or admin). "
+        "A retry with the same idempotencyKey returns the first result instead of a second line."
+    )
+    async def add_bom_line(
+        self,
+        info: Info,
+        input: Annotated[AddBomLineInput, strawberry.argument(description="The draft version and the line to add.")],
+    ) -> BomVersionPayload:
         return await _bom(info, "changing a BOM", lambda stub: stub.AddBomLine(input.to_proto()))
 
-    @strawberry.mutation
-    async def remove_bom_line(self, info: Info, input: RemoveBomLineInput) -> BomVersionPayload:
+    @described.mutation(
+        "Removes a line from a DRAFT BOM version (supervisor, manager or admin). "
+        "A retry with the same idempotencyKey returns the first result."
+    )
+    async def remove_bom_line(
+        self,
+        info: Info,
+        input: Annotated[
+            RemoveBomLineInput, strawberry.argument(description="The draft version and the line to remove.")
+        ],
+    ) -> BomVersionPayload:
         return await _bom(info, "changing a BOM", lambda stub: stub.RemoveBomLine(input.to_proto()))
 
-    @strawberry.mutation
-    async def activate_bom_version(self, info: Info, input: ActivateBomVersionInput) -> BomVersionPayload:
+    @described.mutation(
+        "Puts a DRAFT version into use (supervisor, manager or admin): it becomes ACTIVE and the version "
+        "active before becomes OBSOLETE, ending where this one starts. "
+        "A retry with the same idempotencyKey returns the first result."
+    )
+    async def activate_bom_version(
+        self,
+        info: Info,
+        input: Annotated[ActivateBomVersionInput, strawberry.argument(description="The draft version to activate.")],
+    ) -> BomVersionPayload:
         return await _bom(info, "activating a BOM version", lambda stub: stub.ActivateBomVersion(input.to_proto()))
 
-    @strawberry.mutation
-    async def obsolete_bom_version(self, info: Info, input: ObsoleteBomVersionInput) -> BomVersionPayload:
+    @described.mutation(
+        "Takes a DRAFT or ACTIVE version out of use (supervisor, manager or admin): it becomes OBSOLETE, and "
+        "an active one is no longer in effect from today on. "
+        "A retry with the same idempotencyKey returns the first result."
+    )
+    async def obsolete_bom_version(
+        self,
+        info: Info,
+        input: Annotated[ObsoleteBomVersionInput, strawberry.argument(description="The version to make obsolete.")],
+    ) -> BomVersionPayload:
         return await _bom(info, "obsoleting a BOM version", lambda stub: stub.ObsoleteBomVersion(input.to_proto()))

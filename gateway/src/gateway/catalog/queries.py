@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from typing import Annotated
 
 import strawberry
 
@@ -23,22 +24,46 @@ from gateway.errors import call, call_or_none
 from gateway.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
 from invariant.catalog.v1 import catalog_pb2
 
+AFTER_HELP = (
+    "The cursor of the edge to continue after, usually the previous page's `pageInfo.endCursor`; "
+    "null starts at the beginning."
+)
+UNIT_HELP = "The base unit or one of the item's units, in any case; empty means the base unit."
+
 
 @strawberry.type
 class CatalogQuery:
-    @described.field("The item with this SKU, or null.")
-    async def item(self, info: Info, sku: str) -> Item | None:
+    @described.field("The item with this SKU, or null when there is none.")
+    async def item(
+        self,
+        info: Info,
+        sku: Annotated[str, strawberry.argument(description="The SKU, in any case; surrounding spaces are ignored.")],
+    ) -> Item | None:
         return await load_item(info, sku)
 
-    @described.field("The item carrying this barcode, or null.")
-    async def item_by_barcode(self, info: Info, code: str) -> Item | None:
+    @described.field("The item carrying this barcode (what a scanner app looks up), or null when none does.")
+    async def item_by_barcode(
+        self,
+        info: Info,
+        code: Annotated[
+            str, strawberry.argument(description="The code exactly as scanned; surrounding spaces are ignored.")
+        ],
+    ) -> Item | None:
         stub = info.context.stubs.catalog
         proto = await call_or_none(lambda: stub.GetItemByBarcode(catalog_pb2.GetItemByBarcodeRequest(code=code)))
         return Item.from_proto(proto) if proto is not None else None
 
-    @described.field("Items whose SKU or name starts with `prefix` (case-insensitive).")
+    @described.field("Items whose SKU or name starts with `prefix` (case-insensitive), in SKU order.")
     async def items(
-        self, info: Info, prefix: str = "", first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+        self,
+        info: Info,
+        prefix: Annotated[
+            str, strawberry.argument(description="The start of the SKU or of the name, in any case; empty lists all.")
+        ] = "",
+        first: Annotated[
+            int, strawberry.argument(description="How many items to return, 1 to 100.")
+        ] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
     ) -> Connection[Item]:
         page = page_request(first, after)
         stub = info.context.stubs.catalog
@@ -46,9 +71,20 @@ class CatalogQuery:
         reply = await call(lambda: stub.SearchItems(request))
         return connection([Item.from_proto(item) for item in reply.items], page, reply.next_page_token)
 
-    @described.field("`quantity` of the item in `fromUnit`, expressed in `toUnit`.")
+    @described.field(
+        "`quantity` of the item in `fromUnit`, expressed in `toUnit`. An unknown SKU or unit is an error "
+        "(NOT_FOUND), not null."
+    )
     async def convert_quantity(
-        self, info: Info, sku: str, quantity: decimal.Decimal, from_unit: str, to_unit: str
+        self,
+        info: Info,
+        sku: Annotated[str, strawberry.argument(description="The item whose units are used, in any case.")],
+        quantity: Annotated[
+            decimal.Decimal,
+            strawberry.argument(description="The quantity to convert, in `fromUnit`; at most 6 decimal places."),
+        ],
+        from_unit: Annotated[str, strawberry.argument(description=f"The unit `quantity` is in. {UNIT_HELP}")],
+        to_unit: Annotated[str, strawberry.argument(description=f"The unit wanted. {UNIT_HELP}")],
     ) -> ConvertedQuantity:
         stub = info.context.stubs.catalog
         request = catalog_pb2.ConvertQuantityRequest(
@@ -56,25 +92,45 @@ class CatalogQuery:
         )
         return ConvertedQuantity.from_proto(await call(lambda: stub.ConvertQuantity(request)))
 
-    @described.field("Every BOM version of a parent item.")
-    async def bom_versions(self, info: Info, parent_sku: str) -> list[BomVersion]:
+    @described.field(
+        "Every BOM version of a parent item, in every state, oldest first. An unknown SKU is an error (NOT_FOUND)."
+    )
+    async def bom_versions(
+        self,
+        info: Info,
+        parent_sku: Annotated[str, strawberry.argument(description="The parent item's SKU, in any case.")],
+    ) -> list[BomVersion]:
         stub = info.context.stubs.catalog
         request = catalog_pb2.ListBomVersionsRequest(parent_sku=parent_sku)
         reply = await call(lambda: stub.ListBomVersions(request))
         return [BomVersion.from_proto(version) for version in reply.versions]
 
-    @described.field("The BOM version with this id, or null.")
-    async def bom_version(self, info: Info, id: strawberry.ID) -> BomVersion | None:
+    @described.field("The BOM version with this id, or null when there is none.")
+    async def bom_version(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The BOM version's id.")]
+    ) -> BomVersion | None:
         stub = info.context.stubs.catalog
         proto = await call_or_none(lambda: stub.GetBomVersion(catalog_pb2.GetBomVersionRequest(bom_id=id)))
         return BomVersion.from_proto(proto) if proto is not None else None
 
     @described.field(
         "Components needed for `quantity` of the parent (in its base unit), "
-        "through the versions effective on `asOf` (default today)."
+        "through the versions effective on `asOf` (default today). An error (NOT_FOUND) when the parent "
+        "is unknown or has no BOM in effect that day."
     )
     async def explode_bom(
-        self, info: Info, parent_sku: str, quantity: decimal.Decimal, as_of: dt.date | None = None
+        self,
+        info: Info,
+        parent_sku: Annotated[str, strawberry.argument(description="The item to make, in any case.")],
+        quantity: Annotated[
+            decimal.Decimal,
+            strawberry.argument(
+                description="How much of it to make, in its base unit; greater than zero, at most 6 decimal places."
+            ),
+        ],
+        as_of: Annotated[
+            dt.date | None, strawberry.argument(description="The day whose BOM versions are used; null means today.")
+        ] = None,
     ) -> BomExplosion:
         stub = info.context.stubs.catalog
         request = catalog_pb2.ExplodeBomRequest(parent_sku=parent_sku, quantity=decimal_to_proto(quantity))
@@ -82,15 +138,31 @@ class CatalogQuery:
             request.as_of.CopyFrom(date_to_proto(as_of))
         return BomExplosion.from_proto(await call(lambda: stub.ExplodeBom(request)))
 
-    @described.field("Every parent that uses the component, directly or through other BOMs.")
-    async def where_used(self, info: Info, component_sku: str) -> list[Usage]:
+    @described.field(
+        "Every parent that uses the component, directly or through other BOMs, depth-first: one entry per "
+        "DRAFT or ACTIVE version and path. An unknown SKU is an error (NOT_FOUND)."
+    )
+    async def where_used(
+        self,
+        info: Info,
+        component_sku: Annotated[str, strawberry.argument(description="The component's SKU, in any case.")],
+    ) -> list[Usage]:
         stub = info.context.stubs.catalog
         reply = await call(lambda: stub.WhereUsed(catalog_pb2.WhereUsedRequest(component_sku=component_sku)))
         return [Usage.from_proto(usage) for usage in reply.usages]
 
-    @described.field("Changes to the item, its thresholds and its BOMs.")
+    @described.field(
+        "Changes to the item, its thresholds and the BOMs it is the parent of, oldest first. An unknown SKU is "
+        "an error (NOT_FOUND)."
+    )
     async def item_audit(
-        self, info: Info, sku: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+        self,
+        info: Info,
+        sku: Annotated[str, strawberry.argument(description="The item's SKU, in any case.")],
+        first: Annotated[
+            int, strawberry.argument(description="How many entries to return, 1 to 100.")
+        ] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
     ) -> Connection[AuditEntry]:
         page = page_request(first, after)
         stub = info.context.stubs.catalog

@@ -8,30 +8,50 @@ from enum import Enum
 
 import strawberry
 
+from gateway import described
 from gateway.context import Info
 from gateway.convert import date_from_proto, decimal_from_proto, optional_decimal, timestamp_from_proto
 from gateway.errors import graphql_field
 from invariant.catalog.v1 import catalog_pb2
 
 
-@strawberry.enum
+@strawberry.enum(description="Whether an item may still be used for new business.")
 class ItemStatus(Enum):
-    ACTIVE = "ACTIVE"
-    BLOCKED = "BLOCKED"
+    ACTIVE = strawberry.enum_value("ACTIVE", description="In use: the status of every new item.")
+    BLOCKED = strawberry.enum_value(
+        "BLOCKED",
+        description="Not to be used any more (e.g. discontinued). Only recorded and published so far: "
+        "no service refuses movements, counts or BOM lines for a blocked item yet.",
+    )
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="Where a BOM version is in its life: DRAFT, then ACTIVE, then OBSOLETE "
+    "(a draft may also go straight to OBSOLETE)."
+)
 class BomState(Enum):
-    DRAFT = "DRAFT"
-    ACTIVE = "ACTIVE"
-    OBSOLETE = "OBSOLETE"
+    DRAFT = strawberry.enum_value(
+        "DRAFT", description="Being prepared: lines may be added and removed; never used by an explosion."
+    )
+    ACTIVE = strawberry.enum_value(
+        "ACTIVE", description="The version in use for its parent; at most one per parent, and its lines are fixed."
+    )
+    OBSOLETE = strawberry.enum_value(
+        "OBSOLETE",
+        description="Replaced or withdrawn; its lines are fixed. An explosion as of a past date still uses it "
+        "for the days it was in effect.",
+    )
 
 
 @strawberry.enum(description="EAN13 and UPCA have their check digit validated; OTHER is taken as is.")
 class BarcodeSymbology(Enum):
-    EAN13 = "EAN13"
-    UPCA = "UPCA"
-    OTHER = "OTHER"
+    EAN13 = strawberry.enum_value("EAN13", description="EAN-13 / GTIN-13: 13 digits, the last a valid check digit.")
+    UPCA = strawberry.enum_value("UPCA", description="UPC-A: 12 digits, the last a valid check digit.")
+    OTHER = strawberry.enum_value(
+        "OTHER",
+        description="Any other code (Code 128, an in-house label...): 1 to 64 printable ASCII characters "
+        "without spaces, kept exactly as given.",
+    )
 
 
 async def load_item(info: Info, sku: str) -> Item | None:
@@ -39,20 +59,22 @@ async def load_item(info: Info, sku: str) -> Item | None:
     return Item.from_proto(proto) if proto is not None else None
 
 
-@strawberry.type
+@strawberry.type(description="A unit the item is also handled in (a pack size such as BOX), besides its base unit.")
 class UnitConversion:
-    unit: str
-    factor: decimal.Decimal = strawberry.field(description="How many base units one `unit` holds.")
+    unit: str = strawberry.field(description="Unit code, upper-case, e.g. BOX; never the item's base unit.")
+    factor: decimal.Decimal = strawberry.field(
+        description="How many base units one `unit` holds; greater than zero, at most 6 decimal places."
+    )
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.UnitConversion) -> UnitConversion:
         return cls(unit=proto.unit, factor=decimal_from_proto(proto.factor))
 
 
-@strawberry.type
+@strawberry.type(description="A barcode that identifies the item when scanned; a code belongs to one item only.")
 class Barcode:
-    code: str
-    symbology: BarcodeSymbology
+    code: str = strawberry.field(description="The code as printed and scanned, e.g. 4006381333931.")
+    symbology: BarcodeSymbology = strawberry.field(description="The kind of barcode, which decides how it is checked.")
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.Barcode) -> Barcode:
@@ -61,9 +83,15 @@ class Barcode:
 
 @strawberry.type(description="Safety and maximum stock of an item in one warehouse.")
 class Thresholds:
-    warehouse: str
-    safety_stock: decimal.Decimal | None
-    max_stock: decimal.Decimal | None
+    warehouse: str = strawberry.field(description="Warehouse code, upper-case, e.g. MAIN.")
+    safety_stock: decimal.Decimal | None = strawberry.field(
+        description="In base units: an alert is raised when the item's available-to-promise stock in this "
+        "warehouse falls below it. Always set."
+    )
+    max_stock: decimal.Decimal | None = strawberry.field(
+        description="In base units, never below `safetyStock`: an alert is raised when available-to-promise "
+        "stock in this warehouse rises above it. Always set."
+    )
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.Thresholds) -> Thresholds:
@@ -74,21 +102,48 @@ class Thresholds:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A product or material the warehouse keeps stock of, identified by its SKU.")
 class Item:
-    id: strawberry.ID
-    sku: str
-    name: str
-    base_unit: str
-    units: list[UnitConversion]
-    barcodes: list[Barcode]
-    standard_cost: decimal.Decimal | None
-    lot_tracked: bool
-    inspect_on_receipt: bool
-    inspect_on_production: bool
-    status: ItemStatus
-    thresholds: list[Thresholds]
-    updated_at: dt.datetime | None
+    id: strawberry.ID = strawberry.field(
+        description="The catalog's id for the item (a UUID); the rest of the API names items by SKU."
+    )
+    sku: str = strawberry.field(
+        description="Stock-keeping unit: unique, never changed, upper-case; 1 to 40 letters, digits, "
+        "'.', '_' or '-', starting with a letter or digit."
+    )
+    name: str = strawberry.field(description="Display name, up to 200 characters.")
+    base_unit: str = strawberry.field(
+        description="Unit code (e.g. EA, M, KG) in which all stock of the item is kept and every quantity "
+        "is given unless a field names another unit; fixed when the item is created."
+    )
+    units: list[UnitConversion] = strawberry.field(
+        description="The other units the item is handled in, with their size in base units; "
+        "the base unit itself is not listed."
+    )
+    barcodes: list[Barcode] = strawberry.field(description="Barcodes that find the item when scanned; may be empty.")
+    standard_cost: decimal.Decimal | None = strawberry.field(
+        description="Cost of one base unit in the company's currency, at most 4 decimal places; "
+        '"0" when none was given, so in practice never null.'
+    )
+    lot_tracked: bool = strawberry.field(
+        description="True when every movement and count entry of the item must name a lot "
+        "(batch); false when the lot must be left empty."
+    )
+    inspect_on_receipt: bool = strawberry.field(
+        description="True when goods received from suppliers are to be inspected: to be received into "
+        "QC_HOLD, not AVAILABLE, until quality decides."
+    )
+    inspect_on_production: bool = strawberry.field(
+        description="True when finished goods reported by production are to be inspected: to be received "
+        "into QC_HOLD until quality decides."
+    )
+    status: ItemStatus = strawberry.field(description="ACTIVE, or BLOCKED when it is no longer to be used.")
+    thresholds: list[Thresholds] = strawberry.field(
+        description="Safety and maximum stock, one entry per warehouse where they were set; empty when none were."
+    )
+    updated_at: dt.datetime | None = strawberry.field(
+        description="When the item or one of its thresholds last changed (UTC); set on every stored item."
+    )
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.Item) -> Item:
@@ -109,25 +164,39 @@ class Item:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A quantity of one item expressed in another of its units.")
 class ConvertedQuantity:
-    quantity: decimal.Decimal
-    unit: str
+    quantity: decimal.Decimal = strawberry.field(
+        description="The quantity in `unit`, to 28 significant digits: exact unless the division does not end "
+        "(1 EA in BOX of 3 is 0.3333…)."
+    )
+    unit: str = strawberry.field(
+        description="The unit of `quantity`, upper-case: `toUnit`, or the base unit when `toUnit` was empty."
+    )
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.ConvertQuantityResponse) -> ConvertedQuantity:
         return cls(quantity=decimal_from_proto(proto.quantity), unit=proto.unit)
 
 
-@strawberry.type
+@strawberry.type(description="One component of a BOM version and how much of it one base unit of the parent takes.")
 class BomLine:
-    id: strawberry.ID
-    component_sku: str
-    quantity: decimal.Decimal = strawberry.field(description="Per one unit of the parent, in `unit`.")
-    unit: str
-    scrap_percent: decimal.Decimal
+    id: strawberry.ID = strawberry.field(
+        description="The line's id, to name it in removeBomLine; a copied version's lines get new ids."
+    )
+    component_sku: str = strawberry.field(description="SKU of the component item; at most one line per component.")
+    quantity: decimal.Decimal = strawberry.field(
+        description="Per one base unit of the parent, in `unit`, before scrap; greater than zero."
+    )
+    unit: str = strawberry.field(
+        description="Unit of `quantity`: the component's base unit or one of its units, upper-case."
+    )
+    scrap_percent: decimal.Decimal = strawberry.field(
+        description='Expected loss in percent, 0 <= scrap < 100 ("0" when none): an explosion needs '
+        "quantity * (1 + scrapPercent / 100)."
+    )
 
-    @strawberry.field
+    @described.field("The component item, looked up once per SKU per request; null if the catalog has no such SKU.")
     async def component(self, info: Info) -> Item | None:
         return await load_item(info, self.component_sku)
 
@@ -142,18 +211,30 @@ class BomLine:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="One version of a parent item's bill of materials: the components one base unit of the parent "
+    "takes, and the days the version is in effect."
+)
 class BomVersion:
-    id: strawberry.ID
-    parent_sku: str
-    version: int
-    state: BomState
-    effective_from: dt.date | None
-    effective_to: dt.date | None = strawberry.field(description="Null means open-ended.")
-    lines: list[BomLine]
-    updated_at: dt.datetime | None
+    id: strawberry.ID = strawberry.field(description="The BOM version's id (a UUID).")
+    parent_sku: str = strawberry.field(description="SKU of the item this BOM makes.")
+    version: int = strawberry.field(
+        description="Version number within the parent: 1 for its first BOM, one more for each new version."
+    )
+    state: BomState = strawberry.field(description="DRAFT, ACTIVE or OBSOLETE; only a DRAFT's lines can change.")
+    effective_from: dt.date | None = strawberry.field(
+        description="First day the version is in effect once activated; always set."
+    )
+    effective_to: dt.date | None = strawberry.field(
+        description="The day it stops being in effect (that day excluded). Null means open-ended; set by the "
+        "catalog when the version is replaced or made obsolete."
+    )
+    lines: list[BomLine] = strawberry.field(description="The component lines, in the order they were added.")
+    updated_at: dt.datetime | None = strawberry.field(
+        description="When the version or its lines last changed (UTC); always set."
+    )
 
-    @strawberry.field
+    @described.field("The item this BOM makes, looked up once per SKU per request.")
     async def parent(self, info: Info) -> Item | None:
         return await load_item(info, self.parent_sku)
 
@@ -173,12 +254,17 @@ class BomVersion:
 
 @strawberry.type(description="Total need of one component over all levels and paths, scrap included.")
 class Requirement:
-    component_sku: str
-    quantity: decimal.Decimal = strawberry.field(description="In the component's base unit.")
-    unit: str
-    leaf: bool = strawberry.field(description="True when the component has no effective BOM of its own.")
+    component_sku: str = strawberry.field(description="SKU of the component.")
+    quantity: decimal.Decimal = strawberry.field(
+        description="Total needed, in the component's base unit, scrap included; exact, never rounded."
+    )
+    unit: str = strawberry.field(description="The component's base unit, the unit of `quantity`.")
+    leaf: bool = strawberry.field(
+        description="True when the component has no BOM in effect of its own (bought-in material); false for "
+        "a sub-assembly, whose own components are listed too."
+    )
 
-    @strawberry.field
+    @described.field("The component item, looked up once per SKU per request.")
     async def component(self, info: Info) -> Item | None:
         return await load_item(info, self.component_sku)
 
@@ -192,16 +278,23 @@ class Requirement:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One BOM line reached by an explosion: a component at one level, under one path.")
 class ExplosionNode:
     level: int = strawberry.field(description="1 for the parent's direct components.")
-    path: list[str] = strawberry.field(description="SKUs from the exploded parent down to this component.")
-    component_sku: str
-    quantity: decimal.Decimal
-    unit: str
-    bom_id: strawberry.ID
+    path: list[str] = strawberry.field(
+        description="SKUs from the exploded parent down to this component, both included."
+    )
+    component_sku: str = strawberry.field(description="SKU of the component, the last SKU of `path`.")
+    quantity: decimal.Decimal = strawberry.field(
+        description="Needed along this path, in the component's base unit, with the scrap of this line "
+        "and of the lines above it."
+    )
+    unit: str = strawberry.field(description="The component's base unit, the unit of `quantity`.")
+    bom_id: strawberry.ID = strawberry.field(
+        description="The BOM version this line belongs to: the one in effect for the SKU just above in `path`."
+    )
 
-    @strawberry.field
+    @described.field("The component item, looked up once per SKU per request.")
     async def component(self, info: Info) -> Item | None:
         return await load_item(info, self.component_sku)
 
@@ -217,10 +310,18 @@ class ExplosionNode:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What making a quantity of a parent takes, through every level of its BOMs: "
+    "totals per component and the tree they come from."
+)
 class BomExplosion:
-    requirements: list[Requirement]
-    tree: list[ExplosionNode] = strawberry.field(description="Depth-first, in line order.")
+    requirements: list[Requirement] = strawberry.field(
+        description="One per distinct component, sub-assemblies included, in the order first reached."
+    )
+    tree: list[ExplosionNode] = strawberry.field(
+        description="Every line reached, depth-first, in line order; a component used in several places "
+        "appears once per place."
+    )
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.ExplodeBomResponse) -> BomExplosion:
@@ -230,15 +331,19 @@ class BomExplosion:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A BOM version that uses the component, directly or through sub-assemblies.")
 class Usage:
-    parent_sku: str
+    parent_sku: str = strawberry.field(description="SKU of the item whose BOM version uses the component.")
     level: int = strawberry.field(description="1 for parents that use the component directly.")
-    path: list[str] = strawberry.field(description="SKUs from this parent down to the component.")
-    bom_id: strawberry.ID
-    state: BomState
+    path: list[str] = strawberry.field(description="SKUs from this parent down to the component, both included.")
+    bom_id: strawberry.ID = strawberry.field(
+        description="The parent's BOM version that has a line for the next SKU in `path`."
+    )
+    state: BomState = strawberry.field(
+        description="State of that version: DRAFT or ACTIVE (obsolete versions are not listed)."
+    )
 
-    @strawberry.field
+    @described.field("The parent item, looked up once per SKU per request.")
     async def parent(self, info: Info) -> Item | None:
         return await load_item(info, self.parent_sku)
 
@@ -253,11 +358,19 @@ class Usage:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One field of an audited change, with its value before and after.")
 class FieldChange:
-    field: str = strawberry.field(description="The changed field, named as in this API.")
-    before: str | None = strawberry.field(description="JSON-encoded; null when absent.")
-    after: str | None = strawberry.field(description="JSON-encoded; null when absent.")
+    field: str = strawberry.field(
+        description="The changed field, named as in this API, e.g. `name`, `thresholds[MAIN].safetyStock`, "
+        "`lines[BOLT-M6]` or `state`."
+    )
+    before: str | None = strawberry.field(
+        description='The value before, JSON-encoded: text and decimals keep their quotes (`"12.5"`), '
+        "units, barcodes and lines are arrays or objects; null when there was none, as on creation."
+    )
+    after: str | None = strawberry.field(
+        description="The value after, JSON-encoded; null when the value went away, as for a removed BOM line."
+    )
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.FieldChange) -> FieldChange:
@@ -266,14 +379,25 @@ class FieldChange:
 
 @strawberry.type(description="Who changed which master data, when.")
 class AuditEntry:
-    id: strawberry.ID
-    entity: str = strawberry.field(description="ITEM, THRESHOLDS or BOM.")
-    entity_id: str
-    action: str = strawberry.field(description="CREATED, UPDATED, ACTIVATED, ...")
-    actor: str
-    at: dt.datetime | None
-    changes: list[FieldChange]
-    correlation_id: str
+    id: strawberry.ID = strawberry.field(description="The audit entry's id (a UUID).")
+    entity: str = strawberry.field(description="What was changed: ITEM, THRESHOLDS or BOM.")
+    entity_id: str = strawberry.field(
+        description="Which one: the item's id for ITEM, `<item id>/<WAREHOUSE>` for THRESHOLDS, "
+        "`<BOM version id>@v<version>` for BOM."
+    )
+    action: str = strawberry.field(
+        description="What happened: CREATED or UPDATED (items, thresholds; BOM versions are CREATED too), "
+        "LINE_ADDED, LINE_REMOVED, ACTIVATED or OBSOLETED (BOM versions)."
+    )
+    actor: str = strawberry.field(description="The user id of who made the change, from their token.")
+    at: dt.datetime | None = strawberry.field(description="When the change was committed (UTC); always set.")
+    changes: list[FieldChange] = strawberry.field(
+        description="The fields that changed; a created item lists all of its fields."
+    )
+    correlation_id: str = strawberry.field(
+        description="The request that made the change (its x-correlation-id header, or an id the gateway "
+        "made up), to find the same change in logs and events."
+    )
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.AuditEntry) -> AuditEntry:
