@@ -22,18 +22,31 @@ from invariant.stock.v1 import stock_pb2 as pb
 
 UNIT_HELP = "Any unit of the item, converted exactly to its base unit; null means the base unit."
 LOT_HELP = "Required for a lot-tracked item, null otherwise."
+QUANTITY_HELP = (
+    "Greater than zero, in `unit`; refused (TOO_PRECISE) when it needs more than 6 decimal places in the base unit."
+)
+WAREHOUSE_HELP = "The warehouse's code, e.g. `WH1`; case and surrounding spaces are ignored."
 
 
-@strawberry.enum
+@strawberry.enum(description="What a reservation of several lines does when there is not enough for every line.")
 class ReservationPolicy(Enum):
-    ALL_OR_NOTHING = "ALL_OR_NOTHING"
-    PARTIAL = "PARTIAL"
+    ALL_OR_NOTHING = strawberry.enum_value(
+        "ALL_OR_NOTHING",
+        description="Every line is reserved in full, or nothing is and the request is refused (INSUFFICIENT_STOCK).",
+    )
+    PARTIAL = strawberry.enum_value(
+        "PARTIAL", description="Each line gets what is available to promise, up to what it asks, perhaps nothing."
+    )
 
 
-@strawberry.enum
+@strawberry.enum(description="Whether an adjustment adds stock that was found or takes away stock that is missing.")
 class AdjustmentDirection(Enum):
-    GAIN = "GAIN"
-    LOSS = "LOSS"
+    GAIN = strawberry.enum_value(
+        "GAIN", description="More is on the shelf than on the book: the quantity is added to the place."
+    )
+    LOSS = strawberry.enum_value(
+        "LOSS", description="Less is on the shelf than on the book: the quantity is taken from the place."
+    )
 
 
 def _place(warehouse: str, location: str, lot: str | None, status: StockStatus) -> pb.StockPlace:
@@ -49,9 +62,13 @@ def _flat(side: str) -> dict[str, str]:
 
 @strawberry.input(description="The document something belongs to, e.g. SALES_ORDER SO-1 line 2.")
 class DocumentRefInput:
-    type: str = strawberry.field(description="SALES_ORDER, PURCHASE_ORDER, WORK_ORDER, COUNT, INSPECTION, ...")
-    id: str
-    line: str | None = None
+    type: str = strawberry.field(
+        description="SALES_ORDER, PURCHASE_ORDER, WORK_ORDER, COUNT, INSPECTION, ...; upper-cased, up to 40 characters."
+    )
+    id: str = strawberry.field(description="The document's number or id, e.g. `SO-1`; up to 64 characters.")
+    line: str | None = strawberry.field(
+        default=None, description="The document's line, up to 40 characters; null means the whole document."
+    )
 
     def to_proto(self) -> pb.DocumentRef:
         return pb.DocumentRef(type=self.type, id=self.id, line=self.line or "")
@@ -59,26 +76,33 @@ class DocumentRefInput:
 
 @strawberry.input(description="Where stock is: a location of a warehouse, a lot and a status.")
 class StockPlaceInput:
-    warehouse: str
-    location: str
+    warehouse: str = strawberry.field(description=WAREHOUSE_HELP)
+    location: str = strawberry.field(description="The location's code in that warehouse; case is ignored.")
     lot: str | None = strawberry.field(default=None, description=LOT_HELP)
-    status: StockStatus = StockStatus.AVAILABLE
+    status: StockStatus = strawberry.field(default=StockStatus.AVAILABLE, description="The stock's status there.")
 
     def to_proto(self) -> pb.StockPlace:
         return _place(self.warehouse, self.location, self.lot, self.status)
 
 
-@strawberry.input
+@strawberry.input(description="A location of a warehouse, without lot or status.")
 class LocationInput:
-    warehouse: str
-    location: str
+    warehouse: str = strawberry.field(description=WAREHOUSE_HELP)
+    location: str = strawberry.field(description="The location's code in that warehouse; case is ignored.")
 
 
-@strawberry.input
+@strawberry.input(description="A new warehouse; its in-transit location is made with it.")
 class CreateWarehouseInput:
-    code: str
-    name: str
-    allow_negative_stock: bool = False
+    code: str = strawberry.field(
+        description="Unique: 1 to 20 letters, digits, _ or -, starting with a letter; stored upper-cased. "
+        "An existing code is refused (ALREADY_EXISTS)."
+    )
+    name: str = strawberry.field(description="The name people know it by; required, up to 200 characters.")
+    allow_negative_stock: bool = strawberry.field(
+        default=False,
+        description="When true, a movement that takes a balance below zero is posted instead of refused, and "
+        "issues are no longer held back by reservations.",
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> pb.CreateWarehouseRequest:
@@ -90,11 +114,17 @@ class CreateWarehouseInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new location (bin) in an existing warehouse.")
 class CreateLocationInput:
-    warehouse: str
-    code: str
-    kind: LocationKind = LocationKind.STORAGE
+    warehouse: str = strawberry.field(description="The code of an existing warehouse; case is ignored.")
+    code: str = strawberry.field(
+        description="Unique within the warehouse: 1 to 40 letters, digits, . _ / or -, starting with a letter or "
+        "digit; stored upper-cased."
+    )
+    kind: LocationKind = strawberry.field(
+        default=LocationKind.STORAGE,
+        description="What it is used for; IN_TRANSIT is refused, as each warehouse has its own, made with it.",
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> pb.CreateLocationRequest:
@@ -106,11 +136,16 @@ class CreateLocationInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A lot of a lot-tracked item, registered before its goods arrive, e.g. with its expiry.")
 class CreateLotInput:
-    item_sku: str
-    lot: str
-    expiry_date: dt.date | None = None
+    item_sku: str = strawberry.field(description="The SKU of a lot-tracked item; any other item is refused.")
+    lot: str = strawberry.field(
+        description="The lot number, kept as given (case matters): 1 to 40 printable characters without spaces. "
+        "A lot the item has already is refused (ALREADY_EXISTS)."
+    )
+    expiry_date: dt.date | None = strawberry.field(
+        default=None, description="The lot's expiry date, e.g. `2025-12-31`; null when it has none."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> pb.CreateLotRequest:
@@ -125,20 +160,26 @@ class CreateLotInput:
 class _MovementInput:
     """What every movement input has; each subclass adds its places and builds its request."""
 
-    item_sku: str
-    quantity: decimal.Decimal = strawberry.field(description="Greater than zero, in `unit`.")
+    item_sku: str = strawberry.field(description="The SKU of the item moved; case is ignored.")
+    quantity: decimal.Decimal = strawberry.field(description=QUANTITY_HELP)
     unit: str | None = strawberry.field(default=None, description=UNIT_HELP)
     reason_code: str | None = strawberry.field(
         default=None,
         description="Why: an adjustment's reason (COUNTING_ERROR, DAMAGE_NOT_RECORDED, ...), "
         "RETURN_TO_SUPPLIER for an issue of rejected stock.",
     )
-    document: DocumentRefInput | None = None
+    document: DocumentRefInput | None = strawberry.field(
+        default=None,
+        description="The document the movement is posted for, e.g. PURCHASE_ORDER PO-7 line 1, so that it can be "
+        "traced; null for none.",
+    )
     business_time: dt.datetime | None = strawberry.field(
-        default=None, description="When it happened in the warehouse, not in the future; null means now."
+        default=None,
+        description="When it happened in the warehouse, with a time zone, not in the future; null means now.",
     )
     corrects_movement_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The movement this one compensates for: the ledger is never edited."
+        default=None,
+        description="The movement this one compensates for: the ledger is never edited. An unknown id is refused.",
     )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
@@ -174,8 +215,10 @@ class _MovementInput:
 
 @strawberry.input
 class _OnePlaceInput(_MovementInput):
-    warehouse: str
-    location: str
+    warehouse: str = strawberry.field(description=WAREHOUSE_HELP)
+    location: str = strawberry.field(
+        description="The code of the location in that warehouse where the stock goes in or comes out; case is ignored."
+    )
     lot: str | None = strawberry.field(default=None, description=LOT_HELP)
 
     def _at(self, status: StockStatus) -> pb.StockPlace:
@@ -185,7 +228,8 @@ class _OnePlaceInput(_MovementInput):
 @strawberry.input(description="Goods coming in from outside (a supplier, production); an unknown lot is created.")
 class ReceiveInput(_OnePlaceInput):
     status: StockStatus = strawberry.field(
-        default=StockStatus.AVAILABLE, description="QC_HOLD when the goods are to be inspected."
+        default=StockStatus.AVAILABLE,
+        description="QC_HOLD when the goods are to be inspected; REJECTED is refused.",
     )
 
     FIELDS: ClassVar[Mapping[str, str]] = _flat("to")
@@ -198,7 +242,8 @@ class ReceiveInput(_OnePlaceInput):
 class IssueInput(_OnePlaceInput):
     status: StockStatus = strawberry.field(
         default=StockStatus.AVAILABLE,
-        description="REJECTED, with reasonCode RETURN_TO_SUPPLIER, sends rejected goods back to the supplier.",
+        description="REJECTED, with reasonCode RETURN_TO_SUPPLIER, sends rejected goods back to the supplier; "
+        "QC_HOLD is refused.",
     )
 
     FIELDS: ClassVar[Mapping[str, str]] = _flat("from")
@@ -209,7 +254,9 @@ class IssueInput(_OnePlaceInput):
 
 @strawberry.input(description="Goods destroyed or thrown away, in any status.")
 class ScrapInput(_OnePlaceInput):
-    status: StockStatus = StockStatus.AVAILABLE
+    status: StockStatus = strawberry.field(
+        default=StockStatus.AVAILABLE, description="The status of the stock scrapped; any status may be."
+    )
 
     FIELDS: ClassVar[Mapping[str, str]] = _flat("from")
 
@@ -229,8 +276,12 @@ class ReturnStockInput(_OnePlaceInput):
     description="An inspection decision on stock in one place: QC_HOLD becomes AVAILABLE (passed) or REJECTED."
 )
 class ChangeStatusInput(_OnePlaceInput):
-    from_status: StockStatus = StockStatus.QC_HOLD
-    to_status: StockStatus
+    from_status: StockStatus = strawberry.field(
+        default=StockStatus.QC_HOLD, description="The stock's status now; only QC_HOLD may change."
+    )
+    to_status: StockStatus = strawberry.field(
+        description="AVAILABLE when the goods passed inspection, REJECTED when they failed."
+    )
 
     FIELDS: ClassVar[Mapping[str, str]] = {
         **_flat("from"),
@@ -245,10 +296,14 @@ class ChangeStatusInput(_OnePlaceInput):
         )
 
 
-@strawberry.input
+@strawberry.input(description="One reason of an adjustment with the part of its quantity that reason explains.")
 class ReasonQuantityInput:
-    reason_code: str
-    quantity: decimal.Decimal = strawberry.field(description="In the adjustment's unit.")
+    reason_code: str = strawberry.field(
+        description="One of DAMAGE_NOT_RECORDED, GIFT_OR_SAMPLE_NOT_RECORDED, RECEIPT_NOT_RECORDED, "
+        "ISSUE_NOT_RECORDED, TRANSFER_NOT_RECORDED, UNIT_OF_MEASURE_ERROR, ENTRY_ERROR, COUNTING_ERROR, "
+        "SUPPLIER_SHORT_DELIVERY, THEFT_OR_UNKNOWN; each at most once."
+    )
+    quantity: decimal.Decimal = strawberry.field(description="Greater than zero, in the adjustment's unit.")
 
     def to_proto(self) -> pb.ReasonQuantity:
         return pb.ReasonQuantity(reason_code=self.reason_code, quantity=decimal_to_proto(self.quantity))
@@ -258,8 +313,12 @@ class ReasonQuantityInput:
     description="A gain or a loss found by a count or an investigation, with `reasonCode` or several `reasons`."
 )
 class AdjustInput(_OnePlaceInput):
-    direction: AdjustmentDirection
-    status: StockStatus = StockStatus.AVAILABLE
+    direction: AdjustmentDirection = strawberry.field(
+        description="GAIN adds the quantity to the place, LOSS takes it away."
+    )
+    status: StockStatus = strawberry.field(
+        default=StockStatus.AVAILABLE, description="The status of the stock gained or lost."
+    )
     reasons: list[ReasonQuantityInput] | None = strawberry.field(
         default=None, description="Several reasons, adding up to the quantity, instead of `reasonCode`."
     )
@@ -284,9 +343,14 @@ class AdjustInput(_OnePlaceInput):
 )
 class TransferInput(_MovementInput):
     lot: str | None = strawberry.field(default=None, description=LOT_HELP)
-    status: StockStatus = strawberry.field(default=StockStatus.AVAILABLE, description="Kept by the transfer.")
-    source: LocationInput = strawberry.field(name="from")
-    to: LocationInput
+    status: StockStatus = strawberry.field(
+        default=StockStatus.AVAILABLE, description="The stock's status, kept by the transfer."
+    )
+    source: LocationInput = strawberry.field(name="from", description="Where the stock is now.")
+    to: LocationInput = strawberry.field(
+        description="Where it goes: another location of the same warehouse, or the destination warehouse's "
+        "in-transit location."
+    )
 
     FIELDS: ClassVar[Mapping[str, str]] = {
         "from.lot": "lot",
@@ -303,11 +367,13 @@ class TransferInput(_MovementInput):
         )
 
 
-@strawberry.input
+@strawberry.input(description="One item to reserve in one warehouse.")
 class ReservationLineInput:
-    item_sku: str
-    warehouse: str
-    quantity: decimal.Decimal
+    item_sku: str = strawberry.field(description="The SKU of the item to reserve; case is ignored.")
+    warehouse: str = strawberry.field(
+        description="The warehouse's code: stock is reserved per item and warehouse, not per location or lot."
+    )
+    quantity: decimal.Decimal = strawberry.field(description=QUANTITY_HELP)
     unit: str | None = strawberry.field(default=None, description=UNIT_HELP)
 
     def to_proto(self) -> pb.ReservationLine:
@@ -321,13 +387,22 @@ class ReservationLineInput:
 
 @strawberry.input(description="Stock promised to a document, one reservation per line.")
 class ReserveInput:
-    lines: list[ReservationLineInput]
-    owner: DocumentRefInput
+    lines: list[ReservationLineInput] = strawberry.field(
+        description="At least one. Lines for the same item and warehouse share what is there, the earlier line first."
+    )
+    owner: DocumentRefInput = strawberry.field(
+        description="The document the stock is promised to, e.g. SALES_ORDER SO-1 line 2; the reservations query "
+        "finds them by it."
+    )
     policy: ReservationPolicy = strawberry.field(
         default=ReservationPolicy.ALL_OR_NOTHING,
         description="ALL_OR_NOTHING reserves every line in full or nothing; PARTIAL gives each line what is there.",
     )
-    expires_at: dt.datetime | None = strawberry.field(default=None, description="Null means it does not expire.")
+    expires_at: dt.datetime | None = strawberry.field(
+        default=None,
+        description="When what is still open is given back by itself: in the future, with a time zone. Null means "
+        "it does not expire.",
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> pb.ReserveRequest:
@@ -342,11 +417,13 @@ class ReserveInput:
         return request
 
 
-@strawberry.input
+@strawberry.input(description="What to give back of a reservation.")
 class ReleaseInput:
-    reservation_id: strawberry.ID
+    reservation_id: strawberry.ID = strawberry.field(description="The id of an OPEN reservation.")
     quantity: decimal.Decimal | None = strawberry.field(
-        default=None, description="In the item's base unit; null releases everything still open."
+        default=None,
+        description="In the item's base unit, greater than zero and at most what is open; null releases "
+        "everything still open.",
     )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
@@ -359,9 +436,13 @@ class ReleaseInput:
 
 @strawberry.input(description="Issue reserved stock, from the reservation's warehouse, and consume the reservation.")
 class IssueReservationInput:
-    reservation_id: strawberry.ID
-    quantity: decimal.Decimal
-    location: str
+    reservation_id: strawberry.ID = strawberry.field(description="The id of an OPEN reservation.")
+    quantity: decimal.Decimal = strawberry.field(
+        description="Greater than zero, in `unit`, and at most what the reservation still holds."
+    )
+    location: str = strawberry.field(
+        description="The code of the location in the reservation's warehouse the AVAILABLE stock leaves from."
+    )
     unit: str | None = strawberry.field(default=None, description=UNIT_HELP)
     lot: str | None = strawberry.field(default=None, description=LOT_HELP)
     document: DocumentRefInput | None = strawberry.field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 
@@ -11,7 +12,7 @@ from gateway.auth import require_role
 from gateway.context import Info
 from gateway.convert import timestamp_to_proto
 from gateway.errors import call
-from gateway.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
+from gateway.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Connection, connection, page_request
 from gateway.stock.inputs import DocumentRefInput, StockPlaceInput
 from gateway.stock.loaders import locations_by_warehouse
 from gateway.stock.types import Availability, Balance, IntegrityReport, Movement, Reservation, Warehouse
@@ -20,30 +21,52 @@ from invariant.stock.v1 import stock_pb2 as pb
 # Recomputing every balance from the ledger is heavy and shows the whole book.
 AUDITORS = frozenset({"admin"})
 
+FIRST = f"How many to return, 1 to {MAX_PAGE_SIZE}."
+AFTER = "Return those after this cursor (an edge's `cursor` or `pageInfo.endCursor`); null starts at the beginning."
+SKU_FILTER = "Only this item's, by SKU (case is ignored); empty for every item."
+WAREHOUSE_FILTER = "Only this warehouse's, by code (case is ignored); empty for every warehouse."
+
 
 @strawberry.type
 class StockQuery:
-    @described.field("Every warehouse, with its locations.")
+    @described.field("Every warehouse, by code, with its locations.")
     async def warehouses(self, info: Info) -> list[Warehouse]:
         reply = await call(lambda: info.context.stubs.stock.ListWarehouses(pb.ListWarehousesRequest()))
         # The reply holds every location already: the loader need not ask again.
         info.context.stock_loaders.locations_by_warehouse.prime_many(locations_by_warehouse(reply))
         return [Warehouse.from_proto(warehouse) for warehouse in reply.warehouses]
 
-    @described.field("Stock of an item in a warehouse by status, what is reserved and what can still be promised.")
-    async def availability(self, info: Info, item_sku: str, warehouse: str) -> Availability:
+    @described.field(
+        "Stock of an item in a warehouse by status, what is reserved and what can still be promised; all zero when "
+        "nothing has moved yet. An unknown item or warehouse is an error (NOT_FOUND)."
+    )
+    async def availability(
+        self,
+        info: Info,
+        item_sku: Annotated[str, strawberry.argument(description="The item's SKU; case is ignored.")],
+        warehouse: Annotated[str, strawberry.argument(description="The warehouse's code; case is ignored.")],
+    ) -> Availability:
         request = pb.GetAvailabilityRequest(item_sku=item_sku, warehouse=warehouse)
         return Availability.from_proto(await call(lambda: info.context.stubs.stock.GetAvailability(request)))
 
-    @described.field("Balances per item, location, lot and status, in that order; empty filters match everything.")
+    @described.field(
+        "Current balances, one per item, warehouse, location, lot and status, in that order. A place stock has "
+        "left is listed with zero."
+    )
     async def balances(
         self,
         info: Info,
-        item_sku: str = "",
-        warehouse: str = "",
-        location: str = "",
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        item_sku: Annotated[str, strawberry.argument(description=SKU_FILTER)] = "",
+        warehouse: Annotated[str, strawberry.argument(description=WAREHOUSE_FILTER)] = "",
+        location: Annotated[
+            str,
+            strawberry.argument(
+                description="Only this location's, by code (case is ignored), in every warehouse unless `warehouse` "
+                "is given; empty for every location."
+            ),
+        ] = "",
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Balance]:
         page = page_request(first, after)
         request = pb.ListBalancesRequest(
@@ -52,8 +75,22 @@ class StockQuery:
         reply = await call(lambda: info.context.stubs.stock.ListBalances(request))
         return connection([Balance.from_proto(balance) for balance in reply.balances], page, reply.next_page_token)
 
-    @described.field("The balance of an item at one place as it stood at `asOf`, from the ledger.")
-    async def balance_as_of(self, info: Info, item_sku: str, place: StockPlaceInput, as_of: dt.datetime) -> Balance:
+    @described.field(
+        "The balance of an item at one place as it stood at `asOf`, from the ledger: the movements whose "
+        "businessTime is at or before it."
+    )
+    async def balance_as_of(
+        self,
+        info: Info,
+        item_sku: Annotated[str, strawberry.argument(description="The item's SKU; case is ignored.")],
+        place: Annotated[
+            StockPlaceInput, strawberry.argument(description="Where: warehouse, location, lot and status.")
+        ],
+        as_of: Annotated[
+            dt.datetime,
+            strawberry.argument(description="The moment, with a time zone, e.g. `2024-05-01T08:00:00Z`."),
+        ],
+    ) -> Balance:
         request = pb.GetBalanceAsOfRequest(
             item_sku=item_sku, place=place.to_proto(), as_of=timestamp_to_proto(as_of, "asOf")
         )
@@ -66,17 +103,43 @@ class StockQuery:
     async def movements(
         self,
         info: Info,
-        item_sku: str = "",
-        warehouse: str = "",
-        location: str = "",
-        lot: str = "",
-        document_type: str = "",
-        document_id: str = "",
-        actor: str = "",
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        item_sku: Annotated[str, strawberry.argument(description=SKU_FILTER)] = "",
+        warehouse: Annotated[
+            str, strawberry.argument(description="Only movements from or to this warehouse, by code; empty for all.")
+        ] = "",
+        location: Annotated[
+            str, strawberry.argument(description="Only movements from or to this location code; empty for all.")
+        ] = "",
+        lot: Annotated[
+            str,
+            strawberry.argument(description="Only movements of this lot, as printed (case matters); empty for all."),
+        ] = "",
+        document_type: Annotated[
+            str,
+            strawberry.argument(
+                description="Only movements for documents of this type, e.g. PURCHASE_ORDER; empty for all."
+            ),
+        ] = "",
+        document_id: Annotated[
+            str, strawberry.argument(description="Only movements for the document with this id; empty for all.")
+        ] = "",
+        actor: Annotated[
+            str, strawberry.argument(description="Only movements posted for this user id; empty for everyone's.")
+        ] = "",
+        since: Annotated[
+            dt.datetime | None,
+            strawberry.argument(
+                description="Only movements with a businessTime at or after this moment; null for no limit."
+            ),
+        ] = None,
+        until: Annotated[
+            dt.datetime | None,
+            strawberry.argument(
+                description="Only movements with a businessTime at or before this moment; null for no limit."
+            ),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Movement]:
         page = page_request(first, after)
         request = pb.ListMovementsRequest(
@@ -96,14 +159,22 @@ class StockQuery:
         reply = await call(lambda: info.context.stubs.stock.ListMovements(request))
         return connection([Movement.from_proto(movement) for movement in reply.movements], page, reply.next_page_token)
 
-    @described.field("Reservations, oldest first; empty filters match everything.")
+    @described.field("Reservations in every state, oldest first, all at once (not paginated).")
     async def reservations(
         self,
         info: Info,
-        item_sku: str = "",
-        warehouse: str = "",
-        owner: DocumentRefInput | None = None,
-        open_only: bool = False,
+        item_sku: Annotated[str, strawberry.argument(description=SKU_FILTER)] = "",
+        warehouse: Annotated[str, strawberry.argument(description=WAREHOUSE_FILTER)] = "",
+        owner: Annotated[
+            DocumentRefInput | None,
+            strawberry.argument(
+                description="Only those promised to this document; without a line, to any line of it. Null for "
+                "every document."
+            ),
+        ] = None,
+        open_only: Annotated[
+            bool, strawberry.argument(description="Only OPEN reservations, those still holding stock.")
+        ] = False,
     ) -> list[Reservation]:
         request = pb.ListReservationsRequest(
             item_sku=item_sku,
@@ -114,7 +185,10 @@ class StockQuery:
         reply = await call(lambda: info.context.stubs.stock.ListReservations(request))
         return [Reservation.from_proto(reservation) for reservation in reply.reservations]
 
-    @described.field("Every balance and reserved quantity recomputed from the ledger, and any drift; admins only.")
+    @described.field(
+        "Every balance and availability recomputed from the ledger, and every reserved total from the open "
+        "reservations, with any drift; admins only, and heavy: not for routine screens."
+    )
     async def integrity_report(self, info: Info) -> IntegrityReport:
         require_role(info.context.identity, AUDITORS, "reading the integrity report")
         reply = await call(lambda: info.context.stubs.stock.CheckIntegrity(pb.CheckIntegrityRequest()))

@@ -11,51 +11,100 @@ from enum import Enum
 
 import strawberry
 
+from gateway import described
 from gateway.context import Info
 from gateway.convert import date_from_proto, decimal_from_proto, enum_from_proto, timestamp_from_proto
 from invariant.stock.v1 import stock_pb2 as pb
 
 
-@strawberry.enum
+@strawberry.enum(description="What stock may be used for; every balance is kept per status.")
 class StockStatus(Enum):
-    AVAILABLE = "AVAILABLE"
-    QC_HOLD = "QC_HOLD"
-    REJECTED = "REJECTED"
+    AVAILABLE = strawberry.enum_value("AVAILABLE", description="Usable: it can be reserved, promised and issued.")
+    QC_HOLD = strawberry.enum_value(
+        "QC_HOLD",
+        description="Waiting for inspection, never available; the inspection decision (changeStatus) makes it "
+        "AVAILABLE or REJECTED.",
+    )
+    REJECTED = strawberry.enum_value(
+        "REJECTED",
+        description="Failed inspection, never available again: it leaves by scrap, or by an issue with reasonCode "
+        "RETURN_TO_SUPPLIER.",
+    )
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="What a location is used for. Only IN_TRANSIT changes what may happen there; the others are labels "
+    "for the front end."
+)
 class LocationKind(Enum):
-    STORAGE = "STORAGE"
-    RECEIVING = "RECEIVING"
-    SHIPPING = "SHIPPING"
-    QUARANTINE = "QUARANTINE"
-    IN_TRANSIT = "IN_TRANSIT"
+    STORAGE = strawberry.enum_value("STORAGE", description="A bin or shelf where stock is kept; the default.")
+    RECEIVING = strawberry.enum_value("RECEIVING", description="A dock or area where incoming goods are put down.")
+    SHIPPING = strawberry.enum_value("SHIPPING", description="An area where goods wait to leave.")
+    QUARANTINE = strawberry.enum_value(
+        "QUARANTINE",
+        description="An area set apart for goods on QC_HOLD or REJECTED; the status, not the kind, "
+        "keeps them unavailable.",
+    )
+    IN_TRANSIT = strawberry.enum_value(
+        "IN_TRANSIT",
+        description="The one location made with each warehouse for goods on their way from another warehouse; "
+        "stock there counts as in transit whatever its status, and only transfers and adjustments touch it. "
+        "createLocation refuses this kind.",
+    )
 
 
-@strawberry.enum
+@strawberry.enum(description="What a movement did; each type has its own sides (`from`, `to`).")
 class MovementType(Enum):
-    RECEIPT = "RECEIPT"
-    ISSUE = "ISSUE"
-    TRANSFER = "TRANSFER"
-    SCRAP = "SCRAP"
-    RETURN = "RETURN"
-    ADJUSTMENT = "ADJUSTMENT"
-    STATUS_CHANGE = "STATUS_CHANGE"
+    RECEIPT = strawberry.enum_value(
+        "RECEIPT", description="Goods came in from outside (a supplier, production): `to` only, AVAILABLE or QC_HOLD."
+    )
+    ISSUE = strawberry.enum_value(
+        "ISSUE",
+        description="Goods left the warehouse (a sale, a work order, a return to the supplier): `from` only.",
+    )
+    TRANSFER = strawberry.enum_value(
+        "TRANSFER", description="Goods moved to another location, keeping their lot and status: both sides."
+    )
+    SCRAP = strawberry.enum_value("SCRAP", description="Goods destroyed or thrown away, in any status: `from` only.")
+    RETURN = strawberry.enum_value(
+        "RETURN", description="Goods came back (from a customer, from production) into QC_HOLD: `to` only."
+    )
+    ADJUSTMENT = strawberry.enum_value(
+        "ADJUSTMENT",
+        description="A correction of the book found by a count or an investigation: a gain (`to` only) or a loss "
+        "(`from` only).",
+    )
+    STATUS_CHANGE = strawberry.enum_value(
+        "STATUS_CHANGE",
+        description="An inspection decision: QC_HOLD became AVAILABLE or REJECTED in the same location and lot; "
+        "both sides.",
+    )
 
 
-@strawberry.enum
+@strawberry.enum(description="Where a reservation stands; only an OPEN one still holds stock.")
 class ReservationState(Enum):
-    OPEN = "OPEN"
-    CONSUMED = "CONSUMED"
-    RELEASED = "RELEASED"
-    EXPIRED = "EXPIRED"
+    OPEN = strawberry.enum_value("OPEN", description="It still holds its `open` quantity, which is above zero.")
+    CONSUMED = strawberry.enum_value(
+        "CONSUMED", description="Nothing is held any more and some of it was issued against the reservation."
+    )
+    RELEASED = strawberry.enum_value(
+        "RELEASED",
+        description="Nothing is held any more and nothing was issued: it was given back, or a PARTIAL reservation "
+        "got nothing.",
+    )
+    EXPIRED = strawberry.enum_value(
+        "EXPIRED", description="Its `expiresAt` passed and what was still open was given back."
+    )
 
 
 @strawberry.type(description="A location (bin) of a warehouse.")
 class Location:
-    warehouse: str
-    code: str
-    kind: LocationKind
+    warehouse: str = strawberry.field(description="The code of the warehouse it belongs to.")
+    code: str = strawberry.field(
+        description="The location's code, unique within its warehouse: upper-case letters, digits and . _ / -, "
+        "up to 40 characters, e.g. `A-01-03`."
+    )
+    kind: LocationKind = strawberry.field(description="What it is used for.")
 
     @classmethod
     def from_proto(cls, proto: pb.Location) -> Location:
@@ -64,16 +113,23 @@ class Location:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A warehouse (site) with its locations; stock is always in a location of a warehouse.")
 class Warehouse:
-    code: str
-    name: str
-    allow_negative_stock: bool
+    code: str = strawberry.field(
+        description="The warehouse's code, as every other field names it: upper-case letters, digits, _ and -, "
+        "up to 20 characters, starting with a letter, e.g. `WH1`."
+    )
+    name: str = strawberry.field(description="The name people know it by, for display.")
+    allow_negative_stock: bool = strawberry.field(
+        description="Whether a movement may take a balance below zero here. When false, such a movement is refused "
+        "with INSUFFICIENT_STOCK."
+    )
     in_transit_location: str = strawberry.field(
-        description="Where stock sent from another warehouse waits, available in neither, until it arrives."
+        description="The code of the location (`IN_TRANSIT`) where stock sent from another warehouse waits, "
+        "available in neither, until it arrives."
     )
 
-    @strawberry.field
+    @described.field("Every location of the warehouse, its in-transit location included, by code.")
     async def locations(self, info: Info) -> list[Location]:
         found = await info.context.stock_loaders.locations_by_warehouse.load(self.code)
         return [Location.from_proto(location) for location in found]
@@ -88,11 +144,15 @@ class Warehouse:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A lot (batch) of a lot-tracked item, as printed on its labels.")
 class Lot:
-    item_sku: str
-    lot: str
-    expiry_date: dt.date | None
+    item_sku: str = strawberry.field(description="The SKU of the item the lot belongs to.")
+    lot: str = strawberry.field(
+        description="The lot number, kept as given (case matters): 1 to 40 printable characters without spaces."
+    )
+    expiry_date: dt.date | None = strawberry.field(
+        description="The lot's best-before or expiry date; null when none was given."
+    )
 
     @classmethod
     def from_proto(cls, proto: pb.Lot) -> Lot:
@@ -101,10 +161,10 @@ class Lot:
 
 @strawberry.type(description="Where stock is: a location of a warehouse, a lot and a status.")
 class StockPlace:
-    warehouse: str
-    location: str
+    warehouse: str = strawberry.field(description="The warehouse's code.")
+    location: str = strawberry.field(description="The location's code within that warehouse.")
     lot: str | None = strawberry.field(description="Null when the item is not lot-tracked.")
-    status: StockStatus
+    status: StockStatus = strawberry.field(description="The status the stock is in at this place.")
 
     @classmethod
     def from_proto(cls, proto: pb.StockPlace) -> StockPlace:
@@ -122,9 +182,11 @@ def _place(message: pb.Movement, side: str) -> StockPlace | None:
 
 @strawberry.type(description="The document a movement or a reservation belongs to, e.g. SALES_ORDER SO-1 line 2.")
 class DocumentRef:
-    type: str
-    id: str
-    line: str | None
+    type: str = strawberry.field(
+        description="The kind of document, upper case: SALES_ORDER, PURCHASE_ORDER, WORK_ORDER, COUNT, INSPECTION, ..."
+    )
+    id: str = strawberry.field(description="The document's number or id in the system that owns it, e.g. `SO-1`.")
+    line: str | None = strawberry.field(description="The document's line; null when the whole document is meant.")
 
     @classmethod
     def from_proto(cls, proto: pb.DocumentRef) -> DocumentRef | None:
@@ -133,10 +195,13 @@ class DocumentRef:
         return cls(type=proto.type, id=proto.id, line=proto.line or None)
 
 
-@strawberry.type
+@strawberry.type(description="One reason of an adjustment and the part of its quantity that reason explains.")
 class ReasonQuantity:
-    reason_code: str
-    quantity: decimal.Decimal
+    reason_code: str = strawberry.field(
+        description="Why, as a code: COUNTING_ERROR, DAMAGE_NOT_RECORDED, THEFT_OR_UNKNOWN, ... (a count may use its "
+        "own codes)."
+    )
+    quantity: decimal.Decimal = strawberry.field(description="The part this reason explains, in the item's base unit.")
 
     @classmethod
     def from_proto(cls, proto: pb.ReasonQuantity) -> ReasonQuantity:
@@ -145,21 +210,40 @@ class ReasonQuantity:
 
 @strawberry.type(description="One entry of the append-only stock ledger.")
 class Movement:
-    id: strawberry.ID
-    type: MovementType
-    item_sku: str
+    id: strawberry.ID = strawberry.field(
+        description="The movement's id; give it as `correctsMovementId` to post a compensating movement."
+    )
+    type: MovementType = strawberry.field(description="What the movement did, which says which sides it has.")
+    item_sku: str = strawberry.field(description="The SKU of the item moved.")
     quantity: decimal.Decimal = strawberry.field(description="In the item's base unit.")
     entered_unit: str = strawberry.field(description="The unit the quantity was entered in, before conversion.")
     from_: StockPlace | None = strawberry.field(name="from", description="Null for receipts, returns and gains.")
     to: StockPlace | None = strawberry.field(description="Null for issues, scrap and losses.")
-    document: DocumentRef | None
-    reason_code: str | None
-    reasons: list[ReasonQuantity] = strawberry.field(description="An adjustment's reasons, adding up to its quantity.")
-    actor: str
-    business_time: dt.datetime | None = strawberry.field(description="When it happened in the warehouse.")
-    posted_at: dt.datetime | None
-    corrects_movement_id: strawberry.ID | None
-    reservation_id: strawberry.ID | None = strawberry.field(description="Set on an issue against a reservation.")
+    document: DocumentRef | None = strawberry.field(
+        description="The document it was posted for (order, inspection, count line); null when it names none."
+    )
+    reason_code: str | None = strawberry.field(
+        description="Why, as a code (e.g. COUNTING_ERROR, RETURN_TO_SUPPLIER); null when none was given."
+    )
+    reasons: list[ReasonQuantity] = strawberry.field(
+        description="An adjustment's reasons, adding up to its quantity; empty for other movements and for an "
+        "adjustment with a single reasonCode."
+    )
+    actor: str = strawberry.field(
+        description="The id of the user it was posted for (from their token), kept for the audit trail."
+    )
+    business_time: dt.datetime | None = strawberry.field(
+        description="When it happened in the warehouse, in UTC; balances as of a time go by this."
+    )
+    posted_at: dt.datetime | None = strawberry.field(
+        description="When the ledger recorded it, in UTC; at or after businessTime."
+    )
+    corrects_movement_id: strawberry.ID | None = strawberry.field(
+        description="The movement this one compensates for; null when it corrects none."
+    )
+    reservation_id: strawberry.ID | None = strawberry.field(
+        description="The reservation an issue was posted against; null otherwise."
+    )
 
     @classmethod
     def from_proto(cls, proto: pb.Movement) -> Movement:
@@ -184,17 +268,29 @@ class Movement:
 
 @strawberry.type(description="Stock promised to a document for an item in a warehouse.")
 class Reservation:
-    id: strawberry.ID
-    item_sku: str
-    warehouse: str
-    requested: decimal.Decimal
-    open: decimal.Decimal = strawberry.field(description="Still held.")
+    id: strawberry.ID = strawberry.field(description="The reservation's id, for release and issueReservation.")
+    item_sku: str = strawberry.field(description="The SKU of the item reserved.")
+    warehouse: str = strawberry.field(
+        description="The code of the warehouse it is reserved in; reservations hold no location or lot."
+    )
+    requested: decimal.Decimal = strawberry.field(
+        description="What was asked. Under PARTIAL it may be more than was granted (`open` + `consumed` + `released`)."
+    )
+    open: decimal.Decimal = strawberry.field(
+        description="Still held: counted in the warehouse's `reserved`, so no one else can be promised it."
+    )
     consumed: decimal.Decimal = strawberry.field(description="Issued against the reservation.")
     released: decimal.Decimal = strawberry.field(description="Given back, by a release or by expiry.")
-    owner: DocumentRef | None
-    expires_at: dt.datetime | None
-    state: ReservationState
-    created_at: dt.datetime | None
+    owner: DocumentRef | None = strawberry.field(
+        description="The document the stock is promised to, e.g. SALES_ORDER SO-1 line 2; null if it was made "
+        "without one."
+    )
+    expires_at: dt.datetime | None = strawberry.field(
+        description="When what is still open is given back by itself (a few seconds after, at most); "
+        "null when it never expires."
+    )
+    state: ReservationState = strawberry.field(description="Whether it still holds stock, and if not, why.")
+    created_at: dt.datetime | None = strawberry.field(description="When it was made, in UTC.")
 
     @classmethod
     def from_proto(cls, proto: pb.Reservation) -> Reservation:
@@ -215,14 +311,19 @@ class Reservation:
 
 @strawberry.type(description="An item in a warehouse: stock on hand by status, and what reservations hold of it.")
 class Availability:
-    item_sku: str
-    warehouse: str
+    item_sku: str = strawberry.field(description="The item's SKU.")
+    warehouse: str = strawberry.field(description="The warehouse's code.")
     available: decimal.Decimal = strawberry.field(description="AVAILABLE stock on hand, reserved or not.")
     qc_hold: decimal.Decimal = strawberry.field(description="Waiting for inspection.")
-    rejected: decimal.Decimal
+    rejected: decimal.Decimal = strawberry.field(
+        description="Failed inspection, waiting to be scrapped or returned to the supplier."
+    )
     in_transit: decimal.Decimal = strawberry.field(description="Sent from another warehouse, not yet arrived.")
-    reserved: decimal.Decimal
-    available_to_promise: decimal.Decimal = strawberry.field(description="`available` less `reserved`.")
+    reserved: decimal.Decimal = strawberry.field(description="What open reservations hold of `available`.")
+    available_to_promise: decimal.Decimal = strawberry.field(
+        description="`available` less `reserved`: what a new order can still be promised. Negative only when reserved "
+        "stock went (a loss, scrap, or an issue where negative stock is allowed); a shortage is then reported."
+    )
     unit: str = strawberry.field(description="The item's base unit, which every quantity here is in.")
 
     @classmethod
@@ -242,11 +343,16 @@ class Availability:
 
 @strawberry.type(description="How much of an item is at one place.")
 class Balance:
-    item_sku: str
-    place: StockPlace
-    quantity: decimal.Decimal
-    unit: str
-    as_of: dt.datetime | None = strawberry.field(description="Set on a balance as of a past time.")
+    item_sku: str = strawberry.field(description="The item's SKU.")
+    place: StockPlace = strawberry.field(description="The warehouse, location, lot and status it is kept for.")
+    quantity: decimal.Decimal = strawberry.field(
+        description="The sum of the ledger's movements at the place; zero when everything left, negative only "
+        "where the warehouse allows negative stock."
+    )
+    unit: str = strawberry.field(description="The item's base unit, which the quantity is in.")
+    as_of: dt.datetime | None = strawberry.field(
+        description="The moment a balanceAsOf answer is for; null on a current balance."
+    )
 
     @classmethod
     def from_proto(cls, proto: pb.Balance) -> Balance:
@@ -261,12 +367,18 @@ class Balance:
 
 @strawberry.type(description="A stored quantity that differs from the one recomputed from the ledger.")
 class Drift:
-    kind: str = strawberry.field(description="BALANCE (a place's balance) or RESERVED (a warehouse's reserved total).")
-    item_sku: str
-    warehouse: str
-    place: StockPlace | None = strawberry.field(description="The balance's place; null for a RESERVED drift.")
-    recorded: decimal.Decimal
-    recomputed: decimal.Decimal
+    kind: str = strawberry.field(
+        description="What drifted: BALANCE (a place's balance against its movements), RESERVED (a warehouse's "
+        "reserved total against its open reservations), or AVAILABLE, QC_HOLD, REJECTED or IN_TRANSIT (that "
+        "figure of the item's availability against the balances)."
+    )
+    item_sku: str = strawberry.field(description="The item's SKU.")
+    warehouse: str = strawberry.field(description="The warehouse's code.")
+    place: StockPlace | None = strawberry.field(description="The balance's place for a BALANCE drift; null otherwise.")
+    recorded: decimal.Decimal = strawberry.field(description="The quantity the service has stored.")
+    recomputed: decimal.Decimal = strawberry.field(
+        description="The quantity the ledger (or the open reservations) says it should be."
+    )
 
     @classmethod
     def from_proto(cls, proto: pb.Drift) -> Drift:
@@ -280,10 +392,14 @@ class Drift:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="A check of the stored quantities against the ledger and the reservations; it changes nothing."
+)
 class IntegrityReport:
-    balances_checked: int
-    availabilities_checked: int
+    balances_checked: int = strawberry.field(description="How many stored balances were compared.")
+    availabilities_checked: int = strawberry.field(
+        description="How many (item, warehouse) availabilities were compared."
+    )
     drifts: list[Drift] = strawberry.field(description="Empty when the ledger and the stored quantities agree.")
 
     @classmethod
