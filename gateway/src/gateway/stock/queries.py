@@ -12,7 +12,7 @@ from gateway.auth import require_role
 from gateway.context import Info
 from gateway.convert import timestamp_to_proto
 from gateway.errors import call
-from gateway.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Connection, connection, page_request
+from gateway.pagination import AFTER, DEFAULT_PAGE_SIZE, FIRST, Connection, connection, page_request
 from gateway.stock.inputs import DocumentRefInput, StockPlaceInput
 from gateway.stock.loaders import locations_by_warehouse
 from gateway.stock.types import Availability, Balance, IntegrityReport, Movement, Reservation, Warehouse
@@ -21,8 +21,6 @@ from invariant.stock.v1 import stock_pb2 as pb
 # Recomputing every balance from the ledger is heavy and shows the whole book.
 AUDITORS = frozenset({"admin"})
 
-FIRST = f"How many to return, 1 to {MAX_PAGE_SIZE}."
-AFTER = "Return those after this cursor (an edge's `cursor` or `pageInfo.endCursor`); null starts at the beginning."
 SKU_FILTER = "Only this item's, by SKU (case is ignored); empty for every item."
 WAREHOUSE_FILTER = "Only this warehouse's, by code (case is ignored); empty for every warehouse."
 
