@@ -27,11 +27,20 @@ def _flat(prefix: str, names: Iterable[str]) -> dict[str, str]:
     return {f"{prefix}.{name}": name for name in names}
 
 
-@strawberry.input(description="Limits left null do not apply; no limit at all means the ABC class's default.")
+@strawberry.input(
+    description="How far counted may be from book before a recount. Limits left null do not apply; "
+    "no limit at all means the ABC class's default. None may be below zero."
+)
 class ToleranceInput:
-    quantity: decimal.Decimal | None = strawberry.field(default=None, description="In the item's base unit.")
-    percent: decimal.Decimal | None = strawberry.field(default=None, description="Of the book.")
-    value: decimal.Decimal | None = strawberry.field(default=None, description="Of the variance at standard cost.")
+    quantity: decimal.Decimal | None = strawberry.field(
+        default=None, description="Most the variance may be, in the item's base unit."
+    )
+    percent: decimal.Decimal | None = strawberry.field(
+        default=None, description="Most the variance may be, in percent of the book (2 means 2%)."
+    )
+    value: decimal.Decimal | None = strawberry.field(
+        default=None, description="Most the variance may be worth at standard cost."
+    )
 
     def to_proto(self) -> pb.Tolerance:
         tolerance = pb.Tolerance()
@@ -44,26 +53,38 @@ class ToleranceInput:
 
 @strawberry.input(description="A count in DRAFT, to be opened when the counters are ready.")
 class CreateCountInput:
-    warehouse: str
-    kind: CountKind = CountKind.SPOT
-    blind: bool = strawberry.field(default=False, description="Counters see no book quantity while they count.")
-    locations: list[str] = strawberry.field(default_factory=list, description="Empty: every location.")
-    item_skus: list[str] = strawberry.field(default_factory=list, description="Empty: every item.")
-    abc_class: AbcClass | None = strawberry.field(default=None, description="Only items of this class; null: any.")
-    tolerance: ToleranceInput | None = None
-    counters: list[str] = strawberry.field(default_factory=list, description="The users assigned to count.")
-    note: str | None = None
+    warehouse: str = strawberry.field(description="The code of the warehouse to count; stock must know it.")
+    kind: CountKind = strawberry.field(default=CountKind.SPOT, description="Why it is made.")
+    blind: bool = strawberry.field(
+        default=False, description="Counters see no book quantity or variance while they count."
+    )
+    locations: list[str] = strawberry.field(
+        default_factory=list,
+        description="Location codes to count; empty: every location. Not the in-transit location: goods on "
+        "the road are counted where they arrive.",
+    )
+    item_skus: list[str] = strawberry.field(default_factory=list, description="SKUs to count; empty: every item.")
+    abc_class: AbcClass | None = strawberry.field(
+        default=None,
+        description="The class the count is for: it picks the default tolerance and the count's group in accuracy; "
+        "null: unclassified. It does not narrow the scope.",
+    )
+    tolerance: ToleranceInput | None = strawberry.field(default=None, description="Null: the ABC class's default.")
+    counters: list[str] = strawberry.field(
+        default_factory=list, description="The user ids assigned to count: their `myOpenCounts` list it."
+    )
+    note: str | None = strawberry.field(default=None, description="Free text shown with the count.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> pb.CreateCountRequest:
         return pb.CreateCountRequest(
             idempotency_key=key(self.idempotency_key),
             warehouse=self.warehouse,
-            kind=self.kind.value,
+            kind=self.kind.name,
             blind=self.blind,
             locations=self.locations,
             item_skus=self.item_skus,
-            abc_class=self.abc_class.value if self.abc_class else "",
+            abc_class=self.abc_class.name if self.abc_class else "",
             tolerance=self.tolerance.to_proto() if self.tolerance is not None else None,
             counters=self.counters,
             note=self.note or "",
@@ -73,31 +94,39 @@ class CreateCountInput:
 # The bases are inputs only so that their fields are strawberry's; the schema never names them.
 @strawberry.input
 class _CountCommandInput:
-    count_id: strawberry.ID
+    count_id: strawberry.ID = strawberry.field(description="The count's id.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
 
-@strawberry.input(description="DRAFT → OPEN: one line per balance in scope, with the book as it stands now.")
+@strawberry.input(
+    description="DRAFT → OPEN: one line per balance in scope, with the book as it stands now. Only a DRAFT count opens."
+)
 class OpenCountInput(_CountCommandInput):
     def to_proto(self) -> pb.OpenCountRequest:
         return pb.OpenCountRequest(idempotency_key=key(self.idempotency_key), count_id=self.count_id)
 
 
-@strawberry.input(description="Closes the round: variances against the book as of each count time.")
+@strawberry.input(
+    description="Closes the round: variances against the book as of each count time. Every line of the round must be "
+    "counted first (zero for an empty shelf)."
+)
 class FinishRoundInput(_CountCommandInput):
     def to_proto(self) -> pb.FinishRoundRequest:
         return pb.FinishRoundRequest(idempotency_key=key(self.idempotency_key), count_id=self.count_id)
 
 
-@strawberry.input(description="REVIEW → AWAITING_APPROVAL, or straight to APPROVED when nothing differs.")
+@strawberry.input(
+    description="REVIEW → AWAITING_APPROVAL, or straight to APPROVED when nothing differs. Every differing line "
+    "needs its reasons first."
+)
 class SubmitForApprovalInput(_CountCommandInput):
     def to_proto(self) -> pb.SubmitForApprovalRequest:
         return pb.SubmitForApprovalRequest(idempotency_key=key(self.idempotency_key), count_id=self.count_id)
 
 
-@strawberry.input
+@strawberry.input(description="Cancels a count before it is approved; nothing goes to stock.")
 class CancelCountInput(_CountCommandInput):
-    reason: str | None = None
+    reason: str | None = strawberry.field(default=None, description="Why, kept in the count's transitions.")
 
     def to_proto(self) -> pb.CancelCountRequest:
         return pb.CancelCountRequest(
@@ -105,39 +134,42 @@ class CancelCountInput(_CountCommandInput):
         )
 
 
-@strawberry.input
+@strawberry.input(
+    description="An approval at the next level the count waits for, by someone with that level's role who did not "
+    "count in it and has not approved it at another level."
+)
 class ApproveCountInput(_CountCommandInput):
     level: ApprovalLevel = strawberry.field(description="The level the caller approves at, the next one required.")
-    comment: str | None = None
+    comment: str | None = strawberry.field(default=None, description="Kept with the approval.")
 
     def to_proto(self) -> pb.ApproveRequest:
         return pb.ApproveRequest(
             idempotency_key=key(self.idempotency_key),
             count_id=self.count_id,
-            level=self.level.value,
+            level=self.level.name,
             comment=self.comment or "",
         )
 
 
 @strawberry.input(description="Back to REVIEW; the approvals given so far are void.")
 class RejectCountInput(_CountCommandInput):
-    level: ApprovalLevel = strawberry.field(description="The level the caller rejects at.")
-    comment: str = strawberry.field(description="What to look at again.")
+    level: ApprovalLevel = strawberry.field(description="The level the caller rejects at; they need its role.")
+    comment: str = strawberry.field(description="What to look at again; required.")
 
     def to_proto(self) -> pb.RejectRequest:
         return pb.RejectRequest(
             idempotency_key=key(self.idempotency_key),
             count_id=self.count_id,
-            level=self.level.value,
+            level=self.level.name,
             comment=self.comment,
         )
 
 
 @strawberry.input(description="Which round of a line under investigation stands.")
 class DecideLineInput(_CountCommandInput):
-    line_id: strawberry.ID
-    round: int
-    comment: str | None = None
+    line_id: strawberry.ID = strawberry.field(description="The line, in INVESTIGATION.")
+    round: int = strawberry.field(description="The round that stands, one of the line's `rounds`.")
+    comment: str | None = strawberry.field(default=None, description="Why, kept in the count's transitions.")
 
     def to_proto(self) -> pb.DecideLineRequest:
         return pb.DecideLineRequest(
@@ -161,7 +193,7 @@ def _reasons(reasons: Iterable[ReasonQuantityInput]) -> list[pb.ReasonQuantity]:
 
 @strawberry.input(description="Why a line differs; replaces the reasons given before.")
 class ExplainLineInput(_CountCommandInput):
-    line_id: strawberry.ID
+    line_id: strawberry.ID = strawberry.field(description="The line; its count must be in REVIEW.")
     reasons: list[ReasonQuantityInput] = strawberry.field(description=REASONS_HELP)
 
     def to_proto(self) -> pb.ExplainLineRequest:
@@ -175,7 +207,7 @@ class ExplainLineInput(_CountCommandInput):
 
 @strawberry.input(description="One line of `explainLines` and why it differs.")
 class LineReasonsInput:
-    line_id: strawberry.ID
+    line_id: strawberry.ID = strawberry.field(description="A line of the count.")
     reasons: list[ReasonQuantityInput] = strawberry.field(description=REASONS_HELP)
 
 
@@ -201,7 +233,9 @@ class EntryInput:
     barcode: str | None = strawberry.field(default=None, description="Without `lineId`: the item's barcode scanned.")
     location: str | None = strawberry.field(default=None, description="Without `lineId`: where it was found.")
     lot: str | None = strawberry.field(default=None, description="Without `lineId`: for a lot-tracked item.")
-    quantity: decimal.Decimal = strawberry.field(description="What is there, in `unit`; zero for an empty shelf.")
+    quantity: decimal.Decimal = strawberry.field(
+        description="What is there, in `unit`; zero for an empty shelf. A line's entries in a round add up."
+    )
     unit: str | None = strawberry.field(default=None, description="Any unit of the item; null: its base unit.")
     counted_at: dt.datetime | None = strawberry.field(
         default=None, description="When the shelf was counted (a handheld uploading later); null means now."
@@ -225,7 +259,7 @@ class EntryInput:
 
 @strawberry.input(description="One entry, as a handheld sends it when it is online.")
 class SubmitEntryInput(EntryInput):
-    count_id: strawberry.ID
+    count_id: strawberry.ID = strawberry.field(description="The count, OPEN or COUNTING.")
 
     # The request carries a list of one entry, which this input gives flat; the entry as a whole is no field.
     FIELDS: ClassVar[Mapping[str, str]] = {**_flat("entries[0]", ENTRY_FIELDS), "entries[0]": ""}
@@ -236,7 +270,7 @@ class SubmitEntryInput(EntryInput):
 
 @strawberry.input(description="Entries uploaded together (a handheld back online): all are taken or none.")
 class SubmitEntriesInput:
-    count_id: strawberry.ID
+    count_id: strawberry.ID = strawberry.field(description="The count, OPEN or COUNTING.")
     entries: list[EntryInput] = strawberry.field(description="At most 5,000.")
 
     def to_proto(self) -> pb.SubmitEntriesRequest:
@@ -251,9 +285,14 @@ class SubmitEntriesInput:
     "up to `financeLimit` finance also, above it a manager too."
 )
 class SetApprovalPolicyInput:
-    warehouse: str
-    supervisor_limit: decimal.Decimal
-    finance_limit: decimal.Decimal
+    warehouse: str = strawberry.field(description="The warehouse's code.")
+    supervisor_limit: decimal.Decimal = strawberry.field(
+        description="Absolute variance value, at standard cost, up to which a supervisor alone approves; "
+        "not below zero."
+    )
+    finance_limit: decimal.Decimal = strawberry.field(
+        description="Up to this finance approves too, above it a manager also; at least `supervisorLimit`."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     FIELDS: ClassVar[Mapping[str, str]] = _flat("policy", ("warehouse", "supervisor_limit", "finance_limit"))
@@ -269,9 +308,11 @@ class SetApprovalPolicyInput:
 
 @strawberry.input(description="A reason code, new or changed; an inactive one explains no new variance.")
 class SetReasonCodeInput:
-    code: str
-    name: str
-    active: bool = True
+    code: str = strawberry.field(
+        description="Up to 40 characters, kept in capitals; an existing code is changed, a new one added."
+    )
+    name: str = strawberry.field(description="What it means, for people; up to 200 characters.")
+    active: bool = strawberry.field(default=True, description="False retires it: it explains no new variance.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     FIELDS: ClassVar[Mapping[str, str]] = _flat("reason_code", ("code", "name", "active"))
@@ -283,11 +324,15 @@ class SetReasonCodeInput:
 
 @strawberry.input(description="ABC classes from the value of each item's issues in [fromTime, toTime).")
 class ComputeAbcClassesInput:
-    warehouse: str
+    warehouse: str = strawberry.field(description="The warehouse's code.")
     from_time: dt.datetime | None = strawberry.field(default=None, description="Null: a year before toTime.")
     to_time: dt.datetime | None = strawberry.field(default=None, description="Null: now.")
-    a_percent: decimal.Decimal | None = strawberry.field(default=None, description="Share of value that is A; 80.")
-    b_percent: decimal.Decimal | None = strawberry.field(default=None, description="Share that is A or B; 95.")
+    a_percent: decimal.Decimal | None = strawberry.field(
+        default=None, description="Cumulative share of issue value, in percent, that is A; null: 80."
+    )
+    b_percent: decimal.Decimal | None = strawberry.field(
+        default=None, description="Cumulative share that is A or B, at least `aPercent`; null: 95."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> pb.ComputeAbcClassesRequest:
@@ -305,13 +350,18 @@ class ComputeAbcClassesInput:
 
 @strawberry.input(description="How often each class is counted, and how big a planned count may be.")
 class SetCyclePolicyInput:
-    warehouse: str
-    a_days: int = strawberry.field(default=30, description="Days between counts of an A item.")
-    b_days: int = 91
-    c_days: int = 182
-    capacity: int = strawberry.field(default=200, description="Most lines in one planned count.")
+    warehouse: str = strawberry.field(description="The warehouse's code.")
+    a_days: int = strawberry.field(default=30, description="Days between counts of an A item; at least 1.")
+    b_days: int = strawberry.field(default=91, description="Days between counts of a B item; at least 1.")
+    c_days: int = strawberry.field(
+        default=182, description="Days between counts of a C or unclassified item; at least 1."
+    )
+    capacity: int = strawberry.field(
+        default=200, description="Most lines expected in one planned count; an item is never split across counts."
+    )
     large_adjustment_value: decimal.Decimal = strawberry.field(
-        default=decimal.Decimal(500), description="An item whose last count adjusted more is due again."
+        default=decimal.Decimal(500),
+        description="An item whose last count adjusted more than this, at standard cost, is due again.",
     )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
@@ -333,7 +383,7 @@ class SetCyclePolicyInput:
 
 @strawberry.input(description="Cycle counts for the items due on a day, split by the policy's capacity.")
 class PlanCountsInput:
-    warehouse: str
+    warehouse: str = strawberry.field(description="The warehouse's code.")
     date: dt.datetime | None = strawberry.field(default=None, description="The day the counts are for; null: today.")
     counters: list[str] = strawberry.field(default_factory=list, description="The users assigned to count.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)

@@ -7,6 +7,7 @@ decides the rest, such as the approval level a role may give and separation of d
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated
 
 import strawberry
 
@@ -52,50 +53,53 @@ APPROVERS = frozenset({"supervisor", "finance", "manager", "admin"})
 Stub = counting_pb2_grpc.CountingServiceStub
 
 
+USER_ERRORS = "Why it was refused, with nothing written; empty when it was done."
+
+
 def _stub(info: Info) -> Stub:
     return info.context.stubs.counting
 
 
-@strawberry.type
+@strawberry.type(description="A count after a command, or why the command was refused.")
 class CountPayload:
-    count: Count | None
-    user_errors: list[UserError]
+    count: Count | None = strawberry.field(description="The count as it stands after the command; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="A line after a command, or why the command was refused.")
 class CountLinePayload:
-    line: CountLine | None
-    user_errors: list[UserError]
+    line: CountLine | None = strawberry.field(description="The line as it stands after the command; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The entry taken, or why it was refused.")
 class SubmitEntryPayload:
-    entry: AcceptedEntry | None
-    user_errors: list[UserError]
+    entry: AcceptedEntry | None = strawberry.field(description="Null when refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The entries taken, or why the upload was refused.")
 class SubmitEntriesPayload:
-    entries: list[AcceptedEntry] = strawberry.field(description="One per entry, in order.")
-    user_errors: list[UserError]
+    entries: list[AcceptedEntry] = strawberry.field(description="One per entry, in order; empty when refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="How many lines were explained, or why none was.")
 class ExplainLinesPayload:
     explained: int = strawberry.field(description="Lines explained: all of those given, or none when refused.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="A warehouse's approval policy as set, or why it was refused.")
 class ApprovalPolicyPayload:
-    policy: ApprovalPolicy | None
-    user_errors: list[UserError]
+    policy: ApprovalPolicy | None = strawberry.field(description="The policy now in force; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="A reason code as set, or why it was refused.")
 class ReasonCodePayload:
-    reason_code: ReasonCode | None
-    user_errors: list[UserError]
+    reason_code: ReasonCode | None = strawberry.field(description="The reason code as it now is; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 async def _count(
@@ -119,66 +123,106 @@ async def _entries(
     return [AcceptedEntry.from_proto(entry) for entry in proto.entries] if proto is not None else [], errors
 
 
-@strawberry.type
+@strawberry.type(description="A warehouse's ABC classes as computed, or why they were not.")
 class AbcClassesPayload:
-    abc_classes: AbcClasses | None
-    user_errors: list[UserError]
+    abc_classes: AbcClasses | None = strawberry.field(description="The classes now in force; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="A warehouse's cycle policy as set, or why it was refused.")
 class CyclePolicyPayload:
-    policy: CyclePolicy | None
-    user_errors: list[UserError]
+    policy: CyclePolicy | None = strawberry.field(description="The policy now in force; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The cycle counts planned, or why none was.")
 class PlanCountsPayload:
-    counts: list[Count]
-    due: list[DueItem]
-    user_errors: list[UserError]
+    counts: list[Count] = strawberry.field(
+        description="The DRAFT counts created, each of one ABC class; empty when nothing was due or when refused."
+    )
+    due: list[DueItem] = strawberry.field(
+        description="The items these counts cover and why each is due; items planned already for the day are left out."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.type
 class CountingMutation:
-    @strawberry.mutation
-    async def create_count(self, info: Info, input: CreateCountInput) -> CountPayload:
+    @described.mutation("Plans a count in DRAFT, with no lines yet. Refused for a warehouse stock does not know.")
+    async def create_count(
+        self, info: Info, input: Annotated[CreateCountInput, strawberry.argument(description="The count to plan.")]
+    ) -> CountPayload:
         return await _count(info, SUPERVISORS, "planning a count", lambda: _stub(info).CreateCount(input.to_proto()))
 
-    @strawberry.mutation
-    async def open_count(self, info: Info, input: OpenCountInput) -> CountPayload:
+    @described.mutation(
+        "DRAFT → OPEN: a line per (location, item, lot) in scope that stock holds, each with the book as it stands "
+        "now; the warehouse keeps working. Only a DRAFT count opens."
+    )
+    async def open_count(
+        self, info: Info, input: Annotated[OpenCountInput, strawberry.argument(description="The count to open.")]
+    ) -> CountPayload:
         return await _count(info, SUPERVISORS, "opening a count", lambda: _stub(info).OpenCount(input.to_proto()))
 
-    @described.mutation("One entry, idempotent by its entryId; the first entry moves an OPEN count to COUNTING.")
-    async def submit_entry(self, info: Info, input: SubmitEntryInput) -> SubmitEntryPayload:
+    @described.mutation(
+        "One entry, idempotent by its entryId; the first entry moves an OPEN count to COUNTING. Refused for a line "
+        "that takes no more entries, and for a recount by who counted the round before."
+    )
+    async def submit_entry(
+        self, info: Info, input: Annotated[SubmitEntryInput, strawberry.argument(description="The entry.")]
+    ) -> SubmitEntryPayload:
         entries, errors = await _entries(info, input, input.FIELDS)
         return SubmitEntryPayload(entry=entries[0] if entries else None, user_errors=errors)
 
     @described.mutation("Entries uploaded together, each idempotent by its entryId: all are taken or none.")
-    async def submit_entries(self, info: Info, input: SubmitEntriesInput) -> SubmitEntriesPayload:
+    async def submit_entries(
+        self, info: Info, input: Annotated[SubmitEntriesInput, strawberry.argument(description="The upload.")]
+    ) -> SubmitEntriesPayload:
         entries, errors = await _entries(info, input)
         return SubmitEntriesPayload(entries=entries, user_errors=errors)
 
-    @strawberry.mutation
-    async def finish_round(self, info: Info, input: FinishRoundInput) -> CountPayload:
+    @described.mutation(
+        "Closes the round: a line outside tolerance goes to RECOUNT, a recount that agrees with neither the book nor "
+        "the round before to INVESTIGATION, the rest stand. With nothing pending the count moves to REVIEW."
+    )
+    async def finish_round(
+        self, info: Info, input: Annotated[FinishRoundInput, strawberry.argument(description="The count.")]
+    ) -> CountPayload:
         return await _count(info, SUPERVISORS, "finishing a round", lambda: _stub(info).FinishRound(input.to_proto()))
 
-    @described.mutation("Which round of a line under investigation stands.")
-    async def decide_line(self, info: Info, input: DecideLineInput) -> CountLinePayload:
+    @described.mutation(
+        "A supervisor decides which round of a line under INVESTIGATION stands; once every line stands the count "
+        "moves to REVIEW."
+    )
+    async def decide_line(
+        self, info: Info, input: Annotated[DecideLineInput, strawberry.argument(description="The line and its round.")]
+    ) -> CountLinePayload:
         return await _line(info, "deciding a line", lambda: _stub(info).DecideLine(input.to_proto()))
 
-    @described.mutation("Why a line differs; replaces the reasons given before.")
-    async def explain_line(self, info: Info, input: ExplainLineInput) -> CountLinePayload:
+    @described.mutation(
+        "Why a line differs, while its count is in REVIEW; replaces the reasons given before. Refused unless "
+        "active codes add up to the variance's size."
+    )
+    async def explain_line(
+        self, info: Info, input: Annotated[ExplainLineInput, strawberry.argument(description="The line's reasons.")]
+    ) -> CountLinePayload:
         return await _line(info, "explaining a line", lambda: _stub(info).ExplainLine(input.to_proto()))
 
     @described.mutation("Why several lines differ, in one call: every line is explained or none is.")
-    async def explain_lines(self, info: Info, input: ExplainLinesInput) -> ExplainLinesPayload:
+    async def explain_lines(
+        self, info: Info, input: Annotated[ExplainLinesInput, strawberry.argument(description="The lines' reasons.")]
+    ) -> ExplainLinesPayload:
         proto, errors = await command(
             info, SUPERVISORS, "explaining lines", lambda: _stub(info).ExplainLines(input.to_proto())
         )
         return ExplainLinesPayload(explained=proto.explained if proto is not None else 0, user_errors=errors)
 
-    @strawberry.mutation
-    async def submit_for_approval(self, info: Info, input: SubmitForApprovalInput) -> CountPayload:
+    @described.mutation(
+        "REVIEW → AWAITING_APPROVAL at the levels the absolute variance value needs; a count where nothing differs "
+        "is approved and posted at once. Refused while a differing line has no reasons."
+    )
+    async def submit_for_approval(
+        self, info: Info, input: Annotated[SubmitForApprovalInput, strawberry.argument(description="The count.")]
+    ) -> CountPayload:
         return await _count(
             info, SUPERVISORS, "submitting a count", lambda: _stub(info).SubmitForApproval(input.to_proto())
         )
@@ -187,19 +231,27 @@ class CountingMutation:
         "Approves at the next level required; after the last the adjustment goes to stock. Nobody approves a count "
         "they counted in, nor at two levels."
     )
-    async def approve_count(self, info: Info, input: ApproveCountInput) -> CountPayload:
+    async def approve_count(
+        self, info: Info, input: Annotated[ApproveCountInput, strawberry.argument(description="The approval.")]
+    ) -> CountPayload:
         return await _count(info, APPROVERS, "approving a count", lambda: _stub(info).Approve(input.to_proto()))
 
     @described.mutation("Back to REVIEW with the comment; the approvals given so far are void.")
-    async def reject_count(self, info: Info, input: RejectCountInput) -> CountPayload:
+    async def reject_count(
+        self, info: Info, input: Annotated[RejectCountInput, strawberry.argument(description="The rejection.")]
+    ) -> CountPayload:
         return await _count(info, APPROVERS, "rejecting a count", lambda: _stub(info).Reject(input.to_proto()))
 
     @described.mutation("Cancels a count that has not been approved; nothing goes to stock.")
-    async def cancel_count(self, info: Info, input: CancelCountInput) -> CountPayload:
+    async def cancel_count(
+        self, info: Info, input: Annotated[CancelCountInput, strawberry.argument(description="The count and why.")]
+    ) -> CountPayload:
         return await _count(info, SUPERVISORS, "cancelling a count", lambda: _stub(info).CancelCount(input.to_proto()))
 
-    @strawberry.mutation
-    async def set_approval_policy(self, info: Info, input: SetApprovalPolicyInput) -> ApprovalPolicyPayload:
+    @described.mutation("Sets who approves a warehouse's counts by value, for the counts submitted from now on.")
+    async def set_approval_policy(
+        self, info: Info, input: Annotated[SetApprovalPolicyInput, strawberry.argument(description="The policy.")]
+    ) -> ApprovalPolicyPayload:
         proto, errors = await command(
             info,
             SUPERVISORS,
@@ -211,8 +263,10 @@ class CountingMutation:
             policy=ApprovalPolicy.from_proto(proto) if proto is not None else None, user_errors=errors
         )
 
-    @strawberry.mutation
-    async def set_reason_code(self, info: Info, input: SetReasonCodeInput) -> ReasonCodePayload:
+    @described.mutation("Adds a reason code, or renames, retires or restores one.")
+    async def set_reason_code(
+        self, info: Info, input: Annotated[SetReasonCodeInput, strawberry.argument(description="The reason code.")]
+    ) -> ReasonCodePayload:
         proto, errors = await command(
             info,
             SUPERVISORS,
@@ -225,7 +279,11 @@ class CountingMutation:
         )
 
     @described.mutation("Ranks the warehouse's items by issue value into A, B and C, replacing the classes before.")
-    async def compute_abc_classes(self, info: Info, input: ComputeAbcClassesInput) -> AbcClassesPayload:
+    async def compute_abc_classes(
+        self,
+        info: Info,
+        input: Annotated[ComputeAbcClassesInput, strawberry.argument(description="The warehouse and the period.")],
+    ) -> AbcClassesPayload:
         proto, errors = await command(
             info, SUPERVISORS, "computing ABC classes", lambda: _stub(info).ComputeAbcClasses(input.to_proto())
         )
@@ -233,8 +291,13 @@ class CountingMutation:
             abc_classes=AbcClasses.from_proto(proto) if proto is not None else None, user_errors=errors
         )
 
-    @strawberry.mutation
-    async def set_cycle_policy(self, info: Info, input: SetCyclePolicyInput) -> CyclePolicyPayload:
+    @described.mutation(
+        "Sets how often each class is counted in a warehouse and how big a planned count may be, for the plans "
+        "made from now on."
+    )
+    async def set_cycle_policy(
+        self, info: Info, input: Annotated[SetCyclePolicyInput, strawberry.argument(description="The policy.")]
+    ) -> CyclePolicyPayload:
         proto, errors = await command(
             info,
             SUPERVISORS,
@@ -246,8 +309,13 @@ class CountingMutation:
             policy=CyclePolicy.from_proto(proto) if proto is not None else None, user_errors=errors
         )
 
-    @described.mutation("DRAFT cycle counts for the items due on the day; an item planned for that day is not again.")
-    async def plan_counts(self, info: Info, input: PlanCountsInput) -> PlanCountsPayload:
+    @described.mutation(
+        "Blind DRAFT cycle counts for the items due on the day; an item planned for that day is not again, so a "
+        "second run plans only what became due since."
+    )
+    async def plan_counts(
+        self, info: Info, input: Annotated[PlanCountsInput, strawberry.argument(description="The warehouse and day.")]
+    ) -> PlanCountsPayload:
         proto, errors = await command(
             info, SUPERVISORS, "planning counts", lambda: _stub(info).PlanCounts(input.to_proto())
         )

@@ -6,6 +6,7 @@ What a counter may not see of a blind count the service leaves out for them.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 
@@ -29,11 +30,17 @@ from gateway.counting.types import (
     ReasonCode,
 )
 from gateway.errors import call, call_or_none
-from gateway.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
+from gateway.pagination import AFTER, DEFAULT_PAGE_SIZE, FIRST, Connection, connection, page_request
 from invariant.counting.v1 import counting_pb2 as pb
 
 # The states in which a count takes entries.
 OPEN_STATES = (CountState.OPEN, CountState.COUNTING)
+
+# Arguments that several fields take, each with its description.
+First = Annotated[int, strawberry.argument(description=FIRST)]
+After = Annotated[str | None, strawberry.argument(description=AFTER)]
+CountId = Annotated[strawberry.ID, strawberry.argument(description="The count's id.")]
+Warehouse = Annotated[str, strawberry.argument(description="The warehouse's code.")]
 
 
 async def _counts(
@@ -42,7 +49,7 @@ async def _counts(
     page = page_request(first, after)
     request = pb.ListCountsRequest(
         warehouse=warehouse,
-        states=[state.value for state in states],
+        states=[state.name for state in states],
         counter=counter,
         page_size=page.size,
         page_token=page.token,
@@ -57,7 +64,7 @@ async def _lines(
     page = page_request(first, after)
     request = pb.ListLinesRequest(
         count_id=count_id,
-        states=[state.value for state in states],
+        states=[state.name for state in states],
         differing_only=differing_only,
         page_size=page.size,
         page_token=page.token,
@@ -69,7 +76,7 @@ async def _lines(
 @strawberry.type
 class CountingQuery:
     @described.field("The count with this id, or null.")
-    async def count(self, info: Info, id: strawberry.ID) -> Count | None:
+    async def count(self, info: Info, id: CountId) -> Count | None:
         request = pb.GetCountRequest(count_id=id)
         proto = await call_or_none(lambda: info.context.stubs.counting.GetCount(request))
         return Count.from_proto(proto) if proto is not None else None
@@ -78,16 +85,21 @@ class CountingQuery:
     async def counts(
         self,
         info: Info,
-        warehouse: str = "",
-        states: list[CountState] | None = None,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        warehouse: Annotated[str, strawberry.argument(description="A warehouse's code; empty: every warehouse.")] = "",
+        states: Annotated[
+            list[CountState] | None, strawberry.argument(description="Only counts in these states; null or empty: any.")
+        ] = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Connection[Count]:
         return await _counts(info, warehouse, states or [], "", first, after)
 
-    @described.field("The open counts the caller is assigned to count.")
+    @described.field(
+        "The OPEN and COUNTING counts that list the caller among their counters; for operators, supervisors, "
+        "managers and admins."
+    )
     async def my_open_counts(
-        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+        self, info: Info, first: First = DEFAULT_PAGE_SIZE, after: After = None
     ) -> Connection[Count]:
         require_role(info.context.identity, OPERATORS, "counting")
         return await _counts(info, "", list(OPEN_STATES), info.context.identity.actor, first, after)
@@ -96,59 +108,97 @@ class CountingQuery:
     async def count_lines(
         self,
         info: Info,
-        count_id: strawberry.ID,
-        states: list[LineState] | None = None,
-        differing_only: bool = False,
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        count_id: CountId,
+        states: Annotated[
+            list[LineState] | None, strawberry.argument(description="Only lines in these states; null or empty: any.")
+        ] = None,
+        differing_only: Annotated[
+            bool,
+            strawberry.argument(
+                description="Only lines whose variance is not zero; refused to a counter while a blind count "
+                "is counted."
+            ),
+        ] = False,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Connection[CountLine]:
         return await _lines(info, count_id, states or [], differing_only, first, after)
 
-    @described.field("The caller's next line to count in the current round, in location order.")
-    async def next_line(self, info: Info, count_id: strawberry.ID) -> NextLine:
+    @described.field(
+        "The caller's next line to count in the current round, in location order, leaving out recounts of lines "
+        "they counted the round before; for operators, supervisors, managers and admins."
+    )
+    async def next_line(self, info: Info, count_id: CountId) -> NextLine:
         require_role(info.context.identity, OPERATORS, "counting")
         request = pb.NextLineRequest(count_id=count_id)
         return NextLine.from_proto(await call(lambda: info.context.stubs.counting.NextLine(request)))
 
-    @described.field("The lines of a count waiting for a recount, in location order.")
+    @described.field(
+        "The lines of a count waiting for a recount, in location order; for operators, supervisors, managers "
+        "and admins."
+    )
     async def pending_recounts(
-        self, info: Info, count_id: strawberry.ID, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+        self, info: Info, count_id: CountId, first: First = DEFAULT_PAGE_SIZE, after: After = None
     ) -> Connection[CountLine]:
         require_role(info.context.identity, OPERATORS, "counting")
         return await _lines(info, count_id, [LineState.RECOUNT], False, first, after)
 
-    @described.field("The reasons a variance may be explained by.")
-    async def reason_codes(self, info: Info, include_inactive: bool = False) -> list[ReasonCode]:
+    @described.field("The reasons a variance may be explained by, in code order.")
+    async def reason_codes(
+        self,
+        info: Info,
+        include_inactive: Annotated[
+            bool, strawberry.argument(description="Also the codes retired, which explain no new variance.")
+        ] = False,
+    ) -> list[ReasonCode]:
         request = pb.ListReasonCodesRequest(include_inactive=include_inactive)
         reply = await call(lambda: info.context.stubs.counting.ListReasonCodes(request))
         return [ReasonCode.from_proto(reason_code) for reason_code in reply.reason_codes]
 
     @described.field("Who approves a count in the warehouse, by the absolute value of its variances.")
-    async def approval_policy(self, info: Info, warehouse: str) -> ApprovalPolicy:
+    async def approval_policy(self, info: Info, warehouse: Warehouse) -> ApprovalPolicy:
         request = pb.GetApprovalPolicyRequest(warehouse=warehouse)
         return ApprovalPolicy.from_proto(await call(lambda: info.context.stubs.counting.GetApprovalPolicy(request)))
 
     @described.field("The gain/loss document of an approved or posted count, as CSV.")
-    async def count_adjustments_csv(self, info: Info, count_id: strawberry.ID) -> CountAdjustmentsCsv:
+    async def count_adjustments_csv(
+        self,
+        info: Info,
+        count_id: Annotated[strawberry.ID, strawberry.argument(description="The count's id; APPROVED or POSTED.")],
+    ) -> CountAdjustmentsCsv:
         request = pb.ExportAdjustmentsRequest(count_id=count_id)
         reply = await call(lambda: info.context.stubs.counting.ExportAdjustments(request))
         return CountAdjustmentsCsv.from_proto(reply)
 
-    @described.field("Suggested causes of a line's variance, from its ledger since the last posted count.")
-    async def line_trace(self, info: Info, count_id: strawberry.ID, line_id: strawberry.ID) -> LineTrace:
+    @described.field(
+        "Suggested causes of a line's variance, from its ledger since the last posted count; refused to a counter "
+        "while a blind count is counted."
+    )
+    async def line_trace(
+        self,
+        info: Info,
+        count_id: CountId,
+        line_id: Annotated[strawberry.ID, strawberry.argument(description="The line's id, on that count.")],
+    ) -> LineTrace:
         request = pb.TraceLineRequest(count_id=count_id, line_id=line_id)
         return LineTrace.from_proto(await call(lambda: info.context.stubs.counting.TraceLine(request)))
 
-    @described.field("Inventory record accuracy of posted counts counted in [from, to), grouped.")
+    @described.field("Inventory record accuracy of the lines of posted counts counted in [fromTime, toTime), grouped.")
     async def accuracy(
         self,
         info: Info,
-        warehouse: str = "",
-        group_by: AccuracyGrouping = AccuracyGrouping.WAREHOUSE,
-        from_time: dt.datetime | None = None,
-        to_time: dt.datetime | None = None,
+        warehouse: Annotated[str, strawberry.argument(description="A warehouse's code; empty: every warehouse.")] = "",
+        group_by: Annotated[
+            AccuracyGrouping, strawberry.argument(description="What a row stands for.")
+        ] = AccuracyGrouping.WAREHOUSE,
+        from_time: Annotated[
+            dt.datetime | None, strawberry.argument(description="Lines counted at or after it; null: since ever.")
+        ] = None,
+        to_time: Annotated[
+            dt.datetime | None, strawberry.argument(description="Lines counted before it; null: until now.")
+        ] = None,
     ) -> list[AccuracyRow]:
-        request = pb.GetAccuracyRequest(warehouse=warehouse, group_by=group_by.value)
+        request = pb.GetAccuracyRequest(warehouse=warehouse, group_by=group_by.name)
         if from_time is not None:
             request.from_time.CopyFrom(timestamp_to_proto(from_time, "fromTime"))
         if to_time is not None:
@@ -157,11 +207,11 @@ class CountingQuery:
         return [AccuracyRow.from_proto(row) for row in reply.rows]
 
     @described.field("A warehouse's ABC classes as last computed.")
-    async def abc_classes(self, info: Info, warehouse: str) -> AbcClasses:
+    async def abc_classes(self, info: Info, warehouse: Warehouse) -> AbcClasses:
         request = pb.ListAbcClassesRequest(warehouse=warehouse)
         return AbcClasses.from_proto(await call(lambda: info.context.stubs.counting.ListAbcClasses(request)))
 
     @described.field("How often each class is counted in a warehouse (defaults until one is set).")
-    async def cycle_policy(self, info: Info, warehouse: str) -> CyclePolicy:
+    async def cycle_policy(self, info: Info, warehouse: Warehouse) -> CyclePolicy:
         request = pb.GetCyclePolicyRequest(warehouse=warehouse)
         return CyclePolicy.from_proto(await call(lambda: info.context.stubs.counting.GetCyclePolicy(request)))
