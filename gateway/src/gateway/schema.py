@@ -47,8 +47,9 @@ class Query(HealthQuery, CatalogQuery, StockQuery, CountingQuery, DeadLetterQuer
 
 
 @strawberry.type(
-    description="What can be done. Every mutation takes one `input`, answers refusals as `userErrors` and, "
-    "given the same `idempotencyKey` again, answers what it answered the first time without doing it twice."
+    description="What can be done. Every mutation takes one `input` and answers refusals as `userErrors`. Sent "
+    "again with the same `idempotencyKey` (an entry's `entryId` for count entries), it answers what it answered "
+    "the first time without doing it twice."
 )
 class Mutation(CatalogMutation, StockMutation, CountingMutation, DeadLetterMutation):
     pass
