@@ -41,8 +41,14 @@ def date_from_proto(value: date_pb2.Date) -> dt.date | None:
 
 
 def timestamp_from_proto(value: timestamp_pb2.Timestamp) -> dt.datetime | None:
+    """None for an unset timestamp (the epoch itself)."""
     if not value.seconds and not value.nanos:
         return None
+    return instant_from_proto(value)
+
+
+def instant_from_proto(value: timestamp_pb2.Timestamp) -> dt.datetime:
+    """A timestamp the service always sets: shown non-null in the graph."""
     return value.ToDatetime(tzinfo=dt.UTC)
 
 
