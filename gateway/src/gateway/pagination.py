@@ -29,6 +29,10 @@ T = TypeVar("T")
 @strawberry.type(description="Where a page stands in its list.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="Whether more follow: ask again with `after: endCursor`.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether entries come before this page: true for a page asked for with `after`."
+    )
+    start_cursor: str | None = strawberry.field(description="The first edge's cursor; null when the page is empty.")
     end_cursor: str | None = strawberry.field(description="The last edge's cursor; null when the page is empty.")
 
 
@@ -75,9 +79,14 @@ def connection(nodes: Sequence[T], request: PageRequest, next_token: str) -> Con
     consumed_page = request.skip + len(page) >= len(nodes)
     if edges and consumed_page and next_token:
         edges[-1] = Edge(node=edges[-1].node, cursor=_encode(next_token, 0))
-    has_next = not consumed_page or bool(next_token)
-    end_cursor = edges[-1].cursor if edges else None
-    return Connection(edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=end_cursor))
+    info = PageInfo(
+        has_next_page=not consumed_page or bool(next_token),
+        # Every cursor names an edge of the list, so a page asked for after one has that edge before it.
+        has_previous_page=bool(request.token or request.skip),
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return Connection(edges=edges, page_info=info)
 
 
 def _encode(token: str, skip: int) -> str:
