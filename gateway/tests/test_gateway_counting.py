@@ -552,7 +552,7 @@ async def test_a_receipt_entered_twice_is_the_first_suspect_of_the_shortage_it_l
 
     trace = f"""{{ lineTrace(countId: "{count_id}", lineId: "{line_ids["BOLT"]}") {{
       suspects {{ kind rank explanation movements {{ movementId }} }}
-      movements {{ movementId quantity postedAt }} }} }}"""
+      movements {{ movementId type quantity businessTime postedAt }} }} }}"""
     body = await graphql(trace)
     assert "errors" not in body, body["errors"]
     first, *others = body["data"]["lineTrace"]["suspects"]
@@ -563,6 +563,9 @@ async def test_a_receipt_entered_twice_is_the_first_suspect_of_the_shortage_it_l
         "MISSED_OR_DOUBLED_ENTRY",
         [{"movementId": receipts[-1]["movementId"]}],
     )
+    # The ledger's movement types come through as stock's MovementType, with both times always there.
+    assert [m["type"] for m in receipts] == ["RECEIPT", "RECEIPT"]
+    assert all(m["businessTime"] and m["postedAt"] for m in body["data"]["lineTrace"]["movements"])
     assert "It is the second RECEIPT for PO PO-1 line 1 of the same quantity" in first["explanation"]
     assert "by the same operator" in first["explanation"]
     assert all(other["rank"] < first["rank"] for other in others)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from enum import Enum
+from typing import TypeVar
 
 import strawberry
 from google.protobuf.message import Message
@@ -17,9 +18,11 @@ from google.protobuf.message import Message
 from gateway import described
 from gateway.catalog.types import Item, load_item
 from gateway.context import Info
-from gateway.convert import decimal_from_proto, optional_decimal, timestamp_from_proto
-from gateway.stock.types import ReasonQuantity, StockStatus
+from gateway.convert import decimal_from_proto, instant_from_proto, optional_decimal, timestamp_from_proto
+from gateway.stock.types import MovementType, ReasonQuantity, StockStatus
 from invariant.counting.v1 import counting_pb2 as pb
+
+E = TypeVar("E", bound=Enum)
 
 # The enums' names are the service's strings: requests send a member's `.name`, for
 # strawberry.enum_value leaves `.value` typed as its own definition rather than a str.
@@ -118,6 +121,81 @@ class ApprovalLevel(Enum):
     MANAGER = strawberry.enum_value("MANAGER", description="Management: needed above the policy's `financeLimit`.")
 
 
+@strawberry.enum(
+    description="What kind of cause `lineTrace` suggests for a variance. A suspect points where to look; it "
+    "proves nothing."
+)
+class SuspectKind(Enum):
+    MISSED_OR_DOUBLED_ENTRY = strawberry.enum_value(
+        "MISSED_OR_DOUBLED_ENTRY",
+        description="One movement equals the variance: it happened on the shelf without being posted, or was "
+        "posted twice or without the goods moving. Ranks 100 to 109, higher when it repeats an earlier movement.",
+    )
+    PACK_SIZE_CONFUSION = strawberry.enum_value(
+        "PACK_SIZE_CONFUSION",
+        description="The variance is whole packs of one of the item's units, or a movement keyed in the base unit "
+        "where packs were meant (or the other way round) accounts for it. Rank 80.",
+    )
+    IN_TRANSIT = strawberry.enum_value(
+        "IN_TRANSIT",
+        description="Some of the item is still in transit for the warehouse and could account for a shortage "
+        "(never a surplus), up to its quantity. Rank 50.",
+    )
+    INSPECTION_UNDECIDED = strawberry.enum_value(
+        "INSPECTION_UNDECIDED",
+        description="Some of the item is still on QC hold at the line's place and could account for a shortage "
+        "(never a surplus) if it was set apart and not counted. Rank 50.",
+    )
+    CORRECTION_OR_BACKDATED = strawberry.enum_value(
+        "CORRECTION_OR_BACKDATED",
+        description="A movement corrects an earlier one, or was posted well after its business time, so the book "
+        "compared with the count may not be what the shelf held. Rank 60.",
+    )
+    RECURRING_OPERATOR = strawberry.enum_value(
+        "RECURRING_OPERATOR",
+        description="Someone who posted movements at the line's place appears on other variance lines: a "
+        "pattern about a person, not evidence about this line. Ranks 40 to 59.",
+    )
+
+
+@strawberry.enum(description="Why `planCounts` finds an item due for a count.")
+class DueTrigger(Enum):
+    DUE_BY_CLASS = strawberry.enum_value(
+        "DUE_BY_CLASS",
+        description="Its class's days (`aDays`, `bDays`, `cDays` of the cycle policy) have passed since it was "
+        "last counted.",
+    )
+    NEVER_COUNTED = strawberry.enum_value(
+        "NEVER_COUNTED", description="No posted count of the warehouse has counted it yet."
+    )
+    SHORTAGE = strawberry.enum_value(
+        "SHORTAGE",
+        description="Stock reported since its last count that less of it was available in the warehouse than "
+        "was reserved.",
+    )
+    NEGATIVE_BALANCE_ATTEMPT = strawberry.enum_value(
+        "NEGATIVE_BALANCE_ATTEMPT",
+        description="Stock refused a movement of it since its last count because it would have taken a balance "
+        "below zero: the book there is probably wrong.",
+    )
+    LARGE_ADJUSTMENT = strawberry.enum_value(
+        "LARGE_ADJUSTMENT",
+        description="Its last count adjusted more than the cycle policy's `largeAdjustmentValue`, at standard cost.",
+    )
+
+
+def _code(kind: type[E], code: str, field: str) -> E:
+    """The member of a GraphQL enum that a code from the service names.
+
+    A code the gateway does not know (a service newer than it) is an error that says so, on the
+    field that carries it, rather than a bare ValueError.
+    """
+    try:
+        return kind(code)
+    except ValueError:
+        raise ValueError(f"{field}: the service sent {code!r}, which {kind.__name__} does not have") from None
+
+
 def _decimal(message: Message, name: str) -> decimal.Decimal | None:
     """A decimal field the service may leave out, as null."""
     return optional_decimal(getattr(message, name), message.HasField(name))
@@ -150,7 +228,7 @@ class Tolerance:
 class Approval:
     level: ApprovalLevel = strawberry.field(description="The level approved at.")
     actor: str = strawberry.field(description="The user id of who approved.")
-    at: dt.datetime | None = strawberry.field(description="When it was approved.")
+    at: dt.datetime = strawberry.field(description="When it was approved.")
     comment: str | None = strawberry.field(description="The approver's comment; null when none was given.")
 
     @classmethod
@@ -158,7 +236,7 @@ class Approval:
         return cls(
             level=ApprovalLevel(proto.level),
             actor=proto.actor,
-            at=timestamp_from_proto(proto.at),
+            at=instant_from_proto(proto.at),
             comment=proto.comment or None,
         )
 
@@ -170,7 +248,7 @@ class Transition:
         description="The state after it: the same as `fromState` for a decision on a line."
     )
     actor: str = strawberry.field(description="The user id of who made it.")
-    at: dt.datetime | None = strawberry.field(description="When it was made.")
+    at: dt.datetime = strawberry.field(description="When it was made.")
     comment: str | None = strawberry.field(
         description="A cancellation's reason, a rejection's level and comment, or a line decided "
         "(`line 12: round 2 stands.`); null when none."
@@ -182,7 +260,7 @@ class Transition:
             from_state=CountState(proto.from_state) if proto.from_state else None,
             to_state=CountState(proto.to_state),
             actor=proto.actor,
-            at=timestamp_from_proto(proto.at),
+            at=instant_from_proto(proto.at),
             comment=proto.comment or None,
         )
 
@@ -238,7 +316,7 @@ class Count:
     transitions: list[Transition] = strawberry.field(
         description="Its history, oldest first: every change of state and every line decided."
     )
-    created_at: dt.datetime | None = strawberry.field(description="When it was created.")
+    created_at: dt.datetime = strawberry.field(description="When it was created.")
     created_by: str = strawberry.field(description="The user id of who created or planned it.")
 
     @classmethod
@@ -268,7 +346,7 @@ class Count:
             levels_required=[ApprovalLevel(level) for level in proto.levels_required],
             approvals=[Approval.from_proto(approval) for approval in proto.approvals],
             transitions=[Transition.from_proto(transition) for transition in proto.transitions],
-            created_at=timestamp_from_proto(proto.created_at),
+            created_at=instant_from_proto(proto.created_at),
             created_by=proto.created_by,
         )
 
@@ -288,7 +366,7 @@ class RoundResult:
         description="The round's entries added up, in the item's base unit; shown even in a blind count."
     )
     counters: list[str] = strawberry.field(description="The user ids of who entered in the round.")
-    counted_at: dt.datetime | None = strawberry.field(
+    counted_at: dt.datetime = strawberry.field(
         description="When the round's last entry was counted: the book is taken as of this time."
     )
     book: decimal.Decimal | None = strawberry.field(
@@ -308,7 +386,7 @@ class RoundResult:
             round=proto.round,
             counted=decimal_from_proto(proto.counted),
             counters=list(proto.counters),
-            counted_at=timestamp_from_proto(proto.counted_at),
+            counted_at=instant_from_proto(proto.counted_at),
             book=_decimal(proto, "book"),
             variance=_decimal(proto, "variance"),
             book_by_status=[
@@ -342,7 +420,7 @@ class CountLine:
     book_at_open: decimal.Decimal | None = strawberry.field(
         description="The book when the line was opened, every status summed (zero for a FOUND line); null while hidden."
     )
-    opened_at: dt.datetime | None = strawberry.field(
+    opened_at: dt.datetime = strawberry.field(
         description="When the line was opened: when its count opened, or a FOUND line's first entry arrived."
     )
     rounds: list[RoundResult] = strawberry.field(description="The closed rounds, first first.")
@@ -388,7 +466,7 @@ class CountLine:
             state=LineState(proto.state),
             round=proto.round,
             book_at_open=_decimal(proto, "book_at_open"),
-            opened_at=timestamp_from_proto(proto.opened_at),
+            opened_at=instant_from_proto(proto.opened_at),
             rounds=[RoundResult.from_proto(result) for result in proto.rounds],
             counted=_decimal(proto, "counted"),
             variance=_decimal(proto, "variance"),
@@ -526,8 +604,9 @@ class AccuracyRow:
 @strawberry.type(description="A movement of the traced line's place, with its signed effect on the line.")
 class TracedMovement:
     movement_id: strawberry.ID = strawberry.field(description="The movement's id in the stock ledger.")
-    type: str = strawberry.field(
-        description="RECEIPT, ISSUE, TRANSFER, SCRAP, RETURN, ADJUSTMENT or STATUS_CHANGE, as in the ledger."
+    type: MovementType = strawberry.field(
+        description="What the movement did, as in the ledger. A STATUS_CHANGE leaves the place's quantity as it "
+        "was, so it is not traced."
     )
     quantity: decimal.Decimal = strawberry.field(
         description="Its effect on the line's place, in the item's base unit: positive in, negative out."
@@ -535,8 +614,8 @@ class TracedMovement:
     document_type: str = strawberry.field(description="The kind of document it was posted for, e.g. SALES_ORDER.")
     document_id: str = strawberry.field(description="The document's id, e.g. SO-1.")
     actor: str = strawberry.field(description="The user id of who posted it.")
-    business_time: dt.datetime | None = strawberry.field(description="When it happened in the warehouse.")
-    posted_at: dt.datetime | None = strawberry.field(
+    business_time: dt.datetime = strawberry.field(description="When it happened in the warehouse.")
+    posted_at: dt.datetime = strawberry.field(
         description="When it reached the ledger; well after `businessTime` for a backdated posting."
     )
     correction: bool = strawberry.field(description="It compensates for an earlier movement.")
@@ -545,23 +624,20 @@ class TracedMovement:
     def from_proto(cls, proto: pb.TracedMovement) -> TracedMovement:
         return cls(
             movement_id=strawberry.ID(proto.movement_id),
-            type=proto.type,
+            type=_code(MovementType, proto.type, "TracedMovement.type"),
             quantity=decimal_from_proto(proto.quantity),
             document_type=proto.document_type,
             document_id=proto.document_id,
             actor=proto.actor,
-            business_time=timestamp_from_proto(proto.business_time),
-            posted_at=timestamp_from_proto(proto.posted_at),
+            business_time=instant_from_proto(proto.business_time),
+            posted_at=instant_from_proto(proto.posted_at),
             correction=proto.correction,
         )
 
 
 @strawberry.type(description="A suggested cause of a variance, most likely first.")
 class Suspect:
-    kind: str = strawberry.field(
-        description="MISSED_OR_DOUBLED_ENTRY, PACK_SIZE_CONFUSION, CORRECTION_OR_BACKDATED, IN_TRANSIT, "
-        "INSPECTION_UNDECIDED or RECURRING_OPERATOR."
-    )
+    kind: SuspectKind = strawberry.field(description="What kind of cause it is.")
     explanation: str = strawberry.field(description="What was found, in a sentence for the supervisor.")
     rank: int = strawberry.field(
         description="How likely: higher first. A movement that matches the variance ranks 100 to 109, "
@@ -572,7 +648,7 @@ class Suspect:
     @classmethod
     def from_proto(cls, proto: pb.Suspect) -> Suspect:
         return cls(
-            kind=proto.kind,
+            kind=_code(SuspectKind, proto.kind, "Suspect.kind"),
             explanation=proto.explanation,
             rank=proto.rank,
             movements=[TracedMovement.from_proto(m) for m in proto.movements],
@@ -663,15 +739,12 @@ class CyclePolicy:
 class DueItem:
     item_sku: str = strawberry.field(description="The item due.")
     abc_class: AbcClass | None = strawberry.field(description="Its class; null while it has none.")
-    triggers: list[str] = strawberry.field(
-        description="Why it is due, one or more of: DUE_BY_CLASS (its class's days have passed), NEVER_COUNTED, "
-        "SHORTAGE or NEGATIVE_BALANCE_ATTEMPT (reported by stock since its last count), LARGE_ADJUSTMENT."
-    )
+    triggers: list[DueTrigger] = strawberry.field(description="Why it is due: one or more reasons, never none.")
 
     @classmethod
     def from_proto(cls, proto: pb.DueItem) -> DueItem:
         return cls(
             item_sku=proto.item_sku,
             abc_class=AbcClass(proto.abc_class) if proto.abc_class else None,
-            triggers=list(proto.triggers),
+            triggers=[_code(DueTrigger, trigger, "DueItem.triggers") for trigger in proto.triggers],
         )
