@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from support import Catalog, Line, StartGateway, bearer
+import pytest
+from google.type import date_pb2
+
+from gateway.catalog.types import AuditAction, AuditEntity, AuditEntry
+from invariant.catalog.v1 import catalog_pb2
+
+from support import Catalog, Line, StartGateway, bearer, d
 
 PAGE = """
 query Page($after: String) {
@@ -96,3 +104,91 @@ async def test_a_prefix_search_takes_percent_and_underscore_as_themselves(
         )
         found[prefix] = [edge["node"]["sku"] for edge in data["items"]["edges"]]
     assert found == {"%": [], "_": [], "A_": [], "AB_": ["AB_2"], "A": ["A-1", "AB_2"]}
+
+
+async def test_audit_entries_name_entity_and_action_with_enum_values(
+    start_gateway: StartGateway, catalog: Catalog
+) -> None:
+    """Every entity and action the catalog writes comes through as a value of its enum."""
+    for sku in ("P", "BOLT", "NUT"):
+        await catalog.create_item(sku)
+    stub = catalog.stub
+
+    def key() -> str:
+        return str(uuid.uuid4())
+
+    thresholds = catalog_pb2.SetThresholdsRequest(
+        idempotency_key=key(), sku="P", warehouse="MAIN", safety_stock=d("1"), max_stock=d("10")
+    )
+    await catalog.seed(lambda: stub.SetThresholds(thresholds))
+    rename = catalog_pb2.UpdateItemRequest(idempotency_key=key(), sku="P", name="Renamed")
+    await catalog.seed(lambda: stub.UpdateItem(rename))
+    await catalog.active_bom("P", [Line("BOLT", "2")])
+    today = date.today()
+    draft_request = catalog_pb2.CreateBomVersionRequest(
+        idempotency_key=key(),
+        parent_sku="P",
+        effective_from=date_pb2.Date(year=today.year, month=today.month, day=today.day),
+    )
+    draft = await catalog.seed(lambda: stub.CreateBomVersion(draft_request))
+    add = catalog_pb2.AddBomLineRequest(idempotency_key=key(), bom_id=draft.id, component_sku="NUT", quantity=d("1"))
+    with_line = await catalog.seed(lambda: stub.AddBomLine(add))
+    remove = catalog_pb2.RemoveBomLineRequest(idempotency_key=key(), bom_id=draft.id, line_id=with_line.lines[0].id)
+    await catalog.seed(lambda: stub.RemoveBomLine(remove))
+    obsolete = catalog_pb2.ObsoleteBomVersionRequest(idempotency_key=key(), bom_id=draft.id)
+    await catalog.seed(lambda: stub.ObsoleteBomVersion(obsolete))
+
+    query = """{
+      itemAudit(sku: "P", first: 100) { edges { node { entity action at } } }
+      entry: __type(name: "AuditEntry") { fields { name type { kind ofType { kind name } } } }
+    }"""
+    data = await _query(start_gateway, query)
+    nodes = [edge["node"] for edge in data["itemAudit"]["edges"]]
+    assert [(node["entity"], node["action"]) for node in nodes] == [
+        ("ITEM", "CREATED"),
+        ("THRESHOLDS", "UPDATED"),
+        ("ITEM", "UPDATED"),
+        ("BOM", "CREATED"),
+        ("BOM", "LINE_ADDED"),
+        ("BOM", "ACTIVATED"),
+        ("BOM", "CREATED"),
+        ("BOM", "LINE_ADDED"),
+        ("BOM", "LINE_REMOVED"),
+        ("BOM", "OBSOLETED"),
+    ]
+    assert {node["entity"] for node in nodes} == {entity.value for entity in AuditEntity}
+    assert {node["action"] for node in nodes} == {action.value for action in AuditAction}
+    assert all(datetime.fromisoformat(node["at"]) > datetime.now(UTC) - timedelta(hours=1) for node in nodes)
+    types = {field["name"]: field["type"] for field in data["entry"]["fields"]}
+    assert types["entity"] == {"kind": "NON_NULL", "ofType": {"kind": "ENUM", "name": "AuditEntity"}}
+    assert types["action"] == {"kind": "NON_NULL", "ofType": {"kind": "ENUM", "name": "AuditAction"}}
+
+
+def test_an_audit_code_the_gateway_does_not_know_fails_only_its_own_field_with_a_clear_error() -> None:
+    entry = AuditEntry.from_proto(catalog_pb2.AuditEntry(id="a-1", entity="ITEM", action="MERGED"))
+    assert entry.entity() is AuditEntity.ITEM
+    with pytest.raises(ValueError, match="audit action 'MERGED', which this gateway does not know"):
+        entry.action()
+
+
+async def test_an_item_made_with_minimal_input_and_its_bom_have_every_non_null_value(
+    start_gateway: StartGateway, catalog: Catalog
+) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    await catalog.create_item("P")
+    await catalog.create_item("BOLT")
+    await catalog.active_bom("P", [Line("BOLT", "2")])
+    query = """{
+      item(sku: "P") { standardCost updatedAt }
+      bomVersions(parentSku: "P") { effectiveFrom updatedAt parent { sku } lines { component { sku } } }
+      whereUsed(componentSku: "BOLT") { parent { sku } }
+    }"""
+    data = await _query(start_gateway, query)
+    assert data["item"]["standardCost"] == "0"
+    assert datetime.fromisoformat(data["item"]["updatedAt"]) > before
+    [version] = data["bomVersions"]
+    assert version["effectiveFrom"] == date.today().isoformat()
+    assert datetime.fromisoformat(version["updatedAt"]) > before
+    assert version["parent"] == {"sku": "P"}
+    assert version["lines"] == [{"component": {"sku": "BOLT"}}]
+    assert data["whereUsed"] == [{"parent": {"sku": "P"}}]

@@ -5,14 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from enum import Enum
+from typing import TypeVar
 
 import strawberry
+from google.type import date_pb2
 
 from gateway import described
 from gateway.context import Info
-from gateway.convert import date_from_proto, decimal_from_proto, optional_decimal, timestamp_from_proto
+from gateway.convert import date_from_proto, decimal_from_proto, instant_from_proto, optional_decimal
 from gateway.errors import graphql_field
 from invariant.catalog.v1 import catalog_pb2
+
+E = TypeVar("E", bound=Enum)
 
 
 @strawberry.enum(description="Whether an item may still be used for new business.")
@@ -54,9 +58,86 @@ class BarcodeSymbology(Enum):
     )
 
 
+@strawberry.enum(description="What an audit entry is about: an item, its thresholds in one warehouse or a BOM version.")
+class AuditEntity(Enum):
+    ITEM = strawberry.enum_value(
+        "ITEM",
+        description="The item itself: its name, cost, units, barcodes, flags or status. `entityId` is the item's id.",
+    )
+    THRESHOLDS = strawberry.enum_value(
+        "THRESHOLDS",
+        description="The item's safety and maximum stock in one warehouse. `entityId` is `<item id>/<WAREHOUSE>`.",
+    )
+    BOM = strawberry.enum_value(
+        "BOM",
+        description="A BOM version the item is the parent of. `entityId` is `<BOM version id>@v<version>`.",
+    )
+
+
+@strawberry.enum(description="What happened to the audited entity.")
+class AuditAction(Enum):
+    CREATED = strawberry.enum_value(
+        "CREATED",
+        description="An item or a BOM version was created: a created item lists all of its fields in `changes`, "
+        "a created BOM version its `version`.",
+    )
+    UPDATED = strawberry.enum_value(
+        "UPDATED",
+        description="Fields of an item, or its thresholds in one warehouse (set for the first time included), "
+        "were changed; `changes` lists only the fields that changed.",
+    )
+    LINE_ADDED = strawberry.enum_value(
+        "LINE_ADDED",
+        description="A line was added to a DRAFT BOM version: `changes` has `lines[<component SKU>]` with the new "
+        "line as `after`.",
+    )
+    LINE_REMOVED = strawberry.enum_value(
+        "LINE_REMOVED",
+        description="A line was removed from a DRAFT BOM version: `changes` has `lines[<component SKU>]` with the "
+        "removed line as `before`.",
+    )
+    ACTIVATED = strawberry.enum_value(
+        "ACTIVATED", description="A DRAFT BOM version was put into use: `state` went from DRAFT to ACTIVE."
+    )
+    OBSOLETED = strawberry.enum_value(
+        "OBSOLETED",
+        description="A BOM version was withdrawn, or replaced because another version of the same parent was "
+        "activated: `state` went to OBSOLETE.",
+    )
+
+
 async def load_item(info: Info, sku: str) -> Item | None:
     proto = await info.context.catalog_loaders.item_by_sku.load(sku)
     return Item.from_proto(proto) if proto is not None else None
+
+
+async def load_known_item(info: Info, sku: str) -> Item:
+    """An item the catalog's own data names (a BOM's parent or component): it always exists, as items are
+    never deleted and the catalog's tables refer to them by foreign key."""
+    item = await load_item(info, sku)
+    if item is None:
+        raise LookupError(f"the catalog names item {sku} but does not find it")
+    return item
+
+
+def _always_date(value: date_pb2.Date, field: str) -> dt.date:
+    """A date the service always sets: shown non-null in the graph."""
+    day = date_from_proto(value)
+    if day is None:
+        raise ValueError(f"the catalog sent no {field}")
+    return day
+
+
+def _code(kind: type[E], code: str, field: str) -> E:
+    """The GraphQL enum member for a code the service sends as text, or a clear error naming the code
+    (raised when the field is resolved, so only a query that asks for the field fails)."""
+    try:
+        return kind(code)
+    except ValueError:
+        known = ", ".join(str(member.value) for member in kind)
+        raise ValueError(
+            f"the catalog sent {field} {code!r}, which this gateway does not know (it knows {known})"
+        ) from None
 
 
 @strawberry.type(description="A unit the item is also handled in (a pack size such as BOX), besides its base unit.")
@@ -121,9 +202,9 @@ class Item:
         "the base unit itself is not listed."
     )
     barcodes: list[Barcode] = strawberry.field(description="Barcodes that find the item when scanned; may be empty.")
-    standard_cost: decimal.Decimal | None = strawberry.field(
-        description="Cost of one base unit in the company's currency, at most 4 decimal places; "
-        '"0" when none was given, so in practice never null.'
+    standard_cost: decimal.Decimal = strawberry.field(
+        description="Cost of one base unit in the company's currency, at least 0, at most 4 decimal places; "
+        '"0" when none was given.'
     )
     lot_tracked: bool = strawberry.field(
         description="True when every movement and count entry of the item must name a lot "
@@ -141,8 +222,9 @@ class Item:
     thresholds: list[Thresholds] = strawberry.field(
         description="Safety and maximum stock, one entry per warehouse where they were set; empty when none were."
     )
-    updated_at: dt.datetime | None = strawberry.field(
-        description="When the item or one of its thresholds last changed (UTC); set on every stored item."
+    updated_at: dt.datetime = strawberry.field(
+        description="When the item or one of its thresholds last changed (UTC); when it was created if nothing "
+        "has changed since."
     )
 
     @classmethod
@@ -154,13 +236,13 @@ class Item:
             base_unit=proto.base_unit,
             units=[UnitConversion.from_proto(unit) for unit in proto.units],
             barcodes=[Barcode.from_proto(barcode) for barcode in proto.barcodes],
-            standard_cost=optional_decimal(proto.standard_cost, proto.HasField("standard_cost")),
+            standard_cost=decimal_from_proto(proto.standard_cost),
             lot_tracked=proto.lot_tracked,
             inspect_on_receipt=proto.inspect_on_receipt,
             inspect_on_production=proto.inspect_on_production,
             status=ItemStatus(proto.status),
             thresholds=[Thresholds.from_proto(thresholds) for thresholds in proto.thresholds],
-            updated_at=timestamp_from_proto(proto.updated_at),
+            updated_at=instant_from_proto(proto.updated_at),
         )
 
 
@@ -196,9 +278,9 @@ class BomLine:
         "quantity * (1 + scrapPercent / 100)."
     )
 
-    @described.field("The component item, looked up once per SKU per request; null if the catalog has no such SKU.")
-    async def component(self, info: Info) -> Item | None:
-        return await load_item(info, self.component_sku)
+    @described.field("The component item, looked up once per SKU per request.")
+    async def component(self, info: Info) -> Item:
+        return await load_known_item(info, self.component_sku)
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.BomLine) -> BomLine:
@@ -222,21 +304,20 @@ class BomVersion:
         description="Version number within the parent: 1 for its first BOM, one more for each new version."
     )
     state: BomState = strawberry.field(description="DRAFT, ACTIVE or OBSOLETE; only a DRAFT's lines can change.")
-    effective_from: dt.date | None = strawberry.field(
-        description="First day the version is in effect once activated; always set."
-    )
+    effective_from: dt.date = strawberry.field(description="First day the version is in effect once activated.")
     effective_to: dt.date | None = strawberry.field(
         description="The day it stops being in effect (that day excluded). Null means open-ended; set by the "
         "catalog when the version is replaced or made obsolete."
     )
     lines: list[BomLine] = strawberry.field(description="The component lines, in the order they were added.")
-    updated_at: dt.datetime | None = strawberry.field(
-        description="When the version or its lines last changed (UTC); always set."
+    updated_at: dt.datetime = strawberry.field(
+        description="When the version or its lines last changed (UTC); when it was created if nothing has "
+        "changed since."
     )
 
     @described.field("The item this BOM makes, looked up once per SKU per request.")
-    async def parent(self, info: Info) -> Item | None:
-        return await load_item(info, self.parent_sku)
+    async def parent(self, info: Info) -> Item:
+        return await load_known_item(info, self.parent_sku)
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.BomVersion) -> BomVersion:
@@ -245,10 +326,10 @@ class BomVersion:
             parent_sku=proto.parent_sku,
             version=proto.version,
             state=BomState(proto.state),
-            effective_from=date_from_proto(proto.effective_from),
+            effective_from=_always_date(proto.effective_from, "effective_from"),
             effective_to=date_from_proto(proto.effective_to) if proto.HasField("effective_to") else None,
             lines=[BomLine.from_proto(line) for line in proto.lines],
-            updated_at=timestamp_from_proto(proto.updated_at),
+            updated_at=instant_from_proto(proto.updated_at),
         )
 
 
@@ -265,8 +346,8 @@ class Requirement:
     )
 
     @described.field("The component item, looked up once per SKU per request.")
-    async def component(self, info: Info) -> Item | None:
-        return await load_item(info, self.component_sku)
+    async def component(self, info: Info) -> Item:
+        return await load_known_item(info, self.component_sku)
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.Requirement) -> Requirement:
@@ -295,8 +376,8 @@ class ExplosionNode:
     )
 
     @described.field("The component item, looked up once per SKU per request.")
-    async def component(self, info: Info) -> Item | None:
-        return await load_item(info, self.component_sku)
+    async def component(self, info: Info) -> Item:
+        return await load_known_item(info, self.component_sku)
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.ExplosionNode) -> ExplosionNode:
@@ -344,8 +425,8 @@ class Usage:
     )
 
     @described.field("The parent item, looked up once per SKU per request.")
-    async def parent(self, info: Info) -> Item | None:
-        return await load_item(info, self.parent_sku)
+    async def parent(self, info: Info) -> Item:
+        return await load_known_item(info, self.parent_sku)
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.Usage) -> Usage:
@@ -380,17 +461,12 @@ class FieldChange:
 @strawberry.type(description="Who changed which master data, when.")
 class AuditEntry:
     id: strawberry.ID = strawberry.field(description="The audit entry's id (a UUID).")
-    entity: str = strawberry.field(description="What was changed: ITEM, THRESHOLDS or BOM.")
     entity_id: str = strawberry.field(
         description="Which one: the item's id for ITEM, `<item id>/<WAREHOUSE>` for THRESHOLDS, "
         "`<BOM version id>@v<version>` for BOM."
     )
-    action: str = strawberry.field(
-        description="What happened: CREATED or UPDATED (items, thresholds; BOM versions are CREATED too), "
-        "LINE_ADDED, LINE_REMOVED, ACTIVATED or OBSOLETED (BOM versions)."
-    )
     actor: str = strawberry.field(description="The user id of who made the change, from their token.")
-    at: dt.datetime | None = strawberry.field(description="When the change was committed (UTC); always set.")
+    at: dt.datetime = strawberry.field(description="When the change was committed (UTC).")
     changes: list[FieldChange] = strawberry.field(
         description="The fields that changed; a created item lists all of its fields."
     )
@@ -398,16 +474,30 @@ class AuditEntry:
         description="The request that made the change (its x-correlation-id header, or an id the gateway "
         "made up), to find the same change in logs and events."
     )
+    # The codes as the catalog sends them, shown as enums by `entity` and `action`.
+    entity_code: strawberry.Private[str]
+    action_code: strawberry.Private[str]
+
+    @described.field("What was changed: the item (ITEM), its thresholds in a warehouse (THRESHOLDS) or a BOM version.")
+    def entity(self) -> AuditEntity:
+        return _code(AuditEntity, self.entity_code, "audit entity")
+
+    @described.field(
+        "What happened: CREATED or UPDATED (items, thresholds; BOM versions are CREATED too), "
+        "LINE_ADDED, LINE_REMOVED, ACTIVATED or OBSOLETED (BOM versions)."
+    )
+    def action(self) -> AuditAction:
+        return _code(AuditAction, self.action_code, "audit action")
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.AuditEntry) -> AuditEntry:
         return cls(
             id=strawberry.ID(proto.id),
-            entity=proto.entity,
+            entity_code=proto.entity,
             entity_id=proto.entity_id,
-            action=proto.action,
+            action_code=proto.action,
             actor=proto.actor,
-            at=timestamp_from_proto(proto.at),
+            at=instant_from_proto(proto.at),
             changes=[FieldChange.from_proto(change) for change in proto.changes],
             correlation_id=proto.correlation_id,
         )
