@@ -7,6 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import update
+
+from gateway.stock.types import DriftKind, drift_kind
+from stock.adapters.tables import availability as availability_table
+from stock.adapters.tables import balances as balances_table
 
 from support import Catalog, Service, StartGateway, bearer
 
@@ -16,8 +21,8 @@ OPERATOR = ("operator",)
 
 PLACE = "warehouse location lot status"
 MOVEMENT = f"""id type itemSku quantity enteredUnit from {{ {PLACE} }} to {{ {PLACE} }} document {{ type id line }}
-reasonCode reasons {{ reasonCode quantity }} actor businessTime correctsMovementId reservationId"""
-RESERVATION = "id itemSku warehouse requested open consumed released owner { type id line } state expiresAt"
+reasonCode reasons {{ reasonCode quantity }} actor businessTime postedAt correctsMovementId reservationId"""
+RESERVATION = "id itemSku warehouse requested open consumed released owner { type id line } state expiresAt createdAt"
 PAYLOADS = {
     "createWarehouse": "warehouse { code name allowNegativeStock inTransitLocation locations { code kind } }",
     "createLocation": "location { warehouse code kind }",
@@ -175,6 +180,7 @@ async def test_an_operator_receives_boxes_which_are_booked_in_the_base_unit(grap
     assert movement["document"] == {"type": "PURCHASE_ORDER", "id": "PO-1", "line": "1"}
     assert movement["actor"] == "sam"
     assert datetime.fromisoformat(movement["businessTime"]) == business_time
+    assert datetime.fromisoformat(movement["postedAt"]) > business_time
     assert await availability(graphql) == {
         "available": 24,
         "qcHold": 0,
@@ -356,6 +362,7 @@ async def test_stock_is_reserved_released_in_part_and_issued_against_the_reserva
     held, nothing = made["reservations"]
     assert (q(held["open"]), held["state"], held["owner"]) == ("15", "OPEN", {**owner, "line": None})
     assert held["expiresAt"] is not None
+    assert datetime.fromisoformat(held["createdAt"]) <= datetime.now(UTC)
     assert (q(nothing["requested"]), q(nothing["open"]), nothing["state"]) == ("5", "0", "RELEASED")
 
     released = await succeed(graphql, "release", {"reservationId": held["id"], "quantity": "3"}, roles=OPERATOR)
@@ -406,6 +413,71 @@ async def test_only_an_admin_reads_the_integrity_report(graphql: GraphQL, stock:
     assert not stock.calls
     report = (await graphql(query, roles=("admin",)))["data"]["integrityReport"]
     assert report == {"balancesChecked": 1, "availabilitiesChecked": 1, "drifts": []}
+
+
+async def test_an_integrity_reports_drifts_name_their_kind_as_an_enum_value(graphql: GraphQL, stock: Service) -> None:
+    await receive(graphql, "7")
+    # Stored quantities the ledger does not explain: only a bug, or a hand in the database, makes them.
+    async with stock.running.uows() as uow:
+        await uow.session.execute(update(availability_table).values(qc_hold=availability_table.c.qc_hold + 3))
+        await uow.session.execute(update(balances_table).values(quantity=balances_table.c.quantity + 1))
+        await uow.commit()
+    query = "{ integrityReport { drifts { kind itemSku warehouse place { location status } recorded recomputed } } }"
+    body = await graphql(query, roles=("admin",))
+    assert "errors" not in body, body["errors"]
+    drifts = body["data"]["integrityReport"]["drifts"]
+    found = sorted(
+        (d["kind"], d["itemSku"], d["warehouse"], d["place"], q(d["recorded"]), q(d["recomputed"])) for d in drifts
+    )
+    assert found == [
+        ("BALANCE", "BOLT", "WH1", {"location": "A-01", "status": "AVAILABLE"}, "8", "7"),
+        ("QC_HOLD", "BOLT", "WH1", None, "3", "0"),
+    ]
+    # The kind is an enum value, not a string: a client can switch over every kind there is.
+    introspected = await graphql(
+        """{ __type(name: "Drift") { fields { name type { ofType { kind name enumValues { name } } } } } }"""
+    )
+    [kind] = [field["type"]["ofType"] for field in introspected["data"]["__type"]["fields"] if field["name"] == "kind"]
+    assert (kind["kind"], kind["name"]) == ("ENUM", "DriftKind")
+    assert [value["name"] for value in kind["enumValues"]] == [
+        "BALANCE",
+        "RESERVED",
+        "AVAILABLE",
+        "QC_HOLD",
+        "REJECTED",
+        "IN_TRANSIT",
+    ]
+
+
+def test_a_drift_kind_the_gateway_does_not_know_is_a_clear_error() -> None:
+    assert drift_kind("IN_TRANSIT") is DriftKind.IN_TRANSIT
+    with pytest.raises(ValueError, match=r"drift of kind 'LOCATION'.*DriftKind must be brought up to date"):
+        drift_kind("LOCATION")
+
+
+async def test_filters_given_as_null_list_everything(graphql: GraphQL) -> None:
+    await receive(graphql, "3")
+    await receive(graphql, "4", warehouse="WH2")
+    owner = {"type": "SALES_ORDER", "id": "SO-3"}
+    lines = [{"itemSku": "BOLT", "warehouse": "WH2", "quantity": "1"}]
+    await succeed(graphql, "reserve", {"lines": lines, "owner": owner}, roles=OPERATOR)
+    query = """query Everything($any: String) {
+      balances(itemSku: $any, warehouse: $any, location: $any) { edges { node { place { warehouse } quantity } } }
+      movements(
+        itemSku: $any, warehouse: $any, location: $any, lot: $any, documentType: $any, documentId: $any, actor: $any
+      ) { edges { node { quantity } } }
+      reservations(itemSku: $any, warehouse: $any) { warehouse } }"""
+    # Null means any; so does the empty string, which clients built before still send.
+    for any_ in (None, ""):
+        body = await graphql(query, {"any": any_})
+        assert "errors" not in body, body["errors"]
+        data = body["data"]
+        balances = [edge["node"] for edge in data["balances"]["edges"]]
+        assert sorted((b["place"]["warehouse"], q(b["quantity"])) for b in balances) == [("WH1", "3"), ("WH2", "4")]
+        assert [q(edge["node"]["quantity"]) for edge in data["movements"]["edges"]] == ["3", "4"]
+        assert data["reservations"] == [{"warehouse": "WH2"}]
+    literal = await graphql("{ movements(itemSku: null, warehouse: null) { edges { node { quantity } } } }")
+    assert [q(edge["node"]["quantity"]) for edge in literal["data"]["movements"]["edges"]] == ["3", "4"]
 
 
 async def test_a_receipt_sent_twice_with_one_idempotency_key_is_posted_once(graphql: GraphQL) -> None:

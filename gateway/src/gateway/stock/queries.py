@@ -21,8 +21,9 @@ from invariant.stock.v1 import stock_pb2 as pb
 # Recomputing every balance from the ledger is heavy and shows the whole book.
 AUDITORS = frozenset({"admin"})
 
-SKU_FILTER = "Only this item's, by SKU (case is ignored); empty for every item."
-WAREHOUSE_FILTER = "Only this warehouse's, by code (case is ignored); empty for every warehouse."
+# A filter left null matches everything; an empty string still does too, as it did for clients built before.
+SKU_FILTER = "Only this item's, by SKU (case is ignored); null for every item."
+WAREHOUSE_FILTER = "Only this warehouse's, by code (case is ignored); null for every warehouse."
 
 
 @strawberry.type
@@ -54,21 +55,25 @@ class StockQuery:
     async def balances(
         self,
         info: Info,
-        item_sku: Annotated[str, strawberry.argument(description=SKU_FILTER)] = "",
-        warehouse: Annotated[str, strawberry.argument(description=WAREHOUSE_FILTER)] = "",
+        item_sku: Annotated[str | None, strawberry.argument(description=SKU_FILTER)] = None,
+        warehouse: Annotated[str | None, strawberry.argument(description=WAREHOUSE_FILTER)] = None,
         location: Annotated[
-            str,
+            str | None,
             strawberry.argument(
                 description="Only this location's, by code (case is ignored), in every warehouse unless `warehouse` "
-                "is given; empty for every location."
+                "is given; null for every location."
             ),
-        ] = "",
+        ] = None,
         first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Balance]:
         page = page_request(first, after)
         request = pb.ListBalancesRequest(
-            item_sku=item_sku, warehouse=warehouse, location=location, page_size=page.size, page_token=page.token
+            item_sku=item_sku or "",
+            warehouse=warehouse or "",
+            location=location or "",
+            page_size=page.size,
+            page_token=page.token,
         )
         reply = await call(lambda: info.context.stubs.stock.ListBalances(request))
         return connection([Balance.from_proto(balance) for balance in reply.balances], page, reply.next_page_token)
@@ -96,34 +101,38 @@ class StockQuery:
 
     @described.field(
         "The ledger in the order it was posted. A warehouse, location or lot filter matches either side of a "
-        "movement; `since` and `until` bound its businessTime (inclusive); empty filters match everything."
+        "movement; `since` and `until` bound its businessTime (inclusive); null filters match everything."
     )
     async def movements(
         self,
         info: Info,
-        item_sku: Annotated[str, strawberry.argument(description=SKU_FILTER)] = "",
+        item_sku: Annotated[str | None, strawberry.argument(description=SKU_FILTER)] = None,
         warehouse: Annotated[
-            str, strawberry.argument(description="Only movements from or to this warehouse, by code; empty for all.")
-        ] = "",
+            str | None,
+            strawberry.argument(description="Only movements from or to this warehouse, by code; null for all."),
+        ] = None,
         location: Annotated[
-            str, strawberry.argument(description="Only movements from or to this location code; empty for all.")
-        ] = "",
+            str | None,
+            strawberry.argument(description="Only movements from or to this location code; null for all."),
+        ] = None,
         lot: Annotated[
-            str,
-            strawberry.argument(description="Only movements of this lot, as printed (case matters); empty for all."),
-        ] = "",
+            str | None,
+            strawberry.argument(description="Only movements of this lot, as printed (case matters); null for all."),
+        ] = None,
         document_type: Annotated[
-            str,
+            str | None,
             strawberry.argument(
-                description="Only movements for documents of this type, e.g. PURCHASE_ORDER; empty for all."
+                description="Only movements for documents of this type, e.g. PURCHASE_ORDER; null for all."
             ),
-        ] = "",
+        ] = None,
         document_id: Annotated[
-            str, strawberry.argument(description="Only movements for the document with this id; empty for all.")
-        ] = "",
+            str | None,
+            strawberry.argument(description="Only movements for the document with this id; null for all."),
+        ] = None,
         actor: Annotated[
-            str, strawberry.argument(description="Only movements posted for this user id; empty for everyone's.")
-        ] = "",
+            str | None,
+            strawberry.argument(description="Only movements posted for this user id; null for everyone's."),
+        ] = None,
         since: Annotated[
             dt.datetime | None,
             strawberry.argument(
@@ -141,12 +150,12 @@ class StockQuery:
     ) -> Connection[Movement]:
         page = page_request(first, after)
         request = pb.ListMovementsRequest(
-            item_sku=item_sku,
-            warehouse=warehouse,
-            location=location,
-            lot=lot,
-            document=pb.DocumentRef(type=document_type, id=document_id),
-            actor=actor,
+            item_sku=item_sku or "",
+            warehouse=warehouse or "",
+            location=location or "",
+            lot=lot or "",
+            document=pb.DocumentRef(type=document_type or "", id=document_id or ""),
+            actor=actor or "",
             page_size=page.size,
             page_token=page.token,
         )
@@ -161,8 +170,8 @@ class StockQuery:
     async def reservations(
         self,
         info: Info,
-        item_sku: Annotated[str, strawberry.argument(description=SKU_FILTER)] = "",
-        warehouse: Annotated[str, strawberry.argument(description=WAREHOUSE_FILTER)] = "",
+        item_sku: Annotated[str | None, strawberry.argument(description=SKU_FILTER)] = None,
+        warehouse: Annotated[str | None, strawberry.argument(description=WAREHOUSE_FILTER)] = None,
         owner: Annotated[
             DocumentRefInput | None,
             strawberry.argument(
@@ -175,8 +184,8 @@ class StockQuery:
         ] = False,
     ) -> list[Reservation]:
         request = pb.ListReservationsRequest(
-            item_sku=item_sku,
-            warehouse=warehouse,
+            item_sku=item_sku or "",
+            warehouse=warehouse or "",
             owner=owner.to_proto() if owner is not None else None,
             open_only=open_only,
         )

@@ -13,7 +13,13 @@ import strawberry
 
 from gateway import described
 from gateway.context import Info
-from gateway.convert import date_from_proto, decimal_from_proto, enum_from_proto, timestamp_from_proto
+from gateway.convert import (
+    date_from_proto,
+    decimal_from_proto,
+    enum_from_proto,
+    instant_from_proto,
+    timestamp_from_proto,
+)
 from invariant.stock.v1 import stock_pb2 as pb
 
 
@@ -95,6 +101,49 @@ class ReservationState(Enum):
     EXPIRED = strawberry.enum_value(
         "EXPIRED", description="Its `expiresAt` passed and what was still open was given back."
     )
+
+
+@strawberry.enum(description="Which stored quantity an integrity report's drift is about.")
+class DriftKind(Enum):
+    BALANCE = strawberry.enum_value(
+        "BALANCE",
+        description="A place's stored balance against the sum of its movements in the ledger; the drift names the "
+        "place.",
+    )
+    RESERVED = strawberry.enum_value(
+        "RESERVED", description="The item's `reserved` total in the warehouse against its open reservations."
+    )
+    AVAILABLE = strawberry.enum_value(
+        "AVAILABLE",
+        description="The item's `available` in the warehouse against its AVAILABLE balances outside the in-transit "
+        "location.",
+    )
+    QC_HOLD = strawberry.enum_value(
+        "QC_HOLD",
+        description="The item's `qcHold` in the warehouse against its QC_HOLD balances outside the in-transit "
+        "location.",
+    )
+    REJECTED = strawberry.enum_value(
+        "REJECTED",
+        description="The item's `rejected` in the warehouse against its REJECTED balances outside the in-transit "
+        "location.",
+    )
+    IN_TRANSIT = strawberry.enum_value(
+        "IN_TRANSIT",
+        description="The item's `inTransit` in the warehouse against its balances in the in-transit location.",
+    )
+
+
+def drift_kind(code: str) -> DriftKind:
+    """The stock service's drift kind (a string in the proto) as the enum; one it does not know is a clear error."""
+    try:
+        return DriftKind(code)
+    except ValueError:
+        known = ", ".join(kind.name for kind in DriftKind)
+        raise ValueError(
+            f"the stock service reported a drift of kind {code!r}, which the gateway does not know ({known}): "
+            "the gateway's DriftKind must be brought up to date with the service"
+        ) from None
 
 
 @strawberry.type(description="A location (bin) of a warehouse.")
@@ -232,10 +281,10 @@ class Movement:
     actor: str = strawberry.field(
         description="The id of the user it was posted for (from their token), kept for the audit trail."
     )
-    business_time: dt.datetime | None = strawberry.field(
+    business_time: dt.datetime = strawberry.field(
         description="When it happened in the warehouse, in UTC; balances as of a time go by this."
     )
-    posted_at: dt.datetime | None = strawberry.field(
+    posted_at: dt.datetime = strawberry.field(
         description="When the ledger recorded it, in UTC; at or after businessTime."
     )
     corrects_movement_id: strawberry.ID | None = strawberry.field(
@@ -259,8 +308,8 @@ class Movement:
             reason_code=proto.reason_code or None,
             reasons=[ReasonQuantity.from_proto(reason) for reason in proto.reasons],
             actor=proto.actor,
-            business_time=timestamp_from_proto(proto.business_time),
-            posted_at=timestamp_from_proto(proto.posted_at),
+            business_time=instant_from_proto(proto.business_time),
+            posted_at=instant_from_proto(proto.posted_at),
             corrects_movement_id=strawberry.ID(proto.corrects_movement_id) if proto.corrects_movement_id else None,
             reservation_id=strawberry.ID(proto.reservation_id) if proto.reservation_id else None,
         )
@@ -290,7 +339,7 @@ class Reservation:
         "null when it never expires."
     )
     state: ReservationState = strawberry.field(description="Whether it still holds stock, and if not, why.")
-    created_at: dt.datetime | None = strawberry.field(description="When it was made, in UTC.")
+    created_at: dt.datetime = strawberry.field(description="When it was made, in UTC.")
 
     @classmethod
     def from_proto(cls, proto: pb.Reservation) -> Reservation:
@@ -305,7 +354,7 @@ class Reservation:
             owner=DocumentRef.from_proto(proto.owner),
             expires_at=timestamp_from_proto(proto.expires_at),
             state=ReservationState(proto.state),
-            created_at=timestamp_from_proto(proto.created_at),
+            created_at=instant_from_proto(proto.created_at),
         )
 
 
@@ -367,7 +416,7 @@ class Balance:
 
 @strawberry.type(description="A stored quantity that differs from the one recomputed from the ledger.")
 class Drift:
-    kind: str = strawberry.field(
+    kind: DriftKind = strawberry.field(
         description="What drifted: BALANCE (a place's balance against its movements), RESERVED (a warehouse's "
         "reserved total against its open reservations), or AVAILABLE, QC_HOLD, REJECTED or IN_TRANSIT (that "
         "figure of the item's availability against the balances)."
@@ -383,7 +432,7 @@ class Drift:
     @classmethod
     def from_proto(cls, proto: pb.Drift) -> Drift:
         return cls(
-            kind=proto.kind,
+            kind=drift_kind(proto.kind),
             item_sku=proto.item_sku,
             warehouse=proto.place.warehouse,
             place=StockPlace.from_proto(proto.place) if proto.place.location else None,
