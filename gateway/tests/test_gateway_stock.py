@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from gateway.stock.types import DriftKind, drift_kind
+from gateway.convert import enum_from_code
+from gateway.stock.types import DriftKind
 from stock.adapters.tables import availability as availability_table
 from stock.adapters.tables import balances as balances_table
 
@@ -450,9 +451,9 @@ async def test_an_integrity_reports_drifts_name_their_kind_as_an_enum_value(grap
 
 
 def test_a_drift_kind_the_gateway_does_not_know_is_a_clear_error() -> None:
-    assert drift_kind("IN_TRANSIT") is DriftKind.IN_TRANSIT
-    with pytest.raises(ValueError, match=r"drift of kind 'LOCATION'.*DriftKind must be brought up to date"):
-        drift_kind("LOCATION")
+    assert enum_from_code(DriftKind, "IN_TRANSIT", "Drift.kind") is DriftKind.IN_TRANSIT
+    with pytest.raises(ValueError, match=r"Drift\.kind: the service sent 'LOCATION', which this gateway"):
+        enum_from_code(DriftKind, "LOCATION", "Drift.kind")
 
 
 async def test_filters_given_as_null_list_everything(graphql: GraphQL) -> None:

@@ -73,6 +73,21 @@ def enum_from_proto(kind: type[E], proto_enum: EnumTypeWrapper, value: int) -> E
     return kind(proto_enum.Name(value).removeprefix(_enum_prefix(proto_enum)))
 
 
+def enum_from_code(kind: type[E], code: str, field: str) -> E:
+    """The GraphQL enum member a service's code names, where the proto carries the code as text.
+
+    A code the gateway does not know (a service newer than the gateway) is an error that names
+    the field, the code and the values the gateway knows, rather than a bare ValueError.
+    """
+    try:
+        return kind(code)
+    except ValueError:
+        known = ", ".join(member.name for member in kind)
+        raise ValueError(
+            f"{field}: the service sent {code!r}, which this gateway does not know (it knows {known})"
+        ) from None
+
+
 def enum_to_proto(proto_enum: EnumTypeWrapper, member: Enum) -> str:
     """The proto value's name, which protobuf takes for an enum field: QC_HOLD -> STOCK_STATUS_QC_HOLD."""
     return f"{_enum_prefix(proto_enum)}{member.value}"

@@ -5,18 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from enum import Enum
-from typing import TypeVar
 
 import strawberry
 from google.type import date_pb2
 
 from gateway import described
 from gateway.context import Info
-from gateway.convert import date_from_proto, decimal_from_proto, instant_from_proto, optional_decimal
+from gateway.convert import date_from_proto, decimal_from_proto, enum_from_code, instant_from_proto, optional_decimal
 from gateway.errors import graphql_field
 from invariant.catalog.v1 import catalog_pb2
-
-E = TypeVar("E", bound=Enum)
 
 
 @strawberry.enum(description="Whether an item may still be used for new business.")
@@ -126,18 +123,6 @@ def _always_date(value: date_pb2.Date, field: str) -> dt.date:
     if day is None:
         raise ValueError(f"the catalog sent no {field}")
     return day
-
-
-def _code(kind: type[E], code: str, field: str) -> E:
-    """The GraphQL enum member for a code the service sends as text, or a clear error naming the code
-    (raised when the field is resolved, so only a query that asks for the field fails)."""
-    try:
-        return kind(code)
-    except ValueError:
-        known = ", ".join(str(member.value) for member in kind)
-        raise ValueError(
-            f"the catalog sent {field} {code!r}, which this gateway does not know (it knows {known})"
-        ) from None
 
 
 @strawberry.type(description="A unit the item is also handled in (a pack size such as BOX), besides its base unit.")
@@ -480,14 +465,14 @@ class AuditEntry:
 
     @described.field("What was changed: the item (ITEM), its thresholds in a warehouse (THRESHOLDS) or a BOM version.")
     def entity(self) -> AuditEntity:
-        return _code(AuditEntity, self.entity_code, "audit entity")
+        return enum_from_code(AuditEntity, self.entity_code, "AuditEntry.entity")
 
     @described.field(
         "What happened: CREATED or UPDATED (items, thresholds; BOM versions are CREATED too), "
         "LINE_ADDED, LINE_REMOVED, ACTIVATED or OBSOLETED (BOM versions)."
     )
     def action(self) -> AuditAction:
-        return _code(AuditAction, self.action_code, "audit action")
+        return enum_from_code(AuditAction, self.action_code, "AuditEntry.action")
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.AuditEntry) -> AuditEntry:

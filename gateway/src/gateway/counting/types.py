@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from enum import Enum
-from typing import TypeVar
 
 import strawberry
 from google.protobuf.message import Message
@@ -18,11 +17,15 @@ from google.protobuf.message import Message
 from gateway import described
 from gateway.catalog.types import Item, load_item
 from gateway.context import Info
-from gateway.convert import decimal_from_proto, instant_from_proto, optional_decimal, timestamp_from_proto
+from gateway.convert import (
+    decimal_from_proto,
+    enum_from_code,
+    instant_from_proto,
+    optional_decimal,
+    timestamp_from_proto,
+)
 from gateway.stock.types import MovementType, ReasonQuantity, StockStatus
 from invariant.counting.v1 import counting_pb2 as pb
-
-E = TypeVar("E", bound=Enum)
 
 # The enums' names are the service's strings: requests send a member's `.name`, for
 # strawberry.enum_value leaves `.value` typed as its own definition rather than a str.
@@ -182,18 +185,6 @@ class DueTrigger(Enum):
         "LARGE_ADJUSTMENT",
         description="Its last count adjusted more than the cycle policy's `largeAdjustmentValue`, at standard cost.",
     )
-
-
-def _code(kind: type[E], code: str, field: str) -> E:
-    """The member of a GraphQL enum that a code from the service names.
-
-    A code the gateway does not know (a service newer than it) is an error that says so, on the
-    field that carries it, rather than a bare ValueError.
-    """
-    try:
-        return kind(code)
-    except ValueError:
-        raise ValueError(f"{field}: the service sent {code!r}, which {kind.__name__} does not have") from None
 
 
 def _decimal(message: Message, name: str) -> decimal.Decimal | None:
@@ -624,7 +615,7 @@ class TracedMovement:
     def from_proto(cls, proto: pb.TracedMovement) -> TracedMovement:
         return cls(
             movement_id=strawberry.ID(proto.movement_id),
-            type=_code(MovementType, proto.type, "TracedMovement.type"),
+            type=enum_from_code(MovementType, proto.type, "TracedMovement.type"),
             quantity=decimal_from_proto(proto.quantity),
             document_type=proto.document_type,
             document_id=proto.document_id,
@@ -648,7 +639,7 @@ class Suspect:
     @classmethod
     def from_proto(cls, proto: pb.Suspect) -> Suspect:
         return cls(
-            kind=_code(SuspectKind, proto.kind, "Suspect.kind"),
+            kind=enum_from_code(SuspectKind, proto.kind, "Suspect.kind"),
             explanation=proto.explanation,
             rank=proto.rank,
             movements=[TracedMovement.from_proto(m) for m in proto.movements],
@@ -746,5 +737,5 @@ class DueItem:
         return cls(
             item_sku=proto.item_sku,
             abc_class=AbcClass(proto.abc_class) if proto.abc_class else None,
-            triggers=[_code(DueTrigger, trigger, "DueItem.triggers") for trigger in proto.triggers],
+            triggers=[enum_from_code(DueTrigger, trigger, "DueItem.triggers") for trigger in proto.triggers],
         )

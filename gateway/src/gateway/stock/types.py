@@ -16,6 +16,7 @@ from gateway.context import Info
 from gateway.convert import (
     date_from_proto,
     decimal_from_proto,
+    enum_from_code,
     enum_from_proto,
     instant_from_proto,
     timestamp_from_proto,
@@ -132,18 +133,6 @@ class DriftKind(Enum):
         "IN_TRANSIT",
         description="The item's `inTransit` in the warehouse against its balances in the in-transit location.",
     )
-
-
-def drift_kind(code: str) -> DriftKind:
-    """The stock service's drift kind (a string in the proto) as the enum; one it does not know is a clear error."""
-    try:
-        return DriftKind(code)
-    except ValueError:
-        known = ", ".join(kind.name for kind in DriftKind)
-        raise ValueError(
-            f"the stock service reported a drift of kind {code!r}, which the gateway does not know ({known}): "
-            "the gateway's DriftKind must be brought up to date with the service"
-        ) from None
 
 
 @strawberry.type(description="A location (bin) of a warehouse.")
@@ -432,7 +421,7 @@ class Drift:
     @classmethod
     def from_proto(cls, proto: pb.Drift) -> Drift:
         return cls(
-            kind=drift_kind(proto.kind),
+            kind=enum_from_code(DriftKind, proto.kind, "Drift.kind"),
             item_sku=proto.item_sku,
             warehouse=proto.place.warehouse,
             place=StockPlace.from_proto(proto.place) if proto.place.location else None,
