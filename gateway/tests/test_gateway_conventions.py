@@ -11,6 +11,7 @@ from graphql import (
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLSchema,
     specified_scalar_types,
 )
@@ -54,3 +55,13 @@ def test_every_element_of_the_graph_is_described() -> None:
 def test_the_walk_reaches_types_fields_arguments_input_fields_and_enum_values() -> None:
     paths = {path for path, _ in elements(graph())}
     assert {"Item", "Query.item", "Query.item(sku)", "ReceiveInput.quantity", "StockStatus.QC_HOLD"} <= paths
+
+
+def test_every_custom_scalar_names_its_specification() -> None:
+    custom = [
+        kind
+        for name, kind in graph().type_map.items()
+        if isinstance(kind, GraphQLScalarType) and name not in specified_scalar_types
+    ]
+    assert {kind.name for kind in custom} >= {"Decimal", "DateTime", "Date"}
+    assert [kind.name for kind in custom if not kind.specified_by_url] == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import decimal
 from collections.abc import Callable
 
 import strawberry
@@ -26,7 +25,7 @@ from gateway.dead_letters import DeadLetterMutation, DeadLetterQuery
 from gateway.errors import DomainErrorExtensions, is_unexpected
 from gateway.guard import Authentication
 from gateway.health import HealthQuery
-from gateway.scalars import DECIMAL
+from gateway.scalars import SCALARS
 from gateway.stock.mutations import StockMutation
 from gateway.stock.queries import StockQuery
 
@@ -72,5 +71,5 @@ def build_schema(*, production: bool, introspection: bool) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(scalar_map={decimal.Decimal: DECIMAL}),
+        config=StrawberryConfig(scalar_map=SCALARS),
     )
