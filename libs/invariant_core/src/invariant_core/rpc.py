@@ -311,12 +311,17 @@ def build_server(
     return RpcServer(server=server, health=checker, port=bound, service_names=service_names)
 
 
-async def serve_until_signalled(stop: Callable[[], Awaitable[None]]) -> None:
-    """Block until SIGTERM or SIGINT, then run `stop` once."""
+async def serve_until_signalled(start: Callable[[], Awaitable[Callable[[], Awaitable[None]]]]) -> None:
+    """Run `start` (it returns how to stop), block until SIGTERM or SIGINT, then stop once.
+
+    The handlers are in place before the start: a SIGTERM that comes while the service starts,
+    or just after it reports SERVING, stops it cleanly once it is up instead of killing it.
+    """
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+    stop = await start()
     await stopping.wait()
     await stop()
 

@@ -214,17 +214,17 @@ def main(spec: ServiceSpec) -> None:
             asyncio.run(migrations.upgrade(spec.migrations, settings.database_url))
             return
 
-        async def serve() -> None:
+        async def started() -> Callable[[], Awaitable[None]]:
             running = await start(spec, settings)
             # What starting made lives as long as the process: keep it out of every
             # collection, so that collections only walk what requests leave behind.
             gc.freeze()
-            await rpc.serve_until_signalled(running.stop)
+            return running.stop
 
         # Requests allocate many short-lived objects that reference counting frees; the
         # default thresholds would run the cyclic collector every few requests.
         gc.set_threshold(100_000, 50, 50)
-        uvloop.run(serve())
+        uvloop.run(rpc.serve_until_signalled(started))
     except Exception as error:  # noqa: BLE001 - said in one line, and the process exits non-zero
         # What an operator reads first in a crash-looping pod: what failed and where, not a traceback.
         database = make_url(settings.database_url).render_as_string(hide_password=True)
