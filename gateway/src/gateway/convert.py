@@ -40,6 +40,14 @@ def date_from_proto(value: date_pb2.Date) -> dt.date | None:
     return dt.date(value.year, value.month, value.day)
 
 
+def day_from_proto(value: date_pb2.Date, field: str) -> dt.date:
+    """A date the service always sets: shown non-null in the graph."""
+    day = date_from_proto(value)
+    if day is None:
+        raise ValueError(f"{field}: the service sent no date")
+    return day
+
+
 def timestamp_from_proto(value: timestamp_pb2.Timestamp) -> dt.datetime | None:
     """None for an unset timestamp (the epoch itself)."""
     if not value.seconds and not value.nanos:

@@ -7,11 +7,17 @@ import decimal
 from enum import Enum
 
 import strawberry
-from google.type import date_pb2
 
 from gateway import described
 from gateway.context import Info
-from gateway.convert import date_from_proto, decimal_from_proto, enum_from_code, instant_from_proto, optional_decimal
+from gateway.convert import (
+    date_from_proto,
+    day_from_proto,
+    decimal_from_proto,
+    enum_from_code,
+    instant_from_proto,
+    optional_decimal,
+)
 from gateway.errors import graphql_field
 from invariant.catalog.v1 import catalog_pb2
 
@@ -115,14 +121,6 @@ async def load_known_item(info: Info, sku: str) -> Item:
     if item is None:
         raise LookupError(f"the catalog names item {sku} but does not find it")
     return item
-
-
-def _always_date(value: date_pb2.Date, field: str) -> dt.date:
-    """A date the service always sets: shown non-null in the graph."""
-    day = date_from_proto(value)
-    if day is None:
-        raise ValueError(f"the catalog sent no {field}")
-    return day
 
 
 @strawberry.type(description="A unit the item is also handled in (a pack size such as BOX), besides its base unit.")
@@ -311,7 +309,7 @@ class BomVersion:
             parent_sku=proto.parent_sku,
             version=proto.version,
             state=BomState(proto.state),
-            effective_from=_always_date(proto.effective_from, "effective_from"),
+            effective_from=day_from_proto(proto.effective_from, "BomVersion.effectiveFrom"),
             effective_to=date_from_proto(proto.effective_to) if proto.HasField("effective_to") else None,
             lines=[BomLine.from_proto(line) for line in proto.lines],
             updated_at=instant_from_proto(proto.updated_at),
