@@ -15,7 +15,7 @@ from gateway.commands import command
 from gateway.context import Info
 from gateway.convert import timestamp_from_proto
 from gateway.errors import UserError, call
-from gateway.pagination import AFTER, DEFAULT_PAGE_SIZE, FIRST, Connection, connection, page_request
+from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
 from invariant.operations.v1 import dead_letters_pb2 as pb
 from invariant.operations.v1 import dead_letters_pb2_grpc
 
@@ -106,17 +106,17 @@ class DeadLetterQuery:
         include_resolved: Annotated[
             bool, strawberry.argument(description="Also the replayed and discarded ones.")
         ] = False,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[DeadLetter]:
         require_role(info.context.identity, ADMINS, "reading dead letters")
-        page = page_request(first, after)
-        request = pb.ListDeadLettersRequest(
-            include_resolved=include_resolved, page_size=page.size, page_token=page.token
-        )
+        page = page_request(first, after, last, before)
+        request = pb.ListDeadLettersRequest(include_resolved=include_resolved, **page.fields)
         reply = await call(lambda: _stub(info, service).ListDeadLetters(request))
         letters = [DeadLetter.from_proto(service, letter) for letter in reply.dead_letters]
-        return connection(letters, page, reply.next_page_token)
+        return connection(letters, reply.cursors, page, reply.next_page_token)
 
 
 @strawberry.type

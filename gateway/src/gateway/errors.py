@@ -34,6 +34,7 @@ _MEANINGS = {
     ErrorCode.REQUIRED: "A required value is missing or empty.",
     ErrorCode.INVALID_FORMAT: "A value is not in the form the field takes (a code, a number, a date, a cursor).",
     ErrorCode.OUT_OF_RANGE: "A value is outside what the field allows (a negative quantity, a page too large).",
+    ErrorCode.MUTUALLY_EXCLUSIVE: "Two values were given that exclude each other (`first` with `last`).",
     ErrorCode.TOO_PRECISE: "A quantity has more decimal places than its unit keeps.",
     ErrorCode.NOT_FOUND: "What the request names does not exist.",
     ErrorCode.ALREADY_EXISTS: "Something with this code exists already.",

@@ -21,13 +21,9 @@ from gateway.catalog.types import (
 from gateway.context import Info
 from gateway.convert import date_to_proto, decimal_to_proto
 from gateway.errors import call, call_or_none
-from gateway.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
+from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
 from invariant.catalog.v1 import catalog_pb2
 
-AFTER_HELP = (
-    "The cursor of the edge to continue after, usually the previous page's `pageInfo.endCursor`; "
-    "null starts at the beginning."
-)
 UNIT_HELP = "The base unit or one of the item's units, in any case; empty means the base unit."
 
 
@@ -60,16 +56,17 @@ class CatalogQuery:
         prefix: Annotated[
             str, strawberry.argument(description="The start of the SKU or of the name, in any case; empty lists all.")
         ] = "",
-        first: Annotated[
-            int, strawberry.argument(description="How many items to return, 1 to 100.")
-        ] = DEFAULT_PAGE_SIZE,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Item]:
-        page = page_request(first, after)
+        page = page_request(first, after, last, before)
         stub = info.context.stubs.catalog
-        request = catalog_pb2.SearchItemsRequest(prefix=prefix, page_size=page.size, page_token=page.token)
+        request = catalog_pb2.SearchItemsRequest(prefix=prefix, **page.fields)
         reply = await call(lambda: stub.SearchItems(request))
-        return connection([Item.from_proto(item) for item in reply.items], page, reply.next_page_token)
+        items = [Item.from_proto(item) for item in reply.items]
+        return connection(items, reply.cursors, page, reply.next_page_token)
 
     @described.field(
         "`quantity` of the item in `fromUnit`, expressed in `toUnit`. An unknown SKU or unit is an error "
@@ -159,13 +156,14 @@ class CatalogQuery:
         self,
         info: Info,
         sku: Annotated[str, strawberry.argument(description="The item's SKU, in any case.")],
-        first: Annotated[
-            int, strawberry.argument(description="How many entries to return, 1 to 100.")
-        ] = DEFAULT_PAGE_SIZE,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[AuditEntry]:
-        page = page_request(first, after)
+        page = page_request(first, after, last, before)
         stub = info.context.stubs.catalog
-        request = catalog_pb2.ListAuditRequest(sku=sku, page_size=page.size, page_token=page.token)
+        request = catalog_pb2.ListAuditRequest(sku=sku, **page.fields)
         reply = await call(lambda: stub.ListAudit(request))
-        return connection([AuditEntry.from_proto(entry) for entry in reply.entries], page, reply.next_page_token)
+        entries = [AuditEntry.from_proto(entry) for entry in reply.entries]
+        return connection(entries, reply.cursors, page, reply.next_page_token)

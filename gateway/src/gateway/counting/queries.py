@@ -30,47 +30,36 @@ from gateway.counting.types import (
     ReasonCode,
 )
 from gateway.errors import call, call_or_none
-from gateway.pagination import AFTER, DEFAULT_PAGE_SIZE, FIRST, Connection, connection, page_request
+from gateway.pagination import After, Before, Connection, First, Last, PageRequest, connection, page_request
 from invariant.counting.v1 import counting_pb2 as pb
 
 # The states in which a count takes entries.
 OPEN_STATES = (CountState.OPEN, CountState.COUNTING)
 
 # Arguments that several fields take, each with its description.
-First = Annotated[int, strawberry.argument(description=FIRST)]
-After = Annotated[str | None, strawberry.argument(description=AFTER)]
 CountId = Annotated[strawberry.ID, strawberry.argument(description="The count's id.")]
 Warehouse = Annotated[str, strawberry.argument(description="The warehouse's code.")]
 
 
 async def _counts(
-    info: Info, warehouse: str, states: list[CountState], counter: str, first: int, after: str | None
+    info: Info, warehouse: str, states: list[CountState], counter: str, page: PageRequest
 ) -> Connection[Count]:
-    page = page_request(first, after)
     request = pb.ListCountsRequest(
-        warehouse=warehouse,
-        states=[state.name for state in states],
-        counter=counter,
-        page_size=page.size,
-        page_token=page.token,
+        warehouse=warehouse, states=[state.name for state in states], counter=counter, **page.fields
     )
     reply = await call(lambda: info.context.stubs.counting.ListCounts(request))
-    return connection([Count.from_proto(count) for count in reply.counts], page, reply.next_page_token)
+    return connection([Count.from_proto(count) for count in reply.counts], reply.cursors, page, reply.next_page_token)
 
 
 async def _lines(
-    info: Info, count_id: str, states: list[LineState], differing_only: bool, first: int, after: str | None
+    info: Info, count_id: str, states: list[LineState], differing_only: bool, page: PageRequest
 ) -> Connection[CountLine]:
-    page = page_request(first, after)
     request = pb.ListLinesRequest(
-        count_id=count_id,
-        states=[state.name for state in states],
-        differing_only=differing_only,
-        page_size=page.size,
-        page_token=page.token,
+        count_id=count_id, states=[state.name for state in states], differing_only=differing_only, **page.fields
     )
     reply = await call(lambda: info.context.stubs.counting.ListLines(request))
-    return connection([CountLine.from_proto(line) for line in reply.lines], page, reply.next_page_token)
+    lines = [CountLine.from_proto(line) for line in reply.lines]
+    return connection(lines, reply.cursors, page, reply.next_page_token)
 
 
 @strawberry.type
@@ -89,20 +78,28 @@ class CountingQuery:
         states: Annotated[
             list[CountState] | None, strawberry.argument(description="Only counts in these states; null or empty: any.")
         ] = None,
-        first: First = DEFAULT_PAGE_SIZE,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Count]:
-        return await _counts(info, warehouse, states or [], "", first, after)
+        return await _counts(info, warehouse, states or [], "", page_request(first, after, last, before))
 
     @described.field(
         "The OPEN and COUNTING counts that list the caller among their counters; for operators, supervisors, "
         "managers and admins."
     )
     async def my_open_counts(
-        self, info: Info, first: First = DEFAULT_PAGE_SIZE, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Count]:
         require_role(info.context.identity, OPERATORS, "counting")
-        return await _counts(info, "", list(OPEN_STATES), info.context.identity.actor, first, after)
+        page = page_request(first, after, last, before)
+        return await _counts(info, "", list(OPEN_STATES), info.context.identity.actor, page)
 
     @described.field("A count's lines in number (location) order; empty `states` match every state.")
     async def count_lines(
@@ -119,10 +116,12 @@ class CountingQuery:
                 "is counted."
             ),
         ] = False,
-        first: First = DEFAULT_PAGE_SIZE,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[CountLine]:
-        return await _lines(info, count_id, states or [], differing_only, first, after)
+        return await _lines(info, count_id, states or [], differing_only, page_request(first, after, last, before))
 
     @described.field(
         "The caller's next line to count in the current round, in location order, leaving out recounts of lines "
@@ -138,10 +137,16 @@ class CountingQuery:
         "and admins."
     )
     async def pending_recounts(
-        self, info: Info, count_id: CountId, first: First = DEFAULT_PAGE_SIZE, after: After = None
+        self,
+        info: Info,
+        count_id: CountId,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[CountLine]:
         require_role(info.context.identity, OPERATORS, "counting")
-        return await _lines(info, count_id, [LineState.RECOUNT], False, first, after)
+        return await _lines(info, count_id, [LineState.RECOUNT], False, page_request(first, after, last, before))
 
     @described.field("The reasons a variance may be explained by, in code order.")
     async def reason_codes(

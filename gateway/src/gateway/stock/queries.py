@@ -12,7 +12,7 @@ from gateway.auth import require_role
 from gateway.context import Info
 from gateway.convert import timestamp_to_proto
 from gateway.errors import call
-from gateway.pagination import AFTER, DEFAULT_PAGE_SIZE, FIRST, Connection, connection, page_request
+from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
 from gateway.stock.inputs import DocumentRefInput, StockPlaceInput
 from gateway.stock.loaders import locations_by_warehouse
 from gateway.stock.types import Availability, Balance, IntegrityReport, Movement, Reservation, Warehouse
@@ -64,19 +64,18 @@ class StockQuery:
                 "is given; null for every location."
             ),
         ] = None,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Balance]:
-        page = page_request(first, after)
+        page = page_request(first, after, last, before)
         request = pb.ListBalancesRequest(
-            item_sku=item_sku or "",
-            warehouse=warehouse or "",
-            location=location or "",
-            page_size=page.size,
-            page_token=page.token,
+            item_sku=item_sku or "", warehouse=warehouse or "", location=location or "", **page.fields
         )
         reply = await call(lambda: info.context.stubs.stock.ListBalances(request))
-        return connection([Balance.from_proto(balance) for balance in reply.balances], page, reply.next_page_token)
+        balances = [Balance.from_proto(balance) for balance in reply.balances]
+        return connection(balances, reply.cursors, page, reply.next_page_token)
 
     @described.field(
         "The balance of an item at one place as it stood at `asOf`, from the ledger: the movements whose "
@@ -145,10 +144,12 @@ class StockQuery:
                 description="Only movements with a businessTime at or before this moment; null for no limit."
             ),
         ] = None,
-        first: Annotated[int, strawberry.argument(description=FIRST)] = DEFAULT_PAGE_SIZE,
-        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Movement]:
-        page = page_request(first, after)
+        page = page_request(first, after, last, before)
         request = pb.ListMovementsRequest(
             item_sku=item_sku or "",
             warehouse=warehouse or "",
@@ -156,15 +157,15 @@ class StockQuery:
             lot=lot or "",
             document=pb.DocumentRef(type=document_type or "", id=document_id or ""),
             actor=actor or "",
-            page_size=page.size,
-            page_token=page.token,
+            **page.fields,
         )
         if since is not None:
             request.from_time.CopyFrom(timestamp_to_proto(since, "since"))
         if until is not None:
             request.to_time.CopyFrom(timestamp_to_proto(until, "until"))
         reply = await call(lambda: info.context.stubs.stock.ListMovements(request))
-        return connection([Movement.from_proto(movement) for movement in reply.movements], page, reply.next_page_token)
+        movements = [Movement.from_proto(movement) for movement in reply.movements]
+        return connection(movements, reply.cursors, page, reply.next_page_token)
 
     @described.field("Reservations in every state, oldest first, all at once (not paginated).")
     async def reservations(

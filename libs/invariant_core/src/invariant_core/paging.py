@@ -1,15 +1,35 @@
-"""Page sizes and opaque page tokens, the same for every service's list calls."""
+"""Keyset pages, the same for every service's list calls.
+
+A list request carries `page_size`, `page_token` and `reverse`; its reply carries the
+page, `next_page_token` and `cursors`, one per entry. A token is an entry's sort key,
+opaque to the caller: listed forward it starts right after that entry, listed with
+`reverse` right before it, nearest first. So any entry's cursor pages either way from
+it, which is what a client paging back and forth through a screen needs.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import ColumnElement, Select, tuple_
 
 from invariant_kernel.errors import DomainError, ErrorCode
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+
+Row = TypeVar("Row")
+Query = TypeVar("Query", bound=Select[Any])
+
+
+class ListRequest(Protocol):
+    page_size: int
+    page_token: str
+    reverse: bool
 
 
 def page_size(requested: int, maximum: int = MAX_PAGE) -> int:
@@ -20,7 +40,7 @@ def page_size(requested: int, maximum: int = MAX_PAGE) -> int:
 
 
 def encode_token(*position: str | int) -> str:
-    """Where the next page starts: the last row's sort key, opaque to the caller."""
+    """An entry's position: its sort key, opaque to the caller."""
     return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
 
 
@@ -39,3 +59,51 @@ def decode_token(token: str, *shape: type) -> tuple[Any, ...] | None:
     ):
         raise DomainError(ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token")
     return tuple(position)
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """One page to read: how many, from which position, in which direction."""
+
+    size: int
+    position: tuple[Any, ...] | None
+    reverse: bool
+
+    @property
+    def limit(self) -> int:
+        """Rows to read: one more than the page tells whether more follow."""
+        return self.size + 1
+
+
+def page_query(request: ListRequest, *shape: type, maximum: int = MAX_PAGE) -> PageQuery:
+    """The page a list request asks for; `shape` is the types of its sort key."""
+    return PageQuery(
+        size=page_size(request.page_size, maximum),
+        position=decode_token(request.page_token, *shape),
+        reverse=request.reverse,
+    )
+
+
+def keyset(query: Query, key: Sequence[ColumnElement[Any]], page: PageQuery) -> Query:
+    """`query` ordered by `key` (unique), from the page's position on, in its direction, limited."""
+    if page.position is not None:
+        row = tuple_(*key)
+        query = query.where(row < tuple_(*page.position) if page.reverse else row > tuple_(*page.position))
+    order = [column.desc() for column in key] if page.reverse else list(key)
+    return query.order_by(*order).limit(page.limit)
+
+
+@dataclass(frozen=True)
+class Page(Generic[Row]):
+    """What a list reply needs: the entries, each one's cursor and the next page's token."""
+
+    rows: list[Row]
+    cursors: list[str]
+    next_page_token: str
+
+
+def page_of(found: Sequence[Row], page: PageQuery, position: Callable[[Row], tuple[str | int, ...]]) -> Page[Row]:
+    """The page out of `found` (read with `page.limit`), with the cursors `position` gives each entry."""
+    rows = list(found[: page.size])
+    cursors = [encode_token(*position(row)) for row in rows]
+    return Page(rows=rows, cursors=cursors, next_page_token=cursors[-1] if len(found) > page.size else "")

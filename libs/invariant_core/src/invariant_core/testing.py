@@ -14,11 +14,11 @@ import asyncio
 import copy
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 import nats
@@ -28,12 +28,14 @@ from sqlalchemy.engine import make_url
 from invariant_core import identity
 from invariant_core.bus import Stream
 from invariant_core.db import Aggregate
+from invariant_core.paging import PageQuery
 from invariant_kernel.errors import DomainError
 
 DatabaseFactory = Callable[[str], Awaitable[str]]
 Repository = TypeVar("Repository")
 C = TypeVar("C")
 T = TypeVar("T")
+Row = TypeVar("Row")
 
 
 @asynccontextmanager
@@ -202,3 +204,12 @@ async def refusal(attempt: Awaitable[object]) -> DomainError:
     except DomainError as refused:
         return refused
     raise AssertionError("not refused")
+
+
+def paged(rows: Iterable[Row], key: Callable[[Row], tuple[Any, ...]], page: PageQuery) -> list[Row]:
+    """What a repository's keyset read (`paging.keyset`) finds among `rows`, for fakes of it."""
+    ordered = sorted(rows, key=key, reverse=page.reverse)
+    if page.position is not None:
+        at = page.position
+        ordered = [row for row in ordered if (key(row) < at if page.reverse else key(row) > at)]
+    return ordered[: page.limit]

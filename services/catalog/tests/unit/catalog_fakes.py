@@ -20,7 +20,8 @@ from catalog.domain.items import FieldChange, Item
 from catalog.service import handlers
 from catalog.service.ports import AuditEntry, CatalogRepository
 from invariant_core import identity
-from invariant_core.testing import ConstraintViolation, FakeService
+from invariant_core.paging import PageQuery
+from invariant_core.testing import ConstraintViolation, FakeService, paged
 
 Row = TypeVar("Row", Item, BomVersion)
 
@@ -51,14 +52,12 @@ class FakeCatalogRepository(CatalogRepository):
         wanted = set(codes)
         return {b.code: item.sku for item in self.items.values() for b in item.barcodes if b.code in wanted}
 
-    async def search_items(self, prefix: str, after_sku: str, limit: int) -> list[Item]:
+    async def search_items(self, prefix: str, page: PageQuery) -> list[Item]:
         folded = prefix.upper()
-        skus = sorted(
-            sku
-            for sku, item in self.items.items()
-            if sku > after_sku and (sku.startswith(folded) or item.name.upper().startswith(folded))
-        )
-        return [_copied(self.items[sku]) for sku in skus[:limit]]
+        found = [
+            item for sku, item in self.items.items() if sku.startswith(folded) or item.name.upper().startswith(folded)
+        ]
+        return [_copied(item) for item in paged(found, lambda item: (item.sku,), page)]
 
     async def items_by_sku(self, skus: Sequence[str]) -> dict[str, Item]:
         return {sku: _copied(self.items[sku]) for sku in skus if sku in self.items}
@@ -151,8 +150,8 @@ class FakeCatalogRepository(CatalogRepository):
         )
         self.audit.append((sku, entry))
 
-    async def list_audit(self, sku: str, after_seq: int, limit: int) -> list[AuditEntry]:
-        return [entry for of, entry in self.audit if of == sku and entry.seq > after_seq][:limit]
+    async def list_audit(self, sku: str, page: PageQuery) -> list[AuditEntry]:
+        return paged((entry for of, entry in self.audit if of == sku), lambda entry: (entry.seq,), page)
 
 
 def _copied(row: Row) -> Row:

@@ -12,6 +12,7 @@ from catalog_fakes import Attempt, Query, add_item, new_catalog
 from catalog.domain import FieldChange, ItemUpserted, Thresholds, ThresholdsChanged, commands
 from catalog.service import handlers
 from invariant_core import identity
+from invariant_core.paging import PageQuery
 from invariant_core.testing import refusal
 from invariant_kernel.errors import ErrorCode
 
@@ -194,7 +195,7 @@ async def test_an_item_is_found_by_its_sku_its_id_or_its_barcode() -> None:
         (partial(handlers.get_item, item_id="no-such-id"), "id"),
         (partial(handlers.get_item_by_barcode, code=UPC), "code"),
         (partial(handlers.convert_quantity, sku="NONE", quantity="1", from_unit="", to_unit=""), "sku"),
-        (partial(handlers.list_audit, sku="NONE", after_seq=0, limit=10), "sku"),
+        (partial(handlers.list_audit, sku="NONE", page=PageQuery(10, None, reverse=False)), "sku"),
     ],
 )
 async def test_an_unknown_item_or_barcode_is_not_found_on_the_field_asked(query: Query, field: str) -> None:
@@ -224,8 +225,10 @@ async def test_an_items_audit_is_read_in_pages_without_other_items_entries() -> 
     for name in ("Bolt 2", "Bolt 3"):
         await catalog.run(handlers.update_item, commands.UpdateItem(sku="BOLT", name=name))
 
-    first = await handlers.list_audit(catalog.repo, sku="bolt", after_seq=0, limit=2)
-    rest = await handlers.list_audit(catalog.repo, sku="BOLT", after_seq=first[-1].seq, limit=2)
+    first = await handlers.list_audit(catalog.repo, sku="bolt", page=PageQuery(1, None, reverse=False))
+    rest = await handlers.list_audit(catalog.repo, sku="BOLT", page=PageQuery(2, (first[0].seq,), reverse=False))
+    latest = await handlers.list_audit(catalog.repo, sku="BOLT", page=PageQuery(1, None, reverse=True))
 
-    assert [entry.action for entry in first + rest] == ["CREATED", "UPDATED", "UPDATED"]
-    assert [entry.changes[0].after for entry in rest] == ["Bolt 3"]
+    # A page's read takes one entry more than the page, which tells that more follow.
+    assert [entry.action for entry in first[:1] + rest] == ["CREATED", "UPDATED", "UPDATED"]
+    assert [entry.changes[0].after for entry in latest] == ["Bolt 3", "Bolt 2"]

@@ -16,6 +16,7 @@ from catalog.domain.boms import BomLine, BomState, BomVersion
 from catalog.domain.items import Barcode, FieldChange, Item, ItemStatus, Thresholds
 from catalog.service.ports import AuditEntry
 from invariant_core import identity
+from invariant_core.paging import PageQuery, keyset
 
 
 class SqlCatalogRepository:
@@ -47,8 +48,8 @@ class SqlCatalogRepository:
         )
         return {code: sku for code, sku in rows}
 
-    async def search_items(self, prefix: str, after_sku: str, limit: int) -> list[Item]:
-        query = select(items.c.sku).order_by(items.c.sku).limit(limit)
+    async def search_items(self, prefix: str, page: PageQuery) -> list[Item]:
+        query = select(items.c.sku)
         if prefix:
             folded = prefix.upper()
             # Escaped: a prefix of "%" or "_" names those characters, not every item.
@@ -58,9 +59,7 @@ class SqlCatalogRepository:
                     items.c.name_folded.startswith(folded, autoescape=True),
                 )
             )
-        if after_sku:
-            query = query.where(items.c.sku > after_sku)
-        skus = list(await self.session.scalars(query))
+        skus = list(await self.session.scalars(keyset(query, [items.c.sku], page)))
         found = await self.items_by_sku(skus)
         return [found[s] for s in skus]
 
@@ -280,10 +279,8 @@ class SqlCatalogRepository:
             )
         )
 
-    async def list_audit(self, sku: str, after_seq: int, limit: int) -> list[AuditEntry]:
-        rows = await self.session.execute(
-            select(audit).where(audit.c.sku == sku, audit.c.seq > after_seq).order_by(audit.c.seq).limit(limit)
-        )
+    async def list_audit(self, sku: str, page: PageQuery) -> list[AuditEntry]:
+        rows = await self.session.execute(keyset(select(audit).where(audit.c.sku == sku), [audit.c.seq], page))
         return [
             AuditEntry(
                 seq=r.seq,

@@ -19,7 +19,7 @@ from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant_core.commands import Dispatcher
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.messages import date_from_message, date_message, decimal_message
-from invariant_core.paging import decode_token, encode_token, page_size
+from invariant_core.paging import page_of, page_query
 
 R = TypeVar("R", bound=Message)
 
@@ -96,16 +96,14 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def SearchItems(
         self, request: pb.SearchItemsRequest, context: grpc.aio.ServicerContext
     ) -> pb.SearchItemsResponse:
-        size = page_size(request.page_size)
-        after = decode_token(request.page_token, str)
+        page = page_query(request, str)
 
         async def body(repo: CatalogRepository) -> pb.SearchItemsResponse:
-            found = await repo.search_items(request.prefix.strip(), after[0] if after else "", size + 1)
-            more = len(found) > size
-            page = found[:size]
+            found = page_of(await repo.search_items(request.prefix.strip(), page), page, lambda item: (item.sku,))
             return pb.SearchItemsResponse(
-                items=[item_message(i) for i in page],
-                next_page_token=encode_token(page[-1].sku) if more else "",
+                items=[item_message(i) for i in found.rows],
+                next_page_token=found.next_page_token,
+                cursors=found.cursors,
             )
 
         return await self._query(body)
@@ -231,16 +229,13 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         return await self._query(body)
 
     async def ListAudit(self, request: pb.ListAuditRequest, context: grpc.aio.ServicerContext) -> pb.ListAuditResponse:
-        size = page_size(request.page_size)
-        after = decode_token(request.page_token, int)
+        page = page_query(request, int)
 
         async def body(repo: CatalogRepository) -> pb.ListAuditResponse:
-            entries = await handlers.list_audit(
-                repo, sku=request.sku, after_seq=after[0] if after else 0, limit=size + 1
-            )
-            page = entries[:size]
-            response = pb.ListAuditResponse(next_page_token=encode_token(page[-1].seq) if len(entries) > size else "")
-            for e in page:
+            entries = await handlers.list_audit(repo, sku=request.sku, page=page)
+            found = page_of(entries, page, lambda entry: (entry.seq,))
+            response = pb.ListAuditResponse(next_page_token=found.next_page_token, cursors=found.cursors)
+            for e in found.rows:
                 entry = response.entries.add(
                     id=e.id,
                     entity=e.entity,

@@ -15,6 +15,7 @@ from catalog.domain.items import FieldChange, Item
 from catalog.service.ports import AuditEntry, CatalogRepository
 from invariant_core.commands import Route
 from invariant_core.db import Recorder, utcnow
+from invariant_core.paging import PageQuery
 from invariant_kernel.decimals import parse_decimal
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 
@@ -220,9 +221,9 @@ async def where_used_by(repo: CatalogRepository, *, component_sku: str) -> list[
     return where_used(component.sku, used_by)
 
 
-async def list_audit(repo: CatalogRepository, *, sku: str, after_seq: int, limit: int) -> list[AuditEntry]:
+async def list_audit(repo: CatalogRepository, *, sku: str, page: PageQuery) -> list[AuditEntry]:
     item = await _item(repo, sku, "sku")
-    return await repo.list_audit(item.sku, after_seq, limit)
+    return await repo.list_audit(item.sku, page)
 
 
 # helpers
