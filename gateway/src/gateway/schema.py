@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
+from strawberry import relay
 from strawberry.extensions import (
     DisableIntrospection,
     MaskErrors,
@@ -42,7 +43,10 @@ class GatewaySchema(strawberry.Schema):
 
 @strawberry.type(description="What can be read: every service's part of the graph.")
 class Query(HealthQuery, CatalogQuery, StockQuery, CountingQuery, DeadLetterQuery):
-    pass
+    node: relay.Node | None = relay.node(
+        description="Any object by its global `id`, whatever its type: what Relay refetches and caches normalize "
+        "by; null when it no longer exists."
+    )
 
 
 @strawberry.type(
