@@ -63,7 +63,7 @@ test-faults: install ## Run only the fault tests: kills, outages, stops under lo
 	$(PY) -m pytest -m fault
 
 .PHONY: lint
-lint: install ## ruff, mypy, the import contracts, buf lint, the protos' and the graph's contracts, graphql-schema-linter
+lint: install ## ruff, mypy, the import contracts, buf lint, the protos' and the graph's contracts, graphql-schema-linter, relay-compiler
 	$(UV) run --frozen --no-sync ruff check .
 	$(UV) run --frozen --no-sync ruff format --check .
 	$(UV) run --frozen --no-sync mypy
@@ -72,6 +72,8 @@ lint: install ## ruff, mypy, the import contracts, buf lint, the protos' and the
 	$(PY) tools/protos.py breaking protos
 	$(PY) -m gateway.contract check
 	$(NPM) exec -- graphql-schema-linter --config-directory $(CLIENTS)
+	mkdir -p $(CLIENTS)/relay/__generated__
+	cd $(CLIENTS) && PATH="$(CURDIR)/.venv/bin:$$PATH" npm exec --no -- relay-compiler
 
 .PHONY: schema
 schema: install ## Write gateway/schema.graphql from the code (a break must be listed in gateway/breaking-changes.txt)

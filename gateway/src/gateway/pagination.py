@@ -13,7 +13,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, TypedDict, TypeVar
 
 import strawberry
 
@@ -78,6 +78,12 @@ class Connection(Generic[T]):
     page_info: PageInfo = strawberry.field(description="Whether more come before or after, and from where.")
 
 
+class PageFields(TypedDict):
+    page_size: int
+    page_token: str
+    reverse: bool
+
+
 @dataclass(frozen=True)
 class PageRequest:
     """What to ask a service for: a page size, a position and a direction."""
@@ -87,9 +93,9 @@ class PageRequest:
     reverse: bool
 
     @property
-    def fields(self) -> dict[str, int | str | bool]:
+    def fields(self) -> PageFields:
         """The list request's paging fields, to pass to its constructor."""
-        return {"page_size": self.size, "page_token": self.token, "reverse": self.reverse}
+        return PageFields(page_size=self.size, page_token=self.token, reverse=self.reverse)
 
 
 def page_request(first: int | None, after: str | None, last: int | None, before: str | None) -> PageRequest:
