@@ -9,10 +9,14 @@ from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
+    GraphQLType,
+    get_nullable_type,
     specified_scalar_types,
 )
 
@@ -65,3 +69,158 @@ def test_every_custom_scalar_names_its_specification() -> None:
     ]
     assert {kind.name for kind in custom} >= {"Decimal", "DateTime", "Date"}
     assert [kind.name for kind in custom if not kind.specified_by_url] == []
+
+
+# Lists that cannot grow without bound, each with why; every other list is a connection.
+BOUNDED_LISTS = {
+    "*.userErrors": "one per refused field of one input",
+    "AuditEntry.changes": "the fields of one change",
+    "BomExplosion.requirements": "the components of one BOM, summed",
+    "BomExplosion.tree": "one BOM's structure, as deep as it is",
+    "BomVersion.lines": "the lines of one document",
+    "Count.locations": "the scope its planner gave",
+    "Count.itemSkus": "the scope its planner gave",
+    "Count.counters": "the people assigned to one count",
+    "Count.levelsRequired": "the approval levels of one policy",
+    "Count.approvals": "one per approval level",
+    "Count.transitions": "one per step of one count's states",
+    "CountLine.rounds": "at most the count's rounds",
+    "CountLine.reasons": "the causes explaining one variance",
+    "DueItem.triggers": "the kinds of trigger, an enum",
+    "Item.units": "the units of one item",
+    "Item.barcodes": "the barcodes of one item",
+    "Item.thresholds": "one per warehouse that sets them",
+    "Usage.path": "as deep as the BOM structure",
+    "Balance.bookByStatus": "one per stock status, an enum",
+    "Query.health": "one per service of the suite",
+    "Query.accuracy": "one row per group of a report: warehouses, classes, users, reasons or months",
+    "ExplosionNode.path": "as deep as the BOM structure",
+    "Movement.reasons": "the causes explaining one count adjustment",
+    "IntegrityReport.drifts": "what one check found wrong, each a defect to mend",
+    "RoundResult.counters": "the people who counted one round of one line",
+    "RoundResult.bookByStatus": "one per stock status, an enum",
+    "LineTrace.suspects": "one per kind of suspect",
+    "LineTrace.movements": "one place's movements between two counts of it",
+    "Suspect.movements": "the movements behind one suspect of one trace",
+    "ReservationsPayload.reservations": "one per line of the input",
+    "SubmitEntriesPayload.entries": "one per entry of the input",
+    "PlanCountsPayload.counts": "what one plan opened",
+    "PlanCountsPayload.due": "what one plan found due",
+}
+
+
+def _list_fields(schema: GraphQLSchema) -> Iterator[str]:
+    for name, kind in schema.type_map.items():
+        if name.startswith("__") or not isinstance(kind, GraphQLObjectType | GraphQLInterfaceType):
+            continue
+        if name.endswith("Connection"):
+            continue
+        for field_name, field in kind.fields.items():
+            if isinstance(get_nullable_type(field.type), GraphQLList):
+                yield f"{name}.{field_name}"
+
+
+def test_every_list_that_can_grow_is_a_connection() -> None:
+    unpaged = [
+        path
+        for path in _list_fields(graph())
+        if path not in BOUNDED_LISTS and f"*.{path.split('.')[1]}" not in BOUNDED_LISTS
+    ]
+    assert unpaged == [], f"lists that can grow without a connection (first/after/last/before): {unpaged}"
+
+
+# Text whose values are open, each with why; a string whose values come from a fixed set is an enum.
+OPEN_TEXT = {
+    "actor": "a user id from the token",
+    "after": "a cursor",
+    "before": "a cursor",
+    "barcode": "what a scanner read",
+    "baseUnit": "units are the catalog's data",
+    "code": "codes are the users' data (barcodes, warehouses, locations, reason codes)",
+    "comment": "free text",
+    "componentSku": "an SKU",
+    "correlationId": "an id a request carried",
+    "counters": "user ids",
+    "createdBy": "a user id",
+    "csv": "a file's content",
+    "cursor": "a cursor",
+    "documentId": "a document's number in the system that posted it",
+    "documentType": "documents are named by whichever system posts them, an ERP's too",
+    "endCursor": "a cursor",
+    "enteredUnit": "units are the catalog's data",
+    "entityId": "an id or a code",
+    "error": "free text",
+    "eventId": "an id",
+    "explanation": "free text",
+    "field": "a field's name or path",
+    "filename": "a file's name",
+    "fromUnit": "units are the catalog's data",
+    "group": "a warehouse, class, user, reason or month, as the grouping says",
+    "idempotencyKey": "a client's own key",
+    "inTransitLocation": "a location code",
+    "itemSku": "an SKU",
+    "itemSkus": "SKUs",
+    "line": "a document line's number in the system that posted it",
+    "location": "a location code",
+    "locations": "location codes",
+    "lot": "a lot as printed",
+    "message": "free text",
+    "name": "free text",
+    "note": "free text",
+    "number": "a document's number in the system that posted it",
+    "parentSku": "an SKU",
+    "path": "SKUs",
+    "payloadType": "the event message's type name, one per kind of event of every service",
+    "prefix": "what a user typed",
+    "reason": "free text",
+    "reasonCode": "reason codes are the users' data",
+    "resolvedBy": "a user id",
+    "sku": "an SKU",
+    "source": "a consumer's name, which each service defines",
+    "startCursor": "a cursor",
+    "subject": "an event's subject, one per kind of event of every service",
+    "toUnit": "units are the catalog's data",
+    "type": "documents are named by whichever system posts them, an ERP's too",
+    "unit": "units are the catalog's data",
+    "warehouse": "a warehouse code",
+}
+
+
+def _text(schema: GraphQLSchema) -> Iterator[tuple[str, str]]:
+    """Every String field, input field and argument, by path and name."""
+    for name, kind in schema.type_map.items():
+        if name.startswith("__") or not isinstance(
+            kind, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType
+        ):
+            continue
+        for field_name, field in kind.fields.items():
+            if _is_text(field.type):
+                yield f"{name}.{field_name}", field_name
+            for argument_name, argument in getattr(field, "args", {}).items():
+                if _is_text(argument.type):
+                    yield f"{name}.{field_name}({argument_name})", argument_name
+
+
+def _is_text(kind: GraphQLType) -> bool:
+    named = get_nullable_type(kind)
+    if isinstance(named, GraphQLList):
+        named = get_nullable_type(named.of_type)
+    return named is GraphQLString
+
+
+def test_no_string_takes_its_values_from_a_fixed_set() -> None:
+    unclassified = [path for path, name in _text(graph()) if name not in OPEN_TEXT]
+    assert unclassified == [], (
+        f"strings that may come from a fixed set (make them enums, or say why not): {unclassified}"
+    )
+
+
+def test_every_object_with_an_id_is_a_node() -> None:
+    schema = graph()
+    node = schema.type_map["Node"]
+    not_nodes = [
+        name
+        for name, kind in schema.type_map.items()
+        if isinstance(kind, GraphQLObjectType) and "id" in kind.fields and node not in kind.interfaces
+    ]
+    assert not_nodes == [], f"types with an id that Query.node cannot fetch: {not_nodes}"

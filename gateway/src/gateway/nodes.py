@@ -8,20 +8,54 @@ its own.
 
 from __future__ import annotations
 
+import inspect
+from typing import Annotated
+
+import strawberry
 from strawberry import relay
 
+from gateway import described
+from gateway.context import Info
 from invariant_kernel.errors import DomainError, ErrorCode
 
 
 def local_id(value: str, node: type[relay.Node], field: str) -> str:
     """The service's id inside a global id of `node`'s type, or a refusal naming `field`."""
-    try:
-        decoded = relay.GlobalID.from_id(value)
-    except relay.GlobalIDValueError:
-        raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} is not an id from this API", field) from None
+    decoded = _decoded(value, field)
     expected = node.__strawberry_definition__.name  # type: ignore[attr-defined]
     if decoded.type_name != expected:
         raise DomainError(
             ErrorCode.INVALID_FORMAT, f"{field} is the id of a {decoded.type_name}, not of a {expected}", field
         )
     return decoded.node_id
+
+
+@strawberry.type
+class NodeQuery:
+    @described.field(
+        "Any object by its global `id`, whatever its type: what Relay refetches and caches normalize by; null when "
+        "it no longer exists."
+    )
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The object's `id`, as the graph gave it.")],
+    ) -> relay.Node | None:
+        global_id = _decoded(id, "id")
+        try:
+            kind = global_id.resolve_type(info)
+        except relay.GlobalIDValueError:
+            raise _not_ours("id") from None
+        found = kind.resolve_node(global_id.node_id, info=info, required=False)
+        return await found if inspect.isawaitable(found) else found
+
+
+def _decoded(value: str, field: str) -> relay.GlobalID:
+    try:
+        return relay.GlobalID.from_id(value)
+    except relay.GlobalIDValueError:
+        raise _not_ours(field) from None
+
+
+def _not_ours(field: str) -> DomainError:
+    return DomainError(ErrorCode.INVALID_FORMAT, f"{field} is not an id from this API", field)

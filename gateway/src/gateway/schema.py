@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
-from strawberry import relay
 from strawberry.extensions import (
     DisableIntrospection,
     MaskErrors,
@@ -26,6 +25,7 @@ from gateway.dead_letters import DeadLetterMutation, DeadLetterQuery
 from gateway.errors import DomainErrorExtensions, is_unexpected
 from gateway.guard import Authentication
 from gateway.health import HealthQuery
+from gateway.nodes import NodeQuery
 from gateway.scalars import SCALARS
 from gateway.stock.mutations import StockMutation
 from gateway.stock.queries import StockQuery
@@ -42,11 +42,8 @@ class GatewaySchema(strawberry.Schema):
 
 
 @strawberry.type(description="What can be read: every service's part of the graph.")
-class Query(HealthQuery, CatalogQuery, StockQuery, CountingQuery, DeadLetterQuery):
-    node: relay.Node | None = relay.node(
-        description="Any object by its global `id`, whatever its type: what Relay refetches and caches normalize "
-        "by; null when it no longer exists."
-    )
+class Query(HealthQuery, NodeQuery, CatalogQuery, StockQuery, CountingQuery, DeadLetterQuery):
+    pass
 
 
 @strawberry.type(
