@@ -25,7 +25,8 @@ from counting.domain.policies import DEFAULT_REASON_CODES, ApprovalLimits, Reaso
 from counting.domain.rounds import Book, ClosedLine, ClosingLine
 from counting.domain.trace import TracedMovement
 from counting.service.ports import BookQuery, CountingRepository, Hold, Reading, Warehouse
-from invariant_core.testing import ConstraintViolation, FakeService
+from invariant_core.paging import PageQuery
+from invariant_core.testing import ConstraintViolation, FakeService, paged
 from invariant_kernel.errors import ItemsNotReplicatedError, not_found
 from invariant_kernel.units import ItemView
 
@@ -92,17 +93,18 @@ class FakeCountingRepository(CountingRepository):
         )
         count.saved()
 
-    async def list_counts(
-        self, warehouse: str, states: Collection[str], counter: str, after: str, limit: int
-    ) -> list[Count]:
-        found = []
-        for count_id in sorted(self.count_rows):
-            count = await self.get(count_id)
-            assert count is not None
-            wanted = (not warehouse or count.warehouse == warehouse) and (not states or count.state in states)
-            if count_id > after and wanted and (not counter or counter in count.counters):
-                found.append(count)
-        return found[:limit]
+    async def counts_by_id(self, ids: Collection[str]) -> list[Count]:
+        return [count for count_id in ids if (count := await self.get(count_id)) is not None]
+
+    async def list_counts(self, warehouse: str, states: Collection[str], counter: str, page: PageQuery) -> list[Count]:
+        found = [
+            count
+            for count in await self.counts_by_id(self.count_rows)
+            if (not warehouse or count.warehouse == warehouse)
+            and (not states or count.state in states)
+            and (not counter or counter in count.counters)
+        ]
+        return paged(found, lambda count: (count.created_at, count.id), page)
 
     async def transitions(self, count_id: str) -> list[Transition]:
         return [t for c, t in self.transition_rows if c == count_id]
@@ -132,18 +134,22 @@ class FakeCountingRepository(CountingRepository):
     async def lines_by_id(self, count_id: str, ids: Collection[str]) -> dict[str, Line]:
         return {i: line for i in ids if (line := await self.line(count_id, i)) is not None}
 
+    async def lines_of_any_count(self, ids: Collection[str]) -> list[Line]:
+        return [self.line_rows[i] for i in ids if i in self.line_rows]
+
     async def lines_by_key(self, count_id: str, keys: Collection[Key]) -> dict[Key, Line]:
         at = {(x.item_sku, x.location, x.lot): x for x in self._lines(count_id)}
         return {key: at[key] for key in keys if key in at}
 
     async def list_lines(
-        self, count_id: str, states: Collection[str], differing_only: bool, after: int, limit: int
+        self, count_id: str, states: Collection[str], differing_only: bool, page: PageQuery | None = None
     ) -> list[Line]:
-        return [
+        found = [
             line
             for line in self._lines(count_id)
-            if line.number > after and (not states or line.state in states) and (not differing_only or _differs(line))
-        ][:limit]
+            if (not states or line.state in states) and (not differing_only or _differs(line))
+        ]
+        return found if page is None else paged(found, lambda line: (line.number,), page)
 
     async def next_number(self, count_id: str) -> int:
         return await self.last_line_number(count_id) + 1
@@ -196,7 +202,7 @@ class FakeCountingRepository(CountingRepository):
     async def approved_lines(self, count_id: str) -> list[ApprovedLine]:
         return [
             ApprovedLine.of(line, self.reason_rows.get(line.id, []))
-            for line in await self.list_lines(count_id, [LineState.FINAL], True, 0, 10**9)
+            for line in await self.list_lines(count_id, [LineState.FINAL], True)
         ]
 
     async def mark_posted(self, movements: Mapping[str, str]) -> None:
@@ -276,9 +282,10 @@ class FakeCountingRepository(CountingRepository):
 
     # what a warehouse sets
 
-    async def reason_codes(self, include_inactive: bool = False) -> list[ReasonCode]:
+    async def reason_codes(self, include_inactive: bool = False, page: PageQuery | None = None) -> list[ReasonCode]:
         merged = {c.code: c for c in DEFAULT_REASON_CODES} | self.reason_code_rows
-        return [merged[code] for code in sorted(merged) if include_inactive or merged[code].active]
+        found = [merged[code] for code in sorted(merged) if include_inactive or merged[code].active]
+        return found if page is None else paged(found, lambda code: (code.code,), page)
 
     async def save_reason_code(self, code: ReasonCode) -> None:
         self.reason_code_rows[code.code] = code

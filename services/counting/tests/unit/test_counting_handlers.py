@@ -27,9 +27,10 @@ from counting.domain.events import AdjustmentApproved, CountPosted
 from counting.domain.lines import LineState
 from counting.domain.trace import SuspectKind
 from counting.service import handlers, planning, queries, reports, rounds, tracing
-from counting.service.queries import CountView, LineView
+from counting.service.queries import FIRST, CountView, LineView
 from invariant_core import identity
 from invariant_core.commands import Stale
+from invariant_core.paging import PageQuery
 from invariant_core.testing import FakeRecorder, refusal
 from invariant_kernel.errors import ErrorCode, ItemsNotReplicatedError
 
@@ -97,7 +98,8 @@ class Suite:
 
     async def lines(self, count_id: str) -> list[LineView]:
         with acting(*SAM):
-            return await queries.list_lines(self.counting.repo, count_id, [], False, 0, 1000)
+            every = PageQuery(1000, None, reverse=False)
+            return await queries.list_lines(self.counting.repo, count_id, [], False, every)
 
     async def counted(self, count_id: str, *shelves: tuple[LineView, str]) -> CountView:
         """The lines counted once by ann and the round closed; reasons given for what differs."""
@@ -294,7 +296,7 @@ async def test_a_counter_sees_no_book_of_a_blind_count_and_is_handed_the_lines_l
     with acting(*ANN):
         shown, remaining = await queries.next_line(suite.counting.repo, count_id)
         view = await queries.get_count(suite.counting.repo, count_id)
-        hidden = await refusal(queries.list_lines(suite.counting.repo, count_id, [], True, 0, 10))
+        hidden = await refusal(queries.list_lines(suite.counting.repo, count_id, [], True, FIRST))
     assert shown is not None and (shown.line.id, shown.book_at_open, remaining) == (line.line.id, None, 1)
     assert view.totals is None and hidden.field == "differing_only"
     await suite.enter(ANN, count_id, at_line(line, "1"))

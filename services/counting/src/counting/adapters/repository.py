@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -9,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, Select, Table, bindparam, delete, func, insert, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +37,7 @@ from counting.domain.policies import DEFAULT_REASON_CODES, ApprovalLimits, Reaso
 from counting.domain.rounds import ClosedLine, ClosingLine
 from counting.service.ports import Hold
 from invariant_core.db import insert_rows
+from invariant_core.paging import PageQuery, keyset
 from invariant_kernel.units import ItemView, decimal_text
 
 # asyncpg takes at most 32,767 parameters in one statement; executemany has no such limit
@@ -150,13 +152,21 @@ class SqlCountsRepository:
 
     # what a warehouse sets
 
-    async def reason_codes(self, include_inactive: bool = False) -> list[ReasonCode]:
-        rows = (await self.session.execute(select(reason_codes).order_by(reason_codes.c.code))).all()
+    async def reason_codes(self, include_inactive: bool = False, page: PageQuery | None = None) -> list[ReasonCode]:
+        kept = select(reason_codes.c.code, reason_codes.c.name, reason_codes.c.active)
         # The defaults hold until someone changes them.
-        merged = {c.code: c for c in DEFAULT_REASON_CODES} | {
-            r.code: ReasonCode(r.code, r.name, r.active) for r in rows
-        }
-        return [merged[code] for code in sorted(merged) if include_inactive or merged[code].active]
+        defaults = [
+            select(
+                literal(c.code).label("code"), literal(c.name).label("name"), literal(c.active).label("active")
+            ).where(~select(reason_codes.c.code).where(reason_codes.c.code == c.code).exists())
+            for c in DEFAULT_REASON_CODES
+        ]
+        merged = union_all(kept, *defaults).subquery("merged")
+        query = select(merged)
+        if not include_inactive:
+            query = query.where(merged.c.active.is_(True))
+        query = query.order_by(merged.c.code) if page is None else keyset(query, [merged.c.code], page)
+        return [ReasonCode(r.code, r.name, bool(r.active)) for r in await self.session.execute(query)]
 
     async def save_reason_code(self, code: ReasonCode) -> None:
         statement = self._insert(reason_codes).values(code=code.code, name=code.name, active=code.active)
@@ -267,10 +277,17 @@ class SqlCountsRepository:
             )
         count.saved()
 
-    async def list_counts(
-        self, warehouse: str, states: Collection[str], counter: str, after: str, limit: int
-    ) -> list[Count]:
-        query = select(counts).where(counts.c.id > after).order_by(counts.c.id).limit(limit)
+    async def _counts(self, query: Select[Any]) -> list[Count]:
+        rows = (await self.session.execute(query)).all()
+        approved = await self._approvals([r.id for r in rows])
+        return [_count(r, approved.get(r.id, [])) for r in rows]
+
+    async def counts_by_id(self, ids: Collection[str]) -> list[Count]:
+        return await self._counts(select(counts).where(counts.c.id.in_(list(ids))))
+
+    async def list_counts(self, warehouse: str, states: Collection[str], counter: str, page: PageQuery) -> list[Count]:
+        """In the order they were created: the id only tells counts created at the same moment apart."""
+        query = select(counts)
         if warehouse:
             query = query.where(counts.c.warehouse == warehouse)
         if states:
@@ -278,9 +295,11 @@ class SqlCountsRepository:
         if counter:
             # Counters are few per count: the JSON text holds the quoted actor.
             query = query.where(counts.c.counters.contains(json.dumps(counter)))
-        rows = (await self.session.execute(query)).all()
-        approved = await self._approvals([r.id for r in rows])
-        return [_count(r, approved.get(r.id, [])) for r in rows]
+        if page.position is not None:
+            # Bound as the column's type, which keeps times in UTC on either database.
+            created_at, count_id = page.position
+            page = dataclasses.replace(page, position=(literal(created_at, counts.c.created_at.type), count_id))
+        return await self._counts(keyset(query, [counts.c.created_at, counts.c.id], page))
 
     async def transitions(self, count_id: str) -> list[Transition]:
         query = select(transitions).where(transitions.c.count_id == count_id).order_by(transitions.c.id)
@@ -366,6 +385,10 @@ class SqlCountsRepository:
             found |= {r.id: Line._make(r) for r in await self.session.execute(query)}
         return found
 
+    async def lines_of_any_count(self, ids: Collection[str]) -> list[Line]:
+        query = select(*_LINE).where(lines.c.id.in_(list(ids)))
+        return [Line._make(r) for r in await self.session.execute(query)]
+
     async def lines_by_key(self, count_id: str, keys: Collection[Key]) -> dict[Key, Line]:
         """The lines at these places: a read per location (and slice of its items), the way
         counters upload shelf by shelf, so that the rows read are the rows asked for."""
@@ -385,18 +408,14 @@ class SqlCountsRepository:
         return {key: found[key] for key in keys if key in found}
 
     async def list_lines(
-        self, count_id: str, states: Collection[str], differing_only: bool, after: int, limit: int
+        self, count_id: str, states: Collection[str], differing_only: bool, page: PageQuery | None = None
     ) -> list[Line]:
-        query = (
-            select(*_LINE)
-            .where(lines.c.count_id == count_id, lines.c.number > after)
-            .order_by(lines.c.number)
-            .limit(limit)
-        )
+        query = select(*_LINE).where(lines.c.count_id == count_id)
         if states:
             query = query.where(lines.c.state.in_([str(s) for s in states]))
         if differing_only:
             query = query.where(lines.c.variance != 0)
+        query = query.order_by(lines.c.number) if page is None else keyset(query, [lines.c.number], page)
         return [Line._make(r) for r in await self.session.execute(query)]
 
     async def waiting_for(self, count_id: str, counter: str, states: Collection[str]) -> tuple[Line | None, int]:
@@ -523,7 +542,7 @@ class SqlCountsRepository:
 
     async def approved_lines(self, count_id: str) -> list[ApprovedLine]:
         """The lines whose difference stock is to post: FINAL and differing, with their reasons."""
-        differing = await self.list_lines(count_id, [LineState.FINAL], True, 0, 10**9)
+        differing = await self.list_lines(count_id, [LineState.FINAL], True)
         reasons = await self.reasons([line.id for line in differing])
         return [ApprovedLine.of(line, reasons.get(line.id, [])) for line in differing]
 

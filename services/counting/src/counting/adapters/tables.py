@@ -96,6 +96,8 @@ counts = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("opened_at", UtcDateTime, nullable=True),
     Index("ix_counts_warehouse_state", "warehouse", "state"),
+    # Counts are listed in the order they were created.
+    Index("ix_counts_created", "created_at", "id"),
 )
 
 transitions = Table(

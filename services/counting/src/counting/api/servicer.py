@@ -3,6 +3,7 @@ query, and the answer back."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
@@ -19,7 +20,8 @@ from invariant.counting.v1 import counting_pb2 as pb
 from invariant.counting.v1 import counting_pb2_grpc
 from invariant_core.commands import Dispatcher
 from invariant_core.messages import datetime_from_message
-from invariant_core.paging import decode_token, encode_token, page_size
+from invariant_core.paging import PageQuery, page_of, page_query
+from invariant_kernel.errors import DomainError, ErrorCode
 
 T = TypeVar("T")
 # A count's lines come in bigger pages than other lists: a review of 10,000 differing lines
@@ -30,6 +32,21 @@ MAX_LINES_PAGE = 1000
 def _time(request: Message, field: str) -> datetime | None:
     stamp: Timestamp = getattr(request, field)
     return datetime_from_message(stamp) if request.HasField(field) else None
+
+
+def _count_page(request: pb.ListCountsRequest) -> PageQuery:
+    """The page of counts asked for: a count's position is its creation time (as ISO 8601 text) and its id."""
+    page = page_query(request, str, str)
+    if page.position is None:
+        return page
+    created_at, count_id = page.position
+    try:
+        moment = datetime.fromisoformat(created_at)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise DomainError(ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token")
+    return dataclasses.replace(page, position=(moment, count_id))
 
 
 def _reasons(given: pb.ExplainLineRequest | pb.LineReasons) -> list[tuple[str, str]]:
@@ -128,37 +145,41 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
     async def GetCount(self, request: pb.GetCountRequest, context: grpc.aio.ServicerContext) -> pb.Count:
         return messages.count_message(await self._query(lambda repo: queries.get_count(repo, request.count_id)))
 
+    async def GetCounts(self, request: pb.GetCountsRequest, context: grpc.aio.ServicerContext) -> pb.GetCountsResponse:
+        found = await self._query(lambda repo: queries.get_counts(repo, request.count_ids))
+        return pb.GetCountsResponse(counts=[messages.count_message(view) for view in found])
+
     async def ListCounts(
         self, request: pb.ListCountsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListCountsResponse:
-        size = page_size(request.page_size)
-        after = decode_token(request.page_token, str)
+        page = _count_page(request)
         found = await self._query(
-            lambda repo: queries.list_counts(
-                repo, request.warehouse, request.states, request.counter, after[0] if after else "", size + 1
-            )
+            lambda repo: queries.list_counts(repo, request.warehouse, request.states, request.counter, page)
         )
-        more = len(found) > size
+        listed = page_of(found, page, lambda view: (view.count.created_at.isoformat(), view.count.id))
         return pb.ListCountsResponse(
-            counts=[messages.count_message(view) for view in found[:size]],
-            next_page_token=encode_token(found[size - 1].count.id) if more else "",
+            counts=[messages.count_message(view) for view in listed.rows],
+            next_page_token=listed.next_page_token,
+            cursors=listed.cursors,
         )
 
     # lines
 
     async def ListLines(self, request: pb.ListLinesRequest, context: grpc.aio.ServicerContext) -> pb.ListLinesResponse:
-        size = page_size(request.page_size, MAX_LINES_PAGE)
-        after = decode_token(request.page_token, int)
+        page = page_query(request, int, maximum=MAX_LINES_PAGE)
         found = await self._query(
-            lambda repo: queries.list_lines(
-                repo, request.count_id, request.states, request.differing_only, after[0] if after else 0, size + 1
-            )
+            lambda repo: queries.list_lines(repo, request.count_id, request.states, request.differing_only, page)
         )
-        more = len(found) > size
+        listed = page_of(found, page, lambda view: (view.line.number,))
         return pb.ListLinesResponse(
-            lines=[messages.line_message(view) for view in found[:size]],
-            next_page_token=encode_token(found[size - 1].line.number) if more else "",
+            lines=[messages.line_message(view) for view in listed.rows],
+            next_page_token=listed.next_page_token,
+            cursors=listed.cursors,
         )
+
+    async def GetLines(self, request: pb.GetLinesRequest, context: grpc.aio.ServicerContext) -> pb.GetLinesResponse:
+        found = await self._query(lambda repo: queries.get_lines(repo, request.line_ids))
+        return pb.GetLinesResponse(lines=[messages.line_message(view) for view in found])
 
     async def NextLine(self, request: pb.NextLineRequest, context: grpc.aio.ServicerContext) -> pb.NextLineResponse:
         line, remaining = await self._query(lambda repo: queries.next_line(repo, request.count_id))
@@ -211,8 +232,14 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
     async def ListReasonCodes(
         self, request: pb.ListReasonCodesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListReasonCodesResponse:
-        found = await self._query(lambda repo: queries.reason_codes(repo, request.include_inactive))
-        return pb.ListReasonCodesResponse(reason_codes=[messages.reason_code_message(code) for code in found])
+        page = page_query(request, str)
+        found = await self._query(lambda repo: queries.reason_codes(repo, request.include_inactive, page))
+        listed = page_of(found, page, lambda code: (code.code,))
+        return pb.ListReasonCodesResponse(
+            reason_codes=[messages.reason_code_message(code) for code in listed.rows],
+            next_page_token=listed.next_page_token,
+            cursors=listed.cursors,
+        )
 
     # planning
 

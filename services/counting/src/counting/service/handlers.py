@@ -17,7 +17,7 @@ from counting.domain.entries import Accepted, CountedEntry, Lookup
 from counting.domain.lines import Key, Line, LineState, RoundRecord
 from counting.domain.policies import ApprovalLimits, ReasonCode
 from counting.service.ports import CountsRepository, Hold, Reading, StockBooks, Warehouse
-from counting.service.queries import CountView, LineView, acting, count_view, line_view, load
+from counting.service.queries import FIRST, CountView, LineView, acting, count_view, line_view, load
 from invariant_core.db import Recorder, utcnow
 from invariant_kernel.codes import normalise_warehouse
 from invariant_kernel.errors import DomainError, ErrorCode, ItemsNotReplicatedError, quoted
@@ -226,7 +226,7 @@ async def confirm_posted(uow: Recorder, repo: CountsRepository, count_id: str, p
         return  # a redelivered confirmation of a count already posted
     uow.track(count)
     await repo.mark_posted(posted)
-    if await repo.list_lines(count.id, [LineState.FINAL], True, 0, 1):
+    if await repo.list_lines(count.id, [LineState.FINAL], True, FIRST):
         return  # lines still with stock
     count.posted(await repo.variance_totals(count.id), acting())
     await repo.save(count)

@@ -14,8 +14,12 @@ from counting.domain.policies import ApprovalLimits, ReasonCode
 from counting.service.ports import CountingRepository, CountsRepository, Hold
 from invariant_core import identity
 from invariant_core.db import utcnow
+from invariant_core.paging import MAX_PAGE, PageQuery
 from invariant_kernel.codes import normalise_warehouse
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
+
+# The first of a list, for a question about whether there is one.
+FIRST = PageQuery(size=1, position=None, reverse=False)
 
 
 def acting() -> Acting:
@@ -133,25 +137,46 @@ async def get_count(repo: CountsRepository, count_id: str) -> CountView:
     return await count_view(repo, await load(repo, count_id))
 
 
+def _ids(ids: Sequence[str], field: str) -> set[str]:
+    """The ids of a batch read: as many as a page holds."""
+    if len(ids) > MAX_PAGE:
+        raise DomainError(ErrorCode.OUT_OF_RANGE, f"at most {MAX_PAGE} {field} per call", field)
+    return {i.strip() for i in ids if i.strip()}
+
+
+async def get_counts(repo: CountsRepository, count_ids: Sequence[str]) -> list[CountView]:
+    """The counts with these ids that exist."""
+    return [await count_view(repo, count) for count in await repo.counts_by_id(_ids(count_ids, "count_ids"))]
+
+
+async def get_lines(repo: CountsRepository, line_ids: Sequence[str]) -> list[LineView]:
+    """The lines with these ids that exist, of whichever counts, each as its count shows it to the caller."""
+    found = await repo.lines_of_any_count(_ids(line_ids, "line_ids"))
+    views: list[LineView] = []
+    for count in await repo.counts_by_id({line.count_id for line in found}):
+        views.extend(await line_views(repo, count, [line for line in found if line.count_id == count.id]))
+    return views
+
+
 async def list_counts(
-    repo: CountsRepository, warehouse: str, states: Collection[str], counter: str, after: str, limit: int
+    repo: CountsRepository, warehouse: str, states: Collection[str], counter: str, page: PageQuery
 ) -> list[CountView]:
     found = await repo.list_counts(
-        warehouse.strip().upper(), [s.strip().upper() for s in states], counter.strip(), after, limit
+        warehouse.strip().upper(), [s.strip().upper() for s in states], counter.strip(), page
     )
     return [await count_view(repo, count) for count in found]
 
 
 async def list_lines(
-    repo: CountsRepository, count_id: str, states: Sequence[str], differing_only: bool, after: int, limit: int
+    repo: CountsRepository, count_id: str, states: Sequence[str], differing_only: bool, page: PageQuery
 ) -> list[LineView]:
-    """The count's lines in number order after `after`; only those that differ is a question
+    """A page of the count's lines in number order; only those that differ is a question
     about the book, which a blind count does not answer while it is counted."""
     wanted = [str(parse_enum(LineState, s, f"states[{i}]")) for i, s in enumerate(states)]
     count = await load(repo, count_id)
     if differing_only:
         count.require_shown(identity.current.get().roles, "variances of a blind count are", "differing_only")
-    return await line_views(repo, count, await repo.list_lines(count.id, wanted, differing_only, after, limit))
+    return await line_views(repo, count, await repo.list_lines(count.id, wanted, differing_only, page))
 
 
 async def next_line(repo: CountsRepository, count_id: str) -> tuple[LineView | None, int]:
@@ -169,5 +194,5 @@ async def approval_policy(repo: CountingRepository, warehouse: str) -> tuple[str
     return code, await repo.approval_limits(code)
 
 
-async def reason_codes(repo: CountingRepository, include_inactive: bool) -> list[ReasonCode]:
-    return await repo.reason_codes(include_inactive)
+async def reason_codes(repo: CountingRepository, include_inactive: bool, page: PageQuery) -> list[ReasonCode]:
+    return await repo.reason_codes(include_inactive, page)

@@ -38,7 +38,7 @@ async def export_adjustments(repo: CountsRepository, count_id: str) -> tuple[str
     """An approved or posted count's differing lines as CSV: its file name and its text."""
     count = await load(repo, count_id)
     count.check_exports()
-    lines = await repo.list_lines(count.id, [], True, 0, 10**9)
+    lines = await repo.list_lines(count.id, [], True)
     costs = await repo.costs({line.item_sku for line in lines})
     reasons = await repo.reasons([line.id for line in lines])
     out = io.StringIO()

@@ -17,7 +17,7 @@ from counting.domain.counts import Count
 from counting.domain.lines import PENDING_LINE_STATES, LineSummary
 from counting.domain.rounds import Book, ClosedLine, ClosingLine
 from counting.service.ports import BookQuery, CountsRepository, Hold, Reading, StockBooks
-from counting.service.queries import CountView, acting, count_view, load
+from counting.service.queries import FIRST, CountView, acting, count_view, load
 from invariant_core.commands import PREPARE_ATTEMPTS, Stale
 from invariant_core.db import Recorder
 from invariant_kernel.errors import DomainError, ErrorCode
@@ -60,7 +60,7 @@ async def close(reading: Reading, stock: StockBooks, command: commands.FinishRou
     async with reading() as repo:
         count = await load(repo, command.count_id)
         summary = await repo.line_summary(count.id)
-        pending = await repo.list_lines(count.id, PENDING_LINE_STATES, False, 0, 1) if summary.pending else []
+        pending = await repo.list_lines(count.id, PENDING_LINE_STATES, False, FIRST) if summary.pending else []
         count.check_round_closes(summary, pending[0].number if pending else 0)
         snapshot = Snapshot(summary, await repo.entries_received(count.id))
         last = await repo.last_line_number(count.id)
