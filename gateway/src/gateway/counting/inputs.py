@@ -1,7 +1,8 @@
 """Mutation inputs, each turned into its gRPC request by `to_proto`.
 
-`FIELDS` names the request's fields that an input calls otherwise (it gives them flat),
-so that a refusal names the field the client sent.
+`FIELDS` (or `fields`) names the request's fields that an input calls otherwise (it gives
+them flat, or nests them), so that a refusal names the field the client sent. Ids of counts
+and lines are the graph's global ids, turned into the service's here.
 """
 
 from __future__ import annotations
@@ -14,12 +15,25 @@ from typing import ClassVar
 import strawberry
 
 from gateway.convert import decimal_to_proto, timestamp_to_proto
-from gateway.counting.types import AbcClass, ApprovalLevel, CountKind
+from gateway.counting.types import AbcClass, ApprovalLevel, Count, CountKind, CountLine
 from gateway.idempotency import IDEMPOTENCY_KEY_HELP, key
+from gateway.nodes import local_id
 from gateway.stock.inputs import ReasonQuantityInput
 from invariant.counting.v1 import counting_pb2 as pb
+from invariant_kernel.errors import DomainError, ErrorCode
 
-ENTRY_FIELDS = ("entry_id", "line_id", "item_sku", "barcode", "location", "lot", "quantity", "unit", "counted_at")
+# An entry's fields as the service names them, and where an entry input has them.
+ENTRY_PATHS = {
+    "entry_id": "entryId",
+    "line_id": "target.lineId",
+    "item_sku": "target.place.item.sku",
+    "barcode": "target.place.item.barcode",
+    "location": "target.place.location",
+    "lot": "target.place.lot",
+    "quantity": "quantity",
+    "unit": "unit",
+    "counted_at": "countedAt",
+}
 
 
 def _flat(prefix: str, names: Iterable[str]) -> dict[str, str]:
@@ -94,8 +108,13 @@ class CreateCountInput:
 # The bases are inputs only so that their fields are strawberry's; the schema never names them.
 @strawberry.input
 class _CountCommandInput:
-    count_id: strawberry.ID = strawberry.field(description="The count's id.")
+    count_id: strawberry.ID = strawberry.field(description="The count's `id`.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+    @property
+    def local_count_id(self) -> str:
+        """The service's id of the count."""
+        return local_id(self.count_id, Count, "countId")
 
 
 @strawberry.input(
@@ -103,7 +122,7 @@ class _CountCommandInput:
 )
 class OpenCountInput(_CountCommandInput):
     def to_proto(self) -> pb.OpenCountRequest:
-        return pb.OpenCountRequest(idempotency_key=key(self.idempotency_key), count_id=self.count_id)
+        return pb.OpenCountRequest(idempotency_key=key(self.idempotency_key), count_id=self.local_count_id)
 
 
 @strawberry.input(
@@ -112,7 +131,7 @@ class OpenCountInput(_CountCommandInput):
 )
 class FinishRoundInput(_CountCommandInput):
     def to_proto(self) -> pb.FinishRoundRequest:
-        return pb.FinishRoundRequest(idempotency_key=key(self.idempotency_key), count_id=self.count_id)
+        return pb.FinishRoundRequest(idempotency_key=key(self.idempotency_key), count_id=self.local_count_id)
 
 
 @strawberry.input(
@@ -121,7 +140,7 @@ class FinishRoundInput(_CountCommandInput):
 )
 class SubmitForApprovalInput(_CountCommandInput):
     def to_proto(self) -> pb.SubmitForApprovalRequest:
-        return pb.SubmitForApprovalRequest(idempotency_key=key(self.idempotency_key), count_id=self.count_id)
+        return pb.SubmitForApprovalRequest(idempotency_key=key(self.idempotency_key), count_id=self.local_count_id)
 
 
 @strawberry.input(description="Cancels a count before it is approved; nothing goes to stock.")
@@ -130,7 +149,7 @@ class CancelCountInput(_CountCommandInput):
 
     def to_proto(self) -> pb.CancelCountRequest:
         return pb.CancelCountRequest(
-            idempotency_key=key(self.idempotency_key), count_id=self.count_id, reason=self.reason or ""
+            idempotency_key=key(self.idempotency_key), count_id=self.local_count_id, reason=self.reason or ""
         )
 
 
@@ -145,7 +164,7 @@ class ApproveCountInput(_CountCommandInput):
     def to_proto(self) -> pb.ApproveRequest:
         return pb.ApproveRequest(
             idempotency_key=key(self.idempotency_key),
-            count_id=self.count_id,
+            count_id=self.local_count_id,
             level=self.level.name,
             comment=self.comment or "",
         )
@@ -159,7 +178,7 @@ class RejectCountInput(_CountCommandInput):
     def to_proto(self) -> pb.RejectRequest:
         return pb.RejectRequest(
             idempotency_key=key(self.idempotency_key),
-            count_id=self.count_id,
+            count_id=self.local_count_id,
             level=self.level.name,
             comment=self.comment,
         )
@@ -174,8 +193,8 @@ class DecideLineInput(_CountCommandInput):
     def to_proto(self) -> pb.DecideLineRequest:
         return pb.DecideLineRequest(
             idempotency_key=key(self.idempotency_key),
-            count_id=self.count_id,
-            line_id=self.line_id,
+            count_id=self.local_count_id,
+            line_id=local_id(self.line_id, CountLine, "lineId"),
             round=self.round,
             comment=self.comment or "",
         )
@@ -199,8 +218,8 @@ class ExplainLineInput(_CountCommandInput):
     def to_proto(self) -> pb.ExplainLineRequest:
         return pb.ExplainLineRequest(
             idempotency_key=key(self.idempotency_key),
-            count_id=self.count_id,
-            line_id=self.line_id,
+            count_id=self.local_count_id,
+            line_id=local_id(self.line_id, CountLine, "lineId"),
             reasons=_reasons(self.reasons),
         )
 
@@ -218,21 +237,76 @@ class ExplainLinesInput(_CountCommandInput):
     def to_proto(self) -> pb.ExplainLinesRequest:
         return pb.ExplainLinesRequest(
             idempotency_key=key(self.idempotency_key),
-            count_id=self.count_id,
-            lines=[pb.LineReasons(line_id=line.line_id, reasons=_reasons(line.reasons)) for line in self.lines],
+            count_id=self.local_count_id,
+            lines=[
+                pb.LineReasons(
+                    line_id=local_id(line.line_id, CountLine, f"lines[{index}].lineId"), reasons=_reasons(line.reasons)
+                )
+                for index, line in enumerate(self.lines)
+            ],
         )
 
 
-@strawberry.input(description="What was found on a shelf. Either `lineId`, or the item and where it was found.")
+@strawberry.input(
+    one_of=True,
+    description="The item found on a shelf: by its SKU or by a barcode scanned, exactly one of them.",
+)
+class EntryItemInput:
+    sku: str | None = strawberry.field(default=strawberry.UNSET, description="The item's SKU.")
+    barcode: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A barcode of the item as scanned; the entry's `unit` is then the barcode's unless given.",
+    )
+
+    def fill(self, entry: pb.Entry, at: str) -> None:
+        # The schema lets a choice through as an empty string, which names no item.
+        if self.sku is not strawberry.UNSET and self.sku is not None:
+            entry.item_sku = _named(self.sku, f"{at}.sku")
+        elif self.barcode is not strawberry.UNSET and self.barcode is not None:
+            entry.barcode = _named(self.barcode, f"{at}.barcode")
+
+
+def _named(value: str, field: str) -> str:
+    if not value.strip():
+        raise DomainError(ErrorCode.REQUIRED, f"{field} is empty: give the item's SKU or a barcode scanned", field)
+    return value
+
+
+@strawberry.input(description="Where an item was found, for an entry that names no line.")
+class EntryPlaceInput:
+    item: EntryItemInput = strawberry.field(description="The item found.")
+    location: str = strawberry.field(description="The location code where it was found.")
+    lot: str | None = strawberry.field(default=None, description="For a lot-tracked item, its lot; null otherwise.")
+
+
+@strawberry.input(
+    one_of=True,
+    description="What an entry counts, exactly one of: a line of the count, or the item and the place where it was "
+    "found (the count's line there, or a new FOUND line for stock the book did not know).",
+)
+class EntryTargetInput:
+    line_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="The `id` of a line of the count, as `countLines` or `nextLine` gave it."
+    )
+    place: EntryPlaceInput | None = strawberry.field(
+        default=strawberry.UNSET, description="The item and where it was found."
+    )
+
+    def fill(self, entry: pb.Entry, at: str) -> None:
+        if self.line_id is not strawberry.UNSET and self.line_id is not None:
+            entry.line_id = local_id(self.line_id, CountLine, f"{at}.lineId")
+        elif self.place is not strawberry.UNSET and self.place is not None:
+            self.place.item.fill(entry, f"{at}.place.item")
+            entry.location, entry.lot = self.place.location, self.place.lot or ""
+
+
+@strawberry.input(description="What was found on a shelf, and what it counts for.")
 class EntryInput:
     entry_id: strawberry.ID = strawberry.field(
-        description="Made by the handheld, one per entry: an entry sent again (a retried upload) counts once."
+        description="Made by the handheld, one per entry: an entry sent again (a retried upload) counts once. Not "
+        "an `id` of the graph: any text up to 64 characters."
     )
-    line_id: strawberry.ID | None = strawberry.field(default=None, description="The line counted.")
-    item_sku: str | None = strawberry.field(default=None, description="Without `lineId`: the item, or `barcode`.")
-    barcode: str | None = strawberry.field(default=None, description="Without `lineId`: the item's barcode scanned.")
-    location: str | None = strawberry.field(default=None, description="Without `lineId`: where it was found.")
-    lot: str | None = strawberry.field(default=None, description="Without `lineId`: for a lot-tracked item.")
+    target: EntryTargetInput = strawberry.field(description="The line counted, or the item and where it was found.")
     quantity: decimal.Decimal = strawberry.field(
         description="What is there, in `unit`; zero for an empty shelf. A line's entries in a round add up."
     )
@@ -242,40 +316,49 @@ class EntryInput:
     )
 
     def to_entry(self, field_prefix: str) -> pb.Entry:
-        entry = pb.Entry(
-            entry_id=self.entry_id,
-            line_id=self.line_id or "",
-            item_sku=self.item_sku or "",
-            barcode=self.barcode or "",
-            location=self.location or "",
-            lot=self.lot or "",
-            quantity=decimal_to_proto(self.quantity),
-            unit=self.unit or "",
-        )
+        entry = pb.Entry(entry_id=self.entry_id, quantity=decimal_to_proto(self.quantity), unit=self.unit or "")
+        self.target.fill(entry, f"{field_prefix}target")
         if self.counted_at is not None:
             entry.counted_at.CopyFrom(timestamp_to_proto(self.counted_at, f"{field_prefix}countedAt"))
         return entry
 
 
+def _entry_paths(at: str, given: str) -> dict[str, str]:
+    """The service's fields of the entry it calls `at`, by where the input (as `given`) has them."""
+    return {f"{at}.{name}": f"{given}{path}" for name, path in ENTRY_PATHS.items()}
+
+
 @strawberry.input(description="One entry, as a handheld sends it when it is online.")
 class SubmitEntryInput(EntryInput):
-    count_id: strawberry.ID = strawberry.field(description="The count, OPEN or COUNTING.")
+    count_id: strawberry.ID = strawberry.field(description="The count's `id`, OPEN or COUNTING.")
 
     # The request carries a list of one entry, which this input gives flat; the entry as a whole is no field.
-    FIELDS: ClassVar[Mapping[str, str]] = {**_flat("entries[0]", ENTRY_FIELDS), "entries[0]": ""}
+    FIELDS: ClassVar[Mapping[str, str]] = {**_entry_paths("entries[0]", ""), "entries[0]": ""}
+
+    @property
+    def fields(self) -> Mapping[str, str]:
+        return self.FIELDS
 
     def to_proto(self) -> pb.SubmitEntriesRequest:
-        return pb.SubmitEntriesRequest(count_id=self.count_id, entries=[self.to_entry("")])
+        return pb.SubmitEntriesRequest(count_id=local_id(self.count_id, Count, "countId"), entries=[self.to_entry("")])
 
 
 @strawberry.input(description="Entries uploaded together (a handheld back online): all are taken or none.")
 class SubmitEntriesInput:
-    count_id: strawberry.ID = strawberry.field(description="The count, OPEN or COUNTING.")
+    count_id: strawberry.ID = strawberry.field(description="The count's `id`, OPEN or COUNTING.")
     entries: list[EntryInput] = strawberry.field(description="At most 5,000.")
+
+    @property
+    def fields(self) -> Mapping[str, str]:
+        return {
+            at: path
+            for index in range(len(self.entries))
+            for at, path in _entry_paths(f"entries[{index}]", f"entries[{index}].").items()
+        }
 
     def to_proto(self) -> pb.SubmitEntriesRequest:
         return pb.SubmitEntriesRequest(
-            count_id=self.count_id,
+            count_id=local_id(self.count_id, Count, "countId"),
             entries=[entry.to_entry(f"entries[{index}].") for index, entry in enumerate(self.entries)],
         )
 

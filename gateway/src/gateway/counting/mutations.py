@@ -6,7 +6,7 @@ decides the rest, such as the approval level a role may give and separation of d
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import strawberry
@@ -115,10 +115,10 @@ async def _line(info: Info, action: str, send: Callable[[], Awaitable[pb.CountLi
 
 
 async def _entries(
-    info: Info, input: SubmitEntryInput | SubmitEntriesInput, fields: Mapping[str, str] | None = None
+    info: Info, input: SubmitEntryInput | SubmitEntriesInput
 ) -> tuple[list[AcceptedEntry], list[UserError]]:
     proto, errors = await command(
-        info, OPERATORS, "entering a count", lambda: _stub(info).SubmitEntries(input.to_proto()), fields
+        info, OPERATORS, "entering a count", lambda: _stub(info).SubmitEntries(input.to_proto()), input.fields
     )
     return [AcceptedEntry.from_proto(entry) for entry in proto.entries] if proto is not None else [], errors
 
@@ -170,7 +170,7 @@ class CountingMutation:
     async def submit_entry(
         self, info: Info, input: Annotated[SubmitEntryInput, strawberry.argument(description="The entry.")]
     ) -> SubmitEntryPayload:
-        entries, errors = await _entries(info, input, input.FIELDS)
+        entries, errors = await _entries(info, input)
         return SubmitEntryPayload(entry=entries[0] if entries else None, user_errors=errors)
 
     @described.mutation("Entries uploaded together, each idempotent by its entryId: all are taken or none.")

@@ -30,6 +30,7 @@ from gateway.counting.types import (
     ReasonCode,
 )
 from gateway.errors import call, call_or_none
+from gateway.nodes import local_id
 from gateway.pagination import After, Before, Connection, First, Last, PageRequest, connection, page_request
 from invariant.counting.v1 import counting_pb2 as pb
 
@@ -37,7 +38,7 @@ from invariant.counting.v1 import counting_pb2 as pb
 OPEN_STATES = (CountState.OPEN, CountState.COUNTING)
 
 # Arguments that several fields take, each with its description.
-CountId = Annotated[strawberry.ID, strawberry.argument(description="The count's id.")]
+CountId = Annotated[strawberry.ID, strawberry.argument(description="The count's `id`.")]
 Warehouse = Annotated[str, strawberry.argument(description="The warehouse's code.")]
 
 
@@ -55,7 +56,10 @@ async def _lines(
     info: Info, count_id: str, states: list[LineState], differing_only: bool, page: PageRequest
 ) -> Connection[CountLine]:
     request = pb.ListLinesRequest(
-        count_id=count_id, states=[state.name for state in states], differing_only=differing_only, **page.fields
+        count_id=local_id(count_id, Count, "countId"),
+        states=[state.name for state in states],
+        differing_only=differing_only,
+        **page.fields,
     )
     reply = await call(lambda: info.context.stubs.counting.ListLines(request))
     lines = [CountLine.from_proto(line) for line in reply.lines]
@@ -64,13 +68,15 @@ async def _lines(
 
 @strawberry.type
 class CountingQuery:
-    @described.field("The count with this id, or null.")
+    @described.field("The count with this `id`, or null.")
     async def count(self, info: Info, id: CountId) -> Count | None:
-        request = pb.GetCountRequest(count_id=id)
+        request = pb.GetCountRequest(count_id=local_id(id, Count, "id"))
         proto = await call_or_none(lambda: info.context.stubs.counting.GetCount(request))
         return Count.from_proto(proto) if proto is not None else None
 
-    @described.field("Counts; empty filters match everything.")
+    @described.field(
+        "Counts in the order they were created, oldest first (`last` reads the newest); empty filters match everything."
+    )
     async def counts(
         self,
         info: Info,
@@ -129,7 +135,7 @@ class CountingQuery:
     )
     async def next_line(self, info: Info, count_id: CountId) -> NextLine:
         require_role(info.context.identity, OPERATORS, "counting")
-        request = pb.NextLineRequest(count_id=count_id)
+        request = pb.NextLineRequest(count_id=local_id(count_id, Count, "countId"))
         return NextLine.from_proto(await call(lambda: info.context.stubs.counting.NextLine(request)))
 
     @described.field(
@@ -155,10 +161,16 @@ class CountingQuery:
         include_inactive: Annotated[
             bool, strawberry.argument(description="Also the codes retired, which explain no new variance.")
         ] = False,
-    ) -> list[ReasonCode]:
-        request = pb.ListReasonCodesRequest(include_inactive=include_inactive)
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ReasonCode]:
+        page = page_request(first, after, last, before)
+        request = pb.ListReasonCodesRequest(include_inactive=include_inactive, **page.fields)
         reply = await call(lambda: info.context.stubs.counting.ListReasonCodes(request))
-        return [ReasonCode.from_proto(reason_code) for reason_code in reply.reason_codes]
+        codes = [ReasonCode.from_proto(reason_code) for reason_code in reply.reason_codes]
+        return connection(codes, reply.cursors, page, reply.next_page_token)
 
     @described.field("Who approves a count in the warehouse, by the absolute value of its variances.")
     async def approval_policy(self, info: Info, warehouse: Warehouse) -> ApprovalPolicy:
@@ -169,9 +181,9 @@ class CountingQuery:
     async def count_adjustments_csv(
         self,
         info: Info,
-        count_id: Annotated[strawberry.ID, strawberry.argument(description="The count's id; APPROVED or POSTED.")],
+        count_id: Annotated[strawberry.ID, strawberry.argument(description="The count's `id`; APPROVED or POSTED.")],
     ) -> CountAdjustmentsCsv:
-        request = pb.ExportAdjustmentsRequest(count_id=count_id)
+        request = pb.ExportAdjustmentsRequest(count_id=local_id(count_id, Count, "countId"))
         reply = await call(lambda: info.context.stubs.counting.ExportAdjustments(request))
         return CountAdjustmentsCsv.from_proto(reply)
 
@@ -183,9 +195,11 @@ class CountingQuery:
         self,
         info: Info,
         count_id: CountId,
-        line_id: Annotated[strawberry.ID, strawberry.argument(description="The line's id, on that count.")],
+        line_id: Annotated[strawberry.ID, strawberry.argument(description="The line's `id`, on that count.")],
     ) -> LineTrace:
-        request = pb.TraceLineRequest(count_id=count_id, line_id=line_id)
+        request = pb.TraceLineRequest(
+            count_id=local_id(count_id, Count, "countId"), line_id=local_id(line_id, CountLine, "lineId")
+        )
         return LineTrace.from_proto(await call(lambda: info.context.stubs.counting.TraceLine(request)))
 
     @described.field("Inventory record accuracy of the lines of posted counts counted in [fromTime, toTime), grouped.")

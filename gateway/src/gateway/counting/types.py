@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterable
 from enum import Enum
 
 import strawberry
 from google.protobuf.message import Message
+from strawberry import relay
 
 from gateway import described
 from gateway.catalog.types import Item, load_item
@@ -24,6 +26,8 @@ from gateway.convert import (
     optional_decimal,
     timestamp_from_proto,
 )
+from gateway.errors import call
+from gateway.refetch import global_id, in_order
 from gateway.stock.types import MovementType, ReasonQuantity, StockStatus
 from invariant.counting.v1 import counting_pb2 as pb
 
@@ -257,11 +261,12 @@ class Transition:
 
 
 @strawberry.type(
-    description="A stock count: its scope, where it stands and what it found. To a counter of a blind count its "
-    "variances are hidden (null) until it reaches REVIEW; supervisors, finance, managers and admins see them."
+    description="A stock count: its scope, where it stands and what it found; `node(id:)` fetches it again by its "
+    "`id`. To a counter of a blind count its variances are hidden (null) until it reaches REVIEW; supervisors, "
+    "finance, managers and admins see them."
 )
-class Count:
-    id: strawberry.ID = strawberry.field(description="The count's id.")
+class Count(relay.Node):
+    id: relay.NodeID[str]
     warehouse: str = strawberry.field(description="The code of the warehouse counted.")
     kind: CountKind = strawberry.field(description="Why it was made.")
     blind: bool = strawberry.field(
@@ -311,11 +316,19 @@ class Count:
     created_by: str = strawberry.field(description="The user id of who created or planned it.")
 
     @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Count | None]:
+        ids = list(node_ids)
+        reply = await call(lambda: info.context.stubs.counting.GetCounts(pb.GetCountsRequest(count_ids=ids)))
+        return in_order(ids, (cls.from_proto(count) for count in reply.counts), required)
+
+    @classmethod
     def from_proto(cls, proto: pb.Count) -> Count:
         # The service hides the differing lines' number with the variance (its zero would read as "none differ").
         hidden = not proto.HasField("variance_value")
         return cls(
-            id=strawberry.ID(proto.id),
+            id=proto.id,
             warehouse=proto.warehouse,
             kind=CountKind(proto.kind),
             blind=proto.blind,
@@ -390,12 +403,12 @@ class RoundResult:
 
 
 @strawberry.type(
-    description="One item at one location (and lot) of a count. Its book and what is judged from it are null "
-    "while hidden from a counter of a blind count."
+    description="One item at one location (and lot) of a count; `node(id:)` fetches it again by its `id`. Its book "
+    "and what is judged from it are null while hidden from a counter of a blind count."
 )
-class CountLine:
-    id: strawberry.ID = strawberry.field(description="The line's id.")
-    count_id: strawberry.ID = strawberry.field(description="The count it belongs to.")
+class CountLine(relay.Node):
+    id: relay.NodeID[str]
+    count_id: strawberry.ID = strawberry.field(description="The `id` of the count it belongs to.")
     number: int = strawberry.field(
         description="In location order, the order to walk the warehouse in; FOUND lines come after."
     )
@@ -444,10 +457,18 @@ class CountLine:
         return await load_item(info, self.item_sku)
 
     @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[CountLine | None]:
+        ids = list(node_ids)
+        reply = await call(lambda: info.context.stubs.counting.GetLines(pb.GetLinesRequest(line_ids=ids)))
+        return in_order(ids, (cls.from_proto(line) for line in reply.lines), required)
+
+    @classmethod
     def from_proto(cls, proto: pb.CountLine) -> CountLine:
         return cls(
-            id=strawberry.ID(proto.id),
-            count_id=strawberry.ID(proto.count_id),
+            id=proto.id,
+            count_id=global_id(Count, proto.count_id),
             number=proto.number,
             item_sku=proto.item_sku,
             location=proto.location,
@@ -488,7 +509,8 @@ class NextLine:
 class AcceptedEntry:
     entry_id: strawberry.ID = strawberry.field(description="The `entryId` as sent.")
     line_id: strawberry.ID = strawberry.field(
-        description="The line it counts for: the one named, the one at the place given, or a new FOUND line."
+        description="The `id` of the line it counts for: the one named, the one at the place given, or a new FOUND "
+        "line."
     )
     round: int = strawberry.field(description="The round it counts in.")
     duplicate: bool = strawberry.field(description="Accepted before with this entryId: not counted again.")
@@ -497,7 +519,7 @@ class AcceptedEntry:
     def from_proto(cls, proto: pb.AcceptedEntry) -> AcceptedEntry:
         return cls(
             entry_id=strawberry.ID(proto.entry_id),
-            line_id=strawberry.ID(proto.line_id),
+            line_id=global_id(CountLine, proto.line_id),
             round=proto.round,
             duplicate=proto.duplicate,
         )
