@@ -670,3 +670,137 @@ async def test_a_reason_code_longer_than_its_limits_is_refused_naming_the_field(
         assert payload["userErrors"] == [{"field": field, "code": "OUT_OF_RANGE"}]
     codes = await graphql("{ reasonCodes(includeInactive: true, first: 100) { edges { node { code } } } }")
     assert "MIX" not in [edge["node"]["code"] for edge in codes["data"]["reasonCodes"]["edges"]]
+
+
+ENTRY = "mutation Enter($input: SubmitEntryInput!) { submitEntry(input: $input) { entry { lineId } } }"
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ({}, "`target` takes exactly one of `lineId` or `place` (EntryTargetInput)"),
+        (
+            {"lineId": "a line", "place": {"item": {"sku": "BOLT"}, "location": "A-01"}},
+            "`target` takes exactly one of `lineId` or `place` (EntryTargetInput)",
+        ),
+        (
+            {"place": {"item": {"sku": "BOLT", "barcode": "BOLT-EACH"}, "location": "A-01"}},
+            "`item` takes exactly one of `sku` or `barcode` (EntryItemInput)",
+        ),
+    ],
+)
+async def test_an_entry_names_a_line_or_an_item_and_its_place_and_the_schema_refuses_neither_or_both(
+    graphql: GraphQL, counting: Service, target: dict[str, Any], message: str
+) -> None:
+    count_id, _ = await opened(graphql)
+    counting.counter.clear()
+    entry = {"countId": count_id, "entryId": str(uuid.uuid4()), "quantity": "1", "target": target}
+    [by_variables] = (await graphql(ENTRY, {"input": entry}, as_=OLGA))["errors"]
+    literal = (
+        'mutation { submitEntry(input: {countId: "c", entryId: "e", quantity: "1", target: {}}) { entry { round } } }'
+    )
+    [in_the_document] = (await graphql(literal, as_=OLGA))["errors"]
+    assert by_variables["message"].startswith(message)
+    assert in_the_document["message"].startswith("`target` takes exactly one of `lineId` or `place`")
+    assert not counting.calls
+
+
+async def test_a_count_and_a_line_are_fetched_again_by_the_id_the_graph_gave(
+    graphql: GraphQL, counting: Service
+) -> None:
+    count_id, line_ids = await opened(graphql, blind=True)
+    query = """query Again($count: ID!, $line: ID!) {
+      count: node(id: $count) { __typename id ... on Count { state } }
+      line: node(id: $line) { __typename id ... on CountLine { itemSku bookAtOpen countId } } }"""
+    counting.counter.clear()
+    found = (await graphql(query, {"count": count_id, "line": line_ids["BOLT"]}, as_=OLGA))["data"]
+    assert found["count"] == {"__typename": "Count", "id": count_id, "state": "OPEN"}
+    # As the counter may see it: a blind count's book stays hidden.
+    assert found["line"] == {
+        "__typename": "CountLine",
+        "id": line_ids["BOLT"],
+        "itemSku": "BOLT",
+        "bookAtOpen": None,
+        "countId": count_id,
+    }
+    assert counting.calls == {"GetCounts": 1, "GetLines": 1}
+    gone = str(relay.GlobalID("Count", str(uuid.uuid4())))
+    assert (await graphql(query, {"count": gone, "line": LINE_NOT_ON_IT}))["data"] == {"count": None, "line": None}
+
+
+async def test_an_argument_given_the_id_of_another_type_or_the_services_own_id_is_refused_naming_it(
+    graphql: GraphQL, counting: Service
+) -> None:
+    count_id, line_ids = await opened(graphql)
+    counting.counter.clear()
+    for query, variables, field in (
+        ("query Q($id: ID!) { count(id: $id) { id } }", {"id": line_ids["BOLT"]}, "id"),
+        ("query Q($id: ID!) { countLines(countId: $id) { edges { cursor } } }", {"id": line_ids["NUT"]}, "countId"),
+        (
+            "query Q($c: ID!, $l: ID!) { lineTrace(countId: $c, lineId: $l) { since } }",
+            {"c": count_id, "l": count_id},
+            "lineId",
+        ),
+        (
+            "query Q($id: ID!) { nextLine(countId: $id) { remaining } }",
+            {"id": relay.GlobalID.from_id(count_id).node_id},
+            "countId",
+        ),
+    ):
+        [error] = (await graphql(query, variables))["errors"]
+        assert error["extensions"] == {"code": "INVALID_FORMAT", "field": field}, query
+    opening = await mutate(graphql, "openCount", {"countId": line_ids["BOLT"]})
+    assert opening["userErrors"] == [{"field": "countId", "code": "INVALID_FORMAT"}]
+    explain = {"countId": count_id, "lines": [{"lineId": count_id, "reasons": []}]}
+    explaining = await mutate(graphql, "explainLines", explain)
+    assert explaining["userErrors"] == [{"field": "lines[0].lineId", "code": "INVALID_FORMAT"}]
+    assert not counting.calls
+
+
+async def pages(
+    graphql: GraphQL, field: str, node: str, declared: str = "", arguments: str = "", **variables: Any
+) -> tuple[list[str], list[str]]:
+    """The `node` field of `field`'s entries read forward two at a time, then backward two at a time."""
+    query = f"""query Page({declared}$first: Int, $after: String, $last: Int, $before: String) {{
+      {field}({arguments}first: $first, after: $after, last: $last, before: $before) {{
+        edges {{ node {{ {node} }} }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }}"""
+
+    async def read(size: str, start: str, more: str, next_start: str) -> list[str]:
+        found: list[str] = []
+        cursor = None
+        while True:
+            body = await graphql(query, {**variables, size: 2, start: cursor})
+            assert "errors" not in body, body["errors"]
+            page = body["data"][field]
+            nodes = [edge["node"][node] for edge in page["edges"]]
+            # Edges are in the list's order either way: a page read backward comes before those read so far.
+            found = found + nodes if size == "first" else nodes + found
+            if not page["pageInfo"][more]:
+                return found
+            cursor = page["pageInfo"][next_start]
+
+    forward = await read("first", "after", "hasNextPage", "endCursor")
+    return forward, await read("last", "before", "hasPreviousPage", "startCursor")
+
+
+async def test_counts_page_forward_and_backward_in_the_order_they_were_created(graphql: GraphQL) -> None:
+    made = [(await plan(graphql, note=f"count {n}"))["id"] for n in range(5)]
+    forward, backward = await pages(graphql, "counts", "id", arguments='warehouse: "WH1", ')
+    assert forward == backward == made
+
+
+async def test_a_counts_lines_page_forward_and_backward_in_location_order(graphql: GraphQL) -> None:
+    for location in ("A-02", "C-01"):
+        await succeed(graphql, "createLocation", {"warehouse": "WH1", "code": location}, "location { code }")
+        receipt = {"itemSku": "NUT", "warehouse": "WH1", "location": location, "quantity": "1"}
+        await succeed(graphql, "receive", receipt, "movement { id }")
+    count_id, _ = await opened(graphql)
+    in_order = [line["id"] for line in await lines(graphql, count_id)]
+    forward, backward = await pages(graphql, "countLines", "id", "$count: ID!, ", "countId: $count, ", count=count_id)
+    assert len(in_order) == 4 and forward == backward == in_order
+
+
+async def test_reason_codes_page_forward_and_backward_in_code_order(graphql: GraphQL) -> None:
+    await succeed(graphql, "setReasonCode", {"code": "MISPICK", "name": "Mispick"})
+    forward, backward = await pages(graphql, "reasonCodes", "code")
+    assert forward == backward == sorted(forward) and "MISPICK" in forward and len(forward) == 11

@@ -5,6 +5,7 @@ import uuid
 from typing import Any
 
 from graphql import get_introspection_query
+from strawberry import relay
 
 from gateway.body_limit import MAX_BODY_BYTES
 
@@ -111,7 +112,7 @@ async def test_an_upload_of_five_thousand_entries_fits_under_the_limit() -> None
     entries = [
         {
             "entryId": str(uuid.uuid4()),
-            "lineId": str(uuid.uuid4()),
+            "target": {"lineId": str(relay.GlobalID("CountLine", str(uuid.uuid4())))},
             "quantity": "123456.123456",
             "unit": "CARTON",
             "countedAt": "2026-12-06T10:15:30.123456+00:00",
@@ -119,5 +120,6 @@ async def test_an_upload_of_five_thousand_entries_fits_under_the_limit() -> None
         for _ in range(5000)
     ]
     query = "mutation U($input: SubmitEntriesInput!) { submitEntries(input: $input) { entries { entryId } } }"
-    body = json.dumps({"query": query, "variables": {"input": {"countId": str(uuid.uuid4()), "entries": entries}}})
+    count_id = str(relay.GlobalID("Count", str(uuid.uuid4())))
+    body = json.dumps({"query": query, "variables": {"input": {"countId": count_id, "entries": entries}}})
     assert len(body.encode()) < MAX_BODY_BYTES / 2

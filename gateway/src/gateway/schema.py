@@ -26,6 +26,7 @@ from gateway.errors import DomainErrorExtensions, is_unexpected
 from gateway.guard import Authentication
 from gateway.health import HealthQuery
 from gateway.nodes import NodeQuery
+from gateway.one_of import OneOfRefusals
 from gateway.scalars import SCALARS
 from gateway.stock.mutations import StockMutation
 from gateway.stock.queries import StockQuery
@@ -63,6 +64,7 @@ def build_schema(*, production: bool, introspection: bool) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         DomainErrorExtensions,
+        OneOfRefusals,
     ]
     if production:
         extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))
