@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from strawberry import relay
 
 from e2e_support import GraphQL, code, run, token
 
@@ -19,6 +20,10 @@ BOB = token("bob", "operator")
 OPERATOR = token("e2e-operator", "operator")
 LINE = "id number itemSku location state round bookAtOpen counted variance varianceValue movementId"
 COUNT = "id state lineCount recountsPending levelsRequired varianceValue"
+
+
+def local(global_id: str) -> str:
+    return relay.GlobalID.from_id(global_id).node_id
 
 
 async def read(graphql: GraphQL, query: str, variables: dict[str, Any], as_: str) -> dict[str, Any]:
@@ -92,7 +97,7 @@ async def test_book_1200_shelf_1160_is_counted_blind_recounted_explained_approve
     await run(
         graphql,
         "submitEntry",
-        {"countId": count_id, "entryId": code("e-"), "lineId": line["id"], "quantity": "1160"},
+        {"countId": count_id, "entryId": code("e-"), "target": {"lineId": line["id"]}, "quantity": "1160"},
         "entry { round }",
         ANN,
     )
@@ -106,7 +111,7 @@ async def test_book_1200_shelf_1160_is_counted_blind_recounted_explained_approve
     entry = await run(
         graphql,
         "submitEntry",
-        {"countId": count_id, "entryId": code("e-"), "lineId": line["id"], "quantity": "1160"},
+        {"countId": count_id, "entryId": code("e-"), "target": {"lineId": line["id"]}, "quantity": "1160"},
         "entry { round }",
         BOB,
     )
@@ -156,7 +161,8 @@ async def test_book_1200_shelf_1160_is_counted_blind_recounted_explained_approve
         SUPERVISOR,
     )
     (adjustment,) = [e["node"] for e in history["movements"]["edges"] if e["node"]["type"] == "ADJUSTMENT"]
-    assert adjustment["document"] == {"type": "COUNT", "id": count_id, "line": line["id"]}
+    # Stock's document names the count and its line by the counting service's own ids.
+    assert adjustment["document"] == {"type": "COUNT", "id": local(count_id), "line": local(line["id"])}
     assert sorted((r["reasonCode"], Decimal(r["quantity"])) for r in adjustment["reasons"]) == sorted(
         (r["reasonCode"], Decimal(r["quantity"])) for r in reasons
     )
