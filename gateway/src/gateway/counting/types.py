@@ -559,7 +559,10 @@ class ReasonCode:
 
 @strawberry.type(description="The gain/loss document of an approved count.")
 class CountAdjustmentsCsv:
-    filename: str = strawberry.field(description="A name to save it under: `count-<id>-adjustments.csv`.")
+    filename: str = strawberry.field(
+        description="A name to save it under: `count-<id>-adjustments.csv`, with the counting service's own id of "
+        "the count (as in the `count` column), not the graph's `id`."
+    )
     csv: str = strawberry.field(
         description="The CSV text, a header row first, then one row per line that differs: its book, counted, "
         "variance, GAIN or LOSS, standard cost, value, reasons and stock movement."

@@ -18,7 +18,7 @@ from invariant_core.paging import MAX_PAGE, PageQuery
 from invariant_kernel.codes import normalise_warehouse
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 
-# The first of a list, for a question about whether there is one.
+# A list's first entry: whether there is one, and which.
 FIRST = PageQuery(size=1, position=None, reverse=False)
 
 
