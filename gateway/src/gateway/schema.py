@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -18,8 +19,10 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway import described
 from gateway.catalog.mutations import CatalogMutation
 from gateway.catalog.queries import CatalogQuery
+from gateway.context import Info
 from gateway.counting.mutations import CountingMutation
 from gateway.counting.queries import CountingQuery
 from gateway.dead_letters import DeadLetterMutation, DeadLetterQuery
@@ -43,10 +46,17 @@ class GatewaySchema(strawberry.Schema):
 
 @strawberry.type(description="What can be read: every service's part of the graph.")
 class Query(HealthQuery, CatalogQuery, StockQuery, CountingQuery, DeadLetterQuery):
-    node: relay.Node | None = relay.node(
-        description="Any object by its global `id`, whatever its type: what Relay refetches and caches normalize "
-        "by; null when it no longer exists."
+    # A resolver of its own rather than `relay.node()`, whose field takes its resolver once and
+    # fails the second schema built from this class (every app builds one).
+    @described.field(
+        "Any object by its global `id`, whatever its type: what Relay refetches and caches normalize by; null when "
+        "it no longer exists."
     )
+    async def node(
+        self, info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="The ID of the object.")]
+    ) -> relay.Node | None:
+        found: relay.Node | None = await id.resolve_node(info, required=False)
+        return found
 
 
 @strawberry.type(
