@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import Enum
+from typing import Self
 
 import strawberry
 from strawberry import relay
@@ -22,7 +23,9 @@ from gateway.convert import (
 )
 from gateway.errors import call, graphql_field
 from gateway.refetch import global_id, in_order
-from invariant.catalog.v1 import catalog_pb2
+from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+
+Stub = catalog_pb2_grpc.CatalogServiceStub
 
 
 @strawberry.enum(description="Whether an item may still be used for new business.")
@@ -112,6 +115,23 @@ class AuditAction(Enum):
     )
 
 
+class CatalogNode(relay.Node):
+    """A catalog object that `node(id:)` fetches again: each type reads its ids in one call."""
+
+    id: relay.NodeID[str]
+
+    @classmethod
+    async def fetch(cls, stub: Stub, ids: list[str]) -> Sequence[Self]:
+        raise NotImplementedError
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        ids = list(node_ids)
+        return in_order(ids, await cls.fetch(info.context.stubs.catalog, ids), required)
+
+
 async def load_item(info: Info, sku: str) -> Item | None:
     proto = await info.context.catalog_loaders.item_by_sku.load(sku)
     return Item.from_proto(proto) if proto is not None else None
@@ -173,7 +193,7 @@ class Thresholds:
     description="A product or material the warehouse keeps stock of, identified by its SKU; `node(id:)` fetches "
     "it again by its `id`."
 )
-class Item(relay.Node):
+class Item(CatalogNode):
     id: relay.NodeID[str]
     sku: str = strawberry.field(
         description="Stock-keeping unit: unique, never changed, upper-case; 1 to 40 letters, digits, "
@@ -215,13 +235,9 @@ class Item(relay.Node):
     )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Item | None]:
-        ids = list(node_ids)
-        stub = info.context.stubs.catalog
+    async def fetch(cls, stub: Stub, ids: list[str]) -> list[Item]:
         reply = await call(lambda: stub.GetItems(catalog_pb2.GetItemsRequest(ids=ids)))
-        return in_order(ids, (cls.from_proto(item) for item in reply.items), required)
+        return [cls.from_proto(item) for item in reply.items]
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.Item) -> Item:
@@ -261,7 +277,7 @@ class ConvertedQuantity:
     description="One component of a BOM version and how much of it one base unit of the parent takes. Its `id` "
     "names it in removeBomLine; a copied version's lines get new ids."
 )
-class BomLine(relay.Node):
+class BomLine(CatalogNode):
     id: relay.NodeID[str]
     component_sku: str = strawberry.field(description="SKU of the component item; at most one line per component.")
     quantity: decimal.Decimal = strawberry.field(
@@ -280,13 +296,9 @@ class BomLine(relay.Node):
         return await load_known_item(info, self.component_sku)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[BomLine | None]:
-        ids = list(node_ids)
-        stub = info.context.stubs.catalog
+    async def fetch(cls, stub: Stub, ids: list[str]) -> list[BomLine]:
         reply = await call(lambda: stub.GetBomLines(catalog_pb2.GetBomLinesRequest(ids=ids)))
-        return in_order(ids, (cls.from_proto(line) for line in reply.lines), required)
+        return [cls.from_proto(line) for line in reply.lines]
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.BomLine) -> BomLine:
@@ -303,7 +315,7 @@ class BomLine(relay.Node):
     description="One version of a parent item's bill of materials: the components one base unit of the parent "
     "takes, and the days the version is in effect."
 )
-class BomVersion(relay.Node):
+class BomVersion(CatalogNode):
     id: relay.NodeID[str]
     parent_sku: str = strawberry.field(description="SKU of the item this BOM makes.")
     version: int = strawberry.field(
@@ -326,13 +338,9 @@ class BomVersion(relay.Node):
         return await load_known_item(info, self.parent_sku)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[BomVersion | None]:
-        ids = list(node_ids)
-        stub = info.context.stubs.catalog
+    async def fetch(cls, stub: Stub, ids: list[str]) -> list[BomVersion]:
         reply = await call(lambda: stub.GetBomVersions(catalog_pb2.GetBomVersionsRequest(ids=ids)))
-        return in_order(ids, (cls.from_proto(version) for version in reply.versions), required)
+        return [cls.from_proto(version) for version in reply.versions]
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.BomVersion) -> BomVersion:
@@ -476,7 +484,7 @@ class FieldChange:
 
 
 @strawberry.type(description="Who changed which master data, when.")
-class AuditEntry(relay.Node):
+class AuditEntry(CatalogNode):
     id: relay.NodeID[str]
     entity_id: str = strawberry.field(
         description="Which one: the item's id for ITEM, `<item id>/<WAREHOUSE>` for THRESHOLDS, "
@@ -507,13 +515,9 @@ class AuditEntry(relay.Node):
         return enum_from_code(AuditAction, self.action_code, "AuditEntry.action")
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[AuditEntry | None]:
-        ids = list(node_ids)
-        stub = info.context.stubs.catalog
+    async def fetch(cls, stub: Stub, ids: list[str]) -> list[AuditEntry]:
         reply = await call(lambda: stub.GetAuditEntries(catalog_pb2.GetAuditEntriesRequest(ids=ids)))
-        return in_order(ids, (cls.from_proto(entry) for entry in reply.entries), required)
+        return [cls.from_proto(entry) for entry in reply.entries]
 
     @classmethod
     def from_proto(cls, proto: catalog_pb2.AuditEntry) -> AuditEntry:

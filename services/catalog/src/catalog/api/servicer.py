@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf.message import Message
 
 from catalog.domain import commands
 from catalog.domain.boms import BomLine, BomVersion
@@ -22,7 +21,7 @@ from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.messages import date_from_message, date_message, decimal_message
 from invariant_core.paging import page_of, page_query
 
-R = TypeVar("R", bound=Message)
+R = TypeVar("R")
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
@@ -89,11 +88,8 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         return await self._query(body)
 
     async def GetItems(self, request: pb.GetItemsRequest, context: grpc.aio.ServicerContext) -> pb.GetItemsResponse:
-        async def body(repo: CatalogRepository) -> pb.GetItemsResponse:
-            found = await handlers.get_items(repo, item_ids=request.ids)
-            return pb.GetItemsResponse(items=[item_message(item) for item in found])
-
-        return await self._query(body)
+        found = await self._query(lambda repo: handlers.get_items(repo, item_ids=request.ids))
+        return pb.GetItemsResponse(items=[item_message(item) for item in found])
 
     async def GetItemByBarcode(self, request: pb.GetItemByBarcodeRequest, context: grpc.aio.ServicerContext) -> pb.Item:
         async def body(repo: CatalogRepository) -> pb.Item:
@@ -183,20 +179,14 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def GetBomVersions(
         self, request: pb.GetBomVersionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetBomVersionsResponse:
-        async def body(repo: CatalogRepository) -> pb.GetBomVersionsResponse:
-            found = await handlers.get_bom_versions(repo, bom_ids=request.ids)
-            return pb.GetBomVersionsResponse(versions=[bom_message(bom) for bom in found])
-
-        return await self._query(body)
+        found = await self._query(lambda repo: handlers.get_bom_versions(repo, bom_ids=request.ids))
+        return pb.GetBomVersionsResponse(versions=[bom_message(bom) for bom in found])
 
     async def GetBomLines(
         self, request: pb.GetBomLinesRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetBomLinesResponse:
-        async def body(repo: CatalogRepository) -> pb.GetBomLinesResponse:
-            found = await handlers.get_bom_lines(repo, line_ids=request.ids)
-            return pb.GetBomLinesResponse(lines=[line_message(line) for line in found])
-
-        return await self._query(body)
+        found = await self._query(lambda repo: handlers.get_bom_lines(repo, line_ids=request.ids))
+        return pb.GetBomLinesResponse(lines=[line_message(line) for line in found])
 
     async def ListBomVersions(
         self, request: pb.ListBomVersionsRequest, context: grpc.aio.ServicerContext
@@ -287,11 +277,8 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def GetAuditEntries(
         self, request: pb.GetAuditEntriesRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetAuditEntriesResponse:
-        async def body(repo: CatalogRepository) -> pb.GetAuditEntriesResponse:
-            found = await handlers.get_audit_entries(repo, entry_ids=request.ids)
-            return pb.GetAuditEntriesResponse(entries=[audit_message(entry) for entry in found])
-
-        return await self._query(body)
+        found = await self._query(lambda repo: handlers.get_audit_entries(repo, entry_ids=request.ids))
+        return pb.GetAuditEntriesResponse(entries=[audit_message(entry) for entry in found])
 
 
 def item_message(item: Item) -> pb.Item:
