@@ -41,7 +41,10 @@ class SuiteService(Enum):
     COUNTING = strawberry.enum_value("counting", description="Stock counts, their variances and approvals.")
 
 
-@strawberry.type(description="An event a service could not publish or apply; the rest of the flow went on.")
+@strawberry.type(
+    description="An event a service could not publish or apply; the rest of the flow went on. Its `id` names its "
+    "service too: `node(id:)` fetches it again (admins only)."
+)
 class DeadLetter(relay.Node):
     id: relay.NodeID[str]
     service: SuiteService = strawberry.field(description="The service that holds it.")
