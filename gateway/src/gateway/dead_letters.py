@@ -21,8 +21,9 @@ from gateway import described
 from gateway.auth import require_role
 from gateway.commands import command
 from gateway.context import Info
-from gateway.convert import timestamp_from_proto
+from gateway.convert import instant_from_proto, timestamp_from_proto
 from gateway.errors import UserError, call
+from gateway.health import SuiteService
 from gateway.nodes import in_order, local_id
 from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
 from invariant.operations.v1 import dead_letters_pb2 as pb
@@ -33,11 +34,10 @@ ADMINS = frozenset({"admin"})
 Stub = dead_letters_pb2_grpc.DeadLetterServiceStub
 
 
-@strawberry.enum(description="A service of the suite, each with its own dead letters.")
-class SuiteService(Enum):
-    CATALOG = strawberry.enum_value("catalog", description="Items, units, barcodes and bills of materials.")
-    STOCK = strawberry.enum_value("stock", description="The ledger, balances and reservations.")
-    COUNTING = strawberry.enum_value("counting", description="Stock counts, their variances and approvals.")
+@strawberry.enum(description="How a dead letter was resolved.")
+class Resolution(Enum):
+    REPLAYED = strawberry.enum_value("REPLAYED", description="Published again: its consumers applied it then.")
+    DISCARDED = strawberry.enum_value("DISCARDED", description="Set aside for good, with a reason.")
 
 
 @strawberry.type(
@@ -52,8 +52,8 @@ class DeadLetter(relay.Node):
     subject: str = strawberry.field(description="The event's type, e.g. `inventory.stock.receipt.posted`.")
     error: str = strawberry.field(description="What went wrong the last time, as the service reported it.")
     attempts: int = strawberry.field(description="How many times the service tried before it set the event aside.")
-    created_at: dt.datetime | None = strawberry.field(description="When it was set aside.")
-    resolution: str | None = strawberry.field(description="`REPLAYED` or `DISCARDED`; null while open.")
+    created_at: dt.datetime = strawberry.field(description="When it was set aside.")
+    resolution: Resolution | None = strawberry.field(description="How it was resolved; null while open.")
     resolved_by: str | None = strawberry.field(description="Who replayed or discarded it; null while open.")
     resolved_at: dt.datetime | None = strawberry.field(description="When it was resolved; null while open.")
     reason: str | None = strawberry.field(description="Why it was discarded.")
@@ -95,8 +95,8 @@ class DeadLetter(relay.Node):
             subject=letter.subject,
             error=letter.error,
             attempts=letter.attempts,
-            created_at=timestamp_from_proto(letter.created_at),
-            resolution=letter.resolution or None,
+            created_at=instant_from_proto(letter.created_at),
+            resolution=Resolution(letter.resolution) if letter.resolution else None,
             resolved_by=letter.resolved_by or None,
             resolved_at=timestamp_from_proto(letter.resolved_at),
             reason=letter.reason or None,
