@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from google.type import date_pb2
+from strawberry import relay
 
 from gateway.catalog.types import AuditAction, AuditEntity, AuditEntry
 from invariant.catalog.v1 import catalog_pb2
@@ -19,10 +20,15 @@ query Page($after: String) {
 """
 
 
-async def _query(start_gateway: StartGateway, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+async def _reply(start_gateway: StartGateway, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
     async with start_gateway() as client:
         reply = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=bearer())
     body: dict[str, Any] = reply.json()
+    return body
+
+
+async def _query(start_gateway: StartGateway, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = await _reply(start_gateway, query, variables)
     assert "errors" not in body, body["errors"]
     data: dict[str, Any] = body["data"]
     return data
@@ -54,7 +60,8 @@ async def test_components_are_fetched_once_per_distinct_sku(start_gateway: Start
 
 
 async def test_an_unknown_item_is_null(start_gateway: StartGateway) -> None:
-    data = await _query(start_gateway, '{ item(sku: "NOPE") { sku } bomVersion(id: "nope") { id } }')
+    nowhere = relay.to_base64("BomVersion", "no-such-version")
+    data = await _query(start_gateway, f'{{ item(sku: "NOPE") {{ sku }} bomVersion(id: "{nowhere}") {{ id }} }}')
     assert data == {"item": None, "bomVersion": None}
 
 
@@ -113,10 +120,6 @@ async def test_audit_entries_name_entity_and_action_with_enum_values(
     for sku in ("P", "BOLT", "NUT"):
         await catalog.create_item(sku)
     stub = catalog.stub
-
-    def key() -> str:
-        return str(uuid.uuid4())
-
     thresholds = catalog_pb2.SetThresholdsRequest(
         idempotency_key=key(), sku="P", warehouse="MAIN", safety_stock=d("1"), max_stock=d("10")
     )
@@ -180,15 +183,160 @@ async def test_an_item_made_with_minimal_input_and_its_bom_have_every_non_null_v
     await catalog.active_bom("P", [Line("BOLT", "2")])
     query = """{
       item(sku: "P") { standardCost updatedAt }
-      bomVersions(parentSku: "P") { effectiveFrom updatedAt parent { sku } lines { component { sku } } }
-      whereUsed(componentSku: "BOLT") { parent { sku } }
+      bomVersions(parentSku: "P") {
+        edges { node { effectiveFrom updatedAt parent { sku } lines { component { sku } } } } }
+      whereUsed(componentSku: "BOLT") { edges { node { parent { sku } } } }
     }"""
     data = await _query(start_gateway, query)
     assert data["item"]["standardCost"] == "0"
     assert datetime.fromisoformat(data["item"]["updatedAt"]) > before
-    [version] = data["bomVersions"]
+    [version] = [edge["node"] for edge in data["bomVersions"]["edges"]]
     assert version["effectiveFrom"] == date.today().isoformat()
     assert datetime.fromisoformat(version["updatedAt"]) > before
     assert version["parent"] == {"sku": "P"}
     assert version["lines"] == [{"component": {"sku": "BOLT"}}]
-    assert data["whereUsed"] == [{"parent": {"sku": "P"}}]
+    assert data["whereUsed"]["edges"] == [{"node": {"parent": {"sku": "P"}}}]
+
+
+PAGED = """
+query Paged($first: Int, $after: String, $last: Int, $before: String) {
+  CONNECTION, first: $first, after: $after, last: $last, before: $before) {
+    edges { node { KEY } cursor } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+}
+"""
+# Each connection read by the test: how it is asked for, and what of each node it compares.
+READ = {
+    "bomVersions": ('bomVersions(parentSku: "BIKE"', "version"),
+    "whereUsed": ('whereUsed(componentSku: "SPOKE"', "path"),
+}
+
+
+async def test_bom_versions_and_where_used_are_read_forward_and_backward_in_pages(
+    start_gateway: StartGateway, catalog: Catalog
+) -> None:
+    for sku in ("BIKE", "TRIKE", "WHEEL", "FRAME", "SPOKE"):
+        await catalog.create_item(sku)
+    await catalog.active_bom("WHEEL", [Line("SPOKE", "36")])
+    await catalog.active_bom("FRAME", [Line("SPOKE", "4")])
+    await catalog.active_bom("TRIKE", [Line("WHEEL", "3")])
+    for quantity in ("1", "2", "3"):
+        await catalog.active_bom("BIKE", [Line("WHEEL", quantity)])
+
+    async def read(connection: str, **page: object) -> tuple[list[Any], dict[str, Any]]:
+        field, key = READ[connection]
+        query = PAGED.replace("CONNECTION", field).replace("KEY", key)
+        found = (await _query(start_gateway, query, page))[connection]
+        return [edge["node"][key] for edge in found["edges"]], found["pageInfo"]
+
+    first, first_info = await read("bomVersions", first=2)
+    rest, rest_info = await read("bomVersions", first=2, after=first_info["endCursor"])
+    latest, latest_info = await read("bomVersions", last=2)
+    earlier, earlier_info = await read("bomVersions", last=2, before=latest_info["startCursor"])
+    assert (first, first_info["hasNextPage"], first_info["hasPreviousPage"]) == ([1, 2], True, False)
+    assert (rest, rest_info["hasNextPage"], rest_info["hasPreviousPage"]) == ([3], False, True)
+    assert (latest, latest_info["hasNextPage"], latest_info["hasPreviousPage"]) == ([2, 3], False, True)
+    assert (earlier, earlier_info["hasNextPage"], earlier_info["hasPreviousPage"]) == ([1], True, False)
+
+    # Depth-first from the component: its parents in SKU order, each followed by its own users; one entry
+    # per DRAFT or ACTIVE version (BIKE's obsolete versions are not listed).
+    every = [["FRAME", "SPOKE"], ["WHEEL", "SPOKE"], ["BIKE", "WHEEL", "SPOKE"], ["TRIKE", "WHEEL", "SPOKE"]]
+    forward, cursor = [], None
+    while True:
+        page, info = await read("whereUsed", first=3, after=cursor)
+        forward += page
+        if not info["hasNextPage"]:
+            break
+        cursor = info["endCursor"]
+    backward, cursor = [], None
+    while True:
+        page, info = await read("whereUsed", last=3, before=cursor)
+        backward = page + backward
+        if not info["hasPreviousPage"]:
+            break
+        cursor = info["startCursor"]
+    assert forward == backward == every
+
+
+REFETCH = """query Refetch($id: ID!) { node(id: $id) { __typename id
+  ... on Item { sku } ... on BomVersion { version } ... on BomLine { componentSku } ... on AuditEntry { action } } }"""
+
+
+async def test_items_bom_versions_lines_and_audit_entries_are_fetched_again_by_the_id_the_graph_gave(
+    start_gateway: StartGateway, catalog: Catalog
+) -> None:
+    for sku in ("P", "BOLT"):
+        await catalog.create_item(sku)
+    await catalog.active_bom("P", [Line("BOLT", "2")])
+    query = """{ item(sku: "P") { id sku }
+      bomVersions(parentSku: "P") { edges { node { id version lines { id componentSku } } } }
+      itemAudit(sku: "P", last: 1) { edges { node { id action } } } }"""
+    data = await _query(start_gateway, query)
+    [version] = [edge["node"] for edge in data["bomVersions"]["edges"]]
+    [entry] = [edge["node"] for edge in data["itemAudit"]["edges"]]
+    given = {
+        "Item": (data["item"]["id"], {"sku": "P"}),
+        "BomVersion": (version["id"], {"version": 1}),
+        "BomLine": (version["lines"][0]["id"], {"componentSku": "BOLT"}),
+        "AuditEntry": (entry["id"], {"action": "ACTIVATED"}),
+    }
+    catalog.counter.clear()
+
+    for typename, (node_id, fields) in given.items():
+        refetched = (await _query(start_gateway, REFETCH, {"id": node_id}))["node"]
+        assert refetched == {"__typename": typename, "id": node_id, **fields}
+    # One batch read per node, never the list it came from.
+    assert catalog.calls == {"GetItems": 1, "GetBomVersions": 1, "GetBomLines": 1, "GetAuditEntries": 1}
+    gone = relay.to_base64("Item", "no-such-item")
+    assert (await _query(start_gateway, REFETCH, {"id": gone}))["node"] is None
+    by_id = await _query(start_gateway, "query B($id: ID!) { bomVersion(id: $id) { version } }", {"id": version["id"]})
+    assert by_id["bomVersion"] == {"version": 1}
+
+
+async def test_an_argument_given_the_id_of_another_type_is_refused_naming_it(
+    start_gateway: StartGateway, catalog: Catalog
+) -> None:
+    for sku in ("P", "BOLT"):
+        await catalog.create_item(sku)
+    await catalog.seed(
+        lambda: catalog.stub.CreateBomVersion(
+            catalog_pb2.CreateBomVersionRequest(idempotency_key=key(), parent_sku="P")
+        )
+    )
+    data = await _query(
+        start_gateway,
+        """{ item(sku: "P") { id } bomVersions(parentSku: "P") { edges { node { id } } } }""",
+    )
+    item_id, bom_id = data["item"]["id"], data["bomVersions"]["edges"][0]["node"]["id"]
+
+    query = await _reply(start_gateway, "query B($id: ID!) { bomVersion(id: $id) { id } }", {"id": item_id})
+    [error] = query["errors"]
+    assert error["extensions"] == {"code": "INVALID_FORMAT", "field": "id"}
+    assert "Item" in error["message"] and "BomVersion" in error["message"]
+
+    refused = {}
+    mutations = {
+        "addBomLine": ("AddBomLineInput", {"bomId": item_id, "componentSku": "BOLT", "quantity": "1"}),
+        "removeBomLine": ("RemoveBomLineInput", {"bomId": bom_id, "lineId": bom_id}),
+        "activateBomVersion": ("ActivateBomVersionInput", {"bomId": "not-an-id"}),
+        "createBomVersion": (
+            "CreateBomVersionInput",
+            {"parentSku": "P", "effectiveFrom": date.today().isoformat(), "copyFromBomId": item_id},
+        ),
+    }
+    for name, (input_type, fields) in mutations.items():
+        mutation = f"mutation M($input: {input_type}!) {{ {name}(input: $input) {{ userErrors {{ field code }} }} }}"
+        async with start_gateway() as client:
+            reply = await client.post(
+                "/graphql", json={"query": mutation, "variables": {"input": fields}}, headers=bearer()
+            )
+        refused[name] = reply.json()["data"][name]["userErrors"]
+    assert refused == {
+        "addBomLine": [{"field": "bomId", "code": "INVALID_FORMAT"}],
+        "removeBomLine": [{"field": "lineId", "code": "INVALID_FORMAT"}],
+        "activateBomVersion": [{"field": "bomId", "code": "INVALID_FORMAT"}],
+        "createBomVersion": [{"field": "copyFromBomId", "code": "INVALID_FORMAT"}],
+    }
+
+
+def key() -> str:
+    return str(uuid.uuid4())

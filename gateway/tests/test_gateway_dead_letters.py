@@ -130,7 +130,7 @@ async def test_an_event_for_an_item_the_catalog_does_not_know_is_a_dead_letter_a
     await suite.catalog.create_item("GHOST")
     replay = f"mutation R($input: ReplayDeadLetterInput!) {{ replayDeadLetter(input: $input) {{ {LETTER} }} }}"
     for _ in range(2):
-        answer = await graphql(suite, replay, {"input": {"service": "STOCK", "id": letter["id"]}})
+        answer = await graphql(suite, replay, {"input": {"id": letter["id"]}})
         assert answer["data"]["replayDeadLetter"]["deadLetter"] == {
             "id": letter["id"],
             "resolution": "REPLAYED",
@@ -157,7 +157,7 @@ async def test_only_an_admin_reads_or_discards_dead_letters_and_a_discard_needs_
     assert refused["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
     (edge,) = (await graphql(suite, LETTERS, {"service": "STOCK"}))["data"]["deadLetters"]["edges"]
     discard = f"mutation D($input: DiscardDeadLetterInput!) {{ discardDeadLetter(input: $input) {{ {LETTER} }} }}"
-    target = {"service": "STOCK", "id": edge["node"]["id"]}
+    target = {"id": edge["node"]["id"]}
 
     blank = await graphql(suite, discard, {"input": {**target, "reason": "  "}})
     assert blank["data"]["discardDeadLetter"]["userErrors"] == [{"field": "reason", "code": "REQUIRED"}]
@@ -169,6 +169,60 @@ async def test_only_an_admin_reads_or_discards_dead_letters_and_a_discard_needs_
     replay = f"mutation R($input: ReplayDeadLetterInput!) {{ replayDeadLetter(input: $input) {{ {LETTER} }} }}"
     again = await graphql(suite, replay, {"input": target})
     assert again["data"]["replayDeadLetter"]["userErrors"] == [{"field": "id", "code": "INVALID_STATE"}]
+
+
+PAGED = """query Paged($first: Int, $after: String, $last: Int, $before: String) {
+  deadLetters(service: STOCK, first: $first, after: $after, last: $last, before: $before) {
+    edges { node { id eventId } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+
+async def test_dead_letters_are_read_forward_and_backward_and_fetched_again_by_their_id(suite: Suite) -> None:
+    events = [await suite.approve(f"NEVER-{n}", "1") for n in range(3)]
+
+    async def all_dead_lettered() -> bool:
+        found = await graphql(suite, LETTERS, {"service": "STOCK"})
+        return len(found["data"]["deadLetters"]["edges"]) == len(events)
+
+    await eventually(all_dead_lettered, "the three approvals for unknown items are dead letters")
+    listed = await graphql(suite, LETTERS, {"service": "STOCK"})
+    everything = [edge["node"] for edge in listed["data"]["deadLetters"]["edges"]]
+
+    async def read(**page: object) -> tuple[list[str], dict[str, Any]]:
+        found = (await graphql(suite, PAGED, page))["data"]["deadLetters"]
+        return [edge["node"]["id"] for edge in found["edges"]], found["pageInfo"]
+
+    first, first_info = await read(first=2)
+    rest, rest_info = await read(first=2, after=first_info["endCursor"])
+    latest, latest_info = await read(last=2)
+    earlier, earlier_info = await read(last=2, before=latest_info["startCursor"])
+    ids = [letter["id"] for letter in everything]
+    assert sorted(letter["eventId"] for letter in everything) == sorted(events)
+    assert (first, rest, first_info["hasNextPage"], rest_info["hasNextPage"]) == (ids[:2], ids[2:], True, False)
+    assert (latest, earlier, latest_info["hasPreviousPage"], earlier_info["hasPreviousPage"]) == (
+        ids[1:],
+        ids[:1],
+        True,
+        False,
+    )
+
+    refetch = "query N($id: ID!) { node(id: $id) { id ... on DeadLetter { service eventId } } }"
+    again = await graphql(suite, refetch, {"id": ids[0]})
+    assert again["data"]["node"] == {"id": ids[0], "service": "STOCK", "eventId": everything[0]["eventId"]}
+    by_supervisor = await graphql(suite, refetch, {"id": ids[0]}, roles=("supervisor",))
+    assert by_supervisor["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+
+
+async def test_a_replay_given_the_id_of_another_type_is_refused_naming_it(suite: Suite) -> None:
+    await suite.catalog.create_item("KNOWN")
+    item = await graphql(suite, '{ item(sku: "KNOWN") { id } }', {})
+    replay = f"mutation R($input: ReplayDeadLetterInput!) {{ replayDeadLetter(input: $input) {{ {LETTER} }} }}"
+
+    refused = await graphql(suite, replay, {"input": {"id": item["data"]["item"]["id"]}})
+
+    assert refused["data"]["replayDeadLetter"] == {
+        "deadLetter": None,
+        "userErrors": [{"field": "id", "code": "INVALID_FORMAT"}],
+    }
 
 
 async def has(suite: Suite, sku: str, quantity: Decimal) -> bool:

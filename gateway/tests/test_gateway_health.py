@@ -12,7 +12,7 @@ async def test_health_lists_every_peer_as_unknown_when_nothing_listens() -> None
     async with running(create_app(settings)) as client:
         reply = (await client.post("/graphql", json={"query": HEALTH})).json()
     statuses = {entry["service"]: entry["status"] for entry in reply["data"]["health"]}
-    assert statuses == {"catalog": "UNKNOWN", "stock": "UNKNOWN", "counting": "UNKNOWN"}
+    assert statuses == {"CATALOG": "UNKNOWN", "STOCK": "UNKNOWN", "COUNTING": "UNKNOWN"}
 
 
 async def test_health_reports_the_serving_peers(
@@ -21,7 +21,7 @@ async def test_health_reports_the_serving_peers(
     async with start_gateway(STOCK_ADDR=stock.address, COUNTING_ADDR=counting.address) as client:
         reply = (await client.post("/graphql", json={"query": HEALTH})).json()
     statuses = {entry["service"]: entry["status"] for entry in reply["data"]["health"]}
-    assert statuses == {"catalog": "SERVING", "stock": "SERVING", "counting": "SERVING"}
+    assert statuses == {"CATALOG": "SERVING", "STOCK": "SERVING", "COUNTING": "SERVING"}
     assert catalog.calls == {"Check": 1}
     assert stock.calls == {"Check": 1}
     assert counting.calls == {"Check": 1}

@@ -334,4 +334,4 @@ async def test_a_create_sent_twice_with_one_idempotency_key_creates_one_item(gra
 
 async def test_health_shows_the_catalog_serving(graphql: GraphQL) -> None:
     reply = await graphql("{ health { service status } }", as_=None)
-    assert {"service": "catalog", "status": "SERVING"} in reply["data"]["health"]
+    assert {"service": "CATALOG", "status": "SERVING"} in reply["data"]["health"]

@@ -165,4 +165,4 @@ async def test_only_an_admin_reads_the_integrity_report(graphql: GraphQL) -> Non
 
 async def test_health_shows_the_stock_service_serving(graphql: GraphQL) -> None:
     reply = await graphql("{ health { service status } }", as_=None)
-    assert {"service": "stock", "status": "SERVING"} in reply["data"]["health"]
+    assert {"service": "STOCK", "status": "SERVING"} in reply["data"]["health"]

@@ -1,46 +1,59 @@
 """Dead letters, every service's: events it could not publish or apply, for admins to
-list, replay or discard with a reason."""
+list, replay or discard with a reason.
+
+Every service keeps its own, under ids of its own, so a dead letter's id in the graph
+names its service too: its node id is `<SERVICE>/<id within the service>`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 
 from gateway import described
 from gateway.auth import require_role
 from gateway.commands import command
 from gateway.context import Info
-from gateway.convert import timestamp_from_proto
+from gateway.convert import instant_from_proto, timestamp_from_proto
 from gateway.errors import UserError, call
+from gateway.health import SuiteService
+from gateway.nodes import in_order, local_id
 from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
 from invariant.operations.v1 import dead_letters_pb2 as pb
 from invariant.operations.v1 import dead_letters_pb2_grpc
+from invariant_kernel.errors import DomainError, ErrorCode
 
 ADMINS = frozenset({"admin"})
 Stub = dead_letters_pb2_grpc.DeadLetterServiceStub
 
 
-@strawberry.enum(description="A service of the suite, each with its own dead letters.")
-class SuiteService(Enum):
-    CATALOG = strawberry.enum_value("catalog", description="Items, units, barcodes and bills of materials.")
-    STOCK = strawberry.enum_value("stock", description="The ledger, balances and reservations.")
-    COUNTING = strawberry.enum_value("counting", description="Stock counts, their variances and approvals.")
+@strawberry.enum(description="How a dead letter was resolved.")
+class Resolution(Enum):
+    REPLAYED = strawberry.enum_value("REPLAYED", description="Published again: its consumers applied it then.")
+    DISCARDED = strawberry.enum_value("DISCARDED", description="Set aside for good, with a reason.")
 
 
-@strawberry.type(description="An event a service could not publish or apply; the rest of the flow went on.")
-class DeadLetter:
-    id: strawberry.ID = strawberry.field(description="The dead letter's id within its service.")
+@strawberry.type(
+    description="An event a service could not publish or apply; the rest of the flow went on. Its `id` names its "
+    "service too: `node(id:)` fetches it again (admins only)."
+)
+class DeadLetter(relay.Node):
+    id: relay.NodeID[str]
     service: SuiteService = strawberry.field(description="The service that holds it.")
     source: str = strawberry.field(description="The consumer that could not apply it, or `outbox` if unpublishable.")
     event_id: str = strawberry.field(description="The event's own id, the same in every service that saw it.")
     subject: str = strawberry.field(description="The event's type, e.g. `inventory.stock.receipt.posted`.")
     error: str = strawberry.field(description="What went wrong the last time, as the service reported it.")
     attempts: int = strawberry.field(description="How many times the service tried before it set the event aside.")
-    created_at: dt.datetime | None = strawberry.field(description="When it was set aside.")
-    resolution: str | None = strawberry.field(description="`REPLAYED` or `DISCARDED`; null while open.")
+    created_at: dt.datetime = strawberry.field(description="When it was set aside.")
+    resolution: Resolution | None = strawberry.field(description="How it was resolved; null while open.")
     resolved_by: str | None = strawberry.field(description="Who replayed or discarded it; null while open.")
     resolved_at: dt.datetime | None = strawberry.field(description="When it was resolved; null while open.")
     reason: str | None = strawberry.field(description="Why it was discarded.")
@@ -52,17 +65,38 @@ class DeadLetter:
     size_bytes: int = strawberry.field(description="The event's size as sent, in bytes.")
 
     @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[DeadLetter | None]:
+        require_role(info.context.identity, ADMINS, "reading dead letters")
+        ids = list(node_ids)
+        wanted: dict[SuiteService, list[str]] = defaultdict(list)
+        for node_id in ids:
+            place = _place(node_id)
+            if place is not None:
+                wanted[place[0]].append(place[1])
+
+        async def fetch(service: SuiteService, letter_ids: list[str]) -> list[DeadLetter]:
+            request = pb.GetDeadLettersRequest(ids=letter_ids)
+            reply = await call(lambda: _stub(info, service).GetDeadLetters(request))
+            return [cls.from_proto(service, letter) for letter in reply.dead_letters]
+
+        # One call per service the ids name, side by side.
+        found = await asyncio.gather(*(fetch(service, letter_ids) for service, letter_ids in wanted.items()))
+        return in_order(ids, (letter for letters in found for letter in letters), required)
+
+    @classmethod
     def from_proto(cls, service: SuiteService, letter: pb.DeadLetter) -> DeadLetter:
         return cls(
-            id=strawberry.ID(letter.id),
+            id=f"{service.name}/{letter.id}",
             service=service,
             source=letter.source,
             event_id=letter.event_id,
             subject=letter.subject,
             error=letter.error,
             attempts=letter.attempts,
-            created_at=timestamp_from_proto(letter.created_at),
-            resolution=letter.resolution or None,
+            created_at=instant_from_proto(letter.created_at),
+            resolution=Resolution(letter.resolution) if letter.resolution else None,
             resolved_by=letter.resolved_by or None,
             resolved_at=timestamp_from_proto(letter.resolved_at),
             reason=letter.reason or None,
@@ -75,14 +109,12 @@ class DeadLetter:
 
 @strawberry.input(description="The dead letter to publish again.")
 class ReplayDeadLetterInput:
-    service: SuiteService = strawberry.field(description="The service that holds it.")
-    id: strawberry.ID = strawberry.field(description="Its id within that service.")
+    id: strawberry.ID = strawberry.field(description="The dead letter's `id`, which names its service too.")
 
 
 @strawberry.input(description="The dead letter to close without replaying it.")
 class DiscardDeadLetterInput:
-    service: SuiteService = strawberry.field(description="The service that holds it.")
-    id: strawberry.ID = strawberry.field(description="Its id within that service.")
+    id: strawberry.ID = strawberry.field(description="The dead letter's `id`, which names its service too.")
     reason: str = strawberry.field(description="Required: why the event is dropped.")
 
 
@@ -94,6 +126,22 @@ class DeadLetterPayload:
 
 def _stub(info: Info, service: SuiteService) -> Stub:
     return info.context.stubs.dead_letters[service.name.lower()]
+
+
+def _place(node_id: str) -> tuple[SuiteService, str] | None:
+    """The service and the id within it that a dead letter's node id names; None if it names none."""
+    service, _, letter_id = node_id.partition("/")
+    if service not in SuiteService.__members__ or not letter_id:
+        return None
+    return SuiteService[service], letter_id
+
+
+def _target(id: strawberry.ID) -> tuple[SuiteService, str]:
+    """The dead letter an input's `id` names, or a refusal naming `id`."""
+    place = _place(local_id(id, DeadLetter, "id"))
+    if place is None:
+        raise DomainError(ErrorCode.INVALID_FORMAT, "id is not the id of a dead letter from this API", "id")
+    return place
 
 
 @strawberry.type
@@ -128,13 +176,14 @@ class DeadLetterMutation:
     async def replay_dead_letter(
         self, info: Info, input: Annotated[ReplayDeadLetterInput, strawberry.argument(description="Which one.")]
     ) -> DeadLetterPayload:
-        request = pb.ReplayDeadLetterRequest(id=input.id)
-        proto, errors = await command(
-            info, ADMINS, "replaying dead letters", lambda: _stub(info, input.service).ReplayDeadLetter(request)
-        )
-        return DeadLetterPayload(
-            dead_letter=DeadLetter.from_proto(input.service, proto) if proto is not None else None, user_errors=errors
-        )
+
+        async def send() -> DeadLetter:
+            service, letter_id = _target(input.id)
+            request = pb.ReplayDeadLetterRequest(id=letter_id)
+            return DeadLetter.from_proto(service, await _stub(info, service).ReplayDeadLetter(request))
+
+        letter, errors = await command(info, ADMINS, "replaying dead letters", send)
+        return DeadLetterPayload(dead_letter=letter, user_errors=errors)
 
     @described.mutation("Closes a dead letter without replaying it, with the reason why.")
     async def discard_dead_letter(
@@ -142,10 +191,11 @@ class DeadLetterMutation:
         info: Info,
         input: Annotated[DiscardDeadLetterInput, strawberry.argument(description="Which one, and why.")],
     ) -> DeadLetterPayload:
-        request = pb.DiscardDeadLetterRequest(id=input.id, reason=input.reason)
-        proto, errors = await command(
-            info, ADMINS, "discarding dead letters", lambda: _stub(info, input.service).DiscardDeadLetter(request)
-        )
-        return DeadLetterPayload(
-            dead_letter=DeadLetter.from_proto(input.service, proto) if proto is not None else None, user_errors=errors
-        )
+
+        async def send() -> DeadLetter:
+            service, letter_id = _target(input.id)
+            request = pb.DiscardDeadLetterRequest(id=letter_id, reason=input.reason)
+            return DeadLetter.from_proto(service, await _stub(info, service).DiscardDeadLetter(request))
+
+        letter, errors = await command(info, ADMINS, "discarding dead letters", send)
+        return DeadLetterPayload(dead_letter=letter, user_errors=errors)

@@ -12,6 +12,13 @@ from gateway.context import Info
 from invariant_core.rpc import check_health
 
 
+@strawberry.enum(description="A service of the suite behind the gateway, each with its own database.")
+class SuiteService(Enum):
+    CATALOG = strawberry.enum_value("catalog", description="Items, units, barcodes and bills of materials.")
+    STOCK = strawberry.enum_value("stock", description="The ledger, balances and reservations.")
+    COUNTING = strawberry.enum_value("counting", description="Stock counts, their variances and approvals.")
+
+
 @strawberry.enum(description="Whether a service takes requests.")
 class ServingStatus(Enum):
     SERVING = strawberry.enum_value("SERVING", description="It answers: its database is reachable and up to date.")
@@ -23,7 +30,7 @@ class ServingStatus(Enum):
 
 @strawberry.type(description="One peer service of the gateway and whether it serves.")
 class ServiceHealth:
-    service: str = strawberry.field(description="The service's name, e.g. `stock`.")
+    service: SuiteService = strawberry.field(description="Which service.")
     status: ServingStatus = strawberry.field(description="Whether it serves.")
 
 
@@ -38,4 +45,7 @@ class HealthQuery:
     async def health(self, info: Info) -> list[ServiceHealth]:
         peers = sorted(info.context.peers.items())
         statuses = await asyncio.gather(*(_status(target) for _, target in peers))
-        return [ServiceHealth(service=name, status=status) for (name, _), status in zip(peers, statuses, strict=True)]
+        return [
+            ServiceHealth(service=SuiteService(name), status=status)
+            for (name, _), status in zip(peers, statuses, strict=True)
+        ]

@@ -9,14 +9,39 @@ its own.
 from __future__ import annotations
 
 import inspect
-from typing import Annotated
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Protocol, TypeVar
 
 import strawberry
 from strawberry import relay
 
 from gateway import described
 from gateway.context import Info
-from invariant_kernel.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode, not_found
+
+
+class Fetched(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+N = TypeVar("N", bound=Fetched)
+
+
+def global_id(node: type[relay.Node], local: str) -> strawberry.ID:
+    """The global id of the `node` with the service's id `local`, as its own `id` field shows it."""
+    return strawberry.ID(str(relay.GlobalID(node.__strawberry_definition__.name, local)))  # type: ignore[attr-defined]
+
+
+def in_order(node_ids: Sequence[str], found: Iterable[N], required: bool) -> list[N | None]:
+    """What a node type's `resolve_nodes` answers: the nodes `found` in the order of `node_ids`, None for an id
+    not found (refused if `required`)."""
+    by_id = {node.id: node for node in found}
+    nodes = [by_id.get(node_id) for node_id in node_ids]
+    if required and None in nodes:
+        missing = next(node_id for node_id, node in zip(node_ids, nodes, strict=True) if node is None)
+        raise not_found("object", missing, "id")
+    return nodes
 
 
 def local_id(value: str, node: type[relay.Node], field: str) -> str:

@@ -7,9 +7,10 @@ import decimal
 
 import strawberry
 
-from gateway.catalog.types import BarcodeSymbology, ItemStatus
+from gateway.catalog.types import BarcodeSymbology, BomLine, BomVersion, ItemStatus
 from gateway.convert import date_to_proto, decimal_to_proto
 from gateway.idempotency import IDEMPOTENCY_KEY_HELP, key
+from gateway.nodes import local_id
 from invariant.catalog.v1 import catalog_pb2
 
 
@@ -178,8 +179,8 @@ class CreateBomVersionInput:
     )
     copy_from_bom_id: strawberry.ID | None = strawberry.field(
         default=None,
-        description="Copy the lines of this version (of the same parent, in any state) into the new draft; "
-        "null starts with no lines.",
+        description="The `id` of a version (of the same parent, in any state) whose lines to copy into the new "
+        "draft; null starts with no lines.",
     )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
@@ -188,7 +189,9 @@ class CreateBomVersionInput:
             idempotency_key=key(self.idempotency_key),
             parent_sku=self.parent_sku,
             effective_from=date_to_proto(self.effective_from),
-            copy_from_bom_id=self.copy_from_bom_id or "",
+            copy_from_bom_id=local_id(self.copy_from_bom_id, BomVersion, "copyFromBomId")
+            if self.copy_from_bom_id is not None
+            else "",
         )
         if self.effective_to is not None:
             request.effective_to.CopyFrom(date_to_proto(self.effective_to))
@@ -197,7 +200,7 @@ class CreateBomVersionInput:
 
 @strawberry.input(description="A component line for a DRAFT BOM version.")
 class AddBomLineInput:
-    bom_id: strawberry.ID = strawberry.field(description="The DRAFT version to add the line to.")
+    bom_id: strawberry.ID = strawberry.field(description="The `id` of the DRAFT version to add the line to.")
     component_sku: str = strawberry.field(
         description="The component item, in any case: not already on this version, and neither the parent nor "
         "an item whose own BOMs use the parent (refused with CYCLE)."
@@ -216,7 +219,7 @@ class AddBomLineInput:
     def to_proto(self) -> catalog_pb2.AddBomLineRequest:
         request = catalog_pb2.AddBomLineRequest(
             idempotency_key=key(self.idempotency_key),
-            bom_id=self.bom_id,
+            bom_id=local_id(self.bom_id, BomVersion, "bomId"),
             component_sku=self.component_sku,
             quantity=decimal_to_proto(self.quantity),
             unit=self.unit or "",
@@ -228,29 +231,37 @@ class AddBomLineInput:
 
 @strawberry.input(description="A line to remove from a DRAFT BOM version.")
 class RemoveBomLineInput:
-    bom_id: strawberry.ID = strawberry.field(description="The DRAFT version the line is on.")
-    line_id: strawberry.ID = strawberry.field(description="The line's id, from `BomVersion.lines`.")
+    bom_id: strawberry.ID = strawberry.field(description="The `id` of the DRAFT version the line is on.")
+    line_id: strawberry.ID = strawberry.field(description="The line's `id`, from `BomVersion.lines`.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> catalog_pb2.RemoveBomLineRequest:
         return catalog_pb2.RemoveBomLineRequest(
-            idempotency_key=key(self.idempotency_key), bom_id=self.bom_id, line_id=self.line_id
+            idempotency_key=key(self.idempotency_key),
+            bom_id=local_id(self.bom_id, BomVersion, "bomId"),
+            line_id=local_id(self.line_id, BomLine, "lineId"),
         )
 
 
 @strawberry.input(description="A DRAFT BOM version to put into use.")
 class ActivateBomVersionInput:
-    bom_id: strawberry.ID = strawberry.field(description="The DRAFT version to activate; it needs at least one line.")
+    bom_id: strawberry.ID = strawberry.field(
+        description="The `id` of the DRAFT version to activate; it needs at least one line."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> catalog_pb2.ActivateBomVersionRequest:
-        return catalog_pb2.ActivateBomVersionRequest(idempotency_key=key(self.idempotency_key), bom_id=self.bom_id)
+        return catalog_pb2.ActivateBomVersionRequest(
+            idempotency_key=key(self.idempotency_key), bom_id=local_id(self.bom_id, BomVersion, "bomId")
+        )
 
 
 @strawberry.input(description="A BOM version to take out of use.")
 class ObsoleteBomVersionInput:
-    bom_id: strawberry.ID = strawberry.field(description="The DRAFT or ACTIVE version to make OBSOLETE.")
+    bom_id: strawberry.ID = strawberry.field(description="The `id` of the DRAFT or ACTIVE version to make OBSOLETE.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> catalog_pb2.ObsoleteBomVersionRequest:
-        return catalog_pb2.ObsoleteBomVersionRequest(idempotency_key=key(self.idempotency_key), bom_id=self.bom_id)
+        return catalog_pb2.ObsoleteBomVersionRequest(
+            idempotency_key=key(self.idempotency_key), bom_id=local_id(self.bom_id, BomVersion, "bomId")
+        )

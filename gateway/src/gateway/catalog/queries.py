@@ -21,6 +21,7 @@ from gateway.catalog.types import (
 from gateway.context import Info
 from gateway.convert import date_to_proto, decimal_to_proto
 from gateway.errors import call, call_or_none
+from gateway.nodes import local_id
 from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
 from invariant.catalog.v1 import catalog_pb2
 
@@ -90,24 +91,38 @@ class CatalogQuery:
         return ConvertedQuantity.from_proto(await call(lambda: stub.ConvertQuantity(request)))
 
     @described.field(
-        "Every BOM version of a parent item, in every state, oldest first. An unknown SKU is an error (NOT_FOUND)."
+        "The BOM versions of a parent item, in every state, by version number (oldest first). An unknown SKU is "
+        "an error (NOT_FOUND)."
     )
     async def bom_versions(
         self,
         info: Info,
         parent_sku: Annotated[str, strawberry.argument(description="The parent item's SKU, in any case.")],
-    ) -> list[BomVersion]:
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[BomVersion]:
+        page = page_request(first, after, last, before)
         stub = info.context.stubs.catalog
-        request = catalog_pb2.ListBomVersionsRequest(parent_sku=parent_sku)
+        request = catalog_pb2.ListBomVersionsRequest(parent_sku=parent_sku, **page.fields)
         reply = await call(lambda: stub.ListBomVersions(request))
-        return [BomVersion.from_proto(version) for version in reply.versions]
+        versions = [BomVersion.from_proto(version) for version in reply.versions]
+        return connection(versions, reply.cursors, page, reply.next_page_token)
 
-    @described.field("The BOM version with this id, or null when there is none.")
+    @described.field(
+        "The BOM version with this id, or null when there is none. An id of another type is an error (INVALID_FORMAT)."
+    )
     async def bom_version(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The BOM version's id.")]
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The BOM version's `id` (a global id, as `node` takes).")
+        ],
     ) -> BomVersion | None:
+        request = catalog_pb2.GetBomVersionRequest(bom_id=local_id(id, BomVersion, "id"))
         stub = info.context.stubs.catalog
-        proto = await call_or_none(lambda: stub.GetBomVersion(catalog_pb2.GetBomVersionRequest(bom_id=id)))
+        proto = await call_or_none(lambda: stub.GetBomVersion(request))
         return BomVersion.from_proto(proto) if proto is not None else None
 
     @described.field(
@@ -136,17 +151,25 @@ class CatalogQuery:
         return BomExplosion.from_proto(await call(lambda: stub.ExplodeBom(request)))
 
     @described.field(
-        "Every parent that uses the component, directly or through other BOMs, depth-first: one entry per "
-        "DRAFT or ACTIVE version and path. An unknown SKU is an error (NOT_FOUND)."
+        "Every parent that uses the component, directly or through other BOMs: one entry per DRAFT or ACTIVE "
+        "version and path. Depth-first from the component: the parents of one component in SKU order, each "
+        "followed by its own users; a parent's versions one after another. An unknown SKU is an error (NOT_FOUND)."
     )
     async def where_used(
         self,
         info: Info,
         component_sku: Annotated[str, strawberry.argument(description="The component's SKU, in any case.")],
-    ) -> list[Usage]:
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Usage]:
+        page = page_request(first, after, last, before)
         stub = info.context.stubs.catalog
-        reply = await call(lambda: stub.WhereUsed(catalog_pb2.WhereUsedRequest(component_sku=component_sku)))
-        return [Usage.from_proto(usage) for usage in reply.usages]
+        request = catalog_pb2.WhereUsedRequest(component_sku=component_sku, **page.fields)
+        reply = await call(lambda: stub.WhereUsed(request))
+        usages = [Usage.from_proto(usage) for usage in reply.usages]
+        return connection(usages, reply.cursors, page, reply.next_page_token)
 
     @described.field(
         "Changes to the item, its thresholds and the BOMs it is the parent of, oldest first. An unknown SKU is "

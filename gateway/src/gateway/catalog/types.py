@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterable, Sequence
 from enum import Enum
+from typing import Self
 
 import strawberry
+from strawberry import relay
 
 from gateway import described
 from gateway.context import Info
@@ -18,8 +21,11 @@ from gateway.convert import (
     instant_from_proto,
     optional_decimal,
 )
-from gateway.errors import graphql_field
-from invariant.catalog.v1 import catalog_pb2
+from gateway.errors import call, graphql_field
+from gateway.nodes import global_id, in_order
+from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+
+Stub = catalog_pb2_grpc.CatalogServiceStub
 
 
 @strawberry.enum(description="Whether an item may still be used for new business.")
@@ -109,6 +115,23 @@ class AuditAction(Enum):
     )
 
 
+class CatalogNode(relay.Node):
+    """A catalog object that `node(id:)` fetches again: each type reads its ids in one call."""
+
+    id: relay.NodeID[str]
+
+    @classmethod
+    async def fetch(cls, stub: Stub, ids: list[str]) -> Sequence[Self]:
+        raise NotImplementedError
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        ids = list(node_ids)
+        return in_order(ids, await cls.fetch(info.context.stubs.catalog, ids), required)
+
+
 async def load_item(info: Info, sku: str) -> Item | None:
     proto = await info.context.catalog_loaders.item_by_sku.load(sku)
     return Item.from_proto(proto) if proto is not None else None
@@ -166,11 +189,12 @@ class Thresholds:
         )
 
 
-@strawberry.type(description="A product or material the warehouse keeps stock of, identified by its SKU.")
-class Item:
-    id: strawberry.ID = strawberry.field(
-        description="The catalog's id for the item (a UUID); the rest of the API names items by SKU."
-    )
+@strawberry.type(
+    description="A product or material the warehouse keeps stock of, identified by its SKU; `node(id:)` fetches "
+    "it again by its `id`."
+)
+class Item(CatalogNode):
+    id: relay.NodeID[str]
     sku: str = strawberry.field(
         description="Stock-keeping unit: unique, never changed, upper-case; 1 to 40 letters, digits, "
         "'.', '_' or '-', starting with a letter or digit."
@@ -211,9 +235,14 @@ class Item:
     )
 
     @classmethod
+    async def fetch(cls, stub: Stub, ids: list[str]) -> list[Item]:
+        reply = await call(lambda: stub.GetItems(catalog_pb2.GetItemsRequest(ids=ids)))
+        return [cls.from_proto(item) for item in reply.items]
+
+    @classmethod
     def from_proto(cls, proto: catalog_pb2.Item) -> Item:
         return cls(
-            id=strawberry.ID(proto.id),
+            id=proto.id,
             sku=proto.sku,
             name=proto.name,
             base_unit=proto.base_unit,
@@ -244,11 +273,12 @@ class ConvertedQuantity:
         return cls(quantity=decimal_from_proto(proto.quantity), unit=proto.unit)
 
 
-@strawberry.type(description="One component of a BOM version and how much of it one base unit of the parent takes.")
-class BomLine:
-    id: strawberry.ID = strawberry.field(
-        description="The line's id, to name it in removeBomLine; a copied version's lines get new ids."
-    )
+@strawberry.type(
+    description="One component of a BOM version and how much of it one base unit of the parent takes. Its `id` "
+    "names it in removeBomLine; a copied version's lines get new ids."
+)
+class BomLine(CatalogNode):
+    id: relay.NodeID[str]
     component_sku: str = strawberry.field(description="SKU of the component item; at most one line per component.")
     quantity: decimal.Decimal = strawberry.field(
         description="Per one base unit of the parent, in `unit`, before scrap; greater than zero."
@@ -266,9 +296,14 @@ class BomLine:
         return await load_known_item(info, self.component_sku)
 
     @classmethod
+    async def fetch(cls, stub: Stub, ids: list[str]) -> list[BomLine]:
+        reply = await call(lambda: stub.GetBomLines(catalog_pb2.GetBomLinesRequest(ids=ids)))
+        return [cls.from_proto(line) for line in reply.lines]
+
+    @classmethod
     def from_proto(cls, proto: catalog_pb2.BomLine) -> BomLine:
         return cls(
-            id=strawberry.ID(proto.id),
+            id=proto.id,
             component_sku=proto.component_sku,
             quantity=decimal_from_proto(proto.quantity),
             unit=proto.unit,
@@ -280,8 +315,8 @@ class BomLine:
     description="One version of a parent item's bill of materials: the components one base unit of the parent "
     "takes, and the days the version is in effect."
 )
-class BomVersion:
-    id: strawberry.ID = strawberry.field(description="The BOM version's id (a UUID).")
+class BomVersion(CatalogNode):
+    id: relay.NodeID[str]
     parent_sku: str = strawberry.field(description="SKU of the item this BOM makes.")
     version: int = strawberry.field(
         description="Version number within the parent: 1 for its first BOM, one more for each new version."
@@ -303,9 +338,14 @@ class BomVersion:
         return await load_known_item(info, self.parent_sku)
 
     @classmethod
+    async def fetch(cls, stub: Stub, ids: list[str]) -> list[BomVersion]:
+        reply = await call(lambda: stub.GetBomVersions(catalog_pb2.GetBomVersionsRequest(ids=ids)))
+        return [cls.from_proto(version) for version in reply.versions]
+
+    @classmethod
     def from_proto(cls, proto: catalog_pb2.BomVersion) -> BomVersion:
         return cls(
-            id=strawberry.ID(proto.id),
+            id=proto.id,
             parent_sku=proto.parent_sku,
             version=proto.version,
             state=BomState(proto.state),
@@ -355,7 +395,8 @@ class ExplosionNode:
     )
     unit: str = strawberry.field(description="The component's base unit, the unit of `quantity`.")
     bom_id: strawberry.ID = strawberry.field(
-        description="The BOM version this line belongs to: the one in effect for the SKU just above in `path`."
+        description="The id of the BOM version this line belongs to, the one in effect for the SKU just above in "
+        "`path`: what `bomVersion(id:)` and `node(id:)` take."
     )
 
     @described.field("The component item, looked up once per SKU per request.")
@@ -370,7 +411,7 @@ class ExplosionNode:
             component_sku=proto.component_sku,
             quantity=decimal_from_proto(proto.quantity),
             unit=proto.unit,
-            bom_id=strawberry.ID(proto.bom_id),
+            bom_id=global_id(BomVersion, proto.bom_id),
         )
 
 
@@ -401,7 +442,8 @@ class Usage:
     level: int = strawberry.field(description="1 for parents that use the component directly.")
     path: list[str] = strawberry.field(description="SKUs from this parent down to the component, both included.")
     bom_id: strawberry.ID = strawberry.field(
-        description="The parent's BOM version that has a line for the next SKU in `path`."
+        description="The id of the parent's BOM version that has a line for the next SKU in `path`: what "
+        "`bomVersion(id:)` and `node(id:)` take."
     )
     state: BomState = strawberry.field(
         description="State of that version: DRAFT or ACTIVE (obsolete versions are not listed)."
@@ -417,7 +459,7 @@ class Usage:
             parent_sku=proto.parent_sku,
             level=proto.level,
             path=list(proto.path),
-            bom_id=strawberry.ID(proto.bom_id),
+            bom_id=global_id(BomVersion, proto.bom_id),
             state=BomState(proto.state),
         )
 
@@ -442,8 +484,8 @@ class FieldChange:
 
 
 @strawberry.type(description="Who changed which master data, when.")
-class AuditEntry:
-    id: strawberry.ID = strawberry.field(description="The audit entry's id (a UUID).")
+class AuditEntry(CatalogNode):
+    id: relay.NodeID[str]
     entity_id: str = strawberry.field(
         description="Which one: the item's id for ITEM, `<item id>/<WAREHOUSE>` for THRESHOLDS, "
         "`<BOM version id>@v<version>` for BOM."
@@ -473,9 +515,14 @@ class AuditEntry:
         return enum_from_code(AuditAction, self.action_code, "AuditEntry.action")
 
     @classmethod
+    async def fetch(cls, stub: Stub, ids: list[str]) -> list[AuditEntry]:
+        reply = await call(lambda: stub.GetAuditEntries(catalog_pb2.GetAuditEntriesRequest(ids=ids)))
+        return [cls.from_proto(entry) for entry in reply.entries]
+
+    @classmethod
     def from_proto(cls, proto: catalog_pb2.AuditEntry) -> AuditEntry:
         return cls(
-            id=strawberry.ID(proto.id),
+            id=proto.id,
             entity_code=proto.entity,
             entity_id=proto.entity_id,
             action_code=proto.action,

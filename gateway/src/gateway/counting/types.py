@@ -27,7 +27,7 @@ from gateway.convert import (
     timestamp_from_proto,
 )
 from gateway.errors import call
-from gateway.refetch import global_id, in_order
+from gateway.nodes import global_id, in_order
 from gateway.stock.types import MovementType, ReasonQuantity, StockStatus
 from invariant.counting.v1 import counting_pb2 as pb
 

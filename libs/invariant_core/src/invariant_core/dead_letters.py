@@ -9,13 +9,14 @@ commands are idempotent by state: a retry finds the dead letter resolved and ans
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 import grpc
 from google.protobuf.message import DecodeError
-from sqlalchemy import Row, Table, insert, select, tuple_, update
+from sqlalchemy import Row, Table, insert, select, update
 
 from invariant.events.v1 import envelope_pb2
 from invariant.operations.v1 import dead_letters_pb2 as pb
@@ -24,7 +25,7 @@ from invariant_core import identity, outgoing
 from invariant_core.commands import Dispatcher, Route
 from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, utcnow
 from invariant_core.messages import timestamp_message
-from invariant_core.paging import decode_token, encode_token, page_size
+from invariant_core.paging import MAX_PAGE, keyset, page_of, page_query
 from invariant_core.rpc import Registrar, Registry
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 
@@ -94,22 +95,34 @@ class DeadLetterServicer(dead_letters_pb2_grpc.DeadLetterServiceServicer):
         self, request: pb.ListDeadLettersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListDeadLettersResponse:
         _require_operator()
-        size = page_size(request.page_size)
-        after = decode_token(request.page_token, str, str)
+        page = page_query(request, str, str)
+        if page.position is not None:
+            # The token carries the time as ISO text, as JSON has no instant.
+            at, letter_id = page.position
+            page = dataclasses.replace(page, position=(datetime.fromisoformat(at), letter_id))
         table = self._table
-        query = select(table).order_by(table.c.created_at, table.c.id).limit(size + 1)
+        query = select(table)
         if not request.include_resolved:
             query = query.where(table.c.resolution.is_(None))
-        if after is not None:
-            query = query.where(tuple_(table.c.created_at, table.c.id) > (datetime.fromisoformat(after[0]), after[1]))
         async with self._uows.reader() as uow:
-            rows = (await uow.session.execute(query)).all()
-        page = rows[:size]
-        more = len(rows) > size
+            rows = (await uow.session.execute(keyset(query, [table.c.created_at, table.c.id], page))).all()
+        found = page_of(rows, page, lambda row: (row.created_at.isoformat(), row.id))
         return pb.ListDeadLettersResponse(
-            dead_letters=[_message(row) for row in page],
-            next_page_token=encode_token(page[-1].created_at.isoformat(), page[-1].id) if more else "",
+            dead_letters=[_message(row) for row in found.rows],
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
         )
+
+    async def GetDeadLetters(
+        self, request: pb.GetDeadLettersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetDeadLettersResponse:
+        _require_operator()
+        if len(request.ids) > MAX_PAGE:
+            raise DomainError(ErrorCode.OUT_OF_RANGE, f"ids takes at most {MAX_PAGE} ids", "ids")
+        table = self._table
+        async with self._uows.reader() as uow:
+            rows = (await uow.session.execute(select(table).where(table.c.id.in_(list(request.ids))))).all()
+        return pb.GetDeadLettersResponse(dead_letters=[_message(row) for row in rows])
 
     async def ReplayDeadLetter(
         self, request: pb.ReplayDeadLetterRequest, context: grpc.aio.ServicerContext

@@ -199,6 +199,14 @@ async def test_a_three_level_bom_explodes_with_scrap_and_units_and_refuses_a_cyc
 
     used = await catalog.stub.WhereUsed(pb.WhereUsedRequest(component_sku=bolt))
     assert {u.parent_sku for u in used.usages} == {tube, frame, bike}
+    paged, pages, token = [], 0, ""
+    while True:
+        page = await catalog.stub.WhereUsed(pb.WhereUsedRequest(component_sku=bolt, page_size=2, page_token=token))
+        paged += [(tuple(u.path), u.bom_id) for u in page.usages]
+        pages += 1
+        if not (token := page.next_page_token):
+            break
+    assert (paged, pages) == ([(tuple(u.path), u.bom_id) for u in used.usages], 3)
 
     draft = await catalog.stub.CreateBomVersion(pb.CreateBomVersionRequest(idempotency_key=key(), parent_sku=bolt))
     error = await refused(
@@ -231,6 +239,10 @@ async def test_activating_a_new_version_obsoletes_the_previous_one(catalog) -> N
     second = await make_bom(catalog, parent, [(part, "2", "", "0")])
     versions = await catalog.stub.ListBomVersions(pb.ListBomVersionsRequest(parent_sku=parent))
     assert [(v.id, v.state) for v in versions.versions] == [(first.id, "OBSOLETE"), (second.id, "ACTIVE")]
+    latest = await catalog.stub.ListBomVersions(pb.ListBomVersionsRequest(parent_sku=parent, page_size=1, reverse=True))
+    assert [v.id for v in latest.versions] == [second.id]
+    older = pb.ListBomVersionsRequest(parent_sku=parent, page_size=1, page_token=latest.next_page_token, reverse=True)
+    assert [v.id for v in (await catalog.stub.ListBomVersions(older)).versions] == [first.id]
 
 
 async def test_item_and_bom_events_reach_jetstream_through_the_outbox(catalog, event_bus: EventBus) -> None:  # type: ignore[no-untyped-def]

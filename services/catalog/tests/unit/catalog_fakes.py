@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from catalog.domain import commands
-from catalog.domain.boms import BomState, BomVersion
+from catalog.domain.boms import BomLine, BomState, BomVersion
 from catalog.domain.items import FieldChange, Item
 from catalog.service import handlers
 from catalog.service.ports import AuditEntry, CatalogRepository
@@ -43,6 +43,9 @@ class FakeCatalogRepository(CatalogRepository):
 
     async def get_item_by_id(self, item_id: str) -> Item | None:
         return next((_copied(item) for item in self.items.values() if item.id == item_id), None)
+
+    async def items_by_id(self, item_ids: Sequence[str]) -> list[Item]:
+        return [_copied(item) for item in self.items.values() if item.id in item_ids]
 
     async def get_item_by_barcode(self, code: str) -> Item | None:
         sku = (await self.barcode_owners([code])).get(code)
@@ -89,6 +92,15 @@ class FakeCatalogRepository(CatalogRepository):
 
     async def boms_of(self, parent_sku: str) -> list[BomVersion]:
         return self._boms(lambda bom: bom.parent_sku == parent_sku)
+
+    async def list_boms(self, parent_sku: str, page: PageQuery) -> list[BomVersion]:
+        return paged(self._boms(lambda bom: bom.parent_sku == parent_sku), lambda bom: (bom.version,), page)
+
+    async def boms_by_id(self, bom_ids: Sequence[str]) -> list[BomVersion]:
+        return self._boms(lambda bom: bom.id in bom_ids)
+
+    async def bom_lines_by_id(self, line_ids: Sequence[str]) -> list[BomLine]:
+        return [line for bom in self.boms.values() for line in bom.lines if line.id in line_ids]
 
     async def released_boms(self, parent_skus: Sequence[str]) -> list[BomVersion]:
         return self._boms(lambda bom: bom.parent_sku in parent_skus and bom.state is not BomState.DRAFT)
@@ -152,6 +164,9 @@ class FakeCatalogRepository(CatalogRepository):
 
     async def list_audit(self, sku: str, page: PageQuery) -> list[AuditEntry]:
         return paged((entry for of, entry in self.audit if of == sku), lambda entry: (entry.seq,), page)
+
+    async def audit_by_id(self, entry_ids: Sequence[str]) -> list[AuditEntry]:
+        return [entry for _, entry in self.audit if entry.id in entry_ids]
 
 
 def _copied(row: Row) -> Row:

@@ -12,11 +12,13 @@ from catalog_fakes import Attempt, CatalogService, add_item, new_catalog
 
 from catalog.domain import BomActivated, BomState, BomVersion, FieldChange, Requirement, Usage, commands
 from catalog.service import handlers
+from invariant_core.paging import PageQuery
 from invariant_core.testing import refusal
 from invariant_kernel.errors import ErrorCode
 
 JAN_1 = date(2025, 1, 1)
 JUL_1 = date(2025, 7, 1)
+ALL = PageQuery(100, None, reverse=False)
 
 
 async def bike_catalog() -> CatalogService:
@@ -206,9 +208,9 @@ async def test_a_version_is_made_obsolete_once_and_audited_from_the_state_it_had
         (lambda c: c.run(handlers.activate_bom_version, commands.ActivateBomVersion("x")), "bom_id"),
         (lambda c: c.run(handlers.obsolete_bom_version, commands.ObsoleteBomVersion("x")), "bom_id"),
         (lambda c: handlers.get_bom_version(c.repo, bom_id="x"), "bom_id"),
-        (lambda c: handlers.list_bom_versions(c.repo, parent_sku="NONE"), "parent_sku"),
+        (lambda c: handlers.list_bom_versions(c.repo, parent_sku="NONE", page=ALL), "parent_sku"),
         (lambda c: handlers.explode_bom(c.repo, parent_sku="NONE", quantity="1", as_of=JAN_1), "parent_sku"),
-        (lambda c: handlers.where_used_by(c.repo, component_sku="NONE"), "component_sku"),
+        (lambda c: handlers.where_used_by(c.repo, component_sku="NONE", page=ALL), "component_sku"),
     ],
 )
 async def test_an_unknown_bom_or_item_is_not_found_on_the_field_naming_it(attempt: Attempt, field: str) -> None:
@@ -226,8 +228,42 @@ async def test_the_versions_of_a_parent_are_listed_and_read_back_as_stored() -> 
     second = await draft(catalog, "BIKE", ("WHEEL", "2"))
     await draft(catalog, "WHEEL", ("SPOKE", "36"))
 
-    assert await handlers.list_bom_versions(catalog.repo, parent_sku=" bike ") == [first, second]
+    assert await handlers.list_bom_versions(catalog.repo, parent_sku=" bike ", page=ALL) == [first, second]
     assert await handlers.get_bom_version(catalog.repo, bom_id=second.id) == second
+
+
+async def test_the_versions_of_a_parent_are_paged_by_version_number_either_way() -> None:
+    catalog = await bike_catalog()
+    versions = [await draft(catalog, "BIKE", ("FRAME", str(n))) for n in (1, 2, 3)]
+    await draft(catalog, "WHEEL", ("SPOKE", "36"))
+
+    def page(size: int, after: int | None, reverse: bool = False) -> PageQuery:
+        return PageQuery(size, None if after is None else (after,), reverse=reverse)
+
+    first = await handlers.list_bom_versions(catalog.repo, parent_sku="BIKE", page=page(2, None))
+    rest = await handlers.list_bom_versions(catalog.repo, parent_sku="BIKE", page=page(2, 2))
+    latest = await handlers.list_bom_versions(catalog.repo, parent_sku="BIKE", page=page(2, None, reverse=True))
+    before = await handlers.list_bom_versions(catalog.repo, parent_sku="BIKE", page=page(2, 3, reverse=True))
+
+    # A page's read takes one version more than the page, which tells that more follow.
+    assert [bom.version for bom in first] == [1, 2, 3]
+    assert rest == versions[2:]
+    assert [bom.version for bom in latest] == [3, 2, 1]
+    assert [bom.version for bom in before] == [2, 1]
+
+
+async def test_the_versions_asked_for_by_id_come_in_one_read_and_unknown_ids_are_left_out() -> None:
+    catalog = await bike_catalog()
+    bike = await draft(catalog, "BIKE", ("FRAME", "1"), ("WHEEL", "2"))
+    wheel = await draft(catalog, "WHEEL", ("SPOKE", "36"))
+
+    versions = await handlers.get_bom_versions(catalog.repo, bom_ids=[wheel.id, "nope", bike.id])
+    lines = await handlers.get_bom_lines(catalog.repo, line_ids=[bike.lines[1].id, "nope"])
+    error = await refusal(handlers.get_bom_lines(catalog.repo, line_ids=[str(n) for n in range(101)]))
+
+    assert sorted(versions, key=lambda bom: bom.version) == [bike, wheel]
+    assert lines == [bike.lines[1]]
+    assert (error.code, error.field) == (ErrorCode.OUT_OF_RANGE, "ids")
 
 
 async def test_an_explosion_follows_the_active_version_in_effect_at_each_level_on_the_day_asked() -> None:
@@ -269,9 +305,38 @@ async def test_where_used_climbs_through_sub_assemblies_but_not_through_obsolete
     frame = await draft(catalog, "FRAME", ("SPOKE", "4"))
     await catalog.run(handlers.obsolete_bom_version, commands.ObsoleteBomVersion(frame.id))
 
-    usages = await handlers.where_used_by(catalog.repo, component_sku=" spoke ")
+    usages = await handlers.where_used_by(catalog.repo, component_sku=" spoke ", page=ALL)
 
     assert usages == [
         Usage("WHEEL", 1, ("WHEEL", "SPOKE"), wheel.id, "ACTIVE"),
         Usage("BIKE", 2, ("BIKE", "WHEEL", "SPOKE"), bike.id, "DRAFT"),
     ]
+
+
+async def test_where_used_is_paged_by_each_usages_position_either_way() -> None:
+    catalog = await bike_catalog()
+    await add_item(catalog, "TRIKE")
+    wheel = await activate(catalog, await draft(catalog, "WHEEL", ("SPOKE", "36")))
+    frame = await draft(catalog, "FRAME", ("SPOKE", "4"))
+    bike = await draft(catalog, "BIKE", ("WHEEL", "2"))
+    trike = await draft(catalog, "TRIKE", ("WHEEL", "3"))
+    everything = await handlers.where_used_by(catalog.repo, component_sku="SPOKE", page=ALL)
+
+    def after(usage: Usage, size: int, reverse: bool = False) -> PageQuery:
+        return PageQuery(size, usage.position, reverse=reverse)
+
+    first = await handlers.where_used_by(catalog.repo, component_sku="SPOKE", page=PageQuery(1, None, False))
+    rest = await handlers.where_used_by(catalog.repo, component_sku="SPOKE", page=after(everything[1], 2))
+    back = await handlers.where_used_by(catalog.repo, component_sku="SPOKE", page=after(everything[3], 10, True))
+
+    # Depth-first from the component, parents of one component in SKU order.
+    assert [(usage.path, usage.bom_id) for usage in everything] == [
+        (("FRAME", "SPOKE"), frame.id),
+        (("WHEEL", "SPOKE"), wheel.id),
+        (("BIKE", "WHEEL", "SPOKE"), bike.id),
+        (("TRIKE", "WHEEL", "SPOKE"), trike.id),
+    ]
+    # A page's read takes one usage more than the page, which tells that more follow.
+    assert first == everything[:2]
+    assert rest == everything[2:]
+    assert back == everything[2::-1]

@@ -7,8 +7,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Row, Select, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.adapters.tables import audit, barcodes, bom_lines, bom_versions, item_units, items, thresholds
@@ -33,6 +34,10 @@ class SqlCatalogRepository:
     async def get_item_by_id(self, item_id: str) -> Item | None:
         sku = await self.session.scalar(select(items.c.sku).where(items.c.id == item_id))
         return None if sku is None else await self.get_item(sku)
+
+    async def items_by_id(self, item_ids: Sequence[str]) -> list[Item]:
+        skus = list(await self.session.scalars(select(items.c.sku).where(items.c.id.in_(list(item_ids)))))
+        return list((await self.items_by_sku(skus)).values())
 
     async def get_item_by_barcode(self, code: str) -> Item | None:
         sku = await self.session.scalar(
@@ -173,6 +178,16 @@ class SqlCatalogRepository:
     async def boms_of(self, parent_sku: str) -> list[BomVersion]:
         return await self._boms(bom_versions.c.parent_sku == parent_sku)
 
+    async def list_boms(self, parent_sku: str, page: PageQuery) -> list[BomVersion]:
+        return await self._boms(bom_versions.c.parent_sku == parent_sku, page=page)
+
+    async def boms_by_id(self, bom_ids: Sequence[str]) -> list[BomVersion]:
+        return await self._boms(bom_versions.c.id.in_(list(bom_ids)))
+
+    async def bom_lines_by_id(self, line_ids: Sequence[str]) -> list[BomLine]:
+        rows = await self.session.execute(select(bom_lines).where(bom_lines.c.id.in_(list(line_ids))))
+        return [_line(r) for r in rows]
+
     async def released_boms(self, parent_skus: Sequence[str]) -> list[BomVersion]:
         """Every version but drafts: active, replaced or obsolete, each with its dates in effect."""
         return await self._boms(
@@ -204,17 +219,18 @@ class SqlCatalogRepository:
         await self.session.execute(delete(bom_lines).where(bom_lines.c.bom_id == bom.id))
         await self._write_lines(bom)
 
-    async def _boms(self, *conditions: object) -> list[BomVersion]:
-        rows = (
-            await self.session.execute(
-                select(bom_versions).where(*conditions).order_by(bom_versions.c.parent_sku, bom_versions.c.version)  # type: ignore[arg-type]
-            )
-        ).all()
+    async def _boms(self, *conditions: object, page: PageQuery | None = None) -> list[BomVersion]:
+        query = select(bom_versions).where(*conditions)  # type: ignore[arg-type]
+        if page is None:
+            query = query.order_by(bom_versions.c.parent_sku, bom_versions.c.version)
+        else:
+            query = keyset(query, [bom_versions.c.version], page)
+        rows = (await self.session.execute(query)).all()
         lines: dict[str, list[BomLine]] = defaultdict(list)
         for r in await self.session.execute(
             select(bom_lines).where(bom_lines.c.bom_id.in_([b.id for b in rows])).order_by(bom_lines.c.position)
         ):
-            lines[r.bom_id].append(BomLine(r.id, r.component_sku, r.quantity, r.unit, r.scrap_percent))
+            lines[r.bom_id].append(_line(r))
         return [
             BomVersion(
                 id=r.id,
@@ -280,7 +296,13 @@ class SqlCatalogRepository:
         )
 
     async def list_audit(self, sku: str, page: PageQuery) -> list[AuditEntry]:
-        rows = await self.session.execute(keyset(select(audit).where(audit.c.sku == sku), [audit.c.seq], page))
+        return await self._audit(keyset(select(audit).where(audit.c.sku == sku), [audit.c.seq], page))
+
+    async def audit_by_id(self, entry_ids: Sequence[str]) -> list[AuditEntry]:
+        return await self._audit(select(audit).where(audit.c.id.in_(list(entry_ids))))
+
+    async def _audit(self, query: Select[Any]) -> list[AuditEntry]:
+        rows = await self.session.execute(query)
         return [
             AuditEntry(
                 seq=r.seq,
@@ -295,3 +317,7 @@ class SqlCatalogRepository:
             )
             for r in rows
         ]
+
+
+def _line(row: Row[Any]) -> BomLine:
+    return BomLine(row.id, row.component_sku, row.quantity, row.unit, row.scrap_percent)

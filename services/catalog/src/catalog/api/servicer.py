@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf.message import Message
 
 from catalog.domain import commands
-from catalog.domain.boms import BomVersion
+from catalog.domain.boms import BomLine, BomVersion
 from catalog.domain.items import Item
 from catalog.service import handlers
-from catalog.service.ports import CatalogRepository
+from catalog.service.ports import AuditEntry, CatalogRepository
 from invariant.catalog.v1 import catalog_pb2 as pb
 from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant_core.commands import Dispatcher
@@ -21,7 +21,7 @@ from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.messages import date_from_message, date_message, decimal_message
 from invariant_core.paging import page_of, page_query
 
-R = TypeVar("R", bound=Message)
+R = TypeVar("R")
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
@@ -86,6 +86,10 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             return item_message(await handlers.get_item(repo, sku=request.sku, item_id=request.id))
 
         return await self._query(body)
+
+    async def GetItems(self, request: pb.GetItemsRequest, context: grpc.aio.ServicerContext) -> pb.GetItemsResponse:
+        found = await self._query(lambda repo: handlers.get_items(repo, item_ids=request.ids))
+        return pb.GetItemsResponse(items=[item_message(item) for item in found])
 
     async def GetItemByBarcode(self, request: pb.GetItemByBarcodeRequest, context: grpc.aio.ServicerContext) -> pb.Item:
         async def body(repo: CatalogRepository) -> pb.Item:
@@ -172,12 +176,31 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
         return await self._query(body)
 
+    async def GetBomVersions(
+        self, request: pb.GetBomVersionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetBomVersionsResponse:
+        found = await self._query(lambda repo: handlers.get_bom_versions(repo, bom_ids=request.ids))
+        return pb.GetBomVersionsResponse(versions=[bom_message(bom) for bom in found])
+
+    async def GetBomLines(
+        self, request: pb.GetBomLinesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetBomLinesResponse:
+        found = await self._query(lambda repo: handlers.get_bom_lines(repo, line_ids=request.ids))
+        return pb.GetBomLinesResponse(lines=[line_message(line) for line in found])
+
     async def ListBomVersions(
         self, request: pb.ListBomVersionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListBomVersionsResponse:
+        page = page_query(request, int)
+
         async def body(repo: CatalogRepository) -> pb.ListBomVersionsResponse:
-            versions = await handlers.list_bom_versions(repo, parent_sku=request.parent_sku)
-            return pb.ListBomVersionsResponse(versions=[bom_message(v) for v in versions])
+            versions = await handlers.list_bom_versions(repo, parent_sku=request.parent_sku, page=page)
+            found = page_of(versions, page, lambda bom: (bom.version,))
+            return pb.ListBomVersionsResponse(
+                versions=[bom_message(v) for v in found.rows],
+                next_page_token=found.next_page_token,
+                cursors=found.cursors,
+            )
 
         return await self._query(body)
 
@@ -217,13 +240,22 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         return await self._query(body)
 
     async def WhereUsed(self, request: pb.WhereUsedRequest, context: grpc.aio.ServicerContext) -> pb.WhereUsedResponse:
+        page = page_query(request, str, str)
+        if page.position is not None:
+            # A token holds the usage's path as text, parent first: SKUs never contain a "/".
+            path, bom_id = page.position
+            page = dataclasses.replace(page, position=(tuple(reversed(path.split("/"))), bom_id))
+
         async def body(repo: CatalogRepository) -> pb.WhereUsedResponse:
-            usages = await handlers.where_used_by(repo, component_sku=request.component_sku)
+            usages = await handlers.where_used_by(repo, component_sku=request.component_sku, page=page)
+            found = page_of(usages, page, lambda usage: ("/".join(usage.path), usage.bom_id))
             return pb.WhereUsedResponse(
                 usages=[
                     pb.Usage(parent_sku=u.parent_sku, level=u.level, path=list(u.path), bom_id=u.bom_id, state=u.state)
-                    for u in usages
-                ]
+                    for u in found.rows
+                ],
+                next_page_token=found.next_page_token,
+                cursors=found.cursors,
             )
 
         return await self._query(body)
@@ -234,24 +266,19 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         async def body(repo: CatalogRepository) -> pb.ListAuditResponse:
             entries = await handlers.list_audit(repo, sku=request.sku, page=page)
             found = page_of(entries, page, lambda entry: (entry.seq,))
-            response = pb.ListAuditResponse(next_page_token=found.next_page_token, cursors=found.cursors)
-            for e in found.rows:
-                entry = response.entries.add(
-                    id=e.id,
-                    entity=e.entity,
-                    entity_id=e.entity_id,
-                    action=e.action,
-                    actor=e.actor,
-                    correlation_id=e.correlation_id,
-                    changes=[
-                        pb.FieldChange(field=c.field, before=json_or_empty(c.before), after=json_or_empty(c.after))
-                        for c in e.changes
-                    ],
-                )
-                entry.at.FromDatetime(e.at)
-            return response
+            return pb.ListAuditResponse(
+                entries=[audit_message(entry) for entry in found.rows],
+                next_page_token=found.next_page_token,
+                cursors=found.cursors,
+            )
 
         return await self._query(body)
+
+    async def GetAuditEntries(
+        self, request: pb.GetAuditEntriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetAuditEntriesResponse:
+        found = await self._query(lambda repo: handlers.get_audit_entries(repo, entry_ids=request.ids))
+        return pb.GetAuditEntriesResponse(entries=[audit_message(entry) for entry in found])
 
 
 def item_message(item: Item) -> pb.Item:
@@ -289,21 +316,39 @@ def bom_message(bom: BomVersion) -> pb.BomVersion:
         version=bom.version,
         state=str(bom.state),
         effective_from=date_message(bom.effective_from),
-        lines=[
-            pb.BomLine(
-                id=line.id,
-                component_sku=line.component_sku,
-                quantity=decimal_message(line.quantity),
-                unit=line.unit,
-                scrap_percent=decimal_message(line.scrap_percent),
-            )
-            for line in bom.lines
-        ],
+        lines=[line_message(line) for line in bom.lines],
     )
     if bom.effective_to is not None:
         message.effective_to.CopyFrom(date_message(bom.effective_to))
     if bom.updated_at is not None:
         message.updated_at.FromDatetime(bom.updated_at)
+    return message
+
+
+def line_message(line: BomLine) -> pb.BomLine:
+    return pb.BomLine(
+        id=line.id,
+        component_sku=line.component_sku,
+        quantity=decimal_message(line.quantity),
+        unit=line.unit,
+        scrap_percent=decimal_message(line.scrap_percent),
+    )
+
+
+def audit_message(entry: AuditEntry) -> pb.AuditEntry:
+    message = pb.AuditEntry(
+        id=entry.id,
+        entity=entry.entity,
+        entity_id=entry.entity_id,
+        action=entry.action,
+        actor=entry.actor,
+        correlation_id=entry.correlation_id,
+        changes=[
+            pb.FieldChange(field=c.field, before=json_or_empty(c.before), after=json_or_empty(c.after))
+            for c in entry.changes
+        ],
+    )
+    message.at.FromDatetime(entry.at)
     return message
 
 

@@ -309,9 +309,16 @@ class Usage:
     bom_id: str
     state: str
 
+    @property
+    def position(self) -> tuple[tuple[str, ...], str]:
+        """Where it stands among the usages of its component: its path read from the component up,
+        then its BOM version (a parent's versions use the component along the same path)."""
+        return tuple(reversed(self.path)), self.bom_id
+
 
 def where_used(component_sku: str, used_by: Mapping[str, Iterable[tuple[str, str, str]]]) -> list[Usage]:
-    """Every BOM that uses the component, directly or through sub-assemblies, depth-first.
+    """Every BOM that uses the component, directly or through sub-assemblies, depth-first:
+    in the order of their `position`, so parents of one component come in SKU order.
 
     `used_by[sku]` gives (parent_sku, bom_id, state) for each version that uses sku directly.
     """
@@ -331,4 +338,4 @@ def where_used(component_sku: str, used_by: Mapping[str, Iterable[tuple[str, str
                 climb(upward)
 
     climb((component_sku,))
-    return usages
+    return sorted(usages, key=lambda usage: usage.position)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -15,7 +17,7 @@ from catalog.domain.items import FieldChange, Item
 from catalog.service.ports import AuditEntry, CatalogRepository
 from invariant_core.commands import Route
 from invariant_core.db import Recorder, utcnow
-from invariant_core.paging import PageQuery
+from invariant_core.paging import MAX_PAGE, PageQuery
 from invariant_kernel.decimals import parse_decimal
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 
@@ -164,6 +166,10 @@ async def get_item(repo: CatalogRepository, *, sku: str = "", item_id: str = "")
     return await _item(repo, sku, "sku")
 
 
+async def get_items(repo: CatalogRepository, *, item_ids: Sequence[str]) -> list[Item]:
+    return await repo.items_by_id(_batch(item_ids))
+
+
 async def get_item_by_barcode(repo: CatalogRepository, *, code: str) -> Item:
     item = await repo.get_item_by_barcode(code.strip())
     if item is None:
@@ -184,9 +190,17 @@ async def get_bom_version(repo: CatalogRepository, *, bom_id: str) -> BomVersion
     return await _bom(repo, bom_id, "bom_id")
 
 
-async def list_bom_versions(repo: CatalogRepository, *, parent_sku: str) -> list[BomVersion]:
+async def get_bom_versions(repo: CatalogRepository, *, bom_ids: Sequence[str]) -> list[BomVersion]:
+    return await repo.boms_by_id(_batch(bom_ids))
+
+
+async def get_bom_lines(repo: CatalogRepository, *, line_ids: Sequence[str]) -> list[BomLine]:
+    return await repo.bom_lines_by_id(_batch(line_ids))
+
+
+async def list_bom_versions(repo: CatalogRepository, *, parent_sku: str, page: PageQuery) -> list[BomVersion]:
     parent = await _item(repo, parent_sku, "parent_sku")
-    return await repo.boms_of(parent.sku)
+    return await repo.list_boms(parent.sku, page)
 
 
 async def explode_bom(repo: CatalogRepository, *, parent_sku: str, quantity: str, as_of: date | None) -> Explosion:
@@ -213,12 +227,20 @@ async def explode_bom(repo: CatalogRepository, *, parent_sku: str, quantity: str
     return explode(parent.sku, amount, bom_of, items)
 
 
-async def where_used_by(repo: CatalogRepository, *, component_sku: str) -> list[Usage]:
+async def where_used_by(repo: CatalogRepository, *, component_sku: str, page: PageQuery) -> list[Usage]:
+    """One page of the usages, read as `paging.keyset` reads a table: the answer is computed whole
+    from the BOM graph, in the order of the usages' `position`, which `page.position` is one of."""
     component = await _item(repo, component_sku, "component_sku")
     used_by: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for parent, child, bom_id, state in await repo.bom_edges():
         used_by[child].append((parent, bom_id, state))
-    return where_used(component.sku, used_by)
+    usages = where_used(component.sku, used_by)
+    positions = [usage.position for usage in usages]
+    if page.reverse:
+        end = len(usages) if page.position is None else bisect_left(positions, page.position)
+        return usages[max(0, end - page.limit) : end][::-1]
+    start = 0 if page.position is None else bisect_right(positions, page.position)
+    return usages[start : start + page.limit]
 
 
 async def list_audit(repo: CatalogRepository, *, sku: str, page: PageQuery) -> list[AuditEntry]:
@@ -226,7 +248,17 @@ async def list_audit(repo: CatalogRepository, *, sku: str, page: PageQuery) -> l
     return await repo.list_audit(item.sku, page)
 
 
+async def get_audit_entries(repo: CatalogRepository, *, entry_ids: Sequence[str]) -> list[AuditEntry]:
+    return await repo.audit_by_id(_batch(entry_ids))
+
+
 # helpers
+
+
+def _batch(ids: Sequence[str]) -> Sequence[str]:
+    if len(ids) > MAX_PAGE:
+        raise DomainError(ErrorCode.OUT_OF_RANGE, f"ids takes at most {MAX_PAGE} ids", "ids")
+    return ids
 
 
 async def _item(repo: CatalogRepository, sku: str, field: str, lock: bool = False) -> Item:
