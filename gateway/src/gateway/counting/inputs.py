@@ -259,10 +259,10 @@ class EntryItemInput:
     )
 
     def fill(self, entry: pb.Entry, at: str) -> None:
-        # The schema lets a choice through as an empty string, which names no item.
-        if self.sku is not strawberry.UNSET and self.sku is not None:
+        # @oneOf lets exactly one member through, possibly as an empty string, which names no item.
+        if isinstance(self.sku, str):
             entry.item_sku = _named(self.sku, f"{at}.sku")
-        elif self.barcode is not strawberry.UNSET and self.barcode is not None:
+        elif isinstance(self.barcode, str):
             entry.barcode = _named(self.barcode, f"{at}.barcode")
 
 
@@ -293,9 +293,10 @@ class EntryTargetInput:
     )
 
     def fill(self, entry: pb.Entry, at: str) -> None:
-        if self.line_id is not strawberry.UNSET and self.line_id is not None:
+        # @oneOf lets exactly one member through; the one not given is UNSET, which is false.
+        if isinstance(self.line_id, str):
             entry.line_id = local_id(self.line_id, CountLine, f"{at}.lineId")
-        elif self.place is not strawberry.UNSET and self.place is not None:
+        elif self.place:
             self.place.item.fill(entry, f"{at}.place.item")
             entry.location, entry.lot = self.place.location, self.place.lot or ""
 
