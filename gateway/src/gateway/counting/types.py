@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import Enum
+from typing import Self
 
 import strawberry
 from google.protobuf.message import Message
@@ -30,6 +31,9 @@ from gateway.errors import call
 from gateway.nodes import global_id, in_order
 from gateway.stock.types import MovementType, ReasonQuantity, StockStatus
 from invariant.counting.v1 import counting_pb2 as pb
+from invariant.counting.v1 import counting_pb2_grpc
+
+Stub = counting_pb2_grpc.CountingServiceStub
 
 # The enums' names are the service's strings: requests send a member's `.name`, for
 # strawberry.enum_value leaves `.value` typed as its own definition rather than a str.
@@ -191,6 +195,23 @@ class DueTrigger(Enum):
     )
 
 
+class CountingNode(relay.Node):
+    """A counting object that `node(id:)` fetches again: each type reads its ids in one call."""
+
+    id: relay.NodeID[str]
+
+    @classmethod
+    async def fetch(cls, stub: Stub, ids: list[str]) -> Sequence[Self]:
+        raise NotImplementedError
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        ids = list(node_ids)
+        return in_order(ids, await cls.fetch(info.context.stubs.counting, ids), required)
+
+
 def _decimal(message: Message, name: str) -> decimal.Decimal | None:
     """A decimal field the service may leave out, as null."""
     return optional_decimal(getattr(message, name), message.HasField(name))
@@ -265,7 +286,7 @@ class Transition:
     "`id`. To a counter of a blind count its variances are hidden (null) until it reaches REVIEW; supervisors, "
     "finance, managers and admins see them."
 )
-class Count(relay.Node):
+class Count(CountingNode):
     id: relay.NodeID[str]
     warehouse: str = strawberry.field(description="The code of the warehouse counted.")
     kind: CountKind = strawberry.field(description="Why it was made.")
@@ -316,12 +337,9 @@ class Count(relay.Node):
     created_by: str = strawberry.field(description="The user id of who created or planned it.")
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Count | None]:
-        ids = list(node_ids)
-        reply = await call(lambda: info.context.stubs.counting.GetCounts(pb.GetCountsRequest(count_ids=ids)))
-        return in_order(ids, (cls.from_proto(count) for count in reply.counts), required)
+    async def fetch(cls, stub: Stub, ids: list[str]) -> list[Count]:
+        reply = await call(lambda: stub.GetCounts(pb.GetCountsRequest(count_ids=ids)))
+        return [cls.from_proto(count) for count in reply.counts]
 
     @classmethod
     def from_proto(cls, proto: pb.Count) -> Count:
@@ -406,7 +424,7 @@ class RoundResult:
     description="One item at one location (and lot) of a count; `node(id:)` fetches it again by its `id`. Its book "
     "and what is judged from it are null while hidden from a counter of a blind count."
 )
-class CountLine(relay.Node):
+class CountLine(CountingNode):
     id: relay.NodeID[str]
     count_id: strawberry.ID = strawberry.field(description="The `id` of the count it belongs to.")
     number: int = strawberry.field(
@@ -457,12 +475,9 @@ class CountLine(relay.Node):
         return await load_item(info, self.item_sku)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[CountLine | None]:
-        ids = list(node_ids)
-        reply = await call(lambda: info.context.stubs.counting.GetLines(pb.GetLinesRequest(line_ids=ids)))
-        return in_order(ids, (cls.from_proto(line) for line in reply.lines), required)
+    async def fetch(cls, stub: Stub, ids: list[str]) -> list[CountLine]:
+        reply = await call(lambda: stub.GetLines(pb.GetLinesRequest(line_ids=ids)))
+        return [cls.from_proto(line) for line in reply.lines]
 
     @classmethod
     def from_proto(cls, proto: pb.CountLine) -> CountLine:
