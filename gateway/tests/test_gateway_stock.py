@@ -169,8 +169,8 @@ async def test_warehouses_are_listed_by_code_each_with_its_locations_in_pages(gr
         ("B-01", "STORAGE"),
     ]
     assert wh1["pageInfo"]["hasNextPage"] is True
-    # A page of each warehouse's locations is one call per warehouse on the page.
-    assert stock.calls == {"ListWarehouses": 1, "ListLocations": 2}
+    # The first page of every listed warehouse's locations comes from one call, whatever the warehouses.
+    assert stock.calls == {"ListWarehouses": 1, "ListLocationPages": 1}
 
     forward, _ = await every_page(graphql, WAREHOUSES, {}, size=1)
     backward, pages = await every_page(graphql, WAREHOUSES, {}, size=1, backward=True)

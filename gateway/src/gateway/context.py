@@ -12,6 +12,7 @@ from strawberry.fastapi import BaseContext
 
 from gateway.auth import InvalidTokenError, User, verify
 from gateway.catalog.loaders import CatalogLoaders
+from gateway.stock.loaders import StockLoaders
 from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.counting.v1 import counting_pb2_grpc
 from invariant.operations.v1 import dead_letters_pb2_grpc
@@ -49,6 +50,7 @@ class Context(BaseContext):
         self.stubs = stubs
         self.peers = peers
         self.catalog_loaders = CatalogLoaders.create(stubs.catalog)
+        self.stock_loaders = StockLoaders.create(stubs.stock)
 
 
 Info = strawberry.Info[Context, None]

@@ -207,8 +207,11 @@ class Warehouse(relay.Node):
         self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[Location]:
         page = page_request(first, after, last, before)
-        request = pb.ListLocationsRequest(warehouse=self.code, **page.fields)
-        reply = await call(lambda: info.context.stubs.stock.ListLocations(request))
+        if page.token:
+            request = pb.ListLocationsRequest(warehouse=self.code, **page.fields)
+            reply = await call(lambda: info.context.stubs.stock.ListLocations(request))
+        else:
+            reply = await info.context.stock_loaders.first_locations.load((self.code, page.size, page.reverse))
         locations = [Location.from_proto(location) for location in reply.locations]
         return connection(locations, reply.cursors, page, reply.next_page_token)
 

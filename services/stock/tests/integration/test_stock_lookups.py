@@ -34,6 +34,28 @@ async def test_warehouses_and_their_locations_are_paged_by_code_forward_and_back
     assert (unknown.code, unknown.field) == (ErrorCode.NOT_FOUND, "warehouse")
 
 
+async def test_the_first_or_last_page_of_several_warehouses_locations_comes_from_one_call(services) -> None:  # type: ignore[no-untyped-def]
+    await create_warehouses(services, locations=("B-02", "A-01", "C-03"))
+
+    first = await services.stock.ListLocationPages(pb.ListLocationPagesRequest(warehouses=["wh2", "WH1"], page_size=2))
+    assert [[(loc.warehouse, loc.code) for loc in page.locations] for page in first.pages] == [
+        [("WH2", "A-01"), ("WH2", "B-02")],
+        [("WH1", "A-01"), ("WH1", "B-02")],
+    ]
+    # Each page reads on by itself.
+    rest = await services.stock.ListLocations(
+        pb.ListLocationsRequest(warehouse="WH1", page_size=5, page_token=first.pages[1].next_page_token)
+    )
+    assert [loc.code for loc in rest.locations] == ["C-03", "IN_TRANSIT"]
+    last = await services.stock.ListLocationPages(
+        pb.ListLocationPagesRequest(warehouses=["WH1"], page_size=1, reverse=True)
+    )
+    assert ([loc.code for loc in last.pages[0].locations], last.pages[0].cursors) == (["IN_TRANSIT"], rest.cursors[1:])
+
+    unknown = await refused(services.stock.ListLocationPages(pb.ListLocationPagesRequest(warehouses=["WH1", "WH9"])))
+    assert (unknown.code, unknown.field) == (ErrorCode.NOT_FOUND, "warehouses[1]")
+
+
 async def test_warehouses_locations_movements_and_reservations_are_fetched_by_key_in_one_call(services) -> None:  # type: ignore[no-untyped-def]
     await create_warehouses(services)
     sku = await create_item(services)

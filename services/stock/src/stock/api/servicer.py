@@ -18,7 +18,7 @@ from invariant_core.commands import Dispatcher
 from invariant_core.db import UnitOfWorkFactory
 from invariant_core.items import ReplicatedItems
 from invariant_core.messages import date_from_message, datetime_from_message, decimal_message, timestamp_message
-from invariant_core.paging import MAX_PAGE, PageQuery, page_of, page_query
+from invariant_core.paging import MAX_PAGE, PageQuery, page_of, page_query, page_size
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 from invariant_kernel.units import decimal_text
 from stock.adapters.repository import (
@@ -110,19 +110,36 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def ListLocations(
         self, request: pb.ListLocationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListLocationsResponse:
-        warehouse = normalise_warehouse(request.warehouse)
-        page = page_query(request, str)
+        return (await self._location_pages([(request.warehouse, "warehouse")], page_query(request, str)))[0]
+
+    async def ListLocationPages(
+        self, request: pb.ListLocationPagesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListLocationPagesResponse:
+        warehouses = [(code, f"warehouses[{i}]") for i, code in enumerate(_at_most(request.warehouses, "warehouses"))]
+        page = PageQuery(size=page_size(request.page_size), position=None, reverse=request.reverse)
+        return pb.ListLocationPagesResponse(pages=await self._location_pages(warehouses, page))
+
+    async def _location_pages(
+        self, warehouses: Sequence[tuple[str, str]], page: PageQuery
+    ) -> list[pb.ListLocationsResponse]:
+        """The same page of each warehouse's locations; `warehouses` holds (code as given, field)."""
+        codes = [normalise_warehouse(code, field) for code, field in warehouses]
+        pages = []
         async with self._uows.reader() as uow:
             await read_one_snapshot(uow.session)
-            # No location: a warehouse that does not exist must not read as one without locations.
-            if not await SqlStockRepository(uow.session).warehouses([warehouse]):
-                raise not_found("warehouse", warehouse, "warehouse")
-            found = page_of(await list_locations(uow.session, warehouse, page), page, lambda view: (view.code,))
-        return pb.ListLocationsResponse(
-            locations=[_location(view) for view in found.rows],
-            next_page_token=found.next_page_token,
-            cursors=found.cursors,
-        )
+            known = await SqlStockRepository(uow.session).warehouses(codes)
+            for code, (_, field) in zip(codes, warehouses, strict=True):
+                # No location: a warehouse that does not exist must not read as one without locations.
+                if code not in known:
+                    raise not_found("warehouse", code, field)
+                found = page_of(await list_locations(uow.session, code, page), page, lambda view: (view.code,))
+                locations = [_location(view) for view in found.rows]
+                pages.append(
+                    pb.ListLocationsResponse(
+                        locations=locations, next_page_token=found.next_page_token, cursors=found.cursors
+                    )
+                )
+        return pages
 
     async def GetLocations(
         self, request: pb.GetLocationsRequest, context: grpc.aio.ServicerContext
