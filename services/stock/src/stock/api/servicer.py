@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -18,7 +17,7 @@ from invariant_core.commands import Dispatcher
 from invariant_core.db import UnitOfWorkFactory
 from invariant_core.items import ReplicatedItems
 from invariant_core.messages import date_from_message, datetime_from_message, decimal_message, timestamp_message
-from invariant_core.paging import MAX_PAGE, PageQuery, page_of, page_query, page_size
+from invariant_core.paging import PageQuery, at_most_a_page, page_of, page_query, page_size
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 from invariant_kernel.units import decimal_text
 from stock.adapters.repository import (
@@ -58,7 +57,6 @@ from stock.domain.reservations import DocumentRef
 from stock.service.ports import BookQuery, MovementRecord, StockRepository
 
 R = TypeVar("R", bound=Message)
-T = TypeVar("T")
 # Keys per GetBooks call, as the proto promises its callers.
 MAX_BOOK_QUERIES = 5000
 _STATUS_NAMES = {status: f"STOCK_STATUS_{status}" for status in StockStatus}
@@ -102,7 +100,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def GetWarehouses(
         self, request: pb.GetWarehousesRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetWarehousesResponse:
-        codes = {code.strip().upper() for code in _at_most(request.codes, "codes")}
+        codes = {code.strip().upper() for code in at_most_a_page(request.codes, "codes")}
         async with self._uows.reader() as uow:
             found = await warehouses_by_code(uow.session, codes)
         return pb.GetWarehousesResponse(warehouses=[_warehouse(w, name) for w, name in found])
@@ -115,7 +113,9 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def ListLocationPages(
         self, request: pb.ListLocationPagesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListLocationPagesResponse:
-        warehouses = [(code, f"warehouses[{i}]") for i, code in enumerate(_at_most(request.warehouses, "warehouses"))]
+        warehouses = [
+            (code, f"warehouses[{i}]") for i, code in enumerate(at_most_a_page(request.warehouses, "warehouses"))
+        ]
         page = PageQuery(size=page_size(request.page_size), position=None, reverse=request.reverse)
         return pb.ListLocationPagesResponse(pages=await self._location_pages(warehouses, page))
 
@@ -144,7 +144,9 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def GetLocations(
         self, request: pb.GetLocationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetLocationsResponse:
-        keys = {(key.warehouse.strip().upper(), key.code.strip().upper()) for key in _at_most(request.keys, "keys")}
+        keys = {
+            (key.warehouse.strip().upper(), key.code.strip().upper()) for key in at_most_a_page(request.keys, "keys")
+        }
         async with self._uows.reader() as uow:
             found = await SqlStockRepository(uow.session).locations(keys)
         return pb.GetLocationsResponse(locations=[_location(found[key]) for key in sorted(found)])
@@ -359,7 +361,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def GetMovements(
         self, request: pb.GetMovementsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetMovementsResponse:
-        ids = set(_at_most(request.ids, "ids"))
+        ids = set(at_most_a_page(request.ids, "ids"))
         async with self._uows.reader() as uow:
             found = await movements_by_id(uow.session, ids)
         return pb.GetMovementsResponse(movements=[movement_message(m) for m in found])
@@ -396,7 +398,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def ListReservations(
         self, request: pb.ListReservationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListReservationsResponse:
-        page = _reservations_page(request)
+        page = page_query(request, datetime, str)
         async with self._uows.reader() as uow:
             listed = await list_reservations(
                 uow.session,
@@ -406,7 +408,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                 request.open_only,
                 page,
             )
-        found = page_of(listed, page, lambda r: (r.created_at.isoformat(), r.id))
+        found = page_of(listed, page, lambda r: (r.created_at, r.id))
         return pb.ListReservationsResponse(
             reservations=[reservation_message(r) for r in found.rows],
             next_page_token=found.next_page_token,
@@ -416,7 +418,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def GetReservations(
         self, request: pb.GetReservationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetReservationsResponse:
-        ids = set(_at_most(request.ids, "ids"))
+        ids = set(at_most_a_page(request.ids, "ids"))
         async with self._uows.reader() as uow:
             found = await reservations_by_id(uow.session, ids)
         return pb.GetReservationsResponse(reservations=[reservation_message(r) for r in found])
@@ -440,28 +442,6 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                 for d in drifts
             ],
         )
-
-
-def _reservations_page(request: pb.ListReservationsRequest) -> PageQuery:
-    """Reservations are listed by (created_at, id); a token carries the time as text."""
-    page = page_query(request, str, str)
-    if page.position is None:
-        return page
-    created, reservation_id = page.position
-    try:
-        at = datetime.fromisoformat(created)
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None:
-        raise DomainError(ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token")
-    return replace(page, position=(at, reservation_id))
-
-
-def _at_most(values: Sequence[T], field: str) -> Sequence[T]:
-    """What a call asks for by key, refused above a page's worth."""
-    if len(values) > MAX_PAGE:
-        raise DomainError(ErrorCode.OUT_OF_RANGE, f"{field} holds at most {MAX_PAGE} keys per call", field)
-    return values
 
 
 def _reserve_command(request: pb.ReserveRequest) -> commands.Reserve:
