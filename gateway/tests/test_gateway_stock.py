@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
+from strawberry import relay
 
 from gateway.convert import enum_from_code
 from gateway.stock.types import DriftKind
@@ -21,11 +22,14 @@ SUPERVISOR = ("supervisor",)
 OPERATOR = ("operator",)
 
 PLACE = "warehouse location lot status"
-MOVEMENT = f"""id type itemSku quantity enteredUnit from {{ {PLACE} }} to {{ {PLACE} }} document {{ type id line }}
+MOVEMENT = f"""id type itemSku quantity enteredUnit from {{ {PLACE} }} to {{ {PLACE} }} document {{ type number line }}
 reasonCode reasons {{ reasonCode quantity }} actor businessTime postedAt correctsMovementId reservationId"""
-RESERVATION = "id itemSku warehouse requested open consumed released owner { type id line } state expiresAt createdAt"
+RESERVATION = (
+    "id itemSku warehouse requested open consumed released owner { type number line } state expiresAt createdAt"
+)
 PAYLOADS = {
-    "createWarehouse": "warehouse { code name allowNegativeStock inTransitLocation locations { code kind } }",
+    "createWarehouse": "warehouse { code name allowNegativeStock inTransitLocation "
+    "locations { edges { node { code kind } } } }",
     "createLocation": "location { warehouse code kind }",
     "createLot": "lot { itemSku lot expiryDate }",
     "reserve": f"reservations {{ {RESERVATION} }}",
@@ -34,12 +38,21 @@ PAYLOADS = {
 AVAILABILITY = """query Availability($sku: String!, $warehouse: String!) {
   availability(itemSku: $sku, warehouse: $warehouse) {
     available qcHold rejected inTransit reserved availableToPromise unit } }"""
-MOVEMENTS = """query Movements($sku: String!, $first: Int!, $after: String) {
-  movements(itemSku: $sku, first: $first, after: $after) {
-    edges { node { quantity } } pageInfo { hasNextPage endCursor } } }"""
-BALANCES = """query Balances($warehouse: String!, $first: Int!, $after: String) {
-  balances(warehouse: $warehouse, first: $first, after: $after) {
-    edges { node { itemSku place { location lot status } quantity } } pageInfo { hasNextPage endCursor } } }"""
+PAGE = "$first: Int, $after: String, $last: Int, $before: String"
+PAGED = "first: $first, after: $after, last: $last, before: $before"
+PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+MOVEMENTS = f"""query Movements($sku: String!, {PAGE}) {{
+  movements(itemSku: $sku, {PAGED}) {{ edges {{ node {{ quantity }} }} {PAGE_INFO} }} }}"""
+BALANCES = f"""query Balances($warehouse: String!, {PAGE}) {{
+  balances(warehouse: $warehouse, {PAGED}) {{
+    edges {{ node {{ itemSku place {{ location lot status }} quantity }} }} {PAGE_INFO} }} }}"""
+RESERVATIONS = f"""query Reservations($owner: DocumentRefInput, $open: Boolean! = false, {PAGE}) {{
+  reservations(owner: $owner, openOnly: $open, {PAGED}) {{ edges {{ node {{ {RESERVATION} }} }} {PAGE_INFO} }} }}"""
+WAREHOUSES = f"""query Warehouses({PAGE}) {{
+  warehouses({PAGED}) {{ edges {{ node {{ id code name inTransitLocation }} }} {PAGE_INFO} }} }}"""
+LOCATIONS = f"""query Locations($code: ID!, {PAGE}) {{
+  node(id: $code) {{ ... on Warehouse {{ locations({PAGED}) {{
+    edges {{ node {{ id warehouse code kind }} }} {PAGE_INFO} }} }} }} }}"""
 
 
 @pytest.fixture
@@ -111,34 +124,63 @@ def place(warehouse: str, location: str, status: str = "AVAILABLE", lot: str | N
     return {"warehouse": warehouse, "location": location, "lot": lot, "status": status}
 
 
-async def every_page(graphql: GraphQL, query: str, variables: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-    """Every node of a listing, following the cursors, and how many pages it took."""
+async def every_page(
+    graphql: GraphQL, query: str, variables: dict[str, Any], *, size: int, backward: bool = False
+) -> tuple[list[dict[str, Any]], int]:
+    """Every node of a listing in the list's order, following the cursors from the start (from the end when
+    `backward`, with last/before), and how many pages it took."""
     nodes: list[dict[str, Any]] = []
-    after, pages = None, 0
+    cursor, pages = None, 0
     while True:
-        body = await graphql(query, {**variables, "after": after})
+        paging = {"last": size, "before": cursor} if backward else {"first": size, "after": cursor}
+        body = await graphql(query, {**variables, **paging})
         assert "errors" not in body, body["errors"]
-        [listing] = body["data"].values()
-        nodes += [edge["node"] for edge in listing["edges"]]
+        listing = connection_in(body["data"])
+        found = [edge["node"] for edge in listing["edges"]]
+        nodes = found + nodes if backward else nodes + found
         pages += 1
-        if not listing["pageInfo"]["hasNextPage"]:
+        info = listing["pageInfo"]
+        if not info["hasPreviousPage" if backward else "hasNextPage"]:
             return nodes, pages
-        after = listing["pageInfo"]["endCursor"]
+        cursor = info["startCursor" if backward else "endCursor"]
 
 
-async def test_warehouses_are_listed_with_their_locations_from_one_call(graphql: GraphQL, stock: Service) -> None:
-    reply = await graphql("{ warehouses { code name inTransitLocation locations { code kind } } }", roles=OPERATOR)
-    warehouses = {
-        warehouse["code"]: (warehouse["name"], warehouse["inTransitLocation"], warehouse["locations"])
-        for warehouse in reply["data"]["warehouses"]
-    }
-    assert warehouses["WH2"][:2] == ("Warehouse WH2", "IN_TRANSIT")
-    assert sorted((location["code"], location["kind"]) for location in warehouses["WH1"][2]) == [
+def connection_in(data: dict[str, Any]) -> dict[str, Any]:
+    """The one connection an answer holds, perhaps inside a node."""
+    [found] = data.values()
+    return found if "edges" in found else connection_in(found)
+
+
+def global_id(type_name: str, local_id: str) -> str:
+    """The graph's id of a stock object, as the service names it."""
+    return relay.to_base64(type_name, local_id)
+
+
+async def test_warehouses_are_listed_by_code_each_with_its_locations_in_pages(graphql: GraphQL, stock: Service) -> None:
+    query = f"""query Everything({PAGE}) {{ warehouses({PAGED}) {{ edges {{ node {{ code name inTransitLocation
+      locations(first: 2) {{ edges {{ node {{ code kind }} }} pageInfo {{ hasNextPage }} }} }} }} }} }}"""
+    reply = await graphql(query, {"first": 10}, roles=OPERATOR)
+    warehouses = {edge["node"]["code"]: edge["node"] for edge in reply["data"]["warehouses"]["edges"]}
+    assert list(warehouses) == ["WH1", "WH2"]
+    assert (warehouses["WH2"]["name"], warehouses["WH2"]["inTransitLocation"]) == ("Warehouse WH2", "IN_TRANSIT")
+    wh1 = warehouses["WH1"]["locations"]
+    assert [(edge["node"]["code"], edge["node"]["kind"]) for edge in wh1["edges"]] == [
         ("A-01", "STORAGE"),
         ("B-01", "STORAGE"),
-        ("IN_TRANSIT", "IN_TRANSIT"),
     ]
-    assert stock.calls == {"ListWarehouses": 1}
+    assert wh1["pageInfo"]["hasNextPage"] is True
+    # The first page of every listed warehouse's locations comes from one call, whatever the warehouses.
+    assert stock.calls == {"ListWarehouses": 1, "ListLocationPages": 1}
+
+    forward, _ = await every_page(graphql, WAREHOUSES, {}, size=1)
+    backward, pages = await every_page(graphql, WAREHOUSES, {}, size=1, backward=True)
+    assert [w["code"] for w in forward] == [w["code"] for w in backward] == ["WH1", "WH2"]
+    assert pages == 2
+    wh1_id = forward[0]["id"]
+    codes = {"code": wh1_id}
+    locations, pages = await every_page(graphql, LOCATIONS, codes, size=2)
+    assert ([location["code"] for location in locations], pages) == (["A-01", "B-01", "IN_TRANSIT"], 2)
+    assert await every_page(graphql, LOCATIONS, codes, size=2, backward=True) == (locations, 2)
 
 
 async def test_a_supervisor_creates_a_warehouse_with_its_in_transit_location_and_a_receiving_dock(
@@ -150,7 +192,7 @@ async def test_a_supervisor_creates_a_warehouse_with_its_in_transit_location_and
         "name": "North",
         "allowNegativeStock": True,
         "inTransitLocation": "IN_TRANSIT",
-        "locations": [{"code": "IN_TRANSIT", "kind": "IN_TRANSIT"}],
+        "locations": {"edges": [{"node": {"code": "IN_TRANSIT", "kind": "IN_TRANSIT"}}]},
     }
     dock = await succeed(graphql, "createLocation", {"warehouse": "WH3", "code": "dock-1", "kind": "RECEIVING"})
     assert dock["location"] == {"warehouse": "WH3", "code": "DOCK-1", "kind": "RECEIVING"}
@@ -162,8 +204,8 @@ async def test_an_operator_may_not_set_up_a_warehouse_and_the_stock_service_is_n
     payload = await mutate(graphql, "createWarehouse", {"code": "WH9", "name": "Mine"}, roles=OPERATOR)
     assert (payload["warehouse"], payload["userErrors"]) == (None, [{"field": None, "code": "PERMISSION_DENIED"}])
     assert not stock.calls
-    reply = await graphql("{ warehouses { code } }")
-    assert [warehouse["code"] for warehouse in reply["data"]["warehouses"]] == ["WH1", "WH2"]
+    reply = await graphql("{ warehouses { edges { node { code } } } }")
+    assert [edge["node"]["code"] for edge in reply["data"]["warehouses"]["edges"]] == ["WH1", "WH2"]
 
 
 async def test_an_operator_receives_boxes_which_are_booked_in_the_base_unit(graphql: GraphQL) -> None:
@@ -172,13 +214,13 @@ async def test_an_operator_receives_boxes_which_are_booked_in_the_base_unit(grap
         graphql,
         "2",
         unit="box",
-        document={"type": "PURCHASE_ORDER", "id": "PO-1", "line": "1"},
+        document={"type": "PURCHASE_ORDER", "number": "PO-1", "line": "1"},
         businessTime=business_time.isoformat(),
     )
     assert movement["type"] == "RECEIPT"
     assert (q(movement["quantity"]), movement["enteredUnit"]) == ("24", "BOX")
     assert (movement["from"], movement["to"]) == (None, place("WH1", "A-01"))
-    assert movement["document"] == {"type": "PURCHASE_ORDER", "id": "PO-1", "line": "1"}
+    assert movement["document"] == {"type": "PURCHASE_ORDER", "number": "PO-1", "line": "1"}
     assert movement["actor"] == "sam"
     assert datetime.fromisoformat(movement["businessTime"]) == business_time
     assert datetime.fromisoformat(movement["postedAt"]) > business_time
@@ -203,7 +245,7 @@ async def test_an_issue_scrap_and_return_change_the_stock_of_their_status(graphq
             "quantity": "10",
             "warehouse": "WH1",
             "location": "A-01",
-            "document": {"type": "SALES_ORDER", "id": "SO-1"},
+            "document": {"type": "SALES_ORDER", "number": "SO-1"},
         },
         roles=OPERATOR,
     )
@@ -236,7 +278,7 @@ async def test_an_inspector_passes_and_rejects_stock_on_hold_and_an_operator_may
         "itemSku": "BOLT",
         "warehouse": "WH1",
         "location": "A-01",
-        "document": {"type": "INSPECTION", "id": "I-1"},
+        "document": {"type": "INSPECTION", "number": "I-1"},
     }
     refused = await mutate(
         graphql, "changeStatus", {**decision, "quantity": "5", "toStatus": "AVAILABLE"}, roles=OPERATOR
@@ -280,7 +322,7 @@ async def test_a_lot_is_created_and_a_transfer_in_the_warehouse_keeps_it(graphql
         place("WH1", "A-01", lot="L7"),
         place("WH1", "B-01", lot="L7"),
     )
-    balances, _ = await every_page(graphql, BALANCES, {"warehouse": "WH1", "first": 10})
+    balances, _ = await every_page(graphql, BALANCES, {"warehouse": "WH1"}, size=10)
     assert [(b["place"]["location"], b["place"]["lot"], q(b["quantity"])) for b in balances] == [
         ("A-01", "L7", "150"),
         ("B-01", "L7", "50"),
@@ -313,7 +355,7 @@ async def test_a_supervisor_adjusts_with_several_reasons_and_an_operator_may_not
                 {"reasonCode": "COUNTING_ERROR", "quantity": "2"},
                 {"reasonCode": "DAMAGE_NOT_RECORDED", "quantity": "1"},
             ],
-            "document": {"type": "COUNT", "id": "C-1", "line": "4"},
+            "document": {"type": "COUNT", "number": "C-1", "line": "4"},
         },
     )
     assert (loss["movement"]["type"], loss["movement"]["from"], loss["movement"]["to"]) == (
@@ -345,7 +387,7 @@ async def test_a_supervisor_adjusts_with_several_reasons_and_an_operator_may_not
 
 async def test_stock_is_reserved_released_in_part_and_issued_against_the_reservation(graphql: GraphQL) -> None:
     await receive(graphql, "20")
-    owner = {"type": "SALES_ORDER", "id": "SO-9"}
+    owner = {"type": "SALES_ORDER", "number": "SO-9"}
     made = await succeed(
         graphql,
         "reserve",
@@ -378,12 +420,10 @@ async def test_stock_is_reserved_released_in_part_and_issued_against_the_reserva
 
     found = await availability(graphql)
     assert (found["available"], found["reserved"], found["availableToPromise"]) == (8, 0, 8)
-    held_by = """query Held($owner: DocumentRefInput, $open: Boolean!) {
-      reservations(owner: $owner, openOnly: $open) { state consumed } }"""
-    listed = (await graphql(held_by, {"owner": owner, "open": False}))["data"]["reservations"]
-    # Both were made in one call, at one time: the listing does not order them.
+    listed, _ = await every_page(graphql, RESERVATIONS, {"owner": owner}, size=10)
+    # Both were made in one call, at one time: the listing orders them by id, which says nothing.
     assert sorted((r["state"], q(r["consumed"])) for r in listed) == [("CONSUMED", "12"), ("RELEASED", "0")]
-    assert (await graphql(held_by, {"owner": owner, "open": True}))["data"]["reservations"] == []
+    assert await every_page(graphql, RESERVATIONS, {"owner": owner, "open": True}, size=10) == ([], 1)
 
 
 async def test_the_balance_as_of_a_past_time_leaves_out_later_movements(graphql: GraphQL) -> None:
@@ -459,7 +499,7 @@ def test_a_drift_kind_the_gateway_does_not_know_is_a_clear_error() -> None:
 async def test_filters_given_as_null_list_everything(graphql: GraphQL) -> None:
     await receive(graphql, "3")
     await receive(graphql, "4", warehouse="WH2")
-    owner = {"type": "SALES_ORDER", "id": "SO-3"}
+    owner = {"type": "SALES_ORDER", "number": "SO-3"}
     lines = [{"itemSku": "BOLT", "warehouse": "WH2", "quantity": "1"}]
     await succeed(graphql, "reserve", {"lines": lines, "owner": owner}, roles=OPERATOR)
     query = """query Everything($any: String) {
@@ -467,7 +507,7 @@ async def test_filters_given_as_null_list_everything(graphql: GraphQL) -> None:
       movements(
         itemSku: $any, warehouse: $any, location: $any, lot: $any, documentType: $any, documentId: $any, actor: $any
       ) { edges { node { quantity } } }
-      reservations(itemSku: $any, warehouse: $any) { warehouse } }"""
+      reservations(itemSku: $any, warehouse: $any) { edges { node { warehouse } } } }"""
     # Null means any; so does the empty string, which clients built before still send.
     for any_ in (None, ""):
         body = await graphql(query, {"any": any_})
@@ -476,7 +516,7 @@ async def test_filters_given_as_null_list_everything(graphql: GraphQL) -> None:
         balances = [edge["node"] for edge in data["balances"]["edges"]]
         assert sorted((b["place"]["warehouse"], q(b["quantity"])) for b in balances) == [("WH1", "3"), ("WH2", "4")]
         assert [q(edge["node"]["quantity"]) for edge in data["movements"]["edges"]] == ["3", "4"]
-        assert data["reservations"] == [{"warehouse": "WH2"}]
+        assert data["reservations"]["edges"] == [{"node": {"warehouse": "WH2"}}]
     literal = await graphql("{ movements(itemSku: null, warehouse: null) { edges { node { quantity } } } }")
     assert [q(edge["node"]["quantity"]) for edge in literal["data"]["movements"]["edges"]] == ["3", "4"]
 
@@ -486,7 +526,7 @@ async def test_a_receipt_sent_twice_with_one_idempotency_key_is_posted_once(grap
     first = await receive(graphql, "4", idempotencyKey=key)
     again = await receive(graphql, "4", idempotencyKey=key)
     assert again["id"] == first["id"]
-    movements, _ = await every_page(graphql, MOVEMENTS, {"sku": "BOLT", "first": 10})
+    movements, _ = await every_page(graphql, MOVEMENTS, {"sku": "BOLT"}, size=10)
     assert len(movements) == 1
 
 
@@ -550,15 +590,27 @@ HERE = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01"}
         ),
         (
             "adjust",
-            {**HERE, "quantity": "1", "direction": "GAIN", "reasonCode": "ENTRY_ERROR", "correctsMovementId": "nope"},
+            {
+                **HERE,
+                "quantity": "1",
+                "direction": "GAIN",
+                "reasonCode": "ENTRY_ERROR",
+                "correctsMovementId": global_id("Movement", "no-such-movement"),
+            },
             "correctsMovementId",
             "NOT_FOUND",
+        ),
+        (
+            "adjust",
+            {**HERE, "quantity": "1", "direction": "GAIN", "reasonCode": "ENTRY_ERROR", "correctsMovementId": "nope"},
+            "correctsMovementId",
+            "INVALID_FORMAT",
         ),
         (
             "reserve",
             {
                 "lines": [{"itemSku": "BOLT", "warehouse": "WH1", "quantity": "11"}],
-                "owner": {"type": "SALES_ORDER", "id": "SO-1"},
+                "owner": {"type": "SALES_ORDER", "number": "SO-1"},
             },
             "lines[0].quantity",
             "INSUFFICIENT_STOCK",
@@ -567,40 +619,46 @@ HERE = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01"}
             "reserve",
             {
                 "lines": [{"itemSku": "BOLT", "warehouse": "WH7", "quantity": "1"}],
-                "owner": {"type": "SALES_ORDER", "id": "SO-1"},
+                "owner": {"type": "SALES_ORDER", "number": "SO-1"},
             },
             "lines[0].warehouse",
             "NOT_FOUND",
         ),
         (
             "issueReservation",
-            {"reservationId": "nope", "quantity": "1", "location": "A-01"},
+            {"reservationId": global_id("Reservation", "no-such-reservation"), "quantity": "1", "location": "A-01"},
             "reservationId",
             "NOT_FOUND",
+        ),
+        (
+            "issueReservation",
+            {"reservationId": global_id("Movement", "no-such-reservation"), "quantity": "1", "location": "A-01"},
+            "reservationId",
+            "INVALID_FORMAT",
         ),
         # Every string has a limit (invariant_kernel.limits): an id 64, a code 40, any text 2,000.
         (
             "receive",
-            {**HERE, "quantity": "1", "document": {"type": "PO", "id": "P" * 65}},
-            "document.id",
+            {**HERE, "quantity": "1", "document": {"type": "PO", "number": "P" * 65}},
+            "document.number",
             "OUT_OF_RANGE",
         ),
         (
             "receive",
-            {**HERE, "quantity": "1", "document": {"type": "P" * 41, "id": "1"}},
+            {**HERE, "quantity": "1", "document": {"type": "P" * 41, "number": "1"}},
             "document.type",
             "OUT_OF_RANGE",
         ),
         (
             "receive",
-            {**HERE, "quantity": "1", "document": {"type": "PO", "id": "1", "line": "9" * 41}},
+            {**HERE, "quantity": "1", "document": {"type": "PO", "number": "1", "line": "9" * 41}},
             "document.line",
             "OUT_OF_RANGE",
         ),
         (
             "receive",
-            {**HERE, "quantity": "1", "document": {"type": "PO", "id": "P" * 1_100_000}},
-            "document.id",
+            {**HERE, "quantity": "1", "document": {"type": "PO", "number": "P" * 1_100_000}},
+            "document.number",
             "OUT_OF_RANGE",
         ),
         (
@@ -613,9 +671,9 @@ HERE = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01"}
             "reserve",
             {
                 "lines": [{"itemSku": "BOLT", "warehouse": "WH1", "quantity": "1"}],
-                "owner": {"type": "SALES_ORDER", "id": "S" * 65},
+                "owner": {"type": "SALES_ORDER", "number": "S" * 65},
             },
-            "owner.id",
+            "owner.number",
             "OUT_OF_RANGE",
         ),
         ("createWarehouse", {"code": "WH9", "name": "N" * 201}, "name", "OUT_OF_RANGE"),
@@ -643,11 +701,12 @@ async def test_movements_and_balances_are_paged_through_with_cursors(graphql: Gr
     ]:
         await receive(graphql, quantity, location=location, status=status)
 
-    movements, pages = await every_page(graphql, MOVEMENTS, {"sku": "BOLT", "first": 2})
+    movements, pages = await every_page(graphql, MOVEMENTS, {"sku": "BOLT"}, size=2)
     assert [q(movement["quantity"]) for movement in movements] == ["1", "2", "3", "4", "5"]
     assert pages == 3
+    assert await every_page(graphql, MOVEMENTS, {"sku": "BOLT"}, size=2, backward=True) == (movements, 3)
 
-    balances, pages = await every_page(graphql, BALANCES, {"warehouse": "WH1", "first": 3})
+    balances, pages = await every_page(graphql, BALANCES, {"warehouse": "WH1"}, size=3)
     assert [(b["place"]["location"], b["place"]["status"], q(b["quantity"])) for b in balances] == [
         ("A-01", "AVAILABLE", "5"),
         ("A-01", "QC_HOLD", "3"),
@@ -655,6 +714,7 @@ async def test_movements_and_balances_are_paged_through_with_cursors(graphql: Gr
         ("B-01", "QC_HOLD", "5"),
     ]
     assert pages == 2
+    assert await every_page(graphql, BALANCES, {"warehouse": "WH1"}, size=3, backward=True) == (balances, 2)
 
 
 async def test_availability_in_a_warehouse_that_does_not_exist_is_not_found_rather_than_zero(graphql: GraphQL) -> None:
@@ -662,3 +722,91 @@ async def test_availability_in_a_warehouse_that_does_not_exist_is_not_found_rath
     typo = await graphql(AVAILABILITY, {"sku": "BOLT", "warehouse": "WH9"})
     assert typo["data"] is None
     assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in typo["errors"]] == [("NOT_FOUND", "warehouse")]
+
+
+NODE = """query Node($id: ID!) { node(id: $id) {
+  __typename id
+  ... on Movement { quantity reservationId }
+  ... on Reservation { open owner { type number line } }
+  ... on Warehouse { code name }
+  ... on Location { warehouse code kind } } }"""
+
+
+async def test_movements_reservations_warehouses_and_locations_are_fetched_again_by_their_id(
+    graphql: GraphQL, stock: Service
+) -> None:
+    await receive(graphql, "10")
+    lines = [{"itemSku": "BOLT", "warehouse": "WH1", "quantity": str(n)} for n in (1, 2)]
+    made = await succeed(
+        graphql, "reserve", {"lines": lines, "owner": {"type": "SALES_ORDER", "number": "SO-1"}}, roles=OPERATOR
+    )
+    first, second = made["reservations"]
+    issued = await succeed(
+        graphql, "issueReservation", {"reservationId": first["id"], "quantity": "1", "location": "A-01"}
+    )
+    warehouses, _ = await every_page(graphql, WAREHOUSES, {}, size=10)
+    [location, *_] = (await every_page(graphql, LOCATIONS, {"code": warehouses[1]["id"]}, size=10))[0]
+
+    # The reservation an issue names is fetched by that id: it is the reservation's own.
+    reservation_id = issued["movement"]["reservationId"]
+    assert reservation_id == first["id"]
+    expected = {
+        issued["movement"]["id"]: {"__typename": "Movement", "quantity": "1"},
+        reservation_id: {"__typename": "Reservation", "open": "0"},
+        second["id"]: {"__typename": "Reservation", "owner": {"type": "SALES_ORDER", "number": "SO-1", "line": None}},
+        warehouses[1]["id"]: {"__typename": "Warehouse", "code": "WH2", "name": "Warehouse WH2"},
+        location["id"]: {"__typename": "Location", "warehouse": "WH2", "code": "A-01", "kind": "STORAGE"},
+    }
+    for node_id, fields in expected.items():
+        stock.counter.clear()
+        body = await graphql(NODE, {"id": node_id})
+        assert "errors" not in body, body["errors"]
+        found = body["data"]["node"]
+        assert found["id"] == node_id
+        assert {name: q(found[name]) if name in ("quantity", "open") else found[name] for name in fields} == fields
+        assert sum(stock.calls.values()) == 1, stock.calls
+
+    for missing in (global_id("Movement", "no-such-movement"), global_id("Location", "WH1:Z-99")):
+        assert (await graphql(NODE, {"id": missing}))["data"]["node"] is None
+    refused = await graphql(NODE, {"id": "not-an-id"})
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in refused["errors"]] == [
+        ("INVALID_FORMAT", "id")
+    ]
+
+
+async def test_an_argument_given_the_id_of_another_type_is_refused_naming_it(graphql: GraphQL, stock: Service) -> None:
+    movement = await receive(graphql, "10")
+    stock.counter.clear()
+    payload = await mutate(graphql, "release", {"reservationId": movement["id"]}, roles=OPERATOR)
+    assert (payload["reservation"], payload["userErrors"]) == (
+        None,
+        [{"field": "reservationId", "code": "INVALID_FORMAT"}],
+    )
+    warehouse = (await every_page(graphql, WAREHOUSES, {}, size=10))[0][0]
+    correction = {**HERE, "quantity": "1", "direction": "GAIN", "reasonCode": "ENTRY_ERROR"}
+    payload = await mutate(graphql, "adjust", {**correction, "correctsMovementId": warehouse["id"]})
+    assert payload["userErrors"] == [{"field": "correctsMovementId", "code": "INVALID_FORMAT"}]
+    assert stock.calls == {"ListWarehouses": 1}
+
+
+async def test_reservations_are_paged_oldest_first_forward_and_backward(graphql: GraphQL) -> None:
+    await receive(graphql, "10")
+    owner = {"type": "SALES_ORDER", "number": "SO-7"}
+    for line in ("1", "2", "3"):
+        lines = [{"itemSku": "BOLT", "warehouse": "WH1", "quantity": line}]
+        await succeed(graphql, "reserve", {"lines": lines, "owner": {**owner, "line": line}}, roles=OPERATOR)
+
+    forward, pages = await every_page(graphql, RESERVATIONS, {"owner": owner}, size=2)
+    # Lines of one document share its number and keep their own line: a cache keeps them apart by id.
+    assert [(r["owner"]["number"], r["owner"]["line"], q(r["open"])) for r in forward] == [
+        ("SO-7", "1", "1"),
+        ("SO-7", "2", "2"),
+        ("SO-7", "3", "3"),
+    ]
+    assert len({r["id"] for r in forward}) == 3
+    assert pages == 2
+    assert await every_page(graphql, RESERVATIONS, {"owner": owner}, size=2, backward=True) == (forward, 2)
+    too_long = await graphql(RESERVATIONS, {"owner": {"type": "SALES_ORDER", "number": "S" * 65}, "first": 1})
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in too_long["errors"]] == [
+        ("OUT_OF_RANGE", "owner.number")
+    ]

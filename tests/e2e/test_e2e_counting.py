@@ -156,13 +156,13 @@ async def test_book_1200_shelf_1160_is_counted_blind_recounted_explained_approve
     history = await read(
         graphql,
         "query H($sku: String!) { movements(itemSku: $sku, first: 10) { edges { node { id type quantity "
-        "document { type id line } reasons { reasonCode quantity } } } } }",
+        "document { type number line } reasons { reasonCode quantity } } } } }",
         {"sku": sku},
         SUPERVISOR,
     )
     (adjustment,) = [e["node"] for e in history["movements"]["edges"] if e["node"]["type"] == "ADJUSTMENT"]
     # Stock's document names the count and its line by the counting service's own ids.
-    assert adjustment["document"] == {"type": "COUNT", "id": local(count_id), "line": local(line["id"])}
+    assert adjustment["document"] == {"type": "COUNT", "number": local(count_id), "line": local(line["id"])}
     assert sorted((r["reasonCode"], Decimal(r["quantity"])) for r in adjustment["reasons"]) == sorted(
         (r["reasonCode"], Decimal(r["quantity"])) for r in reasons
     )

@@ -82,7 +82,7 @@ async def test_a_lot_is_received_reserved_transferred_through_transit_and_issued
     assert (Decimal(received["quantity"]), received["enteredUnit"]) == (100, "BOX")
     after_receipt = datetime.now(UTC)
 
-    owner = {"type": "SALES_ORDER", "id": code("SO-")}
+    owner = {"type": "SALES_ORDER", "number": code("SO-")}
     reserve = {"lines": [{"itemSku": sku, "warehouse": source, "quantity": "30"}], "owner": owner}
     [reservation] = (await run(graphql, "reserve", reserve, "reservations { id open }", OPERATOR))["reservations"]
     assert Decimal(reservation["open"]) == 30

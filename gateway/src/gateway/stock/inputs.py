@@ -17,7 +17,8 @@ import strawberry
 
 from gateway.convert import date_to_proto, decimal_to_proto, enum_to_proto, timestamp_to_proto
 from gateway.idempotency import IDEMPOTENCY_KEY_HELP, key
-from gateway.stock.types import LocationKind, StockStatus
+from gateway.nodes import local_id
+from gateway.stock.types import LocationKind, Movement, Reservation, StockStatus
 from invariant.stock.v1 import stock_pb2 as pb
 
 UNIT_HELP = "Any unit of the item, converted exactly to its base unit; null means the base unit."
@@ -55,23 +56,31 @@ def _place(warehouse: str, location: str, lot: str | None, status: StockStatus) 
     )
 
 
+# The service names a document's number `id`; the graph calls it `number`.
+DOCUMENT_NUMBER = {"document.id": "document.number", "owner.id": "owner.number"}
+
+
 def _flat(side: str) -> dict[str, str]:
     """The request's `from.*` or `to.*` fields, which an input with one place names without the prefix."""
     return {f"{side}.{name}": name for name in ("warehouse", "location", "lot", "status")}
 
 
-@strawberry.input(description="The document something belongs to, e.g. SALES_ORDER SO-1 line 2.")
+@strawberry.input(
+    description="The document something belongs to, by type, number and line, e.g. SALES_ORDER SO-1 line 2."
+)
 class DocumentRefInput:
     type: str = strawberry.field(
         description="SALES_ORDER, PURCHASE_ORDER, WORK_ORDER, COUNT, INSPECTION, ...; upper-cased, up to 40 characters."
     )
-    id: str = strawberry.field(description="The document's number or id, e.g. `SO-1`; up to 64 characters.")
+    number: str = strawberry.field(
+        description="The document's number in the system that owns it, e.g. `SO-1`; up to 64 characters."
+    )
     line: str | None = strawberry.field(
         default=None, description="The document's line, up to 40 characters; null means the whole document."
     )
 
     def to_proto(self) -> pb.DocumentRef:
-        return pb.DocumentRef(type=self.type, id=self.id, line=self.line or "")
+        return pb.DocumentRef(type=self.type, id=self.number, line=self.line or "")
 
 
 @strawberry.input(description="Where stock is: a location of a warehouse, a lot and a status.")
@@ -179,7 +188,8 @@ class _MovementInput:
     )
     corrects_movement_id: strawberry.ID | None = strawberry.field(
         default=None,
-        description="The movement this one compensates for: the ledger is never edited. An unknown id is refused.",
+        description="The `id` of the movement this one compensates for: the ledger is never edited. An unknown "
+        "movement, or the id of something else, is refused.",
     )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
@@ -200,7 +210,9 @@ class _MovementInput:
             unit=self.unit or "",
             reason_code=self.reason_code or "",
             reasons=reasons or [],
-            corrects_movement_id=self.corrects_movement_id or "",
+            corrects_movement_id=(
+                local_id(self.corrects_movement_id, Movement, "correctsMovementId") if self.corrects_movement_id else ""
+            ),
         )
         if source is not None:
             getattr(request, "from").CopyFrom(source)
@@ -419,7 +431,9 @@ class ReserveInput:
 
 @strawberry.input(description="What to give back of a reservation.")
 class ReleaseInput:
-    reservation_id: strawberry.ID = strawberry.field(description="The id of an OPEN reservation.")
+    reservation_id: strawberry.ID = strawberry.field(
+        description="The `id` of an OPEN reservation; the id of something else is refused."
+    )
     quantity: decimal.Decimal | None = strawberry.field(
         default=None,
         description="In the item's base unit, greater than zero and at most what is open; null releases "
@@ -428,7 +442,10 @@ class ReleaseInput:
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> pb.ReleaseRequest:
-        request = pb.ReleaseRequest(idempotency_key=key(self.idempotency_key), reservation_id=self.reservation_id)
+        request = pb.ReleaseRequest(
+            idempotency_key=key(self.idempotency_key),
+            reservation_id=local_id(self.reservation_id, Reservation, "reservationId"),
+        )
         if self.quantity is not None:
             request.quantity.CopyFrom(decimal_to_proto(self.quantity))
         return request
@@ -436,7 +453,9 @@ class ReleaseInput:
 
 @strawberry.input(description="Issue reserved stock, from the reservation's warehouse, and consume the reservation.")
 class IssueReservationInput:
-    reservation_id: strawberry.ID = strawberry.field(description="The id of an OPEN reservation.")
+    reservation_id: strawberry.ID = strawberry.field(
+        description="The `id` of an OPEN reservation; the id of something else is refused."
+    )
     quantity: decimal.Decimal = strawberry.field(
         description="Greater than zero, in `unit`, and at most what the reservation still holds."
     )
@@ -459,7 +478,7 @@ class IssueReservationInput:
     def to_proto(self) -> pb.IssueReservationRequest:
         request = pb.IssueReservationRequest(
             idempotency_key=key(self.idempotency_key),
-            reservation_id=self.reservation_id,
+            reservation_id=local_id(self.reservation_id, Reservation, "reservationId"),
             quantity=decimal_to_proto(self.quantity),
             unit=self.unit or "",
             location=self.location,

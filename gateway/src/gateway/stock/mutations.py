@@ -13,6 +13,7 @@ from gateway.commands import command
 from gateway.context import Info
 from gateway.errors import UserError
 from gateway.stock.inputs import (
+    DOCUMENT_NUMBER,
     AdjustInput,
     ChangeStatusInput,
     CreateLocationInput,
@@ -102,7 +103,7 @@ async def _movement(
     send: Callable[[], Awaitable[pb.Movement]],
     fields: Mapping[str, str],
 ) -> MovementPayload:
-    proto, errors = await command(info, allowed, action, send, fields)
+    proto, errors = await command(info, allowed, action, send, {**DOCUMENT_NUMBER, **fields})
     return MovementPayload(movement=Movement.from_proto(proto) if proto is not None else None, user_errors=errors)
 
 
@@ -258,7 +259,9 @@ class StockMutation:
             ReserveInput, strawberry.argument(description="The lines to reserve, for which document, and how.")
         ],
     ) -> ReservationsPayload:
-        proto, errors = await command(info, OPERATORS, "reserving stock", lambda: _stub(info).Reserve(input.to_proto()))
+        proto, errors = await command(
+            info, OPERATORS, "reserving stock", lambda: _stub(info).Reserve(input.to_proto()), DOCUMENT_NUMBER
+        )
         reservations = (
             [Reservation.from_proto(reservation) for reservation in proto.reservations] if proto is not None else []
         )

@@ -13,10 +13,10 @@ from gateway.context import Info
 from gateway.convert import timestamp_to_proto
 from gateway.errors import call
 from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
-from gateway.stock.inputs import DocumentRefInput, StockPlaceInput
-from gateway.stock.loaders import locations_by_warehouse
+from gateway.stock.inputs import DOCUMENT_NUMBER, DocumentRefInput, StockPlaceInput
 from gateway.stock.types import Availability, Balance, IntegrityReport, Movement, Reservation, Warehouse
 from invariant.stock.v1 import stock_pb2 as pb
+from invariant_kernel.errors import DomainError
 
 # Recomputing every balance from the ledger is heavy and shows the whole book.
 AUDITORS = frozenset({"admin"})
@@ -28,12 +28,14 @@ WAREHOUSE_FILTER = "Only this warehouse's, by code (case is ignored); null for e
 
 @strawberry.type
 class StockQuery:
-    @described.field("Every warehouse, by code, with its locations.")
-    async def warehouses(self, info: Info) -> list[Warehouse]:
-        reply = await call(lambda: info.context.stubs.stock.ListWarehouses(pb.ListWarehousesRequest()))
-        # The reply holds every location already: the loader need not ask again.
-        info.context.stock_loaders.locations_by_warehouse.prime_many(locations_by_warehouse(reply))
-        return [Warehouse.from_proto(warehouse) for warehouse in reply.warehouses]
+    @described.field("The warehouses, by code, each with its locations.")
+    async def warehouses(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Warehouse]:
+        page = page_request(first, after, last, before)
+        reply = await call(lambda: info.context.stubs.stock.ListWarehouses(pb.ListWarehousesRequest(**page.fields)))
+        warehouses = [Warehouse.from_proto(warehouse) for warehouse in reply.warehouses]
+        return connection(warehouses, reply.cursors, page, reply.next_page_token)
 
     @described.field(
         "Stock of an item in a warehouse by status, what is reserved and what can still be promised; all zero when "
@@ -167,7 +169,7 @@ class StockQuery:
         movements = [Movement.from_proto(movement) for movement in reply.movements]
         return connection(movements, reply.cursors, page, reply.next_page_token)
 
-    @described.field("Reservations in every state, oldest first, all at once (not paginated).")
+    @described.field("Reservations in every state, oldest first (those made together in the order of their ids).")
     async def reservations(
         self,
         info: Info,
@@ -183,15 +185,26 @@ class StockQuery:
         open_only: Annotated[
             bool, strawberry.argument(description="Only OPEN reservations, those still holding stock.")
         ] = False,
-    ) -> list[Reservation]:
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Reservation]:
+        page = page_request(first, after, last, before)
         request = pb.ListReservationsRequest(
             item_sku=item_sku or "",
             warehouse=warehouse or "",
             owner=owner.to_proto() if owner is not None else None,
             open_only=open_only,
+            **page.fields,
         )
-        reply = await call(lambda: info.context.stubs.stock.ListReservations(request))
-        return [Reservation.from_proto(reservation) for reservation in reply.reservations]
+        try:
+            reply = await call(lambda: info.context.stubs.stock.ListReservations(request))
+        except DomainError as refused:
+            refused.field = DOCUMENT_NUMBER.get(refused.field, refused.field)
+            raise
+        reservations = [Reservation.from_proto(reservation) for reservation in reply.reservations]
+        return connection(reservations, reply.cursors, page, reply.next_page_token)
 
     @described.field(
         "Every balance and availability recomputed from the ledger, and every reserved total from the open "

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterable
 from enum import Enum
 
 import strawberry
+from strawberry import relay
 
 from gateway import described
 from gateway.context import Info
@@ -21,6 +23,9 @@ from gateway.convert import (
     instant_from_proto,
     timestamp_from_proto,
 )
+from gateway.errors import call
+from gateway.nodes import global_id, in_order
+from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
 from invariant.stock.v1 import stock_pb2 as pb
 
 
@@ -136,7 +141,9 @@ class DriftKind(Enum):
 
 
 @strawberry.type(description="A location (bin) of a warehouse.")
-class Location:
+class Location(relay.Node):
+    # The warehouse's code and the location's, joined by a colon, which neither code may hold.
+    id: relay.NodeID[str]
     warehouse: str = strawberry.field(description="The code of the warehouse it belongs to.")
     code: str = strawberry.field(
         description="The location's code, unique within its warehouse: upper-case letters, digits and . _ / -, "
@@ -147,12 +154,28 @@ class Location:
     @classmethod
     def from_proto(cls, proto: pb.Location) -> Location:
         return cls(
-            warehouse=proto.warehouse, code=proto.code, kind=enum_from_proto(LocationKind, pb.LocationKind, proto.kind)
+            id=f"{proto.warehouse}:{proto.code}",
+            warehouse=proto.warehouse,
+            code=proto.code,
+            kind=enum_from_proto(LocationKind, pb.LocationKind, proto.kind),
         )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Location | None]:
+        ids = list(node_ids)
+        keys = [
+            pb.LocationKey(warehouse=warehouse, code=code) for warehouse, _, code in (i.partition(":") for i in ids)
+        ]
+        reply = await call(lambda: info.context.stubs.stock.GetLocations(pb.GetLocationsRequest(keys=keys)))
+        found = (cls.from_proto(location) for location in reply.locations)
+        return in_order(ids, found, required)
 
 
 @strawberry.type(description="A warehouse (site) with its locations; stock is always in a location of a warehouse.")
-class Warehouse:
+class Warehouse(relay.Node):
+    id: relay.NodeID[str]
     code: str = strawberry.field(
         description="The warehouse's code, as every other field names it: upper-case letters, digits, _ and -, "
         "up to 20 characters, starting with a letter, e.g. `WH1`."
@@ -167,19 +190,36 @@ class Warehouse:
         "available in neither, until it arrives."
     )
 
-    @described.field("Every location of the warehouse, its in-transit location included, by code.")
-    async def locations(self, info: Info) -> list[Location]:
-        found = await info.context.stock_loaders.locations_by_warehouse.load(self.code)
-        return [Location.from_proto(location) for location in found]
+    @described.field("The warehouse's locations by code, its in-transit location included.")
+    async def locations(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Location]:
+        page = page_request(first, after, last, before)
+        if page.token:
+            request = pb.ListLocationsRequest(warehouse=self.code, **page.fields)
+            reply = await call(lambda: info.context.stubs.stock.ListLocations(request))
+        else:
+            reply = await info.context.stock_loaders.first_locations.load((self.code, page.size, page.reverse))
+        locations = [Location.from_proto(location) for location in reply.locations]
+        return connection(locations, reply.cursors, page, reply.next_page_token)
 
     @classmethod
     def from_proto(cls, proto: pb.Warehouse) -> Warehouse:
         return cls(
+            id=proto.code,
             code=proto.code,
             name=proto.name,
             allow_negative_stock=proto.allow_negative_stock,
             in_transit_location=proto.in_transit_location,
         )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Warehouse | None]:
+        codes = list(node_ids)
+        reply = await call(lambda: info.context.stubs.stock.GetWarehouses(pb.GetWarehousesRequest(codes=codes)))
+        return in_order(codes, (cls.from_proto(warehouse) for warehouse in reply.warehouses), required)
 
 
 @strawberry.type(description="A lot (batch) of a lot-tracked item, as printed on its labels.")
@@ -218,19 +258,25 @@ def _place(message: pb.Movement, side: str) -> StockPlace | None:
     return StockPlace.from_proto(getattr(message, side)) if message.HasField(side) else None
 
 
-@strawberry.type(description="The document a movement or a reservation belongs to, e.g. SALES_ORDER SO-1 line 2.")
+@strawberry.type(
+    description="The document a movement or a reservation belongs to, by type, number and line, e.g. SALES_ORDER "
+    "SO-1 line 2. It is not a node: every line of a document shares its number."
+)
 class DocumentRef:
     type: str = strawberry.field(
         description="The kind of document, upper case: SALES_ORDER, PURCHASE_ORDER, WORK_ORDER, COUNT, INSPECTION, ..."
     )
-    id: str = strawberry.field(description="The document's number or id in the system that owns it, e.g. `SO-1`.")
+    number: str = strawberry.field(
+        description="The document's number in the system that owns it, e.g. `SO-1`; for a COUNT, the counting "
+        "service's own number of the count, not the Count's `id` in this graph."
+    )
     line: str | None = strawberry.field(description="The document's line; null when the whole document is meant.")
 
     @classmethod
     def from_proto(cls, proto: pb.DocumentRef) -> DocumentRef | None:
         if not proto.type and not proto.id:
             return None
-        return cls(type=proto.type, id=proto.id, line=proto.line or None)
+        return cls(type=proto.type, number=proto.id, line=proto.line or None)
 
 
 @strawberry.type(description="One reason of an adjustment and the part of its quantity that reason explains.")
@@ -246,11 +292,12 @@ class ReasonQuantity:
         return cls(reason_code=proto.reason_code, quantity=decimal_from_proto(proto.quantity))
 
 
-@strawberry.type(description="One entry of the append-only stock ledger.")
-class Movement:
-    id: strawberry.ID = strawberry.field(
-        description="The movement's id; give it as `correctsMovementId` to post a compensating movement."
-    )
+@strawberry.type(
+    description="One entry of the append-only stock ledger; give its `id` as `correctsMovementId` to post a "
+    "compensating movement."
+)
+class Movement(relay.Node):
+    id: relay.NodeID[str]
     type: MovementType = strawberry.field(description="What the movement did, which says which sides it has.")
     item_sku: str = strawberry.field(description="The SKU of the item moved.")
     quantity: decimal.Decimal = strawberry.field(description="In the item's base unit.")
@@ -277,16 +324,16 @@ class Movement:
         description="When the ledger recorded it, in UTC; at or after businessTime."
     )
     corrects_movement_id: strawberry.ID | None = strawberry.field(
-        description="The movement this one compensates for; null when it corrects none."
+        description="The `id` of the movement this one compensates for (`node` fetches it); null when it corrects none."
     )
     reservation_id: strawberry.ID | None = strawberry.field(
-        description="The reservation an issue was posted against; null otherwise."
+        description="The `id` of the reservation an issue was posted against (`node` fetches it); null otherwise."
     )
 
     @classmethod
     def from_proto(cls, proto: pb.Movement) -> Movement:
         return cls(
-            id=strawberry.ID(proto.id),
+            id=proto.id,
             type=enum_from_proto(MovementType, pb.MovementType, proto.type),
             item_sku=proto.item_sku,
             quantity=decimal_from_proto(proto.quantity),
@@ -299,14 +346,27 @@ class Movement:
             actor=proto.actor,
             business_time=instant_from_proto(proto.business_time),
             posted_at=instant_from_proto(proto.posted_at),
-            corrects_movement_id=strawberry.ID(proto.corrects_movement_id) if proto.corrects_movement_id else None,
-            reservation_id=strawberry.ID(proto.reservation_id) if proto.reservation_id else None,
+            corrects_movement_id=global_id(Movement, proto.corrects_movement_id)
+            if proto.corrects_movement_id
+            else None,
+            reservation_id=global_id(Reservation, proto.reservation_id) if proto.reservation_id else None,
         )
 
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Movement | None]:
+        ids = list(node_ids)
+        reply = await call(lambda: info.context.stubs.stock.GetMovements(pb.GetMovementsRequest(ids=ids)))
+        return in_order(ids, (cls.from_proto(movement) for movement in reply.movements), required)
 
-@strawberry.type(description="Stock promised to a document for an item in a warehouse.")
-class Reservation:
-    id: strawberry.ID = strawberry.field(description="The reservation's id, for release and issueReservation.")
+
+@strawberry.type(
+    description="Stock promised to a document for an item in a warehouse; give its `id` to release and "
+    "issueReservation."
+)
+class Reservation(relay.Node):
+    id: relay.NodeID[str]
     item_sku: str = strawberry.field(description="The SKU of the item reserved.")
     warehouse: str = strawberry.field(
         description="The code of the warehouse it is reserved in; reservations hold no location or lot."
@@ -333,7 +393,7 @@ class Reservation:
     @classmethod
     def from_proto(cls, proto: pb.Reservation) -> Reservation:
         return cls(
-            id=strawberry.ID(proto.id),
+            id=proto.id,
             item_sku=proto.item_sku,
             warehouse=proto.warehouse,
             requested=decimal_from_proto(proto.requested),
@@ -345,6 +405,14 @@ class Reservation:
             state=ReservationState(proto.state),
             created_at=instant_from_proto(proto.created_at),
         )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Reservation | None]:
+        ids = list(node_ids)
+        reply = await call(lambda: info.context.stubs.stock.GetReservations(pb.GetReservationsRequest(ids=ids)))
+        return in_order(ids, (cls.from_proto(reservation) for reservation in reply.reservations), required)
 
 
 @strawberry.type(description="An item in a warehouse: stock on hand by status, and what reservations hold of it.")

@@ -9,7 +9,6 @@ commands are idempotent by state: a retry finds the dead letter resolved and ans
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +24,7 @@ from invariant_core import identity, outgoing
 from invariant_core.commands import Dispatcher, Route
 from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, utcnow
 from invariant_core.messages import timestamp_message
-from invariant_core.paging import MAX_PAGE, keyset, page_of, page_query
+from invariant_core.paging import at_most_a_page, keyset, page_of, page_query
 from invariant_core.rpc import Registrar, Registry
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 
@@ -95,18 +94,14 @@ class DeadLetterServicer(dead_letters_pb2_grpc.DeadLetterServiceServicer):
         self, request: pb.ListDeadLettersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListDeadLettersResponse:
         _require_operator()
-        page = page_query(request, str, str)
-        if page.position is not None:
-            # The token carries the time as ISO text, as JSON has no instant.
-            at, letter_id = page.position
-            page = dataclasses.replace(page, position=(datetime.fromisoformat(at), letter_id))
+        page = page_query(request, datetime, str)
         table = self._table
         query = select(table)
         if not request.include_resolved:
             query = query.where(table.c.resolution.is_(None))
         async with self._uows.reader() as uow:
             rows = (await uow.session.execute(keyset(query, [table.c.created_at, table.c.id], page))).all()
-        found = page_of(rows, page, lambda row: (row.created_at.isoformat(), row.id))
+        found = page_of(rows, page, lambda row: (row.created_at, row.id))
         return pb.ListDeadLettersResponse(
             dead_letters=[_message(row) for row in found.rows],
             next_page_token=found.next_page_token,
@@ -117,11 +112,10 @@ class DeadLetterServicer(dead_letters_pb2_grpc.DeadLetterServiceServicer):
         self, request: pb.GetDeadLettersRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetDeadLettersResponse:
         _require_operator()
-        if len(request.ids) > MAX_PAGE:
-            raise DomainError(ErrorCode.OUT_OF_RANGE, f"ids takes at most {MAX_PAGE} ids", "ids")
+        ids = list(at_most_a_page(request.ids, "ids"))
         table = self._table
         async with self._uows.reader() as uow:
-            rows = (await uow.session.execute(select(table).where(table.c.id.in_(list(request.ids))))).all()
+            rows = (await uow.session.execute(select(table).where(table.c.id.in_(ids)))).all()
         return pb.GetDeadLettersResponse(dead_letters=[_message(row) for row in rows])
 
     async def ReplayDeadLetter(

@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, tuple_
@@ -23,6 +25,7 @@ MAX_PAGE = 100
 DEFAULT_PAGE = 20
 
 Row = TypeVar("Row")
+Key = TypeVar("Key")
 Query = TypeVar("Query", bound=Select[Any])
 
 
@@ -39,9 +42,10 @@ def page_size(requested: int, maximum: int = MAX_PAGE) -> int:
     return requested or DEFAULT_PAGE
 
 
-def encode_token(*position: str | int) -> str:
-    """An entry's position: its sort key, opaque to the caller."""
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+def encode_token(*position: str | int | datetime) -> str:
+    """An entry's position: its sort key, opaque to the caller (an instant as ISO text, as JSON has none)."""
+    values = [value.isoformat() if isinstance(value, datetime) else value for value in position]
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
 
 
 def decode_token(token: str, *shape: type) -> tuple[Any, ...] | None:
@@ -52,13 +56,31 @@ def decode_token(token: str, *shape: type) -> tuple[Any, ...] | None:
         position = json.loads(base64.urlsafe_b64decode(token.encode()))
     except ValueError:
         position = None
-    if not (
-        isinstance(position, list)
-        and len(position) == len(shape)
-        and all(type(value) is kind for value, kind in zip(position, shape, strict=True))
-    ):
-        raise DomainError(ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token")
-    return tuple(position)
+    if not isinstance(position, list) or len(position) != len(shape):
+        raise _not_a_token()
+    return tuple(_typed(value, kind) for value, kind in zip(position, shape, strict=True))
+
+
+def _typed(value: object, kind: type) -> Any:
+    if kind is datetime and isinstance(value, str):
+        with suppress(ValueError):
+            instant = datetime.fromisoformat(value)
+            if instant.tzinfo is not None:
+                return instant
+    elif type(value) is kind:
+        return value
+    raise _not_a_token()
+
+
+def _not_a_token() -> DomainError:
+    return DomainError(ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token")
+
+
+def at_most_a_page(keys: Sequence[Key], field: str) -> Sequence[Key]:
+    """The keys a batch read asks for, refused above a page's worth."""
+    if len(keys) > MAX_PAGE:
+        raise DomainError(ErrorCode.OUT_OF_RANGE, f"{field} holds at most {MAX_PAGE} keys per call", field)
+    return keys
 
 
 @dataclass(frozen=True)
@@ -102,7 +124,9 @@ class Page(Generic[Row]):
     next_page_token: str
 
 
-def page_of(found: Sequence[Row], page: PageQuery, position: Callable[[Row], tuple[str | int, ...]]) -> Page[Row]:
+def page_of(
+    found: Sequence[Row], page: PageQuery, position: Callable[[Row], tuple[str | int | datetime, ...]]
+) -> Page[Row]:
     """The page out of `found` (read with `page.limit`), with the cursors `position` gives each entry."""
     rows = list(found[: page.size])
     cursors = [encode_token(*position(row)) for row in rows]

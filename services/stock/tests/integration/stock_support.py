@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -194,18 +194,27 @@ async def assert_no_drift(services: Any) -> None:
     assert list(report.drifts) == []
 
 
-async def movements(services: Any, sku: str) -> list[pb.Movement]:
-    """The item's whole history, in ledger order, page by page."""
-    found: list[pb.Movement] = []
-    token = ""
+async def every_entry(list_call: Callable[[Any], Awaitable[Any]], request: Any, entries: str) -> list[Any]:
+    """Every entry of a list call, page by page (`request` is read on from each page's token)."""
+    found: list[Any] = []
     while True:
-        page = await services.stock.ListMovements(
-            pb.ListMovementsRequest(item_sku=sku, page_size=100, page_token=token)
-        )
-        found += page.movements
-        token = page.next_page_token
-        if not token:
+        page = await list_call(request)
+        found += getattr(page, entries)
+        if not page.next_page_token:
             return found
+        request.page_token = page.next_page_token
+
+
+async def movements(services: Any, sku: str) -> list[pb.Movement]:
+    """The item's whole history, in ledger order."""
+    request = pb.ListMovementsRequest(item_sku=sku, page_size=100)
+    return await every_entry(services.stock.ListMovements, request, "movements")
+
+
+async def listed_reservations(services: Any, **filters: Any) -> list[pb.Reservation]:
+    """Every reservation the filters match, oldest first."""
+    request = pb.ListReservationsRequest(page_size=100, **filters)
+    return await every_entry(services.stock.ListReservations, request, "reservations")
 
 
 def place_key(spot: pb.StockPlace) -> Spot:
@@ -213,15 +222,10 @@ def place_key(spot: pb.StockPlace) -> Spot:
 
 
 async def balances(services: Any, sku: str) -> dict[Spot, Decimal]:
-    """The item's balances by place, page by page (zero balances included)."""
-    found: dict[Spot, Decimal] = {}
-    token = ""
-    while True:
-        page = await services.stock.ListBalances(pb.ListBalancesRequest(item_sku=sku, page_size=100, page_token=token))
-        found |= {place_key(b.place): Decimal(b.quantity.value) for b in page.balances}
-        token = page.next_page_token
-        if not token:
-            return found
+    """The item's balances by place (zero balances included)."""
+    request = pb.ListBalancesRequest(item_sku=sku, page_size=100)
+    found = await every_entry(services.stock.ListBalances, request, "balances")
+    return {place_key(b.place): Decimal(b.quantity.value) for b in found}
 
 
 def sum_of_movements(history: Sequence[pb.Movement]) -> dict[Spot, Decimal]:
@@ -249,12 +253,12 @@ class Book:
 
 
 async def book(services: Any, sku: str) -> Book:
-    held = await services.stock.ListReservations(pb.ListReservationsRequest(item_sku=sku))
+    held = await listed_reservations(services, item_sku=sku)
     return Book(
         history=tuple(m.id for m in await movements(services, sku)),
         balances=await balances(services, sku),
         availability={w: await availability(services, sku, w) for w in WAREHOUSES},
-        reservations=tuple((r.id, r.state, Decimal(r.open.value)) for r in held.reservations),
+        reservations=tuple((r.id, r.state, Decimal(r.open.value)) for r in held),
     )
 
 

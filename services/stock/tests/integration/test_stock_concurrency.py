@@ -17,6 +17,7 @@ from stock_support import (
     create_warehouses,
     d,
     key,
+    listed_reservations,
     movement,
     movements,
     nonzero,
@@ -51,11 +52,9 @@ async def assert_book_is_true(services: Any, *skus: str) -> None:
         assert nonzero(found) == nonzero(sum_of_movements(await movements(services, sku)))
         assert all(quantity >= 0 for quantity in found.values())
         for warehouse in ("WH1", "WH2"):
-            held = await services.stock.ListReservations(
-                pb.ListReservationsRequest(item_sku=sku, warehouse=warehouse, open_only=True)
-            )
+            held = await listed_reservations(services, item_sku=sku, warehouse=warehouse, open_only=True)
             buckets = await availability(services, sku, warehouse)
-            assert buckets["reserved"] == sum(Decimal(r.open.value) for r in held.reservations)
+            assert buckets["reserved"] == sum(Decimal(r.open.value) for r in held)
             assert 0 <= buckets["reserved"] <= buckets["on_hand"]
     await assert_no_drift(services)
 
@@ -78,8 +77,8 @@ async def test_a_hundred_clients_racing_for_the_last_seven_units_get_exactly_sev
         "reserved": 7,
         "atp": 0,
     }
-    held = await services.stock.ListReservations(pb.ListReservationsRequest(item_sku=sku, open_only=True))
-    assert sorted(r.open.value for r in held.reservations) == ["1"] * 7
+    held = await listed_reservations(services, item_sku=sku, open_only=True)
+    assert sorted(r.open.value for r in held) == ["1"] * 7
     await assert_book_is_true(services, sku)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from stock_support import assert_no_drift, availability, d, key, place, refused, setup
+from stock_support import assert_no_drift, availability, d, key, movements, place, refused, setup
 
 from invariant.stock.v1 import stock_pb2 as pb
+from invariant_core.paging import encode_token
 from invariant_kernel.errors import ErrorCode
 
 
@@ -161,7 +162,7 @@ async def test_a_lot_is_created_once_and_only_for_a_lot_tracked_item(services) -
     assert (error.code, error.field) == (ErrorCode.INVALID_STATE, "item_sku")
 
 
-async def test_history_balances_and_reservations_can_be_listed_and_paged(services) -> None:  # type: ignore[no-untyped-def]
+async def test_history_balances_and_reservations_are_paged_forward_and_backward(services) -> None:  # type: ignore[no-untyped-def]
     sku = await setup(services)
     for n in range(5):
         await services.stock.PostMovement(
@@ -174,23 +175,30 @@ async def test_history_balances_and_reservations_can_be_listed_and_paged(service
                 document=pb.DocumentRef(type="PURCHASE_ORDER", id=f"PO-{n}"),
             )
         )
-    await services.stock.Reserve(
-        pb.ReserveRequest(
-            idempotency_key=key(),
-            lines=[pb.ReservationLine(item_sku=sku, warehouse="WH1", quantity=d("2"))],
-            owner=pb.DocumentRef(type="SALES_ORDER", id="SO-9"),
+    for n in range(3):
+        await services.stock.Reserve(
+            pb.ReserveRequest(
+                idempotency_key=key(),
+                lines=[pb.ReservationLine(item_sku=sku, warehouse="WH1", quantity=d(str(n + 1)))],
+                owner=pb.DocumentRef(type="SALES_ORDER", id="SO-9", line=str(n + 1)),
+            )
         )
-    )
 
-    seen: list[str] = []
-    token = ""
-    while True:
-        page = await services.stock.ListMovements(pb.ListMovementsRequest(item_sku=sku, page_size=2, page_token=token))
-        seen += [m.quantity.value for m in page.movements]
-        token = page.next_page_token
-        if not token:
-            break
-    assert seen == ["1", "2", "3", "4", "5"]
+    history = [m.quantity.value for m in await movements(services, sku)]
+    assert history == ["1", "2", "3", "4", "5"]
+    first = await services.stock.ListMovements(pb.ListMovementsRequest(item_sku=sku, page_size=2))
+    assert ([m.quantity.value for m in first.movements], first.next_page_token) == (["1", "2"], first.cursors[-1])
+    # Read backward from the third movement's cursor: nearest first, and nothing before the first.
+    third = await services.stock.ListMovements(
+        pb.ListMovementsRequest(item_sku=sku, page_size=1, page_token=first.cursors[-1])
+    )
+    back = await services.stock.ListMovements(
+        pb.ListMovementsRequest(item_sku=sku, page_size=5, page_token=third.cursors[0], reverse=True)
+    )
+    assert ([m.quantity.value for m in back.movements], back.next_page_token) == (["2", "1"], "")
+    latest = await services.stock.ListMovements(pb.ListMovementsRequest(item_sku=sku, page_size=2, reverse=True))
+    assert [m.quantity.value for m in latest.movements] == ["5", "4"]
+    assert latest.next_page_token == latest.cursors[-1]
     in_wh1 = await services.stock.ListMovements(pb.ListMovementsRequest(item_sku=sku, warehouse="WH1"))
     assert [m.quantity.value for m in in_wh1.movements] == ["2", "4"]
     by_document = await services.stock.ListMovements(
@@ -198,19 +206,40 @@ async def test_history_balances_and_reservations_can_be_listed_and_paged(service
     )
     assert [m.item_sku for m in by_document.movements] == [sku]
 
-    first = await services.stock.ListBalances(pb.ListBalancesRequest(item_sku=sku, page_size=1))
+    balances = await services.stock.ListBalances(pb.ListBalancesRequest(item_sku=sku, page_size=1))
     rest = await services.stock.ListBalances(
-        pb.ListBalancesRequest(item_sku=sku, page_size=1, page_token=first.next_page_token)
+        pb.ListBalancesRequest(item_sku=sku, page_size=1, page_token=balances.next_page_token)
     )
-    assert [(b.place.warehouse, b.quantity.value) for b in [*first.balances, *rest.balances]] == [
+    assert [(b.place.warehouse, b.quantity.value) for b in [*balances.balances, *rest.balances]] == [
         ("WH1", "6"),
         ("WH2", "9"),
     ]
     assert rest.next_page_token == ""
-
-    held = await services.stock.ListReservations(
-        pb.ListReservationsRequest(owner=pb.DocumentRef(type="SALES_ORDER", id="SO-9"), open_only=True)
+    last = await services.stock.ListBalances(pb.ListBalancesRequest(item_sku=sku, page_size=1, reverse=True))
+    before = await services.stock.ListBalances(
+        pb.ListBalancesRequest(item_sku=sku, page_size=1, page_token=last.cursors[0], reverse=True)
     )
-    assert [(r.item_sku, r.open.value, r.state) for r in held.reservations] == [(sku, "2", "OPEN")]
-    error = await refused(services.stock.ListMovements(pb.ListMovementsRequest(page_token="not-a-token")))
-    assert (error.code, error.field) == (ErrorCode.INVALID_FORMAT, "page_token")
+    assert [b.place.warehouse for b in [*last.balances, *before.balances]] == ["WH2", "WH1"]
+    assert (last.cursors, before.next_page_token) == (list(rest.cursors), "")
+
+    owner = pb.DocumentRef(type="SALES_ORDER", id="SO-9")
+    held = await services.stock.ListReservations(pb.ListReservationsRequest(owner=owner, open_only=True, page_size=2))
+    assert [(r.item_sku, r.open.value, r.state) for r in held.reservations] == [(sku, "1", "OPEN"), (sku, "2", "OPEN")]
+    newest = await services.stock.ListReservations(
+        pb.ListReservationsRequest(owner=owner, page_size=2, page_token=held.next_page_token)
+    )
+    assert ([r.open.value for r in newest.reservations], newest.next_page_token) == (["3"], "")
+    back_from_newest = await services.stock.ListReservations(
+        pb.ListReservationsRequest(owner=owner, page_size=5, page_token=newest.cursors[0], reverse=True)
+    )
+    assert [r.open.value for r in back_from_newest.reservations] == ["2", "1"]
+
+    # A token another list issued, or one made up, is refused rather than read as some position.
+    for call in (
+        lambda: services.stock.ListMovements(pb.ListMovementsRequest(page_token="not-a-token")),
+        lambda: services.stock.ListMovements(pb.ListMovementsRequest(page_token=balances.cursors[0])),
+        lambda: services.stock.ListReservations(pb.ListReservationsRequest(page_token=first.cursors[0])),
+        lambda: services.stock.ListReservations(pb.ListReservationsRequest(page_token=encode_token("today", "R-1"))),
+    ):
+        error = await refused(call())
+        assert (error.code, error.field) == (ErrorCode.INVALID_FORMAT, "page_token")

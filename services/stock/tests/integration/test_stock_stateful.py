@@ -50,6 +50,7 @@ from stock_support import (
     create_warehouses,
     d,
     key,
+    listed_reservations,
     movement,
     movements,
     nonzero,
@@ -544,10 +545,10 @@ class StockMachine(RuleBasedStateMachine):
             history, found, held, *buckets = await asyncio.gather(
                 movements(services, sku),
                 balances(services, sku),
-                services.stock.ListReservations(pb.ListReservationsRequest(item_sku=sku)),
+                listed_reservations(services, item_sku=sku),
                 *(availability(services, sku, w) for w in WAREHOUSES),
             )
-            return history, found, list(held.reservations), buckets
+            return history, found, held, buckets
 
         *observed, report = await asyncio.gather(
             *(item(sku) for sku in skus), services.stock.CheckIntegrity(pb.CheckIntegrityRequest())

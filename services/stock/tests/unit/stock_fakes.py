@@ -76,11 +76,6 @@ class FakeStockRepository(StockRepository):
             raise ConstraintViolation(f"locations.warehouse {view.warehouse} is no warehouse")
         _insert(self.location_rows, (view.warehouse, view.code), view)
 
-    async def all_warehouses(self) -> tuple[list[tuple[WarehouseView, str]], list[LocationView]]:
-        return [self.warehouse_rows[code] for code in sorted(self.warehouse_rows)], [
-            self.location_rows[key] for key in sorted(self.location_rows)
-        ]
-
     async def lots(self, sku: str) -> set[str]:
         return {lot for item_sku, lot in self.lot_rows if item_sku == sku}
 

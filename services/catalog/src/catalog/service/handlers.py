@@ -17,7 +17,7 @@ from catalog.domain.items import FieldChange, Item
 from catalog.service.ports import AuditEntry, CatalogRepository
 from invariant_core.commands import Route
 from invariant_core.db import Recorder, utcnow
-from invariant_core.paging import MAX_PAGE, PageQuery
+from invariant_core.paging import PageQuery, at_most_a_page
 from invariant_kernel.decimals import parse_decimal
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 
@@ -167,7 +167,7 @@ async def get_item(repo: CatalogRepository, *, sku: str = "", item_id: str = "")
 
 
 async def get_items(repo: CatalogRepository, *, item_ids: Sequence[str]) -> list[Item]:
-    return await repo.items_by_id(_batch(item_ids))
+    return await repo.items_by_id(at_most_a_page(item_ids, "ids"))
 
 
 async def get_item_by_barcode(repo: CatalogRepository, *, code: str) -> Item:
@@ -191,11 +191,11 @@ async def get_bom_version(repo: CatalogRepository, *, bom_id: str) -> BomVersion
 
 
 async def get_bom_versions(repo: CatalogRepository, *, bom_ids: Sequence[str]) -> list[BomVersion]:
-    return await repo.boms_by_id(_batch(bom_ids))
+    return await repo.boms_by_id(at_most_a_page(bom_ids, "ids"))
 
 
 async def get_bom_lines(repo: CatalogRepository, *, line_ids: Sequence[str]) -> list[BomLine]:
-    return await repo.bom_lines_by_id(_batch(line_ids))
+    return await repo.bom_lines_by_id(at_most_a_page(line_ids, "ids"))
 
 
 async def list_bom_versions(repo: CatalogRepository, *, parent_sku: str, page: PageQuery) -> list[BomVersion]:
@@ -249,16 +249,10 @@ async def list_audit(repo: CatalogRepository, *, sku: str, page: PageQuery) -> l
 
 
 async def get_audit_entries(repo: CatalogRepository, *, entry_ids: Sequence[str]) -> list[AuditEntry]:
-    return await repo.audit_by_id(_batch(entry_ids))
+    return await repo.audit_by_id(at_most_a_page(entry_ids, "ids"))
 
 
 # helpers
-
-
-def _batch(ids: Sequence[str]) -> Sequence[str]:
-    if len(ids) > MAX_PAGE:
-        raise DomainError(ErrorCode.OUT_OF_RANGE, f"ids takes at most {MAX_PAGE} ids", "ids")
-    return ids
 
 
 async def _item(repo: CatalogRepository, sku: str, field: str, lock: bool = False) -> Item:

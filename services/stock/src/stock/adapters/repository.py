@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows, utcnow
+from invariant_core.paging import PageQuery, keyset
 from stock.adapters.tables import (
     availability,
     balance_days,
@@ -145,17 +146,6 @@ class SqlStockRepository:
         await self.session.execute(
             insert(locations).values(warehouse=view.warehouse, code=view.code, kind=str(view.kind))
         )
-
-    async def all_warehouses(self) -> tuple[list[tuple[WarehouseView, str]], list[LocationView]]:
-        found = [
-            (WarehouseView(r.code, r.allow_negative_stock, r.in_transit_location), r.name)
-            for r in await self.session.execute(select(warehouses).order_by(warehouses.c.code))
-        ]
-        places = [
-            LocationView(r.warehouse, r.code, LocationKind(r.kind))
-            for r in await self.session.execute(select(locations).order_by(locations.c.warehouse, locations.c.code))
-        ]
-        return found, places
 
     async def lots(self, sku: str) -> set[str]:
         return set(await self.session.scalars(select(lots.c.lot).where(lots.c.item_sku == sku)))
@@ -743,11 +733,9 @@ def _balance_key(sku: str, place: Place) -> BalanceKey:
     return (sku, place.warehouse, place.location, place.lot, str(place.status))
 
 
-async def list_movements(
-    session: AsyncSession, filters: Mapping[str, Any], after_seq: int, limit: int
-) -> list[MovementRecord]:
+async def list_movements(session: AsyncSession, filters: Mapping[str, Any], page: PageQuery) -> list[MovementRecord]:
     """History in ledger order; a place filter matches either side of a movement."""
-    query = select(movements).where(movements.c.seq > after_seq).order_by(movements.c.seq).limit(limit)
+    query = select(movements)
     if filters.get("item_sku"):
         query = query.where(movements.c.item_sku == filters["item_sku"])
     for name in ("warehouse", "location", "lot"):
@@ -762,31 +750,47 @@ async def list_movements(
         query = query.where(movements.c.business_time >= filters["from_time"])
     if filters.get("to_time"):
         query = query.where(movements.c.business_time <= filters["to_time"])
+    return [record_from_row(r._mapping) for r in await session.execute(keyset(query, [movements.c.seq], page))]
+
+
+async def movements_by_id(session: AsyncSession, ids: Collection[str]) -> list[MovementRecord]:
+    query = select(movements).where(movements.c.id.in_(list(ids))).order_by(movements.c.seq)
     return [record_from_row(r._mapping) for r in await session.execute(query)]
 
 
-async def list_balances(
-    session: AsyncSession, filters: Mapping[str, str], after: tuple[str, ...] | None, limit: int
-) -> list[Any]:
-    key = [balances.c[name] for name in ("item_sku", "warehouse", "location", "lot", "status")]
-    query = (
-        select(balances, items.c.base_unit)
-        .outerjoin(items, items.c.sku == balances.c.item_sku)
-        .order_by(*key)
-        .limit(limit)
-    )
+async def list_balances(session: AsyncSession, filters: Mapping[str, str], page: PageQuery) -> list[Any]:
+    query = select(balances, items.c.base_unit).outerjoin(items, items.c.sku == balances.c.item_sku)
     for name, value in filters.items():
         if value:
             query = query.where(balances.c[name] == value)
-    if after is not None:
-        query = query.where(tuple_(*key) > tuple_(*after))
-    return list(await session.execute(query))
+    return list(await session.execute(keyset(query, [balances.c[name] for name in BALANCE_KEY], page)))
+
+
+async def list_warehouses(session: AsyncSession, page: PageQuery) -> list[tuple[WarehouseView, str]]:
+    """Warehouses by code, each with its name."""
+    return _named_warehouses(await session.execute(keyset(select(warehouses), [warehouses.c.code], page)))
+
+
+async def warehouses_by_code(session: AsyncSession, codes: Collection[str]) -> list[tuple[WarehouseView, str]]:
+    query = select(warehouses).where(warehouses.c.code.in_(list(codes))).order_by(warehouses.c.code)
+    return _named_warehouses(await session.execute(query))
+
+
+def _named_warehouses(rows: Any) -> list[tuple[WarehouseView, str]]:
+    return [(WarehouseView(r.code, r.allow_negative_stock, r.in_transit_location), r.name) for r in rows]
+
+
+async def list_locations(session: AsyncSession, warehouse: str, page: PageQuery) -> list[LocationView]:
+    """A warehouse's locations by code."""
+    query = select(locations).where(locations.c.warehouse == warehouse)
+    rows = await session.execute(keyset(query, [locations.c.code], page))
+    return [LocationView(r.warehouse, r.code, LocationKind(r.kind)) for r in rows]
 
 
 async def list_reservations(
-    session: AsyncSession, item_sku: str, warehouse: str, owner: DocumentRef, open_only: bool
+    session: AsyncSession, item_sku: str, warehouse: str, owner: DocumentRef, open_only: bool, page: PageQuery
 ) -> list[Reservation]:
-    query = select(reservations).order_by(reservations.c.created_at, reservations.c.id)
+    query = select(reservations)
     for column, value in (
         (reservations.c.item_sku, item_sku),
         (reservations.c.warehouse, warehouse),
@@ -798,6 +802,16 @@ async def list_reservations(
             query = query.where(column == value)
     if open_only:
         query = query.where(reservations.c.state == str(ReservationState.OPEN))
+    rows = await session.execute(keyset(query, [reservations.c.created_at, reservations.c.id], page))
+    return [_reservation(r._mapping) for r in rows]
+
+
+async def reservations_by_id(session: AsyncSession, ids: Collection[str]) -> list[Reservation]:
+    query = (
+        select(reservations)
+        .where(reservations.c.id.in_(list(ids)))
+        .order_by(reservations.c.created_at, reservations.c.id)
+    )
     return [_reservation(r._mapping) for r in await session.execute(query)]
 
 

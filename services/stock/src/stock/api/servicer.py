@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -17,7 +17,7 @@ from invariant_core.commands import Dispatcher
 from invariant_core.db import UnitOfWorkFactory
 from invariant_core.items import ReplicatedItems
 from invariant_core.messages import date_from_message, datetime_from_message, decimal_message, timestamp_message
-from invariant_core.paging import decode_token, encode_token, page_size
+from invariant_core.paging import PageQuery, at_most_a_page, page_of, page_query, page_size
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 from invariant_kernel.units import decimal_text
 from stock.adapters.repository import (
@@ -26,10 +26,15 @@ from stock.adapters.repository import (
     books_as_of,
     integrity_drifts,
     list_balances,
+    list_locations,
     list_movements,
     list_reservations,
+    list_warehouses,
+    movements_by_id,
     read_one_snapshot,
+    reservations_by_id,
     stream_balances,
+    warehouses_by_code,
 )
 from stock.domain import (
     ItemView,
@@ -83,12 +88,68 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def ListWarehouses(
         self, request: pb.ListWarehousesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListWarehousesResponse:
+        page = page_query(request, str)
         async with self._uows.reader() as uow:
-            found, places = await SqlStockRepository(uow.session).all_warehouses()
+            found = page_of(await list_warehouses(uow.session, page), page, lambda named: (named[0].code,))
         return pb.ListWarehousesResponse(
-            warehouses=[_warehouse(w, name) for w, name in found],
-            locations=[_location(p) for p in places],
+            warehouses=[_warehouse(w, name) for w, name in found.rows],
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
         )
+
+    async def GetWarehouses(
+        self, request: pb.GetWarehousesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetWarehousesResponse:
+        codes = {code.strip().upper() for code in at_most_a_page(request.codes, "codes")}
+        async with self._uows.reader() as uow:
+            found = await warehouses_by_code(uow.session, codes)
+        return pb.GetWarehousesResponse(warehouses=[_warehouse(w, name) for w, name in found])
+
+    async def ListLocations(
+        self, request: pb.ListLocationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListLocationsResponse:
+        return (await self._location_pages([(request.warehouse, "warehouse")], page_query(request, str)))[0]
+
+    async def ListLocationPages(
+        self, request: pb.ListLocationPagesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListLocationPagesResponse:
+        warehouses = [
+            (code, f"warehouses[{i}]") for i, code in enumerate(at_most_a_page(request.warehouses, "warehouses"))
+        ]
+        page = PageQuery(size=page_size(request.page_size), position=None, reverse=request.reverse)
+        return pb.ListLocationPagesResponse(pages=await self._location_pages(warehouses, page))
+
+    async def _location_pages(
+        self, warehouses: Sequence[tuple[str, str]], page: PageQuery
+    ) -> list[pb.ListLocationsResponse]:
+        """The same page of each warehouse's locations; `warehouses` holds (code as given, field)."""
+        codes = [normalise_warehouse(code, field) for code, field in warehouses]
+        pages = []
+        async with self._uows.reader() as uow:
+            await read_one_snapshot(uow.session)
+            known = await SqlStockRepository(uow.session).warehouses(codes)
+            for code, (_, field) in zip(codes, warehouses, strict=True):
+                # No location: a warehouse that does not exist must not read as one without locations.
+                if code not in known:
+                    raise not_found("warehouse", code, field)
+                found = page_of(await list_locations(uow.session, code, page), page, lambda view: (view.code,))
+                locations = [_location(view) for view in found.rows]
+                pages.append(
+                    pb.ListLocationsResponse(
+                        locations=locations, next_page_token=found.next_page_token, cursors=found.cursors
+                    )
+                )
+        return pages
+
+    async def GetLocations(
+        self, request: pb.GetLocationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetLocationsResponse:
+        keys = {
+            (key.warehouse.strip().upper(), key.code.strip().upper()) for key in at_most_a_page(request.keys, "keys")
+        }
+        async with self._uows.reader() as uow:
+            found = await SqlStockRepository(uow.session).locations(keys)
+        return pb.GetLocationsResponse(locations=[_location(found[key]) for key in sorted(found)])
 
     async def PostMovement(self, request: pb.PostMovementRequest, context: grpc.aio.ServicerContext) -> pb.Movement:
         if request.type == pb.MOVEMENT_TYPE_UNSPECIFIED:
@@ -277,8 +338,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
     async def ListMovements(
         self, request: pb.ListMovementsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListMovementsResponse:
-        size = page_size(request.page_size)
-        after = decode_token(request.page_token, int)
+        page = page_query(request, int)
         filters = {
             "item_sku": request.item_sku.strip().upper(),
             "warehouse": request.warehouse.strip().upper(),
@@ -291,27 +351,36 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             "to_time": _time(request, "to_time"),
         }
         async with self._uows.reader() as uow:
-            found = await list_movements(uow.session, filters, after[0] if after else 0, size + 1)
-        page = found[:size]
+            found = page_of(await list_movements(uow.session, filters, page), page, lambda m: (m.sequence,))
         return pb.ListMovementsResponse(
-            movements=[movement_message(m) for m in page],
-            next_page_token=encode_token(page[-1].sequence) if len(found) > size else "",
+            movements=[movement_message(m) for m in found.rows],
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
         )
+
+    async def GetMovements(
+        self, request: pb.GetMovementsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetMovementsResponse:
+        ids = set(at_most_a_page(request.ids, "ids"))
+        async with self._uows.reader() as uow:
+            found = await movements_by_id(uow.session, ids)
+        return pb.GetMovementsResponse(movements=[movement_message(m) for m in found])
 
     async def ListBalances(
         self, request: pb.ListBalancesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListBalancesResponse:
-        size = page_size(request.page_size)
-        after = decode_token(request.page_token, str, str, str, str, str)
+        page = page_query(request, str, str, str, str, str)
         filters = {
             "item_sku": request.item_sku.strip().upper(),
             "warehouse": request.warehouse.strip().upper(),
             "location": request.location.strip().upper(),
         }
         async with self._uows.reader() as uow:
-            rows = await list_balances(uow.session, filters, after, size + 1)
-        page = rows[:size]
-        last = page[-1] if page else None
+            found = page_of(
+                await list_balances(uow.session, filters, page),
+                page,
+                lambda r: (r.item_sku, r.warehouse, r.location, r.lot, r.status),
+            )
         return pb.ListBalancesResponse(
             balances=[
                 pb.Balance(
@@ -320,27 +389,39 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                     quantity=decimal_message(r.quantity),
                     unit=r.base_unit or "",
                 )
-                for r in page
+                for r in found.rows
             ],
-            next_page_token=(
-                encode_token(last.item_sku, last.warehouse, last.location, last.lot, last.status)
-                if last is not None and len(rows) > size
-                else ""
-            ),
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
         )
 
     async def ListReservations(
         self, request: pb.ListReservationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListReservationsResponse:
+        page = page_query(request, datetime, str)
         async with self._uows.reader() as uow:
-            found = await list_reservations(
+            listed = await list_reservations(
                 uow.session,
                 request.item_sku.strip().upper(),
                 request.warehouse.strip().upper(),
                 _document(request.owner, "owner"),
                 request.open_only,
+                page,
             )
-        return pb.ListReservationsResponse(reservations=[reservation_message(r) for r in found])
+        found = page_of(listed, page, lambda r: (r.created_at, r.id))
+        return pb.ListReservationsResponse(
+            reservations=[reservation_message(r) for r in found.rows],
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
+        )
+
+    async def GetReservations(
+        self, request: pb.GetReservationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetReservationsResponse:
+        ids = set(at_most_a_page(request.ids, "ids"))
+        async with self._uows.reader() as uow:
+            found = await reservations_by_id(uow.session, ids)
+        return pb.GetReservationsResponse(reservations=[reservation_message(r) for r in found])
 
     async def CheckIntegrity(
         self, request: pb.CheckIntegrityRequest, context: grpc.aio.ServicerContext
