@@ -569,7 +569,7 @@ async def test_a_supervisor_sets_the_cycle_policy_computes_classes_and_plans_cou
 
 async def test_a_receipt_entered_twice_is_the_first_suspect_of_the_shortage_it_leaves(graphql: GraphQL) -> None:
     receipt = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01", "quantity": "30"}
-    receipt |= {"document": {"type": "PO", "id": "PO-1", "line": "1"}}
+    receipt |= {"document": {"type": "PO", "number": "PO-1", "line": "1"}}
     for _ in range(2):  # a double entry: a new idempotency key each time
         await succeed(graphql, "receive", receipt, "movement { id }")
     count_id, line_ids = await opened(graphql, tolerance={"quantity": "50"})
@@ -592,6 +592,9 @@ async def test_a_receipt_entered_twice_is_the_first_suspect_of_the_shortage_it_l
     )
     # The ledger's movement types come through as stock's MovementType, with both times always there.
     assert [m["type"] for m in receipts] == ["RECEIPT", "RECEIPT"]
+    # A traced movement's id is the ledger's Movement, fetched again by it.
+    again = await graphql("query M($id: ID!) { node(id: $id) { __typename } }", {"id": receipts[-1]["movementId"]})
+    assert again["data"]["node"] == {"__typename": "Movement"}
     assert all(m["businessTime"] and m["postedAt"] for m in body["data"]["lineTrace"]["movements"])
     assert "It is the second RECEIPT for PO PO-1 line 1 of the same quantity" in first["explanation"]
     assert "by the same operator" in first["explanation"]

@@ -29,7 +29,7 @@ from gateway.convert import (
 )
 from gateway.errors import call
 from gateway.nodes import global_id, in_order
-from gateway.stock.types import MovementType, ReasonQuantity, StockStatus
+from gateway.stock.types import Movement, MovementType, ReasonQuantity, StockStatus
 from invariant.counting.v1 import counting_pb2 as pb
 from invariant.counting.v1 import counting_pb2_grpc
 
@@ -467,7 +467,8 @@ class CountLine(CountingNode):
         description="What explains the variance, adding up to its size; empty until given."
     )
     movement_id: strawberry.ID | None = strawberry.field(
-        description="The stock adjustment that posted the line's gain or loss; null until posted, and without variance."
+        description="The `id` of the stock adjustment that posted the line's gain or loss (a Movement); null until "
+        "posted, and without variance."
     )
 
     @described.field("The item counted, from the catalog; null if the catalog does not know its SKU.")
@@ -504,7 +505,7 @@ class CountLine(CountingNode):
                 ReasonQuantity(reason_code=reason.reason_code, quantity=decimal_from_proto(reason.quantity))
                 for reason in proto.reasons
             ],
-            movement_id=strawberry.ID(proto.movement_id) if proto.movement_id else None,
+            movement_id=global_id(Movement, proto.movement_id) if proto.movement_id else None,
         )
 
 
@@ -634,7 +635,9 @@ class AccuracyRow:
 
 @strawberry.type(description="A movement of the traced line's place, with its signed effect on the line.")
 class TracedMovement:
-    movement_id: strawberry.ID = strawberry.field(description="The movement's id in the stock ledger.")
+    movement_id: strawberry.ID = strawberry.field(
+        description="The `id` of the movement in the stock ledger: `node(id:)` fetches it."
+    )
     type: MovementType = strawberry.field(
         description="What the movement did, as in the ledger. A STATUS_CHANGE leaves the place's quantity as it "
         "was, so it is not traced."
@@ -654,7 +657,7 @@ class TracedMovement:
     @classmethod
     def from_proto(cls, proto: pb.TracedMovement) -> TracedMovement:
         return cls(
-            movement_id=strawberry.ID(proto.movement_id),
+            movement_id=global_id(Movement, proto.movement_id),
             type=enum_from_code(MovementType, proto.type, "TracedMovement.type"),
             quantity=decimal_from_proto(proto.quantity),
             document_type=proto.document_type,

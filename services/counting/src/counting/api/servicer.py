@@ -3,7 +3,6 @@ query, and the answer back."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
@@ -20,8 +19,7 @@ from invariant.counting.v1 import counting_pb2 as pb
 from invariant.counting.v1 import counting_pb2_grpc
 from invariant_core.commands import Dispatcher
 from invariant_core.messages import datetime_from_message
-from invariant_core.paging import PageQuery, page_of, page_query
-from invariant_kernel.errors import DomainError, ErrorCode
+from invariant_core.paging import page_of, page_query
 
 T = TypeVar("T")
 # A count's lines come in bigger pages than other lists: a review of 10,000 differing lines
@@ -32,21 +30,6 @@ MAX_LINES_PAGE = 1000
 def _time(request: Message, field: str) -> datetime | None:
     stamp: Timestamp = getattr(request, field)
     return datetime_from_message(stamp) if request.HasField(field) else None
-
-
-def _count_page(request: pb.ListCountsRequest) -> PageQuery:
-    """The page of counts asked for: a count's position is its creation time (as ISO 8601 text) and its id."""
-    page = page_query(request, str, str)
-    if page.position is None:
-        return page
-    created_at, count_id = page.position
-    try:
-        moment = datetime.fromisoformat(created_at)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise DomainError(ErrorCode.INVALID_FORMAT, "page_token is not a token this service issued", "page_token")
-    return dataclasses.replace(page, position=(moment, count_id))
 
 
 def _reasons(given: pb.ExplainLineRequest | pb.LineReasons) -> list[tuple[str, str]]:
@@ -152,11 +135,11 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
     async def ListCounts(
         self, request: pb.ListCountsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListCountsResponse:
-        page = _count_page(request)
+        page = page_query(request, datetime, str)
         found = await self._query(
             lambda repo: queries.list_counts(repo, request.warehouse, request.states, request.counter, page)
         )
-        listed = page_of(found, page, lambda view: (view.count.created_at.isoformat(), view.count.id))
+        listed = page_of(found, page, lambda view: (view.count.created_at, view.count.id))
         return pb.ListCountsResponse(
             counts=[messages.count_message(view) for view in listed.rows],
             next_page_token=listed.next_page_token,

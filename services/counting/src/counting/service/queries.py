@@ -14,7 +14,7 @@ from counting.domain.policies import ApprovalLimits, ReasonCode
 from counting.service.ports import CountingRepository, CountsRepository, Hold
 from invariant_core import identity
 from invariant_core.db import utcnow
-from invariant_core.paging import MAX_PAGE, PageQuery
+from invariant_core.paging import PageQuery, at_most_a_page
 from invariant_kernel.codes import normalise_warehouse
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 
@@ -137,21 +137,15 @@ async def get_count(repo: CountsRepository, count_id: str) -> CountView:
     return await count_view(repo, await load(repo, count_id))
 
 
-def _ids(ids: Sequence[str], field: str) -> set[str]:
-    """The ids of a batch read: as many as a page holds."""
-    if len(ids) > MAX_PAGE:
-        raise DomainError(ErrorCode.OUT_OF_RANGE, f"at most {MAX_PAGE} {field} per call", field)
-    return {i.strip() for i in ids if i.strip()}
-
-
 async def get_counts(repo: CountsRepository, count_ids: Sequence[str]) -> list[CountView]:
     """The counts with these ids that exist."""
-    return [await count_view(repo, count) for count in await repo.counts_by_id(_ids(count_ids, "count_ids"))]
+    found = await repo.counts_by_id(set(at_most_a_page(count_ids, "count_ids")))
+    return [await count_view(repo, count) for count in found]
 
 
 async def get_lines(repo: CountsRepository, line_ids: Sequence[str]) -> list[LineView]:
     """The lines with these ids that exist, of whichever counts, each as its count shows it to the caller."""
-    found = await repo.lines_of_any_count(_ids(line_ids, "line_ids"))
+    found = await repo.lines_of_any_count(set(at_most_a_page(line_ids, "line_ids")))
     views: list[LineView] = []
     for count in await repo.counts_by_id({line.count_id for line in found}):
         views.extend(await line_views(repo, count, [line for line in found if line.count_id == count.id]))
