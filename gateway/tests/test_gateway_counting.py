@@ -539,13 +539,15 @@ async def test_a_supervisor_sets_the_cycle_policy_computes_classes_and_plans_cou
     found = (await graphql('{ cyclePolicy(warehouse: "WH1") { aDays bDays capacity } }'))["data"]["cyclePolicy"]
     assert found == {"aDays": 7, "bDays": 91, "capacity": 50}
 
-    classes = "abcClasses { warehouse computedAt classes { itemSku abcClass issueValue } }"
+    classes = "abcClasses { warehouse computedAt classes { edges { node { itemSku abcClass issueValue } } } }"
     inverted = await mutate(
         graphql, "computeAbcClasses", {"warehouse": "WH1", "aPercent": "90", "bPercent": "80"}, classes
     )
     assert inverted["userErrors"] == [{"field": "bPercent", "code": "OUT_OF_RANGE"}]
     computed = await succeed(graphql, "computeAbcClasses", {"warehouse": "WH1"}, classes)
     assert computed["abcClasses"]["warehouse"] == "WH1" and computed["abcClasses"]["computedAt"]
+    # No item is known in WH1 before it is counted.
+    assert computed["abcClasses"]["classes"]["edges"] == []
     listed = (await graphql('{ abcClasses(warehouse: "WH1") { computedAt } }'))["data"]["abcClasses"]
     assert listed["computedAt"] == computed["abcClasses"]["computedAt"]
 
@@ -761,12 +763,21 @@ async def test_an_argument_given_the_id_of_another_type_or_the_services_own_id_i
 
 
 async def pages(
-    graphql: GraphQL, field: str, node: str, declared: str = "", arguments: str = "", **variables: Any
+    graphql: GraphQL,
+    field: str,
+    node: str,
+    declared: str = "",
+    arguments: str = "",
+    *,
+    within: str = "",
+    **variables: Any,
 ) -> tuple[list[str], list[str]]:
-    """The `node` field of `field`'s entries read forward two at a time, then backward two at a time."""
+    """The `node` field of `field`'s entries read forward two at a time, then backward two at a time;
+    `field` is a field of `within` (with its arguments, `abcClasses(warehouse: "WH1")`) if given."""
+    paged = f"""{field}({arguments}first: $first, after: $after, last: $last, before: $before) {{
+        edges {{ node {{ {node} }} }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }}"""
     query = f"""query Page({declared}$first: Int, $after: String, $last: Int, $before: String) {{
-      {field}({arguments}first: $first, after: $after, last: $last, before: $before) {{
-        edges {{ node {{ {node} }} }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }}"""
+      {f"{within} {{ {paged} }}" if within else paged} }}"""
 
     async def read(size: str, start: str, more: str, next_start: str) -> list[str]:
         found: list[str] = []
@@ -774,7 +785,7 @@ async def pages(
         while True:
             body = await graphql(query, {**variables, size: 2, start: cursor})
             assert "errors" not in body, body["errors"]
-            page = body["data"][field]
+            page = body["data"][within.partition("(")[0]][field] if within else body["data"][field]
             nodes = [edge["node"][node] for edge in page["edges"]]
             # Edges are in the list's order either way: a page read backward comes before those read so far.
             found = found + nodes if size == "first" else nodes + found
@@ -807,3 +818,22 @@ async def test_reason_codes_page_forward_and_backward_in_code_order(graphql: Gra
     await succeed(graphql, "setReasonCode", {"code": "MISPICK", "name": "Mispick"})
     forward, backward = await pages(graphql, "reasonCodes", "code")
     assert forward == backward == sorted(forward) and "MISPICK" in forward and len(forward) == 11
+
+
+async def test_abc_classes_page_forward_and_backward_each_class_in_item_order(
+    graphql: GraphQL, catalog: Catalog
+) -> None:
+    for sku in ("WASHER", "AXLE", "SCREW"):
+        await catalog.create_item(sku)
+        receipt = {"itemSku": sku, "warehouse": "WH1", "location": "A-01", "quantity": "1"}
+        await succeed(graphql, "receive", receipt, "movement { id }")
+    # Counted in WH1, its five items are known there; never issued, each is a C.
+    await opened(graphql)
+    first_two = "abcClasses { classes(first: 2) { edges { node { itemSku abcClass } } pageInfo { hasNextPage } } }"
+    computed = (await succeed(graphql, "computeAbcClasses", {"warehouse": "WH1"}, first_two))["abcClasses"]
+    assert computed["classes"] == {
+        "edges": [{"node": {"itemSku": "AXLE", "abcClass": "C"}}, {"node": {"itemSku": "BOLT", "abcClass": "C"}}],
+        "pageInfo": {"hasNextPage": True},
+    }
+    forward, backward = await pages(graphql, "classes", "itemSku", within='abcClasses(warehouse: "wh1")')
+    assert forward == backward == ["AXLE", "BOLT", "NUT", "SCREW", "WASHER"]

@@ -227,7 +227,8 @@ class CountingQuery:
 
     @described.field("A warehouse's ABC classes as last computed.")
     async def abc_classes(self, info: Info, warehouse: Warehouse) -> AbcClasses:
-        request = pb.ListAbcClassesRequest(warehouse=warehouse)
+        # For the warehouse's code and when they were computed: `classes` reads the page it is asked for.
+        request = pb.ListAbcClassesRequest(warehouse=warehouse, page_size=1)
         return AbcClasses.from_proto(await call(lambda: info.context.stubs.counting.ListAbcClasses(request)))
 
     @described.field("How often each class is counted in a warehouse (defaults until one is set).")

@@ -29,6 +29,7 @@ from gateway.convert import (
 )
 from gateway.errors import call
 from gateway.nodes import global_id, in_order
+from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
 from gateway.stock.types import Movement, MovementType, ReasonQuantity, StockStatus
 from invariant.counting.v1 import counting_pb2 as pb
 from invariant.counting.v1 import counting_pb2_grpc
@@ -718,26 +719,38 @@ class ItemClass:
         description="The value of its issues from the warehouse in the period, at standard cost."
     )
 
+    @classmethod
+    def from_proto(cls, proto: pb.AbcClass) -> ItemClass:
+        return cls(
+            item_sku=proto.item_sku,
+            abc_class=AbcClass(proto.abc_class),
+            issue_value=decimal_from_proto(proto.issue_value),
+        )
+
 
 @strawberry.type(description="A warehouse's ABC classes as last computed.")
 class AbcClasses:
     warehouse: str = strawberry.field(description="The warehouse's code.")
     computed_at: dt.datetime | None = strawberry.field(description="Null: never computed.")
-    classes: list[ItemClass] = strawberry.field(
-        description="Every item classified, highest issue value first; empty until computed."
+
+    @described.field(
+        "Every item classified: the A items first, then the B, then the C, each class by item SKU; empty until "
+        "computed. Pages read after the classes are computed again show the new ones."
     )
+    async def classes(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[ItemClass]:
+        page = page_request(first, after, last, before)
+        request = pb.ListAbcClassesRequest(warehouse=self.warehouse, **page.fields)
+        reply = await call(lambda: info.context.stubs.counting.ListAbcClasses(request))
+        classes = [ItemClass.from_proto(c) for c in reply.classes]
+        return connection(classes, reply.cursors, page, reply.next_page_token)
 
     @classmethod
     def from_proto(cls, proto: pb.AbcClasses) -> AbcClasses:
         return cls(
             warehouse=proto.warehouse,
             computed_at=timestamp_from_proto(proto.computed_at) if proto.HasField("computed_at") else None,
-            classes=[
-                ItemClass(
-                    item_sku=c.item_sku, abc_class=AbcClass(c.abc_class), issue_value=decimal_from_proto(c.issue_value)
-                )
-                for c in proto.classes
-            ],
         )
 
 

@@ -100,6 +100,10 @@ async def count_and_post(suite: Suite, sku: str, shelf: int, warehouse: str = WA
     await eventually(posted, "stock posted the count", within=60)
 
 
+def classified(classes: pb.AbcClasses) -> list[tuple[str, str]]:
+    return [(c.item_sku, c.abc_class) for c in classes.classes]
+
+
 async def classes_once_issued(suite: Suite, values: dict[str, Decimal]) -> pb.AbcClasses:
     """Classes computed once counting has applied every issue stock posted (it learns of them by events)."""
     found = pb.AbcClasses()
@@ -144,11 +148,22 @@ async def test_issues_rank_items_and_a_plan_splits_the_due_items_by_capacity_onc
     await eventually(lambda: caught_up(suite, "counting-shortages"), "counting has applied the shortage")
     # 80 % of 1,000 is the fast item alone; 95 % adds the middle one; the rest, and the
     # item with stock but no issues, are C.
-    expected = [(fast, "A"), (middle, "B"), (slow, "C"), (slowest, "C"), (counted, "C")]
-    assert [(c.item_sku, c.abc_class) for c in computed.classes] == expected
-    listed = await suite.counting.ListAbcClasses(pb.ListAbcClassesRequest(warehouse=WAREHOUSE.lower()))
-    assert [(c.item_sku, c.abc_class) for c in listed.classes] == expected
-    assert listed.computed_at == computed.computed_at
+    assert classified(computed) == [(fast, "A"), (middle, "B"), (slow, "C"), (slowest, "C"), (counted, "C")]
+    # Listed class by class, each by SKU, in pages either way.
+    in_order = [(fast, "A"), (middle, "B"), *sorted((sku, "C") for sku in (slow, slowest, counted))]
+    first = await suite.counting.ListAbcClasses(pb.ListAbcClassesRequest(warehouse=WAREHOUSE.lower(), page_size=2))
+    rest = await suite.counting.ListAbcClasses(
+        pb.ListAbcClassesRequest(warehouse=WAREHOUSE, page_size=3, page_token=first.next_page_token)
+    )
+    last = await suite.counting.ListAbcClasses(pb.ListAbcClassesRequest(warehouse=WAREHOUSE, page_size=2, reverse=True))
+    back = await suite.counting.ListAbcClasses(
+        pb.ListAbcClassesRequest(warehouse=WAREHOUSE, page_size=3, page_token=last.next_page_token, reverse=True)
+    )
+    assert classified(first) + classified(rest) == in_order
+    assert (len(first.cursors), rest.next_page_token) == (2, "")
+    assert (classified(last), classified(back)) == (in_order[:2:-1], in_order[2::-1])
+    assert back.next_page_token == ""
+    assert first.computed_at == rest.computed_at == computed.computed_at
 
     with acting(*SUPERVISOR):
         policy = await suite.counting.SetCyclePolicy(

@@ -375,11 +375,11 @@ class FakeCountingRepository(CountingRepository):
     async def replace_classes(self, warehouse: str, classified: Sequence[Classified], computed_at: datetime) -> None:
         self.class_rows[warehouse] = (computed_at, list(classified))
 
-    async def abc_classes(self, warehouse: str) -> tuple[datetime | None, list[Classified]]:
+    async def abc_classes(self, warehouse: str, page: PageQuery) -> tuple[datetime | None, list[Classified]]:
         if warehouse not in self.class_rows:
             return None, []
         computed_at, classes = self.class_rows[warehouse]
-        return computed_at, sorted(classes, key=lambda c: (-c.issue_value, c.item_sku))
+        return computed_at, paged(classes, lambda c: (str(c.abc_class), c.item_sku), page)
 
     async def cycle_policy(self, warehouse: str) -> CyclePolicy:
         return self.policy_rows.get(warehouse, CyclePolicy())

@@ -24,6 +24,7 @@ from counting.adapters.tables import (
 )
 from counting.domain.counts import CountState
 from counting.domain.planning import AbcClass, Classified, CyclePolicy, ItemHistory, LastCount, Trigger
+from invariant_core.paging import PageQuery, keyset
 
 
 class SqlCountingRepository(SqlCountsRepository):
@@ -96,15 +97,15 @@ class SqlCountingRepository(SqlCountsRepository):
             statement.on_conflict_do_update(index_elements=["warehouse"], set_={"computed_at": computed_at})
         )
 
-    async def abc_classes(self, warehouse: str) -> tuple[datetime | None, list[Classified]]:
-        """When the warehouse's classes were computed, and its items highest issue value first."""
+    async def abc_classes(self, warehouse: str, page: PageQuery) -> tuple[datetime | None, list[Classified]]:
+        """When the warehouse's classes were computed, and a page of its items by class, then SKU."""
         computed_at: datetime | None = await self.session.scalar(
             select(abc_computations.c.computed_at).where(abc_computations.c.warehouse == warehouse)
         )
-        query = (
-            select(abc_classes)
-            .where(abc_classes.c.warehouse == warehouse)
-            .order_by(abc_classes.c.issue_value.desc(), abc_classes.c.item_sku)
+        query = keyset(
+            select(abc_classes).where(abc_classes.c.warehouse == warehouse),
+            [abc_classes.c.abc_class, abc_classes.c.item_sku],
+            page,
         )
         return computed_at, [
             Classified(r.item_sku, AbcClass(r.abc_class), r.issue_value) for r in await self.session.execute(query)

@@ -240,6 +240,8 @@ abc_classes = Table(
     Column("item_sku", String(40), primary_key=True),
     Column("abc_class", String(1), nullable=False),
     money("issue_value"),
+    # A warehouse's classes are listed class by class, each by item.
+    Index("ix_abc_classes_class", "warehouse", "abc_class", "item_sku"),
 )
 
 # When a warehouse's classes were last computed (it may have none to show).

@@ -3,6 +3,7 @@ query, and the answer back."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
@@ -241,8 +242,13 @@ class CountingServicer(counting_pb2_grpc.CountingServiceServicer):
     async def ListAbcClasses(
         self, request: pb.ListAbcClassesRequest, context: grpc.aio.ServicerContext
     ) -> pb.AbcClasses:
-        found = await self._query(lambda repo: planning.abc_classes(repo, request.warehouse))
-        return messages.abc_classes_message(found)
+        page = page_query(request, str, str)
+        found = await self._query(lambda repo: planning.abc_classes(repo, request.warehouse, page))
+        listed = page_of(found.classes, page, lambda classified: (str(classified.abc_class), classified.item_sku))
+        reply = messages.abc_classes_message(dataclasses.replace(found, classes=listed.rows))
+        reply.next_page_token = listed.next_page_token
+        reply.cursors.extend(listed.cursors)
+        return reply
 
     async def SetCyclePolicy(
         self, request: pb.SetCyclePolicyRequest, context: grpc.aio.ServicerContext

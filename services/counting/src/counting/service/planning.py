@@ -24,6 +24,7 @@ from counting.domain.planning import (
 from counting.service.ports import CountingRepository, PlanningRepository
 from counting.service.queries import CountView, acting, count_view
 from invariant_core.db import Recorder, utcnow
+from invariant_core.paging import PageQuery
 from invariant_kernel.codes import normalise_warehouse
 from invariant_kernel.errors import DomainError, ErrorCode
 
@@ -48,9 +49,10 @@ async def compute_abc_classes(
     return AbcClasses(warehouse, computed_at, classified)
 
 
-async def abc_classes(repo: PlanningRepository, warehouse: str) -> AbcClasses:
+async def abc_classes(repo: PlanningRepository, warehouse: str, page: PageQuery) -> AbcClasses:
+    """A page of the warehouse's classes, in class order, each class by item SKU."""
     code = normalise_warehouse(warehouse)
-    return AbcClasses(code, *await repo.abc_classes(code))
+    return AbcClasses(code, *await repo.abc_classes(code, page))
 
 
 async def set_cycle_policy(
