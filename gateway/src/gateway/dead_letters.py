@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from enum import Enum
 from typing import Annotated
 
@@ -24,7 +23,7 @@ from gateway.context import Info
 from gateway.convert import instant_from_proto, timestamp_from_proto
 from gateway.errors import UserError, call
 from gateway.health import SuiteService
-from gateway.nodes import in_order, local_id
+from gateway.nodes import FetchedNode, local_id
 from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
 from invariant.operations.v1 import dead_letters_pb2 as pb
 from invariant.operations.v1 import dead_letters_pb2_grpc
@@ -44,7 +43,7 @@ class Resolution(Enum):
     description="An event a service could not publish or apply; the rest of the flow went on. Its `id` names its "
     "service too: `node(id:)` fetches it again (admins only)."
 )
-class DeadLetter(relay.Node):
+class DeadLetter(FetchedNode):
     id: relay.NodeID[str]
     service: SuiteService = strawberry.field(description="The service that holds it.")
     source: str = strawberry.field(description="The consumer that could not apply it, or `outbox` if unpublishable.")
@@ -65,25 +64,22 @@ class DeadLetter(relay.Node):
     size_bytes: int = strawberry.field(description="The event's size as sent, in bytes.")
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[DeadLetter | None]:
+    async def fetch(cls, info: Info, ids: list[str]) -> list[DeadLetter]:
         require_role(info.context.identity, ADMINS, "reading dead letters")
-        ids = list(node_ids)
         wanted: dict[SuiteService, list[str]] = defaultdict(list)
         for node_id in ids:
             place = _place(node_id)
             if place is not None:
                 wanted[place[0]].append(place[1])
 
-        async def fetch(service: SuiteService, letter_ids: list[str]) -> list[DeadLetter]:
+        async def read(service: SuiteService, letter_ids: list[str]) -> list[DeadLetter]:
             request = pb.GetDeadLettersRequest(ids=letter_ids)
             reply = await call(lambda: _stub(info, service).GetDeadLetters(request))
             return [cls.from_proto(service, letter) for letter in reply.dead_letters]
 
         # One call per service the ids name, side by side.
-        found = await asyncio.gather(*(fetch(service, letter_ids) for service, letter_ids in wanted.items()))
-        return in_order(ids, (letter for letters in found for letter in letters), required)
+        found = await asyncio.gather(*(read(service, letter_ids) for service, letter_ids in wanted.items()))
+        return [letter for letters in found for letter in letters]
 
     @classmethod
     def from_proto(cls, service: SuiteService, letter: pb.DeadLetter) -> DeadLetter:

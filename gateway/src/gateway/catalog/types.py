@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import Self
 
 import strawberry
 from strawberry import relay
@@ -22,7 +20,7 @@ from gateway.convert import (
     optional_decimal,
 )
 from gateway.errors import call, graphql_field
-from gateway.nodes import global_id, in_order
+from gateway.nodes import FetchedNode, global_id
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 
 Stub = catalog_pb2_grpc.CatalogServiceStub
@@ -115,23 +113,6 @@ class AuditAction(Enum):
     )
 
 
-class CatalogNode(relay.Node):
-    """A catalog object that `node(id:)` fetches again: each type reads its ids in one call."""
-
-    id: relay.NodeID[str]
-
-    @classmethod
-    async def fetch(cls, stub: Stub, ids: list[str]) -> Sequence[Self]:
-        raise NotImplementedError
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        ids = list(node_ids)
-        return in_order(ids, await cls.fetch(info.context.stubs.catalog, ids), required)
-
-
 async def load_item(info: Info, sku: str) -> Item | None:
     proto = await info.context.catalog_loaders.item_by_sku.load(sku)
     return Item.from_proto(proto) if proto is not None else None
@@ -193,7 +174,7 @@ class Thresholds:
     description="A product or material the warehouse keeps stock of, identified by its SKU; `node(id:)` fetches "
     "it again by its `id`."
 )
-class Item(CatalogNode):
+class Item(FetchedNode):
     id: relay.NodeID[str]
     sku: str = strawberry.field(
         description="Stock-keeping unit: unique, never changed, upper-case; 1 to 40 letters, digits, "
@@ -235,7 +216,8 @@ class Item(CatalogNode):
     )
 
     @classmethod
-    async def fetch(cls, stub: Stub, ids: list[str]) -> list[Item]:
+    async def fetch(cls, info: Info, ids: list[str]) -> list[Item]:
+        stub = info.context.stubs.catalog
         reply = await call(lambda: stub.GetItems(catalog_pb2.GetItemsRequest(ids=ids)))
         return [cls.from_proto(item) for item in reply.items]
 
@@ -277,7 +259,7 @@ class ConvertedQuantity:
     description="One component of a BOM version and how much of it one base unit of the parent takes. Its `id` "
     "names it in removeBomLine; a copied version's lines get new ids."
 )
-class BomLine(CatalogNode):
+class BomLine(FetchedNode):
     id: relay.NodeID[str]
     component_sku: str = strawberry.field(description="SKU of the component item; at most one line per component.")
     quantity: decimal.Decimal = strawberry.field(
@@ -296,7 +278,8 @@ class BomLine(CatalogNode):
         return await load_known_item(info, self.component_sku)
 
     @classmethod
-    async def fetch(cls, stub: Stub, ids: list[str]) -> list[BomLine]:
+    async def fetch(cls, info: Info, ids: list[str]) -> list[BomLine]:
+        stub = info.context.stubs.catalog
         reply = await call(lambda: stub.GetBomLines(catalog_pb2.GetBomLinesRequest(ids=ids)))
         return [cls.from_proto(line) for line in reply.lines]
 
@@ -315,7 +298,7 @@ class BomLine(CatalogNode):
     description="One version of a parent item's bill of materials: the components one base unit of the parent "
     "takes, and the days the version is in effect."
 )
-class BomVersion(CatalogNode):
+class BomVersion(FetchedNode):
     id: relay.NodeID[str]
     parent_sku: str = strawberry.field(description="SKU of the item this BOM makes.")
     version: int = strawberry.field(
@@ -338,7 +321,8 @@ class BomVersion(CatalogNode):
         return await load_known_item(info, self.parent_sku)
 
     @classmethod
-    async def fetch(cls, stub: Stub, ids: list[str]) -> list[BomVersion]:
+    async def fetch(cls, info: Info, ids: list[str]) -> list[BomVersion]:
+        stub = info.context.stubs.catalog
         reply = await call(lambda: stub.GetBomVersions(catalog_pb2.GetBomVersionsRequest(ids=ids)))
         return [cls.from_proto(version) for version in reply.versions]
 
@@ -484,7 +468,7 @@ class FieldChange:
 
 
 @strawberry.type(description="Who changed which master data, when.")
-class AuditEntry(CatalogNode):
+class AuditEntry(FetchedNode):
     id: relay.NodeID[str]
     entity_id: str = strawberry.field(
         description="Which one: the item's id for ITEM, `<item id>/<WAREHOUSE>` for THRESHOLDS, "
@@ -515,7 +499,8 @@ class AuditEntry(CatalogNode):
         return enum_from_code(AuditAction, self.action_code, "AuditEntry.action")
 
     @classmethod
-    async def fetch(cls, stub: Stub, ids: list[str]) -> list[AuditEntry]:
+    async def fetch(cls, info: Info, ids: list[str]) -> list[AuditEntry]:
+        stub = info.context.stubs.catalog
         reply = await call(lambda: stub.GetAuditEntries(catalog_pb2.GetAuditEntriesRequest(ids=ids)))
         return [cls.from_proto(entry) for entry in reply.entries]
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import Self
 
 import strawberry
 from google.protobuf.message import Message
@@ -28,7 +26,7 @@ from gateway.convert import (
     timestamp_from_proto,
 )
 from gateway.errors import call
-from gateway.nodes import global_id, in_order
+from gateway.nodes import FetchedNode, global_id
 from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
 from gateway.stock.types import Movement, MovementType, ReasonQuantity, StockStatus
 from invariant.counting.v1 import counting_pb2 as pb
@@ -196,23 +194,6 @@ class DueTrigger(Enum):
     )
 
 
-class CountingNode(relay.Node):
-    """A counting object that `node(id:)` fetches again: each type reads its ids in one call."""
-
-    id: relay.NodeID[str]
-
-    @classmethod
-    async def fetch(cls, stub: Stub, ids: list[str]) -> Sequence[Self]:
-        raise NotImplementedError
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        ids = list(node_ids)
-        return in_order(ids, await cls.fetch(info.context.stubs.counting, ids), required)
-
-
 def _decimal(message: Message, name: str) -> decimal.Decimal | None:
     """A decimal field the service may leave out, as null."""
     return optional_decimal(getattr(message, name), message.HasField(name))
@@ -287,7 +268,7 @@ class Transition:
     "`id`. To a counter of a blind count its variances are hidden (null) until it reaches REVIEW; supervisors, "
     "finance, managers and admins see them."
 )
-class Count(CountingNode):
+class Count(FetchedNode):
     id: relay.NodeID[str]
     warehouse: str = strawberry.field(description="The code of the warehouse counted.")
     kind: CountKind = strawberry.field(description="Why it was made.")
@@ -338,7 +319,8 @@ class Count(CountingNode):
     created_by: str = strawberry.field(description="The user id of who created or planned it.")
 
     @classmethod
-    async def fetch(cls, stub: Stub, ids: list[str]) -> list[Count]:
+    async def fetch(cls, info: Info, ids: list[str]) -> list[Count]:
+        stub = info.context.stubs.counting
         reply = await call(lambda: stub.GetCounts(pb.GetCountsRequest(count_ids=ids)))
         return [cls.from_proto(count) for count in reply.counts]
 
@@ -425,7 +407,7 @@ class RoundResult:
     description="One item at one location (and lot) of a count; `node(id:)` fetches it again by its `id`. Its book "
     "and what is judged from it are null while hidden from a counter of a blind count."
 )
-class CountLine(CountingNode):
+class CountLine(FetchedNode):
     id: relay.NodeID[str]
     count_id: strawberry.ID = strawberry.field(description="The `id` of the count it belongs to.")
     number: int = strawberry.field(
@@ -477,7 +459,8 @@ class CountLine(CountingNode):
         return await load_item(info, self.item_sku)
 
     @classmethod
-    async def fetch(cls, stub: Stub, ids: list[str]) -> list[CountLine]:
+    async def fetch(cls, info: Info, ids: list[str]) -> list[CountLine]:
+        stub = info.context.stubs.counting
         reply = await call(lambda: stub.GetLines(pb.GetLinesRequest(line_ids=ids)))
         return [cls.from_proto(line) for line in reply.lines]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
 from enum import Enum
 
 import strawberry
@@ -24,7 +23,7 @@ from gateway.convert import (
     timestamp_from_proto,
 )
 from gateway.errors import call
-from gateway.nodes import global_id, in_order
+from gateway.nodes import FetchedNode, global_id
 from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
 from invariant.stock.v1 import stock_pb2 as pb
 
@@ -141,7 +140,7 @@ class DriftKind(Enum):
 
 
 @strawberry.type(description="A location (bin) of a warehouse.")
-class Location(relay.Node):
+class Location(FetchedNode):
     # The warehouse's code and the location's, joined by a colon, which neither code may hold.
     id: relay.NodeID[str]
     warehouse: str = strawberry.field(description="The code of the warehouse it belongs to.")
@@ -161,20 +160,16 @@ class Location(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Location | None]:
-        ids = list(node_ids)
+    async def fetch(cls, info: Info, ids: list[str]) -> list[Location]:
         keys = [
             pb.LocationKey(warehouse=warehouse, code=code) for warehouse, _, code in (i.partition(":") for i in ids)
         ]
         reply = await call(lambda: info.context.stubs.stock.GetLocations(pb.GetLocationsRequest(keys=keys)))
-        found = (cls.from_proto(location) for location in reply.locations)
-        return in_order(ids, found, required)
+        return [cls.from_proto(location) for location in reply.locations]
 
 
 @strawberry.type(description="A warehouse (site) with its locations; stock is always in a location of a warehouse.")
-class Warehouse(relay.Node):
+class Warehouse(FetchedNode):
     id: relay.NodeID[str]
     code: str = strawberry.field(
         description="The warehouse's code, as every other field names it: upper-case letters, digits, _ and -, "
@@ -214,12 +209,9 @@ class Warehouse(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Warehouse | None]:
-        codes = list(node_ids)
-        reply = await call(lambda: info.context.stubs.stock.GetWarehouses(pb.GetWarehousesRequest(codes=codes)))
-        return in_order(codes, (cls.from_proto(warehouse) for warehouse in reply.warehouses), required)
+    async def fetch(cls, info: Info, ids: list[str]) -> list[Warehouse]:
+        reply = await call(lambda: info.context.stubs.stock.GetWarehouses(pb.GetWarehousesRequest(codes=ids)))
+        return [cls.from_proto(warehouse) for warehouse in reply.warehouses]
 
 
 @strawberry.type(description="A lot (batch) of a lot-tracked item, as printed on its labels.")
@@ -296,7 +288,7 @@ class ReasonQuantity:
     description="One entry of the append-only stock ledger; give its `id` as `correctsMovementId` to post a "
     "compensating movement."
 )
-class Movement(relay.Node):
+class Movement(FetchedNode):
     id: relay.NodeID[str]
     type: MovementType = strawberry.field(description="What the movement did, which says which sides it has.")
     item_sku: str = strawberry.field(description="The SKU of the item moved.")
@@ -353,19 +345,16 @@ class Movement(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Movement | None]:
-        ids = list(node_ids)
+    async def fetch(cls, info: Info, ids: list[str]) -> list[Movement]:
         reply = await call(lambda: info.context.stubs.stock.GetMovements(pb.GetMovementsRequest(ids=ids)))
-        return in_order(ids, (cls.from_proto(movement) for movement in reply.movements), required)
+        return [cls.from_proto(movement) for movement in reply.movements]
 
 
 @strawberry.type(
     description="Stock promised to a document for an item in a warehouse; give its `id` to release and "
     "issueReservation."
 )
-class Reservation(relay.Node):
+class Reservation(FetchedNode):
     id: relay.NodeID[str]
     item_sku: str = strawberry.field(description="The SKU of the item reserved.")
     warehouse: str = strawberry.field(
@@ -407,12 +396,9 @@ class Reservation(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Reservation | None]:
-        ids = list(node_ids)
+    async def fetch(cls, info: Info, ids: list[str]) -> list[Reservation]:
         reply = await call(lambda: info.context.stubs.stock.GetReservations(pb.GetReservationsRequest(ids=ids)))
-        return in_order(ids, (cls.from_proto(reservation) for reservation in reply.reservations), required)
+        return [cls.from_proto(reservation) for reservation in reply.reservations]
 
 
 @strawberry.type(description="An item in a warehouse: stock on hand by status, and what reservations hold of it.")

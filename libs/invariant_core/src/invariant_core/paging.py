@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, literal, tuple_
 
 from invariant_kernel.errors import DomainError, ErrorCode
 
@@ -110,7 +110,9 @@ def keyset(query: Query, key: Sequence[ColumnElement[Any]], page: PageQuery) -> 
     """`query` ordered by `key` (unique), from the page's position on, in its direction, limited."""
     if page.position is not None:
         row = tuple_(*key)
-        query = query.where(row < tuple_(*page.position) if page.reverse else row > tuple_(*page.position))
+        # Bound as the key's own types, which keep instants in UTC on either database.
+        at = tuple_(*(literal(value, column.type) for value, column in zip(page.position, key, strict=True)))
+        query = query.where(row < at if page.reverse else row > at)
     order = [column.desc() for column in key] if page.reverse else list(key)
     return query.order_by(*order).limit(page.limit)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -295,10 +294,6 @@ class SqlCountsRepository:
         if counter:
             # Counters are few per count: the JSON text holds the quoted actor.
             query = query.where(counts.c.counters.contains(json.dumps(counter)))
-        if page.position is not None:
-            # Bound as the column's type, which keeps times in UTC on either database.
-            created_at, count_id = page.position
-            page = dataclasses.replace(page, position=(literal(created_at, counts.c.created_at.type), count_id))
         return await self._counts(keyset(query, [counts.c.created_at, counts.c.id], page))
 
     async def transitions(self, count_id: str) -> list[Transition]:
