@@ -7,12 +7,15 @@ from collections.abc import Callable
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
+    max_aliases,
+    query_depth_limiter,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -56,13 +59,25 @@ class Mutation(CatalogMutation, StockMutation, CountingMutation, DeadLetterMutat
     pass
 
 
+# The limits' validation rules, made once: the validation cache keys on the rules as well as on
+# the document, so a rule class made afresh per request would never let it hit.
+LIMITS = (
+    query_depth_limiter.create_validator(MAX_DEPTH, should_ignore=None),
+    max_aliases.create_validator(MAX_ALIASES),
+)
+# Front ends send the same few documents again and again: each is parsed and validated once,
+# as long as it stays among the most recent of these (checking one costs more than executing it).
+CACHED_DOCUMENTS = 256
+
+
 def build_schema(*, production: bool, introspection: bool) -> strawberry.Schema:
     # Factories, not instances: strawberry builds fresh extensions for every request.
     extensions: list[Callable[[], SchemaExtension]] = [
         Authentication,
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+        lambda: AddValidationRules(list(LIMITS)),
+        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         DomainErrorExtensions,
         OneOfRefusals,
     ]
