@@ -9,6 +9,7 @@ its own.
 from __future__ import annotations
 
 import inspect
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Protocol, Self, TypeVar
 
@@ -44,14 +45,14 @@ def in_order(node_ids: Sequence[str], found: Iterable[N], required: bool) -> lis
     return nodes
 
 
-class FetchedNode(relay.Node):
+class FetchedNode(relay.Node, ABC):
     """A node that `node(id:)` fetches again: each type says, in `fetch`, how it reads many ids in one call."""
 
     id: relay.NodeID[str]
 
     @classmethod
-    async def fetch(cls, info: Info, ids: list[str]) -> Iterable[Self]:
-        raise NotImplementedError
+    @abstractmethod
+    async def fetch(cls, info: Info, ids: list[str]) -> Iterable[Self]: ...
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
