@@ -1,0 +1,22 @@
+"""Orders' replica of the catalog's items and their barcodes (invariant_core.items reads it through)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from invariant.catalog.v1 import catalog_pb2
+from invariant_core.db import UnitOfWork
+from invariant_core.items import item_view
+from invariant_kernel.units import ItemView
+from orders.adapters.repository import SqlOrdersRepository
+
+
+class OrdersItemReplica:
+    async def views(self, uow: UnitOfWork, skus: Collection[str]) -> dict[str, ItemView]:
+        return await SqlOrdersRepository(uow.session).item_views(skus)
+
+    async def sku_of_barcode(self, uow: UnitOfWork, code: str) -> str | None:
+        return await SqlOrdersRepository(uow.session).sku_of_barcode(code)
+
+    async def keep(self, uow: UnitOfWork, item: catalog_pb2.Item) -> None:
+        await SqlOrdersRepository(uow.session).save_item(item_view(item), [b.code for b in item.barcodes], item.version)

@@ -1,0 +1,117 @@
+"""The orders service's own schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text
+
+from invariant_core.db import plumbing_tables
+from invariant_core.outgoing import outgoing_table
+from invariant_core.types import Exact, UtcDateTime
+from invariant_kernel.decimals import QUANTITY_PLACES
+from invariant_kernel.limits import CODE, ID, NAME, TEXT
+
+metadata = MetaData()
+plumbing_tables(metadata)
+# Orders asks stock to give reservations back after its own transactions commit.
+outgoing_table(metadata)
+
+
+def qty(name: str, nullable: bool = False) -> Column[object]:
+    return Column(name, Exact(QUANTITY_PLACES), nullable=nullable)
+
+
+# The catalog's items as orders needs them, kept from catalog events.
+items = Table(
+    "items",
+    metadata,
+    Column("sku", String(40), primary_key=True),
+    Column("base_unit", String(10), nullable=False),
+    # {"BOX": "12"}: base units per unit, as exact decimal strings.
+    Column("units", Text, nullable=False),
+    Column("lot_tracked", Boolean, nullable=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+barcodes = Table(
+    "barcodes",
+    metadata,
+    Column("barcode", String(64), primary_key=True),
+    Column("item_sku", String(40), nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("code", String(20), nullable=False, unique=True),
+    Column("name", String(NAME), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+suppliers = Table(
+    "suppliers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("code", String(20), nullable=False, unique=True),
+    Column("name", String(NAME), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+supplier_items = Table(
+    "supplier_items",
+    metadata,
+    Column("supplier_id", String(36), ForeignKey("suppliers.id"), primary_key=True),
+    Column("item_sku", String(40), primary_key=True),
+    qty("pack_size", nullable=True),
+    Column("lead_time_days", Integer, nullable=False),
+)
+
+# The last number given to each kind of document (SALES_ORDER, …).
+numbers = Table(
+    "numbers",
+    metadata,
+    Column("kind", String(CODE), primary_key=True),
+    Column("last", BigInteger, nullable=False),
+)
+
+sales_orders = Table(
+    "sales_orders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(ID), nullable=False, unique=True),
+    Column("customer", String(20), nullable=False),
+    Column("customer_reference", String(ID), nullable=False),
+    Column("policy", String(20), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_sales_orders_customer", "customer", "created_at"),
+    Index("ix_sales_orders_state", "state", "created_at"),
+)
+
+sales_order_lines = Table(
+    "sales_order_lines",
+    metadata,
+    Column("order_id", String(36), ForeignKey("sales_orders.id"), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("item_sku", String(40), nullable=False),
+    qty("quantity"),
+    Column("unit", String(10), nullable=False),
+    qty("base_quantity"),
+    Column("base_unit", String(10), nullable=False),
+    Column("warehouse", String(20), nullable=False),
+    Column("requested_date", Date),
+    qty("reserved"),
+    qty("backordered"),
+    Column("reservation_id", String(36), nullable=False),
+)
+
+sales_order_transitions = Table(
+    "sales_order_transitions",
+    metadata,
+    Column("order_id", String(36), ForeignKey("sales_orders.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("actor", String(ID), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("reason", String(TEXT), nullable=False),
+)

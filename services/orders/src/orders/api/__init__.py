@@ -1,0 +1,1 @@
+"""The orders service's gRPC API and event consumers."""

@@ -1,0 +1,196 @@
+"""The orders service's gRPC API: translate, dispatch (or query), translate back."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+
+from invariant.orders.v1 import orders_pb2 as pb
+from invariant.orders.v1 import orders_pb2_grpc
+from invariant_core.commands import Dispatcher
+from invariant_core.messages import date_from_message, date_message, decimal_message, timestamp_message
+from invariant_core.paging import page_of, page_query
+from orders.domain import commands
+from orders.domain.partners import Customer, Supplier
+from orders.domain.sales import PromisePolicy, SalesOrder, SalesOrderState
+from orders.service import handlers
+from orders.service.ports import OrdersRepository, Reading
+
+R = TypeVar("R")
+
+_POLICIES = {
+    pb.PROMISE_POLICY_ALL_OR_NOTHING: PromisePolicy.ALL_OR_NOTHING,
+    pb.PROMISE_POLICY_PARTIAL: PromisePolicy.PARTIAL,
+}
+_POLICY_NUMBERS = {policy: number for number, policy in _POLICIES.items()}
+_STATES = {
+    pb.SALES_ORDER_STATE_DRAFT: SalesOrderState.DRAFT,
+    pb.SALES_ORDER_STATE_CONFIRMED: SalesOrderState.CONFIRMED,
+    pb.SALES_ORDER_STATE_CANCELLED: SalesOrderState.CANCELLED,
+}
+_STATE_NUMBERS = {state: number for number, state in _STATES.items()}
+
+
+class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
+    def __init__(self, reading: Reading, dispatch: Dispatcher[OrdersRepository]) -> None:
+        self._reading = reading
+        self._dispatch = dispatch
+
+    async def _query(self, body: Callable[[OrdersRepository], Awaitable[R]]) -> R:
+        async with self._reading() as repo:
+            return await body(repo)
+
+    # partners
+
+    async def CreateCustomer(self, request: pb.CreateCustomerRequest, context: grpc.aio.ServicerContext) -> pb.Customer:
+        command = commands.CreateCustomer(code=request.code, name=request.name)
+        return await self._dispatch(request, command, pb.Customer, customer_message)
+
+    async def ListCustomers(
+        self, request: pb.ListCustomersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCustomersResponse:
+        page = page_query(request, str)
+        found = page_of(await self._query(lambda repo: repo.customers(page)), page, lambda c: (c.code,))
+        return pb.ListCustomersResponse(
+            customers=[customer_message(c) for c in found.rows],
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
+        )
+
+    async def CreateSupplier(self, request: pb.CreateSupplierRequest, context: grpc.aio.ServicerContext) -> pb.Supplier:
+        command = commands.CreateSupplier(
+            code=request.code,
+            name=request.name,
+            items=tuple(commands.SuppliedItem(i.item_sku, i.pack_size.value, i.lead_time_days) for i in request.items),
+        )
+        return await self._dispatch(request, command, pb.Supplier, supplier_message)
+
+    async def ListSuppliers(
+        self, request: pb.ListSuppliersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListSuppliersResponse:
+        page = page_query(request, str)
+        found = page_of(await self._query(lambda repo: repo.suppliers(page)), page, lambda s: (s.code,))
+        return pb.ListSuppliersResponse(
+            suppliers=[supplier_message(s) for s in found.rows],
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
+        )
+
+    # sales orders
+
+    async def CreateSalesOrder(
+        self, request: pb.CreateSalesOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SalesOrder:
+        command = commands.CreateSalesOrder(
+            customer=request.customer,
+            customer_reference=request.customer_reference,
+            policy=str(_POLICIES.get(request.policy, "")),
+            lines=tuple(
+                commands.LineInput(
+                    item_sku=line.item_sku,
+                    barcode=line.barcode,
+                    quantity=line.quantity.value,
+                    unit=line.unit,
+                    warehouse=line.warehouse,
+                    requested_date=(
+                        date_from_message(line.requested_date, f"lines[{n}].requested_date")
+                        if line.HasField("requested_date")
+                        else None
+                    ),
+                )
+                for n, line in enumerate(request.lines)
+            ),
+        )
+        return await self._dispatch(request, command, pb.SalesOrder, sales_order_message)
+
+    async def ConfirmSalesOrder(
+        self, request: pb.ConfirmSalesOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SalesOrder:
+        command = commands.ConfirmSalesOrder(number=request.number)
+        return await self._dispatch(request, command, pb.SalesOrder, sales_order_message)
+
+    async def CancelSalesOrder(
+        self, request: pb.CancelSalesOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SalesOrder:
+        command = commands.CancelSalesOrder(number=request.number, reason=request.reason)
+        return await self._dispatch(request, command, pb.SalesOrder, sales_order_message)
+
+    async def GetSalesOrders(
+        self, request: pb.GetSalesOrdersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetSalesOrdersResponse:
+        found = await self._query(lambda repo: handlers.get_sales_orders(repo, request.numbers))
+        return pb.GetSalesOrdersResponse(orders=[sales_order_message(o) for o in found])
+
+    async def ListSalesOrders(
+        self, request: pb.ListSalesOrdersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListSalesOrdersResponse:
+        page = page_query(request, str, str)
+        customer = request.customer.strip().upper()
+        state = _STATES.get(request.state)
+        found = page_of(
+            await self._query(lambda repo: repo.list_sales_orders(customer, state, page)),
+            page,
+            lambda o: (o.created_at, o.number),
+        )
+        return pb.ListSalesOrdersResponse(
+            orders=[sales_order_message(o) for o in found.rows],
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
+        )
+
+
+def customer_message(customer: Customer) -> pb.Customer:
+    return pb.Customer(
+        id=customer.id, code=customer.code, name=customer.name, created_at=timestamp_message(customer.created_at)
+    )
+
+
+def supplier_message(supplier: Supplier) -> pb.Supplier:
+    return pb.Supplier(
+        id=supplier.id,
+        code=supplier.code,
+        name=supplier.name,
+        created_at=timestamp_message(supplier.created_at),
+        items=[
+            pb.SupplierItem(
+                item_sku=i.item_sku,
+                pack_size=None if i.pack_size is None else decimal_message(i.pack_size),
+                lead_time_days=i.lead_time_days,
+            )
+            for i in supplier.items
+        ],
+    )
+
+
+def sales_order_message(order: SalesOrder) -> pb.SalesOrder:
+    message = pb.SalesOrder(
+        id=order.id,
+        number=order.number,
+        customer=order.customer,
+        customer_reference=order.customer_reference,
+        policy=_POLICY_NUMBERS[order.policy],
+        state=_STATE_NUMBERS[order.state],
+        created_at=timestamp_message(order.created_at),
+    )
+    for line in order.lines:
+        added = message.lines.add(
+            line=line.line,
+            item_sku=line.item_sku,
+            quantity=decimal_message(line.quantity),
+            unit=line.unit,
+            base_quantity=decimal_message(line.base_quantity),
+            base_unit=line.base_unit,
+            warehouse=line.warehouse,
+            reserved=decimal_message(line.reserved),
+            backordered=decimal_message(line.backordered),
+            reservation_id=line.reservation_id,
+        )
+        if line.requested_date is not None:
+            added.requested_date.CopyFrom(date_message(line.requested_date))
+    for t in order.transitions:
+        message.transitions.add(
+            state=_STATE_NUMBERS[t.state], actor=t.actor, at=timestamp_message(t.at), reason=t.reason
+        )
+    return message

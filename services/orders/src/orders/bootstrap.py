@@ -1,0 +1,67 @@
+"""The one place that picks the orders service's concrete adapters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+from invariant.orders.v1 import orders_pb2, orders_pb2_grpc
+from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
+from invariant_core import rpc
+from invariant_core.commands import Dispatcher
+from invariant_core.db import UnitOfWork, UnitOfWorkFactory
+from invariant_core.items import read_through_catalog
+from invariant_core.outgoing import OutgoingCommands, send_in_background
+from invariant_core.rpc import Registry
+from invariant_core.runtime import ServiceSpec, Wiring
+from invariant_core.settings import Settings
+from orders.adapters.events import to_message
+from orders.adapters.items import OrdersItemReplica
+from orders.adapters.repository import SqlOrdersRepository
+from orders.adapters.stock import RELEASE, StockClient, StockReleases
+from orders.adapters.tables import metadata
+from orders.api import consumers
+from orders.api.servicer import OrdersServicer
+from orders.service.commands import command_table
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+SERVICE_NAME = orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name
+STOCK = stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name
+
+
+def _repository(uow: UnitOfWork) -> SqlOrdersRepository:
+    return SqlOrdersRepository(uow.session)
+
+
+async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Wiring:
+    stock_channel = rpc.channel(settings.peers["stock"], [STOCK])
+    stack.push_async_callback(stock_channel.close)
+    stock = StockClient(stock_pb2_grpc.StockServiceStub(stock_channel))  # type: ignore[no-untyped-call]
+    items = read_through_catalog(uows, settings, stack, OrdersItemReplica())
+    outgoing = OutgoingCommands("orders", [RELEASE])
+    send_in_background(uows, outgoing, settings, stack)
+
+    @asynccontextmanager
+    async def reading() -> AsyncIterator[SqlOrdersRepository]:
+        async with uows.reader() as uow:
+            yield _repository(uow)
+
+    dispatch = Dispatcher(uows, _repository, command_table(reading, items, stock, StockReleases(outgoing)))
+    stack.push_async_callback(dispatch.aclose)
+    servicer = OrdersServicer(reading, dispatch)
+
+    def register(server: Registry) -> None:
+        orders_pb2_grpc.add_OrdersServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+
+    return Wiring([register], consumers.subscriptions())
+
+
+SPEC = ServiceSpec(
+    name="orders",
+    metadata=metadata,
+    migrations=MIGRATIONS,
+    translate=to_message,
+    wire=wire,
+    grpc_services=[SERVICE_NAME],
+)

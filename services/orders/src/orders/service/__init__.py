@@ -1,0 +1,1 @@
+"""The orders service's use cases: handlers behind the ports they need."""

@@ -1,0 +1,28 @@
+"""The orders service's command table: every command it takes, the handler that runs it,
+and what is asked of other services before its transaction (invariant_core.commands)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from invariant_core.commands import Route
+from orders.domain import commands
+from orders.service import handlers
+from orders.service.ports import Items, OrdersRepository, Reading, Releases, Stock
+
+
+def command_table(
+    reading: Reading, items: Items, stock: Stock, releases: Releases
+) -> dict[type, Route[OrdersRepository]]:
+    return {
+        commands.CreateCustomer: Route(handlers.create_customer),
+        commands.CreateSupplier: Route(handlers.create_supplier, prepare=partial(handlers.prepare_supplier, items)),
+        commands.CreateSalesOrder: Route(
+            handlers.create_sales_order, prepare=partial(handlers.prepare_sales_order, items, stock)
+        ),
+        commands.ConfirmSalesOrder: Route(
+            partial(handlers.confirm_sales_order, releases),
+            prepare=partial(handlers.prepare_confirmation, reading, stock),
+        ),
+        commands.CancelSalesOrder: Route(partial(handlers.cancel_sales_order, releases)),
+    }
