@@ -106,6 +106,9 @@ BOUNDED_LISTS = {
     "SubmitEntriesPayload.entries": "one per entry of the input",
     "PlanCountsPayload.counts": "what one plan opened",
     "PlanCountsPayload.due": "what one plan found due",
+    "SalesOrder.lines": "at most 100 per order",
+    "SalesOrder.transitions": "one per step of one order's states",
+    "Supplier.items": "the items one supplier was created with, fixed since",
 }
 
 
@@ -143,6 +146,8 @@ OPEN_TEXT = {
     "counters": "user ids",
     "createdBy": "a user id",
     "csv": "a file's content",
+    "customer": "a customer's code, the users' data",
+    "customerReference": "a customer's own reference, free text",
     "cursor": "a cursor",
     "documentId": "a document's number in the system that posted it",
     "documentType": "documents are named by whichever system posts them, an ERP's too",

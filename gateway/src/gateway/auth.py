@@ -19,7 +19,9 @@ from invariant_core.settings import Settings
 from invariant_kernel import limits
 from invariant_kernel.errors import DomainError, ErrorCode
 
-ROLES = frozenset({"operator", "inspector", "supervisor", "finance", "manager", "admin"})
+ROLES = frozenset(
+    {"operator", "picker", "inspector", "sales", "buyer", "planner", "supervisor", "finance", "manager", "admin"}
+)
 # Who may do what (DESIGN §5), for every service's part: the floor's work is the operators';
 # setting up, correcting the book and running a count are a supervisor's.
 OPERATORS = frozenset({"operator", "supervisor", "manager", "admin"})

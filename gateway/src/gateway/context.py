@@ -16,6 +16,7 @@ from gateway.stock.loaders import StockLoaders
 from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.counting.v1 import counting_pb2_grpc
 from invariant.operations.v1 import dead_letters_pb2_grpc
+from invariant.orders.v1 import orders_pb2_grpc
 from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core.identity import Identity
 from invariant_kernel import limits
@@ -30,6 +31,7 @@ class Stubs:
     catalog: catalog_pb2_grpc.CatalogServiceStub
     stock: stock_pb2_grpc.StockServiceStub
     counting: counting_pb2_grpc.CountingServiceStub
+    orders: orders_pb2_grpc.OrdersServiceStub
     # Every service serves its dead letters beside its own API, by service name.
     dead_letters: Mapping[str, dead_letters_pb2_grpc.DeadLetterServiceStub]
 

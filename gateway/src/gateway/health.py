@@ -16,6 +16,7 @@ from invariant_core.rpc import check_health
 class SuiteService(Enum):
     CATALOG = strawberry.enum_value("catalog", description="Items, units, barcodes and bills of materials.")
     STOCK = strawberry.enum_value("stock", description="The ledger, balances and reservations.")
+    ORDERS = strawberry.enum_value("orders", description="Customers, suppliers and sales orders.")
     COUNTING = strawberry.enum_value("counting", description="Stock counts, their variances and approvals.")
 
 

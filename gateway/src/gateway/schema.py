@@ -30,6 +30,8 @@ from gateway.guard import Authentication
 from gateway.health import HealthQuery
 from gateway.nodes import NodeQuery
 from gateway.one_of import OneOfRefusals
+from gateway.orders.mutations import OrdersMutation
+from gateway.orders.queries import OrdersQuery
 from gateway.scalars import SCALARS
 from gateway.stock.mutations import StockMutation
 from gateway.stock.queries import StockQuery
@@ -46,7 +48,7 @@ class GatewaySchema(strawberry.Schema):
 
 
 @strawberry.type(description="What can be read: every service's part of the graph.")
-class Query(HealthQuery, NodeQuery, CatalogQuery, StockQuery, CountingQuery, DeadLetterQuery):
+class Query(HealthQuery, NodeQuery, CatalogQuery, StockQuery, OrdersQuery, CountingQuery, DeadLetterQuery):
     pass
 
 
@@ -55,7 +57,7 @@ class Query(HealthQuery, NodeQuery, CatalogQuery, StockQuery, CountingQuery, Dea
     "again with the same `idempotencyKey` (an entry's `entryId` for count entries), it answers what it answered "
     "the first time without doing it twice."
 )
-class Mutation(CatalogMutation, StockMutation, CountingMutation, DeadLetterMutation):
+class Mutation(CatalogMutation, StockMutation, OrdersMutation, CountingMutation, DeadLetterMutation):
     pass
 
 

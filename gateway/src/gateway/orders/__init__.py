@@ -1,0 +1,1 @@
+"""The orders service's part of the graph: customers, suppliers and sales orders."""
