@@ -204,3 +204,15 @@ async def test_partners_are_listed_by_code_and_a_taken_code_is_refused(suite: Su
     first = await suite.orders.ListCustomers(pb.ListCustomersRequest(page_size=2))
     rest = await suite.orders.ListCustomers(pb.ListCustomersRequest(page_size=2, page_token=first.next_page_token))
     assert [c.code for c in [*first.customers, *rest.customers]] == sorted(codes)
+
+
+async def test_sales_orders_are_listed_page_by_page_in_the_order_they_were_entered(suite: Suite) -> None:
+    await warehouse(suite)
+    sku = await stocked_item(suite, 5)
+    buyer = await customer(suite)
+    numbers = [(await order(suite, buyer, [(sku, 1)])).number for _ in range(3)]
+    first = await suite.orders.ListSalesOrders(pb.ListSalesOrdersRequest(customer=buyer, page_size=2))
+    rest = await suite.orders.ListSalesOrders(
+        pb.ListSalesOrdersRequest(customer=buyer, page_size=2, page_token=first.next_page_token)
+    )
+    assert [o.number for o in [*first.orders, *rest.orders]] == numbers

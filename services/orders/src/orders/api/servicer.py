@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 
 import grpc
@@ -126,7 +127,7 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
     async def ListSalesOrders(
         self, request: pb.ListSalesOrdersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListSalesOrdersResponse:
-        page = page_query(request, str, str)
+        page = page_query(request, datetime, str)
         customer = request.customer.strip().upper()
         state = _STATES.get(request.state)
         found = page_of(
