@@ -18,6 +18,7 @@ from support import (
     running,
     start_catalog,
     start_counting,
+    start_orders,
     start_stock,
 )
 
@@ -47,11 +48,19 @@ async def counting(new_database, event_bus: EventBus, catalog: Catalog, stock: S
 
 
 @pytest.fixture
+async def orders(new_database, event_bus: EventBus, catalog: Catalog, stock: Service) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
+    """The real orders service on a fresh database, reading items from the catalog and reserving through stock."""
+    started = await start_orders(await new_database("orders"), event_bus, catalog.address, stock.address)
+    yield started
+    await started.stop()
+
+
+@pytest.fixture
 def start_gateway(catalog: Catalog) -> StartGateway:
     """`async with start_gateway(**env) as client`: a gateway in front of the real catalog.
 
-    The stock and counting services are behind it when a test passes STOCK_ADDR=stock.address
-    and COUNTING_ADDR=counting.address.
+    The stock, orders and counting services are behind it when a test passes STOCK_ADDR=stock.address,
+    ORDERS_ADDR=orders.address and COUNTING_ADDR=counting.address.
     """
 
     def start(**env: str) -> AbstractAsyncContextManager[httpx.AsyncClient]:
