@@ -20,6 +20,7 @@ from graphql import (
     specified_scalar_types,
 )
 
+from gateway.permissions import RULES
 from gateway.schema import build_schema
 
 
@@ -229,3 +230,11 @@ def test_every_object_with_an_id_is_a_node() -> None:
         if isinstance(kind, GraphQLObjectType) and "id" in kind.fields and node not in kind.interfaces
     ]
     assert not_nodes == [], f"types with an id that Query.node cannot fetch: {not_nodes}"
+
+
+def test_every_mutation_has_a_rule_of_who_may_use_it_and_every_rule_a_field() -> None:
+    schema = graph()
+    assert schema.mutation_type is not None and schema.query_type is not None
+    mutations = set(schema.mutation_type.fields)
+    assert mutations - RULES.keys() == set(), "a mutation anyone signed in may use: add its rule to gateway.permissions"
+    assert RULES.keys() - mutations - set(schema.query_type.fields) == set(), "a rule for no field"

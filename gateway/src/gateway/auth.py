@@ -19,13 +19,20 @@ from invariant_core.settings import Settings
 from invariant_kernel import limits
 from invariant_kernel.errors import DomainError, ErrorCode
 
-ROLES = frozenset(
-    {"operator", "picker", "inspector", "sales", "buyer", "planner", "supervisor", "finance", "manager", "admin"}
+# In the order of DESIGN §5, from the floor to the admin.
+ROLE_ORDER = (
+    "operator",
+    "picker",
+    "inspector",
+    "sales",
+    "buyer",
+    "planner",
+    "supervisor",
+    "finance",
+    "manager",
+    "admin",
 )
-# Who may do what (DESIGN §5), for every service's part: the floor's work is the operators';
-# setting up, correcting the book and running a count are a supervisor's.
-OPERATORS = frozenset({"operator", "supervisor", "manager", "admin"})
-SUPERVISORS = frozenset({"supervisor", "manager", "admin"})
+ROLES = frozenset(ROLE_ORDER)
 ALGORITHM = "HS256"
 # Tolerates small clock differences between the issuer and the gateway's replicas.
 LEEWAY = timedelta(seconds=30)

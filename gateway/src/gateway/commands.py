@@ -5,27 +5,26 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
-from gateway.auth import require_role
 from gateway.context import Info
 from gateway.errors import UserError, attempt, call
+from gateway.permissions import require
 
 T = TypeVar("T")
 
 
 async def command(
     info: Info,
-    allowed: frozenset[str],
-    action: str,
     send: Callable[[], Awaitable[T]],
     fields: Mapping[str, str] | None = None,
 ) -> tuple[T | None, list[UserError]]:
-    """Send for a caller with one of the `allowed` roles; anyone else is refused before a service is asked.
+    """Send for a caller whose roles may use the field (gateway.permissions); anyone else is
+    refused before a service is asked.
 
     `fields` renames the service's fields as `attempt` does.
     """
 
     async def run() -> T:
-        require_role(info.context.identity, allowed, action)
+        require(info)
         return await call(send)
 
     return await attempt(run, fields)

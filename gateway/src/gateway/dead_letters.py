@@ -17,7 +17,6 @@ import strawberry
 from strawberry import relay
 
 from gateway import described
-from gateway.auth import require_role
 from gateway.commands import command
 from gateway.context import Info
 from gateway.convert import instant_from_proto, timestamp_from_proto
@@ -25,11 +24,11 @@ from gateway.errors import UserError, call
 from gateway.health import SuiteService
 from gateway.nodes import FetchedNode, local_id
 from gateway.pagination import After, Before, Connection, First, Last, connection, page_request
+from gateway.permissions import require
 from invariant.operations.v1 import dead_letters_pb2 as pb
 from invariant.operations.v1 import dead_letters_pb2_grpc
 from invariant_kernel.errors import DomainError, ErrorCode
 
-ADMINS = frozenset({"admin"})
 Stub = dead_letters_pb2_grpc.DeadLetterServiceStub
 
 
@@ -65,7 +64,7 @@ class DeadLetter(FetchedNode):
 
     @classmethod
     async def fetch(cls, info: Info, ids: list[str]) -> list[DeadLetter]:
-        require_role(info.context.identity, ADMINS, "reading dead letters")
+        require(info, "deadLetters")
         wanted: dict[SuiteService, list[str]] = defaultdict(list)
         for node_id in ids:
             place = _place(node_id)
@@ -155,7 +154,7 @@ class DeadLetterQuery:
         last: Last = None,
         before: Before = None,
     ) -> Connection[DeadLetter]:
-        require_role(info.context.identity, ADMINS, "reading dead letters")
+        require(info)
         page = page_request(first, after, last, before)
         request = pb.ListDeadLettersRequest(include_resolved=include_resolved, **page.fields)
         reply = await call(lambda: _stub(info, service).ListDeadLetters(request))
@@ -178,7 +177,7 @@ class DeadLetterMutation:
             request = pb.ReplayDeadLetterRequest(id=letter_id)
             return DeadLetter.from_proto(service, await _stub(info, service).ReplayDeadLetter(request))
 
-        letter, errors = await command(info, ADMINS, "replaying dead letters", send)
+        letter, errors = await command(info, send)
         return DeadLetterPayload(dead_letter=letter, user_errors=errors)
 
     @described.mutation("Closes a dead letter without replaying it, with the reason why.")
@@ -193,5 +192,5 @@ class DeadLetterMutation:
             request = pb.DiscardDeadLetterRequest(id=letter_id, reason=input.reason)
             return DeadLetter.from_proto(service, await _stub(info, service).DiscardDeadLetter(request))
 
-        letter, errors = await command(info, ADMINS, "discarding dead letters", send)
+        letter, errors = await command(info, send)
         return DeadLetterPayload(dead_letter=letter, user_errors=errors)

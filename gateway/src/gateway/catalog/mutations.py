@@ -8,7 +8,6 @@ from typing import Annotated, TypeVar
 import strawberry
 
 from gateway import described
-from gateway.auth import require_role
 from gateway.catalog.inputs import (
     ActivateBomVersionInput,
     AddBomLineInput,
@@ -22,9 +21,8 @@ from gateway.catalog.inputs import (
 from gateway.catalog.types import BomVersion, Item
 from gateway.context import Info
 from gateway.errors import UserError, attempt, call
+from gateway.permissions import require
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-
-EDITORS = frozenset({"supervisor", "manager", "admin"})
 
 Stub = catalog_pb2_grpc.CatalogServiceStub
 M = TypeVar("M")
@@ -48,23 +46,23 @@ class BomVersionPayload:
     )
 
 
-async def _edit(info: Info, action: str, send: Callable[[Stub], Awaitable[M]]) -> tuple[M | None, list[UserError]]:
+async def _edit(info: Info, send: Callable[[Stub], Awaitable[M]]) -> tuple[M | None, list[UserError]]:
     async def run() -> M:
-        require_role(info.context.identity, EDITORS, action)
+        require(info)
         stub = info.context.stubs.catalog
         return await call(lambda: send(stub))
 
     return await attempt(run)
 
 
-async def _item(info: Info, action: str, send: Callable[[Stub], Awaitable[catalog_pb2.Item]]) -> ItemPayload:
-    proto, errors = await _edit(info, action, send)
+async def _item(info: Info, send: Callable[[Stub], Awaitable[catalog_pb2.Item]]) -> ItemPayload:
+    proto, errors = await _edit(info, send)
     item = Item.from_proto(proto) if proto is not None else None
     return ItemPayload(item=item, user_errors=errors)
 
 
-async def _bom(info: Info, action: str, send: Callable[[Stub], Awaitable[catalog_pb2.BomVersion]]) -> BomVersionPayload:
-    proto, errors = await _edit(info, action, send)
+async def _bom(info: Info, send: Callable[[Stub], Awaitable[catalog_pb2.BomVersion]]) -> BomVersionPayload:
+    proto, errors = await _edit(info, send)
     version = BomVersion.from_proto(proto) if proto is not None else None
     return BomVersionPayload(bom_version=version, user_errors=errors)
 
@@ -78,7 +76,7 @@ class CatalogMutation:
     async def create_item(
         self, info: Info, input: Annotated[CreateItemInput, strawberry.argument(description="The new item.")]
     ) -> ItemPayload:
-        return await _item(info, "creating an item", lambda stub: stub.CreateItem(input.to_proto()))
+        return await _item(info, lambda stub: stub.CreateItem(input.to_proto()))
 
     @described.mutation(
         "Changes the given fields of an item (supervisor, manager or admin); a change is audited only when "
@@ -89,7 +87,7 @@ class CatalogMutation:
         info: Info,
         input: Annotated[UpdateItemInput, strawberry.argument(description="The item's SKU and the fields to change.")],
     ) -> ItemPayload:
-        return await _item(info, "changing an item", lambda stub: stub.UpdateItem(input.to_proto()))
+        return await _item(info, lambda stub: stub.UpdateItem(input.to_proto()))
 
     @described.mutation(
         "Sets the safety and maximum stock of an item in one warehouse (supervisor, manager or admin); the stock "
@@ -102,7 +100,7 @@ class CatalogMutation:
             SetThresholdsInput, strawberry.argument(description="The item, the warehouse and both levels.")
         ],
     ) -> ItemPayload:
-        return await _item(info, "setting thresholds", lambda stub: stub.SetThresholds(input.to_proto()))
+        return await _item(info, lambda stub: stub.SetThresholds(input.to_proto()))
 
     @described.mutation(
         "Starts a new DRAFT version of a parent's BOM, numbered after its latest (supervisor, manager or admin). "
@@ -116,7 +114,7 @@ class CatalogMutation:
             strawberry.argument(description="The parent, the dates and optionally a version to copy."),
         ],
     ) -> BomVersionPayload:
-        return await _bom(info, "creating a BOM version", lambda stub: stub.CreateBomVersion(input.to_proto()))
+        return await _bom(info, lambda stub: stub.CreateBomVersion(input.to_proto()))
 
     @described.mutation(
         "Adds a component line to a DRAFT BOM version (supervisor, manager or admin). "
@@ -127,7 +125,7 @@ class CatalogMutation:
         info: Info,
         input: Annotated[AddBomLineInput, strawberry.argument(description="The draft version and the line to add.")],
     ) -> BomVersionPayload:
-        return await _bom(info, "changing a BOM", lambda stub: stub.AddBomLine(input.to_proto()))
+        return await _bom(info, lambda stub: stub.AddBomLine(input.to_proto()))
 
     @described.mutation(
         "Removes a line from a DRAFT BOM version (supervisor, manager or admin). "
@@ -140,7 +138,7 @@ class CatalogMutation:
             RemoveBomLineInput, strawberry.argument(description="The draft version and the line to remove.")
         ],
     ) -> BomVersionPayload:
-        return await _bom(info, "changing a BOM", lambda stub: stub.RemoveBomLine(input.to_proto()))
+        return await _bom(info, lambda stub: stub.RemoveBomLine(input.to_proto()))
 
     @described.mutation(
         "Puts a DRAFT version into use (supervisor, manager or admin): it becomes ACTIVE and the version "
@@ -152,7 +150,7 @@ class CatalogMutation:
         info: Info,
         input: Annotated[ActivateBomVersionInput, strawberry.argument(description="The draft version to activate.")],
     ) -> BomVersionPayload:
-        return await _bom(info, "activating a BOM version", lambda stub: stub.ActivateBomVersion(input.to_proto()))
+        return await _bom(info, lambda stub: stub.ActivateBomVersion(input.to_proto()))
 
     @described.mutation(
         "Takes a DRAFT or ACTIVE version out of use (supervisor, manager or admin): it becomes OBSOLETE, and "
@@ -164,4 +162,4 @@ class CatalogMutation:
         info: Info,
         input: Annotated[ObsoleteBomVersionInput, strawberry.argument(description="The version to make obsolete.")],
     ) -> BomVersionPayload:
-        return await _bom(info, "obsoleting a BOM version", lambda stub: stub.ObsoleteBomVersion(input.to_proto()))
+        return await _bom(info, lambda stub: stub.ObsoleteBomVersion(input.to_proto()))

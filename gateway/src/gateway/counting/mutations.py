@@ -12,7 +12,6 @@ from typing import Annotated
 import strawberry
 
 from gateway import described
-from gateway.auth import OPERATORS, SUPERVISORS
 from gateway.commands import command
 from gateway.context import Info
 from gateway.counting.inputs import (
@@ -47,8 +46,6 @@ from gateway.counting.types import (
 from gateway.errors import UserError
 from invariant.counting.v1 import counting_pb2 as pb
 from invariant.counting.v1 import counting_pb2_grpc
-
-APPROVERS = frozenset({"supervisor", "finance", "manager", "admin"})
 
 Stub = counting_pb2_grpc.CountingServiceStub
 
@@ -102,24 +99,20 @@ class ReasonCodePayload:
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-async def _count(
-    info: Info, allowed: frozenset[str], action: str, send: Callable[[], Awaitable[pb.Count]]
-) -> CountPayload:
-    proto, errors = await command(info, allowed, action, send)
+async def _count(info: Info, send: Callable[[], Awaitable[pb.Count]]) -> CountPayload:
+    proto, errors = await command(info, send)
     return CountPayload(count=Count.from_proto(proto) if proto is not None else None, user_errors=errors)
 
 
-async def _line(info: Info, action: str, send: Callable[[], Awaitable[pb.CountLine]]) -> CountLinePayload:
-    proto, errors = await command(info, SUPERVISORS, action, send)
+async def _line(info: Info, send: Callable[[], Awaitable[pb.CountLine]]) -> CountLinePayload:
+    proto, errors = await command(info, send)
     return CountLinePayload(line=CountLine.from_proto(proto) if proto is not None else None, user_errors=errors)
 
 
 async def _entries(
     info: Info, input: SubmitEntryInput | SubmitEntriesInput
 ) -> tuple[list[AcceptedEntry], list[UserError]]:
-    proto, errors = await command(
-        info, OPERATORS, "entering a count", lambda: _stub(info).SubmitEntries(input.to_proto()), input.fields
-    )
+    proto, errors = await command(info, lambda: _stub(info).SubmitEntries(input.to_proto()), input.fields)
     return [AcceptedEntry.from_proto(entry) for entry in proto.entries] if proto is not None else [], errors
 
 
@@ -152,7 +145,7 @@ class CountingMutation:
     async def create_count(
         self, info: Info, input: Annotated[CreateCountInput, strawberry.argument(description="The count to plan.")]
     ) -> CountPayload:
-        return await _count(info, SUPERVISORS, "planning a count", lambda: _stub(info).CreateCount(input.to_proto()))
+        return await _count(info, lambda: _stub(info).CreateCount(input.to_proto()))
 
     @described.mutation(
         "DRAFT → OPEN: a line per (location, item, lot) in scope that stock holds, each with the book as it stands "
@@ -161,7 +154,7 @@ class CountingMutation:
     async def open_count(
         self, info: Info, input: Annotated[OpenCountInput, strawberry.argument(description="The count to open.")]
     ) -> CountPayload:
-        return await _count(info, SUPERVISORS, "opening a count", lambda: _stub(info).OpenCount(input.to_proto()))
+        return await _count(info, lambda: _stub(info).OpenCount(input.to_proto()))
 
     @described.mutation(
         "One entry, idempotent by its entryId; the first entry moves an OPEN count to COUNTING. Refused for a line "
@@ -187,7 +180,7 @@ class CountingMutation:
     async def finish_round(
         self, info: Info, input: Annotated[FinishRoundInput, strawberry.argument(description="The count.")]
     ) -> CountPayload:
-        return await _count(info, SUPERVISORS, "finishing a round", lambda: _stub(info).FinishRound(input.to_proto()))
+        return await _count(info, lambda: _stub(info).FinishRound(input.to_proto()))
 
     @described.mutation(
         "A supervisor decides which round of a line under INVESTIGATION stands; once every line stands the count "
@@ -196,7 +189,7 @@ class CountingMutation:
     async def decide_line(
         self, info: Info, input: Annotated[DecideLineInput, strawberry.argument(description="The line and its round.")]
     ) -> CountLinePayload:
-        return await _line(info, "deciding a line", lambda: _stub(info).DecideLine(input.to_proto()))
+        return await _line(info, lambda: _stub(info).DecideLine(input.to_proto()))
 
     @described.mutation(
         "Why a line differs, while its count is in REVIEW; replaces the reasons given before. Refused unless "
@@ -205,15 +198,13 @@ class CountingMutation:
     async def explain_line(
         self, info: Info, input: Annotated[ExplainLineInput, strawberry.argument(description="The line's reasons.")]
     ) -> CountLinePayload:
-        return await _line(info, "explaining a line", lambda: _stub(info).ExplainLine(input.to_proto()))
+        return await _line(info, lambda: _stub(info).ExplainLine(input.to_proto()))
 
     @described.mutation("Why several lines differ, in one call: every line is explained or none is.")
     async def explain_lines(
         self, info: Info, input: Annotated[ExplainLinesInput, strawberry.argument(description="The lines' reasons.")]
     ) -> ExplainLinesPayload:
-        proto, errors = await command(
-            info, SUPERVISORS, "explaining lines", lambda: _stub(info).ExplainLines(input.to_proto())
-        )
+        proto, errors = await command(info, lambda: _stub(info).ExplainLines(input.to_proto()))
         return ExplainLinesPayload(explained=proto.explained if proto is not None else 0, user_errors=errors)
 
     @described.mutation(
@@ -223,9 +214,7 @@ class CountingMutation:
     async def submit_for_approval(
         self, info: Info, input: Annotated[SubmitForApprovalInput, strawberry.argument(description="The count.")]
     ) -> CountPayload:
-        return await _count(
-            info, SUPERVISORS, "submitting a count", lambda: _stub(info).SubmitForApproval(input.to_proto())
-        )
+        return await _count(info, lambda: _stub(info).SubmitForApproval(input.to_proto()))
 
     @described.mutation(
         "Approves at the next level required; after the last the adjustment goes to stock. Nobody approves a count "
@@ -234,19 +223,19 @@ class CountingMutation:
     async def approve_count(
         self, info: Info, input: Annotated[ApproveCountInput, strawberry.argument(description="The approval.")]
     ) -> CountPayload:
-        return await _count(info, APPROVERS, "approving a count", lambda: _stub(info).Approve(input.to_proto()))
+        return await _count(info, lambda: _stub(info).Approve(input.to_proto()))
 
     @described.mutation("Back to REVIEW with the comment; the approvals given so far are void.")
     async def reject_count(
         self, info: Info, input: Annotated[RejectCountInput, strawberry.argument(description="The rejection.")]
     ) -> CountPayload:
-        return await _count(info, APPROVERS, "rejecting a count", lambda: _stub(info).Reject(input.to_proto()))
+        return await _count(info, lambda: _stub(info).Reject(input.to_proto()))
 
     @described.mutation("Cancels a count that has not been approved; nothing goes to stock.")
     async def cancel_count(
         self, info: Info, input: Annotated[CancelCountInput, strawberry.argument(description="The count and why.")]
     ) -> CountPayload:
-        return await _count(info, SUPERVISORS, "cancelling a count", lambda: _stub(info).CancelCount(input.to_proto()))
+        return await _count(info, lambda: _stub(info).CancelCount(input.to_proto()))
 
     @described.mutation("Sets who approves a warehouse's counts by value, for the counts submitted from now on.")
     async def set_approval_policy(
@@ -254,8 +243,6 @@ class CountingMutation:
     ) -> ApprovalPolicyPayload:
         proto, errors = await command(
             info,
-            SUPERVISORS,
-            "setting the approval policy",
             lambda: _stub(info).SetApprovalPolicy(input.to_proto()),
             input.FIELDS,
         )
@@ -269,8 +256,6 @@ class CountingMutation:
     ) -> ReasonCodePayload:
         proto, errors = await command(
             info,
-            SUPERVISORS,
-            "setting a reason code",
             lambda: _stub(info).SetReasonCode(input.to_proto()),
             input.FIELDS,
         )
@@ -284,9 +269,7 @@ class CountingMutation:
         info: Info,
         input: Annotated[ComputeAbcClassesInput, strawberry.argument(description="The warehouse and the period.")],
     ) -> AbcClassesPayload:
-        proto, errors = await command(
-            info, SUPERVISORS, "computing ABC classes", lambda: _stub(info).ComputeAbcClasses(input.to_proto())
-        )
+        proto, errors = await command(info, lambda: _stub(info).ComputeAbcClasses(input.to_proto()))
         return AbcClassesPayload(
             abc_classes=AbcClasses.from_proto(proto) if proto is not None else None, user_errors=errors
         )
@@ -300,8 +283,6 @@ class CountingMutation:
     ) -> CyclePolicyPayload:
         proto, errors = await command(
             info,
-            SUPERVISORS,
-            "setting the cycle policy",
             lambda: _stub(info).SetCyclePolicy(input.to_proto()),
             input.FIELDS,
         )
@@ -316,9 +297,7 @@ class CountingMutation:
     async def plan_counts(
         self, info: Info, input: Annotated[PlanCountsInput, strawberry.argument(description="The warehouse and day.")]
     ) -> PlanCountsPayload:
-        proto, errors = await command(
-            info, SUPERVISORS, "planning counts", lambda: _stub(info).PlanCounts(input.to_proto())
-        )
+        proto, errors = await command(info, lambda: _stub(info).PlanCounts(input.to_proto()))
         if proto is None:
             return PlanCountsPayload(counts=[], due=[], user_errors=errors)
         return PlanCountsPayload(

@@ -11,7 +11,6 @@ from typing import Annotated
 import strawberry
 
 from gateway import described
-from gateway.auth import OPERATORS, require_role
 from gateway.context import Info
 from gateway.convert import timestamp_to_proto
 from gateway.counting.types import (
@@ -32,6 +31,7 @@ from gateway.counting.types import (
 from gateway.errors import call, call_or_none
 from gateway.nodes import local_id
 from gateway.pagination import After, Before, Connection, First, Last, PageRequest, connection, page_request
+from gateway.permissions import require
 from invariant.counting.v1 import counting_pb2 as pb
 
 # The states in which a count takes entries.
@@ -103,7 +103,7 @@ class CountingQuery:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Count]:
-        require_role(info.context.identity, OPERATORS, "counting")
+        require(info)
         page = page_request(first, after, last, before)
         return await _counts(info, "", list(OPEN_STATES), info.context.identity.actor, page)
 
@@ -134,7 +134,7 @@ class CountingQuery:
         "they counted the round before; for operators, supervisors, managers and admins."
     )
     async def next_line(self, info: Info, count_id: CountId) -> NextLine:
-        require_role(info.context.identity, OPERATORS, "counting")
+        require(info)
         request = pb.NextLineRequest(count_id=local_id(count_id, Count, "countId"))
         return NextLine.from_proto(await call(lambda: info.context.stubs.counting.NextLine(request)))
 
@@ -151,7 +151,7 @@ class CountingQuery:
         last: Last = None,
         before: Before = None,
     ) -> Connection[CountLine]:
-        require_role(info.context.identity, OPERATORS, "counting")
+        require(info)
         return await _lines(info, count_id, [LineState.RECOUNT], False, page_request(first, after, last, before))
 
     @described.field("The reasons a variance may be explained by, in code order.")

@@ -1,7 +1,7 @@
 """Orders commands: the result and the user errors side by side, nothing raised.
 
-The sales desk keeps customers and sales orders, the buyers keep suppliers (DESIGN §5);
-supervisors may stand in for the sales desk, managers and admins for both.
+Who may send each is in gateway.permissions: the sales desk keeps customers and sales
+orders, the buyers keep suppliers.
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ from gateway.orders.inputs import (
 from gateway.orders.types import Customer, SalesOrder, Supplier
 from invariant.orders.v1 import orders_pb2 as pb
 from invariant.orders.v1 import orders_pb2_grpc
-
-SALES = frozenset({"sales", "supervisor", "manager", "admin"})
-BUYERS = frozenset({"buyer", "manager", "admin"})
 
 Stub = orders_pb2_grpc.OrdersServiceStub
 
@@ -61,9 +58,9 @@ class SalesOrderPayload:
 
 
 async def _sales_order(
-    info: Info, action: str, send: Callable[[], Awaitable[pb.SalesOrder]], fields: Mapping[str, str] | None = None
+    info: Info, send: Callable[[], Awaitable[pb.SalesOrder]], fields: Mapping[str, str] | None = None
 ) -> SalesOrderPayload:
-    proto, errors = await command(info, SALES, action, send, fields)
+    proto, errors = await command(info, send, fields)
     return SalesOrderPayload(
         sales_order=SalesOrder.from_proto(proto) if proto is not None else None, user_errors=errors
     )
@@ -75,9 +72,7 @@ class OrdersMutation:
     async def create_customer(
         self, info: Info, input: Annotated[CreateCustomerInput, strawberry.argument(description="The customer.")]
     ) -> CustomerPayload:
-        proto, errors = await command(
-            info, SALES, "creating a customer", lambda: _stub(info).CreateCustomer(input.to_proto())
-        )
+        proto, errors = await command(info, lambda: _stub(info).CreateCustomer(input.to_proto()))
         return CustomerPayload(customer=Customer.from_proto(proto) if proto is not None else None, user_errors=errors)
 
     @described.mutation(
@@ -89,9 +84,7 @@ class OrdersMutation:
         info: Info,
         input: Annotated[CreateSupplierInput, strawberry.argument(description="The supplier and its items.")],
     ) -> SupplierPayload:
-        proto, errors = await command(
-            info, BUYERS, "creating a supplier", lambda: _stub(info).CreateSupplier(input.to_proto())
-        )
+        proto, errors = await command(info, lambda: _stub(info).CreateSupplier(input.to_proto()))
         return SupplierPayload(supplier=Supplier.from_proto(proto) if proto is not None else None, user_errors=errors)
 
     @described.mutation(
@@ -103,9 +96,7 @@ class OrdersMutation:
         info: Info,
         input: Annotated[CreateSalesOrderInput, strawberry.argument(description="The customer, lines and policy.")],
     ) -> SalesOrderPayload:
-        return await _sales_order(
-            info, "entering a sales order", lambda: _stub(info).CreateSalesOrder(input.to_proto()), input.fields
-        )
+        return await _sales_order(info, lambda: _stub(info).CreateSalesOrder(input.to_proto()), input.fields)
 
     @described.mutation(
         "DRAFT → CONFIRMED: reserves every line through stock by the order's policy. Under ALL_OR_NOTHING a line that "
@@ -114,9 +105,7 @@ class OrdersMutation:
     async def confirm_sales_order(
         self, info: Info, input: Annotated[ConfirmSalesOrderInput, strawberry.argument(description="The order.")]
     ) -> SalesOrderPayload:
-        return await _sales_order(
-            info, "confirming a sales order", lambda: _stub(info).ConfirmSalesOrder(input.to_proto())
-        )
+        return await _sales_order(info, lambda: _stub(info).ConfirmSalesOrder(input.to_proto()))
 
     @described.mutation(
         "Cancels a DRAFT or CONFIRMED order; what is still reserved for it is released a few seconds after, at most. "
@@ -125,6 +114,4 @@ class OrdersMutation:
     async def cancel_sales_order(
         self, info: Info, input: Annotated[CancelSalesOrderInput, strawberry.argument(description="The order and why.")]
     ) -> SalesOrderPayload:
-        return await _sales_order(
-            info, "cancelling a sales order", lambda: _stub(info).CancelSalesOrder(input.to_proto())
-        )
+        return await _sales_order(info, lambda: _stub(info).CancelSalesOrder(input.to_proto()))

@@ -8,7 +8,6 @@ from typing import Annotated, ClassVar, Protocol
 import strawberry
 
 from gateway import described
-from gateway.auth import OPERATORS, SUPERVISORS
 from gateway.commands import command
 from gateway.context import Info
 from gateway.errors import UserError
@@ -31,9 +30,6 @@ from gateway.stock.inputs import (
 from gateway.stock.types import Location, Lot, Movement, Reservation, Warehouse
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant.stock.v1 import stock_pb2_grpc
-
-# Deciding an inspection is the inspector's (DESIGN §5); the other roles are in gateway.auth.
-INSPECTORS = frozenset({"inspector", "supervisor", "manager", "admin"})
 
 Stub = stock_pb2_grpc.StockServiceStub
 
@@ -97,18 +93,14 @@ def _stub(info: Info) -> Stub:
 
 
 async def _movement(
-    info: Info,
-    allowed: frozenset[str],
-    action: str,
-    send: Callable[[], Awaitable[pb.Movement]],
-    fields: Mapping[str, str],
+    info: Info, send: Callable[[], Awaitable[pb.Movement]], fields: Mapping[str, str]
 ) -> MovementPayload:
-    proto, errors = await command(info, allowed, action, send, {**DOCUMENT_NUMBER, **fields})
+    proto, errors = await command(info, send, {**DOCUMENT_NUMBER, **fields})
     return MovementPayload(movement=Movement.from_proto(proto) if proto is not None else None, user_errors=errors)
 
 
-async def _post(info: Info, allowed: frozenset[str], action: str, input: MovementInput) -> MovementPayload:
-    return await _movement(info, allowed, action, lambda: _stub(info).PostMovement(input.to_proto()), input.FIELDS)
+async def _post(info: Info, input: MovementInput) -> MovementPayload:
+    return await _movement(info, lambda: _stub(info).PostMovement(input.to_proto()), input.FIELDS)
 
 
 @strawberry.type
@@ -124,9 +116,7 @@ class StockMutation:
             strawberry.argument(description="The warehouse's code, name and whether it allows negative stock."),
         ],
     ) -> WarehousePayload:
-        proto, errors = await command(
-            info, SUPERVISORS, "setting up a warehouse", lambda: _stub(info).CreateWarehouse(input.to_proto())
-        )
+        proto, errors = await command(info, lambda: _stub(info).CreateWarehouse(input.to_proto()))
         return WarehousePayload(
             warehouse=Warehouse.from_proto(proto) if proto is not None else None, user_errors=errors
         )
@@ -142,9 +132,7 @@ class StockMutation:
             CreateLocationInput, strawberry.argument(description="The warehouse, the location's code and its kind.")
         ],
     ) -> LocationPayload:
-        proto, errors = await command(
-            info, SUPERVISORS, "setting up a warehouse", lambda: _stub(info).CreateLocation(input.to_proto())
-        )
+        proto, errors = await command(info, lambda: _stub(info).CreateLocation(input.to_proto()))
         return LocationPayload(location=Location.from_proto(proto) if proto is not None else None, user_errors=errors)
 
     @described.mutation(
@@ -158,9 +146,7 @@ class StockMutation:
             CreateLotInput, strawberry.argument(description="The item, the lot number and its expiry date.")
         ],
     ) -> LotPayload:
-        proto, errors = await command(
-            info, OPERATORS, "creating a lot", lambda: _stub(info).CreateLot(input.to_proto())
-        )
+        proto, errors = await command(info, lambda: _stub(info).CreateLot(input.to_proto()))
         return LotPayload(lot=Lot.from_proto(proto) if proto is not None else None, user_errors=errors)
 
     @described.mutation(
@@ -172,7 +158,7 @@ class StockMutation:
         info: Info,
         input: Annotated[ReceiveInput, strawberry.argument(description="What came in, how much, and where it goes.")],
     ) -> MovementPayload:
-        return await _post(info, OPERATORS, "posting a receipt", input)
+        return await _post(info, input)
 
     @described.mutation(
         "Posts an ISSUE not held by a reservation; see issueReservation for reserved stock. Refused with "
@@ -184,7 +170,7 @@ class StockMutation:
         info: Info,
         input: Annotated[IssueInput, strawberry.argument(description="What leaves, how much, and from where.")],
     ) -> MovementPayload:
-        return await _post(info, OPERATORS, "posting an issue", input)
+        return await _post(info, input)
 
     @described.mutation(
         "Posts a TRANSFER to another location, keeping the lot and status. Taking AVAILABLE stock out of a "
@@ -197,7 +183,7 @@ class StockMutation:
             TransferInput, strawberry.argument(description="What moves, how much, from where and to where.")
         ],
     ) -> MovementPayload:
-        return await _post(info, OPERATORS, "posting a transfer", input)
+        return await _post(info, input)
 
     @described.mutation(
         "Posts SCRAP: the stock leaves the book. Never refused for reservations (a shortage is reported instead), "
@@ -208,7 +194,7 @@ class StockMutation:
         info: Info,
         input: Annotated[ScrapInput, strawberry.argument(description="What is scrapped, how much, and from where.")],
     ) -> MovementPayload:
-        return await _post(info, OPERATORS, "posting scrap", input)
+        return await _post(info, input)
 
     @described.mutation(
         "Posts a RETURN into QC_HOLD, where an inspection decides whether it becomes AVAILABLE or REJECTED; an "
@@ -221,7 +207,7 @@ class StockMutation:
             ReturnStockInput, strawberry.argument(description="What came back, how much, and where it goes.")
         ],
     ) -> MovementPayload:
-        return await _post(info, OPERATORS, "posting a return", input)
+        return await _post(info, input)
 
     @described.mutation(
         "Posts a STATUS_CHANGE for an inspection decision: QC_HOLD becomes AVAILABLE or REJECTED, in the same "
@@ -234,7 +220,7 @@ class StockMutation:
             ChangeStatusInput, strawberry.argument(description="The stock inspected, how much of it, and the decision.")
         ],
     ) -> MovementPayload:
-        return await _post(info, INSPECTORS, "changing a stock status", input)
+        return await _post(info, input)
 
     @described.mutation(
         "Posts an ADJUSTMENT that corrects the book: a gain adds stock found, a loss takes away stock missing. "
@@ -246,7 +232,7 @@ class StockMutation:
         info: Info,
         input: Annotated[AdjustInput, strawberry.argument(description="The gain or loss, where, how much, and why.")],
     ) -> MovementPayload:
-        return await _post(info, SUPERVISORS, "adjusting stock", input)
+        return await _post(info, input)
 
     @described.mutation(
         "Reserves stock for a document, one reservation per line, so that no one else can be promised it. Under "
@@ -259,9 +245,7 @@ class StockMutation:
             ReserveInput, strawberry.argument(description="The lines to reserve, for which document, and how.")
         ],
     ) -> ReservationsPayload:
-        proto, errors = await command(
-            info, OPERATORS, "reserving stock", lambda: _stub(info).Reserve(input.to_proto()), DOCUMENT_NUMBER
-        )
+        proto, errors = await command(info, lambda: _stub(info).Reserve(input.to_proto()), DOCUMENT_NUMBER)
         reservations = (
             [Reservation.from_proto(reservation) for reservation in proto.reservations] if proto is not None else []
         )
@@ -276,9 +260,7 @@ class StockMutation:
         info: Info,
         input: Annotated[ReleaseInput, strawberry.argument(description="Which reservation, and how much of it.")],
     ) -> ReservationPayload:
-        proto, errors = await command(
-            info, OPERATORS, "releasing a reservation", lambda: _stub(info).Release(input.to_proto())
-        )
+        proto, errors = await command(info, lambda: _stub(info).Release(input.to_proto()))
         return ReservationPayload(
             reservation=Reservation.from_proto(proto) if proto is not None else None, user_errors=errors
         )
@@ -295,10 +277,4 @@ class StockMutation:
             strawberry.argument(description="Which reservation, how much, and from which location."),
         ],
     ) -> MovementPayload:
-        return await _movement(
-            info,
-            OPERATORS,
-            "issuing reserved stock",
-            lambda: _stub(info).IssueReservation(input.to_proto()),
-            input.FIELDS,
-        )
+        return await _movement(info, lambda: _stub(info).IssueReservation(input.to_proto()), input.FIELDS)

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
@@ -32,6 +32,9 @@ from orders.domain.sales import OrderLine, PromisePolicy, SalesOrder, SalesOrder
 class SqlOrdersRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # How many transitions of each order read or written here are stored: a save adds
+        # only those after them (a repository lives as long as its transaction).
+        self._stored_transitions: dict[str, int] = {}
 
     # the catalog's items
 
@@ -184,14 +187,23 @@ class SqlOrdersRepository:
         await self._session.execute(
             update(sales_orders).where(sales_orders.c.id == order.id).values(state=str(order.state))
         )
-        for line in order.lines:
-            await self._session.execute(
-                update(sales_order_lines)
-                .where(sales_order_lines.c.order_id == order.id, sales_order_lines.c.line == line.line)
-                .values(reserved=line.reserved, backordered=line.backordered, reservation_id=line.reservation_id)
-            )
-        kept = await self._session.scalar(select(func.count()).where(sales_order_transitions.c.order_id == order.id))
-        await self._add_transitions(order, int(kept or 0))
+        await self._session.execute(
+            update(sales_order_lines)
+            .where(sales_order_lines.c.order_id == order.id, sales_order_lines.c.line == bindparam("number"))
+            .values(
+                reserved=bindparam("reserved"), backordered=bindparam("backordered"), reservation_id=bindparam("rid")
+            ),
+            [
+                {
+                    "number": line.line,
+                    "reserved": line.reserved,
+                    "backordered": line.backordered,
+                    "rid": line.reservation_id,
+                }
+                for line in order.lines
+            ],
+        )
+        await self._add_transitions(order, self._stored_transitions.get(order.id, 0))
 
     async def _add_transitions(self, order: SalesOrder, kept: int) -> None:
         await insert_rows(
@@ -210,6 +222,7 @@ class SqlOrdersRepository:
                 if seq >= kept
             ],
         )
+        self._stored_transitions[order.id] = len(order.transitions)
 
     async def _orders(self, rows: Sequence[Row[Any]]) -> list[SalesOrder]:
         ids = [row.id for row in rows]
@@ -241,6 +254,7 @@ class SqlOrdersRepository:
             .order_by(sales_order_transitions.c.order_id, sales_order_transitions.c.seq)
         ):
             transitions[t.order_id].append(Transition(SalesOrderState(t.state), t.actor, t.at, t.reason))
+        self._stored_transitions.update((order_id, len(kept)) for order_id, kept in transitions.items())
         return [
             SalesOrder(
                 id=row.id,

@@ -1,0 +1,136 @@
+"""The orders service's storage and peers in memory, for the handlers' unit tests.
+
+FakeOrdersRepository answers as SqlOrdersRepository (orders.adapters.repository) does and
+refuses what the tables' unique keys refuse; rows are copied in and out, so a handler's
+change to an order is stored only when it saves it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from invariant_core.paging import PageQuery
+from invariant_core.testing import ConstraintViolation, paged
+from invariant_kernel.errors import not_found
+from invariant_kernel.units import ItemView
+from orders.domain.partners import Customer, Supplier
+from orders.domain.sales import Grant, OrderLine, SalesOrder, SalesOrderState
+
+
+class FakeOrdersRepository:
+    def __init__(self) -> None:
+        self.customer_rows: dict[str, Customer] = {}
+        self.supplier_rows: dict[str, Supplier] = {}
+        self.numbers: dict[str, int] = {}
+        self.orders: dict[str, SalesOrder] = {}
+
+    async def customer(self, code: str) -> Customer | None:
+        return self.customer_rows.get(code)
+
+    async def add_customer(self, customer: Customer) -> None:
+        if customer.code in self.customer_rows:
+            raise ConstraintViolation(f"customers.code {customer.code} is taken")
+        self.customer_rows[customer.code] = customer
+
+    async def customers(self, page: PageQuery) -> list[Customer]:
+        return paged(self.customer_rows.values(), lambda c: (c.code,), page)
+
+    async def supplier(self, code: str) -> Supplier | None:
+        return self.supplier_rows.get(code)
+
+    async def add_supplier(self, supplier: Supplier) -> None:
+        if supplier.code in self.supplier_rows:
+            raise ConstraintViolation(f"suppliers.code {supplier.code} is taken")
+        self.supplier_rows[supplier.code] = supplier
+
+    async def suppliers(self, page: PageQuery) -> list[Supplier]:
+        return paged(self.supplier_rows.values(), lambda s: (s.code,), page)
+
+    async def next_number(self, kind: str) -> int:
+        self.numbers[kind] = self.numbers.get(kind, 0) + 1
+        return self.numbers[kind]
+
+    async def sales_order(self, number: str, lock: bool = False) -> SalesOrder | None:
+        found = self.orders.get(number)
+        return None if found is None else copy.deepcopy(found)
+
+    async def sales_order_by_id(self, order_id: str, lock: bool = False) -> SalesOrder | None:
+        return next((copy.deepcopy(o) for o in self.orders.values() if o.id == order_id), None)
+
+    async def sales_orders(self, numbers: Sequence[str]) -> list[SalesOrder]:
+        return [copy.deepcopy(self.orders[n]) for n in numbers if n in self.orders]
+
+    async def list_sales_orders(
+        self, customer: str, state: SalesOrderState | None, page: PageQuery
+    ) -> list[SalesOrder]:
+        rows = [o for o in self.orders.values() if customer in ("", o.customer) and state in (None, o.state)]
+        return paged(rows, lambda o: (o.created_at, o.number), page)
+
+    async def add_sales_order(self, order: SalesOrder) -> None:
+        if order.number in self.orders:
+            raise ConstraintViolation(f"sales_orders.number {order.number} is taken")
+        self.orders[order.number] = _stored(order)
+
+    async def save_sales_order(self, order: SalesOrder) -> None:
+        self.orders[order.number] = _stored(order)
+
+
+def _stored(order: SalesOrder) -> SalesOrder:
+    """The order as the tables keep it: without the events it recorded."""
+    kept = copy.deepcopy(order)
+    kept.events = []
+    return kept
+
+
+class FakeItems:
+    """The catalog's items as orders reads them through: by SKU and by barcode."""
+
+    def __init__(self, *items: ItemView, barcodes: Mapping[str, str] | None = None) -> None:
+        self._items = {item.sku: item for item in items}
+        self._barcodes = dict(barcodes or {})
+
+    async def views(self, fields: Mapping[str, str]) -> dict[str, ItemView]:
+        found = {}
+        for sku, where in fields.items():
+            code = sku.strip().upper()
+            if code not in self._items:
+                raise not_found("item", code, where)
+            found[code] = self._items[code]
+        return found
+
+    async def sku_of_barcode(self, barcode: str, field: str) -> str:
+        if barcode.strip() not in self._barcodes:
+            raise not_found("barcode", barcode.strip(), field)
+        return self._barcodes[barcode.strip()]
+
+
+@dataclass
+class FakeStock:
+    """Stock as orders asks it: its warehouses, and a reservation that grants what `grants` says
+    (or all that is asked), answering a key it saw before as it did then."""
+
+    known: set[str] = field(default_factory=lambda: {"MAIN"})
+    grants: list[Decimal] | None = None
+    answered: dict[str, list[Grant]] = field(default_factory=dict)
+
+    async def warehouses(self, codes: Collection[str]) -> set[str]:
+        return set(codes) & self.known
+
+    async def reserve(self, key: str, order: SalesOrder) -> list[Grant]:
+        if key not in self.answered:
+            given = self.grants or [line.base_quantity for line in order.lines]
+            self.answered[key] = [Grant(f"R-{len(self.answered)}-{n}", q) for n, q in enumerate(given)]
+        return self.answered[key]
+
+
+@dataclass
+class FakeReleases:
+    """The releases a handler asked for, as (order number, line, reservation, quantity)."""
+
+    sent: list[tuple[str, int, str, Decimal]] = field(default_factory=list)
+
+    async def release(self, uow: object, order: SalesOrder, line: OrderLine) -> None:
+        self.sent.append((order.number, line.line, line.reservation_id, line.reserved))
