@@ -133,4 +133,4 @@ class FakeReleases:
     sent: list[tuple[str, int, str, Decimal]] = field(default_factory=list)
 
     async def release(self, uow: object, order: SalesOrder, line: OrderLine) -> None:
-        self.sent.append((order.number, line.line, line.reservation_id, line.reserved))
+        self.sent.extend((order.number, line.line, r.reservation_id, r.open) for r in line.reservations)

@@ -5,24 +5,34 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from decimal import Decimal
+from typing import Any
 
 import grpc
 
+from invariant.events.v1 import envelope_pb2
+from invariant.events.v1 import stock_pb2 as stock_events
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core.db import Recorder, UnitOfWork
 from invariant_core.messages import decimal_message
 from invariant_core.outgoing import Command, Outcome, OutgoingCommands
 from invariant_core.rpc import from_rpc_error
 from orders.adapters.repository import SqlOrdersRepository
-from orders.domain.sales import DOCUMENT_TYPE, Grant, OrderLine, PromisePolicy, SalesOrder
-from orders.service import handlers
+from orders.domain.picking import Shelf
+from orders.domain.sales import DOCUMENT_TYPE, Grant, Issue, OrderLine, PromisePolicy, SalesOrder
+from orders.service import fulfilment, handlers
 
 _POLICIES = {
     PromisePolicy.ALL_OR_NOTHING: stock_pb2.RESERVATION_POLICY_ALL_OR_NOTHING,
     PromisePolicy.PARTIAL: stock_pb2.RESERVATION_POLICY_PARTIAL,
 }
-# What a release's purpose starts with; the order line follows it.
+# What a release's purpose starts with; the order line and the reservation follow it.
 _RELEASE = "release:"
+# What a backorder's ask starts with; the order number and line follow it.
+_BACKORDER = "backorder:"
+# Stock's location for goods on the road into a warehouse (its Warehouse.in_transit_location):
+# stock there is available nowhere yet.
+IN_TRANSIT = "IN_TRANSIT"
+_PAGE = 100
 
 
 class StockClient:
@@ -49,13 +59,62 @@ class StockClient:
             raise from_rpc_error(error) from None
         return [Grant(r.id, Decimal(r.open.value or "0")) for r in answer.reservations]
 
+    async def shelves(self, item_sku: str, warehouse: str) -> list[Shelf]:
+        found: list[Shelf] = []
+        token = ""
+        while True:
+            page = await self._ask(
+                self._stock.ListBalances,
+                stock_pb2.ListBalancesRequest(
+                    item_sku=item_sku, warehouse=warehouse, page_size=_PAGE, page_token=token
+                ),
+            )
+            found += [
+                Shelf(b.place.location, b.place.lot, Decimal(b.quantity.value or "0"))
+                for b in page.balances
+                if b.place.status == stock_pb2.STOCK_STATUS_AVAILABLE
+                and b.place.location != IN_TRANSIT
+                and Decimal(b.quantity.value or "0") > 0
+            ]
+            token = page.next_page_token
+            if not token:
+                return found
+
+    async def issue(self, key: str, order: SalesOrder, issue: Issue) -> str:
+        movement = await self._ask(
+            self._stock.IssueReservation,
+            stock_pb2.IssueReservationRequest(
+                idempotency_key=key,
+                reservation_id=issue.reservation_id,
+                quantity=decimal_message(issue.quantity),
+                location=issue.location,
+                lot=issue.lot,
+                document=stock_pb2.DocumentRef(type=DOCUMENT_TYPE, id=order.number, line=str(issue.line)),
+            ),
+        )
+        return str(movement.id)
+
+    @staticmethod
+    async def _ask(call: Any, request: Any) -> Any:
+        try:
+            return await call(request)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from None
+
 
 async def _settle_release(uow: UnitOfWork, outcome: Outcome[stock_pb2.ReleaseRequest, stock_pb2.Reservation]) -> None:
-    """What stock still holds for the line once it answered; nothing when it refused (the
-    reservation was consumed, released or expired already)."""
-    still = Decimal(outcome.response.open.value or "0") if outcome.response is not None else Decimal(0)
-    line = int(outcome.purpose.removeprefix(_RELEASE))
-    await handlers.reservation_released(SqlOrdersRepository(uow.session), outcome.cause, line, still)
+    """What stock still holds of the reservation once it answered; nothing when it refused a
+    release of all of it (the reservation was consumed, released or expired already)."""
+    if outcome.response is not None:
+        still = Decimal(outcome.response.open.value or "0")
+    elif not outcome.request.HasField("quantity"):
+        still = Decimal(0)
+    else:
+        return
+    line, _, reservation = outcome.purpose.removeprefix(_RELEASE).partition(":")
+    await handlers.reservation_released(
+        SqlOrdersRepository(uow.session), outcome.cause, int(line), reservation or outcome.request.reservation_id, still
+    )
 
 
 RELEASE = Command(
@@ -68,18 +127,91 @@ RELEASE = Command(
 )
 
 
-class StockReleases:
-    """Reservations given back by a command recorded in the transaction that decided it."""
+class StockCommands:
+    """What orders has stock do once its transactions commit: reservations given back, and
+    reservations asked for backordered lines (whose answers are booked on the lines)."""
 
-    def __init__(self, outgoing: OutgoingCommands) -> None:
-        self._outgoing = outgoing
+    def __init__(self) -> None:
+        self.reserve = Command(
+            name="reserve",
+            peer="stock",
+            method="/invariant.stock.v1.StockService/Reserve",
+            request=stock_pb2.ReserveRequest,
+            response=stock_pb2.ReserveResponse,
+            settle=self._settle_reserve,
+        )
+        self.outgoing = OutgoingCommands("orders", [RELEASE, self.reserve])
 
     async def release(self, uow: Recorder, order: SalesOrder, line: OrderLine) -> None:
         assert isinstance(uow, UnitOfWork), "commands are recorded in a real unit of work"
-        await self._outgoing.send(
-            uow,
-            RELEASE,
-            stock_pb2.ReleaseRequest(reservation_id=line.reservation_id),
-            cause=order.id,
-            purpose=f"{_RELEASE}{line.line}",
+        for held in line.reservations:
+            await self.outgoing.send(
+                uow,
+                RELEASE,
+                stock_pb2.ReleaseRequest(reservation_id=held.reservation_id),
+                cause=order.id,
+                purpose=f"{_RELEASE}{line.line}:{held.reservation_id}",
+            )
+
+    async def ask(self, uow: Recorder, order: SalesOrder, line: OrderLine, quantity: Decimal, cause: str) -> None:
+        assert isinstance(uow, UnitOfWork), "commands are recorded in a real unit of work"
+        request = stock_pb2.ReserveRequest(
+            policy=stock_pb2.RESERVATION_POLICY_PARTIAL,
+            owner=stock_pb2.DocumentRef(type=DOCUMENT_TYPE, id=order.number, line=str(line.line)),
         )
+        request.lines.add(item_sku=line.item_sku, warehouse=line.warehouse, quantity=decimal_message(quantity))
+        await self.outgoing.send(
+            uow, self.reserve, request, cause=cause, purpose=f"{_BACKORDER}{order.number}:{line.line}"
+        )
+
+    async def _settle_reserve(
+        self, uow: UnitOfWork, outcome: Outcome[stock_pb2.ReserveRequest, stock_pb2.ReserveResponse]
+    ) -> None:
+        """Book what stock granted on the line; a refusal grants nothing and the line waits on."""
+        number, _, line = outcome.purpose.removeprefix(_BACKORDER).partition(":")
+        asked = Decimal(outcome.request.lines[0].quantity.value)
+        granted, reservation = Decimal(0), ""
+        if outcome.response is not None and outcome.response.reservations:
+            answered = outcome.response.reservations[0]
+            granted, reservation = Decimal(answered.open.value or "0"), answered.id
+        await fulfilment.backorder_answered(
+            self, uow, SqlOrdersRepository(uow.session), number, int(line), asked, reservation, granted
+        )
+
+
+_AVAILABLE = "AVAILABLE"
+_GIVEN_BACK = ("inventory.stock.reservation.released", "inventory.stock.reservation.expired")
+
+
+def _promisable(place: stock_events.StockPlace) -> bool:
+    return place.status == _AVAILABLE and place.location != IN_TRANSIT
+
+
+def availability_rise(envelope: envelope_pb2.Envelope) -> tuple[str, str, Decimal] | None:
+    """The item, warehouse and quantity by which a stock event made more available to
+    promise: a movement into AVAILABLE stock of a warehouse from outside it (a receipt, a
+    return, a transfer arriving, a count gain, a release from QC_HOLD), or a reservation
+    given back; None for any other event."""
+    if envelope.type == "inventory.stock.movement.posted":
+        movement = stock_events.MovementPosted()
+        envelope.payload.Unpack(movement)
+        into, out_of = movement.to, getattr(movement, "from")
+        if not movement.HasField("to") or not _promisable(into):
+            return None
+        if movement.HasField("from") and _promisable(out_of) and out_of.warehouse == into.warehouse:
+            return None
+        return movement.item_sku, into.warehouse, Decimal(movement.quantity.value)
+    if envelope.type in _GIVEN_BACK:
+        changed = stock_events.ReservationChanged()
+        envelope.payload.Unpack(changed)
+        return changed.item_sku, changed.warehouse, Decimal(changed.quantity.value)
+    return None
+
+
+def stock_fact_id(envelope: envelope_pb2.Envelope) -> str:
+    """A movement is acted on once, whatever envelope it comes in; other facts by their envelope."""
+    if envelope.type != "inventory.stock.movement.posted":
+        return ""
+    movement = stock_events.MovementPosted()
+    envelope.payload.Unpack(movement)
+    return movement.movement_id

@@ -103,6 +103,43 @@ sales_order_lines = Table(
     qty("reserved"),
     qty("backordered"),
     Column("reservation_id", String(36), nullable=False),
+    # Of the backorder, asked of stock and not answered yet.
+    Column("asking", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
+    # Picked and not shipped yet.
+    Column("picked", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
+    Column("shipped", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
+    Index("ix_sales_order_lines_waiting", "item_sku", "warehouse"),
+)
+
+# The reservations holding stock for each line (its confirmation's, then its backorder's),
+# with what each still holds; `reserved` on the line is their sum.
+sales_order_line_reservations = Table(
+    "sales_order_line_reservations",
+    metadata,
+    Column("order_id", String(36), ForeignKey("sales_orders.id"), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("reservation_id", String(36), primary_key=True),
+    # Keeps them oldest first: a shipment issues against the oldest first.
+    Column("seq", Integer, nullable=False),
+    qty("open"),
+)
+
+# What pickers took for each line, and where they found the shelf short (expected set).
+sales_order_picks = Table(
+    "sales_order_picks",
+    metadata,
+    Column("order_id", String(36), ForeignKey("sales_orders.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("line", Integer, nullable=False),
+    Column("location", String(CODE), nullable=False),
+    Column("lot", String(ID), nullable=False),
+    qty("quantity"),
+    qty("expected", nullable=True),
+    Column("actor", String(ID), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    # The shipment that issued it; 0 while it waits.
+    Column("shipment", Integer, nullable=False),
+    Index("ix_sales_order_picks_unshipped", "shipment", "order_id"),
 )
 
 sales_order_transitions = Table(

@@ -6,7 +6,8 @@ from __future__ import annotations
 from functools import partial
 
 from invariant_core.commands import Route
-from orders.domain import commands
+from orders.domain import commands, fulfilment
+from orders.service import fulfilment as fulfil
 from orders.service import handlers
 from orders.service.ports import Items, OrdersRepository, Reading, Releases, Stock
 
@@ -25,4 +26,12 @@ def command_table(
             prepare=partial(handlers.prepare_confirmation, reading, stock),
         ),
         commands.CancelSalesOrder: Route(partial(handlers.cancel_sales_order, releases)),
+        fulfilment.PickLine: Route(fulfil.pick_line, prepare=partial(fulfil.prepare_pick, reading, items, stock)),
+        fulfilment.ShortPick: Route(
+            fulfil.pick_line, prepare=partial(fulfil.prepare_short_pick, reading, items, stock)
+        ),
+        fulfilment.ShipSalesOrder: Route(
+            fulfil.ship_sales_order, prepare=partial(fulfil.prepare_shipment, reading, stock)
+        ),
+        fulfilment.CloseSalesOrder: Route(partial(fulfil.close_sales_order, releases)),
     }
