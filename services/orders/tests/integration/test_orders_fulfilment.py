@@ -9,39 +9,31 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
-import grpc
 import nats
+from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
-from orders_support import WAREHOUSE, Suite, available, customer, d, key, order, stocked_item, warehouse
+from orders_support import (
+    WAREHOUSE,
+    Suite,
+    available,
+    customer,
+    d,
+    key,
+    order,
+    receive,
+    refused,
+    stocked_item,
+    warehouse,
+)
 
 from invariant.events.v1 import envelope_pb2
 from invariant.events.v1 import orders_pb2 as order_events
 from invariant.events.v1 import stock_pb2 as stock_events
 from invariant.orders.v1 import orders_pb2 as pb
 from invariant.stock.v1 import stock_pb2 as spb
-from invariant_core import bus, rpc
+from invariant_core import bus
 from invariant_core.testing import EventBus, eventually
-from invariant_kernel.errors import DomainError, ErrorCode
-
-
-async def refused(call: object) -> DomainError:
-    try:
-        await call  # type: ignore[misc]
-    except grpc.aio.AioRpcError as error:
-        return rpc.from_rpc_error(error)
-    raise AssertionError("the call was not refused")
-
-
-async def receive(suite: Suite, sku: str, quantity: int, location: str = "A-01") -> spb.Movement:
-    return await suite.stock.PostMovement(
-        spb.PostMovementRequest(
-            idempotency_key=key(),
-            type=spb.MOVEMENT_TYPE_RECEIPT,
-            item_sku=sku,
-            quantity=d(quantity),
-            to=spb.StockPlace(warehouse=WAREHOUSE, location=location, status=spb.STOCK_STATUS_AVAILABLE),
-        )
-    )
+from invariant_kernel.errors import ErrorCode
 
 
 async def confirmed(suite: Suite, sku: str, quantity: int, policy: int = pb.PROMISE_POLICY_PARTIAL) -> pb.SalesOrder:
@@ -163,7 +155,7 @@ async def orders_events(events: EventBus) -> AsyncIterator[list[envelope_pb2.Env
     await bus.ensure_stream(js, events.stream)
     seen: list[envelope_pb2.Envelope] = []
 
-    async def keep(msg: nats.aio.msg.Msg) -> None:
+    async def keep(msg: Msg) -> None:
         seen.append(envelope_pb2.Envelope.FromString(msg.data))
 
     subscription = await js.subscribe(

@@ -337,7 +337,7 @@ class SalesOrder:
             raise DomainError(ErrorCode.OUT_OF_RANGE, f"found {quantity} is not short of {expected}", "found")
         pick = Pick(len(self.picks) + 1, line.line, location, lot, quantity, actor, now, expected)
         self.picks.append(pick)
-        self._replace(line, picked=line.picked + quantity)
+        line = self._replace(line, picked=line.picked + quantity)
         if self.state is SalesOrderState.CONFIRMED:
             self._enter(SalesOrderState.PICKING, actor, now)
         if expected is not None:

@@ -200,9 +200,7 @@ def _lot(lot: str, lot_tracked: bool) -> str:
 async def pick_line(uow: Recorder, repo: OrdersRepository, cmd: PreparedPick) -> SalesOrder:
     order = await order_by_number(repo, cmd.number, lock=True)
     order.pick(cmd.line, cmd.location, cmd.lot, cmd.quantity, identity.current.get().actor, utcnow(), cmd.expected)
-    await repo.save_sales_order(order)
-    uow.track(order)
-    return order
+    return await _saved(uow, repo, order)
 
 
 # shipping and closing
@@ -232,17 +230,21 @@ async def ship_sales_order(uow: Recorder, repo: OrdersRepository, cmd: Shipping)
     if tuple(order.issues()) != cmd.issues:
         raise Stale(f"order {order.number} was picked again while it was shipped")
     order.ship(cmd.issues, cmd.movement_ids, identity.current.get().actor, utcnow())
-    await repo.save_sales_order(order)
-    uow.track(order)
-    return order
+    return await _saved(uow, repo, order)
 
 
 async def close_sales_order(
     releases: Releases, uow: Recorder, repo: OrdersRepository, cmd: fulfilment.CloseSalesOrder
 ) -> SalesOrder:
     order = await order_by_number(repo, cmd.number, lock=True)
-    for line in order.close(identity.current.get().actor, utcnow()):
+    held = order.close(identity.current.get().actor, utcnow())
+    for line in held:
         await releases.release(uow, order, line)
+    return await _saved(uow, repo, order)
+
+
+async def _saved(uow: Recorder, repo: OrdersRepository, order: SalesOrder) -> SalesOrder:
+    """The order stored, and its events sent with the commit."""
     await repo.save_sales_order(order)
     uow.track(order)
     return order
