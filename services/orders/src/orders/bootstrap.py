@@ -54,7 +54,7 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
     def register(server: Registry) -> None:
         orders_pb2_grpc.add_OrdersServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    return Wiring([register], consumers.subscriptions(to_stock))
+    return Wiring([register], consumers.subscriptions(to_stock, to_stock))
 
 
 SPEC = ServiceSpec(

@@ -260,3 +260,31 @@ async def test_a_picker_scans_from_the_pick_list_and_the_order_ships_what_was_pi
         suite.orders.CancelSalesOrder(pb.CancelSalesOrderRequest(idempotency_key=key(), number=placed.number))
     )
     assert late.code is ErrorCode.INVALID_STATE
+
+
+async def test_stock_lost_under_an_order_flags_its_line_and_backorders_it_until_the_next_receipt(suite: Suite) -> None:
+    await warehouse(suite)
+    sku = await stocked_item(suite, 10)
+    placed = await confirmed(suite, sku, 8)
+
+    await suite.stock.PostMovement(
+        spb.PostMovementRequest(
+            idempotency_key=key(),
+            type=spb.MOVEMENT_TYPE_SCRAP,
+            item_sku=sku,
+            quantity=d(5),
+            reason_code="DAMAGED",
+            **{"from": spb.StockPlace(warehouse=WAREHOUSE, location="A-01", status=spb.STOCK_STATUS_AVAILABLE)},
+        )
+    )
+
+    await holds(suite, placed.number, 5, 3)
+    line = await line_of(suite, placed.number)
+    assert line.shorted.value == "3"
+    report = await suite.stock.CheckIntegrity(spb.CheckIntegrityRequest())
+    assert list(report.drifts) == []
+    assert await available(suite, sku) == 0
+
+    await receive(suite, sku, 4)
+    await holds(suite, placed.number, 8, 0)
+    assert await available(suite, sku) == 1

@@ -86,6 +86,13 @@ class FakeOrdersRepository:
             and any(li.item_sku == item_sku and li.warehouse == warehouse and li.to_ask > 0 for li in o.lines)
         ]
 
+    async def orders_holding(self, reservation_ids: Collection[str]) -> list[SalesOrder]:
+        return [
+            copy.deepcopy(o)
+            for o in sorted(self.orders.values(), key=lambda o: o.id)
+            if any(r.reservation_id in reservation_ids for li in o.lines for r in li.reservations)
+        ]
+
     async def unshipped_picks(self, item_sku: str, warehouse: str) -> dict[tuple[str, str], Decimal]:
         picked: dict[tuple[str, str], Decimal] = {}
         for o in self.orders.values():
@@ -163,6 +170,11 @@ class FakeReleases:
 
     async def release(self, uow: object, order: SalesOrder, line: OrderLine) -> None:
         self.sent.extend((order.number, line.line, r.reservation_id, r.open) for r in line.reservations)
+
+    async def give_back(
+        self, uow: object, order: SalesOrder, line: int, reservation_id: str, quantity: Decimal, cause: str
+    ) -> None:
+        self.sent.append((order.number, line, reservation_id, quantity))
 
 
 @dataclass

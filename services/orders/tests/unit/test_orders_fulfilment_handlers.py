@@ -156,3 +156,21 @@ async def test_shipping_issues_each_pick_once_however_many_ship_it() -> None:
     assert [(line.item_sku, line.quantity) for line in posted.lines] == [("BOLT", Decimal(8))]
     nothing = await refusal(fulfil.prepare_shipment(reading, stock, fulfilment.ShipSalesOrder(order.number)))
     assert nothing.code is ErrorCode.INVALID_STATE
+
+
+async def test_a_shortage_gives_back_what_went_missing_and_asks_for_it_again() -> None:
+    orders, stock, releases, backorders = (
+        FakeService(FakeOrdersRepository()),
+        FakeStock(),
+        FakeReleases(),
+        FakeBackorders(),
+    )
+    order = await confirmed_order(orders, stock, "8", "8")
+
+    found = partial(fulfil.shortage_found, backorders, releases)
+    await orders.run(lambda uow, repo, _: found(uow, repo, {"R-0-0", "R-OTHER"}, Decimal(3), "shortage-1"), None)
+
+    assert releases.sent == [(order.number, 1, "R-0-0", Decimal(3))]
+    assert backorders.asked == [(order.number, 1, Decimal(3), "shortage-1")]
+    [line] = orders.repo.orders[order.number].lines
+    assert (line.reserved, line.backordered, line.shorted) == (Decimal(5), Decimal(3), Decimal(3))

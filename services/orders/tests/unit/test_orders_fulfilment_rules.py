@@ -23,6 +23,7 @@ from orders.domain.sales import (
     ShippedLine,
     allot_backorders,
     order_number,
+    shortage_cuts,
 )
 
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -182,3 +183,24 @@ def test_the_pick_list_leaves_out_a_shelf_the_line_found_short() -> None:
     shelves = {"BOLT": [Shelf("A-01", "", Decimal(9)), Shelf("B-01", "", Decimal(20))]}
 
     assert [(e.location, e.quantity) for e in pick_list(order, shelves, set())] == [("B-01", Decimal(9))]
+
+
+def test_a_shortage_falls_on_the_lines_asked_for_latest_and_on_what_is_not_picked() -> None:
+    soon = confirmed(1, "5", "5", date(2027, 1, 1))
+    late = confirmed(2, "5", "5", date(2027, 3, 1))
+    late.pick(1, "A-01", "", Decimal(3), "pia", NOW)
+
+    cuts = shortage_cuts([soon, late], {"r-1", "r-2"}, Decimal(4))
+
+    assert [(o.number, r, q) for o, _, r, q in cuts] == [
+        (late.number, "r-2", Decimal(2)),
+        (soon.number, "r-1", Decimal(2)),
+    ]
+    soon.lose(1, "r-1", Decimal(2))
+    [line] = soon.lines
+    assert (line.reserved, line.backordered, line.asking, line.shorted) == (
+        Decimal(3),
+        Decimal(2),
+        Decimal(2),
+        Decimal(2),
+    )

@@ -211,6 +211,7 @@ class SqlOrdersRepository:
                     asking=line.asking,
                     picked=line.picked,
                     shipped=line.shipped,
+                    shorted=line.shorted,
                 )
             )
         kept = await self._session.scalar(select(func.count()).where(sales_order_transitions.c.order_id == order.id))
@@ -270,6 +271,16 @@ class SqlOrdersRepository:
         rows = (
             await self._session.execute(
                 select(sales_orders).where(sales_orders.c.id.in_(waiting)).order_by(sales_orders.c.id).with_for_update()
+            )
+        ).all()
+        return await self._orders(rows)
+
+    async def orders_holding(self, reservation_ids: Collection[str]) -> list[SalesOrder]:
+        table = sales_order_line_reservations
+        holding = select(table.c.order_id).where(table.c.reservation_id.in_(list(reservation_ids)))
+        rows = (
+            await self._session.execute(
+                select(sales_orders).where(sales_orders.c.id.in_(holding)).order_by(sales_orders.c.id).with_for_update()
             )
         ).all()
         return await self._orders(rows)
@@ -348,6 +359,7 @@ class SqlOrdersRepository:
                     asking=line.asking,
                     picked=line.picked,
                     shipped=line.shipped,
+                    shorted=line.shorted,
                 )
             )
         picks = await self._picks(ids)
@@ -392,6 +404,7 @@ def _line_row(order_id: str, line: OrderLine) -> dict[str, Any]:
         "asking": line.asking,
         "picked": line.picked,
         "shipped": line.shipped,
+        "shorted": line.shorted,
     }
 
 

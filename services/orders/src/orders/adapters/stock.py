@@ -25,7 +25,7 @@ _POLICIES = {
     PromisePolicy.ALL_OR_NOTHING: stock_pb2.RESERVATION_POLICY_ALL_OR_NOTHING,
     PromisePolicy.PARTIAL: stock_pb2.RESERVATION_POLICY_PARTIAL,
 }
-# What a release's purpose starts with; the order line and the reservation follow it.
+# What a release's purpose starts with; the order's id, its line and the reservation follow it.
 _RELEASE = "release:"
 # What a backorder's ask starts with; the order number and line follow it.
 _BACKORDER = "backorder:"
@@ -111,10 +111,8 @@ async def _settle_release(uow: UnitOfWork, outcome: Outcome[stock_pb2.ReleaseReq
         still = Decimal(0)
     else:
         return
-    line, _, reservation = outcome.purpose.removeprefix(_RELEASE).partition(":")
-    await handlers.reservation_released(
-        SqlOrdersRepository(uow.session), outcome.cause, int(line), reservation or outcome.request.reservation_id, still
-    )
+    order_id, line, reservation = outcome.purpose.removeprefix(_RELEASE).split(":")
+    await handlers.reservation_released(SqlOrdersRepository(uow.session), order_id, int(line), reservation, still)
 
 
 RELEASE = Command(
@@ -150,8 +148,20 @@ class StockCommands:
                 RELEASE,
                 stock_pb2.ReleaseRequest(reservation_id=held.reservation_id),
                 cause=order.id,
-                purpose=f"{_RELEASE}{line.line}:{held.reservation_id}",
+                purpose=f"{_RELEASE}{order.id}:{line.line}:{held.reservation_id}",
             )
+
+    async def give_back(
+        self, uow: Recorder, order: SalesOrder, line: int, reservation_id: str, quantity: Decimal, cause: str
+    ) -> None:
+        assert isinstance(uow, UnitOfWork), "commands are recorded in a real unit of work"
+        await self.outgoing.send(
+            uow,
+            RELEASE,
+            stock_pb2.ReleaseRequest(reservation_id=reservation_id, quantity=decimal_message(quantity)),
+            cause=cause,
+            purpose=f"{_RELEASE}{order.id}:{line}:{reservation_id}",
+        )
 
     async def ask(self, uow: Recorder, order: SalesOrder, line: OrderLine, quantity: Decimal, cause: str) -> None:
         assert isinstance(uow, UnitOfWork), "commands are recorded in a real unit of work"
@@ -209,9 +219,18 @@ def availability_rise(envelope: envelope_pb2.Envelope) -> tuple[str, str, Decima
 
 
 def stock_fact_id(envelope: envelope_pb2.Envelope) -> str:
-    """A movement is acted on once, whatever envelope it comes in; other facts by their envelope."""
-    if envelope.type != "inventory.stock.movement.posted":
-        return ""
-    movement = stock_events.MovementPosted()
-    envelope.payload.Unpack(movement)
-    return movement.movement_id
+    """A movement or a shortage is acted on once, whatever envelope it comes in; other facts
+    by their envelope."""
+    if envelope.type == "inventory.stock.movement.posted":
+        movement = stock_events.MovementPosted()
+        envelope.payload.Unpack(movement)
+        return movement.movement_id
+    if envelope.type == "inventory.stock.shortage":
+        return shortage_of(envelope).id
+    return ""
+
+
+def shortage_of(envelope: envelope_pb2.Envelope) -> stock_events.Shortage:
+    shortage = stock_events.Shortage()
+    envelope.payload.Unpack(shortage)
+    return shortage

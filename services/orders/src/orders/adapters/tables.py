@@ -108,6 +108,8 @@ sales_order_lines = Table(
     # Picked and not shipped yet.
     Column("picked", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
     Column("shipped", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
+    # Lost to a shortage stock found and backordered again: the sales desk's flag.
+    Column("shorted", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
     Index("ix_sales_order_lines_waiting", "item_sku", "warehouse"),
 )
 
@@ -122,6 +124,8 @@ sales_order_line_reservations = Table(
     # Keeps them oldest first: a shipment issues against the oldest first.
     Column("seq", Integer, nullable=False),
     qty("open"),
+    # Stock names the reservations a shortage falls on.
+    Index("ix_sales_order_line_reservations_id", "reservation_id"),
 )
 
 # What pickers took for each line, and where they found the shelf short (expected set).

@@ -253,6 +253,7 @@ def sales_order_message(order: SalesOrder) -> pb.SalesOrder:
             asking=decimal_message(line.asking),
             picked=decimal_message(line.picked),
             shipped=decimal_message(line.shipped),
+            shorted=decimal_message(line.shorted),
         )
         if line.requested_date is not None:
             added.requested_date.CopyFrom(date_message(line.requested_date))

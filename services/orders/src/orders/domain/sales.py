@@ -12,7 +12,7 @@ Quantities are kept as entered and in the item's base unit, which is what stock 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -78,6 +78,9 @@ class OrderLine:
     # Picked and not shipped yet: still held by its reservations.
     picked: Decimal = Decimal(0)
     shipped: Decimal = Decimal(0)
+    # What stock found missing of what it held for the line (a count's loss, a scrap): the
+    # sales desk's flag; it was backordered again.
+    shorted: Decimal = Decimal(0)
 
     @property
     def to_pick(self) -> Decimal:
@@ -306,6 +309,24 @@ class SalesOrder:
             self._held(line, (*line.reservations, LineReservation(reservation_id, kept)))
         return granted - kept
 
+    def lose(self, line_number: int, reservation_id: str, quantity: Decimal) -> None:
+        """Stock found `quantity` of what one of the line's reservations holds gone: it is
+        given back and asked for again, and the line is flagged."""
+        line = self.line(line_number)
+        line = self._replace(
+            line,
+            backordered=line.backordered + quantity,
+            asking=line.asking + quantity,
+            shorted=line.shorted + quantity,
+        )
+        self._held(
+            line,
+            tuple(
+                LineReservation(r.reservation_id, r.open - quantity) if r.reservation_id == reservation_id else r
+                for r in line.reservations
+            ),
+        )
+
     # picking and shipping
 
     def pick(
@@ -411,6 +432,12 @@ class SalesOrder:
         self.transitions.append(Transition(state, actor, now, reason))
 
 
+def _priority(order: SalesOrder, line: OrderLine) -> tuple[bool, date, datetime, str, int]:
+    """Which line stock goes to first: the oldest requested date (undated lines last), then
+    the oldest order."""
+    return (line.requested_date is None, line.requested_date or date.max, order.created_at, order.number, line.line)
+
+
 def allot_backorders(
     orders: Iterable[SalesOrder], item_sku: str, warehouse: str, quantity: Decimal
 ) -> list[tuple[SalesOrder, OrderLine, Decimal]]:
@@ -424,13 +451,7 @@ def allot_backorders(
             for line in order.lines
             if line.item_sku == item_sku and line.warehouse == warehouse and line.to_ask > 0
         ),
-        key=lambda found: (
-            found[1].requested_date is None,
-            found[1].requested_date or date.max,
-            found[0].created_at,
-            found[0].number,
-            found[1].line,
-        ),
+        key=lambda found: _priority(*found),
     )
     allotted = []
     left = quantity
@@ -441,3 +462,33 @@ def allot_backorders(
         allotted.append((order, line, ask))
         left -= ask
     return allotted
+
+
+def shortage_cuts(
+    orders: Iterable[SalesOrder], reservation_ids: Collection[str], short_by: Decimal
+) -> list[tuple[SalesOrder, OrderLine, str, Decimal]]:
+    """Who loses what stock found missing among the reservations it names: the lines asked
+    for latest first (the reverse of how backorders are filled), each from what it holds and
+    has not picked, from its newest reservation first."""
+    holding = sorted(
+        (
+            (order, line)
+            for order in orders
+            if order.state in OPEN_STATES
+            for line in order.lines
+            if any(r.reservation_id in reservation_ids for r in line.reservations)
+        ),
+        key=lambda found: _priority(*found),
+        reverse=True,
+    )
+    cuts = []
+    left = short_by
+    for order, line in holding:
+        cuttable = line.to_pick
+        for held in reversed(line.reservations):
+            cut = min(left, cuttable, held.open) if held.reservation_id in reservation_ids else Decimal(0)
+            if cut > 0:
+                cuts.append((order, line, held.reservation_id, cut))
+                left -= cut
+                cuttable -= cut
+    return cuts

@@ -8,7 +8,7 @@ what an event makes orders ask of stock is recorded with the event and sent afte
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,7 +18,7 @@ from invariant_core.db import Recorder, utcnow
 from invariant_kernel.errors import DomainError, ErrorCode
 from orders.domain import fulfilment
 from orders.domain.picking import PickListEntry, Shelf, pick_list
-from orders.domain.sales import Issue, LineReservation, OrderLine, SalesOrder, allot_backorders
+from orders.domain.sales import Issue, LineReservation, OrderLine, SalesOrder, allot_backorders, shortage_cuts
 from orders.service.handlers import order_by_number
 from orders.service.ports import Backorders, Items, OrdersRepository, Reading, Releases, Stock
 
@@ -93,6 +93,32 @@ async def backorder_answered(
 def _holding(line: OrderLine, reservation_id: str, quantity: Decimal) -> OrderLine:
     """The line as holding only `quantity` of one reservation: what a release gives back."""
     return dataclasses.replace(line, reserved=quantity, reservations=(LineReservation(reservation_id, quantity),))
+
+
+async def shortage_found(
+    backorders: Backorders,
+    releases: Releases,
+    uow: Recorder,
+    repo: OrdersRepository,
+    reservation_ids: Collection[str],
+    short_by: Decimal,
+    cause: str,
+) -> None:
+    """Stock found less on hand than its reservations hold (the event `cause`): the lines
+    holding the reservations it names lose the missing quantity, latest asked for first;
+    each gives it back, is flagged and asks stock for it again, getting what is available
+    now and waiting for the rest as a backorder."""
+    orders = await repo.orders_holding(reservation_ids)
+    asks: dict[tuple[str, int], Decimal] = {}
+    for order, line, reservation_id, lost in shortage_cuts(orders, reservation_ids, short_by):
+        order.lose(line.line, reservation_id, lost)
+        await releases.give_back(uow, order, line.line, reservation_id, lost, cause)
+        asks[order.id, line.line] = asks.get((order.id, line.line), Decimal(0)) + lost
+    for order in orders:
+        for line in order.lines:
+            if (order.id, line.line) in asks:
+                await backorders.ask(uow, order, line, asks[order.id, line.line], cause)
+        await repo.save_sales_order(order)
 
 
 # pick lists

@@ -36,6 +36,10 @@ class OrdersRepository(Protocol):
         in id order."""
         ...
 
+    async def orders_holding(self, reservation_ids: Collection[str]) -> list[SalesOrder]:
+        """The orders a line of which holds one of the reservations, locked in id order."""
+        ...
+
     async def unshipped_picks(self, item_sku: str, warehouse: str) -> dict[tuple[str, str], Decimal]:
         """What was picked of the item at the warehouse and not shipped yet, by (location, lot)."""
         ...
@@ -78,7 +82,15 @@ class Stock(Protocol):
 class Releases(Protocol):
     """Reservations to give back once the transaction that decided it commits."""
 
-    async def release(self, uow: Recorder, order: SalesOrder, line: OrderLine) -> None: ...
+    async def release(self, uow: Recorder, order: SalesOrder, line: OrderLine) -> None:
+        """Every reservation of the line, in full."""
+        ...
+
+    async def give_back(
+        self, uow: Recorder, order: SalesOrder, line: int, reservation_id: str, quantity: Decimal, cause: str
+    ) -> None:
+        """Part of one reservation of the line, because of the event `cause`."""
+        ...
 
 
 class Backorders(Protocol):
