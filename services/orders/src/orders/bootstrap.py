@@ -47,7 +47,7 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
         async with uows.reader() as uow:
             yield _repository(uow)
 
-    dispatch = Dispatcher(uows, _repository, command_table(reading, items, stock, to_stock))
+    dispatch = Dispatcher(uows, _repository, command_table(reading, items, stock, to_stock, to_stock))
     stack.push_async_callback(dispatch.aclose)
     servicer = OrdersServicer(reading, dispatch, items, stock)
 

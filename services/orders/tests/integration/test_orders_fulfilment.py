@@ -288,3 +288,50 @@ async def test_stock_lost_under_an_order_flags_its_line_and_backorders_it_until_
     await receive(suite, sku, 4)
     await holds(suite, placed.number, 8, 0)
     assert await available(suite, sku) == 1
+
+
+async def test_a_customer_return_goes_into_qc_hold_with_its_rma_as_document(suite: Suite) -> None:
+    await warehouse(suite)
+    barcode = f"RET-{uuid.uuid4().hex[:8]}"
+    sku = await stocked_item(suite, 6, barcode=barcode)
+    placed = await confirmed(suite, sku, 5, pb.PROMISE_POLICY_ALL_OR_NOTHING)
+    await suite.orders.PickLine(
+        pb.PickLineRequest(
+            idempotency_key=key(), number=placed.number, line=1, location="A-01", barcode=barcode, quantity=d(5)
+        )
+    )
+    await suite.orders.ShipSalesOrder(pb.ShipSalesOrderRequest(idempotency_key=key(), number=placed.number))
+
+    def sent_back(quantity: int, location: str = "A-01") -> object:
+        return suite.orders.CreateReturn(
+            pb.CreateReturnRequest(
+                idempotency_key=key(),
+                number=placed.number,
+                line=1,
+                quantity=d(quantity),
+                location=location,
+                reason="scratched",
+            )
+        )
+
+    too_many = await refused(sent_back(6))
+    assert (too_many.code, too_many.field) == (ErrorCode.OUT_OF_RANGE, "quantity")
+    nowhere = await refused(sent_back(1, "Z-99"))
+    assert (nowhere.code, nowhere.field) == (ErrorCode.NOT_FOUND, "location")
+    rma = await sent_back(2)
+    assert rma.number.startswith("RMA-")
+    assert (rma.order_number, rma.item_sku, rma.quantity.value) == (placed.number, sku, "2")
+
+    async def on_hold() -> bool:
+        found = await suite.stock.GetAvailability(spb.GetAvailabilityRequest(item_sku=sku, warehouse=WAREHOUSE))
+        return found.qc_hold.value == "2"
+
+    await eventually(on_hold, "the return on hold in stock")
+    posted = await suite.stock.ListMovements(
+        spb.ListMovementsRequest(item_sku=sku, document=spb.DocumentRef(type="RMA", id=rma.number))
+    )
+    [movement] = posted.movements
+    assert (movement.type, movement.to.status) == (spb.MOVEMENT_TYPE_RETURN, spb.STOCK_STATUS_QC_HOLD)
+    assert await available(suite, sku) == 1
+    line = await line_of(suite, placed.number)
+    assert line.returned.value == "2"

@@ -204,3 +204,17 @@ def test_a_shortage_falls_on_the_lines_asked_for_latest_and_on_what_is_not_picke
         Decimal(2),
         Decimal(2),
     )
+
+
+def test_a_customer_sends_back_at_most_what_was_shipped_of_a_lot_it_shipped() -> None:
+    order = confirmed(1, "5", "5")
+    order.pick(1, "A-01", "L1", Decimal(4), "pia", NOW)
+    order.ship(order.issues(), ["m-1"], "sam", NOW)
+
+    assert order.take_back(1, Decimal(3), "L1").returned == Decimal(3)
+    with pytest.raises(DomainError) as beyond:
+        order.take_back(1, Decimal(2), "L1")
+    assert (beyond.value.code, beyond.value.field) == (ErrorCode.OUT_OF_RANGE, "quantity")
+    with pytest.raises(DomainError) as other_lot:
+        order.take_back(1, Decimal(1), "L9")
+    assert (other_lot.value.code, other_lot.value.field) == (ErrorCode.NOT_FOUND, "lot")

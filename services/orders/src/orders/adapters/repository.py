@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -17,6 +18,7 @@ from invariant_core.paging import PageQuery, keyset
 from invariant_kernel.units import ItemView, decimal_text
 from orders.adapters.tables import (
     barcodes,
+    customer_returns,
     customers,
     items,
     numbers,
@@ -29,6 +31,7 @@ from orders.adapters.tables import (
     suppliers,
 )
 from orders.domain.partners import Customer, Supplier, SupplierItem
+from orders.domain.returns import CustomerReturn
 from orders.domain.sales import (
     OPEN_STATES,
     LineReservation,
@@ -212,6 +215,7 @@ class SqlOrdersRepository:
                     picked=line.picked,
                     shipped=line.shipped,
                     shorted=line.shorted,
+                    returned=line.returned,
                 )
             )
         kept = await self._session.scalar(select(func.count()).where(sales_order_transitions.c.order_id == order.id))
@@ -274,6 +278,14 @@ class SqlOrdersRepository:
             )
         ).all()
         return await self._orders(rows)
+
+    async def add_return(self, rma: CustomerReturn) -> None:
+        await self._session.execute(insert(customer_returns).values(**dataclasses.asdict(rma)))
+
+    async def return_posted(self, rma_id: str, movement_id: str) -> None:
+        await self._session.execute(
+            update(customer_returns).where(customer_returns.c.id == rma_id).values(movement_id=movement_id)
+        )
 
     async def orders_holding(self, reservation_ids: Collection[str]) -> list[SalesOrder]:
         table = sales_order_line_reservations
@@ -360,6 +372,7 @@ class SqlOrdersRepository:
                     picked=line.picked,
                     shipped=line.shipped,
                     shorted=line.shorted,
+                    returned=line.returned,
                 )
             )
         picks = await self._picks(ids)
@@ -405,6 +418,7 @@ def _line_row(order_id: str, line: OrderLine) -> dict[str, Any]:
         "picked": line.picked,
         "shipped": line.shipped,
         "shorted": line.shorted,
+        "returned": line.returned,
     }
 
 

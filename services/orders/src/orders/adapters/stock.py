@@ -18,6 +18,8 @@ from invariant_core.outgoing import Command, Outcome, OutgoingCommands
 from invariant_core.rpc import from_rpc_error
 from orders.adapters.repository import SqlOrdersRepository
 from orders.domain.picking import Shelf
+from orders.domain.returns import DOCUMENT_TYPE as RMA_DOCUMENT
+from orders.domain.returns import CustomerReturn
 from orders.domain.sales import DOCUMENT_TYPE, Grant, Issue, OrderLine, PromisePolicy, SalesOrder
 from orders.service import fulfilment, handlers
 
@@ -80,6 +82,11 @@ class StockClient:
             if not token:
                 return found
 
+    async def locations(self, warehouse: str, codes: Collection[str]) -> set[str]:
+        asked = stock_pb2.GetLocationsRequest(keys=[stock_pb2.LocationKey(warehouse=warehouse, code=c) for c in codes])
+        found = await self._ask(self._stock.GetLocations, asked)
+        return {location.code for location in found.locations}
+
     async def issue(self, key: str, order: SalesOrder, issue: Issue) -> str:
         movement = await self._ask(
             self._stock.IssueReservation,
@@ -115,6 +122,13 @@ async def _settle_release(uow: UnitOfWork, outcome: Outcome[stock_pb2.ReleaseReq
     await handlers.reservation_released(SqlOrdersRepository(uow.session), order_id, int(line), reservation, still)
 
 
+async def _settle_return(uow: UnitOfWork, outcome: Outcome[stock_pb2.PostMovementRequest, stock_pb2.Movement]) -> None:
+    """The RMA names stock's movement once stock posted it; a refusal leaves it unposted
+    (the command's refusal is kept with it)."""
+    if outcome.response is not None:
+        await SqlOrdersRepository(uow.session).return_posted(outcome.cause, outcome.response.id)
+
+
 RELEASE = Command(
     name="release",
     peer="stock",
@@ -138,7 +152,30 @@ class StockCommands:
             response=stock_pb2.ReserveResponse,
             settle=self._settle_reserve,
         )
-        self.outgoing = OutgoingCommands("orders", [RELEASE, self.reserve])
+        self.post_return = Command(
+            name="post-return",
+            peer="stock",
+            method="/invariant.stock.v1.StockService/PostMovement",
+            request=stock_pb2.PostMovementRequest,
+            response=stock_pb2.Movement,
+            settle=_settle_return,
+        )
+        self.outgoing = OutgoingCommands("orders", [RELEASE, self.reserve, self.post_return])
+
+    async def post(self, uow: Recorder, rma: CustomerReturn) -> None:
+        """A RETURN into QC_HOLD, with the RMA as document: quality inspects it."""
+        assert isinstance(uow, UnitOfWork), "commands are recorded in a real unit of work"
+        request = stock_pb2.PostMovementRequest(
+            type=stock_pb2.MOVEMENT_TYPE_RETURN,
+            item_sku=rma.item_sku,
+            quantity=decimal_message(rma.quantity),
+            to=stock_pb2.StockPlace(
+                warehouse=rma.warehouse, location=rma.location, lot=rma.lot, status=stock_pb2.STOCK_STATUS_QC_HOLD
+            ),
+            document=stock_pb2.DocumentRef(type=RMA_DOCUMENT, id=rma.number, line=str(rma.line)),
+            reason_code="CUSTOMER_RETURN",
+        )
+        await self.outgoing.send(uow, self.post_return, request, cause=rma.id, purpose="return")
 
     async def release(self, uow: Recorder, order: SalesOrder, line: OrderLine) -> None:
         assert isinstance(uow, UnitOfWork), "commands are recorded in a real unit of work"

@@ -110,6 +110,7 @@ sales_order_lines = Table(
     Column("shipped", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
     # Lost to a shortage stock found and backordered again: the sales desk's flag.
     Column("shorted", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
+    Column("returned", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
     Index("ix_sales_order_lines_waiting", "item_sku", "warehouse"),
 )
 
@@ -155,4 +156,25 @@ sales_order_transitions = Table(
     Column("actor", String(ID), nullable=False),
     Column("at", UtcDateTime(), nullable=False),
     Column("reason", String(TEXT), nullable=False),
+)
+
+# Customer returns (RMA-000001, …) against shipped order lines.
+customer_returns = Table(
+    "customer_returns",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(ID), nullable=False, unique=True),
+    Column("order_number", String(ID), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("item_sku", String(40), nullable=False),
+    Column("warehouse", String(20), nullable=False),
+    Column("location", String(CODE), nullable=False),
+    Column("lot", String(ID), nullable=False),
+    qty("quantity"),
+    Column("reason", String(TEXT), nullable=False),
+    Column("actor", String(ID), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    # Stock's RETURN movement once posted; empty until then.
+    Column("movement_id", String(36), nullable=False),
+    Index("ix_customer_returns_order", "order_number", "line"),
 )

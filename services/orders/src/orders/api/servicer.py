@@ -14,6 +14,7 @@ from invariant_core.messages import date_from_message, date_message, decimal_mes
 from invariant_core.paging import page_of, page_query
 from orders.domain import commands, fulfilment
 from orders.domain.partners import Customer, Supplier
+from orders.domain.returns import CreateReturn, CustomerReturn
 from orders.domain.sales import PromisePolicy, SalesOrder, SalesOrderState
 from orders.service import fulfilment as fulfil
 from orders.service import handlers
@@ -200,6 +201,37 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         command = fulfilment.CloseSalesOrder(number=request.number)
         return await self._dispatch(request, command, pb.SalesOrder, sales_order_message)
 
+    async def CreateReturn(
+        self, request: pb.CreateReturnRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CustomerReturn:
+        command = CreateReturn(
+            number=request.number,
+            line=request.line,
+            quantity=request.quantity.value,
+            unit=request.unit,
+            location=request.location,
+            lot=request.lot,
+            reason=request.reason,
+        )
+        return await self._dispatch(request, command, pb.CustomerReturn, return_message)
+
+
+def return_message(rma: CustomerReturn) -> pb.CustomerReturn:
+    return pb.CustomerReturn(
+        id=rma.id,
+        number=rma.number,
+        order_number=rma.order_number,
+        line=rma.line,
+        item_sku=rma.item_sku,
+        warehouse=rma.warehouse,
+        location=rma.location,
+        lot=rma.lot,
+        quantity=decimal_message(rma.quantity),
+        reason=rma.reason,
+        actor=rma.actor,
+        created_at=timestamp_message(rma.created_at),
+    )
+
 
 def customer_message(customer: Customer) -> pb.Customer:
     return pb.Customer(
@@ -254,6 +286,7 @@ def sales_order_message(order: SalesOrder) -> pb.SalesOrder:
             picked=decimal_message(line.picked),
             shipped=decimal_message(line.shipped),
             shorted=decimal_message(line.shorted),
+            returned=decimal_message(line.returned),
         )
         if line.requested_date is not None:
             added.requested_date.CopyFrom(date_message(line.requested_date))

@@ -81,6 +81,8 @@ class OrderLine:
     # What stock found missing of what it held for the line (a count's loss, a scrap): the
     # sales desk's flag; it was backordered again.
     shorted: Decimal = Decimal(0)
+    # Sent back by the customer (customer returns).
+    returned: Decimal = Decimal(0)
 
     @property
     def to_pick(self) -> Decimal:
@@ -326,6 +328,26 @@ class SalesOrder:
                 for r in line.reservations
             ),
         )
+
+    def take_back(self, line_number: int, quantity: Decimal, lot: str) -> OrderLine:
+        """A customer sends back `quantity` of a shipped line (of the lot shipped, where the
+        line's item is lot-tracked): at most what was shipped and not returned yet."""
+        line = self.line(line_number)
+        returnable = line.shipped - line.returned
+        if quantity <= 0 or quantity > returnable:
+            raise DomainError(
+                ErrorCode.OUT_OF_RANGE,
+                f"line {line.line} has {returnable} {line.base_unit} shipped and not returned; {quantity} returned",
+                "quantity",
+            )
+        shipped_lots = {p.lot for p in self.picks if p.line == line.line and p.shipment}
+        if lot not in shipped_lots:
+            raise DomainError(
+                ErrorCode.NOT_FOUND,
+                f"line {line.line} shipped no lot {lot or '(none)'}; it shipped {', '.join(sorted(shipped_lots))}",
+                "lot",
+            )
+        return self._replace(line, returned=line.returned + quantity)
 
     # picking and shipping
 

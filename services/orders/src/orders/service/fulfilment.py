@@ -198,7 +198,7 @@ async def prepare_pick(reading: Reading, items: Items, stock: Stock, cmd: fulfil
     view = (await items.views({line.item_sku: "barcode"}))[line.item_sku]
     quantity = view.to_base(cmd.quantity, cmd.unit, "quantity", "unit")
     lot = _lot(cmd.lot, lot_tracked)
-    entry = _offered(entries, line, _location(cmd.location), lot)
+    entry = _offered(entries, line, location_code(cmd.location), lot)
     return PreparedPick(cmd.number, line.line, entry.location, entry.lot, quantity)
 
 
@@ -207,11 +207,11 @@ async def prepare_short_pick(reading: Reading, items: Items, stock: Stock, cmd: 
     line, entries, lot_tracked = await _line_list(reading, items, stock, cmd.number, cmd.line)
     view = (await items.views({line.item_sku: "line"}))[line.item_sku]
     found = view.to_base(cmd.found, "", "found") if cmd.found.strip() not in ("0", "") else Decimal(0)
-    entry = _offered(entries, line, _location(cmd.location), _lot(cmd.lot, lot_tracked))
+    entry = _offered(entries, line, location_code(cmd.location), _lot(cmd.lot, lot_tracked))
     return PreparedPick(cmd.number, line.line, entry.location, entry.lot, found, expected=entry.quantity)
 
 
-def _location(raw: str) -> str:
+def location_code(raw: str) -> str:
     if not raw.strip():
         raise DomainError(ErrorCode.REQUIRED, "location is required", "location")
     return raw.strip().upper()

@@ -12,6 +12,7 @@ from invariant_core.paging import PageQuery
 from invariant_kernel.units import ItemView
 from orders.domain.partners import Customer, Supplier
 from orders.domain.picking import Shelf
+from orders.domain.returns import CustomerReturn
 from orders.domain.sales import Grant, Issue, OrderLine, SalesOrder, SalesOrderState
 
 
@@ -39,6 +40,9 @@ class OrdersRepository(Protocol):
     async def orders_holding(self, reservation_ids: Collection[str]) -> list[SalesOrder]:
         """The orders a line of which holds one of the reservations, locked in id order."""
         ...
+
+    async def add_return(self, rma: CustomerReturn) -> None: ...
+    async def return_posted(self, rma_id: str, movement_id: str) -> None: ...
 
     async def unshipped_picks(self, item_sku: str, warehouse: str) -> dict[tuple[str, str], Decimal]:
         """What was picked of the item at the warehouse and not shipped yet, by (location, lot)."""
@@ -73,6 +77,10 @@ class Stock(Protocol):
         """The item's AVAILABLE balances at the warehouse's locations (never on the road)."""
         ...
 
+    async def locations(self, warehouse: str, codes: Collection[str]) -> set[str]:
+        """Those of `codes` that are locations of the warehouse."""
+        ...
+
     async def issue(self, key: str, order: SalesOrder, issue: Issue) -> str:
         """Issue part of a pick against its reservation, naming the order line; the movement's
         id. The same key is answered once."""
@@ -98,3 +106,9 @@ class Backorders(Protocol):
     commits; each answer is booked on the line (`fulfilment.backorder_answered`)."""
 
     async def ask(self, uow: Recorder, order: SalesOrder, line: OrderLine, quantity: Decimal, cause: str) -> None: ...
+
+
+class Returns(Protocol):
+    """Customer returns posted to stock once the transaction that recorded them commits."""
+
+    async def post(self, uow: Recorder, rma: CustomerReturn) -> None: ...
