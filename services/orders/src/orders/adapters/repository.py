@@ -423,15 +423,4 @@ def _line_row(order_id: str, line: OrderLine) -> dict[str, Any]:
 
 
 def _pick_row(order_id: str, pick: Pick) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "seq": pick.seq,
-        "line": pick.line,
-        "location": pick.location,
-        "lot": pick.lot,
-        "quantity": pick.quantity,
-        "expected": pick.expected,
-        "actor": pick.actor,
-        "at": pick.at,
-        "shipment": pick.shipment,
-    }
+    return {"order_id": order_id, **dataclasses.asdict(pick)}

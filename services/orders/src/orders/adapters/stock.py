@@ -140,8 +140,9 @@ RELEASE = Command(
 
 
 class StockCommands:
-    """What orders has stock do once its transactions commit: reservations given back, and
-    reservations asked for backordered lines (whose answers are booked on the lines)."""
+    """What orders has stock do once its transactions commit: reservations given back,
+    reservations asked for backordered lines (whose answers are booked on the lines), and
+    customer returns posted (whose movements the returns then name)."""
 
     def __init__(self) -> None:
         self.reserve = Command(
