@@ -174,3 +174,16 @@ async def test_a_shortage_gives_back_what_went_missing_and_asks_for_it_again() -
     assert backorders.asked == [(order.number, 1, Decimal(3), "shortage-1")]
     [line] = orders.repo.orders[order.number].lines
     assert (line.reserved, line.backordered, line.shorted) == (Decimal(5), Decimal(3), Decimal(3))
+
+
+async def test_an_empty_shelf_is_found_zero_and_a_found_quantity_is_required() -> None:
+    orders, stock, items, order = await picking()
+    prepare = partial(fulfil.prepare_short_pick, partial(reading_of, orders), items, stock)
+
+    empty = await prepare(fulfilment.ShortPick(order.number, 1, "A-01", "", "0.00"))
+    missing = await refusal(prepare(fulfilment.ShortPick(order.number, 1, "A-01", "", " ")))
+    garbled = await refusal(prepare(fulfilment.ShortPick(order.number, 1, "A-01", "", "two")))
+
+    assert (empty.quantity, empty.expected) == (Decimal(0), Decimal(6))
+    assert (missing.code, missing.field) == (ErrorCode.REQUIRED, "found")
+    assert garbled.field == "found"

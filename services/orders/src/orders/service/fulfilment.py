@@ -206,9 +206,19 @@ async def prepare_short_pick(reading: Reading, items: Items, stock: Stock, cmd: 
     """What the pick list named at the place the picker found short."""
     line, entries, lot_tracked = await _line_list(reading, items, stock, cmd.number, cmd.line)
     view = (await items.views({line.item_sku: "line"}))[line.item_sku]
-    found = view.to_base(cmd.found, "", "found") if cmd.found.strip() not in ("0", "") else Decimal(0)
+    found = Decimal(0) if _empty_shelf(cmd.found) else view.to_base(cmd.found, "", "found")
     entry = _offered(entries, line, location_code(cmd.location), _lot(cmd.lot, lot_tracked))
     return PreparedPick(cmd.number, line.line, entry.location, entry.lot, found, expected=entry.quantity)
+
+
+def _empty_shelf(found: str) -> bool:
+    """Whether the picker found nothing (which the base unit's rules, refusing zero, do not take)."""
+    if not found.strip():
+        raise DomainError(ErrorCode.REQUIRED, "found is required: 0 where the shelf is empty", "found")
+    try:
+        return Decimal(found.strip()) == 0
+    except ArithmeticError:
+        return False
 
 
 def location_code(raw: str) -> str:
