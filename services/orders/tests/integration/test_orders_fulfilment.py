@@ -4,11 +4,13 @@ list, failed picks and shipments published, and closing."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
+import grpc
 import nats
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
@@ -26,12 +28,13 @@ from orders_support import (
     warehouse,
 )
 
+from invariant.catalog.v1 import catalog_pb2 as cpb
 from invariant.events.v1 import envelope_pb2
 from invariant.events.v1 import orders_pb2 as order_events
 from invariant.events.v1 import stock_pb2 as stock_events
 from invariant.orders.v1 import orders_pb2 as pb
 from invariant.stock.v1 import stock_pb2 as spb
-from invariant_core import bus
+from invariant_core import bus, rpc
 from invariant_core.testing import EventBus, eventually
 from invariant_kernel.errors import ErrorCode
 
@@ -335,3 +338,90 @@ async def test_a_customer_return_goes_into_qc_hold_with_its_rma_as_document(suit
     assert await available(suite, sku) == 1
     line = await line_of(suite, placed.number)
     assert line.returned.value == "2"
+
+
+async def test_a_lot_tracked_line_is_picked_lot_by_lot_with_the_lot_scanned(suite: Suite) -> None:
+    await warehouse(suite)
+    await suite.stock.CreateLocation(spb.CreateLocationRequest(idempotency_key=key(), warehouse=WAREHOUSE, code="B-01"))
+    sku, barcode = f"L-{uuid.uuid4().hex[:10].upper()}", f"LOT-{uuid.uuid4().hex[:8]}"
+    await suite.catalog.CreateItem(
+        cpb.CreateItemRequest(
+            idempotency_key=key(),
+            sku=sku,
+            name="Lot item",
+            base_unit="EA",
+            lot_tracked=True,
+            barcodes=[cpb.Barcode(code=barcode, symbology="OTHER")],
+        )
+    )
+    for location, lot, quantity in (("A-01", "L2", 3), ("B-01", "L1", 4)):
+        into = spb.StockPlace(warehouse=WAREHOUSE, location=location, lot=lot, status=spb.STOCK_STATUS_AVAILABLE)
+        await suite.stock.PostMovement(
+            spb.PostMovementRequest(
+                idempotency_key=key(), type=spb.MOVEMENT_TYPE_RECEIPT, item_sku=sku, quantity=d(quantity), to=into
+            )
+        )
+    placed = await confirmed(suite, sku, 5, pb.PROMISE_POLICY_ALL_OR_NOTHING)
+
+    listed = await suite.orders.GetPickList(pb.GetPickListRequest(number=placed.number))
+    assert [(e.location, e.lot, e.quantity.value) for e in listed.entries] == [("A-01", "L2", "1"), ("B-01", "L1", "4")]
+
+    def pick(location: str, lot: str, quantity: int) -> object:
+        return suite.orders.PickLine(
+            pb.PickLineRequest(
+                idempotency_key=key(),
+                number=placed.number,
+                line=1,
+                location=location,
+                barcode=barcode,
+                lot=lot,
+                quantity=d(quantity),
+            )
+        )
+
+    assert (await refused(pick("B-01", "", 4))).field == "lot"
+    assert (await refused(pick("B-01", "L2", 4))).field == "lot"
+    await pick("B-01", "L1", 4)
+    await pick("A-01", "L2", 1)
+    shipped = await suite.orders.ShipSalesOrder(pb.ShipSalesOrderRequest(idempotency_key=key(), number=placed.number))
+
+    assert shipped.state == pb.SALES_ORDER_STATE_SHIPPED
+    issued = await suite.stock.ListMovements(
+        spb.ListMovementsRequest(item_sku=sku, document=spb.DocumentRef(type="SALES_ORDER", id=placed.number))
+    )
+    assert sorted((getattr(m, "from").lot, m.quantity.value) for m in issued.movements) == [
+        ("L1", "4"),
+        ("L2", "1"),
+    ]
+
+
+async def test_a_retried_pick_counts_once_and_two_shippers_at_once_issue_once(suite: Suite) -> None:
+    await warehouse(suite)
+    barcode = f"TWICE-{uuid.uuid4().hex[:8]}"
+    sku = await stocked_item(suite, 10, barcode=barcode)
+    placed = await confirmed(suite, sku, 4, pb.PROMISE_POLICY_ALL_OR_NOTHING)
+    scan = pb.PickLineRequest(
+        idempotency_key=key(), number=placed.number, line=1, location="A-01", barcode=barcode, quantity=d(4)
+    )
+    first = await suite.orders.PickLine(scan)
+    again = await suite.orders.PickLine(scan)
+    assert again == first
+    assert len(again.picks) == 1
+
+    shippers = [
+        suite.orders.ShipSalesOrder(pb.ShipSalesOrderRequest(idempotency_key=key(), number=placed.number))
+        for _ in range(2)
+    ]
+    outcomes = await asyncio.gather(*shippers, return_exceptions=True)
+
+    shipped = [o for o in outcomes if isinstance(o, pb.SalesOrder)]
+    assert shipped
+    assert all(o.state == pb.SALES_ORDER_STATE_SHIPPED and o.picks[0].shipment == 1 for o in shipped)
+    for refusal in outcomes:
+        if not isinstance(refusal, pb.SalesOrder):
+            assert isinstance(refusal, grpc.aio.AioRpcError)
+            assert rpc.from_rpc_error(refusal).code is ErrorCode.INVALID_STATE
+    stock_now = await suite.stock.GetAvailability(spb.GetAvailabilityRequest(item_sku=sku, warehouse=WAREHOUSE))
+    assert (stock_now.available_on_hand.value, stock_now.reserved.value) == ("6", "0")
+    report = await suite.stock.CheckIntegrity(spb.CheckIntegrityRequest())
+    assert list(report.drifts) == []
