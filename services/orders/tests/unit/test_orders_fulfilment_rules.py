@@ -218,3 +218,10 @@ def test_a_customer_sends_back_at_most_what_was_shipped_of_a_lot_it_shipped() ->
     with pytest.raises(DomainError) as other_lot:
         order.take_back(1, Decimal(1), "L9")
     assert (other_lot.value.code, other_lot.value.field) == (ErrorCode.NOT_FOUND, "lot")
+
+
+def test_an_order_no_longer_open_has_nothing_to_pick() -> None:
+    order = confirmed(1, "10", "10")
+    order.cancel("", "ana", NOW)
+
+    assert pick_list(order, {"BOLT": [Shelf("A-01", "", Decimal(20))]}, set()) == []

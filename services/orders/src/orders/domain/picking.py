@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from orders.domain.sales import OrderLine, SalesOrder
+from orders.domain.sales import OPEN_STATES, OrderLine, SalesOrder
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ def pick_list(
     """Each line's reserved and unpicked quantity taken from the shelves holding its item:
     lot by lot (the lot first) for a lot-tracked item, else location by location, never
     from a place where the line's picker already found the shelf short. Ordered by location
-    code, the walk order."""
+    code, the walk order. An order that is not open for picking has none."""
+    if order.state not in OPEN_STATES:
+        return []
     left = {(sku, shelf.location, shelf.lot): shelf.quantity for sku, found in shelves.items() for shelf in found}
     entries: list[PickListEntry] = []
     for line in order.lines:
