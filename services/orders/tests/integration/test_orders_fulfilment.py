@@ -181,6 +181,13 @@ def payloads(seen: list[envelope_pb2.Envelope], kind: str, message: type) -> lis
     return found
 
 
+def scanned_at(number: str, location: str, barcode: str, quantity: int, lot: str = "") -> pb.PickLineRequest:
+    """A picker's scan for the first line of an order."""
+    return pb.PickLineRequest(
+        idempotency_key=key(), number=number, line=1, location=location, barcode=barcode, lot=lot, quantity=d(quantity)
+    )
+
+
 async def test_a_picker_scans_from_the_pick_list_and_the_order_ships_what_was_picked(suite: Suite) -> None:
     await warehouse(suite)
     barcode = f"SCAN-{uuid.uuid4().hex[:8]}"
@@ -196,16 +203,7 @@ async def test_a_picker_scans_from_the_pick_list_and_the_order_ships_what_was_pi
     assert [(e.location, e.quantity.value) for e in listed.entries] == [("A-01", "5"), ("B-01", "3")]
 
     def pick(location: str, scanned: str, quantity: int) -> object:
-        return suite.orders.PickLine(
-            pb.PickLineRequest(
-                idempotency_key=key(),
-                number=placed.number,
-                line=1,
-                location=location,
-                barcode=scanned,
-                quantity=d(quantity),
-            )
-        )
+        return suite.orders.PickLine(scanned_at(placed.number, location, scanned, quantity))
 
     unknown = await refused(pick("A-01", "NO-SUCH-CODE", 1))
     assert (unknown.field, unknown.code) == ("barcode", ErrorCode.NOT_FOUND)
@@ -298,11 +296,7 @@ async def test_a_customer_return_goes_into_qc_hold_with_its_rma_as_document(suit
     barcode = f"RET-{uuid.uuid4().hex[:8]}"
     sku = await stocked_item(suite, 6, barcode=barcode)
     placed = await confirmed(suite, sku, 5, pb.PROMISE_POLICY_ALL_OR_NOTHING)
-    await suite.orders.PickLine(
-        pb.PickLineRequest(
-            idempotency_key=key(), number=placed.number, line=1, location="A-01", barcode=barcode, quantity=d(5)
-        )
-    )
+    await suite.orders.PickLine(scanned_at(placed.number, "A-01", barcode, 5))
     await suite.orders.ShipSalesOrder(pb.ShipSalesOrderRequest(idempotency_key=key(), number=placed.number))
 
     def sent_back(quantity: int, location: str = "A-01") -> object:
@@ -367,17 +361,7 @@ async def test_a_lot_tracked_line_is_picked_lot_by_lot_with_the_lot_scanned(suit
     assert [(e.location, e.lot, e.quantity.value) for e in listed.entries] == [("A-01", "L2", "1"), ("B-01", "L1", "4")]
 
     def pick(location: str, lot: str, quantity: int) -> object:
-        return suite.orders.PickLine(
-            pb.PickLineRequest(
-                idempotency_key=key(),
-                number=placed.number,
-                line=1,
-                location=location,
-                barcode=barcode,
-                lot=lot,
-                quantity=d(quantity),
-            )
-        )
+        return suite.orders.PickLine(scanned_at(placed.number, location, barcode, quantity, lot))
 
     assert (await refused(pick("B-01", "", 4))).field == "lot"
     assert (await refused(pick("B-01", "L2", 4))).field == "lot"
@@ -400,9 +384,7 @@ async def test_a_retried_pick_counts_once_and_two_shippers_at_once_issue_once(su
     barcode = f"TWICE-{uuid.uuid4().hex[:8]}"
     sku = await stocked_item(suite, 10, barcode=barcode)
     placed = await confirmed(suite, sku, 4, pb.PROMISE_POLICY_ALL_OR_NOTHING)
-    scan = pb.PickLineRequest(
-        idempotency_key=key(), number=placed.number, line=1, location="A-01", barcode=barcode, quantity=d(4)
-    )
+    scan = scanned_at(placed.number, "A-01", barcode, 4)
     first = await suite.orders.PickLine(scan)
     again = await suite.orders.PickLine(scan)
     assert again == first
