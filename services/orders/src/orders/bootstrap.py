@@ -12,14 +12,14 @@ from invariant_core import rpc
 from invariant_core.commands import Dispatcher
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.items import read_through_catalog
-from invariant_core.outgoing import OutgoingCommands, send_in_background
+from invariant_core.outgoing import send_in_background
 from invariant_core.rpc import Registry
 from invariant_core.runtime import ServiceSpec, Wiring
 from invariant_core.settings import Settings
 from orders.adapters.events import to_message
 from orders.adapters.items import OrdersItemReplica
 from orders.adapters.repository import SqlOrdersRepository
-from orders.adapters.stock import RELEASE, StockClient, StockReleases
+from orders.adapters.stock import StockClient, StockCommands
 from orders.adapters.tables import metadata
 from orders.api import consumers
 from orders.api.servicer import OrdersServicer
@@ -39,22 +39,22 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
     stack.push_async_callback(stock_channel.close)
     stock = StockClient(stock_pb2_grpc.StockServiceStub(stock_channel))  # type: ignore[no-untyped-call]
     items = read_through_catalog(uows, settings, stack, OrdersItemReplica())
-    outgoing = OutgoingCommands("orders", [RELEASE])
-    send_in_background(uows, outgoing, settings, stack)
+    to_stock = StockCommands()
+    send_in_background(uows, to_stock.outgoing, settings, stack)
 
     @asynccontextmanager
     async def reading() -> AsyncIterator[SqlOrdersRepository]:
         async with uows.reader() as uow:
             yield _repository(uow)
 
-    dispatch = Dispatcher(uows, _repository, command_table(reading, items, stock, StockReleases(outgoing)))
+    dispatch = Dispatcher(uows, _repository, command_table(reading, items, stock, to_stock, to_stock))
     stack.push_async_callback(dispatch.aclose)
-    servicer = OrdersServicer(reading, dispatch)
+    servicer = OrdersServicer(reading, dispatch, items, stock)
 
     def register(server: Registry) -> None:
         orders_pb2_grpc.add_OrdersServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    return Wiring([register], consumers.subscriptions())
+    return Wiring([register], consumers.subscriptions(to_stock, to_stock))
 
 
 SPEC = ServiceSpec(

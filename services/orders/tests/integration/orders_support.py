@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
+import grpc
 from google.type.decimal_pb2 import Decimal as PbDecimal
 
 from catalog.bootstrap import SPEC as CATALOG_SPEC
@@ -20,6 +21,7 @@ from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core import identity, rpc, runtime
 from invariant_core.settings import Settings
 from invariant_core.testing import DatabaseFactory, EventBus
+from invariant_kernel.errors import DomainError
 from orders.bootstrap import SPEC as ORDERS_SPEC
 from stock.bootstrap import SPEC as STOCK_SPEC
 
@@ -83,16 +85,25 @@ async def stocked_item(suite: Suite, on_hand: int | str, barcode: str = "") -> s
         )
     )
     if Decimal(on_hand):
-        await suite.stock.PostMovement(
-            spb.PostMovementRequest(
-                idempotency_key=key(),
-                type=spb.MOVEMENT_TYPE_RECEIPT,
-                item_sku=sku,
-                quantity=d(on_hand),
-                to=spb.StockPlace(warehouse=WAREHOUSE, location="A-01", status=spb.STOCK_STATUS_AVAILABLE),
-            )
-        )
+        await receive(suite, sku, on_hand)
     return sku
+
+
+async def receive(suite: Suite, sku: str, quantity: int | str, location: str = "A-01") -> spb.Movement:
+    """Goods received into AVAILABLE stock at a location of the warehouse."""
+    into = spb.StockPlace(warehouse=WAREHOUSE, location=location, status=spb.STOCK_STATUS_AVAILABLE)
+    receipt = spb.PostMovementRequest(
+        idempotency_key=key(), type=spb.MOVEMENT_TYPE_RECEIPT, item_sku=sku, quantity=d(quantity), to=into
+    )
+    return await suite.stock.PostMovement(receipt)
+
+
+async def refused(call: object) -> DomainError:
+    try:
+        await call  # type: ignore[misc]
+    except grpc.aio.AioRpcError as error:
+        return rpc.from_rpc_error(error)
+    raise AssertionError("the call was not refused")
 
 
 async def warehouse(suite: Suite) -> None:

@@ -17,7 +17,8 @@ from invariant_core.testing import ConstraintViolation, paged
 from invariant_kernel.errors import not_found
 from invariant_kernel.units import ItemView
 from orders.domain.partners import Customer, Supplier
-from orders.domain.sales import Grant, OrderLine, SalesOrder, SalesOrderState
+from orders.domain.picking import Shelf
+from orders.domain.sales import OPEN_STATES, Grant, Issue, OrderLine, SalesOrder, SalesOrderState
 
 
 class FakeOrdersRepository:
@@ -77,6 +78,30 @@ class FakeOrdersRepository:
     async def save_sales_order(self, order: SalesOrder) -> None:
         self.orders[order.number] = _stored(order)
 
+    async def backordered_orders(self, item_sku: str, warehouse: str) -> list[SalesOrder]:
+        return [
+            copy.deepcopy(o)
+            for o in sorted(self.orders.values(), key=lambda o: o.id)
+            if o.state in OPEN_STATES
+            and any(li.item_sku == item_sku and li.warehouse == warehouse and li.to_ask > 0 for li in o.lines)
+        ]
+
+    async def orders_holding(self, reservation_ids: Collection[str]) -> list[SalesOrder]:
+        return [
+            copy.deepcopy(o)
+            for o in sorted(self.orders.values(), key=lambda o: o.id)
+            if any(r.reservation_id in reservation_ids for li in o.lines for r in li.reservations)
+        ]
+
+    async def unshipped_picks(self, item_sku: str, warehouse: str) -> dict[tuple[str, str], Decimal]:
+        picked: dict[tuple[str, str], Decimal] = {}
+        for o in self.orders.values():
+            for p in o.picks:
+                line = o.line(p.line)
+                if p.shipment == 0 and (line.item_sku, line.warehouse) == (item_sku, warehouse):
+                    picked[p.location, p.lot] = picked.get((p.location, p.lot), Decimal(0)) + p.quantity
+        return picked
+
 
 def _stored(order: SalesOrder) -> SalesOrder:
     """The order as the tables keep it: without the events it recorded."""
@@ -115,6 +140,10 @@ class FakeStock:
     known: set[str] = field(default_factory=lambda: {"MAIN"})
     grants: list[Decimal] | None = None
     answered: dict[str, list[Grant]] = field(default_factory=dict)
+    # Each item's AVAILABLE stock by place.
+    shelved: dict[str, list[Shelf]] = field(default_factory=dict)
+    # Every issue asked for, by its key (a key asked again is answered as before).
+    issued: dict[str, Issue] = field(default_factory=dict)
 
     async def warehouses(self, codes: Collection[str]) -> set[str]:
         return set(codes) & self.known
@@ -125,6 +154,13 @@ class FakeStock:
             self.answered[key] = [Grant(f"R-{len(self.answered)}-{n}", q) for n, q in enumerate(given)]
         return self.answered[key]
 
+    async def shelves(self, item_sku: str, warehouse: str) -> list[Shelf]:
+        return list(self.shelved.get(item_sku, []))
+
+    async def issue(self, key: str, order: SalesOrder, issue: Issue) -> str:
+        self.issued.setdefault(key, issue)
+        return f"M-{list(self.issued).index(key)}"
+
 
 @dataclass
 class FakeReleases:
@@ -133,4 +169,19 @@ class FakeReleases:
     sent: list[tuple[str, int, str, Decimal]] = field(default_factory=list)
 
     async def release(self, uow: object, order: SalesOrder, line: OrderLine) -> None:
-        self.sent.append((order.number, line.line, line.reservation_id, line.reserved))
+        self.sent.extend((order.number, line.line, r.reservation_id, r.open) for r in line.reservations)
+
+    async def give_back(
+        self, uow: object, order: SalesOrder, line: int, reservation_id: str, quantity: Decimal, cause: str
+    ) -> None:
+        self.sent.append((order.number, line, reservation_id, quantity))
+
+
+@dataclass
+class FakeBackorders:
+    """The asks for backordered lines a handler recorded, as (order number, line, quantity, cause)."""
+
+    asked: list[tuple[str, int, Decimal, str]] = field(default_factory=list)
+
+    async def ask(self, uow: object, order: SalesOrder, line: OrderLine, quantity: Decimal, cause: str) -> None:
+        self.asked.append((order.number, line.line, quantity, cause))

@@ -177,7 +177,7 @@ async def test_cancelling_a_confirmed_order_releases_what_it_holds_and_says_so()
 
     assert releases.sent == [(order.number, 1, "R-0-0", Decimal(24))]
     assert orders.relay() == [Cancelled(cancelled, "late")]
-    await handlers.reservation_released(orders.repo, order.id, 1, Decimal(0))
+    await handlers.reservation_released(orders.repo, order.id, 1, "R-0-0", Decimal(0))
     assert orders.repo.orders[order.number].lines[0].reserved == 0
     refused = await refusal(
         orders.run(partial(handlers.cancel_sales_order, releases), commands.CancelSalesOrder(order.number, ""))

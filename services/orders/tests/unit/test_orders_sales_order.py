@@ -93,7 +93,7 @@ def test_cancelling_names_the_lines_still_holding_stock_once() -> None:
 def test_a_released_line_shows_what_stock_still_holds() -> None:
     order = draft("5")
     order.confirm([Grant("r-1", Decimal(5))], "ben", NOW)
-    order.released(1, Decimal(0))
+    order.released(1, "r-1", Decimal(0))
     assert order.lines[0].reserved == 0
 
 

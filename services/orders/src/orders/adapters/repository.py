@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
@@ -16,17 +18,42 @@ from invariant_core.paging import PageQuery, keyset
 from invariant_kernel.units import ItemView, decimal_text
 from orders.adapters.tables import (
     barcodes,
+    customer_returns,
     customers,
     items,
     numbers,
+    sales_order_line_reservations,
     sales_order_lines,
+    sales_order_picks,
     sales_order_transitions,
     sales_orders,
     supplier_items,
     suppliers,
 )
 from orders.domain.partners import Customer, Supplier, SupplierItem
-from orders.domain.sales import OrderLine, PromisePolicy, SalesOrder, SalesOrderState, Transition
+from orders.domain.returns import CustomerReturn
+from orders.domain.sales import (
+    OPEN_STATES,
+    LineReservation,
+    OrderLine,
+    Pick,
+    PromisePolicy,
+    SalesOrder,
+    SalesOrderState,
+    Transition,
+)
+
+# What a saved order changes on its lines; the rest of a line is fixed when it is made.
+_SAVED_LINE_FIELDS = (
+    "reserved",
+    "backordered",
+    "reservation_id",
+    "asking",
+    "picked",
+    "shipped",
+    "shorted",
+    "returned",
+)
 
 
 class SqlOrdersRepository:
@@ -51,20 +78,24 @@ class SqlOrdersRepository:
         return await self._session.scalar(select(barcodes.c.item_sku).where(barcodes.c.barcode == code))
 
     async def save_item(self, view: ItemView, barcode_codes: Sequence[str], version: int) -> None:
-        """Keep the catalog's item unless a newer version of it is kept already."""
-        kept = await self._session.scalar(select(items.c.version).where(items.c.sku == view.sku))
-        if kept is not None and kept >= version:
-            return
+        """Keep the catalog's item unless a newer version of it is kept already. The event and
+        a read-through may keep one item at once: the upsert's row lock puts them in turn, and
+        the second, finding the version kept, leaves the barcodes as the first wrote them."""
         values = {
             "base_unit": view.base_unit,
             "units": json.dumps({u: decimal_text(f) for u, f in view.units.items()}),
             "lot_tracked": view.lot_tracked,
             "version": version,
         }
+        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
+        kept = await self._session.scalar(
+            dialect.insert(items)
+            .values(sku=view.sku, **values)
+            .on_conflict_do_update(index_elements=["sku"], set_=values, where=items.c.version < version)
+            .returning(items.c.sku)
+        )
         if kept is None:
-            await self._session.execute(insert(items).values(sku=view.sku, **values))
-        else:
-            await self._session.execute(update(items).where(items.c.sku == view.sku).values(**values))
+            return
         await self._session.execute(barcodes.delete().where(barcodes.c.item_sku == view.sku))
         await insert_rows(self._session, barcodes, [{"barcode": c, "item_sku": view.sku} for c in barcode_codes])
 
@@ -190,20 +221,99 @@ class SqlOrdersRepository:
         await self._session.execute(
             update(sales_order_lines)
             .where(sales_order_lines.c.order_id == order.id, sales_order_lines.c.line == bindparam("number"))
-            .values(
-                reserved=bindparam("reserved"), backordered=bindparam("backordered"), reservation_id=bindparam("rid")
-            ),
+            .values({name: bindparam(f"new_{name}") for name in _SAVED_LINE_FIELDS}),
             [
-                {
-                    "number": line.line,
-                    "reserved": line.reserved,
-                    "backordered": line.backordered,
-                    "rid": line.reservation_id,
-                }
+                {"number": line.line, **{f"new_{name}": getattr(line, name) for name in _SAVED_LINE_FIELDS}}
                 for line in order.lines
             ],
         )
         await self._add_transitions(order, self._stored_transitions.get(order.id, 0))
+        await self._save_reservations(order)
+        await self._save_picks(order)
+
+    async def _save_reservations(self, order: SalesOrder) -> None:
+        table = sales_order_line_reservations
+        await self._session.execute(table.delete().where(table.c.order_id == order.id))
+        await insert_rows(
+            self._session,
+            table,
+            [
+                {
+                    "order_id": order.id,
+                    "line": line.line,
+                    "reservation_id": r.reservation_id,
+                    "seq": n,
+                    "open": r.open,
+                }
+                for line in order.lines
+                for n, r in enumerate(line.reservations)
+            ],
+        )
+
+    async def _save_picks(self, order: SalesOrder) -> None:
+        table = sales_order_picks
+        stored = dict(
+            (
+                await self._session.execute(select(table.c.seq, table.c.shipment).where(table.c.order_id == order.id))
+            ).all()
+        )
+        await insert_rows(self._session, table, [_pick_row(order.id, p) for p in order.picks if p.seq not in stored])
+        shipped: dict[int, list[int]] = defaultdict(list)
+        for pick in order.picks:
+            if pick.seq in stored and stored[pick.seq] != pick.shipment:
+                shipped[pick.shipment].append(pick.seq)
+        for shipment, seqs in shipped.items():
+            await self._session.execute(
+                update(table).where(table.c.order_id == order.id, table.c.seq.in_(seqs)).values(shipment=shipment)
+            )
+
+    async def backordered_orders(self, item_sku: str, warehouse: str) -> list[SalesOrder]:
+        lines = sales_order_lines
+        waiting = (
+            select(lines.c.order_id)
+            .join(sales_orders, sales_orders.c.id == lines.c.order_id)
+            .where(
+                lines.c.item_sku == item_sku,
+                lines.c.warehouse == warehouse,
+                lines.c.backordered > lines.c.asking,
+                sales_orders.c.state.in_([str(s) for s in OPEN_STATES]),
+            )
+        )
+        # Locked in id order, as every writer that locks several orders does.
+        rows = (
+            await self._session.execute(
+                select(sales_orders).where(sales_orders.c.id.in_(waiting)).order_by(sales_orders.c.id).with_for_update()
+            )
+        ).all()
+        return await self._orders(rows)
+
+    async def add_return(self, rma: CustomerReturn) -> None:
+        await self._session.execute(insert(customer_returns).values(**dataclasses.asdict(rma)))
+
+    async def return_posted(self, rma_id: str, movement_id: str) -> None:
+        await self._session.execute(
+            update(customer_returns).where(customer_returns.c.id == rma_id).values(movement_id=movement_id)
+        )
+
+    async def orders_holding(self, reservation_ids: Collection[str]) -> list[SalesOrder]:
+        table = sales_order_line_reservations
+        holding = select(table.c.order_id).where(table.c.reservation_id.in_(list(reservation_ids)))
+        rows = (
+            await self._session.execute(
+                select(sales_orders).where(sales_orders.c.id.in_(holding)).order_by(sales_orders.c.id).with_for_update()
+            )
+        ).all()
+        return await self._orders(rows)
+
+    async def unshipped_picks(self, item_sku: str, warehouse: str) -> dict[tuple[str, str], Decimal]:
+        picks, lines = sales_order_picks, sales_order_lines
+        found = await self._session.execute(
+            select(picks.c.location, picks.c.lot, func.sum(picks.c.quantity))
+            .join(lines, (lines.c.order_id == picks.c.order_id) & (lines.c.line == picks.c.line))
+            .where(picks.c.shipment == 0, lines.c.item_sku == item_sku, lines.c.warehouse == warehouse)
+            .group_by(picks.c.location, picks.c.lot)
+        )
+        return {(location, lot): Decimal(total) for location, lot, total in found}
 
     async def _add_transitions(self, order: SalesOrder, kept: int) -> None:
         await insert_rows(
@@ -224,8 +334,29 @@ class SqlOrdersRepository:
         )
         self._stored_transitions[order.id] = len(order.transitions)
 
+    async def _reservations(self, ids: Sequence[str]) -> dict[tuple[str, int], list[LineReservation]]:
+        held: dict[tuple[str, int], list[LineReservation]] = defaultdict(list)
+        table = sales_order_line_reservations
+        for r in await self._session.execute(
+            select(table).where(table.c.order_id.in_(ids)).order_by(table.c.order_id, table.c.line, table.c.seq)
+        ):
+            held[r.order_id, r.line].append(LineReservation(r.reservation_id, r.open))
+        return held
+
+    async def _picks(self, ids: Sequence[str]) -> dict[str, list[Pick]]:
+        picks: dict[str, list[Pick]] = defaultdict(list)
+        table = sales_order_picks
+        for p in await self._session.execute(
+            select(table).where(table.c.order_id.in_(ids)).order_by(table.c.order_id, table.c.seq)
+        ):
+            picks[p.order_id].append(
+                Pick(p.seq, p.line, p.location, p.lot, p.quantity, p.actor, p.at, p.expected, p.shipment)
+            )
+        return picks
+
     async def _orders(self, rows: Sequence[Row[Any]]) -> list[SalesOrder]:
         ids = [row.id for row in rows]
+        held = await self._reservations(ids)
         lines: dict[str, list[OrderLine]] = defaultdict(list)
         for line in await self._session.execute(
             select(sales_order_lines)
@@ -245,8 +376,15 @@ class SqlOrdersRepository:
                     reserved=line.reserved,
                     backordered=line.backordered,
                     reservation_id=line.reservation_id,
+                    reservations=tuple(held[line.order_id, line.line]),
+                    asking=line.asking,
+                    picked=line.picked,
+                    shipped=line.shipped,
+                    shorted=line.shorted,
+                    returned=line.returned,
                 )
             )
+        picks = await self._picks(ids)
         transitions: dict[str, list[Transition]] = defaultdict(list)
         for t in await self._session.execute(
             select(sales_order_transitions)
@@ -266,6 +404,7 @@ class SqlOrdersRepository:
                 lines=lines[row.id],
                 transitions=transitions[row.id],
                 created_at=row.created_at,
+                picks=picks[row.id],
             )
             for row in rows
         ]
@@ -285,4 +424,13 @@ def _line_row(order_id: str, line: OrderLine) -> dict[str, Any]:
         "reserved": line.reserved,
         "backordered": line.backordered,
         "reservation_id": line.reservation_id,
+        "asking": line.asking,
+        "picked": line.picked,
+        "shipped": line.shipped,
+        "shorted": line.shorted,
+        "returned": line.returned,
     }
+
+
+def _pick_row(order_id: str, pick: Pick) -> dict[str, Any]:
+    return {"order_id": order_id, **dataclasses.asdict(pick)}

@@ -103,6 +103,48 @@ sales_order_lines = Table(
     qty("reserved"),
     qty("backordered"),
     Column("reservation_id", String(36), nullable=False),
+    # Of the backorder, asked of stock and not answered yet.
+    Column("asking", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
+    # Picked and not shipped yet.
+    Column("picked", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
+    Column("shipped", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
+    # Lost to a shortage stock found and backordered again: the sales desk's flag.
+    Column("shorted", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
+    Column("returned", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
+    Index("ix_sales_order_lines_waiting", "item_sku", "warehouse"),
+)
+
+# The reservations holding stock for each line (its confirmation's, then its backorder's),
+# with what each still holds; `reserved` on the line is their sum.
+sales_order_line_reservations = Table(
+    "sales_order_line_reservations",
+    metadata,
+    Column("order_id", String(36), ForeignKey("sales_orders.id"), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("reservation_id", String(36), primary_key=True),
+    # Keeps them oldest first: a shipment issues against the oldest first.
+    Column("seq", Integer, nullable=False),
+    qty("open"),
+    # Stock names the reservations a shortage falls on.
+    Index("ix_sales_order_line_reservations_id", "reservation_id"),
+)
+
+# What pickers took for each line, and where they found the shelf short (expected set).
+sales_order_picks = Table(
+    "sales_order_picks",
+    metadata,
+    Column("order_id", String(36), ForeignKey("sales_orders.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("line", Integer, nullable=False),
+    Column("location", String(CODE), nullable=False),
+    Column("lot", String(ID), nullable=False),
+    qty("quantity"),
+    qty("expected", nullable=True),
+    Column("actor", String(ID), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    # The shipment that issued it; 0 while it waits.
+    Column("shipment", Integer, nullable=False),
+    Index("ix_sales_order_picks_unshipped", "shipment", "order_id"),
 )
 
 sales_order_transitions = Table(
@@ -114,4 +156,25 @@ sales_order_transitions = Table(
     Column("actor", String(ID), nullable=False),
     Column("at", UtcDateTime(), nullable=False),
     Column("reason", String(TEXT), nullable=False),
+)
+
+# Customer returns (RMA-000001, …) against shipped order lines.
+customer_returns = Table(
+    "customer_returns",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(ID), nullable=False, unique=True),
+    Column("order_number", String(ID), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("item_sku", String(40), nullable=False),
+    Column("warehouse", String(20), nullable=False),
+    Column("location", String(CODE), nullable=False),
+    Column("lot", String(ID), nullable=False),
+    qty("quantity"),
+    Column("reason", String(TEXT), nullable=False),
+    Column("actor", String(ID), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    # Stock's RETURN movement once posted; empty until then.
+    Column("movement_id", String(36), nullable=False),
+    Index("ix_customer_returns_order", "order_number", "line"),
 )

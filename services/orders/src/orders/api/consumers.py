@@ -1,17 +1,32 @@
-"""Orders' event consumers: the catalog's items."""
+"""Orders' event consumers: the catalog's items, and stock's changes that backorders and
+reservations follow (stock coming in, reservations given back, shortages)."""
 
 from __future__ import annotations
+
+from decimal import Decimal
+from functools import partial
 
 from invariant.events.v1 import catalog_pb2, envelope_pb2
 from invariant_core.bus import Subscription
 from invariant_core.db import UnitOfWork
 from invariant_core.items import item_view
 from orders.adapters.repository import SqlOrdersRepository
+from orders.adapters.stock import availability_rise, shortage_of, stock_fact_id
+from orders.service import fulfilment
+from orders.service.ports import Backorders, Releases
 
 
-def subscriptions() -> list[Subscription]:
+def subscriptions(backorders: Backorders, releases: Releases) -> list[Subscription]:
     """The durable consumers orders runs, each with its handler."""
-    return [Subscription(durable="orders-catalog", subject="inventory.catalog.>", handler=apply_catalog_event)]
+    return [
+        Subscription(durable="orders-catalog", subject="inventory.catalog.>", handler=apply_catalog_event),
+        Subscription(
+            durable="orders-stock",
+            subject="inventory.stock.>",
+            handler=partial(apply_stock_event, backorders, releases),
+            fact_id=stock_fact_id,
+        ),
+    ]
 
 
 async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
@@ -21,3 +36,21 @@ async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) 
     item = catalog_pb2.ItemUpserted()
     envelope.payload.Unpack(item)
     await SqlOrdersRepository(uow.session).save_item(item_view(item), item.barcodes, item.version)
+
+
+async def apply_stock_event(
+    backorders: Backorders, releases: Releases, envelope: envelope_pb2.Envelope, uow: UnitOfWork
+) -> None:
+    """Stock that became available fills the backorders waiting for it; the asks are keyed
+    by the event, so that it is acted on once."""
+    cause = stock_fact_id(envelope) or envelope.id
+    repo = SqlOrdersRepository(uow.session)
+    if envelope.type == "inventory.stock.shortage":
+        shortage = shortage_of(envelope)
+        short_by = Decimal(shortage.short_by.value)
+        await fulfilment.shortage_found(backorders, releases, uow, repo, set(shortage.reservation_ids), short_by, cause)
+        return
+    rise = availability_rise(envelope)
+    if rise is not None:
+        item_sku, warehouse, quantity = rise
+        await fulfilment.fill_backorders(backorders, uow, repo, item_sku, warehouse, quantity, cause)

@@ -13,11 +13,13 @@ from invariant.orders.v1 import orders_pb2_grpc
 from invariant_core.commands import Dispatcher
 from invariant_core.messages import date_from_message, date_message, decimal_message, timestamp_message
 from invariant_core.paging import page_of, page_query
-from orders.domain import commands
+from orders.domain import commands, fulfilment
 from orders.domain.partners import Customer, Supplier
+from orders.domain.returns import CreateReturn, CustomerReturn
 from orders.domain.sales import PromisePolicy, SalesOrder, SalesOrderState
+from orders.service import fulfilment as fulfil
 from orders.service import handlers
-from orders.service.ports import OrdersRepository, Reading
+from orders.service.ports import Items, OrdersRepository, Reading, Stock
 
 R = TypeVar("R")
 
@@ -30,14 +32,20 @@ _STATES = {
     pb.SALES_ORDER_STATE_DRAFT: SalesOrderState.DRAFT,
     pb.SALES_ORDER_STATE_CONFIRMED: SalesOrderState.CONFIRMED,
     pb.SALES_ORDER_STATE_CANCELLED: SalesOrderState.CANCELLED,
+    pb.SALES_ORDER_STATE_PICKING: SalesOrderState.PICKING,
+    pb.SALES_ORDER_STATE_PARTLY_SHIPPED: SalesOrderState.PARTLY_SHIPPED,
+    pb.SALES_ORDER_STATE_SHIPPED: SalesOrderState.SHIPPED,
+    pb.SALES_ORDER_STATE_CLOSED: SalesOrderState.CLOSED,
 }
 _STATE_NUMBERS = {state: number for number, state in _STATES.items()}
 
 
 class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
-    def __init__(self, reading: Reading, dispatch: Dispatcher[OrdersRepository]) -> None:
+    def __init__(self, reading: Reading, dispatch: Dispatcher[OrdersRepository], items: Items, stock: Stock) -> None:
         self._reading = reading
         self._dispatch = dispatch
+        self._items = items
+        self._stock = stock
 
     async def _query(self, body: Callable[[OrdersRepository], Awaitable[R]]) -> R:
         async with self._reading() as repo:
@@ -141,6 +149,90 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             cursors=found.cursors,
         )
 
+    # fulfilment
+
+    async def GetPickList(self, request: pb.GetPickListRequest, context: grpc.aio.ServicerContext) -> pb.PickList:
+        entries = await fulfil.get_pick_list(self._reading, self._items, self._stock, request.number)
+        return pb.PickList(
+            number=request.number.strip().upper(),
+            entries=[
+                pb.PickListEntry(
+                    line=e.line,
+                    item_sku=e.item_sku,
+                    location=e.location,
+                    lot=e.lot,
+                    quantity=decimal_message(e.quantity),
+                    unit=e.unit,
+                )
+                for e in entries
+            ],
+        )
+
+    async def PickLine(self, request: pb.PickLineRequest, context: grpc.aio.ServicerContext) -> pb.SalesOrder:
+        command = fulfilment.PickLine(
+            number=request.number,
+            line=request.line,
+            location=request.location,
+            barcode=request.barcode,
+            lot=request.lot,
+            quantity=request.quantity.value,
+            unit=request.unit,
+        )
+        return await self._dispatch(request, command, pb.SalesOrder, sales_order_message)
+
+    async def ShortPick(self, request: pb.ShortPickRequest, context: grpc.aio.ServicerContext) -> pb.SalesOrder:
+        command = fulfilment.ShortPick(
+            number=request.number,
+            line=request.line,
+            location=request.location,
+            lot=request.lot,
+            found=request.found.value,
+        )
+        return await self._dispatch(request, command, pb.SalesOrder, sales_order_message)
+
+    async def ShipSalesOrder(
+        self, request: pb.ShipSalesOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SalesOrder:
+        command = fulfilment.ShipSalesOrder(number=request.number)
+        return await self._dispatch(request, command, pb.SalesOrder, sales_order_message)
+
+    async def CloseSalesOrder(
+        self, request: pb.CloseSalesOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SalesOrder:
+        command = fulfilment.CloseSalesOrder(number=request.number)
+        return await self._dispatch(request, command, pb.SalesOrder, sales_order_message)
+
+    async def CreateReturn(
+        self, request: pb.CreateReturnRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CustomerReturn:
+        command = CreateReturn(
+            number=request.number,
+            line=request.line,
+            quantity=request.quantity.value,
+            unit=request.unit,
+            location=request.location,
+            lot=request.lot,
+            reason=request.reason,
+        )
+        return await self._dispatch(request, command, pb.CustomerReturn, return_message)
+
+
+def return_message(rma: CustomerReturn) -> pb.CustomerReturn:
+    return pb.CustomerReturn(
+        id=rma.id,
+        number=rma.number,
+        order_number=rma.order_number,
+        line=rma.line,
+        item_sku=rma.item_sku,
+        warehouse=rma.warehouse,
+        location=rma.location,
+        lot=rma.lot,
+        quantity=decimal_message(rma.quantity),
+        reason=rma.reason,
+        actor=rma.actor,
+        created_at=timestamp_message(rma.created_at),
+    )
+
 
 def customer_message(customer: Customer) -> pb.Customer:
     return pb.Customer(
@@ -187,6 +279,15 @@ def sales_order_message(order: SalesOrder) -> pb.SalesOrder:
             reserved=decimal_message(line.reserved),
             backordered=decimal_message(line.backordered),
             reservation_id=line.reservation_id,
+            reservations=[
+                pb.SalesOrderLineReservation(reservation_id=r.reservation_id, open=decimal_message(r.open))
+                for r in line.reservations
+            ],
+            asking=decimal_message(line.asking),
+            picked=decimal_message(line.picked),
+            shipped=decimal_message(line.shipped),
+            shorted=decimal_message(line.shorted),
+            returned=decimal_message(line.returned),
         )
         if line.requested_date is not None:
             added.requested_date.CopyFrom(date_message(line.requested_date))
@@ -194,4 +295,17 @@ def sales_order_message(order: SalesOrder) -> pb.SalesOrder:
         message.transitions.add(
             state=_STATE_NUMBERS[t.state], actor=t.actor, at=timestamp_message(t.at), reason=t.reason
         )
+    for p in order.picks:
+        added_pick = message.picks.add(
+            seq=p.seq,
+            line=p.line,
+            location=p.location,
+            lot=p.lot,
+            quantity=decimal_message(p.quantity),
+            actor=p.actor,
+            at=timestamp_message(p.at),
+            shipment=p.shipment,
+        )
+        if p.expected is not None:
+            added_pick.expected.CopyFrom(decimal_message(p.expected))
     return message

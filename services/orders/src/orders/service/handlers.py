@@ -21,6 +21,7 @@ from orders.domain.partners import Customer, Supplier, SupplierItem, partner_cod
 from orders.domain.sales import (
     DOCUMENT_TYPE,
     Grant,
+    LineReservation,
     OrderLine,
     PromisePolicy,
     SalesOrder,
@@ -175,7 +176,7 @@ def confirmation_key(order: SalesOrder) -> str:
 async def prepare_confirmation(reading: Reading, stock: Stock, cmd: commands.ConfirmSalesOrder) -> Promised:
     """Ask stock to reserve a DRAFT order's lines, outside any transaction."""
     async with reading() as repo:
-        order = await _order(repo, cmd.number)
+        order = await order_by_number(repo, cmd.number)
     order.require_draft("confirmed")
     return Promised(order.number, tuple(await stock.reserve(confirmation_key(order), order)))
 
@@ -183,7 +184,7 @@ async def prepare_confirmation(reading: Reading, stock: Stock, cmd: commands.Con
 async def confirm_sales_order(releases: Releases, uow: Recorder, repo: OrdersRepository, cmd: Promised) -> SalesOrder:
     """Record what stock promised. An order confirmed meanwhile by the same promise is
     answered as it stands; one cancelled meanwhile gives the promise back."""
-    order = await _order(repo, cmd.number, lock=True)
+    order = await order_by_number(repo, cmd.number, lock=True)
     if order.state is SalesOrderState.CONFIRMED and [line.reservation_id for line in order.lines] == [
         grant.reservation_id for grant in cmd.grants
     ]:
@@ -191,7 +192,10 @@ async def confirm_sales_order(releases: Releases, uow: Recorder, repo: OrdersRep
     if order.state is SalesOrderState.CANCELLED:
         for line, grant in zip(order.lines, cmd.grants, strict=True):
             if grant.granted > 0:
-                promised = dataclasses.replace(line, reserved=grant.granted, reservation_id=grant.reservation_id)
+                held = (LineReservation(grant.reservation_id, grant.granted),)
+                promised = dataclasses.replace(
+                    line, reserved=grant.granted, reservation_id=grant.reservation_id, reservations=held
+                )
                 await releases.release(uow, order, promised)
         return order
     order.confirm(cmd.grants, identity.current.get().actor, utcnow())
@@ -203,7 +207,7 @@ async def confirm_sales_order(releases: Releases, uow: Recorder, repo: OrdersRep
 async def cancel_sales_order(
     releases: Releases, uow: Recorder, repo: OrdersRepository, cmd: commands.CancelSalesOrder
 ) -> SalesOrder:
-    order = await _order(repo, cmd.number, lock=True)
+    order = await order_by_number(repo, cmd.number, lock=True)
     for line in order.cancel(cmd.reason, identity.current.get().actor, utcnow()):
         await releases.release(uow, order, line)
     await repo.save_sales_order(order)
@@ -211,12 +215,14 @@ async def cancel_sales_order(
     return order
 
 
-async def reservation_released(repo: OrdersRepository, order_id: str, line: int, still_reserved: Decimal) -> None:
+async def reservation_released(
+    repo: OrdersRepository, order_id: str, line: int, reservation_id: str, still_reserved: Decimal
+) -> None:
     """Stock answered the release of an order line's reservation (a sent command settled)."""
     order = await repo.sales_order_by_id(order_id, lock=True)
     if order is None:
         return
-    order.released(line, still_reserved)
+    order.released(line, reservation_id, still_reserved)
     await repo.save_sales_order(order)
 
 
@@ -224,7 +230,7 @@ async def get_sales_orders(repo: OrdersRepository, numbers: Sequence[str]) -> li
     return await repo.sales_orders([n.strip().upper() for n in at_most_a_page(numbers, "numbers")])
 
 
-async def _order(repo: OrdersRepository, number: str, lock: bool = False) -> SalesOrder:
+async def order_by_number(repo: OrdersRepository, number: str, lock: bool = False) -> SalesOrder:
     code = number.strip().upper()
     if not code:
         raise DomainError(ErrorCode.REQUIRED, "number is required", "number")
