@@ -25,11 +25,13 @@ from orders.adapters.tables import (
     supplier_items,
     suppliers,
 )
+from orders.adapters.work_repository import SqlWorkOrders
 from orders.domain.partners import Customer, Supplier, SupplierItem
 from orders.domain.sales import OrderLine, PromisePolicy, SalesOrder, SalesOrderState, Transition
+from orders.service.ports import ProductionFacts
 
 
-class SqlOrdersRepository:
+class SqlOrdersRepository(SqlWorkOrders):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
@@ -47,7 +49,9 @@ class SqlOrdersRepository:
     async def sku_of_barcode(self, code: str) -> str | None:
         return await self._session.scalar(select(barcodes.c.item_sku).where(barcodes.c.barcode == code))
 
-    async def save_item(self, view: ItemView, barcode_codes: Sequence[str], version: int) -> None:
+    async def save_item(
+        self, view: ItemView, barcode_codes: Sequence[str], version: int, production: ProductionFacts
+    ) -> None:
         """Keep the catalog's item unless a newer version of it is kept already."""
         kept = await self._session.scalar(select(items.c.version).where(items.c.sku == view.sku))
         if kept is not None and kept >= version:
@@ -57,6 +61,8 @@ class SqlOrdersRepository:
             "units": json.dumps({u: decimal_text(f) for u, f in view.units.items()}),
             "lot_tracked": view.lot_tracked,
             "version": version,
+            "standard_cost": production.standard_cost,
+            "inspect_on_production": production.inspect_on_production,
         }
         if kept is None:
             await self._session.execute(insert(items).values(sku=view.sku, **values))
