@@ -264,6 +264,18 @@ async def test_a_later_bom_change_does_not_touch_a_released_order(suite: Suite) 
     listed = await suite.orders.ListWorkOrders(pb.ListWorkOrdersRequest(state=pb.WORK_ORDER_STATE_RELEASED))
     assert [o.number for o in listed.orders] == [order.number]
 
+    # Nothing is on the shelf, and the finished goods have nowhere unknown to go.
+    empty = await refused(issue(suite, order.number, line(bolt, "1")))
+    assert (empty.code, empty.field) == (ErrorCode.INSUFFICIENT_STOCK, "lines[0].quantity")
+    nowhere = await refused(
+        suite.orders.CompleteWorkOrder(
+            pb.CompleteWorkOrderRequest(idempotency_key=key(), number=order.number, quantity=d(1), location="Z-99")
+        )
+    )
+    assert (nowhere.code, nowhere.field) == (ErrorCode.NOT_FOUND, "location")
+    [still] = (await suite.orders.GetWorkOrders(pb.GetWorkOrdersRequest(numbers=[order.number]))).orders
+    assert still == released
+
 
 async def test_bad_work_orders_are_refused_naming_the_field(suite: Suite) -> None:
     await warehouse(suite)
@@ -288,7 +300,7 @@ async def test_bad_work_orders_are_refused_naming_the_field(suite: Suite) -> Non
     )
     assert (no_bom.code, no_bom.field) == (ErrorCode.NOT_FOUND, "number")
     draft = await refused(issue(suite, order.number, line(frame, "1")))
-    assert (draft.code, draft.field) == (ErrorCode.NOT_FOUND, "lines[0].component_sku")
+    assert (draft.code, draft.field) == (ErrorCode.INVALID_STATE, "number")
     missing = await refused(
         suite.orders.ReleaseWorkOrder(pb.ReleaseWorkOrderRequest(idempotency_key=key(), number="WO-999999"))
     )

@@ -9,8 +9,8 @@ from decimal import Decimal
 import grpc
 
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
-from invariant_core.db import Recorder, UnitOfWork
-from invariant_core.messages import decimal_message
+from invariant_core.db import Recorder, UnitOfWork, utcnow
+from invariant_core.messages import decimal_message, timestamp_message
 from invariant_core.outgoing import Command, Outcome, OutgoingCommands
 from invariant_core.rpc import from_rpc_error
 from invariant_kernel.errors import DomainError
@@ -39,6 +39,31 @@ class WorkOrderStock:
     async def warehouses(self, codes: Collection[str]) -> set[str]:
         found = await self._stock.GetWarehouses(stock_pb2.GetWarehousesRequest(codes=sorted(codes)))
         return {w.code for w in found.warehouses}
+
+    async def locations(self, warehouse: str, codes: Collection[str]) -> set[str]:
+        keys = [stock_pb2.LocationKey(warehouse=warehouse, code=code) for code in sorted(codes)]
+        found = await self._stock.GetLocations(stock_pb2.GetLocationsRequest(keys=keys))
+        return {location.code for location in found.locations}
+
+    async def on_shelf(self, places: Sequence[tuple[str, str, str, str]], fields: Sequence[str]) -> list[Decimal]:
+        now = timestamp_message(utcnow())
+        queries = [
+            stock_pb2.BookQuery(
+                item_sku=sku,
+                place=stock_pb2.StockPlace(
+                    warehouse=warehouse, location=location, lot=lot, status=stock_pb2.STOCK_STATUS_AVAILABLE
+                ),
+                as_of=now,
+            )
+            for sku, warehouse, location, lot in places
+        ]
+        try:
+            found = await self._stock.GetBooks(stock_pb2.GetBooksRequest(queries=queries))
+        except grpc.aio.AioRpcError as error:
+            # Stock names the query (queries[2].place.location); the line is named as the request names it.
+            index = from_rpc_error(error).field.removeprefix("queries[").split("]", 1)[0]
+            raise _refusal(error, fields[int(index)] if index.isdigit() else "") from None
+        return [Decimal(book.quantity.value or "0") for book in found.books]
 
     async def reserve_components(
         self, key: str, order: WorkOrder, components: Sequence[ExplodedComponent]

@@ -147,6 +147,15 @@ class WorkStock(Protocol):
         (reservation id, quantity granted)."""
         ...
 
+    async def locations(self, warehouse: str, codes: Collection[str]) -> set[str]:
+        """Those of `codes` that are locations of the warehouse."""
+        ...
+
+    async def on_shelf(self, places: Sequence[tuple[str, str, str, str]], fields: Sequence[str]) -> list[Decimal]:
+        """AVAILABLE stock of each (item, warehouse, location, lot) now, in order; a place stock
+        refuses (a malformed code) is refused naming its field (`fields[i].location`)."""
+        ...
+
     async def post(self, key: str, posting: StockPosting, field: str) -> str:
         """Post the movement; its id. A refusal names `field`'s parts (`field.quantity`, …)."""
         ...

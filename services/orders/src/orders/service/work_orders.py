@@ -17,7 +17,7 @@ from invariant_core.db import Recorder, utcnow
 from invariant_core.paging import at_most_a_page
 from invariant_kernel.codes import normalise_warehouse
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
-from invariant_kernel.units import ItemView
+from invariant_kernel.units import ItemView, decimal_text
 from orders.domain import work_commands as commands
 from orders.domain.work_orders import (
     DOCUMENT_TYPE,
@@ -257,19 +257,22 @@ def _place(line: commands.ComponentQuantity, where: str) -> tuple[str, str]:
 
 
 async def prepare_issue(reading: WorkReading, items: Items, stock: WorkStock, cmd: commands.IssueComponents) -> Posted:
-    """Check the lines against what each component may take, then post them: against the
-    component's reservation as far as it still holds, the rest as a plain ISSUE."""
+    """Check the lines against what each component may take and what the shelves hold, then
+    post them: against the component's reservation as far as it still holds, the rest as a
+    plain ISSUE."""
     order = await _read(reading, cmd.number)
+    order.require_open("issued to")
     lines = await _lines(items, order, cmd.lines)
     order.plan_issue(lines)
+    places = [(sku, *_place(given, where)) for (sku, _, where), given in zip(lines, cmd.lines, strict=True)]
+    await _on_shelf(stock, order, lines, places)
     base = _step_key(order, "issue", cmd.request_key)
     holding = {c.item_sku: c.still_reserved for c in order.components}
     postings: list[Posting] = []
     consumed: dict[str, Decimal] = {}
-    for n, ((sku, quantity, where), given) in enumerate(zip(lines, cmd.lines, strict=True)):
-        location, lot = _place(given, where)
+    for n, ((sku, quantity, where), (_, location, lot)) in enumerate(zip(lines, places, strict=True)):
         component = order.component(sku, where)
-        reserved = min(quantity, holding[sku]) if component.reservation_id else Decimal(0)
+        reserved = min(quantity, holding[sku]) if component.reservation_id else ZERO
         holding[sku] -= reserved
         moved: list[str] = []
         parts = ((reserved, component.reservation_id, "r"), (quantity - reserved, "", "m"))
@@ -279,9 +282,37 @@ async def prepare_issue(reading: WorkReading, items: Items, stock: WorkStock, cm
                     PostingKind.ISSUE, sku, part, order.warehouse, location, lot, order.number, reservation
                 )
                 moved.append(await stock.post(f"{base}/{n}/{suffix}", posting, where))
-        consumed[sku] = consumed.get(sku, Decimal(0)) + reserved
+        consumed[sku] = consumed.get(sku, ZERO) + reserved
         postings.append(Posting(PostingKind.ISSUE, sku, quantity, location, lot, tuple(moved), _actor(), utcnow()))
     return Posted(order.number, PostingKind.ISSUE, lines, tuple(postings), consumed)
+
+
+async def _on_shelf(
+    stock: WorkStock, order: WorkOrder, lines: Sequence[Line], places: Sequence[tuple[str, str, str]]
+) -> None:
+    """Refuse, before anything is posted, a line whose place holds less than the lines ask of
+    it: a request is posted line by line, and a line refused half-way would leave the ones
+    before it in stock's ledger only. Stock still refuses what another issue took meanwhile."""
+    fields = [where for _, _, where in lines]
+    shelves = await stock.on_shelf([(sku, order.warehouse, location, lot) for sku, location, lot in places], fields)
+    asked: dict[tuple[str, str, str], Decimal] = {}
+    for (sku, quantity, where), place, shelf in zip(lines, places, shelves, strict=True):
+        asked[place] = asked.get(place, ZERO) + quantity
+        if asked[place] > shelf:
+            raise DomainError(
+                ErrorCode.INSUFFICIENT_STOCK,
+                f"{where}: {place[1]}{'/' + place[2] if place[2] else ''} holds {decimal_text(shelf)} of {sku} "
+                f"available, {decimal_text(asked[place])} asked",
+                f"{where}.quantity",
+            )
+
+
+async def _known_locations(stock: WorkStock, order: WorkOrder, located: Sequence[tuple[str, str]]) -> None:
+    """Each (location, field) a location of the order's warehouse."""
+    known = await stock.locations(order.warehouse, {location for location, _ in located})
+    for location, field in located:
+        if location not in known:
+            raise not_found("location", f"{order.warehouse}/{location}", field)
 
 
 async def prepare_return(
@@ -290,12 +321,14 @@ async def prepare_return(
     """Unused material back into AVAILABLE stock by a RECEIPT naming the order (stock's RETURN is
     for goods coming back from outside, which go to inspection)."""
     order = await _read(reading, cmd.number)
+    order.require_open("returned to")
     lines = await _lines(items, order, cmd.lines)
     order.plan_return(lines)
+    places = [_place(given, where) for (_, _, where), given in zip(lines, cmd.lines, strict=True)]
+    await _known_locations(stock, order, [(p[0], f"{w}.location") for p, (_, _, w) in zip(places, lines, strict=True)])
     base = _step_key(order, "return", cmd.request_key)
     postings: list[Posting] = []
-    for n, ((sku, quantity, where), given) in enumerate(zip(lines, cmd.lines, strict=True)):
-        location, lot = _place(given, where)
+    for n, ((sku, quantity, where), (location, lot)) in enumerate(zip(lines, places, strict=True)):
         posting = StockPosting(PostingKind.RETURN, sku, quantity, order.warehouse, location, lot, order.number)
         moved = await stock.post(f"{base}/{n}", posting, where)
         postings.append(Posting(PostingKind.RETURN, sku, quantity, location, lot, (moved,), _actor(), utcnow()))
@@ -363,6 +396,7 @@ async def prepare_completion(
     if lot and not view.lot_tracked:
         raise DomainError(ErrorCode.INVALID_FORMAT, f"{order.item_sku} is not lot-tracked: give no lot", "lot")
     location = _location(cmd.location, "location")
+    await _known_locations(stock, order, [(location, "location")])
     async with reading() as repo:
         facts = (await repo.production_facts([order.item_sku])).get(order.item_sku)
     on_hold = facts is not None and facts.inspect_on_production
