@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
+import grpc
 from google.type.decimal_pb2 import Decimal as PbDecimal
 
 from catalog.bootstrap import SPEC as CATALOG_SPEC
@@ -20,6 +21,7 @@ from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core import identity, rpc, runtime
 from invariant_core.settings import Settings
 from invariant_core.testing import DatabaseFactory, EventBus
+from invariant_kernel.errors import DomainError
 from orders.bootstrap import SPEC as ORDERS_SPEC
 from stock.bootstrap import SPEC as STOCK_SPEC
 
@@ -126,3 +128,12 @@ async def order(
 async def available(suite: Suite, sku: str) -> Decimal:
     found = await suite.stock.GetAvailability(spb.GetAvailabilityRequest(item_sku=sku, warehouse=WAREHOUSE))
     return Decimal(found.available_to_promise.value or "0")
+
+
+async def refused(call: object) -> DomainError:
+    """The refusal a call to a service ends in, as the service raised it; fails when there is none."""
+    try:
+        await call  # type: ignore[misc]
+    except grpc.aio.AioRpcError as error:
+        return rpc.from_rpc_error(error)
+    raise AssertionError("the call was not refused")

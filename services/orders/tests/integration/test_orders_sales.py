@@ -8,20 +8,12 @@ from decimal import Decimal
 
 import grpc
 import pytest
-from orders_support import WAREHOUSE, Suite, available, customer, d, key, order, stocked_item, warehouse
+from orders_support import WAREHOUSE, Suite, available, customer, d, key, order, refused, stocked_item, warehouse
 
 from invariant.orders.v1 import orders_pb2 as pb
 from invariant_core import rpc
 from invariant_core.testing import eventually
-from invariant_kernel.errors import DomainError, ErrorCode
-
-
-async def refused(call: object) -> DomainError:
-    try:
-        await call  # type: ignore[misc]
-    except grpc.aio.AioRpcError as error:
-        return rpc.from_rpc_error(error)
-    raise AssertionError("the call was not refused")
+from invariant_kernel.errors import ErrorCode
 
 
 async def confirm(suite: Suite, number: str, idempotency_key: str = "") -> pb.SalesOrder:

@@ -8,28 +8,19 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-import grpc
-from orders_support import WAREHOUSE, Suite, d, key, warehouse
+from orders_support import WAREHOUSE, Suite, d, key, refused, warehouse
 
 from invariant.catalog.v1 import catalog_pb2 as cpb
 from invariant.orders.v1 import orders_pb2 as pb
 from invariant.stock.v1 import stock_pb2 as spb
-from invariant_core import identity, rpc
+from invariant_core import identity
 from invariant_core.messages import date_message
 from invariant_core.testing import eventually
-from invariant_kernel.errors import DomainError, ErrorCode
+from invariant_kernel.errors import ErrorCode
 
 OPERATOR = identity.Identity(actor="olga", roles=frozenset({"operator", "supervisor"}))
 SUPERVISOR = identity.Identity(actor="sam", roles=frozenset({"supervisor"}))
 PLANNER = identity.Identity(actor="pia", roles=frozenset({"planner"}))
-
-
-async def refused(call: object) -> DomainError:
-    try:
-        await call  # type: ignore[misc]
-    except grpc.aio.AioRpcError as error:
-        return rpc.from_rpc_error(error)
-    raise AssertionError("the call was not refused")
 
 
 async def item(suite: Suite, name: str, cost: str, **flags: bool) -> str:
