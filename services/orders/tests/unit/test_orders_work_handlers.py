@@ -26,6 +26,7 @@ ITEMS = FakeItems(
     ItemView("FRAME", "EA", {"BOX": Decimal(10)}, lot_tracked=True),
     ItemView("FORK", "EA"),
     ItemView("BOLT", "EA", {"BOX": Decimal(10)}),
+    barcodes={"4006381333931": "BOLT", "0000": "NUT"},
 )
 
 
@@ -289,3 +290,23 @@ async def test_a_bad_return_quantity_is_refused_naming_the_line(quantity: str, c
         )
     )
     assert (too_much.code, too_much.field) == (ErrorCode.OUT_OF_RANGE, "lines[0].quantity")
+
+
+async def test_a_component_is_issued_by_its_scanned_barcode_and_a_wrong_scan_is_refused() -> None:
+    floor = Floor()
+    order = await floor.release((await floor.create()).number)
+
+    def scanned(barcode: str, sku: str = "") -> commands.IssueComponents:
+        return commands.IssueComponents(
+            order.number, (commands.ComponentQuantity(sku, "1", "box", SHELF, "", barcode),), barcode
+        )
+
+    posted = await handlers.prepare_issue(floor.service.reading, ITEMS, floor.stock, scanned("4006381333931"))
+    issued = await floor.service.run(handlers.record_postings, posted)
+    assert issued.component("BOLT", "").issued == 10
+    wrong = await refusal(handlers.prepare_issue(floor.service.reading, ITEMS, floor.stock, scanned("0000")))
+    assert (wrong.code, wrong.field) == (ErrorCode.NOT_FOUND, "lines[0].barcode")
+    unknown = await refusal(handlers.prepare_issue(floor.service.reading, ITEMS, floor.stock, scanned("9999")))
+    assert (unknown.code, unknown.field) == (ErrorCode.NOT_FOUND, "lines[0].barcode")
+    both = await refusal(handlers.prepare_issue(floor.service.reading, ITEMS, floor.stock, scanned("0000", "BOLT")))
+    assert (both.code, both.field) == (ErrorCode.MUTUALLY_EXCLUSIVE, "lines[0]")

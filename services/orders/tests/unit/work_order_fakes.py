@@ -65,8 +65,9 @@ class FakeWorkOrders(WorkOrdersRepository):
 
 
 class FakeItems:
-    def __init__(self, *views: ItemView) -> None:
+    def __init__(self, *views: ItemView, barcodes: Mapping[str, str] | None = None) -> None:
         self.known = {view.sku: view for view in views}
+        self.barcodes = dict(barcodes or {})
 
     async def views(self, fields: Mapping[str, str]) -> dict[str, ItemView]:
         found = {}
@@ -78,7 +79,9 @@ class FakeItems:
         return found
 
     async def sku_of_barcode(self, barcode: str, field: str) -> str:
-        raise not_found("barcode", barcode, field)
+        if barcode not in self.barcodes:
+            raise not_found("barcode", barcode, field)
+        return self.barcodes[barcode]
 
 
 @dataclass

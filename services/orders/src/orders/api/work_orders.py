@@ -37,7 +37,9 @@ _OVER_ISSUE_STATES = {
 
 def _lines(lines: Any) -> tuple[commands.ComponentQuantity, ...]:
     return tuple(
-        commands.ComponentQuantity(line.component_sku, line.quantity.value, line.unit, line.location, line.lot)
+        commands.ComponentQuantity(
+            line.component_sku, line.quantity.value, line.unit, line.location, line.lot, line.barcode
+        )
         for line in lines
     )
 

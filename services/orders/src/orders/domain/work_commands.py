@@ -34,6 +34,8 @@ class ComponentQuantity:
     unit: str
     location: str
     lot: str
+    # A scanned barcode in place of component_sku.
+    barcode: str = ""
 
 
 @dataclass(frozen=True)

@@ -219,29 +219,33 @@ async def release_work_order(uow: Recorder, repo: WorkOrdersRepository, cmd: Rel
 
 
 async def _lines(items: Items, order: WorkOrder, lines: Sequence[commands.ComponentQuantity]) -> tuple[Line, ...]:
-    """Each line's component and its quantity in the component's base unit."""
+    """Each line's component (by SKU, or by a scanned barcode) and its quantity in the
+    component's base unit."""
     if not lines:
         raise DomainError(ErrorCode.REQUIRED, "at least one line is required", "lines")
     if len(lines) > MAX_LINES:
         raise DomainError(ErrorCode.OUT_OF_RANGE, f"at most {MAX_LINES} lines", "lines")
-    fields: dict[str, str] = {}
-    for n, line in enumerate(lines):
-        where = f"lines[{n}].component_sku"
-        sku = line.component_sku.strip().upper()
-        if not sku:
-            raise DomainError(ErrorCode.REQUIRED, f"{where} is required", where)
-        order.component(sku, where)
-        fields.setdefault(sku, where)
-    views = await items.views(fields)
+    skus = [await _component_sku(items, order, line, f"lines[{n}]") for n, line in enumerate(lines)]
+    views = await items.views({sku: f"lines[{n}].component_sku" for n, sku in reversed(list(enumerate(skus)))})
     return tuple(
-        (
-            view.sku,
-            view.to_base(line.quantity, line.unit, f"lines[{n}].quantity", f"lines[{n}].unit"),
-            f"lines[{n}]",
-        )
-        for n, line in enumerate(lines)
-        for view in (views[line.component_sku.strip().upper()],)
+        (sku, views[sku].to_base(line.quantity, line.unit, f"{where}.quantity", f"{where}.unit"), where)
+        for n, (sku, line) in enumerate(zip(skus, lines, strict=True))
+        for where in (f"lines[{n}]",)
     )
+
+
+async def _component_sku(items: Items, order: WorkOrder, line: commands.ComponentQuantity, where: str) -> str:
+    sku, barcode = line.component_sku.strip().upper(), line.barcode.strip()
+    if sku and barcode:
+        raise DomainError(
+            ErrorCode.MUTUALLY_EXCLUSIVE, f"{where} names its component by SKU or barcode, not both", where
+        )
+    if barcode:
+        sku = await items.sku_of_barcode(barcode, f"{where}.barcode")
+    if not sku:
+        raise DomainError(ErrorCode.REQUIRED, f"{where} needs component_sku or barcode", f"{where}.component_sku")
+    order.component(sku, f"{where}.barcode" if barcode else f"{where}.component_sku")
+    return sku
 
 
 def _location(raw: str, field: str) -> str:
