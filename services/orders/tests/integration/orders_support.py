@@ -85,16 +85,21 @@ async def stocked_item(suite: Suite, on_hand: int | str, barcode: str = "") -> s
         )
     )
     if Decimal(on_hand):
-        await suite.stock.PostMovement(
-            spb.PostMovementRequest(
-                idempotency_key=key(),
-                type=spb.MOVEMENT_TYPE_RECEIPT,
-                item_sku=sku,
-                quantity=d(on_hand),
-                to=spb.StockPlace(warehouse=WAREHOUSE, location="A-01", status=spb.STOCK_STATUS_AVAILABLE),
-            )
-        )
+        await receive(suite, sku, on_hand)
     return sku
+
+
+async def receive(suite: Suite, sku: str, quantity: int | str) -> None:
+    """`quantity` of the item received into AVAILABLE stock at the warehouse's A-01."""
+    await suite.stock.PostMovement(
+        spb.PostMovementRequest(
+            idempotency_key=key(),
+            type=spb.MOVEMENT_TYPE_RECEIPT,
+            item_sku=sku,
+            quantity=d(quantity),
+            to=spb.StockPlace(warehouse=WAREHOUSE, location="A-01", status=spb.STOCK_STATUS_AVAILABLE),
+        )
+    )
 
 
 async def warehouse(suite: Suite) -> None:

@@ -8,7 +8,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from orders_support import WAREHOUSE, Suite, d, key, refused, warehouse
+from orders_support import WAREHOUSE, Suite, d, key, receive, refused, warehouse
 
 from invariant.catalog.v1 import catalog_pb2 as cpb
 from invariant.orders.v1 import orders_pb2 as pb
@@ -59,18 +59,6 @@ async def bom(suite: Suite, parent: str, lines: list[tuple[str, str, str, str]])
         )
     await suite.catalog.ActivateBomVersion(cpb.ActivateBomVersionRequest(idempotency_key=key(), bom_id=version.id))
     return version.id
-
-
-async def receive(suite: Suite, sku: str, quantity: int) -> None:
-    await suite.stock.PostMovement(
-        spb.PostMovementRequest(
-            idempotency_key=key(),
-            type=spb.MOVEMENT_TYPE_RECEIPT,
-            item_sku=sku,
-            quantity=d(quantity),
-            to=spb.StockPlace(warehouse=WAREHOUSE, location="A-01", status=spb.STOCK_STATUS_AVAILABLE),
-        )
-    )
 
 
 async def to_promise(suite: Suite, sku: str) -> Decimal:
