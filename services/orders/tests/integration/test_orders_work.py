@@ -5,6 +5,8 @@ finished goods into inspection, and the material variance at close, worked out b
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -81,7 +83,25 @@ async def issue(suite: Suite, number: str, *lines: pb.ComponentQuantity, same: s
     )
 
 
+@dataclass(frozen=True)
+class Frames:
+    number: str
+    frame: str
+    fork: str
+    bolt: str
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self.number, self.frame, self.fork, self.bolt))
+
+
 async def test_a_two_level_work_order_from_release_to_close(suite: Suite) -> None:
+    frames = await released_frames(suite)
+    await issued_beyond_on_approval(suite, frames)
+    await returned_and_completed_into_inspection(suite, frames)
+    await closed_with_the_variance(suite, frames)
+
+
+async def released_frames(suite: Suite) -> Frames:
     await warehouse(suite)
     # A frame (inspected on production, lot-tracked) is made of 2 forks, each made of 3 tubes
     # (a sub-assembly), and half a box of 10 bolts with 10 % scrap: 5.5 bolts per frame.
@@ -122,51 +142,61 @@ async def test_a_two_level_work_order_from_release_to_close(suite: Suite) -> Non
     [child] = released.suggested_work_orders
     assert (child.item_sku, child.quantity.value, child.warehouse) == (fork, "8", WAREHOUSE)
     assert (await to_promise(suite, bolt), await to_promise(suite, fork)) == (45, 0)
+    return Frames(draft.number, frame, fork, bolt)
 
+
+async def issued_beyond_on_approval(suite: Suite, frames: Frames) -> None:
+    """10 % more bolts than required: refused, asked for, approved by another supervisor, issued once."""
+    number, _, fork, bolt = frames
     with identity.acting(OPERATOR):
-        issued = await issue(suite, draft.number, line(bolt, "5", "BOX"), line(fork, "10"))
+        issued = await issue(suite, number, line(bolt, "5", "BOX"), line(fork, "10"))
         assert (component(issued, bolt).issued.value, component(issued, fork).issued.value) == ("50", "10")
         # 10.5 more would bring the bolts to 60.5: 10 % beyond the requirement.
-        beyond = await refused(issue(suite, draft.number, line(bolt, "10.5")))
+        beyond = await refused(issue(suite, number, line(bolt, "10.5")))
         assert (beyond.code, beyond.field) == (ErrorCode.OUT_OF_RANGE, "lines[0].quantity")
         asked = await suite.orders.RequestOverIssue(
             pb.RequestOverIssueRequest(
-                idempotency_key=key(), number=draft.number, component_sku=bolt, quantity=d("5.5"), reason="bent bolts"
+                idempotency_key=key(), number=number, component_sku=bolt, quantity=d("5.5"), reason="bent bolts"
             )
         )
         [request] = asked.over_issues
         assert (request.state, request.requested_by) == (pb.OVER_ISSUE_STATE_PENDING, "olga")
         own = await refused(
             suite.orders.ApproveOverIssue(
-                pb.ApproveOverIssueRequest(idempotency_key=key(), number=draft.number, request=request.number)
+                pb.ApproveOverIssueRequest(idempotency_key=key(), number=number, request=request.number)
             )
         )
         assert (own.code, own.field) == (ErrorCode.PERMISSION_DENIED, "request")
     with identity.acting(PLANNER):
         no_role = await refused(
             suite.orders.ApproveOverIssue(
-                pb.ApproveOverIssueRequest(idempotency_key=key(), number=draft.number, request=request.number)
+                pb.ApproveOverIssueRequest(idempotency_key=key(), number=number, request=request.number)
             )
         )
         assert no_role.code is ErrorCode.PERMISSION_DENIED
     with identity.acting(SUPERVISOR):
         approved = await suite.orders.ApproveOverIssue(
-            pb.ApproveOverIssueRequest(idempotency_key=key(), number=draft.number, request=request.number)
+            pb.ApproveOverIssueRequest(idempotency_key=key(), number=number, request=request.number)
         )
     assert (approved.over_issues[0].state, approved.over_issues[0].decided_by) == (pb.OVER_ISSUE_STATE_APPROVED, "sam")
 
     with identity.acting(OPERATOR):
         same = key()
-        over = await issue(suite, draft.number, line(bolt, "10.5"), same=same)
-        assert await issue(suite, draft.number, line(bolt, "10.5"), same=same) == over
+        over = await issue(suite, number, line(bolt, "10.5"), same=same)
+        assert await issue(suite, number, line(bolt, "10.5"), same=same) == over
         bolts = component(over, bolt)
         assert (bolts.issued.value, bolts.over_issued.value, bolts.still_reserved.value) == ("60.5", "5.5", "0")
         assert over.over_issues[0].state == pb.OVER_ISSUE_STATE_USED
         # The approval is used up: nothing more beyond the requirement.
-        used = await refused(issue(suite, draft.number, line(bolt, "1")))
+        used = await refused(issue(suite, number, line(bolt, "1")))
         assert used.field == "lines[0].quantity"
+
+
+async def returned_and_completed_into_inspection(suite: Suite, frames: Frames) -> None:
+    number, frame, _, bolt = frames
+    with identity.acting(OPERATOR):
         back = await suite.orders.ReturnComponents(
-            pb.ReturnComponentsRequest(idempotency_key=key(), number=draft.number, lines=[line(bolt, "3.5")])
+            pb.ReturnComponentsRequest(idempotency_key=key(), number=number, lines=[line(bolt, "3.5")])
         )
         assert component(back, bolt).returned.value == "3.5"
         # 100 received, 60.5 issued (55 of them reserved first), 3.5 back.
@@ -174,14 +204,12 @@ async def test_a_two_level_work_order_from_release_to_close(suite: Suite) -> Non
 
         no_lot = await refused(
             suite.orders.CompleteWorkOrder(
-                pb.CompleteWorkOrderRequest(idempotency_key=key(), number=draft.number, quantity=d(6), location="A-01")
+                pb.CompleteWorkOrderRequest(idempotency_key=key(), number=number, quantity=d(6), location="A-01")
             )
         )
         assert (no_lot.code, no_lot.field) == (ErrorCode.REQUIRED, "lot")
         done = await suite.orders.CompleteWorkOrder(
-            pb.CompleteWorkOrderRequest(
-                idempotency_key=key(), number=draft.number, quantity=d(6), location="A-01", lot="L-1"
-            )
+            pb.CompleteWorkOrderRequest(idempotency_key=key(), number=number, quantity=d(6), location="A-01", lot="L-1")
         )
     assert (done.completed.value, done.state) == ("6", pb.WORK_ORDER_STATE_RELEASED)
     [receipt] = [p for p in done.postings if p.kind == "RECEIPT"]
@@ -190,12 +218,15 @@ async def test_a_two_level_work_order_from_release_to_close(suite: Suite) -> Non
         spb.STOCK_STATUS_QC_HOLD,
         "L-1",
         "WORK_ORDER",
-        draft.number,
+        number,
     )
     assert await to_promise(suite, frame) == 0
 
+
+async def closed_with_the_variance(suite: Suite, frames: Frames) -> None:
+    number, _, fork, bolt = frames
     with identity.acting(PLANNER):
-        closed = await suite.orders.CloseWorkOrder(pb.CloseWorkOrderRequest(idempotency_key=key(), number=draft.number))
+        closed = await suite.orders.CloseWorkOrder(pb.CloseWorkOrderRequest(idempotency_key=key(), number=number))
     assert closed.state == pb.WORK_ORDER_STATE_CLOSED
     variances = {v.item_sku: v for v in closed.variances}
     # Bolts: 60.5 issued - 3.5 returned - 55 x 6/10 standard = 24, at 2.5 each = 60.
@@ -214,11 +245,11 @@ async def test_a_two_level_work_order_from_release_to_close(suite: Suite) -> Non
     await eventually(forks_back, "the closed order's fork reservation released")
 
     async def order_shows_it() -> bool:
-        found = await suite.orders.GetWorkOrders(pb.GetWorkOrdersRequest(numbers=[draft.number]))
+        found = await suite.orders.GetWorkOrders(pb.GetWorkOrdersRequest(numbers=[number]))
         return component(found.orders[0], fork).still_reserved.value == "0"
 
     await eventually(order_shows_it, "the closed order shows nothing reserved")
-    late = await refused(issue(suite, draft.number, line(bolt, "1")))
+    late = await refused(issue(suite, number, line(bolt, "1")))
     assert late.code is ErrorCode.INVALID_STATE
 
 

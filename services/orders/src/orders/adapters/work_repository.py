@@ -115,55 +115,13 @@ class SqlWorkOrders:
 
     async def _work_orders(self, rows: Sequence[Row[Any]]) -> list[WorkOrder]:
         ids = [row.id for row in rows]
-        components: dict[str, list[Component]] = defaultdict(list)
-        for c in await self._children(work_order_components, ids, work_order_components.c.seq):
-            components[c.order_id].append(
-                Component(
-                    item_sku=c.item_sku,
-                    base_unit=c.base_unit,
-                    required=c.required,
-                    has_bom=c.has_bom,
-                    tolerance_percent=c.tolerance_percent,
-                    reservation_id=c.reservation_id,
-                    reserved=c.reserved,
-                    shortfall=c.shortfall,
-                    issued=c.issued,
-                    returned=c.returned,
-                    over_issued=c.over_issued,
-                    still_reserved=c.still_reserved,
-                    standard=c.standard,
-                    standard_cost=c.standard_cost,
-                )
-            )
-        over_issues: dict[str, list[OverIssueRequest]] = defaultdict(list)
-        for r in await self._children(work_order_over_issues, ids, work_order_over_issues.c.number):
-            over_issues[r.order_id].append(
-                OverIssueRequest(
-                    number=r.number,
-                    item_sku=r.item_sku,
-                    quantity=r.quantity,
-                    reason=r.reason,
-                    state=OverIssueState(r.state),
-                    requested_by=r.requested_by,
-                    requested_at=r.requested_at,
-                    decided_by=r.decided_by,
-                    decided_at=r.decided_at,
-                    decision_reason=r.decision_reason,
-                )
-            )
+        components = await self._components(ids)
+        over_issues = await self._over_issues(ids)
         postings: dict[str, list[Posting]] = defaultdict(list)
         for p in await self._children(work_order_postings, ids, work_order_postings.c.seq):
+            movements = tuple(m for m in p.movement_ids.split(",") if m)
             postings[p.order_id].append(
-                Posting(
-                    PostingKind(p.kind),
-                    p.item_sku,
-                    p.quantity,
-                    p.location,
-                    p.lot,
-                    tuple(m for m in p.movement_ids.split(",") if m),
-                    p.actor,
-                    p.at,
-                )
+                Posting(PostingKind(p.kind), p.item_sku, p.quantity, p.location, p.lot, movements, p.actor, p.at)
             )
         transitions: dict[str, list[Transition]] = defaultdict(list)
         for t in await self._children(work_order_transitions, ids, work_order_transitions.c.seq):
@@ -192,6 +150,48 @@ class SqlWorkOrders:
             )
             for row in rows
         ]
+
+    async def _components(self, ids: Sequence[str]) -> dict[str, list[Component]]:
+        components: dict[str, list[Component]] = defaultdict(list)
+        for c in await self._children(work_order_components, ids, work_order_components.c.seq):
+            components[c.order_id].append(
+                Component(
+                    item_sku=c.item_sku,
+                    base_unit=c.base_unit,
+                    required=c.required,
+                    has_bom=c.has_bom,
+                    tolerance_percent=c.tolerance_percent,
+                    reservation_id=c.reservation_id,
+                    reserved=c.reserved,
+                    shortfall=c.shortfall,
+                    issued=c.issued,
+                    returned=c.returned,
+                    over_issued=c.over_issued,
+                    still_reserved=c.still_reserved,
+                    standard=c.standard,
+                    standard_cost=c.standard_cost,
+                )
+            )
+        return components
+
+    async def _over_issues(self, ids: Sequence[str]) -> dict[str, list[OverIssueRequest]]:
+        over_issues: dict[str, list[OverIssueRequest]] = defaultdict(list)
+        for r in await self._children(work_order_over_issues, ids, work_order_over_issues.c.number):
+            over_issues[r.order_id].append(
+                OverIssueRequest(
+                    number=r.number,
+                    item_sku=r.item_sku,
+                    quantity=r.quantity,
+                    reason=r.reason,
+                    state=OverIssueState(r.state),
+                    requested_by=r.requested_by,
+                    requested_at=r.requested_at,
+                    decided_by=r.decided_by,
+                    decided_at=r.decided_at,
+                    decision_reason=r.decision_reason,
+                )
+            )
+        return over_issues
 
     async def _children(self, table: Any, ids: Sequence[str], order_by: Any) -> Sequence[Row[Any]]:
         query = select(table).where(table.c.order_id.in_(list(ids))).order_by(table.c.order_id, order_by)
