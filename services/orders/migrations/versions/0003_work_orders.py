@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0001
-Create Date: 2026-12-06 22:01:04.043725
+Create Date: 2026-12-06 22:13:57.599403
 
 """
 from typing import Sequence, Union
@@ -48,6 +48,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('work_orders', schema=None) as batch_op:
         batch_op.create_index('ix_work_orders_state', ['state', 'number'], unique=False)
+
+    op.create_table('work_order_claims',
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('item_sku', sa.String(length=40), nullable=False),
+    sa.Column('order_id', sa.String(length=36), nullable=False),
+    sa.Column('quantity', invariant_core.types.Exact(6), nullable=False),
+    sa.Column('created_at', invariant_core.types.UtcDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['work_orders.id'], ),
+    sa.PrimaryKeyConstraint('key', 'item_sku')
+    )
+    with op.batch_alter_table('work_order_claims', schema=None) as batch_op:
+        batch_op.create_index('ix_work_order_claims_order', ['order_id', 'created_at'], unique=False)
 
     op.create_table('work_order_components',
     sa.Column('order_id', sa.String(length=36), nullable=False),
@@ -132,6 +144,10 @@ def downgrade() -> None:
 
     op.drop_table('work_order_over_issues')
     op.drop_table('work_order_components')
+    with op.batch_alter_table('work_order_claims', schema=None) as batch_op:
+        batch_op.drop_index('ix_work_order_claims_order')
+
+    op.drop_table('work_order_claims')
     with op.batch_alter_table('work_orders', schema=None) as batch_op:
         batch_op.drop_index('ix_work_orders_state')
 

@@ -54,16 +54,24 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
         async with uows.reader() as uow:
             yield _repository(uow)
 
+    @asynccontextmanager
+    async def writing() -> AsyncIterator[SqlOrdersRepository]:
+        async with uows() as uow:
+            yield _repository(uow)
+            await uow.commit()
+
     table: dict[type, Route[OrdersRepository]] = {
         **command_table(reading, items, stock, StockReleases(outgoing)),
         **work_order_table(
             reading,
+            writing,
             items,
             boms,
             WorkOrderStock(stock_pb2_grpc.StockServiceStub(stock_channel)),  # type: ignore[no-untyped-call]
             WorkOrderReleases(outgoing),
         ),
     }
+
     dispatch = Dispatcher(uows, _repository, table)
     stack.push_async_callback(dispatch.aclose)
     servicer = OrdersServicer(reading, dispatch)

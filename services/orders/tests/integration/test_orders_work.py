@@ -4,18 +4,20 @@ finished goods into inspection, and the material variance at close, worked out b
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import grpc
 from orders_support import WAREHOUSE, Suite, d, key, receive, refused, warehouse
 
 from invariant.catalog.v1 import catalog_pb2 as cpb
 from invariant.orders.v1 import orders_pb2 as pb
 from invariant.stock.v1 import stock_pb2 as spb
-from invariant_core import identity
+from invariant_core import identity, rpc
 from invariant_core.messages import date_message
 from invariant_core.testing import eventually
 from invariant_kernel.errors import ErrorCode
@@ -315,3 +317,29 @@ async def test_bad_work_orders_are_refused_naming_the_field(suite: Suite) -> Non
         suite.orders.ReleaseWorkOrder(pb.ReleaseWorkOrderRequest(idempotency_key=key(), number="WO-999999"))
     )
     assert (missing.code, missing.field) == (ErrorCode.NOT_FOUND, "number")
+
+
+async def test_two_issues_at_once_get_no_more_than_the_requirement_between_them(suite: Suite) -> None:
+    await warehouse(suite)
+    frame = await item(suite, "FRAME", "50")
+    bolt = await item(suite, "BOLT", "2.5")
+    await bom(suite, frame, [(bolt, "4", "", "0")])
+    await receive(suite, bolt, 100)
+    order = await suite.orders.CreateWorkOrder(
+        pb.CreateWorkOrderRequest(idempotency_key=key(), item_sku=frame, quantity=d(10), warehouse=WAREHOUSE)
+    )
+    await suite.orders.ReleaseWorkOrder(pb.ReleaseWorkOrderRequest(idempotency_key=key(), number=order.number))
+
+    # 40 bolts are required; two operators ask for 30 each at once.
+    outcomes = await asyncio.gather(
+        *(issue(suite, order.number, line(bolt, "30")) for _ in range(2)), return_exceptions=True
+    )
+
+    [done] = [o for o in outcomes if isinstance(o, pb.WorkOrder)]
+    [lost] = [rpc.from_rpc_error(o) for o in outcomes if isinstance(o, grpc.aio.AioRpcError)]
+    assert (lost.code, lost.field) == (ErrorCode.OUT_OF_RANGE, "lines[0].quantity")
+    assert component(done, bolt).issued.value == "30"
+    # 100 received, 40 reserved of which 30 issued.
+    assert await to_promise(suite, bolt) == 60
+    [found] = (await suite.orders.GetWorkOrders(pb.GetWorkOrdersRequest(numbers=[order.number]))).orders
+    assert component(found, bolt).issued.value == "30"

@@ -62,11 +62,14 @@ class Floor:
         return await self.service.run(handlers.release_work_order, released)
 
     async def issue(self, number: str, *lines: tuple[str, str], key: str = "k") -> WorkOrder:
+        return await self.service.run(handlers.record_postings, await self.post(number, *lines, key=key))
+
+    async def post(self, number: str, *lines: tuple[str, str], key: str = "k") -> handlers.Posted:
+        """An issue posted in stock and not recorded yet."""
         given = tuple(commands.ComponentQuantity(sku, q, "", SHELF, "") for sku, q in lines)
-        posted = await handlers.prepare_issue(
-            self.service.reading, ITEMS, self.stock, commands.IssueComponents(number, given, key)
+        return await handlers.prepare_issue(
+            self.service.reading, self.service.writing, ITEMS, self.stock, commands.IssueComponents(number, given, key)
         )
-        return await self.service.run(handlers.record_postings, posted)
 
     async def ask(self, number: str, sku: str, quantity: str) -> WorkOrder:
         asked = await handlers.prepare_over_issue(
@@ -137,18 +140,8 @@ async def test_an_issue_takes_from_the_reservation_first_and_a_retry_posts_nothi
     order = await floor.release((await floor.create()).number)
     # 55 bolts are reserved; 50 are issued from the reservation, then 5 of it and 5 beyond.
     await floor.issue(order.number, ("BOLT", "50"), key="first")
-    posted = await handlers.prepare_issue(
-        floor.service.reading,
-        ITEMS,
-        floor.stock,
-        commands.IssueComponents(order.number, (commands.ComponentQuantity("bolt", "5", "", SHELF, ""),), "second"),
-    )
-    again = await handlers.prepare_issue(
-        floor.service.reading,
-        ITEMS,
-        floor.stock,
-        commands.IssueComponents(order.number, (commands.ComponentQuantity("bolt", "5", "", SHELF, ""),), "second"),
-    )
+    posted = await floor.post(order.number, ("bolt", "5"), key="second")
+    again = await floor.post(order.number, ("bolt", "5"), key="second")
     assert again.postings[0].movement_ids == posted.postings[0].movement_ids
     assert [(p.quantity, p.reservation_id) for _, p in floor.stock.posted] == [(50, "R-BOLT"), (5, "R-BOLT")]
     issued = await floor.service.run(handlers.record_postings, posted)
@@ -172,12 +165,27 @@ async def test_an_issue_beyond_requirement_and_tolerance_is_refused_and_nothing_
     assert floor.service.repo.orders[order.number].component("BOLT", "").issued == 60
 
 
+async def test_two_issues_at_once_cannot_both_pass_the_allowance() -> None:
+    floor = Floor()
+    order = await floor.release((await floor.create()).number)
+    # The first is posted in stock and not recorded yet when the second is checked.
+    first = await floor.post(order.number, ("BOLT", "40"), key="first")
+    refused = await refusal(floor.post(order.number, ("BOLT", "20"), key="second"))
+    assert (refused.code, refused.field) == (ErrorCode.OUT_OF_RANGE, "lines[0].quantity")
+    assert len(floor.stock.posted) == 1
+    await floor.service.run(handlers.record_postings, first)
+    assert not floor.service.repo.claims
+    assert (await floor.issue(order.number, ("BOLT", "15"), key="third")).component("BOLT", "").issued == 55
+
+
 async def test_an_issue_from_a_short_shelf_is_refused_before_anything_is_posted() -> None:
     floor = Floor(bolts=45)
     order = await floor.release((await floor.create()).number)
     refused = await refusal(floor.issue(order.number, ("FORK", "10"), ("BOLT", "30"), ("BOLT", "20")))
     assert (refused.code, refused.field) == (ErrorCode.INSUFFICIENT_STOCK, "lines[2].quantity")
     assert not floor.stock.posted
+    # Its claim on the allowance is given back.
+    assert not floor.service.repo.claims
 
 
 async def test_an_over_issue_is_approved_by_another_supervisor_and_allowed_once() -> None:
@@ -301,12 +309,22 @@ async def test_a_component_is_issued_by_its_scanned_barcode_and_a_wrong_scan_is_
             order.number, (commands.ComponentQuantity(sku, "1", "box", SHELF, "", barcode),), barcode
         )
 
-    posted = await handlers.prepare_issue(floor.service.reading, ITEMS, floor.stock, scanned("4006381333931"))
+    posted = await handlers.prepare_issue(
+        floor.service.reading, floor.service.writing, ITEMS, floor.stock, scanned("4006381333931")
+    )
     issued = await floor.service.run(handlers.record_postings, posted)
     assert issued.component("BOLT", "").issued == 10
-    wrong = await refusal(handlers.prepare_issue(floor.service.reading, ITEMS, floor.stock, scanned("0000")))
+    wrong = await refusal(
+        handlers.prepare_issue(floor.service.reading, floor.service.writing, ITEMS, floor.stock, scanned("0000"))
+    )
     assert (wrong.code, wrong.field) == (ErrorCode.NOT_FOUND, "lines[0].barcode")
-    unknown = await refusal(handlers.prepare_issue(floor.service.reading, ITEMS, floor.stock, scanned("9999")))
+    unknown = await refusal(
+        handlers.prepare_issue(floor.service.reading, floor.service.writing, ITEMS, floor.stock, scanned("9999"))
+    )
     assert (unknown.code, unknown.field) == (ErrorCode.NOT_FOUND, "lines[0].barcode")
-    both = await refusal(handlers.prepare_issue(floor.service.reading, ITEMS, floor.stock, scanned("0000", "BOLT")))
+    both = await refusal(
+        handlers.prepare_issue(
+            floor.service.reading, floor.service.writing, ITEMS, floor.stock, scanned("0000", "BOLT")
+        )
+    )
     assert (both.code, both.field) == (ErrorCode.MUTUALLY_EXCLUSIVE, "lines[0]")

@@ -8,7 +8,7 @@ import copy
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from invariant_core.db import Recorder
@@ -29,6 +29,8 @@ class FakeWorkOrders(WorkOrdersRepository):
         self.numbers: dict[str, int] = {}
         self.tolerances: dict[str, Decimal] = {}
         self.facts: dict[str, ProductionFacts] = {}
+        # (key, sku) → (order id, quantity, when)
+        self.claims: dict[tuple[str, str], tuple[str, Decimal, datetime]] = {}
 
     async def next_number(self, kind: str) -> int:
         self.numbers[kind] = self.numbers.get(kind, 0) + 1
@@ -62,6 +64,24 @@ class FakeWorkOrders(WorkOrdersRepository):
 
     async def production_facts(self, skus: Collection[str]) -> dict[str, ProductionFacts]:
         return {sku: self.facts[sku] for sku in skus if sku in self.facts}
+
+    async def claimed(self, order_id: str, since: datetime) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for (_, sku), (owner, quantity, at) in self.claims.items():
+            if owner == order_id and at >= since:
+                totals[sku] = totals.get(sku, Decimal(0)) + quantity
+        return totals
+
+    async def has_claim(self, key: str) -> bool:
+        return any(k == key for k, _ in self.claims)
+
+    async def add_claim(self, order_id: str, key: str, quantities: Mapping[str, Decimal], now: datetime) -> None:
+        for sku, quantity in quantities.items():
+            assert (key, sku) not in self.claims, "work_order_claims' key is unique"
+            self.claims[(key, sku)] = (order_id, quantity, now)
+
+    async def drop_claim(self, key: str) -> None:
+        self.claims = {k: v for k, v in self.claims.items() if k[0] != key}
 
 
 class FakeItems:
@@ -166,3 +186,13 @@ class WorkOrdersService(FakeService[FakeWorkOrders]):
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[FakeWorkOrders]:
         yield self.repo
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[FakeWorkOrders]:
+        """A short transaction of its own: what the block changed stays unless it raises."""
+        before = copy.deepcopy(self.repo)
+        try:
+            yield self.repo
+        except BaseException:
+            self.repo = before
+            raise

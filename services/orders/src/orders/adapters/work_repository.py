@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from invariant_core.paging import PageQuery, keyset
 from orders.adapters.tables import items
 from orders.adapters.work_tables import (
     issue_tolerances,
+    work_order_claims,
     work_order_components,
     work_order_over_issues,
     work_order_postings,
@@ -50,6 +52,30 @@ class SqlWorkOrders:
             select(items.c.sku, items.c.standard_cost, items.c.inspect_on_production).where(items.c.sku.in_(list(skus)))
         )
         return {row.sku: ProductionFacts(row.standard_cost, row.inspect_on_production) for row in found}
+
+    async def claimed(self, order_id: str, since: datetime) -> dict[str, Decimal]:
+        found = await self._session.execute(
+            select(work_order_claims.c.item_sku, func.sum(work_order_claims.c.quantity))
+            .where(work_order_claims.c.order_id == order_id, work_order_claims.c.created_at >= since)
+            .group_by(work_order_claims.c.item_sku)
+        )
+        return {sku: Decimal(total) for sku, total in found}
+
+    async def has_claim(self, key: str) -> bool:
+        return (await self._session.scalar(select(func.count()).where(work_order_claims.c.key == key))) != 0
+
+    async def add_claim(self, order_id: str, key: str, quantities: Mapping[str, Decimal], now: datetime) -> None:
+        await insert_rows(
+            self._session,
+            work_order_claims,
+            [
+                {"key": key, "item_sku": sku, "order_id": order_id, "quantity": quantity, "created_at": now}
+                for sku, quantity in quantities.items()
+            ],
+        )
+
+    async def drop_claim(self, key: str) -> None:
+        await self._session.execute(delete(work_order_claims).where(work_order_claims.c.key == key))
 
     async def work_order(self, number: str, lock: bool = False) -> WorkOrder | None:
         return await self._one_work_order(work_orders.c.number == number, lock)

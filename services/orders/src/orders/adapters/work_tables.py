@@ -103,3 +103,17 @@ work_order_transitions = Table(
     Column("at", UtcDateTime(), nullable=False),
     Column("reason", String(TEXT), nullable=False),
 )
+
+# What issues under way hold of a component's allowance: taken in a transaction of its own
+# before stock is asked, dropped by the transaction that records the issue (or when stock
+# refuses it), so that two issues at once cannot both pass the allowance.
+work_order_claims = Table(
+    "work_order_claims",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("item_sku", String(40), primary_key=True),
+    Column("order_id", String(36), ForeignKey("work_orders.id"), nullable=False),
+    qty("quantity"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_work_order_claims_order", "order_id", "created_at"),
+)

@@ -324,12 +324,18 @@ class WorkOrder:
 
     # issues and returns
 
-    def plan_issue(self, lines: Sequence[tuple[str, Decimal, str]], strict: bool = True) -> list[Take]:
+    def plan_issue(
+        self,
+        lines: Sequence[tuple[str, Decimal, str]],
+        strict: bool = True,
+        claimed: Mapping[str, Decimal] | None = None,
+    ) -> list[Take]:
         """Check issue lines (component, quantity, field) against what each component may
-        still take: its requirement and tolerance, then its approved, unused over-issues.
-        Not `strict`: what stock posted already, drawing on approvals as far as they go."""
+        still take: its requirement and tolerance, then its approved, unused over-issues,
+        less what other issues under way `claimed`. Not `strict`: what stock posted
+        already, drawing on approvals as far as they go."""
         self.require_open("issued to")
-        taking: dict[str, Decimal] = {}
+        taking: dict[str, Decimal] = dict(claimed or {})
         takes: list[Take] = []
         for sku, quantity, where in lines:
             component = self.component(sku, f"{where}.component_sku")

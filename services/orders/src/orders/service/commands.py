@@ -18,6 +18,7 @@ from orders.service.ports import (
     WorkReading,
     WorkReleases,
     WorkStock,
+    WorkWriting,
 )
 
 
@@ -39,7 +40,7 @@ def command_table(
 
 
 def work_order_table(
-    reading: WorkReading, items: Items, boms: Boms, stock: WorkStock, releases: WorkReleases
+    reading: WorkReading, writing: WorkWriting, items: Items, boms: Boms, stock: WorkStock, releases: WorkReleases
 ) -> dict[type, Route[OrdersRepository]]:
     """The work-order commands: what they ask of the catalog and stock runs in `prepare`."""
     return {
@@ -53,7 +54,7 @@ def work_order_table(
             work_orders.release_work_order, prepare=partial(work_orders.prepare_release, reading, items, boms, stock)
         ),
         work_commands.IssueComponents: Route(
-            work_orders.record_postings, prepare=partial(work_orders.prepare_issue, reading, items, stock)
+            work_orders.record_postings, prepare=partial(work_orders.prepare_issue, reading, writing, items, stock)
         ),
         work_commands.ReturnComponents: Route(
             work_orders.record_postings, prepare=partial(work_orders.prepare_return, reading, items, stock)

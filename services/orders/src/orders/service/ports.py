@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -37,6 +37,13 @@ class WorkOrdersRepository(Protocol):
     async def issue_tolerances(self, skus: Collection[str]) -> dict[str, Decimal]: ...
     async def set_issue_tolerance(self, sku: str, percent: Decimal) -> None: ...
     async def production_facts(self, skus: Collection[str]) -> dict[str, ProductionFacts]: ...
+    async def claimed(self, order_id: str, since: datetime) -> dict[str, Decimal]:
+        """Per component, what issues under way claimed of the order since `since`."""
+        ...
+
+    async def has_claim(self, key: str) -> bool: ...
+    async def add_claim(self, order_id: str, key: str, quantities: Mapping[str, Decimal], now: datetime) -> None: ...
+    async def drop_claim(self, key: str) -> None: ...
 
 
 class OrdersRepository(WorkOrdersRepository, Protocol):
@@ -91,6 +98,9 @@ class Releases(Protocol):
 
 
 WorkReading = Callable[[], AbstractAsyncContextManager[WorkOrdersRepository]]
+# The repository in a short transaction of its own, committed when the block ends: for what
+# a command must hold before it asks another service (an issue's claim on the allowance).
+WorkWriting = Callable[[], AbstractAsyncContextManager[WorkOrdersRepository]]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from invariant_core import identity
@@ -41,6 +41,7 @@ from orders.service.ports import (
     WorkReading,
     WorkReleases,
     WorkStock,
+    WorkWriting,
 )
 
 # One line per component and request; stock's key for each movement is derived from its position.
@@ -48,6 +49,9 @@ MAX_LINES = 100
 
 Line = tuple[str, Decimal, str]
 ZERO = Decimal(0)
+# A claim whose issue was neither recorded nor refused (its caller gone before a retry) stops
+# holding the allowance after this long; a retry of the issue still finds it by its key.
+CLAIM_LAPSES = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class Posted:
     postings: tuple[Posting, ...]
     # Issued against each component's reservation.
     consumed: dict[str, Decimal]
+    # The issue's claim on the allowance, and its movements' keys' stem.
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -260,17 +266,45 @@ def _place(line: commands.ComponentQuantity, where: str) -> tuple[str, str]:
     return _location(line.location, f"{where}.location"), line.lot.strip()
 
 
-async def prepare_issue(reading: WorkReading, items: Items, stock: WorkStock, cmd: commands.IssueComponents) -> Posted:
-    """Check the lines against what each component may take and what the shelves hold, then
-    post them: against the component's reservation as far as it still holds, the rest as a
-    plain ISSUE."""
+async def prepare_issue(
+    reading: WorkReading, writing: WorkWriting, items: Items, stock: WorkStock, cmd: commands.IssueComponents
+) -> Posted:
+    """Check the lines against what each component may take and claim it, check what the
+    shelves hold, then post them: against the component's reservation as far as it still
+    holds, the rest as a plain ISSUE. A refusal by stock gives the claim back."""
     order = await _read(reading, cmd.number)
     order.require_open("issued to")
     lines = await _lines(items, order, cmd.lines)
-    order.plan_issue(lines)
     places = [(sku, *_place(given, where)) for (sku, _, where), given in zip(lines, cmd.lines, strict=True)]
-    await _on_shelf(stock, order, lines, places)
     base = _step_key(order, "issue", cmd.request_key)
+    await _claim(writing, order.number, base, lines)
+    try:
+        await _on_shelf(stock, order, lines, places)
+        return await _post_issue(stock, order, base, lines, places)
+    except DomainError:
+        async with writing() as repo:
+            await repo.drop_claim(base)
+        raise
+
+
+async def _claim(writing: WorkWriting, number: str, key: str, lines: Sequence[Line]) -> None:
+    """Hold the lines' quantities against the allowance, checked with every other issue under
+    way counted (a retry of this one finds its claim taken already)."""
+    async with writing() as repo:
+        if await repo.has_claim(key):
+            return
+        order = await _order(repo, number, lock=True)
+        now = utcnow()
+        order.plan_issue(lines, claimed=await repo.claimed(order.id, now - CLAIM_LAPSES))
+        quantities: dict[str, Decimal] = {}
+        for sku, quantity, _ in lines:
+            quantities[sku] = quantities.get(sku, ZERO) + quantity
+        await repo.add_claim(order.id, key, quantities, now)
+
+
+async def _post_issue(
+    stock: WorkStock, order: WorkOrder, base: str, lines: Sequence[Line], places: Sequence[tuple[str, str, str]]
+) -> Posted:
     holding = {c.item_sku: c.still_reserved for c in order.components}
     postings: list[Posting] = []
     consumed: dict[str, Decimal] = {}
@@ -288,7 +322,7 @@ async def prepare_issue(reading: WorkReading, items: Items, stock: WorkStock, cm
                 moved.append(await stock.post(f"{base}/{n}/{suffix}", posting, where))
         consumed[sku] = consumed.get(sku, ZERO) + reserved
         postings.append(Posting(PostingKind.ISSUE, sku, quantity, location, lot, tuple(moved), _actor(), utcnow()))
-    return Posted(order.number, PostingKind.ISSUE, lines, tuple(postings), consumed)
+    return Posted(order.number, PostingKind.ISSUE, tuple(lines), tuple(postings), consumed, base)
 
 
 async def _on_shelf(
@@ -340,11 +374,12 @@ async def prepare_return(
 
 
 async def record_postings(uow: Recorder, repo: WorkOrdersRepository, cmd: Posted) -> WorkOrder:
-    """Record what stock posted. Stock's ledger is the truth: an issue that a concurrent one
-    pushed beyond the allowance meanwhile is recorded all the same, drawing on what is approved."""
+    """Record what stock posted, and give back the issue's claim: its allowance was checked
+    when it was claimed, and stock's ledger is the truth now."""
     order = await _order(repo, cmd.number, lock=True)
     if cmd.kind is PostingKind.ISSUE:
         order.issue(order.plan_issue(cmd.lines, strict=False), cmd.postings, cmd.consumed)
+        await repo.drop_claim(cmd.key)
     else:
         order.give_back(cmd.lines, cmd.postings)
     await repo.save_work_order(order)
