@@ -6,24 +6,28 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.orders.v1 import orders_pb2, orders_pb2_grpc
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core import rpc
-from invariant_core.commands import Dispatcher
+from invariant_core.commands import Dispatcher, Route
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
-from invariant_core.items import read_through_catalog
+from invariant_core.items import CATALOG, read_through_catalog
 from invariant_core.outgoing import send_in_background
 from invariant_core.rpc import Registry
 from invariant_core.runtime import ServiceSpec, Wiring
 from invariant_core.settings import Settings
+from orders.adapters.boms import CatalogBoms
 from orders.adapters.events import to_message
 from orders.adapters.items import OrdersItemReplica
 from orders.adapters.repository import SqlOrdersRepository
 from orders.adapters.stock import StockClient, StockCommands
 from orders.adapters.tables import metadata
+from orders.adapters.work_stock import WORK_RELEASE, WorkOrderReleases, WorkOrderStock
 from orders.api import consumers
 from orders.api.servicer import OrdersServicer
-from orders.service.commands import command_table
+from orders.service.commands import command_table, work_order_table
+from orders.service.ports import OrdersRepository
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 SERVICE_NAME = orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name
@@ -39,7 +43,10 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
     stack.push_async_callback(stock_channel.close)
     stock = StockClient(stock_pb2_grpc.StockServiceStub(stock_channel))  # type: ignore[no-untyped-call]
     items = read_through_catalog(uows, settings, stack, OrdersItemReplica())
-    to_stock = StockCommands()
+    catalog_channel = rpc.channel(settings.peers["catalog"], [CATALOG])
+    stack.push_async_callback(catalog_channel.close)
+    boms = CatalogBoms(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))  # type: ignore[no-untyped-call]
+    to_stock = StockCommands(WORK_RELEASE)
     send_in_background(uows, to_stock.outgoing, settings, stack)
 
     @asynccontextmanager
@@ -47,7 +54,25 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
         async with uows.reader() as uow:
             yield _repository(uow)
 
-    dispatch = Dispatcher(uows, _repository, command_table(reading, items, stock, to_stock, to_stock))
+    @asynccontextmanager
+    async def writing() -> AsyncIterator[SqlOrdersRepository]:
+        async with uows() as uow:
+            yield _repository(uow)
+            await uow.commit()
+
+    table: dict[type, Route[OrdersRepository]] = {
+        **command_table(reading, items, stock, to_stock, to_stock),
+        **work_order_table(
+            reading,
+            writing,
+            items,
+            boms,
+            WorkOrderStock(stock_pb2_grpc.StockServiceStub(stock_channel)),  # type: ignore[no-untyped-call]
+            WorkOrderReleases(to_stock.outgoing),
+        ),
+    }
+
+    dispatch = Dispatcher(uows, _repository, table)
     stack.push_async_callback(dispatch.aclose)
     servicer = OrdersServicer(reading, dispatch, items, stock)
 

@@ -1,5 +1,7 @@
 """Demo orders for `make run`, on the demo catalog's items and stock: a customer, a supplier,
-and a customer's order for city bikes from the east depot, confirmed.
+a customer's order for city bikes from the east depot, confirmed, and a work order for five
+city bikes at the main warehouse, released against the demo BOM (its frames wait in
+inspection, so they are short and suggested as a child work order).
 
 Every command carries a fixed idempotency key, so loading it again changes nothing.
 """
@@ -36,3 +38,12 @@ async def load(stub: orders_pb2_grpc.OrdersServiceStub) -> None:
         )
     )
     await stub.ConfirmSalesOrder(pb.ConfirmSalesOrderRequest(idempotency_key="demo-confirm-city", number=order.number))
+    work = await stub.CreateWorkOrder(
+        pb.CreateWorkOrderRequest(
+            idempotency_key="demo-work-order-bikes",
+            item_sku="BIKE-CITY",
+            quantity=PbDecimal(value="5"),
+            warehouse="MAIN",
+        )
+    )
+    await stub.ReleaseWorkOrder(pb.ReleaseWorkOrderRequest(idempotency_key="demo-release-bikes", number=work.number))

@@ -98,14 +98,6 @@ async def receive(suite: Suite, sku: str, quantity: int | str, location: str = "
     return await suite.stock.PostMovement(receipt)
 
 
-async def refused(call: object) -> DomainError:
-    try:
-        await call  # type: ignore[misc]
-    except grpc.aio.AioRpcError as error:
-        return rpc.from_rpc_error(error)
-    raise AssertionError("the call was not refused")
-
-
 async def warehouse(suite: Suite) -> None:
     await suite.stock.CreateWarehouse(spb.CreateWarehouseRequest(idempotency_key=key(), code=WAREHOUSE, name="Main"))
     await suite.stock.CreateLocation(spb.CreateLocationRequest(idempotency_key=key(), warehouse=WAREHOUSE, code="A-01"))
@@ -137,3 +129,12 @@ async def order(
 async def available(suite: Suite, sku: str) -> Decimal:
     found = await suite.stock.GetAvailability(spb.GetAvailabilityRequest(item_sku=sku, warehouse=WAREHOUSE))
     return Decimal(found.available_to_promise.value or "0")
+
+
+async def refused(call: object) -> DomainError:
+    """The refusal a call to a service ends in, as the service raised it; fails when there is none."""
+    try:
+        await call  # type: ignore[misc]
+    except grpc.aio.AioRpcError as error:
+        return rpc.from_rpc_error(error)
+    raise AssertionError("the call was not refused")

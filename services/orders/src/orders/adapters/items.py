@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from decimal import Decimal
 
 from invariant.catalog.v1 import catalog_pb2
+from invariant.events.v1 import catalog_pb2 as catalog_events
 from invariant_core.db import UnitOfWork
 from invariant_core.items import item_view
 from invariant_kernel.units import ItemView
 from orders.adapters.repository import SqlOrdersRepository
+from orders.service.ports import ProductionFacts
 
 
 class OrdersItemReplica:
@@ -19,4 +22,12 @@ class OrdersItemReplica:
         return await SqlOrdersRepository(uow.session).sku_of_barcode(code)
 
     async def keep(self, uow: UnitOfWork, item: catalog_pb2.Item) -> None:
-        await SqlOrdersRepository(uow.session).save_item(item_view(item), [b.code for b in item.barcodes], item.version)
+        await SqlOrdersRepository(uow.session).save_item(
+            item_view(item), [b.code for b in item.barcodes], item.version, production_of(item)
+        )
+
+
+def production_of(item: catalog_pb2.Item | catalog_events.ItemUpserted) -> ProductionFacts:
+    """What work orders need of the catalog's item, from its answer or its event."""
+    cost = item.standard_cost.value
+    return ProductionFacts(Decimal(cost) if cost else None, item.inspect_on_production)

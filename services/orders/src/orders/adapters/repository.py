@@ -30,6 +30,7 @@ from orders.adapters.tables import (
     supplier_items,
     suppliers,
 )
+from orders.adapters.work_repository import SqlWorkOrders
 from orders.domain.partners import Customer, Supplier, SupplierItem
 from orders.domain.returns import CustomerReturn
 from orders.domain.sales import (
@@ -42,6 +43,7 @@ from orders.domain.sales import (
     SalesOrderState,
     Transition,
 )
+from orders.service.ports import ProductionFacts
 
 # What a saved order changes on its lines; the rest of a line is fixed when it is made.
 _SAVED_LINE_FIELDS = (
@@ -56,7 +58,7 @@ _SAVED_LINE_FIELDS = (
 )
 
 
-class SqlOrdersRepository:
+class SqlOrdersRepository(SqlWorkOrders):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         # How many transitions of each order read or written here are stored: a save adds
@@ -77,7 +79,9 @@ class SqlOrdersRepository:
     async def sku_of_barcode(self, code: str) -> str | None:
         return await self._session.scalar(select(barcodes.c.item_sku).where(barcodes.c.barcode == code))
 
-    async def save_item(self, view: ItemView, barcode_codes: Sequence[str], version: int) -> None:
+    async def save_item(
+        self, view: ItemView, barcode_codes: Sequence[str], version: int, production: ProductionFacts
+    ) -> None:
         """Keep the catalog's item unless a newer version of it is kept already. The event and
         a read-through may keep one item at once: the upsert's row lock puts them in turn, and
         the second, finding the version kept, leaves the barcodes as the first wrote them."""
@@ -86,6 +90,8 @@ class SqlOrdersRepository:
             "units": json.dumps({u: decimal_text(f) for u, f in view.units.items()}),
             "lot_tracked": view.lot_tracked,
             "version": version,
+            "standard_cost": production.standard_cost,
+            "inspect_on_production": production.inspect_on_production,
         }
         dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
         kept = await self._session.scalar(

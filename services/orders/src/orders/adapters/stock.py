@@ -144,7 +144,8 @@ class StockCommands:
     reservations asked for backordered lines (whose answers are booked on the lines), and
     customer returns posted (whose movements the returns then name)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *others: Command[Any, Any]) -> None:
+        """`others`: the commands orders' other parts send (work orders' releases)."""
         self.reserve = Command(
             name="reserve",
             peer="stock",
@@ -161,7 +162,7 @@ class StockCommands:
             response=stock_pb2.Movement,
             settle=_settle_return,
         )
-        self.outgoing = OutgoingCommands("orders", [RELEASE, self.reserve, self.post_return])
+        self.outgoing = OutgoingCommands("orders", [RELEASE, self.reserve, self.post_return, *others])
 
     async def post(self, uow: Recorder, rma: CustomerReturn) -> None:
         """A RETURN into QC_HOLD, with the RMA as document: quality inspects it."""

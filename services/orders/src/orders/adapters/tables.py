@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
 
 from invariant_core.db import plumbing_tables
 from invariant_core.outgoing import outgoing_table
 from invariant_core.types import Exact, UtcDateTime
-from invariant_kernel.decimals import QUANTITY_PLACES
+from invariant_kernel.decimals import MONEY_PLACES, QUANTITY_PLACES
 from invariant_kernel.limits import CODE, ID, NAME, TEXT
 
 metadata = MetaData()
@@ -30,6 +43,10 @@ items = Table(
     Column("units", Text, nullable=False),
     Column("lot_tracked", Boolean, nullable=False),
     Column("version", BigInteger, nullable=False),
+    # Per base unit; work orders value their material variance at it.
+    Column("standard_cost", Exact(MONEY_PLACES)),
+    # Finished goods of the item are received into QC_HOLD.
+    Column("inspect_on_production", Boolean, nullable=False, server_default=false()),
 )
 
 barcodes = Table(

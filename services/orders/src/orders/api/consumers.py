@@ -10,6 +10,7 @@ from invariant.events.v1 import catalog_pb2, envelope_pb2
 from invariant_core.bus import Subscription
 from invariant_core.db import UnitOfWork
 from invariant_core.items import item_view
+from orders.adapters.items import production_of
 from orders.adapters.repository import SqlOrdersRepository
 from orders.adapters.stock import availability_rise, shortage_of, stock_fact_id
 from orders.service import fulfilment
@@ -35,7 +36,7 @@ async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) 
         return
     item = catalog_pb2.ItemUpserted()
     envelope.payload.Unpack(item)
-    await SqlOrdersRepository(uow.session).save_item(item_view(item), item.barcodes, item.version)
+    await SqlOrdersRepository(uow.session).save_item(item_view(item), item.barcodes, item.version, production_of(item))
 
 
 async def apply_stock_event(

@@ -13,6 +13,7 @@ from invariant.orders.v1 import orders_pb2_grpc
 from invariant_core.commands import Dispatcher
 from invariant_core.messages import date_from_message, date_message, decimal_message, timestamp_message
 from invariant_core.paging import page_of, page_query
+from orders.api.work_orders import WorkOrdersApi
 from orders.domain import commands, fulfilment
 from orders.domain.partners import Customer, Supplier
 from orders.domain.returns import CreateReturn, CustomerReturn
@@ -40,7 +41,7 @@ _STATES = {
 _STATE_NUMBERS = {state: number for number, state in _STATES.items()}
 
 
-class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
+class OrdersServicer(WorkOrdersApi, orders_pb2_grpc.OrdersServiceServicer):
     def __init__(self, reading: Reading, dispatch: Dispatcher[OrdersRepository], items: Items, stock: Stock) -> None:
         self._reading = reading
         self._dispatch = dispatch

@@ -6,11 +6,23 @@ from __future__ import annotations
 from functools import partial
 
 from invariant_core.commands import Route
-from orders.domain import commands, fulfilment
+from orders.domain import commands, fulfilment, work_commands
 from orders.domain.returns import CreateReturn
 from orders.service import fulfilment as fulfil
-from orders.service import handlers, returns
-from orders.service.ports import Items, OrdersRepository, Reading, Releases, Returns, Stock
+from orders.service import handlers, returns, work_orders
+from orders.service.ports import (
+    Boms,
+    Items,
+    OrdersRepository,
+    Reading,
+    Releases,
+    Returns,
+    Stock,
+    WorkReading,
+    WorkReleases,
+    WorkStock,
+    WorkWriting,
+)
 
 
 def command_table(
@@ -38,4 +50,35 @@ def command_table(
         CreateReturn: Route(
             partial(returns.create_return, posted), prepare=partial(returns.prepare_return, reading, items, stock)
         ),
+    }
+
+
+def work_order_table(
+    reading: WorkReading, writing: WorkWriting, items: Items, boms: Boms, stock: WorkStock, releases: WorkReleases
+) -> dict[type, Route[OrdersRepository]]:
+    """The work-order commands: what they ask of the catalog and stock runs in `prepare`."""
+    return {
+        work_commands.SetIssueTolerance: Route(
+            work_orders.set_issue_tolerance, prepare=partial(work_orders.prepare_tolerance, items)
+        ),
+        work_commands.CreateWorkOrder: Route(
+            work_orders.create_work_order, prepare=partial(work_orders.prepare_work_order, items, stock)
+        ),
+        work_commands.ReleaseWorkOrder: Route(
+            work_orders.release_work_order, prepare=partial(work_orders.prepare_release, reading, items, boms, stock)
+        ),
+        work_commands.IssueComponents: Route(
+            work_orders.record_postings, prepare=partial(work_orders.prepare_issue, reading, writing, items, stock)
+        ),
+        work_commands.ReturnComponents: Route(
+            work_orders.record_postings, prepare=partial(work_orders.prepare_return, reading, items, stock)
+        ),
+        work_commands.RequestOverIssue: Route(
+            work_orders.request_over_issue, prepare=partial(work_orders.prepare_over_issue, reading, items)
+        ),
+        work_commands.DecideOverIssue: Route(work_orders.decide_over_issue),
+        work_commands.CompleteWorkOrder: Route(
+            work_orders.complete_work_order, prepare=partial(work_orders.prepare_completion, reading, items, stock)
+        ),
+        work_commands.CloseWorkOrder: Route(partial(work_orders.close_work_order, releases)),
     }
