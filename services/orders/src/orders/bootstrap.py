@@ -6,24 +6,28 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.orders.v1 import orders_pb2, orders_pb2_grpc
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core import rpc
 from invariant_core.commands import Dispatcher
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
-from invariant_core.items import read_through_catalog
+from invariant_core.items import CATALOG, read_through_catalog
 from invariant_core.outgoing import OutgoingCommands, send_in_background
 from invariant_core.rpc import Registry
 from invariant_core.runtime import ServiceSpec, Wiring
 from invariant_core.settings import Settings
 from orders.adapters.events import to_message
 from orders.adapters.items import OrdersItemReplica
+from orders.adapters.purchasing_clients import StockAndCatalogPlaces, StockReceiving
 from orders.adapters.repository import SqlOrdersRepository
-from orders.adapters.stock import RELEASE, StockClient, StockReleases
+from orders.adapters.stock import RELEASE, StockReleases
 from orders.adapters.tables import metadata
 from orders.api import consumers
+from orders.api.purchasing_consumers import purchasing_subscriptions
 from orders.api.servicer import OrdersServicer
 from orders.service.commands import command_table
+from orders.service.purchasing_commands import purchasing_table
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 SERVICE_NAME = orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name
@@ -37,8 +41,12 @@ def _repository(uow: UnitOfWork) -> SqlOrdersRepository:
 async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Wiring:
     stock_channel = rpc.channel(settings.peers["stock"], [STOCK])
     stack.push_async_callback(stock_channel.close)
-    stock = StockClient(stock_pb2_grpc.StockServiceStub(stock_channel))  # type: ignore[no-untyped-call]
+    stock_stub = stock_pb2_grpc.StockServiceStub(stock_channel)  # type: ignore[no-untyped-call]
+    stock = StockReceiving(stock_stub)
     items = read_through_catalog(uows, settings, stack, OrdersItemReplica())
+    catalog_channel = rpc.channel(settings.peers["catalog"], [CATALOG])
+    stack.push_async_callback(catalog_channel.close)
+    catalog = catalog_pb2_grpc.CatalogServiceStub(catalog_channel)  # type: ignore[no-untyped-call]
     outgoing = OutgoingCommands("orders", [RELEASE])
     send_in_background(uows, outgoing, settings, stack)
 
@@ -47,14 +55,16 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
         async with uows.reader() as uow:
             yield _repository(uow)
 
-    dispatch = Dispatcher(uows, _repository, command_table(reading, items, stock, StockReleases(outgoing)))
+    table = command_table(reading, items, stock, StockReleases(outgoing)) | purchasing_table(reading, items, stock)
+    dispatch = Dispatcher(uows, _repository, table)
     stack.push_async_callback(dispatch.aclose)
     servicer = OrdersServicer(reading, dispatch)
 
     def register(server: Registry) -> None:
         orders_pb2_grpc.add_OrdersServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    return Wiring([register], consumers.subscriptions())
+    places = StockAndCatalogPlaces(stock_stub, catalog)
+    return Wiring([register], [*consumers.subscriptions(), *purchasing_subscriptions(places)])
 
 
 SPEC = ServiceSpec(

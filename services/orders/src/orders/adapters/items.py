@@ -19,4 +19,6 @@ class OrdersItemReplica:
         return await SqlOrdersRepository(uow.session).sku_of_barcode(code)
 
     async def keep(self, uow: UnitOfWork, item: catalog_pb2.Item) -> None:
-        await SqlOrdersRepository(uow.session).save_item(item_view(item), [b.code for b in item.barcodes], item.version)
+        await SqlOrdersRepository(uow.session).save_item(
+            item_view(item), [b.code for b in item.barcodes], item.version, item.inspect_on_receipt
+        )

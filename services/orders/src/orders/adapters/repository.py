@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from invariant_core.db import insert_rows
 from invariant_core.paging import PageQuery, keyset
 from invariant_kernel.units import ItemView, decimal_text
+from orders.adapters.purchasing_repository import SqlPurchasing
 from orders.adapters.tables import (
     barcodes,
     customers,
@@ -29,7 +30,7 @@ from orders.domain.partners import Customer, Supplier, SupplierItem
 from orders.domain.sales import OrderLine, PromisePolicy, SalesOrder, SalesOrderState, Transition
 
 
-class SqlOrdersRepository:
+class SqlOrdersRepository(SqlPurchasing):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
@@ -47,7 +48,9 @@ class SqlOrdersRepository:
     async def sku_of_barcode(self, code: str) -> str | None:
         return await self._session.scalar(select(barcodes.c.item_sku).where(barcodes.c.barcode == code))
 
-    async def save_item(self, view: ItemView, barcode_codes: Sequence[str], version: int) -> None:
+    async def save_item(
+        self, view: ItemView, barcode_codes: Sequence[str], version: int, inspect_on_receipt: bool = False
+    ) -> None:
         """Keep the catalog's item unless a newer version of it is kept already."""
         kept = await self._session.scalar(select(items.c.version).where(items.c.sku == view.sku))
         if kept is not None and kept >= version:
@@ -57,6 +60,7 @@ class SqlOrdersRepository:
             "units": json.dumps({u: decimal_text(f) for u, f in view.units.items()}),
             "lot_tracked": view.lot_tracked,
             "version": version,
+            "inspect_on_receipt": inspect_on_receipt,
         }
         if kept is None:
             await self._session.execute(insert(items).values(sku=view.sku, **values))

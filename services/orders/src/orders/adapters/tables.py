@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+    text,
+)
 
 from invariant_core.db import plumbing_tables
 from invariant_core.outgoing import outgoing_table
 from invariant_core.types import Exact, UtcDateTime
-from invariant_kernel.decimals import QUANTITY_PLACES
+from invariant_kernel.decimals import MONEY_PLACES, QUANTITY_PLACES
 from invariant_kernel.limits import CODE, ID, NAME, TEXT
 
 metadata = MetaData()
@@ -30,6 +44,8 @@ items = Table(
     Column("units", Text, nullable=False),
     Column("lot_tracked", Boolean, nullable=False),
     Column("version", BigInteger, nullable=False),
+    # Receipts of the item go into QC_HOLD.
+    Column("inspect_on_receipt", Boolean, nullable=False, server_default=false()),
 )
 
 barcodes = Table(
@@ -114,4 +130,97 @@ sales_order_transitions = Table(
     Column("actor", String(ID), nullable=False),
     Column("at", UtcDateTime(), nullable=False),
     Column("reason", String(TEXT), nullable=False),
+)
+
+purchase_orders = Table(
+    "purchase_orders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(ID), nullable=False, unique=True),
+    Column("supplier", String(20), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_purchase_orders_supplier", "supplier", "created_at"),
+    Index("ix_purchase_orders_state", "state", "created_at"),
+)
+
+purchase_order_lines = Table(
+    "purchase_order_lines",
+    metadata,
+    Column("order_id", String(36), ForeignKey("purchase_orders.id"), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("item_sku", String(40), nullable=False),
+    qty("quantity"),
+    Column("unit", String(10), nullable=False),
+    qty("base_quantity"),
+    Column("base_unit", String(10), nullable=False),
+    Column("warehouse", String(20), nullable=False),
+    Column("expected_date", Date),
+    Column("unit_price", Exact(MONEY_PLACES)),
+    qty("tolerance_percent"),
+    qty("received"),
+    qty("accepted"),
+    qty("rejected"),
+    # What is on order of an item at a warehouse is summed over these.
+    Index("ix_purchase_order_lines_place", "item_sku", "warehouse"),
+)
+
+purchase_order_receipts = Table(
+    "purchase_order_receipts",
+    metadata,
+    Column("order_id", String(36), ForeignKey("purchase_orders.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("line", Integer, nullable=False),
+    qty("quantity"),
+    Column("location", String(CODE), nullable=False),
+    Column("lot", String(CODE), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("movement_id", String(36), nullable=False),
+    Column("actor", String(ID), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+
+purchase_order_transitions = Table(
+    "purchase_order_transitions",
+    metadata,
+    Column("order_id", String(36), ForeignKey("purchase_orders.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("actor", String(ID), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("reason", String(TEXT), nullable=False),
+)
+
+purchase_suggestions = Table(
+    "purchase_suggestions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("item_sku", String(40), nullable=False),
+    Column("warehouse", String(20), nullable=False),
+    qty("quantity"),
+    Column("base_unit", String(10), nullable=False),
+    Column("supplier", String(20), nullable=False),
+    qty("pack_size", nullable=True),
+    qty("available_to_promise"),
+    qty("on_order"),
+    qty("safety_stock", nullable=True),
+    qty("max_stock", nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    # The threshold crossing it was drafted for.
+    Column("cause", String(ID), nullable=False),
+    Column("purchase_order", String(ID), nullable=False),
+    Column("reason", String(TEXT), nullable=False),
+    Column("decided_by", String(ID), nullable=False),
+    Column("decided_at", UtcDateTime()),
+    Index("ix_purchase_suggestions_created", "created_at", "id"),
+    # Never two open suggestions for one place, whichever replica drafts them.
+    Index(
+        "ux_purchase_suggestions_open",
+        "item_sku",
+        "warehouse",
+        unique=True,
+        sqlite_where=text("state = 'OPEN'"),
+        postgresql_where=text("state = 'OPEN'"),
+    ),
 )

@@ -12,6 +12,7 @@ from invariant.orders.v1 import orders_pb2_grpc
 from invariant_core.commands import Dispatcher
 from invariant_core.messages import date_from_message, date_message, decimal_message, timestamp_message
 from invariant_core.paging import page_of, page_query
+from orders.api.purchasing_servicer import PurchasingRpcs
 from orders.domain import commands
 from orders.domain.partners import Customer, Supplier
 from orders.domain.sales import PromisePolicy, SalesOrder, SalesOrderState
@@ -33,7 +34,7 @@ _STATES = {
 _STATE_NUMBERS = {state: number for number, state in _STATES.items()}
 
 
-class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
+class OrdersServicer(PurchasingRpcs, orders_pb2_grpc.OrdersServiceServicer):
     def __init__(self, reading: Reading, dispatch: Dispatcher[OrdersRepository]) -> None:
         self._reading = reading
         self._dispatch = dispatch

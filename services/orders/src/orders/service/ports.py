@@ -11,9 +11,10 @@ from invariant_core.paging import PageQuery
 from invariant_kernel.units import ItemView
 from orders.domain.partners import Customer, Supplier
 from orders.domain.sales import Grant, OrderLine, SalesOrder, SalesOrderState
+from orders.service.purchasing_ports import PurchasingRepository
 
 
-class OrdersRepository(Protocol):
+class OrdersRepository(PurchasingRepository, Protocol):
     async def customer(self, code: str) -> Customer | None: ...
     async def add_customer(self, customer: Customer) -> None: ...
     async def customers(self, page: PageQuery) -> list[Customer]: ...

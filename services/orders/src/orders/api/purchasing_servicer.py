@@ -1,0 +1,242 @@
+"""The purchasing RPCs of the orders service's gRPC API: translate, dispatch (or query),
+translate back. OrdersServicer takes them in."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+
+from invariant.orders.v1 import orders_pb2 as pb
+from invariant_core.commands import Dispatcher
+from invariant_core.messages import date_from_message, date_message, decimal_message, timestamp_message
+from invariant_core.paging import page_of, page_query
+from orders.domain import purchase_commands as commands
+from orders.domain.purchasing import PurchaseOrder, PurchaseOrderState
+from orders.domain.suggestions import Suggestion, SuggestionState
+from orders.service import purchasing
+from orders.service.ports import OrdersRepository, Reading
+
+R = TypeVar("R")
+
+_STATES = {
+    pb.PURCHASE_ORDER_STATE_DRAFT: PurchaseOrderState.DRAFT,
+    pb.PURCHASE_ORDER_STATE_SENT: PurchaseOrderState.SENT,
+    pb.PURCHASE_ORDER_STATE_PARTLY_RECEIVED: PurchaseOrderState.PARTLY_RECEIVED,
+    pb.PURCHASE_ORDER_STATE_RECEIVED: PurchaseOrderState.RECEIVED,
+    pb.PURCHASE_ORDER_STATE_CLOSED: PurchaseOrderState.CLOSED,
+    pb.PURCHASE_ORDER_STATE_CANCELLED: PurchaseOrderState.CANCELLED,
+}
+_STATE_NUMBERS = {state: number for number, state in _STATES.items()}
+_SUGGESTION_STATES = {
+    pb.PURCHASE_SUGGESTION_STATE_OPEN: SuggestionState.OPEN,
+    pb.PURCHASE_SUGGESTION_STATE_CONVERTED: SuggestionState.CONVERTED,
+    pb.PURCHASE_SUGGESTION_STATE_DISMISSED: SuggestionState.DISMISSED,
+}
+_SUGGESTION_NUMBERS = {state: number for number, state in _SUGGESTION_STATES.items()}
+
+
+class PurchasingRpcs:
+    _reading: Reading
+    _dispatch: Dispatcher[OrdersRepository]
+
+    async def _reading_purchases(self, body: Callable[[OrdersRepository], Awaitable[R]]) -> R:
+        async with self._reading() as repo:
+            return await body(repo)
+
+    async def CreatePurchaseOrder(
+        self, request: pb.CreatePurchaseOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PurchaseOrder:
+        command = commands.CreatePurchaseOrder(
+            supplier=request.supplier,
+            lines=tuple(
+                commands.PurchaseLineInput(
+                    item_sku=line.item_sku,
+                    quantity=line.quantity.value,
+                    unit=line.unit,
+                    warehouse=line.warehouse,
+                    expected_date=(
+                        date_from_message(line.expected_date, f"lines[{n}].expected_date")
+                        if line.HasField("expected_date")
+                        else None
+                    ),
+                    unit_price=line.unit_price.value,
+                    tolerance_percent=line.over_receipt_tolerance_percent.value,
+                )
+                for n, line in enumerate(request.lines)
+            ),
+        )
+        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+
+    async def SendPurchaseOrder(
+        self, request: pb.SendPurchaseOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PurchaseOrder:
+        command = commands.SendPurchaseOrder(number=request.number)
+        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+
+    async def ReceivePurchaseOrder(
+        self, request: pb.ReceivePurchaseOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PurchaseOrder:
+        command = commands.ReceivePurchaseOrder(
+            key=request.idempotency_key,
+            number=request.number,
+            lines=tuple(
+                commands.ReceiptLineInput(
+                    line=line.line,
+                    quantity=line.quantity.value,
+                    unit=line.unit,
+                    location=line.location,
+                    lot=line.lot,
+                    expiry_date=(
+                        date_from_message(line.expiry_date, f"lines[{n}].expiry_date")
+                        if line.HasField("expiry_date")
+                        else None
+                    ),
+                )
+                for n, line in enumerate(request.lines)
+            ),
+        )
+        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+
+    async def ClosePurchaseOrder(
+        self, request: pb.ClosePurchaseOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PurchaseOrder:
+        command = commands.ClosePurchaseOrder(number=request.number, reason=request.reason)
+        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+
+    async def CancelPurchaseOrder(
+        self, request: pb.CancelPurchaseOrderRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PurchaseOrder:
+        command = commands.CancelPurchaseOrder(number=request.number, reason=request.reason)
+        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+
+    async def GetPurchaseOrders(
+        self, request: pb.GetPurchaseOrdersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetPurchaseOrdersResponse:
+        found = await self._reading_purchases(lambda repo: purchasing.get_purchase_orders(repo, request.numbers))
+        return pb.GetPurchaseOrdersResponse(orders=[purchase_order_message(o) for o in found])
+
+    async def ListPurchaseOrders(
+        self, request: pb.ListPurchaseOrdersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListPurchaseOrdersResponse:
+        page = page_query(request, str, str)
+        supplier = request.supplier.strip().upper()
+        state = _STATES.get(request.state)
+        found = page_of(
+            await self._reading_purchases(lambda repo: repo.list_purchase_orders(supplier, state, page)),
+            page,
+            lambda o: (o.created_at, o.number),
+        )
+        return pb.ListPurchaseOrdersResponse(
+            orders=[purchase_order_message(o) for o in found.rows],
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
+        )
+
+    async def GetOnOrder(self, request: pb.GetOnOrderRequest, context: grpc.aio.ServicerContext) -> pb.OnOrder:
+        sku, warehouse, quantity = await self._reading_purchases(
+            lambda repo: purchasing.get_on_order(repo, request.item_sku, request.warehouse)
+        )
+        return pb.OnOrder(item_sku=sku, warehouse=warehouse, quantity=decimal_message(quantity))
+
+    async def ListPurchaseSuggestions(
+        self, request: pb.ListPurchaseSuggestionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListPurchaseSuggestionsResponse:
+        page = page_query(request, str, str)
+        state = _SUGGESTION_STATES.get(request.state)
+        warehouse, supplier = request.warehouse.strip().upper(), request.supplier.strip().upper()
+        found = page_of(
+            await self._reading_purchases(lambda repo: repo.list_suggestions(state, warehouse, supplier, page)),
+            page,
+            lambda s: (s.created_at, s.id),
+        )
+        return pb.ListPurchaseSuggestionsResponse(
+            suggestions=[suggestion_message(s) for s in found.rows],
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
+        )
+
+    async def ConvertSuggestions(
+        self, request: pb.ConvertSuggestionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PurchaseOrder:
+        command = commands.ConvertSuggestions(suggestion_ids=tuple(request.suggestion_ids), supplier=request.supplier)
+        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+
+    async def DismissSuggestion(
+        self, request: pb.DismissSuggestionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PurchaseSuggestion:
+        command = commands.DismissSuggestion(id=request.id, reason=request.reason)
+        return await self._dispatch(request, command, pb.PurchaseSuggestion, suggestion_message)
+
+
+def purchase_order_message(order: PurchaseOrder) -> pb.PurchaseOrder:
+    message = pb.PurchaseOrder(
+        id=order.id,
+        number=order.number,
+        supplier=order.supplier,
+        state=_STATE_NUMBERS[order.state],
+        created_at=timestamp_message(order.created_at),
+    )
+    for line in order.lines:
+        added = message.lines.add(
+            line=line.line,
+            item_sku=line.item_sku,
+            quantity=decimal_message(line.quantity),
+            unit=line.unit,
+            base_quantity=decimal_message(line.base_quantity),
+            base_unit=line.base_unit,
+            warehouse=line.warehouse,
+            over_receipt_tolerance_percent=decimal_message(line.tolerance_percent),
+            received=decimal_message(line.received),
+            accepted=decimal_message(line.accepted),
+            rejected=decimal_message(line.rejected),
+        )
+        if line.expected_date is not None:
+            added.expected_date.CopyFrom(date_message(line.expected_date))
+        if line.unit_price is not None:
+            added.unit_price.CopyFrom(decimal_message(line.unit_price))
+    for r in order.receipts:
+        message.receipts.add(
+            line=r.line,
+            quantity=decimal_message(r.quantity),
+            location=r.location,
+            lot=r.lot,
+            status=r.status,
+            movement_id=r.movement_id,
+            actor=r.actor,
+            at=timestamp_message(r.at),
+        )
+    for t in order.transitions:
+        message.transitions.add(
+            state=_STATE_NUMBERS[t.state], actor=t.actor, at=timestamp_message(t.at), reason=t.reason
+        )
+    return message
+
+
+def suggestion_message(s: Suggestion) -> pb.PurchaseSuggestion:
+    figures = s.figures
+    message = pb.PurchaseSuggestion(
+        id=s.id,
+        item_sku=s.item_sku,
+        warehouse=s.warehouse,
+        quantity=decimal_message(s.quantity),
+        supplier=s.supplier,
+        state=_SUGGESTION_NUMBERS[s.state],
+        available_to_promise=decimal_message(figures.available_to_promise),
+        on_order=decimal_message(s.on_order),
+        purchase_order=s.purchase_order,
+        reason=s.reason,
+        created_at=timestamp_message(s.created_at),
+        decided_by=s.decided_by,
+    )
+    for name, value in (
+        ("safety_stock", figures.safety_stock),
+        ("max_stock", figures.max_stock),
+        ("pack_size", s.pack_size),
+    ):
+        if value is not None:
+            getattr(message, name).CopyFrom(decimal_message(value))
+    if s.decided_at is not None:
+        message.decided_at.CopyFrom(timestamp_message(s.decided_at))
+    return message
