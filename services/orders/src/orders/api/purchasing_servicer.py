@@ -4,6 +4,7 @@ translate back. OrdersServicer takes them in."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 
 import grpc
@@ -120,7 +121,7 @@ class PurchasingRpcs:
     async def ListPurchaseOrders(
         self, request: pb.ListPurchaseOrdersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListPurchaseOrdersResponse:
-        page = page_query(request, str, str)
+        page = page_query(request, datetime, str)
         supplier = request.supplier.strip().upper()
         state = _STATES.get(request.state)
         found = page_of(
@@ -143,7 +144,7 @@ class PurchasingRpcs:
     async def ListPurchaseSuggestions(
         self, request: pb.ListPurchaseSuggestionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListPurchaseSuggestionsResponse:
-        page = page_query(request, str, str)
+        page = page_query(request, datetime, str)
         state = _SUGGESTION_STATES.get(request.state)
         warehouse, supplier = request.warehouse.strip().upper(), request.supplier.strip().upper()
         found = page_of(
