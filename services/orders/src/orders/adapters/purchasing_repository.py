@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,8 @@ from orders.domain.purchasing import (
     Transition,
 )
 from orders.domain.suggestions import PlaceFigures, Source, Suggestion, SuggestionState
+
+T = TypeVar("T")
 
 
 class SqlPurchasing:
@@ -98,28 +101,10 @@ class SqlPurchasing:
         ids = [row.id for row in rows]
         lines: dict[str, list[PurchaseLine]] = defaultdict(list)
         for r in await self._children(purchase_order_lines, ids, purchase_order_lines.c.line):
-            lines[r.order_id].append(
-                PurchaseLine(
-                    r.line,
-                    r.item_sku,
-                    r.quantity,
-                    r.unit,
-                    r.base_quantity,
-                    r.base_unit,
-                    r.warehouse,
-                    r.expected_date,
-                    r.unit_price,
-                    r.tolerance_percent,
-                    r.received,
-                    r.accepted,
-                    r.rejected,
-                )
-            )
+            lines[r.order_id].append(_of(PurchaseLine, r))
         receipts: dict[str, list[Receipt]] = defaultdict(list)
         for r in await self._children(purchase_order_receipts, ids, purchase_order_receipts.c.seq):
-            receipts[r.order_id].append(
-                Receipt(r.line, r.quantity, r.location, r.lot, r.status, r.movement_id, r.actor, r.at)
-            )
+            receipts[r.order_id].append(_of(Receipt, r))
         transitions: dict[str, list[Transition]] = defaultdict(list)
         for r in await self._children(purchase_order_transitions, ids, purchase_order_transitions.c.seq):
             transitions[r.order_id].append(Transition(PurchaseOrderState(r.state), r.actor, r.at, r.reason))
@@ -216,35 +201,16 @@ class SqlPurchasing:
 
 
 def _line_row(order_id: str, line: PurchaseLine) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "line": line.line,
-        "item_sku": line.item_sku,
-        "quantity": line.quantity,
-        "unit": line.unit,
-        "base_quantity": line.base_quantity,
-        "base_unit": line.base_unit,
-        "warehouse": line.warehouse,
-        "expected_date": line.expected_date,
-        "unit_price": line.unit_price,
-        "tolerance_percent": line.tolerance_percent,
-        "received": line.received,
-        "accepted": line.accepted,
-        "rejected": line.rejected,
-    }
+    return {"order_id": order_id, **dataclasses.asdict(line)}
 
 
 def _receipt_row(r: Receipt) -> dict[str, Any]:
-    return {
-        "line": r.line,
-        "quantity": r.quantity,
-        "location": r.location,
-        "lot": r.lot,
-        "status": r.status,
-        "movement_id": r.movement_id,
-        "actor": r.actor,
-        "at": r.at,
-    }
+    return dataclasses.asdict(r)
+
+
+def _of(kind: type[T], row: Row[Any]) -> T:
+    """A domain record from the row whose columns bear its fields' names."""
+    return kind(**{f.name: row._mapping[f.name] for f in dataclasses.fields(kind)})  # type: ignore[arg-type]
 
 
 def _transition_row(t: Transition) -> dict[str, Any]:

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    false,
-    text,
-)
+from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import false as sql_false
+from sqlalchemy import text as sql_text
 
 from invariant_core.db import plumbing_tables
 from invariant_core.outgoing import outgoing_table
@@ -34,6 +22,34 @@ def qty(name: str, nullable: bool = False) -> Column[object]:
     return Column(name, Exact(QUANTITY_PLACES), nullable=nullable)
 
 
+def item_line(document: str) -> list[Column[object]]:
+    """A document's line of an item at a warehouse: its quantity as entered and in the base unit."""
+    return [
+        Column("order_id", String(36), ForeignKey(f"{document}.id"), primary_key=True),
+        Column("line", Integer, primary_key=True),
+        Column("item_sku", String(40), nullable=False),
+        qty("quantity"),
+        Column("unit", String(10), nullable=False),
+        qty("base_quantity"),
+        Column("base_unit", String(10), nullable=False),
+        Column("warehouse", String(20), nullable=False),
+    ]
+
+
+def transitions(name: str, document: str) -> Table:
+    """A document's changes of state, by whom and when, in order."""
+    return Table(
+        name,
+        metadata,
+        Column("order_id", String(36), ForeignKey(f"{document}.id"), primary_key=True),
+        Column("seq", Integer, primary_key=True),
+        Column("state", String(20), nullable=False),
+        Column("actor", String(ID), nullable=False),
+        Column("at", UtcDateTime(), nullable=False),
+        Column("reason", String(TEXT), nullable=False),
+    )
+
+
 # The catalog's items as orders needs them, kept from catalog events.
 items = Table(
     "items",
@@ -45,7 +61,7 @@ items = Table(
     Column("lot_tracked", Boolean, nullable=False),
     Column("version", BigInteger, nullable=False),
     # Receipts of the item go into QC_HOLD.
-    Column("inspect_on_receipt", Boolean, nullable=False, server_default=false()),
+    Column("inspect_on_receipt", Boolean, nullable=False, server_default=sql_false()),
 )
 
 barcodes = Table(
@@ -107,30 +123,14 @@ sales_orders = Table(
 sales_order_lines = Table(
     "sales_order_lines",
     metadata,
-    Column("order_id", String(36), ForeignKey("sales_orders.id"), primary_key=True),
-    Column("line", Integer, primary_key=True),
-    Column("item_sku", String(40), nullable=False),
-    qty("quantity"),
-    Column("unit", String(10), nullable=False),
-    qty("base_quantity"),
-    Column("base_unit", String(10), nullable=False),
-    Column("warehouse", String(20), nullable=False),
+    *item_line("sales_orders"),
     Column("requested_date", Date),
     qty("reserved"),
     qty("backordered"),
     Column("reservation_id", String(36), nullable=False),
 )
 
-sales_order_transitions = Table(
-    "sales_order_transitions",
-    metadata,
-    Column("order_id", String(36), ForeignKey("sales_orders.id"), primary_key=True),
-    Column("seq", Integer, primary_key=True),
-    Column("state", String(20), nullable=False),
-    Column("actor", String(ID), nullable=False),
-    Column("at", UtcDateTime(), nullable=False),
-    Column("reason", String(TEXT), nullable=False),
-)
+sales_order_transitions = transitions("sales_order_transitions", "sales_orders")
 
 purchase_orders = Table(
     "purchase_orders",
@@ -147,14 +147,7 @@ purchase_orders = Table(
 purchase_order_lines = Table(
     "purchase_order_lines",
     metadata,
-    Column("order_id", String(36), ForeignKey("purchase_orders.id"), primary_key=True),
-    Column("line", Integer, primary_key=True),
-    Column("item_sku", String(40), nullable=False),
-    qty("quantity"),
-    Column("unit", String(10), nullable=False),
-    qty("base_quantity"),
-    Column("base_unit", String(10), nullable=False),
-    Column("warehouse", String(20), nullable=False),
+    *item_line("purchase_orders"),
     Column("expected_date", Date),
     Column("unit_price", Exact(MONEY_PLACES)),
     qty("tolerance_percent"),
@@ -180,16 +173,7 @@ purchase_order_receipts = Table(
     Column("at", UtcDateTime(), nullable=False),
 )
 
-purchase_order_transitions = Table(
-    "purchase_order_transitions",
-    metadata,
-    Column("order_id", String(36), ForeignKey("purchase_orders.id"), primary_key=True),
-    Column("seq", Integer, primary_key=True),
-    Column("state", String(20), nullable=False),
-    Column("actor", String(ID), nullable=False),
-    Column("at", UtcDateTime(), nullable=False),
-    Column("reason", String(TEXT), nullable=False),
-)
+purchase_order_transitions = transitions("purchase_order_transitions", "purchase_orders")
 
 purchase_suggestions = Table(
     "purchase_suggestions",
@@ -220,7 +204,7 @@ purchase_suggestions = Table(
         "item_sku",
         "warehouse",
         unique=True,
-        sqlite_where=text("state = 'OPEN'"),
-        postgresql_where=text("state = 'OPEN'"),
+        sqlite_where=sql_text("state = 'OPEN'"),
+        postgresql_where=sql_text("state = 'OPEN'"),
     ),
 )

@@ -12,7 +12,7 @@ import grpc
 from invariant.orders.v1 import orders_pb2 as pb
 from invariant_core.commands import Dispatcher
 from invariant_core.messages import date_from_message, date_message, decimal_message, timestamp_message
-from invariant_core.paging import page_of, page_query
+from invariant_core.paging import ListRequest, Page, PageQuery, page_of, page_query
 from orders.domain import purchase_commands as commands
 from orders.domain.purchasing import PurchaseOrder, PurchaseOrderState
 from orders.domain.suggestions import Suggestion, SuggestionState
@@ -20,6 +20,7 @@ from orders.service import purchasing
 from orders.service.ports import OrdersRepository, Reading
 
 R = TypeVar("R")
+Created = TypeVar("Created", PurchaseOrder, Suggestion)
 
 _STATES = {
     pb.PURCHASE_ORDER_STATE_DRAFT: PurchaseOrderState.DRAFT,
@@ -121,19 +122,26 @@ class PurchasingRpcs:
     async def ListPurchaseOrders(
         self, request: pb.ListPurchaseOrdersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListPurchaseOrdersResponse:
-        page = page_query(request, datetime, str)
-        supplier = request.supplier.strip().upper()
-        state = _STATES.get(request.state)
-        found = page_of(
-            await self._reading_purchases(lambda repo: repo.list_purchase_orders(supplier, state, page)),
-            page,
-            lambda o: (o.created_at, o.number),
+        supplier, state = request.supplier.strip().upper(), _STATES.get(request.state)
+        found = await self._created_in_turn(
+            request, lambda repo, page: repo.list_purchase_orders(supplier, state, page), lambda o: o.number
         )
         return pb.ListPurchaseOrdersResponse(
             orders=[purchase_order_message(o) for o in found.rows],
             next_page_token=found.next_page_token,
             cursors=found.cursors,
         )
+
+    async def _created_in_turn(
+        self,
+        request: ListRequest,
+        read: Callable[[OrdersRepository, PageQuery], Awaitable[list[Created]]],
+        tie: Callable[[Created], str],
+    ) -> Page[Created]:
+        """A page of documents in the order they were created, ties broken by `tie`."""
+        page = page_query(request, datetime, str)
+        rows = await self._reading_purchases(lambda repo: read(repo, page))
+        return page_of(rows, page, lambda row: (row.created_at, tie(row)))
 
     async def GetOnOrder(self, request: pb.GetOnOrderRequest, context: grpc.aio.ServicerContext) -> pb.OnOrder:
         sku, warehouse, quantity = await self._reading_purchases(
@@ -144,13 +152,10 @@ class PurchasingRpcs:
     async def ListPurchaseSuggestions(
         self, request: pb.ListPurchaseSuggestionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListPurchaseSuggestionsResponse:
-        page = page_query(request, datetime, str)
         state = _SUGGESTION_STATES.get(request.state)
         warehouse, supplier = request.warehouse.strip().upper(), request.supplier.strip().upper()
-        found = page_of(
-            await self._reading_purchases(lambda repo: repo.list_suggestions(state, warehouse, supplier, page)),
-            page,
-            lambda s: (s.created_at, s.id),
+        found = await self._created_in_turn(
+            request, lambda repo, page: repo.list_suggestions(state, warehouse, supplier, page), lambda s: s.id
         )
         return pb.ListPurchaseSuggestionsResponse(
             suggestions=[suggestion_message(s) for s in found.rows],

@@ -21,6 +21,7 @@ from invariant_kernel.decimals import MONEY_PLACES, parse_decimal
 from invariant_kernel.errors import DomainError, ErrorCode
 from invariant_kernel.limits import TEXT, bounded
 from invariant_kernel.units import decimal_text
+from orders.domain.lines import ItemLine
 
 # Lines per order: its warehouses are looked up in one call, which takes at most 100.
 MAX_LINES = 100
@@ -68,15 +69,7 @@ def tolerance_percent(raw: str, field: str) -> Decimal:
 
 
 @dataclass(frozen=True)
-class PurchaseLine:
-    line: int
-    item_sku: str
-    # As entered, and in the item's base unit.
-    quantity: Decimal
-    unit: str
-    base_quantity: Decimal
-    base_unit: str
-    warehouse: str
+class PurchaseLine(ItemLine):
     expected_date: date | None
     unit_price: Decimal | None
     tolerance_percent: Decimal = Decimal(0)
