@@ -1,5 +1,6 @@
 """Demo orders for `make run`, on the demo catalog's items and stock: a customer, a supplier,
-and a customer's order for city bikes from the east depot, confirmed.
+a customer's order for city bikes from the east depot, confirmed, and a purchase order for
+aluminium frames into the main warehouse, sent to the supplier.
 
 Every command carries a fixed idempotency key, so loading it again changes nothing.
 """
@@ -36,3 +37,19 @@ async def load(stub: orders_pb2_grpc.OrdersServiceStub) -> None:
         )
     )
     await stub.ConfirmSalesOrder(pb.ConfirmSalesOrderRequest(idempotency_key="demo-confirm-city", number=order.number))
+    purchase = await stub.CreatePurchaseOrder(
+        pb.CreatePurchaseOrderRequest(
+            idempotency_key="demo-purchase-order-alu",
+            supplier="ALU-WORKS",
+            lines=[
+                pb.PurchaseOrderLineInput(
+                    item_sku="FRAME-AL",
+                    quantity=PbDecimal(value="10"),
+                    warehouse="MAIN",
+                    unit_price=PbDecimal(value="52.00"),
+                    over_receipt_tolerance_percent=PbDecimal(value="5"),
+                )
+            ],
+        )
+    )
+    await stub.SendPurchaseOrder(pb.SendPurchaseOrderRequest(idempotency_key="demo-send-alu", number=purchase.number))

@@ -211,7 +211,10 @@ async def _entries(order: PurchaseOrder, items: Items, lines: Sequence[commands.
 
 async def receive_purchase_order(uow: Recorder, repo: PurchasingRepository, cmd: PostedReceipt) -> PurchaseOrder:
     """Book what stock posted. A receipt booked meanwhile by the same request (the same
-    movements) is answered as it stands: stock posted it once, it is booked once."""
+    movements) is answered as it stands: stock posted it once, it is booked once. The
+    tolerance is not checked again here: the goods are in stock's ledger already, and the
+    order must show what its receipts posted, even where two receipts checked at once
+    together went past it."""
     order = await _purchase_order(repo, cmd.number, lock=True)
     booked = {r.movement_id for r in order.receipts}
     if all(r.movement_id in booked for r in cmd.receipts):
