@@ -98,6 +98,12 @@ async def test_goods_of_an_item_inspected_on_receipt_are_held_for_quality_not_av
     no_expiry = await refusal(receive(suite, order.number, receipt(1, 20, lot="L-1")))
     assert (no_expiry.code, no_expiry.field) == (ErrorCode.REQUIRED, "lines[0].expiry_date")
 
+    bad_lot = await refusal(
+        receive(suite, order.number, receipt(1, 10, lot="L-1", expiry=EXPIRY), receipt(1, 10, lot="L 2", expiry=EXPIRY))
+    )
+    assert (bad_lot.code, bad_lot.field) == (ErrorCode.INVALID_FORMAT, "lines[1].lot")
+    assert (await availability(suite, sku)).qc_hold.value in ("", "0"), "nothing of a refused receipt is posted"
+
     received = await receive(suite, order.number, receipt(1, 20, lot="L-1", expiry=EXPIRY))
 
     assert (received.receipts[0].status, received.receipts[0].lot) == ("QC_HOLD", "L-1")

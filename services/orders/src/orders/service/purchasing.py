@@ -172,10 +172,17 @@ async def prepare_receipt(
             raise not_found("location", f"{e.line.warehouse}/{e.location}", f"lines[{n}].location")
     async with reading() as repo:
         inspected = await repo.inspected_on_receipt({e.line.item_sku for e in entries})
-    receipts = []
+    # Every lot first: a lot stock refuses then refuses the receipt before any of it is posted.
     for n, (e, given) in enumerate(zip(entries, cmd.lines, strict=True)):
         if e.lot:
-            await stock.create_lot(receipt_key(cmd.key, n, "lot"), e.line.item_sku, e.lot, given.expiry_date)
+            try:
+                await stock.create_lot(receipt_key(cmd.key, n, "lot"), e.line.item_sku, e.lot, given.expiry_date)
+            except DomainError as refused:
+                if refused.code is ErrorCode.UNAVAILABLE:
+                    raise
+                raise DomainError(refused.code, f"lines[{n}].lot: {refused.message}", f"lines[{n}].lot") from None
+    receipts = []
+    for n, e in enumerate(entries):
         status = QC_HOLD if e.line.item_sku in inspected else AVAILABLE
         place = (e.line.warehouse, e.location, e.lot, status)
         movement = await stock.post_receipt(receipt_key(cmd.key, n, "receive"), order, e.line.line, e.quantity, place)
