@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
@@ -51,10 +52,9 @@ class SqlOrdersRepository(SqlPurchasing):
     async def save_item(
         self, view: ItemView, barcode_codes: Sequence[str], version: int, inspect_on_receipt: bool = False
     ) -> None:
-        """Keep the catalog's item unless a newer version of it is kept already."""
-        kept = await self._session.scalar(select(items.c.version).where(items.c.sku == view.sku))
-        if kept is not None and kept >= version:
-            return
+        """Keep the catalog's item unless a newer version of it is kept already. A command's
+        read-through and the catalog's event may bring the same item at once: the insert
+        gives way to the row the other wrote, which the version then keeps or replaces."""
         values = {
             "base_unit": view.base_unit,
             "units": json.dumps({u: decimal_text(f) for u, f in view.units.items()}),
@@ -62,10 +62,11 @@ class SqlOrdersRepository(SqlPurchasing):
             "version": version,
             "inspect_on_receipt": inspect_on_receipt,
         }
-        if kept is None:
-            await self._session.execute(insert(items).values(sku=view.sku, **values))
-        else:
-            await self._session.execute(update(items).where(items.c.sku == view.sku).values(**values))
+        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
+        upsert = dialect.insert(items).values(sku=view.sku, **values)
+        upsert = upsert.on_conflict_do_update(index_elements=["sku"], set_=values, where=items.c.version < version)
+        if (await self._session.execute(upsert.returning(items.c.sku))).first() is None:
+            return
         await self._session.execute(barcodes.delete().where(barcodes.c.item_sku == view.sku))
         await insert_rows(self._session, barcodes, [{"barcode": c, "item_sku": view.sku} for c in barcode_codes])
 
