@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from invariant.orders.v1 import orders_pb2 as pb
 from invariant_core.commands import Dispatcher
 from invariant_core.messages import date_from_message, date_message, decimal_message, timestamp_message
 from invariant_core.paging import ListRequest, Page, PageQuery, page_of, page_query
+from orders.api.lines import item_line_fields
 from orders.domain import purchase_commands as commands
 from orders.domain.purchasing import PurchaseOrder, PurchaseOrderState
 from orders.domain.suggestions import Suggestion, SuggestionState
@@ -43,6 +45,10 @@ class PurchasingRpcs:
     _reading: Reading
     _dispatch: Dispatcher[OrdersRepository]
 
+    async def _order_command(self, request: Message, command: object) -> pb.PurchaseOrder:
+        """Dispatch a command whose answer is the purchase order as it stands after it."""
+        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+
     async def _reading_purchases(self, body: Callable[[OrdersRepository], Awaitable[R]]) -> R:
         async with self._reading() as repo:
             return await body(repo)
@@ -69,13 +75,13 @@ class PurchasingRpcs:
                 for n, line in enumerate(request.lines)
             ),
         )
-        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+        return await self._order_command(request, command)
 
     async def SendPurchaseOrder(
         self, request: pb.SendPurchaseOrderRequest, context: grpc.aio.ServicerContext
     ) -> pb.PurchaseOrder:
         command = commands.SendPurchaseOrder(number=request.number)
-        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+        return await self._order_command(request, command)
 
     async def ReceivePurchaseOrder(
         self, request: pb.ReceivePurchaseOrderRequest, context: grpc.aio.ServicerContext
@@ -99,19 +105,19 @@ class PurchasingRpcs:
                 for n, line in enumerate(request.lines)
             ),
         )
-        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+        return await self._order_command(request, command)
 
     async def ClosePurchaseOrder(
         self, request: pb.ClosePurchaseOrderRequest, context: grpc.aio.ServicerContext
     ) -> pb.PurchaseOrder:
         command = commands.ClosePurchaseOrder(number=request.number, reason=request.reason)
-        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+        return await self._order_command(request, command)
 
     async def CancelPurchaseOrder(
         self, request: pb.CancelPurchaseOrderRequest, context: grpc.aio.ServicerContext
     ) -> pb.PurchaseOrder:
         command = commands.CancelPurchaseOrder(number=request.number, reason=request.reason)
-        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+        return await self._order_command(request, command)
 
     async def GetPurchaseOrders(
         self, request: pb.GetPurchaseOrdersRequest, context: grpc.aio.ServicerContext
@@ -167,7 +173,7 @@ class PurchasingRpcs:
         self, request: pb.ConvertSuggestionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.PurchaseOrder:
         command = commands.ConvertSuggestions(suggestion_ids=tuple(request.suggestion_ids), supplier=request.supplier)
-        return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
+        return await self._order_command(request, command)
 
     async def DismissSuggestion(
         self, request: pb.DismissSuggestionRequest, context: grpc.aio.ServicerContext
@@ -186,13 +192,7 @@ def purchase_order_message(order: PurchaseOrder) -> pb.PurchaseOrder:
     )
     for line in order.lines:
         added = message.lines.add(
-            line=line.line,
-            item_sku=line.item_sku,
-            quantity=decimal_message(line.quantity),
-            unit=line.unit,
-            base_quantity=decimal_message(line.base_quantity),
-            base_unit=line.base_unit,
-            warehouse=line.warehouse,
+            **item_line_fields(line),
             over_receipt_tolerance_percent=decimal_message(line.tolerance_percent),
             received=decimal_message(line.received),
             accepted=decimal_message(line.accepted),
