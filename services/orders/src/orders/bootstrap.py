@@ -20,14 +20,17 @@ from invariant_core.settings import Settings
 from orders.adapters.boms import CatalogBoms
 from orders.adapters.events import to_message
 from orders.adapters.items import OrdersItemReplica
+from orders.adapters.purchasing_clients import StockAndCatalogPlaces, StockReceiving
 from orders.adapters.repository import SqlOrdersRepository
-from orders.adapters.stock import StockClient, StockCommands
+from orders.adapters.stock import StockCommands
 from orders.adapters.tables import metadata
 from orders.adapters.work_stock import WORK_RELEASE, WorkOrderReleases, WorkOrderStock
 from orders.api import consumers
+from orders.api.purchasing_consumers import purchasing_subscriptions
 from orders.api.servicer import OrdersServicer
 from orders.service.commands import command_table, work_order_table
 from orders.service.ports import OrdersRepository
+from orders.service.purchasing_commands import purchasing_table
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 SERVICE_NAME = orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name
@@ -41,11 +44,13 @@ def _repository(uow: UnitOfWork) -> SqlOrdersRepository:
 async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStack) -> Wiring:
     stock_channel = rpc.channel(settings.peers["stock"], [STOCK])
     stack.push_async_callback(stock_channel.close)
-    stock = StockClient(stock_pb2_grpc.StockServiceStub(stock_channel))  # type: ignore[no-untyped-call]
+    stock_stub = stock_pb2_grpc.StockServiceStub(stock_channel)  # type: ignore[no-untyped-call]
+    stock = StockReceiving(stock_stub)
     items = read_through_catalog(uows, settings, stack, OrdersItemReplica())
     catalog_channel = rpc.channel(settings.peers["catalog"], [CATALOG])
     stack.push_async_callback(catalog_channel.close)
-    boms = CatalogBoms(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))  # type: ignore[no-untyped-call]
+    catalog = catalog_pb2_grpc.CatalogServiceStub(catalog_channel)  # type: ignore[no-untyped-call]
+    boms = CatalogBoms(catalog)
     to_stock = StockCommands(WORK_RELEASE)
     send_in_background(uows, to_stock.outgoing, settings, stack)
 
@@ -62,12 +67,13 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
 
     table: dict[type, Route[OrdersRepository]] = {
         **command_table(reading, items, stock, to_stock, to_stock),
+        **purchasing_table(reading, items, stock),
         **work_order_table(
             reading,
             writing,
             items,
             boms,
-            WorkOrderStock(stock_pb2_grpc.StockServiceStub(stock_channel)),  # type: ignore[no-untyped-call]
+            WorkOrderStock(stock_stub),
             WorkOrderReleases(to_stock.outgoing),
         ),
     }
@@ -79,7 +85,8 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
     def register(server: Registry) -> None:
         orders_pb2_grpc.add_OrdersServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    return Wiring([register], consumers.subscriptions(to_stock, to_stock))
+    places = StockAndCatalogPlaces(stock_stub, catalog)
+    return Wiring([register], [*consumers.subscriptions(to_stock, to_stock), *purchasing_subscriptions(places)])
 
 
 SPEC = ServiceSpec(

@@ -1,5 +1,6 @@
 """Demo orders for `make run`, on the demo catalog's items and stock: a customer, a supplier,
-a customer's order for city bikes from the east depot, confirmed, and a work order for five
+a customer's order for city bikes from the east depot, confirmed; a purchase order for
+aluminium frames into the main warehouse, sent to the supplier; and a work order for five
 city bikes at the main warehouse, released against the demo BOM (its frames wait in
 inspection, so they are short and suggested as a child work order).
 
@@ -47,3 +48,19 @@ async def load(stub: orders_pb2_grpc.OrdersServiceStub) -> None:
         )
     )
     await stub.ReleaseWorkOrder(pb.ReleaseWorkOrderRequest(idempotency_key="demo-release-bikes", number=work.number))
+    purchase = await stub.CreatePurchaseOrder(
+        pb.CreatePurchaseOrderRequest(
+            idempotency_key="demo-purchase-order-alu",
+            supplier="ALU-WORKS",
+            lines=[
+                pb.PurchaseOrderLineInput(
+                    item_sku="FRAME-AL",
+                    quantity=PbDecimal(value="10"),
+                    warehouse="MAIN",
+                    unit_price=PbDecimal(value="52.00"),
+                    over_receipt_tolerance_percent=PbDecimal(value="5"),
+                )
+            ],
+        )
+    )
+    await stub.SendPurchaseOrder(pb.SendPurchaseOrderRequest(idempotency_key="demo-send-alu", number=purchase.number))

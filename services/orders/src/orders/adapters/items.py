@@ -23,7 +23,7 @@ class OrdersItemReplica:
 
     async def keep(self, uow: UnitOfWork, item: catalog_pb2.Item) -> None:
         await SqlOrdersRepository(uow.session).save_item(
-            item_view(item), [b.code for b in item.barcodes], item.version, production_of(item)
+            item_view(item), [b.code for b in item.barcodes], item.version, production_of(item), item.inspect_on_receipt
         )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from invariant_core.db import insert_rows
 from invariant_core.paging import PageQuery, keyset
 from invariant_kernel.units import ItemView, decimal_text
+from orders.adapters.purchasing_repository import SqlPurchasing
 from orders.adapters.tables import (
     barcodes,
     customer_returns,
@@ -58,7 +59,7 @@ _SAVED_LINE_FIELDS = (
 )
 
 
-class SqlOrdersRepository(SqlWorkOrders):
+class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         # How many transitions of each order read or written here are stored: a save adds
@@ -80,7 +81,12 @@ class SqlOrdersRepository(SqlWorkOrders):
         return await self._session.scalar(select(barcodes.c.item_sku).where(barcodes.c.barcode == code))
 
     async def save_item(
-        self, view: ItemView, barcode_codes: Sequence[str], version: int, production: ProductionFacts
+        self,
+        view: ItemView,
+        barcode_codes: Sequence[str],
+        version: int,
+        production: ProductionFacts,
+        inspect_on_receipt: bool,
     ) -> None:
         """Keep the catalog's item unless a newer version of it is kept already. The event and
         a read-through may keep one item at once: the upsert's row lock puts them in turn, and
@@ -92,6 +98,7 @@ class SqlOrdersRepository(SqlWorkOrders):
             "version": version,
             "standard_cost": production.standard_cost,
             "inspect_on_production": production.inspect_on_production,
+            "inspect_on_receipt": inspect_on_receipt,
         }
         dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
         kept = await self._session.scalar(

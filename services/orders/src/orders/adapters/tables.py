@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
 )
 
 from invariant_core.db import plumbing_tables
@@ -33,6 +34,34 @@ def qty(name: str, nullable: bool = False) -> Column[object]:
     return Column(name, Exact(QUANTITY_PLACES), nullable=nullable)
 
 
+def item_line(document: str) -> list[Column[object]]:
+    """A document's line of an item at a warehouse: its quantity as entered and in the base unit."""
+    return [
+        Column("order_id", String(36), ForeignKey(f"{document}.id"), primary_key=True),
+        Column("line", Integer, primary_key=True),
+        Column("item_sku", String(40), nullable=False),
+        qty("quantity"),
+        Column("unit", String(10), nullable=False),
+        qty("base_quantity"),
+        Column("base_unit", String(10), nullable=False),
+        Column("warehouse", String(20), nullable=False),
+    ]
+
+
+def transitions(name: str, document: str) -> Table:
+    """A document's changes of state, by whom and when, in order."""
+    return Table(
+        name,
+        metadata,
+        Column("order_id", String(36), ForeignKey(f"{document}.id"), primary_key=True),
+        Column("seq", Integer, primary_key=True),
+        Column("state", String(20), nullable=False),
+        Column("actor", String(ID), nullable=False),
+        Column("at", UtcDateTime(), nullable=False),
+        Column("reason", String(TEXT), nullable=False),
+    )
+
+
 # The catalog's items as orders needs them, kept from catalog events.
 items = Table(
     "items",
@@ -47,6 +76,8 @@ items = Table(
     Column("standard_cost", Exact(MONEY_PLACES)),
     # Finished goods of the item are received into QC_HOLD.
     Column("inspect_on_production", Boolean, nullable=False, server_default=false()),
+    # Receipts of the item go into QC_HOLD.
+    Column("inspect_on_receipt", Boolean, nullable=False, server_default=false()),
 )
 
 barcodes = Table(
@@ -108,14 +139,7 @@ sales_orders = Table(
 sales_order_lines = Table(
     "sales_order_lines",
     metadata,
-    Column("order_id", String(36), ForeignKey("sales_orders.id"), primary_key=True),
-    Column("line", Integer, primary_key=True),
-    Column("item_sku", String(40), nullable=False),
-    qty("quantity"),
-    Column("unit", String(10), nullable=False),
-    qty("base_quantity"),
-    Column("base_unit", String(10), nullable=False),
-    Column("warehouse", String(20), nullable=False),
+    *item_line("sales_orders"),
     Column("requested_date", Date),
     qty("reserved"),
     qty("backordered"),
@@ -164,15 +188,83 @@ sales_order_picks = Table(
     Index("ix_sales_order_picks_unshipped", "shipment", "order_id"),
 )
 
-sales_order_transitions = Table(
-    "sales_order_transitions",
+sales_order_transitions = transitions("sales_order_transitions", "sales_orders")
+
+purchase_orders = Table(
+    "purchase_orders",
     metadata,
-    Column("order_id", String(36), ForeignKey("sales_orders.id"), primary_key=True),
-    Column("seq", Integer, primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("number", String(ID), nullable=False, unique=True),
+    Column("supplier", String(20), nullable=False),
     Column("state", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_purchase_orders_supplier", "supplier", "created_at"),
+    Index("ix_purchase_orders_state", "state", "created_at"),
+)
+
+purchase_order_lines = Table(
+    "purchase_order_lines",
+    metadata,
+    *item_line("purchase_orders"),
+    Column("expected_date", Date),
+    Column("unit_price", Exact(MONEY_PLACES)),
+    qty("tolerance_percent"),
+    qty("received"),
+    qty("accepted"),
+    qty("rejected"),
+    # What is on order of an item at a warehouse is summed over these.
+    Index("ix_purchase_order_lines_place", "item_sku", "warehouse"),
+)
+
+purchase_order_receipts = Table(
+    "purchase_order_receipts",
+    metadata,
+    Column("order_id", String(36), ForeignKey("purchase_orders.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("line", Integer, nullable=False),
+    qty("quantity"),
+    Column("location", String(CODE), nullable=False),
+    Column("lot", String(CODE), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("movement_id", String(36), nullable=False),
     Column("actor", String(ID), nullable=False),
     Column("at", UtcDateTime(), nullable=False),
+)
+
+purchase_order_transitions = transitions("purchase_order_transitions", "purchase_orders")
+
+purchase_suggestions = Table(
+    "purchase_suggestions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("item_sku", String(40), nullable=False),
+    Column("warehouse", String(20), nullable=False),
+    qty("quantity"),
+    Column("base_unit", String(10), nullable=False),
+    Column("supplier", String(20), nullable=False),
+    qty("pack_size", nullable=True),
+    qty("available_to_promise"),
+    qty("on_order"),
+    qty("safety_stock", nullable=True),
+    qty("max_stock", nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    # The threshold crossing it was drafted for.
+    Column("cause", String(ID), nullable=False),
+    Column("purchase_order", String(ID), nullable=False),
     Column("reason", String(TEXT), nullable=False),
+    Column("decided_by", String(ID), nullable=False),
+    Column("decided_at", UtcDateTime()),
+    Index("ix_purchase_suggestions_created", "created_at", "id"),
+    # Never two open suggestions for one place, whichever replica drafts them.
+    Index(
+        "ux_purchase_suggestions_open",
+        "item_sku",
+        "warehouse",
+        unique=True,
+        sqlite_where=text("state = 'OPEN'"),
+        postgresql_where=text("state = 'OPEN'"),
+    ),
 )
 
 # Customer returns (RMA-000001, …) against shipped order lines.

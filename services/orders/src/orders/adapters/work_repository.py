@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
 from invariant_core.paging import PageQuery, keyset
+from orders.adapters.rows import append_rows
 from orders.adapters.tables import items
 from orders.adapters.work_tables import (
     issue_tolerances,
@@ -124,19 +125,12 @@ class SqlWorkOrders:
             work_order_over_issues,
             [{"order_id": order.id, **_over_issue_row(r)} for r in order.over_issues],
         )
-        await self._append(work_order_postings, order.id, [_posting_row(p) for p in order.postings])
-        await self._append(
+        await append_rows(self._session, work_order_postings, order.id, [_posting_row(p) for p in order.postings])
+        await append_rows(
+            self._session,
             work_order_transitions,
             order.id,
             [{"state": str(t.state), "actor": t.actor, "at": t.at, "reason": t.reason} for t in order.transitions],
-        )
-
-    async def _append(self, table: Any, order_id: str, rows: Sequence[dict[str, Any]]) -> None:
-        kept = await self._session.scalar(select(func.count()).where(table.c.order_id == order_id))
-        await insert_rows(
-            self._session,
-            table,
-            [{"order_id": order_id, "seq": seq, **row} for seq, row in enumerate(rows) if seq >= int(kept or 0)],
         )
 
     async def _work_orders(self, rows: Sequence[Row[Any]]) -> list[WorkOrder]:

@@ -36,7 +36,9 @@ async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) 
         return
     item = catalog_pb2.ItemUpserted()
     envelope.payload.Unpack(item)
-    await SqlOrdersRepository(uow.session).save_item(item_view(item), item.barcodes, item.version, production_of(item))
+    await SqlOrdersRepository(uow.session).save_item(
+        item_view(item), item.barcodes, item.version, production_of(item), item.inspect_on_receipt
+    )
 
 
 async def apply_stock_event(

@@ -13,6 +13,8 @@ from invariant.orders.v1 import orders_pb2_grpc
 from invariant_core.commands import Dispatcher
 from invariant_core.messages import date_from_message, date_message, decimal_message, timestamp_message
 from invariant_core.paging import page_of, page_query
+from orders.api.lines import item_line_fields
+from orders.api.purchasing_servicer import PurchasingRpcs
 from orders.api.work_orders import WorkOrdersApi
 from orders.domain import commands, fulfilment
 from orders.domain.partners import Customer, Supplier
@@ -41,7 +43,7 @@ _STATES = {
 _STATE_NUMBERS = {state: number for number, state in _STATES.items()}
 
 
-class OrdersServicer(WorkOrdersApi, orders_pb2_grpc.OrdersServiceServicer):
+class OrdersServicer(WorkOrdersApi, PurchasingRpcs, orders_pb2_grpc.OrdersServiceServicer):
     def __init__(self, reading: Reading, dispatch: Dispatcher[OrdersRepository], items: Items, stock: Stock) -> None:
         self._reading = reading
         self._dispatch = dispatch
@@ -270,13 +272,7 @@ def sales_order_message(order: SalesOrder) -> pb.SalesOrder:
     )
     for line in order.lines:
         added = message.lines.add(
-            line=line.line,
-            item_sku=line.item_sku,
-            quantity=decimal_message(line.quantity),
-            unit=line.unit,
-            base_quantity=decimal_message(line.base_quantity),
-            base_unit=line.base_unit,
-            warehouse=line.warehouse,
+            **item_line_fields(line),
             reserved=decimal_message(line.reserved),
             backordered=decimal_message(line.backordered),
             reservation_id=line.reservation_id,

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from invariant_kernel.errors import DomainError, ErrorCode
 from invariant_kernel.limits import ID, TEXT, bounded
+from orders.domain.lines import ItemLine
 
 # Lines per order: an order is confirmed in one reservation call and its warehouses
 # are looked up in one call, each of which takes at most 100.
@@ -57,15 +58,7 @@ class LineReservation:
 
 
 @dataclass(frozen=True)
-class OrderLine:
-    line: int
-    item_sku: str
-    # As entered, and in the item's base unit.
-    quantity: Decimal
-    unit: str
-    base_quantity: Decimal
-    base_unit: str
-    warehouse: str
+class OrderLine(ItemLine):
     requested_date: date | None
     reserved: Decimal = Decimal(0)
     backordered: Decimal = Decimal(0)

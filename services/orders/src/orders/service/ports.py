@@ -17,6 +17,7 @@ from orders.domain.picking import Shelf
 from orders.domain.returns import CustomerReturn
 from orders.domain.sales import Grant, Issue, OrderLine, SalesOrder, SalesOrderState
 from orders.domain.work_orders import Component, PostingKind, WorkOrder, WorkOrderState
+from orders.service.purchasing_ports import PurchasingRepository
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class WorkOrdersRepository(Protocol):
     async def drop_claim(self, key: str) -> None: ...
 
 
-class OrdersRepository(WorkOrdersRepository, Protocol):
+class OrdersRepository(WorkOrdersRepository, PurchasingRepository, Protocol):
     async def customer(self, code: str) -> Customer | None: ...
     async def add_customer(self, customer: Customer) -> None: ...
     async def customers(self, page: PageQuery) -> list[Customer]: ...
