@@ -14,10 +14,10 @@ owns everything between:
 - coalescing, where a route asks for it: concurrent commands of one kind share a
   transaction (`invariant_core.coalesce`), each still refused or answered on its own;
 - what must happen outside the transaction: `prepare` (remote reads a command needs, such
-  as another service's book) runs before it, and `remedy` answers a refusal that work
-  outside the transaction can cure (an item the replica lacks, read through from the
-  catalog), after which the command runs once more. No remote call runs inside a
-  transaction.
+  as another service's book) runs before it, and before a coalesced command joins its
+  batch; `remedy` answers a refusal that work outside the transaction can cure (an item
+  the replica lacks, read through from the catalog), after which the command runs once
+  more. No remote call runs inside a transaction.
 """
 
 from __future__ import annotations
@@ -148,8 +148,7 @@ class Dispatcher(Generic[P]):
     async def _once(
         self, route: Route[P], request: Message, command: object, response: type[R], reply: Callable[[Any], R]
     ) -> R:
-        if route.together:
-            return await self._coalescers[type(command)].submit(_Pending(request, command, response, reply))  # type: ignore[return-value]
+        kind = type(command)
         if route.prepare is not None:
             if route.keyed:
                 # A retry of a command already done is answered before its preparation,
@@ -159,6 +158,8 @@ class Dispatcher(Generic[P]):
                 if done is not None:
                     return done
             command = await route.prepare(command)
+        if route.together:
+            return await self._coalescers[kind].submit(_Pending(request, command, response, reply))  # type: ignore[return-value]
 
         async def run(uow: UnitOfWork) -> R:
             return reply(await route.handle(uow, self._repository(uow), command))

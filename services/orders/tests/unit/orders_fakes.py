@@ -11,14 +11,18 @@ import copy
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
+from invariant_core import identity
+from invariant_core.coalesce import Call
 from invariant_core.paging import PageQuery
-from invariant_core.testing import ConstraintViolation, paged
-from invariant_kernel.errors import not_found
+from invariant_core.testing import ConstraintViolation, FakeService, paged
+from invariant_kernel.errors import DomainError, not_found
 from invariant_kernel.units import ItemView
 from orders.domain.partners import Customer, Supplier
 from orders.domain.picking import Shelf
 from orders.domain.sales import OPEN_STATES, Grant, Issue, OrderLine, SalesOrder, SalesOrderState
+from orders.service import handlers
 
 
 class FakeOrdersRepository:
@@ -61,8 +65,8 @@ class FakeOrdersRepository:
     async def sales_order_by_id(self, order_id: str, lock: bool = False) -> SalesOrder | None:
         return next((copy.deepcopy(o) for o in self.orders.values() if o.id == order_id), None)
 
-    async def sales_orders(self, numbers: Sequence[str]) -> list[SalesOrder]:
-        return [copy.deepcopy(self.orders[n]) for n in numbers if n in self.orders]
+    async def sales_orders(self, numbers: Sequence[str], lock: bool = False) -> list[SalesOrder]:
+        return [copy.deepcopy(self.orders[n]) for n in dict.fromkeys(numbers) if n in self.orders]
 
     async def list_sales_orders(
         self, customer: str, state: SalesOrderState | None, page: PageQuery
@@ -77,6 +81,10 @@ class FakeOrdersRepository:
 
     async def save_sales_order(self, order: SalesOrder) -> None:
         self.orders[order.number] = _stored(order)
+
+    async def save_sales_orders(self, orders: Sequence[SalesOrder]) -> None:
+        for order in orders:
+            await self.save_sales_order(order)
 
     async def backordered_orders(self, item_sku: str, warehouse: str) -> list[SalesOrder]:
         return [
@@ -185,3 +193,16 @@ class FakeBackorders:
 
     async def ask(self, uow: object, order: SalesOrder, line: OrderLine, quantity: Decimal, cause: str) -> None:
         self.asked.append((order.number, line.line, quantity, cause))
+
+
+async def confirm(
+    orders: FakeService[FakeOrdersRepository], releases: FakeReleases, promised: handlers.Promised
+) -> SalesOrder:
+    """Stock's promise recorded as the dispatcher records a confirmation: in a batch of its
+    own, as whoever acts now; its refusal raised."""
+    [outcome] = await orders.run(
+        partial(handlers.confirm_sales_orders, releases), [Call(promised, identity.current.get())]
+    )
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from functools import partial
 
-from orders_fakes import FakeBackorders, FakeItems, FakeOrdersRepository, FakeReleases, FakeStock
+from orders_fakes import FakeBackorders, FakeItems, FakeOrdersRepository, FakeReleases, FakeStock, confirm
 
 from invariant_core import identity
 from invariant_core.testing import FakeService, refusal
@@ -45,7 +45,7 @@ async def confirmed_order(
     promised = await handlers.prepare_confirmation(
         partial(reading_of, orders), stock, commands.ConfirmSalesOrder(order.number)
     )
-    done = await orders.run(partial(handlers.confirm_sales_order, FakeReleases()), promised)
+    done = await confirm(orders, FakeReleases(), promised)
     orders.relay()
     return done
 

@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from functools import partial
 
-from orders_fakes import FakeItems, FakeOrdersRepository, FakeReleases, FakeStock
+from orders_fakes import FakeItems, FakeOrdersRepository, FakeReleases, FakeStock, confirm
 
 from invariant_core import identity
+from invariant_core.coalesce import Call
 from invariant_core.testing import FakeService, refusal
-from invariant_kernel.errors import ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode
 from invariant_kernel.units import ItemView
 from orders.domain import commands
 from orders.domain.sales import Cancelled, Confirmed, PromisePolicy, SalesOrder, SalesOrderState
@@ -59,7 +60,7 @@ async def confirmed(
         yield orders.repo
 
     promised = await handlers.prepare_confirmation(reading, stock, commands.ConfirmSalesOrder(number))
-    return await orders.run(partial(handlers.confirm_sales_order, releases), promised)
+    return await confirm(orders, releases, promised)
 
 
 async def test_a_line_is_kept_as_entered_and_in_the_base_unit() -> None:
@@ -140,9 +141,8 @@ async def test_two_confirmations_of_one_order_share_stock_s_one_answer() -> None
     order = await new_order(orders, stock)
     first = await confirmed(orders, stock, releases, order.number)
     # The second was prepared before the first committed: stock answered it the same.
-    again = await orders.run(
-        partial(handlers.confirm_sales_order, releases),
-        handlers.Promised(order.number, tuple(stock.answered[handlers.confirmation_key(first)])),
+    again = await confirm(
+        orders, releases, handlers.Promised(order.number, tuple(stock.answered[handlers.confirmation_key(first)]))
     )
     assert again.transitions == first.transitions
     assert len(stock.answered) == 1
@@ -158,7 +158,7 @@ async def test_an_order_cancelled_while_stock_promised_it_gives_the_promise_back
 
     promised = await handlers.prepare_confirmation(reading, stock, commands.ConfirmSalesOrder(order.number))
     await orders.run(partial(handlers.cancel_sales_order, releases), commands.CancelSalesOrder(order.number, ""))
-    answer = await orders.run(partial(handlers.confirm_sales_order, releases), promised)
+    answer = await confirm(orders, releases, promised)
 
     assert answer.state is SalesOrderState.CANCELLED
     assert releases.sent == [(order.number, 1, "R-0-0", Decimal(24))]
@@ -196,3 +196,28 @@ async def test_a_taken_partner_code_is_refused() -> None:
     assert (made.items[0].item_sku, made.items[0].pack_size) == ("BOLT", Decimal("1.5"))
     taken = await refusal(orders.run(handlers.create_supplier, supplier))
     assert (taken.code, taken.field) == (ErrorCode.ALREADY_EXISTS, "code")
+
+
+async def test_confirmations_arriving_together_are_recorded_in_one_batch_each_as_its_caller() -> None:
+    orders, stock, releases = await service_with_customer(), FakeStock(), FakeReleases()
+    first, second = [await new_order(orders, stock) for _ in range(2)]
+    orders.relay()
+
+    @asynccontextmanager
+    async def reading() -> AsyncIterator[FakeOrdersRepository]:
+        yield orders.repo
+
+    promises = [
+        await handlers.prepare_confirmation(reading, stock, commands.ConfirmSalesOrder(o.number))
+        for o in (first, second)
+    ]
+    ben = identity.Identity(actor="ben", roles=frozenset({"sales"}))
+    gone = handlers.Promised("SO-999999", ())
+    calls = [Call(promises[0], DESK), Call(gone, ben), Call(promises[1], ben)]
+
+    one, missing, two = await orders.run(partial(handlers.confirm_sales_orders, releases), calls)
+
+    assert isinstance(missing, DomainError) and (missing.code, missing.field) == (ErrorCode.NOT_FOUND, "number")
+    assert [o.state for o in (one, two)] == [SalesOrderState.CONFIRMED] * 2
+    assert [orders.repo.orders[o.number].transitions[-1].actor for o in (first, second)] == ["ana", "ben"]
+    assert [(type(event), who.actor) for event, who in orders.outbox] == [(Confirmed, "ana"), (Confirmed, "ben")]

@@ -193,9 +193,11 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
         row = (await self._session.execute(query.with_for_update() if lock else query)).first()
         return None if row is None else (await self._orders([row]))[0]
 
-    async def sales_orders(self, order_numbers: Sequence[str]) -> list[SalesOrder]:
+    async def sales_orders(self, order_numbers: Sequence[str], lock: bool = False) -> list[SalesOrder]:
+        query = select(sales_orders).where(sales_orders.c.number.in_(list(order_numbers)))
+        # Locked in id order, as every writer that locks several orders does.
         rows = (
-            await self._session.execute(select(sales_orders).where(sales_orders.c.number.in_(list(order_numbers))))
+            await self._session.execute(query.order_by(sales_orders.c.id).with_for_update() if lock else query)
         ).all()
         return await self._orders(rows)
 
@@ -225,28 +227,42 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
             )
         )
         await insert_rows(self._session, sales_order_lines, [_line_row(order.id, line) for line in order.lines])
-        await self._add_transitions(order, 0)
+        await self._add_transitions([order])
 
     async def save_sales_order(self, order: SalesOrder) -> None:
+        await self.save_sales_orders([order])
+
+    async def save_sales_orders(self, orders: Sequence[SalesOrder]) -> None:
+        """Several orders in a few statements, whatever their number: their states, their lines,
+        the transitions they gained, their lines' reservations and their picks."""
+        if not orders:
+            return
         await self._session.execute(
-            update(sales_orders).where(sales_orders.c.id == order.id).values(state=str(order.state))
+            update(sales_orders).where(sales_orders.c.id == bindparam("of")).values(state=bindparam("new_state")),
+            [{"of": order.id, "new_state": str(order.state)} for order in orders],
         )
+        lines = sales_order_lines
         await self._session.execute(
-            update(sales_order_lines)
-            .where(sales_order_lines.c.order_id == order.id, sales_order_lines.c.line == bindparam("number"))
+            update(lines)
+            .where(lines.c.order_id == bindparam("of"), lines.c.line == bindparam("number"))
             .values({name: bindparam(f"new_{name}") for name in _SAVED_LINE_FIELDS}),
             [
-                {"number": line.line, **{f"new_{name}": getattr(line, name) for name in _SAVED_LINE_FIELDS}}
+                {
+                    "of": order.id,
+                    "number": line.line,
+                    **{f"new_{name}": getattr(line, name) for name in _SAVED_LINE_FIELDS},
+                }
+                for order in orders
                 for line in order.lines
             ],
         )
-        await self._add_transitions(order, self._stored_transitions.get(order.id, 0))
-        await self._save_reservations(order)
-        await self._save_picks(order)
+        await self._add_transitions(orders)
+        await self._save_reservations(orders)
+        await self._save_picks(orders)
 
-    async def _save_reservations(self, order: SalesOrder) -> None:
+    async def _save_reservations(self, orders: Sequence[SalesOrder]) -> None:
         table = sales_order_line_reservations
-        await self._session.execute(table.delete().where(table.c.order_id == order.id))
+        await self._session.execute(table.delete().where(table.c.order_id.in_([order.id for order in orders])))
         await insert_rows(
             self._session,
             table,
@@ -258,26 +274,37 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
                     "seq": n,
                     "open": r.open,
                 }
+                for order in orders
                 for line in order.lines
                 for n, r in enumerate(line.reservations)
             ],
         )
 
-    async def _save_picks(self, order: SalesOrder) -> None:
+    async def _save_picks(self, orders: Sequence[SalesOrder]) -> None:
         table = sales_order_picks
-        stored = dict(
-            (
-                await self._session.execute(select(table.c.seq, table.c.shipment).where(table.c.order_id == order.id))
-            ).all()
+        picking = [order for order in orders if order.picks]
+        if not picking:
+            return
+        found = await self._session.execute(
+            select(table.c.order_id, table.c.seq, table.c.shipment).where(
+                table.c.order_id.in_([order.id for order in picking])
+            )
         )
-        await insert_rows(self._session, table, [_pick_row(order.id, p) for p in order.picks if p.seq not in stored])
-        shipped: dict[int, list[int]] = defaultdict(list)
-        for pick in order.picks:
-            if pick.seq in stored and stored[pick.seq] != pick.shipment:
-                shipped[pick.shipment].append(pick.seq)
-        for shipment, seqs in shipped.items():
+        stored = {(order_id, seq): shipment for order_id, seq, shipment in found}
+        await insert_rows(
+            self._session,
+            table,
+            [_pick_row(order.id, p) for order in picking for p in order.picks if (order.id, p.seq) not in stored],
+        )
+        shipped: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for order in picking:
+            for pick in order.picks:
+                kept = stored.get((order.id, pick.seq))
+                if kept is not None and kept != pick.shipment:
+                    shipped[(order.id, pick.shipment)].append(pick.seq)
+        for (order_id, shipment), seqs in shipped.items():
             await self._session.execute(
-                update(table).where(table.c.order_id == order.id, table.c.seq.in_(seqs)).values(shipment=shipment)
+                update(table).where(table.c.order_id == order_id, table.c.seq.in_(seqs)).values(shipment=shipment)
             )
 
     async def backordered_orders(self, item_sku: str, warehouse: str) -> list[SalesOrder]:
@@ -328,7 +355,8 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
         )
         return {(location, lot): Decimal(total) for location, lot, total in found}
 
-    async def _add_transitions(self, order: SalesOrder, kept: int) -> None:
+    async def _add_transitions(self, orders: Sequence[SalesOrder]) -> None:
+        """The transitions the orders gained since they were read (or all, for new ones)."""
         await insert_rows(
             self._session,
             sales_order_transitions,
@@ -341,11 +369,12 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
                     "at": t.at,
                     "reason": t.reason,
                 }
+                for order in orders
                 for seq, t in enumerate(order.transitions)
-                if seq >= kept
+                if seq >= self._stored_transitions.get(order.id, 0)
             ],
         )
-        self._stored_transitions[order.id] = len(order.transitions)
+        self._stored_transitions.update((order.id, len(order.transitions)) for order in orders)
 
     async def _reservations(self, ids: Sequence[str]) -> dict[tuple[str, int], list[LineReservation]]:
         held: dict[tuple[str, int], list[LineReservation]] = defaultdict(list)

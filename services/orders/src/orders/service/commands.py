@@ -35,7 +35,8 @@ def command_table(
             handlers.create_sales_order, prepare=partial(handlers.prepare_sales_order, items, stock)
         ),
         commands.ConfirmSalesOrder: Route(
-            partial(handlers.confirm_sales_order, releases),
+            partial(handlers.confirm_sales_orders, releases),
+            together=True,
             prepare=partial(handlers.prepare_confirmation, reading, stock),
         ),
         commands.CancelSalesOrder: Route(partial(handlers.cancel_sales_order, releases)),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from invariant_core import identity
+from invariant_core.coalesce import Call
 from invariant_core.db import Recorder, utcnow
 from invariant_core.paging import at_most_a_page
 from invariant_kernel.codes import normalise_warehouse
@@ -181,27 +182,52 @@ async def prepare_confirmation(reading: Reading, stock: Stock, cmd: commands.Con
     return Promised(order.number, tuple(await stock.reserve(confirmation_key(order), order)))
 
 
-async def confirm_sales_order(releases: Releases, uow: Recorder, repo: OrdersRepository, cmd: Promised) -> SalesOrder:
-    """Record what stock promised. An order confirmed meanwhile by the same promise is
+async def confirm_sales_orders(
+    releases: Releases, uow: Recorder, repo: OrdersRepository, calls: Sequence[Call[Promised]]
+) -> list[SalesOrder | DomainError]:
+    """Record what stock promised each of several orders, in one transaction: confirmations
+    that arrive together share it. An order confirmed meanwhile by the same promise is
     answered as it stands; one cancelled meanwhile gives the promise back."""
-    order = await order_by_number(repo, cmd.number, lock=True)
+    found = {order.number: order for order in await repo.sales_orders([c.argument.number for c in calls], lock=True)}
+    outcomes: list[SalesOrder | DomainError] = []
+    changed: dict[str, SalesOrder] = {}
+    for call in calls:
+        order = found.get(call.argument.number)
+        if order is None:
+            outcomes.append(not_found("sales order", call.argument.number, "number"))
+            continue
+        with identity.acting(call.caller):
+            try:
+                if await _take_promise(releases, uow, order, call.argument):
+                    changed[order.number] = order
+                    # Each order's facts go out as whoever confirmed it.
+                    uow.record(*order.events)
+                    order.events.clear()
+            except DomainError as refused:
+                outcomes.append(refused)
+                continue
+        outcomes.append(order)
+    await repo.save_sales_orders(list(changed.values()))
+    return outcomes
+
+
+async def _take_promise(releases: Releases, uow: Recorder, order: SalesOrder, promised: Promised) -> bool:
+    """Confirm `order` with stock's grants; whether it changed."""
     if order.state is SalesOrderState.CONFIRMED and [line.reservation_id for line in order.lines] == [
-        grant.reservation_id for grant in cmd.grants
+        grant.reservation_id for grant in promised.grants
     ]:
-        return order
+        return False
     if order.state is SalesOrderState.CANCELLED:
-        for line, grant in zip(order.lines, cmd.grants, strict=True):
+        for line, grant in zip(order.lines, promised.grants, strict=True):
             if grant.granted > 0:
                 held = (LineReservation(grant.reservation_id, grant.granted),)
-                promised = dataclasses.replace(
+                given = dataclasses.replace(
                     line, reserved=grant.granted, reservation_id=grant.reservation_id, reservations=held
                 )
-                await releases.release(uow, order, promised)
-        return order
-    order.confirm(cmd.grants, identity.current.get().actor, utcnow())
-    await repo.save_sales_order(order)
-    uow.track(order)
-    return order
+                await releases.release(uow, order, given)
+        return False
+    order.confirm(promised.grants, identity.current.get().actor, utcnow())
+    return True
 
 
 async def cancel_sales_order(
