@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String
 from invariant_core.types import Exact, UtcDateTime
 from invariant_kernel.decimals import MONEY_PLACES
 from invariant_kernel.limits import ID, TEXT
-from orders.adapters.tables import metadata, qty
+from orders.adapters.tables import metadata, qty, transitions
 
 # Per item: the percent of a component's requirement that may be issued beyond it unapproved.
 issue_tolerances = Table(
@@ -93,16 +93,7 @@ work_order_postings = Table(
     Column("at", UtcDateTime(), nullable=False),
 )
 
-work_order_transitions = Table(
-    "work_order_transitions",
-    metadata,
-    Column("order_id", String(36), ForeignKey("work_orders.id"), primary_key=True),
-    Column("seq", Integer, primary_key=True),
-    Column("state", String(20), nullable=False),
-    Column("actor", String(ID), nullable=False),
-    Column("at", UtcDateTime(), nullable=False),
-    Column("reason", String(TEXT), nullable=False),
-)
+work_order_transitions = transitions("work_order_transitions", "work_orders")
 
 # What issues under way hold of a component's allowance: taken in a transaction of its own
 # before stock is asked, dropped by the transaction that records the issue (or when stock
