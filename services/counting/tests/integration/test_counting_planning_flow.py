@@ -81,6 +81,17 @@ async def count_and_post(suite: Suite, sku: str, shelf: int, warehouse: str = WA
     await post(suite, count.id, shelf)
 
 
+async def counted_item(suite: Suite, shelf: int) -> tuple[str, str]:
+    """A warehouse of its own, so that its plans hold this item alone, with 10 of a new item
+    received into A-01 and counted just now finding `shelf`."""
+    warehouse = f"N{uuid.uuid4().hex[:8].upper()}"
+    await create_warehouse(suite, warehouse)
+    sku = await create_item(suite)
+    await move(suite, spb.MOVEMENT_TYPE_RECEIPT, sku, 10, warehouse)
+    await count_and_post(suite, sku, shelf, warehouse)
+    return warehouse, sku
+
+
 async def post(suite: Suite, count_id: str, shelf: int) -> None:
     """A DRAFT count of one place opened and found holding `shelf`; a difference explained,
     approved by a supervisor and posted by stock."""
@@ -252,12 +263,7 @@ async def test_issues_rank_items_and_a_plan_splits_the_due_items_by_capacity_onc
 
 
 async def test_an_issue_of_more_than_the_shelf_holds_makes_the_item_due_for_a_count(suite: Suite) -> None:
-    # A warehouse of the test's own: its plans hold this item alone.
-    warehouse = f"N{uuid.uuid4().hex[:8].upper()}"
-    await create_warehouse(suite, warehouse)
-    sku = await create_item(suite)
-    await move(suite, spb.MOVEMENT_TYPE_RECEIPT, sku, 10, warehouse)
-    await count_and_post(suite, sku, 8, warehouse)
+    warehouse, sku = await counted_item(suite, 8)
 
     # Counted just now: not due for months.
     assert list((await plan(suite, warehouse)).due) == []
@@ -335,13 +341,8 @@ async def test_an_issue_republished_in_another_envelope_adds_its_value_once(suit
 
 @pytest.mark.fault
 async def test_a_failed_pick_plans_one_spot_count_of_its_place_however_often_it_is_delivered(suite: Suite) -> None:
-    # A warehouse of the test's own: its plans hold this item alone.
-    warehouse = f"F{uuid.uuid4().hex[:8].upper()}"
-    await create_warehouse(suite, warehouse)
-    sku = await create_item(suite)
-    await move(suite, spb.MOVEMENT_TYPE_RECEIPT, sku, 10, warehouse)
     # Counted just now: due for nothing but what happens next.
-    await count_and_post(suite, sku, 9, warehouse)
+    warehouse, sku = await counted_item(suite, 9)
     failed = orders_events.PickFailed(
         order="SO-000001",
         line=1,
