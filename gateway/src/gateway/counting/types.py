@@ -192,6 +192,11 @@ class DueTrigger(Enum):
         "LARGE_ADJUSTMENT",
         description="Its last count adjusted more than the cycle policy's `largeAdjustmentValue`, at standard cost.",
     )
+    FAILED_PICK = strawberry.enum_value(
+        "FAILED_PICK",
+        description="A pick of it found the shelf short since its last count. Due for that alone, it gets a SPOT "
+        "count of the places the picks failed at instead of a cycle count.",
+    )
 
 
 def _decimal(message: Message, name: str) -> decimal.Decimal | None:

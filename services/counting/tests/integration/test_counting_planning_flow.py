@@ -17,14 +17,17 @@ from counting_support import (
     d,
     enter,
     finish,
+    is_posted,
     key,
     lines,
     open_count,
     refused,
 )
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from invariant.counting.v1 import counting_pb2 as pb
+from invariant.events.v1 import orders_pb2 as orders_events
 from invariant.events.v1 import stock_pb2 as stock_events
 from invariant.events.v1.envelope_pb2 import Envelope
 from invariant.stock.v1 import stock_pb2 as spb
@@ -75,29 +78,69 @@ async def count_and_post(suite: Suite, sku: str, shelf: int, warehouse: str = WA
                 tolerance=pb.Tolerance(quantity=d(1000)),
             )
         )
-        count = await open_count(suite, count.id)
-    with acting(*ANN):
-        (line,) = await lines(suite, count.id)
-        await enter(suite, count.id, line.id, shelf)
+    await post(suite, count.id, shelf)
+
+
+async def counted_item(suite: Suite, shelf: int) -> tuple[str, str]:
+    """A warehouse of its own, so that its plans hold this item alone, with 10 of a new item
+    received into A-01 and counted just now finding `shelf`."""
+    warehouse = f"N{uuid.uuid4().hex[:8].upper()}"
+    await create_warehouse(suite, warehouse)
+    sku = await create_item(suite)
+    await move(suite, spb.MOVEMENT_TYPE_RECEIPT, sku, 10, warehouse)
+    await count_and_post(suite, sku, shelf, warehouse)
+    return warehouse, sku
+
+
+async def post(suite: Suite, count_id: str, shelf: int) -> None:
+    """A DRAFT count of one place opened and found holding `shelf`; a difference explained,
+    approved by a supervisor and posted by stock."""
     with acting(*SUPERVISOR):
-        await finish(suite, count.id)
-        (line,) = await lines(suite, count.id)
+        await open_count(suite, count_id)
+    with acting(*ANN):
+        (line,) = await lines(suite, count_id)
+        await enter(suite, count_id, line.id, shelf)
+    with acting(*SUPERVISOR):
+        await finish(suite, count_id)
+        (line,) = await lines(suite, count_id)
         loss = abs(Decimal(line.variance.value))
-        await suite.counting.ExplainLine(
-            pb.ExplainLineRequest(
-                idempotency_key=key(),
-                count_id=count.id,
-                line_id=line.id,
-                reasons=[pb.ReasonQuantity(reason_code="DAMAGE_NOT_RECORDED", quantity=d(loss))],
+        if loss:
+            await suite.counting.ExplainLine(
+                pb.ExplainLineRequest(
+                    idempotency_key=key(),
+                    count_id=count_id,
+                    line_id=line.id,
+                    reasons=[pb.ReasonQuantity(reason_code="DAMAGE_NOT_RECORDED", quantity=d(loss))],
+                )
             )
+        await suite.counting.SubmitForApproval(pb.SubmitForApprovalRequest(idempotency_key=key(), count_id=count_id))
+        if loss:
+            await suite.counting.Approve(
+                pb.ApproveRequest(idempotency_key=key(), count_id=count_id, level="SUPERVISOR")
+            )
+    await eventually(lambda: is_posted(suite, count_id), "stock posted the count", within=60)
+
+
+async def plan(suite: Suite, warehouse: str, days: int = 0) -> pb.PlanCountsResponse:
+    """A supervisor's plan of the warehouse's counts `days` from now, for ann to count."""
+    with acting(*SUPERVISOR):
+        return await suite.counting.PlanCounts(
+            pb.PlanCountsRequest(idempotency_key=key(), warehouse=warehouse, date=days_from_now(days), counters=["ann"])
         )
-        await suite.counting.SubmitForApproval(pb.SubmitForApprovalRequest(idempotency_key=key(), count_id=count.id))
-        await suite.counting.Approve(pb.ApproveRequest(idempotency_key=key(), count_id=count.id, level="SUPERVISOR"))
 
-    async def posted() -> bool:
-        return (await suite.counting.GetCount(pb.GetCountRequest(count_id=count.id))).state == "POSTED"
 
-    await eventually(posted, "stock posted the count", within=60)
+async def publish(suite: Suite, kind: str, fact: Message, producer: str) -> None:
+    """A fact as its producer publishes it, in an envelope of its own (a new id each time)."""
+    envelope = Envelope(id=key(), type=kind, producer=producer, actor="olga")
+    envelope.payload.Pack(fact)
+    envelope.occurred_at.GetCurrentTime()
+    client = await nats.connect(suite.events.url)
+    try:
+        await client.jetstream().publish(
+            suite.events.subject(kind), envelope.SerializeToString(), headers={"Nats-Msg-Id": envelope.id}
+        )
+    finally:
+        await client.close()
 
 
 def classified(classes: pb.AbcClasses) -> list[tuple[str, str]]:
@@ -220,30 +263,17 @@ async def test_issues_rank_items_and_a_plan_splits_the_due_items_by_capacity_onc
 
 
 async def test_an_issue_of_more_than_the_shelf_holds_makes_the_item_due_for_a_count(suite: Suite) -> None:
-    # A warehouse of the test's own: its plans hold this item alone.
-    warehouse = f"N{uuid.uuid4().hex[:8].upper()}"
-    await create_warehouse(suite, warehouse)
-    sku = await create_item(suite)
-    await move(suite, spb.MOVEMENT_TYPE_RECEIPT, sku, 10, warehouse)
-    await count_and_post(suite, sku, 8, warehouse)
-
-    async def plan() -> pb.PlanCountsResponse:
-        with acting(*SUPERVISOR):
-            return await suite.counting.PlanCounts(
-                pb.PlanCountsRequest(
-                    idempotency_key=key(), warehouse=warehouse, date=days_from_now(0), counters=["ann"]
-                )
-            )
+    warehouse, sku = await counted_item(suite, 8)
 
     # Counted just now: not due for months.
-    assert list((await plan()).due) == []
+    assert list((await plan(suite, warehouse)).due) == []
     error = await refused(move(suite, spb.MOVEMENT_TYPE_ISSUE, sku, 12, warehouse))
     assert (error.code, error.field) == (ErrorCode.INSUFFICIENT_STOCK, "quantity")
 
     planned = pb.PlanCountsResponse()
 
     async def due() -> bool:
-        planned.CopyFrom(await plan())
+        planned.CopyFrom(await plan(suite, warehouse))
         return bool(planned.due)
 
     # Counting learns of the attempt from stock's event; a new consumer replays the stream first.
@@ -297,18 +327,9 @@ async def test_an_issue_republished_in_another_envelope_adds_its_value_once(suit
     issue = stock_events.MovementPosted(movement_id=key(), type="ISSUE", item_sku=sku, quantity=d(3))
     getattr(issue, "from").CopyFrom(stock_events.StockPlace(warehouse=WAREHOUSE, location="A-01", status="AVAILABLE"))
     issue.business_time.CopyFrom(days_from_now(0))
-    client = await nats.connect(suite.events.url)
-    try:
-        # The same fact twice, each in an envelope of its own (a relay restored from a backup, say).
-        for _ in range(2):
-            envelope = Envelope(id=key(), type="inventory.stock.issue.posted", producer="stock", actor="olga")
-            envelope.payload.Pack(issue)
-            subject = suite.events.subject(envelope.type)
-            await client.jetstream().publish(
-                subject, envelope.SerializeToString(), headers={"Nats-Msg-Id": envelope.id}
-            )
-    finally:
-        await client.close()
+    # The same fact twice, each in an envelope of its own (a relay restored from a backup, say).
+    for _ in range(2):
+        await publish(suite, "inventory.stock.issue.posted", issue, "stock")
     await eventually(lambda: caught_up(suite, "counting-issues"), "counting has applied both", within=60)
 
     with acting(*SUPERVISOR):
@@ -316,3 +337,40 @@ async def test_an_issue_republished_in_another_envelope_adds_its_value_once(suit
             pb.ComputeAbcClassesRequest(idempotency_key=key(), warehouse=WAREHOUSE)
         )
     assert {c.item_sku: Decimal(c.issue_value.value) for c in classes.classes} == {sku: 6}
+
+
+@pytest.mark.fault
+async def test_a_failed_pick_plans_one_spot_count_of_its_place_however_often_it_is_delivered(suite: Suite) -> None:
+    # Counted just now: due for nothing but what happens next.
+    warehouse, sku = await counted_item(suite, 9)
+    failed = orders_events.PickFailed(
+        order="SO-000001",
+        line=1,
+        item_sku=sku,
+        warehouse=warehouse.lower(),
+        location="a-01",
+        expected=d(3),
+        found=d(1),
+        who="pia",
+        order_id=key(),
+        pick=1,
+    )
+    # Orders' relay delivers the failed pick twice, in two envelopes.
+    for _ in range(2):
+        await publish(suite, "inventory.orders.pick.failed", failed, "orders")
+    await eventually(lambda: caught_up(suite, "counting-failed-picks"), "counting has applied both", within=120)
+
+    planned = await plan(suite, warehouse)
+    assert [(i.item_sku, list(i.triggers)) for i in planned.due] == [(sku, ["FAILED_PICK"])]
+    assert [
+        (c.kind, list(c.locations), list(c.item_skus), c.state, c.blind, list(c.counters)) for c in planned.counts
+    ] == [("SPOT", ["A-01"], [sku], "DRAFT", True, ["ann"])]
+    assert list((await plan(suite, warehouse)).counts) == []
+
+    # Counted where the pick failed (the shelf holds what the book says: the picker missed
+    # it), the place is settled: the same failed pick delivered once more afterwards makes
+    # nothing due again.
+    await post(suite, planned.counts[0].id, 9)
+    await publish(suite, "inventory.orders.pick.failed", failed, "orders")
+    await eventually(lambda: caught_up(suite, "counting-failed-picks"), "counting has taken the third delivery")
+    assert list((await plan(suite, warehouse, days=1)).due) == []

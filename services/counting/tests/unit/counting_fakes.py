@@ -66,6 +66,7 @@ class FakeCountingRepository(CountingRepository):
         self.limit_rows: dict[str, ApprovalLimits] = {}
         self.issue_rows: dict[tuple[str, str, date], Decimal] = {}
         self.trigger_rows: dict[tuple[str, str, Trigger], datetime] = {}
+        self.failed_pick_rows: dict[tuple[str, str, str], datetime] = {}
         self.class_rows: dict[str, tuple[datetime, list[Classified]]] = {}
         self.policy_rows: dict[str, CyclePolicy] = {}
         self.planned_rows: dict[tuple[str, date, str], str] = {}
@@ -358,6 +359,11 @@ class FakeCountingRepository(CountingRepository):
         key = (warehouse, item_sku, kind)
         self.trigger_rows[key] = max(at, self.trigger_rows.get(key, at))
 
+    async def record_failed_pick(self, warehouse: str, item_sku: str, location: str, at: datetime) -> None:
+        await self.record_trigger(warehouse, item_sku, Trigger.FAILED_PICK, at)
+        key = (warehouse, item_sku, location)
+        self.failed_pick_rows[key] = max(at, self.failed_pick_rows.get(key, at))
+
     def _known_items(self, warehouse: str) -> set[str]:
         counted = {
             line.item_sku for c in self.count_rows.values() if c.warehouse == warehouse for line in self._lines(c.id)
@@ -401,7 +407,12 @@ class FakeCountingRepository(CountingRepository):
             reported = {
                 kind: at for (wh, item, kind), at in self.trigger_rows.items() if (wh, item) == (warehouse, sku)
             }
-            histories.append(ItemHistory(sku, classes.get(sku, ""), last, reported))
+            failed = {
+                location: at
+                for (wh, item, location), at in self.failed_pick_rows.items()
+                if (wh, item) == (warehouse, sku)
+            }
+            histories.append(ItemHistory(sku, classes.get(sku, ""), last, reported, failed))
         return histories
 
     async def planned_or_under_way(self, warehouse: str, day: date) -> set[str]:

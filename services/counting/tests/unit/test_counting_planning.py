@@ -18,6 +18,7 @@ from counting.domain.planning import (
     due_items,
     issue_days,
     split_into_counts,
+    spot_counts,
 )
 from invariant_kernel.errors import DomainError, ErrorCode
 
@@ -228,3 +229,35 @@ def test_a_count_is_filled_by_expected_lines_and_an_item_larger_than_the_capacit
     planned = split_into_counts(due, capacity=5)
     assert [[i.item_sku for i in p.items] for p in planned] == [["P", "Q"], ["R"], ["S", "T"]]
     assert all(p.abc_class == "B" for p in planned)
+
+
+def failed(sku: str, *places: tuple[str, datetime]) -> ItemHistory:
+    """An item counted a week ago that picks came up short of at `places` (location, when)."""
+    at = dict(places)
+    return ItemHistory(sku, "A", counted(7), {Trigger.FAILED_PICK: max(at.values())}, at)
+
+
+def test_a_failed_pick_since_the_last_count_plans_a_spot_count_of_its_places_and_a_cycle_count_answers_more() -> None:
+    yesterday, last_month = NOON - timedelta(days=1), NOON - timedelta(days=30)
+    histories = [
+        failed("ONE-PLACE", ("A-01", yesterday)),
+        failed("SAME-PLACE", ("A-01", yesterday)),
+        # Only the place it failed at since its count.
+        failed("TWO-PLACES", ("B-02", yesterday), ("A-01", last_month)),
+        # Due by class as well: its cycle count covers every place of it, the failed one too.
+        ItemHistory("ALSO-DUE", "A", counted(30), {Trigger.FAILED_PICK: yesterday}, {"C-03": yesterday}),
+        failed("BEFORE", ("A-01", last_month)),
+    ]
+    found = due_items(histories, CyclePolicy(), DAY)
+
+    assert {i.item_sku: (i.triggers, i.failed_at, i.cycle_counted) for i in found} == {
+        "ONE-PLACE": ((Trigger.FAILED_PICK,), ("A-01",), False),
+        "SAME-PLACE": ((Trigger.FAILED_PICK,), ("A-01",), False),
+        "TWO-PLACES": ((Trigger.FAILED_PICK,), ("B-02",), False),
+        "ALSO-DUE": ((Trigger.DUE_BY_CLASS, Trigger.FAILED_PICK), ("C-03",), True),
+    }
+    # One count per set of places, so that an item is on one count; none for the cycle-counted item.
+    assert [(s.locations, s.item_skus) for s in spot_counts(found)] == [
+        (("A-01",), ("ONE-PLACE", "SAME-PLACE")),
+        (("B-02",), ("TWO-PLACES",)),
+    ]

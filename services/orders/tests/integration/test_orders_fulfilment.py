@@ -241,6 +241,8 @@ async def test_a_picker_scans_from_the_pick_list_and_the_order_ships_what_was_pi
         "2",
     )
     assert failed.who == "desk"
+    # Which failed pick it is (the order's second pick), so that a consumer takes it once.
+    assert (failed.order_id, failed.pick) == (placed.id, 2)
     [shipment] = payloads(seen, "inventory.orders.shipment.posted", order_events.ShipmentPosted)
     assert (shipment.number, shipment.customer, shipment.complete) == (placed.number, placed.customer, False)
     assert [(s.item_sku, s.lot, s.quantity.value) for s in shipment.lines] == [(sku, "", "7")]

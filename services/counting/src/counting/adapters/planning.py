@@ -1,4 +1,4 @@
-"""SQL for cycle-count planning: issue values and triggers kept from stock, ABC classes,
+"""SQL for cycle-count planning: issue values and triggers kept from stock and orders, ABC classes,
 cycle policies and what has been planned. It extends the counts' SQL into the repository of
 all counting keeps, so that a plan and its counts share one transaction.
 """
@@ -18,6 +18,7 @@ from counting.adapters.tables import (
     count_triggers,
     counts,
     cycle_policies,
+    failed_picks,
     issue_values,
     lines,
     planned_items,
@@ -51,6 +52,20 @@ class SqlCountingRepository(SqlCountsRepository):
                 set_={"last_at": statement.excluded.last_at},
                 # Events of one item may arrive out of order after a redelivery: keep the latest.
                 where=count_triggers.c.last_at < statement.excluded.last_at,
+            )
+        )
+
+    async def record_failed_pick(self, warehouse: str, item_sku: str, location: str, at: datetime) -> None:
+        """A pick of the item came up short at the location: a FAILED_PICK trigger, and the place."""
+        await self.record_trigger(warehouse, item_sku, Trigger.FAILED_PICK, at)
+        statement = self._insert(failed_picks).values(
+            warehouse=warehouse, item_sku=item_sku, location=location, last_at=at
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["warehouse", "item_sku", "location"],
+                set_={"last_at": statement.excluded.last_at},
+                where=failed_picks.c.last_at < statement.excluded.last_at,
             )
         )
 
@@ -150,9 +165,15 @@ class SqlCountingRepository(SqlCountsRepository):
         )
         for sku, kind, at in await self.session.execute(triggers):
             reported.setdefault(sku, {})[Trigger(kind)] = at
+        failed: dict[str, dict[str, datetime]] = {}
+        places = select(failed_picks.c.item_sku, failed_picks.c.location, failed_picks.c.last_at).where(
+            failed_picks.c.warehouse == warehouse
+        )
+        for sku, location, at in await self.session.execute(places):
+            failed.setdefault(sku, {})[location] = at
         last = await self._last_counts(warehouse)
         return [
-            ItemHistory(sku, classes.get(sku, ""), last.get(sku), reported.get(sku, {}))
+            ItemHistory(sku, classes.get(sku, ""), last.get(sku), reported.get(sku, {}), failed.get(sku, {}))
             for sku in sorted(await self.known_items(warehouse))
         ]
 

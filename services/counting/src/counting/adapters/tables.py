@@ -222,14 +222,25 @@ issue_values = Table(
     money("value"),
 )
 
-# The latest time stock reported a fact that makes an item due for counting (SHORTAGE,
-# NEGATIVE_BALANCE_ATTEMPT).
+# The latest time a fact was reported that makes an item due for counting (SHORTAGE,
+# NEGATIVE_BALANCE_ATTEMPT from stock, FAILED_PICK from orders).
 count_triggers = Table(
     "count_triggers",
     metadata,
     Column("warehouse", String(20), primary_key=True),
     Column("item_sku", String(40), primary_key=True),
     Column("kind", String(30), primary_key=True),
+    Column("last_at", UtcDateTime, nullable=False),
+)
+
+# The latest time a pick of an item came up short at a location (orders' failed picks):
+# the places its spot count covers.
+failed_picks = Table(
+    "failed_picks",
+    metadata,
+    Column("warehouse", String(20), primary_key=True),
+    Column("item_sku", String(40), primary_key=True),
+    Column("location", String(40), primary_key=True),
     Column("last_at", UtcDateTime, nullable=False),
 )
 

@@ -1,8 +1,9 @@
 """Counting's event consumers: the catalog's items, stock's confirmations of posted counts,
-and the stock facts planning keeps."""
+and the stock and orders facts planning keeps."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC
 from decimal import Decimal
 
@@ -11,11 +12,12 @@ from google.protobuf.message import Message
 from counting.adapters.planning import SqlCountingRepository
 from counting.domain.planning import Trigger
 from counting.service import handlers, planning
-from invariant.events.v1 import catalog_pb2, envelope_pb2
+from invariant.events.v1 import catalog_pb2, envelope_pb2, orders_pb2
 from invariant.events.v1 import stock_pb2 as stock_events
 from invariant_core.bus import Replica, Subscription, reading_through
 from invariant_core.db import UnitOfWork
 from invariant_core.items import item_view
+from invariant_kernel.codes import normalise_warehouse
 
 
 def subscriptions(items: Replica) -> list[Subscription]:
@@ -45,6 +47,12 @@ def subscriptions(items: Replica) -> list[Subscription]:
             subject="inventory.stock.negative_balance.attempted",
             handler=apply_planning_event,
             fact_id=planning_fact_id,
+        ),
+        Subscription(
+            durable="counting-failed-picks",
+            subject="inventory.orders.pick.failed",
+            handler=apply_failed_pick,
+            fact_id=failed_pick_id,
         ),
     ]
 
@@ -121,6 +129,36 @@ def planning_fact_id(envelope: envelope_pb2.Envelope) -> str:
         case stock_events.Shortage() | stock_events.NegativeBalanceAttempted() as fact:
             return str(fact.id)
     return ""
+
+
+def _failed_pick(envelope: envelope_pb2.Envelope) -> orders_pb2.PickFailed | None:
+    if envelope.type != "inventory.orders.pick.failed":
+        return None
+    failed = orders_pb2.PickFailed()
+    envelope.payload.Unpack(failed)
+    return failed
+
+
+async def apply_failed_pick(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+    """A pick that found the shelf short: the item is due for a spot count of that place."""
+    failed = _failed_pick(envelope)
+    if failed is None:
+        return
+    await SqlCountingRepository(uow.session).record_failed_pick(
+        normalise_warehouse(failed.warehouse),
+        failed.item_sku.strip().upper(),
+        failed.location.strip().upper(),
+        envelope.occurred_at.ToDatetime(tzinfo=UTC),
+    )
+
+
+def failed_pick_id(envelope: envelope_pb2.Envelope) -> str:
+    """A failed pick's identity (its order and its number there), in the inbox's length: the
+    place's latest time must not move on a republished pick."""
+    failed = _failed_pick(envelope)
+    if failed is None or not failed.order_id or not failed.pick:
+        return ""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{failed.order_id}/picks/{failed.pick}"))
 
 
 def items_named(envelope: envelope_pb2.Envelope) -> dict[str, str]:

@@ -126,6 +126,7 @@ class Trigger(StrEnum):
     SHORTAGE = "SHORTAGE"
     NEGATIVE_BALANCE_ATTEMPT = "NEGATIVE_BALANCE_ATTEMPT"
     LARGE_ADJUSTMENT = "LARGE_ADJUSTMENT"
+    FAILED_PICK = "FAILED_PICK"
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,10 @@ class ItemHistory:
     # "" while no class has been computed for the item.
     abc_class: str
     last_count: LastCount | None
-    # When each fact stock reports about the item (SHORTAGE, NEGATIVE_BALANCE_ATTEMPT) last happened.
+    # When each fact reported about the item (SHORTAGE, NEGATIVE_BALANCE_ATTEMPT, FAILED_PICK) last happened.
     reported: Mapping[Trigger, datetime] = field(default_factory=dict)
+    # Where a pick of it came up short (location → when it last did).
+    failed_picks: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,14 +160,22 @@ class DueItem:
     # The lines its count is expected to open: as many as on its last count, else one.
     # Lines come from the book only when a count opens, so planning can only estimate.
     lines: int
+    # The locations a pick of it came up short at since its last count: places to spot count.
+    failed_at: tuple[str, ...] = ()
+
+    @property
+    def cycle_counted(self) -> bool:
+        """Whether its count is a cycle count of all its places: not when a failed pick is the
+        only reason it is due, as the spot count of that place answers it."""
+        return self.triggers != (Trigger.FAILED_PICK,) or not self.failed_at
 
 
 def due_items(histories: Sequence[ItemHistory], policy: CyclePolicy, day: date) -> list[DueItem]:
     """The items to count on `day`, each with every reason it is due, in SKU order.
 
     Due by class when at least the class's days have passed since the day it was last
-    counted; never counted; a fact stock reported after its last count (a shortage, an
-    attempted negative balance); or its last count adjusted more than the policy's large
+    counted; never counted; a fact reported after its last count (a shortage, an attempted
+    negative balance, a failed pick); or its last count adjusted more than the policy's large
     adjustment value.
     """
     due = []
@@ -184,8 +195,35 @@ def due_items(histories: Sequence[ItemHistory], policy: CyclePolicy, day: date) 
             triggers.append(Trigger.LARGE_ADJUSTMENT)
         if triggers:
             lines = max(last.lines, 1) if last is not None else 1
-            due.append(DueItem(item.item_sku, item.abc_class, tuple(triggers), lines))
+            failed_at = tuple(
+                sorted(loc for loc, at in item.failed_picks.items() if last is None or at > last.counted_at)
+            )
+            due.append(DueItem(item.item_sku, item.abc_class, tuple(triggers), lines, failed_at))
     return due
+
+
+@dataclass(frozen=True)
+class SpotCount:
+    """A spot count of the places picks came up short at, of the items that did."""
+
+    locations: tuple[str, ...]
+    item_skus: tuple[str, ...]
+
+    @property
+    def places(self) -> str:
+        return ", ".join(self.locations)
+
+
+def spot_counts(due: Sequence[DueItem]) -> list[SpotCount]:
+    """Spot counts of the items due for failed picks alone, one per set of places (an item
+    is on one count a day), in location order. An item due for more is cycle counted at all
+    its places, the failed ones among them, and never on two counts at once: each would post
+    the same variance."""
+    places: dict[tuple[str, ...], list[str]] = {}
+    for item in due:
+        if not item.cycle_counted:
+            places.setdefault(item.failed_at, []).append(item.item_sku)
+    return [SpotCount(locations, tuple(sorted(skus))) for locations, skus in sorted(places.items())]
 
 
 # Classes in the order their counts are planned; unclassified items last.

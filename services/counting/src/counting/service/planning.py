@@ -20,6 +20,7 @@ from counting.domain.planning import (
     due_items,
     issue_days,
     split_into_counts,
+    spot_counts,
 )
 from counting.service.ports import CountingRepository, PlanningRepository
 from counting.service.queries import CountView, acting, count_view
@@ -78,27 +79,37 @@ class Plan:
 
 
 async def plan_counts(uow: Recorder, repo: CountingRepository, command: commands.PlanCounts) -> Plan:
-    """DRAFT cycle counts, blind, of the items due on the day and not planned already; `due`
-    lists those items, so that a plan run twice answers the second time with nothing."""
+    """DRAFT counts, blind, of the items due on the day and not planned already: a spot count
+    of the places picks came up short at for the items due for that alone, cycle counts of
+    the rest. `due` lists those items, so that a plan run twice answers the second time with
+    nothing."""
     warehouse = normalise_warehouse(command.warehouse)
     day = (command.date or utcnow()).date()
     policy = await repo.cycle_policy(warehouse)
     taken = await repo.planned_or_under_way(warehouse, day)
     due = [i for i in due_items(await repo.item_histories(warehouse), policy, day) if i.item_sku not in taken]
+    # (kind, locations, items, class, note) of each count to plan.
+    planned = [
+        (CountKind.SPOT, spot.locations, spot.item_skus, "", f"spot count after failed picks at {spot.places}")
+        for spot in spot_counts(due)
+    ]
+    planned += [
+        (CountKind.CYCLE, (), tuple(i.item_sku for i in cycle.items), cycle.abc_class, f"cycle count planned for {day}")
+        for cycle in split_into_counts([i for i in due if i.cycle_counted], policy.capacity)
+    ]
     views = []
-    for planned in split_into_counts(due, policy.capacity):
-        skus = [i.item_sku for i in planned.items]
+    for kind, locations, skus, abc_class, note in planned:
         count = Count.plan(
             warehouse=warehouse,
-            kind=CountKind.CYCLE,
-            # A cycle count measures record accuracy: counters do not see the book.
+            kind=kind,
+            # Counting measures record accuracy: counters do not see the book.
             blind=True,
-            locations=[],
+            locations=locations,
             item_skus=skus,
-            abc_class=planned.abc_class,
+            abc_class=abc_class,
             tolerance=Tolerance(),
             counters=command.counters,
-            note=f"cycle count planned for {day.isoformat()}",
+            note=note,
             in_transit_location="",
             acting=acting(),
         )

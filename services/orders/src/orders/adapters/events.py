@@ -65,5 +65,6 @@ def to_message(event: object) -> tuple[str, Message]:
                 who=pick.actor,
                 lot=pick.lot,
                 order_id=order.id,
+                pick=pick.seq,
             )
     raise TypeError(f"no message for {event!r}")
