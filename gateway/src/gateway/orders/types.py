@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -150,21 +151,25 @@ class SalesOrderLine:
         )
 
 
-@strawberry.type(description="A change of a sales order's state: to which state, by whom, when and why.")
-class SalesOrderTransition:
-    state: SalesOrderState = strawberry.field(description="The state the order entered.")
+@strawberry.type(description="Who changed an order's state, and when.")
+class Change:
     actor: str = strawberry.field(description="The user id of who changed it.")
     at: dt.datetime = strawberry.field(description="When it changed.")
+
+    @staticmethod
+    def made(proto: pb.Transition | pb.WorkOrderTransition) -> dict[str, Any]:
+        """The fields of a change every order's transition message carries the same way."""
+        return {"actor": proto.actor, "at": instant_from_proto(proto.at), "reason": proto.reason or None}
+
+
+@strawberry.type(description="A change of a sales order's state: to which state, by whom, when and why.")
+class SalesOrderTransition(Change):
+    state: SalesOrderState = strawberry.field(description="The state the order entered.")
     reason: str | None = strawberry.field(description="A cancellation's reason; null when none was given.")
 
     @classmethod
     def from_proto(cls, proto: pb.Transition) -> SalesOrderTransition:
-        return cls(
-            state=enum_from_proto(SalesOrderState, pb.SalesOrderState, proto.state),
-            actor=proto.actor,
-            at=instant_from_proto(proto.at),
-            reason=proto.reason or None,
-        )
+        return cls(state=enum_from_proto(SalesOrderState, pb.SalesOrderState, proto.state), **Change.made(proto))
 
 
 @strawberry.type(

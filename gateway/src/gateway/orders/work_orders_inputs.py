@@ -47,16 +47,14 @@ class CreateWorkOrderInput:
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> pb.CreateWorkOrderRequest:
-        request = pb.CreateWorkOrderRequest(
+        return pb.CreateWorkOrderRequest(
             idempotency_key=key(self.idempotency_key),
             item_sku=self.item_sku,
+            warehouse=self.warehouse,
             quantity=decimal_to_proto(self.quantity),
             unit=self.unit or "",
-            warehouse=self.warehouse,
+            due_date=date_to_proto(self.due_date) if self.due_date is not None else None,
         )
-        if self.due_date is not None:
-            request.due_date.CopyFrom(date_to_proto(self.due_date))
-        return request
 
 
 @strawberry.input(description="A work order named by its number, for a command that takes nothing else.")
@@ -216,7 +214,9 @@ class CompleteWorkOrderInput:
 @strawberry.input(description="Closes a RELEASED or COMPLETED work order, fixing its material variance.")
 class CloseWorkOrderInput:
     number: str = strawberry.field(description=WORK_ORDER_HELP)
-    reason: str | None = strawberry.field(default=None, description="Why, kept in the order's transitions.")
+    reason: str | None = strawberry.field(
+        default=None, description="Why it closes (short of its quantity, say), kept in its transitions."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
 
     def to_proto(self) -> pb.CloseWorkOrderRequest:

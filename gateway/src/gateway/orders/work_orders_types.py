@@ -25,6 +25,7 @@ from gateway.convert import (
 )
 from gateway.errors import call
 from gateway.nodes import FetchedNode, global_id
+from gateway.orders.types import Change
 from gateway.stock.types import Movement, Reservation
 from invariant.orders.v1 import orders_pb2 as pb
 
@@ -208,13 +209,13 @@ class ComponentVariance:
         description="The requirement scaled to the quantity completed; null when the service sent none."
     )
     variance: decimal.Decimal | None = strawberry.field(
-        description="issued - returned - standard: above zero used more than standard; null with no standard."
+        description="Issued - returned - standard: above zero, more was used than standard; null with no standard."
     )
     standard_cost: decimal.Decimal | None = strawberry.field(
         description="The catalog's standard cost per base unit at close; null when it has none."
     )
     variance_value: decimal.Decimal | None = strawberry.field(
-        description="variance times standardCost; null without a standard cost."
+        description="The variance times `standardCost`; null without a standard cost."
     )
 
     @classmethod
@@ -232,20 +233,13 @@ class ComponentVariance:
 
 
 @strawberry.type(description="A change of a work order's state: to which state, by whom, when and why.")
-class WorkOrderTransition:
-    state: WorkOrderState = strawberry.field(description="The state the order entered.")
-    actor: str = strawberry.field(description="The user id of who changed it.")
-    at: dt.datetime = strawberry.field(description="When it changed.")
+class WorkOrderTransition(Change):
+    state: WorkOrderState = strawberry.field(description="The state the work order entered.")
     reason: str | None = strawberry.field(description="Why, where a reason was given; null otherwise.")
 
     @classmethod
     def from_proto(cls, proto: pb.WorkOrderTransition) -> WorkOrderTransition:
-        return cls(
-            state=enum_from_proto(WorkOrderState, pb.WorkOrderState, proto.state),
-            actor=proto.actor,
-            at=instant_from_proto(proto.at),
-            reason=proto.reason or None,
-        )
+        return cls(state=enum_from_proto(WorkOrderState, pb.WorkOrderState, proto.state), **Change.made(proto))
 
 
 @strawberry.type(
