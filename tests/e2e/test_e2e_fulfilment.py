@@ -195,3 +195,4 @@ async def test_the_sales_desk_does_not_pick_and_a_picker_does_not_close(graphql:
     refused = (await graphql(close, {"input": {"number": number}}, as_=PICKER))["data"]["closeSalesOrder"]
     assert [error["code"] for error in refused["userErrors"]] == ["PERMISSION_DENIED"]
     assert (await line(graphql, number))["picked"] == 0
+    assert (await graphql(PICK_LIST, {"number": "SO-999999"}, as_=PICKER))["data"] == {"pickList": None}

@@ -124,6 +124,11 @@ async def test_a_two_level_work_order_issued_over_by_ten_percent_on_approval_is_
     assert (Decimal(part_variance["variance"]), Decimal(part_variance["varianceValue"])) == (Decimal(0), Decimal(0))
 
     number = order["number"]
+    unknown = {"component": {"barcode": code("NOSUCH")}, "quantity": "1", "location": "A-01"}
+    refused = (await graphql(ISSUE, {"input": {"number": number, "lines": [unknown]}}, as_=OPERATOR))["data"]
+    assert [(e["field"], e["code"]) for e in refused["issueComponents"]["userErrors"]] == [
+        ("lines[0].component.barcode", "NOT_FOUND")
+    ]
     bolts_by_scan = {"component": {"barcode": bolt_barcode}, "quantity": "42", "location": "A-01"}
     await run(
         graphql,
@@ -172,9 +177,15 @@ async def test_a_two_level_work_order_issued_over_by_ten_percent_on_approval_is_
     on_hold = (await graphql(AVAILABILITY, {"sku": frame, "warehouse": at}))["data"]["availability"]
     assert (Decimal(on_hold["qcHold"]), Decimal(on_hold["available"])) == (Decimal(10), Decimal(0))
 
-    closed = (await run(graphql, "closeWorkOrder", {"number": number}, f"workOrder {{ {ORDER} }}", PLANNER))[
+    closed = (await run(graphql, "closeWorkOrder", {"number": number}, f"workOrder {{ id {ORDER} }}", PLANNER))[
         "workOrder"
     ]
+    refetched = await graphql(
+        "query N($id: ID!) { node(id: $id) { ... on WorkOrder { number state } } }", {"id": closed["id"]}
+    )
+    assert refetched["data"]["node"] == {"number": number, "state": "CLOSED"}
+    listed = await graphql("{ workOrders(state: CLOSED, last: 100) { edges { node { number } } } }")
+    assert {number, sub_order["number"]} <= {edge["node"]["number"] for edge in listed["data"]["workOrders"]["edges"]}
     assert closed["state"] == "CLOSED"
     variances = {v["itemSku"]: v for v in closed["variances"]}
     figures = ("issued", "returned", "standard", "variance", "varianceValue")
