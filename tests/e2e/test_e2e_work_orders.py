@@ -207,7 +207,9 @@ async def test_a_two_level_work_order_issued_over_by_ten_percent_on_approval_is_
     )
 
 
-async def test_an_operator_neither_releases_nor_approves_and_a_planner_does_not_approve(graphql: GraphQL) -> None:
+async def test_an_operator_neither_releases_nor_sets_tolerances_nor_approves_and_a_planner_does_not_approve(
+    graphql: GraphQL,
+) -> None:
     sku = await item(graphql, "KIT")
     at = code("W")
     await run(graphql, "createWarehouse", {"code": at, "name": "Plant"}, "warehouse { code }")
@@ -222,3 +224,10 @@ async def test_an_operator_neither_releases_nor_approves_and_a_planner_does_not_
         refused = (await graphql(APPROVE, decision, as_=who))["data"]["approveOverIssue"]
         assert [e["code"] for e in refused["userErrors"]] == ["PERMISSION_DENIED"]
     assert (await work_order(graphql, number))["state"] == "DRAFT"
+    tolerance = {"itemSku": sku, "percent": "2.5"}
+    kept = await run(graphql, "setIssueTolerance", tolerance, "issueTolerance { itemSku percent }", PLANNER)
+    assert kept["issueTolerance"] == {"itemSku": sku, "percent": "2.5"}
+    set_tolerance = f"""mutation Tolerance($input: SetIssueToleranceInput!) {{
+      setIssueTolerance(input: $input) {{ issueTolerance {{ percent }} {USER_ERRORS} }} }}"""
+    refused = (await graphql(set_tolerance, {"input": tolerance}, as_=OPERATOR))["data"]["setIssueTolerance"]
+    assert [e["code"] for e in refused["userErrors"]] == ["PERMISSION_DENIED"]
