@@ -23,6 +23,11 @@ APPROVERS = frozenset({"supervisor", "finance", "manager", "admin"})
 # The sales desk keeps customers and sales orders, a supervisor standing in; buyers keep suppliers.
 SALES = frozenset({"sales", "supervisor", "manager", "admin"})
 BUYERS = frozenset({"buyer", "manager", "admin"})
+# Pickers pick and ship sales orders beside the floor's operators; planners run work orders, and
+# issue their components as the floor does.
+PICKERS = frozenset({"picker"}) | OPERATORS
+PLANNERS = frozenset({"planner", "manager", "admin"})
+ISSUERS = OPERATORS | PLANNERS
 ADMINS = frozenset({"admin"})
 
 
@@ -62,6 +67,19 @@ RULES: Mapping[str, Rule] = {
     **_rules(SALES, "keeping customers", "createCustomer"),
     **_rules(BUYERS, "keeping suppliers", "createSupplier"),
     **_rules(SALES, "working with sales orders", "createSalesOrder", "confirmSalesOrder", "cancelSalesOrder"),
+    **_rules(PICKERS, "picking and shipping sales orders", "pickLine", "shortPick", "shipSalesOrder"),
+    **_rules(SALES, "closing sales orders and taking returns", "closeSalesOrder", "createReturn"),
+    **_rules(
+        PLANNERS,
+        "planning work orders",
+        "setIssueTolerance",
+        "createWorkOrder",
+        "releaseWorkOrder",
+        "completeWorkOrder",
+        "closeWorkOrder",
+    ),
+    **_rules(ISSUERS, "issuing to work orders", "issueComponents", "returnComponents", "requestOverIssue"),
+    **_rules(SUPERVISORS, "deciding over-issues", "approveOverIssue", "rejectOverIssue"),
     # counting
     **_rules(OPERATORS, "counting", "submitEntry", "submitEntries", "myOpenCounts", "nextLine", "pendingRecounts"),
     **_rules(

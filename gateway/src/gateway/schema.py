@@ -30,8 +30,12 @@ from gateway.guard import Authentication
 from gateway.health import HealthQuery
 from gateway.nodes import NodeQuery
 from gateway.one_of import OneOfRefusals
+from gateway.orders.fulfilment_mutations import FulfilmentMutation
+from gateway.orders.fulfilment_queries import FulfilmentQuery
 from gateway.orders.mutations import OrdersMutation
 from gateway.orders.queries import OrdersQuery
+from gateway.orders.work_orders_mutations import WorkOrdersMutation
+from gateway.orders.work_orders_queries import WorkOrdersQuery
 from gateway.scalars import SCALARS
 from gateway.stock.mutations import StockMutation
 from gateway.stock.queries import StockQuery
@@ -48,7 +52,17 @@ class GatewaySchema(strawberry.Schema):
 
 
 @strawberry.type(description="What can be read: every service's part of the graph.")
-class Query(HealthQuery, NodeQuery, CatalogQuery, StockQuery, OrdersQuery, CountingQuery, DeadLetterQuery):
+class Query(
+    HealthQuery,
+    NodeQuery,
+    CatalogQuery,
+    StockQuery,
+    OrdersQuery,
+    FulfilmentQuery,
+    WorkOrdersQuery,
+    CountingQuery,
+    DeadLetterQuery,
+):
     pass
 
 
@@ -57,7 +71,15 @@ class Query(HealthQuery, NodeQuery, CatalogQuery, StockQuery, OrdersQuery, Count
     "again with the same `idempotencyKey` (an entry's `entryId` for count entries), it answers what it answered "
     "the first time without doing it twice."
 )
-class Mutation(CatalogMutation, StockMutation, OrdersMutation, CountingMutation, DeadLetterMutation):
+class Mutation(
+    CatalogMutation,
+    StockMutation,
+    OrdersMutation,
+    FulfilmentMutation,
+    WorkOrdersMutation,
+    CountingMutation,
+    DeadLetterMutation,
+):
     pass
 
 

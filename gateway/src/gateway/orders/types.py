@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -16,11 +17,15 @@ from gateway.context import Info
 from gateway.convert import date_from_proto, decimal_from_proto, enum_from_proto, instant_from_proto, optional_decimal
 from gateway.errors import call
 from gateway.nodes import FetchedNode, global_id
+from gateway.orders.fulfilment_types import Pick
 from gateway.stock.types import Reservation
 from invariant.orders.v1 import orders_pb2 as pb
 
 
-@strawberry.enum(description="Where a sales order stands: DRAFT, then CONFIRMED, or CANCELLED before shipment.")
+@strawberry.enum(
+    description="Where a sales order stands: DRAFT, CONFIRMED, PICKING, PARTLY_SHIPPED or SHIPPED, then CLOSED; "
+    "CANCELLED before anything of it is shipped."
+)
 class SalesOrderState(Enum):
     DRAFT = strawberry.enum_value("DRAFT", description="Entered, nothing reserved yet: it may be confirmed.")
     CONFIRMED = strawberry.enum_value(
@@ -28,6 +33,14 @@ class SalesOrderState(Enum):
     )
     CANCELLED = strawberry.enum_value(
         "CANCELLED", description="Given up; what was reserved for it is released (a few seconds after, at most)."
+    )
+    PICKING = strawberry.enum_value("PICKING", description="Picked from at least once, nothing shipped yet.")
+    PARTLY_SHIPPED = strawberry.enum_value(
+        "PARTLY_SHIPPED", description="Some of it shipped; the rest is still to pick, ship or fill from a backorder."
+    )
+    SHIPPED = strawberry.enum_value("SHIPPED", description="Every line shipped in full.")
+    CLOSED = strawberry.enum_value(
+        "CLOSED", description="Done with: what was still reserved for it is released, nothing more is shipped."
     )
 
 
@@ -103,11 +116,19 @@ class SalesOrderLine:
         description="What stock holds for the line now; zero before confirmation and once released."
     )
     backordered: decimal.Decimal = strawberry.field(
-        description="Asked and not promised at confirmation (PARTIAL only); zero otherwise."
+        description="Asked and not promised yet (PARTIAL only): reserved as stock comes in, oldest requested date "
+        "first; zero otherwise."
     )
     reservation_id: strawberry.ID | None = strawberry.field(
         description="The `id` of stock's reservation for the line (`node` fetches it); null before confirmation."
     )
+    picked: decimal.Decimal = strawberry.field(description="Picked and not shipped yet.")
+    shipped: decimal.Decimal = strawberry.field(description="Shipped to the customer, in all.")
+    shorted: decimal.Decimal = strawberry.field(
+        description="Found missing by stock (a count's loss, a scrap) of what was held for the line and backordered "
+        "again: the sales desk's flag."
+    )
+    returned: decimal.Decimal = strawberry.field(description="Sent back by the customer, in all.")
 
     @classmethod
     def from_proto(cls, proto: pb.SalesOrderLine) -> SalesOrderLine:
@@ -123,24 +144,32 @@ class SalesOrderLine:
             reserved=decimal_from_proto(proto.reserved),
             backordered=decimal_from_proto(proto.backordered),
             reservation_id=global_id(Reservation, proto.reservation_id) if proto.reservation_id else None,
+            picked=decimal_from_proto(proto.picked),
+            shipped=decimal_from_proto(proto.shipped),
+            shorted=decimal_from_proto(proto.shorted),
+            returned=decimal_from_proto(proto.returned),
         )
 
 
-@strawberry.type(description="A change of a sales order's state: to which state, by whom, when and why.")
-class SalesOrderTransition:
-    state: SalesOrderState = strawberry.field(description="The state the order entered.")
+@strawberry.type(description="Who changed an order's state, and when.")
+class Change:
     actor: str = strawberry.field(description="The user id of who changed it.")
     at: dt.datetime = strawberry.field(description="When it changed.")
+
+    @staticmethod
+    def made(proto: pb.Transition | pb.WorkOrderTransition) -> dict[str, Any]:
+        """The fields of a change every order's transition message carries the same way."""
+        return {"actor": proto.actor, "at": instant_from_proto(proto.at), "reason": proto.reason or None}
+
+
+@strawberry.type(description="A change of a sales order's state: to which state, by whom, when and why.")
+class SalesOrderTransition(Change):
+    state: SalesOrderState = strawberry.field(description="The state the order entered.")
     reason: str | None = strawberry.field(description="A cancellation's reason; null when none was given.")
 
     @classmethod
     def from_proto(cls, proto: pb.Transition) -> SalesOrderTransition:
-        return cls(
-            state=enum_from_proto(SalesOrderState, pb.SalesOrderState, proto.state),
-            actor=proto.actor,
-            at=instant_from_proto(proto.at),
-            reason=proto.reason or None,
-        )
+        return cls(state=enum_from_proto(SalesOrderState, pb.SalesOrderState, proto.state), **Change.made(proto))
 
 
 @strawberry.type(
@@ -162,6 +191,9 @@ class SalesOrder(FetchedNode):
     transitions: list[SalesOrderTransition] = strawberry.field(
         description="Its history, oldest first: one entry per change of state."
     )
+    picks: list[Pick] = strawberry.field(
+        description="What pickers took for it, failed picks included, in the order they were recorded."
+    )
     created_at: dt.datetime = strawberry.field(description="When it was entered.")
 
     @classmethod
@@ -175,6 +207,7 @@ class SalesOrder(FetchedNode):
             state=enum_from_proto(SalesOrderState, pb.SalesOrderState, proto.state),
             lines=[SalesOrderLine.from_proto(line) for line in proto.lines],
             transitions=[SalesOrderTransition.from_proto(transition) for transition in proto.transitions],
+            picks=[Pick.from_proto(pick) for pick in proto.picks],
             created_at=instant_from_proto(proto.created_at),
         )
 
