@@ -110,6 +110,9 @@ BOUNDED_LISTS = {
     "SalesOrder.lines": "at most 100 per order",
     "SalesOrder.transitions": "one per step of one order's states",
     "Supplier.items": "the items one supplier was created with, fixed since",
+    "PurchaseOrder.lines": "at most 100 per order",
+    "PurchaseOrder.receipts": "what came in on one order's lines, never beyond their quantities and tolerances",
+    "PurchaseOrder.transitions": "one per step of one order's states",
 }
 
 
@@ -149,6 +152,7 @@ OPEN_TEXT = {
     "csv": "a file's content",
     "customer": "a customer's code, the users' data",
     "customerReference": "a customer's own reference, free text",
+    "decidedBy": "a user id",
     "cursor": "a cursor",
     "documentId": "a document's number in the system that posted it",
     "documentType": "documents are named by whichever system posts them, an ERP's too",
@@ -178,6 +182,7 @@ OPEN_TEXT = {
     "path": "SKUs",
     "payloadType": "the event message's type name, one per kind of event of every service",
     "prefix": "what a user typed",
+    "purchaseOrder": "a purchase order's number, the users' data",
     "reason": "free text",
     "reasonCode": "reason codes are the users' data",
     "resolvedBy": "a user id",
@@ -185,6 +190,7 @@ OPEN_TEXT = {
     "source": "a consumer's name, which each service defines",
     "startCursor": "a cursor",
     "subject": "an event's subject, one per kind of event of every service",
+    "supplier": "a supplier's code, the users' data",
     "toUnit": "units are the catalog's data",
     "type": "documents are named by whichever system posts them, an ERP's too",
     "unit": "units are the catalog's data",

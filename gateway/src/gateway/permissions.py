@@ -20,7 +20,8 @@ OPERATORS = frozenset({"operator", "supervisor", "manager", "admin"})
 SUPERVISORS = frozenset({"supervisor", "manager", "admin"})
 INSPECTORS = frozenset({"inspector", "supervisor", "manager", "admin"})
 APPROVERS = frozenset({"supervisor", "finance", "manager", "admin"})
-# The sales desk keeps customers and sales orders, a supervisor standing in; buyers keep suppliers.
+# The sales desk keeps customers and sales orders, a supervisor standing in; buyers keep
+# suppliers, purchase orders and suggestions, while receiving the goods is the floor's work.
 SALES = frozenset({"sales", "supervisor", "manager", "admin"})
 BUYERS = frozenset({"buyer", "manager", "admin"})
 ADMINS = frozenset({"admin"})
@@ -62,6 +63,16 @@ RULES: Mapping[str, Rule] = {
     **_rules(SALES, "keeping customers", "createCustomer"),
     **_rules(BUYERS, "keeping suppliers", "createSupplier"),
     **_rules(SALES, "working with sales orders", "createSalesOrder", "confirmSalesOrder", "cancelSalesOrder"),
+    **_rules(
+        BUYERS,
+        "working with purchase orders",
+        "createPurchaseOrder",
+        "sendPurchaseOrder",
+        "closePurchaseOrder",
+        "cancelPurchaseOrder",
+    ),
+    **_rules(OPERATORS, "receiving goods", "receivePurchaseOrder"),
+    **_rules(BUYERS, "working with purchase suggestions", "convertSuggestions", "dismissSuggestion"),
     # counting
     **_rules(OPERATORS, "counting", "submitEntry", "submitEntries", "myOpenCounts", "nextLine", "pendingRecounts"),
     **_rules(

@@ -31,6 +31,8 @@ from gateway.health import HealthQuery
 from gateway.nodes import NodeQuery
 from gateway.one_of import OneOfRefusals
 from gateway.orders.mutations import OrdersMutation
+from gateway.orders.purchasing_mutations import PurchasingMutation
+from gateway.orders.purchasing_queries import PurchasingQuery
 from gateway.orders.queries import OrdersQuery
 from gateway.scalars import SCALARS
 from gateway.stock.mutations import StockMutation
@@ -48,7 +50,9 @@ class GatewaySchema(strawberry.Schema):
 
 
 @strawberry.type(description="What can be read: every service's part of the graph.")
-class Query(HealthQuery, NodeQuery, CatalogQuery, StockQuery, OrdersQuery, CountingQuery, DeadLetterQuery):
+class Query(
+    HealthQuery, NodeQuery, CatalogQuery, StockQuery, OrdersQuery, PurchasingQuery, CountingQuery, DeadLetterQuery
+):
     pass
 
 
@@ -57,7 +61,9 @@ class Query(HealthQuery, NodeQuery, CatalogQuery, StockQuery, OrdersQuery, Count
     "again with the same `idempotencyKey` (an entry's `entryId` for count entries), it answers what it answered "
     "the first time without doing it twice."
 )
-class Mutation(CatalogMutation, StockMutation, OrdersMutation, CountingMutation, DeadLetterMutation):
+class Mutation(
+    CatalogMutation, StockMutation, OrdersMutation, PurchasingMutation, CountingMutation, DeadLetterMutation
+):
     pass
 
 

@@ -16,6 +16,7 @@ from gateway.context import Info
 from gateway.convert import date_from_proto, decimal_from_proto, enum_from_proto, instant_from_proto, optional_decimal
 from gateway.errors import call
 from gateway.nodes import FetchedNode, global_id
+from gateway.orders.history import OrderChange
 from gateway.stock.types import Reservation
 from invariant.orders.v1 import orders_pb2 as pb
 
@@ -127,20 +128,14 @@ class SalesOrderLine:
 
 
 @strawberry.type(description="A change of a sales order's state: to which state, by whom, when and why.")
-class SalesOrderTransition:
+class SalesOrderTransition(OrderChange):
     state: SalesOrderState = strawberry.field(description="The state the order entered.")
-    actor: str = strawberry.field(description="The user id of who changed it.")
-    at: dt.datetime = strawberry.field(description="When it changed.")
     reason: str | None = strawberry.field(description="A cancellation's reason; null when none was given.")
 
     @classmethod
     def from_proto(cls, proto: pb.Transition) -> SalesOrderTransition:
-        return cls(
-            state=enum_from_proto(SalesOrderState, pb.SalesOrderState, proto.state),
-            actor=proto.actor,
-            at=instant_from_proto(proto.at),
-            reason=proto.reason or None,
-        )
+        state = enum_from_proto(SalesOrderState, pb.SalesOrderState, proto.state)
+        return cls(state=state, **cls.fields_from_proto(proto))
 
 
 @strawberry.type(
