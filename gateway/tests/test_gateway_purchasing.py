@@ -226,6 +226,8 @@ async def test_what_a_purchase_order_cannot_take_is_refused_naming_the_field(gra
     assert (within["purchaseOrder"]["state"], within["purchaseOrder"]["lines"][0]["received"]) == ("RECEIVED", "11")
     too_late = await answer(graphql, "cancelPurchaseOrder", {"number": order["number"], "reason": "Late"})
     assert refused(too_late) == [("number", "INVALID_STATE")]
+    nothing = await graphql(ON_ORDER, {"sku": " "})
+    assert nothing["errors"][0]["extensions"] == {"code": "REQUIRED", "field": "itemSku"}
 
 
 async def test_a_retried_receipt_answers_the_first_result_and_posts_once(graphql: GraphQL) -> None:
