@@ -119,6 +119,9 @@ BOUNDED_LISTS = {
     "WorkOrder.variances": "one per component",
     "WorkOrder.transitions": "one per step of one order's states",
     "WorkOrderPosting.movementIds": "the movements of one posting, one per place it drew from",
+    "PurchaseOrder.lines": "at most 100 per order",
+    "PurchaseOrder.receipts": "what came in on one order's lines, never beyond their quantities and tolerances",
+    "PurchaseOrder.transitions": "one per step of one order's states",
 }
 
 
@@ -158,8 +161,8 @@ OPEN_TEXT = {
     "csv": "a file's content",
     "customer": "a customer's code, the users' data",
     "customerReference": "a customer's own reference, free text",
-    "cursor": "a cursor",
     "decidedBy": "a user id",
+    "cursor": "a cursor",
     "decisionReason": "free text",
     "documentId": "a document's number in the system that posted it",
     "documentType": "documents are named by whichever system posts them, an ERP's too",
@@ -190,6 +193,7 @@ OPEN_TEXT = {
     "path": "SKUs",
     "payloadType": "the event message's type name, one per kind of event of every service",
     "prefix": "what a user typed",
+    "purchaseOrder": "a purchase order's number, the users' data",
     "reason": "free text",
     "reasonCode": "reason codes are the users' data",
     "request": "an over-issue request's number, a document's",
@@ -199,6 +203,7 @@ OPEN_TEXT = {
     "source": "a consumer's name, which each service defines",
     "startCursor": "a cursor",
     "subject": "an event's subject, one per kind of event of every service",
+    "supplier": "a supplier's code, the users' data",
     "toUnit": "units are the catalog's data",
     "type": "documents are named by whichever system posts them, an ERP's too",
     "unit": "units are the catalog's data",

@@ -20,7 +20,8 @@ OPERATORS = frozenset({"operator", "supervisor", "manager", "admin"})
 SUPERVISORS = frozenset({"supervisor", "manager", "admin"})
 INSPECTORS = frozenset({"inspector", "supervisor", "manager", "admin"})
 APPROVERS = frozenset({"supervisor", "finance", "manager", "admin"})
-# The sales desk keeps customers and sales orders, a supervisor standing in; buyers keep suppliers.
+# The sales desk keeps customers and sales orders, a supervisor standing in; buyers keep
+# suppliers, purchase orders and suggestions, while receiving the goods is the floor's work.
 SALES = frozenset({"sales", "supervisor", "manager", "admin"})
 BUYERS = frozenset({"buyer", "manager", "admin"})
 # Pickers pick and ship sales orders beside the floor's operators; planners run work orders, and
@@ -80,6 +81,16 @@ RULES: Mapping[str, Rule] = {
     ),
     **_rules(ISSUERS, "issuing to work orders", "issueComponents", "returnComponents", "requestOverIssue"),
     **_rules(SUPERVISORS, "deciding over-issues", "approveOverIssue", "rejectOverIssue"),
+    **_rules(
+        BUYERS,
+        "working with purchase orders",
+        "createPurchaseOrder",
+        "sendPurchaseOrder",
+        "closePurchaseOrder",
+        "cancelPurchaseOrder",
+    ),
+    **_rules(OPERATORS, "receiving goods", "receivePurchaseOrder"),
+    **_rules(BUYERS, "working with purchase suggestions", "convertSuggestions", "dismissSuggestion"),
     # counting
     **_rules(OPERATORS, "counting", "submitEntry", "submitEntries", "myOpenCounts", "nextLine", "pendingRecounts"),
     **_rules(

@@ -33,6 +33,8 @@ from gateway.one_of import OneOfRefusals
 from gateway.orders.fulfilment_mutations import FulfilmentMutation
 from gateway.orders.fulfilment_queries import FulfilmentQuery
 from gateway.orders.mutations import OrdersMutation
+from gateway.orders.purchasing_mutations import PurchasingMutation
+from gateway.orders.purchasing_queries import PurchasingQuery
 from gateway.orders.queries import OrdersQuery
 from gateway.orders.work_orders_mutations import WorkOrdersMutation
 from gateway.orders.work_orders_queries import WorkOrdersQuery
@@ -58,6 +60,7 @@ class Query(
     CatalogQuery,
     StockQuery,
     OrdersQuery,
+    PurchasingQuery,
     FulfilmentQuery,
     WorkOrdersQuery,
     CountingQuery,
@@ -75,6 +78,7 @@ class Mutation(
     CatalogMutation,
     StockMutation,
     OrdersMutation,
+    PurchasingMutation,
     FulfilmentMutation,
     WorkOrdersMutation,
     CountingMutation,

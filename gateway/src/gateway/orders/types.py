@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -18,6 +17,7 @@ from gateway.convert import date_from_proto, decimal_from_proto, enum_from_proto
 from gateway.errors import call
 from gateway.nodes import FetchedNode, global_id
 from gateway.orders.fulfilment_types import Pick
+from gateway.orders.history import OrderChange
 from gateway.stock.types import Reservation
 from invariant.orders.v1 import orders_pb2 as pb
 
@@ -151,25 +151,15 @@ class SalesOrderLine:
         )
 
 
-@strawberry.type(description="Who changed an order's state, and when.")
-class Change:
-    actor: str = strawberry.field(description="The user id of who changed it.")
-    at: dt.datetime = strawberry.field(description="When it changed.")
-
-    @staticmethod
-    def made(proto: pb.Transition | pb.WorkOrderTransition) -> dict[str, Any]:
-        """The fields of a change every order's transition message carries the same way."""
-        return {"actor": proto.actor, "at": instant_from_proto(proto.at), "reason": proto.reason or None}
-
-
 @strawberry.type(description="A change of a sales order's state: to which state, by whom, when and why.")
-class SalesOrderTransition(Change):
+class SalesOrderTransition(OrderChange):
     state: SalesOrderState = strawberry.field(description="The state the order entered.")
     reason: str | None = strawberry.field(description="A cancellation's reason; null when none was given.")
 
     @classmethod
     def from_proto(cls, proto: pb.Transition) -> SalesOrderTransition:
-        return cls(state=enum_from_proto(SalesOrderState, pb.SalesOrderState, proto.state), **Change.made(proto))
+        state = enum_from_proto(SalesOrderState, pb.SalesOrderState, proto.state)
+        return cls(state=state, **cls.fields_from_proto(proto))
 
 
 @strawberry.type(

@@ -25,7 +25,7 @@ from gateway.convert import (
 )
 from gateway.errors import call
 from gateway.nodes import FetchedNode, global_id
-from gateway.orders.types import Change
+from gateway.orders.history import OrderChange
 from gateway.stock.types import Movement, Reservation
 from invariant.orders.v1 import orders_pb2 as pb
 
@@ -233,13 +233,15 @@ class ComponentVariance:
 
 
 @strawberry.type(description="A change of a work order's state: to which state, by whom, when and why.")
-class WorkOrderTransition(Change):
+class WorkOrderTransition(OrderChange):
     state: WorkOrderState = strawberry.field(description="The state the work order entered.")
     reason: str | None = strawberry.field(description="Why, where a reason was given; null otherwise.")
 
     @classmethod
     def from_proto(cls, proto: pb.WorkOrderTransition) -> WorkOrderTransition:
-        return cls(state=enum_from_proto(WorkOrderState, pb.WorkOrderState, proto.state), **Change.made(proto))
+        return cls(
+            state=enum_from_proto(WorkOrderState, pb.WorkOrderState, proto.state), **cls.fields_from_proto(proto)
+        )
 
 
 @strawberry.type(

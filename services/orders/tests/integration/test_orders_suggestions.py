@@ -59,6 +59,8 @@ async def test_a_crossing_drafts_one_suggestion_netting_what_is_on_order_in_whol
     await drafted(suite, other)
 
     assert len(await suggestions(suite, sku)) == 1
+    by_id = pb.GetPurchaseSuggestionsRequest(ids=[suggestion.id, key()])
+    assert list((await suite.orders.GetPurchaseSuggestions(by_id)).suggestions) == [suggestion]
     # 42 - (3 available + 7 on order) = 32, in packs of 5 of the quicker supplier.
     assert (suggestion.quantity.value, suggestion.supplier, suggestion.pack_size.value) == ("35", quick, "5")
     assert (suggestion.available_to_promise.value, suggestion.on_order.value) == ("3", "7")

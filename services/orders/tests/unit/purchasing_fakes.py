@@ -100,6 +100,9 @@ class FakePurchasingRepository:
     async def suggestion(self, id: str, lock: bool = False) -> Suggestion | None:
         return copy.deepcopy(self.suggestions.get(id))
 
+    async def suggestions_by_id(self, ids: Sequence[str]) -> list[Suggestion]:
+        return [copy.deepcopy(self.suggestions[id]) for id in ids if id in self.suggestions]
+
     async def list_suggestions(
         self, state: SuggestionState | None, warehouse: str, supplier: str, page: PageQuery
     ) -> list[Suggestion]:

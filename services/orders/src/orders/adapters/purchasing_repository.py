@@ -171,6 +171,10 @@ class SqlPurchasing:
         row = (await self._session.execute(query.with_for_update() if lock else query)).first()
         return None if row is None else _suggestion(row)
 
+    async def suggestions_by_id(self, ids: Sequence[str]) -> list[Suggestion]:
+        query = select(purchase_suggestions).where(purchase_suggestions.c.id.in_(list(ids)))
+        return [_suggestion(row) for row in await self._session.execute(query)]
+
     async def list_suggestions(
         self, state: SuggestionState | None, warehouse: str, supplier: str, page: PageQuery
     ) -> list[Suggestion]:

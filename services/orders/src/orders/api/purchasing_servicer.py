@@ -169,6 +169,12 @@ class PurchasingRpcs:
             cursors=found.cursors,
         )
 
+    async def GetPurchaseSuggestions(
+        self, request: pb.GetPurchaseSuggestionsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetPurchaseSuggestionsResponse:
+        found = await self._reading_purchases(lambda repo: purchasing.get_suggestions(repo, request.ids))
+        return pb.GetPurchaseSuggestionsResponse(suggestions=[suggestion_message(s) for s in found])
+
     async def ConvertSuggestions(
         self, request: pb.ConvertSuggestionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.PurchaseOrder:

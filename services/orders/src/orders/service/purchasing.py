@@ -258,6 +258,10 @@ async def get_on_order(repo: PurchasingRepository, item_sku: str, warehouse: str
     return sku, code, await repo.on_order(sku, code)
 
 
+async def get_suggestions(repo: PurchasingRepository, ids: Sequence[str]) -> list[Suggestion]:
+    return await repo.suggestions_by_id([id.strip() for id in at_most_a_page(ids, "ids")])
+
+
 async def _purchase_order(repo: PurchasingRepository, number: str, lock: bool = False) -> PurchaseOrder:
     code = number.strip().upper()
     if not code:
