@@ -422,3 +422,40 @@ async def test_a_transaction_with_many_events_delivers_all_in_order_and_one_roll
         pass
     assert await delivered_ids(js, event_bus.subject(subject)) == [row.id for row in rows]
     await nc.close()
+
+
+async def test_an_event_a_consumer_does_not_want_is_acknowledged_without_a_transaction(
+    uows: UnitOfWorkFactory, event_bus: EventBus
+) -> None:
+    subject = unique_subject()
+    unwanted = await commit_event(uows, subject, "skip")
+    wanted = await commit_event(uows, subject, "keep")
+    nc, js = await jetstream(event_bus)
+    await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending()
+
+    async def record(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+        await uow.session.execute(insert(effects).values(event_id=envelope.id))
+
+    def keeps(envelope: envelope_pb2.Envelope) -> bool:
+        value = wrappers_pb2.StringValue()
+        envelope.payload.Unpack(value)
+        return value.value == "keep"
+
+    durable = f"test_{uuid.uuid4().hex[:12]}"
+    sub = bus.Subscription(durable=durable, subject=subject, handler=record, ack_wait=1.0, wants=keeps)
+    consumer = bus.Consumer(uows, js, event_bus.stream, sub)
+    await consumer.declare()
+    pull = await js.pull_subscribe_bind(durable, stream=event_bus.stream.name)
+    for msg in await pull.fetch(2, timeout=5):
+        await consumer.handle(msg)
+
+    async with uows() as uow:
+        applied = list(await uow.session.scalars(select(effects.c.event_id)))
+        inbox = metadata.tables["inbox"]
+        kept = list(await uow.session.scalars(select(inbox.c.event_id).where(inbox.c.consumer == durable)))
+    assert applied == [wanted] and kept == [wanted]
+    with pytest.raises(nats.errors.TimeoutError):
+        await pull.fetch(1, timeout=2)  # both acked: the unwanted one is not handed out again
+    assert unwanted not in kept
+    await js.delete_consumer(event_bus.stream.name, durable)
+    await nc.close()

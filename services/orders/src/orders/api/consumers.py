@@ -16,23 +16,34 @@ from orders.adapters.stock import availability_rise, shortage_of, stock_fact_id
 from orders.service import fulfilment
 from orders.service.ports import Backorders, Releases
 
+ITEM_UPSERTED = "inventory.catalog.item.upserted"
+SHORTAGE = "inventory.stock.shortage"
+
 
 def subscriptions(backorders: Backorders, releases: Releases) -> list[Subscription]:
     """The durable consumers orders runs, each with its handler."""
     return [
-        Subscription(durable="orders-catalog", subject="inventory.catalog.>", handler=apply_catalog_event),
+        Subscription(
+            durable="orders-catalog",
+            subject="inventory.catalog.>",
+            handler=apply_catalog_event,
+            wants=lambda envelope: envelope.type == ITEM_UPSERTED,
+        ),
+        # Stock publishes many facts (a count's posting thousands of movements); orders acts
+        # only on those that make more available to promise, and on shortages.
         Subscription(
             durable="orders-stock",
             subject="inventory.stock.>",
             handler=partial(apply_stock_event, backorders, releases),
             fact_id=stock_fact_id,
+            wants=lambda envelope: envelope.type == SHORTAGE or availability_rise(envelope) is not None,
         ),
     ]
 
 
 async def apply_catalog_event(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
     """Keep the item replica (units, barcodes); other catalog facts are ignored."""
-    if envelope.type != "inventory.catalog.item.upserted":
+    if envelope.type != ITEM_UPSERTED:
         return
     item = catalog_pb2.ItemUpserted()
     envelope.payload.Unpack(item)
@@ -48,7 +59,7 @@ async def apply_stock_event(
     by the event, so that it is acted on once."""
     cause = stock_fact_id(envelope) or envelope.id
     repo = SqlOrdersRepository(uow.session)
-    if envelope.type == "inventory.stock.shortage":
+    if envelope.type == SHORTAGE:
         shortage = shortage_of(envelope)
         short_by = Decimal(shortage.short_by.value)
         await fulfilment.shortage_found(backorders, releases, uow, repo, set(shortage.reservation_ids), short_by, cause)
