@@ -314,10 +314,11 @@ class Subscription:
     # up: the inbox then takes the fact once, even republished in another envelope. Without
     # it, or where it gives none, the envelope's id.
     fact_id: FactId | None = None
-    # Whether the handler would act on the event at all: one it would not is acknowledged at
-    # once, with no transaction and no inbox row, since applying it changes nothing. For a
-    # consumer of a busy subject that acts on few of its events (orders on stock's movements).
-    wants: Callable[[envelope_pb2.Envelope], bool] | None = None
+    # Whether the handler would act on the event at all (it may read, never write): one it
+    # would not is acknowledged at once, with no transaction and no inbox row, since applying
+    # it changes nothing. For a consumer of a busy subject that acts on few of its events
+    # (orders on stock's movements).
+    wants: Callable[[envelope_pb2.Envelope], Awaitable[bool]] | None = None
 
 
 class Replica(Protocol):
@@ -454,7 +455,7 @@ class Consumer:
         except DecodeError as error:
             await self._dead_letter(msg, envelope_pb2.Envelope(type=msg.subject), error)
             return
-        if self._sub.wants is not None and not self._sub.wants(envelope):
+        if self._sub.wants is not None and not await self._sub.wants(envelope):
             await _settle(msg.ack())
             return
         working = asyncio.create_task(self._working_on(msg))

@@ -436,7 +436,7 @@ async def test_an_event_a_consumer_does_not_want_is_acknowledged_without_a_trans
     async def record(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
         await uow.session.execute(insert(effects).values(event_id=envelope.id))
 
-    def keeps(envelope: envelope_pb2.Envelope) -> bool:
+    async def keeps(envelope: envelope_pb2.Envelope) -> bool:
         value = wrappers_pb2.StringValue()
         envelope.payload.Unpack(value)
         return value.value == "keep"

@@ -86,7 +86,9 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
         orders_pb2_grpc.add_OrdersServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
     places = StockAndCatalogPlaces(stock_stub, catalog)
-    return Wiring([register], [*consumers.subscriptions(to_stock, to_stock), *purchasing_subscriptions(places)])
+    return Wiring(
+        [register], [*consumers.subscriptions(reading, to_stock, to_stock), *purchasing_subscriptions(places)]
+    )
 
 
 SPEC = ServiceSpec(

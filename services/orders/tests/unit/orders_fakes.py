@@ -86,6 +86,9 @@ class FakeOrdersRepository:
         for order in orders:
             await self.save_sales_order(order)
 
+    async def waits_for(self, item_sku: str, warehouse: str) -> bool:
+        return bool(await self.backordered_orders(item_sku, warehouse))
+
     async def backordered_orders(self, item_sku: str, warehouse: str) -> list[SalesOrder]:
         return [
             copy.deepcopy(o)

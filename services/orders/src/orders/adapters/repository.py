@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -308,17 +308,7 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
             )
 
     async def backordered_orders(self, item_sku: str, warehouse: str) -> list[SalesOrder]:
-        lines = sales_order_lines
-        waiting = (
-            select(lines.c.order_id)
-            .join(sales_orders, sales_orders.c.id == lines.c.order_id)
-            .where(
-                lines.c.item_sku == item_sku,
-                lines.c.warehouse == warehouse,
-                lines.c.backordered > lines.c.asking,
-                sales_orders.c.state.in_([str(s) for s in OPEN_STATES]),
-            )
-        )
+        waiting = _waiting(item_sku, warehouse)
         # Locked in id order, as every writer that locks several orders does.
         rows = (
             await self._session.execute(
@@ -326,6 +316,10 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
             )
         ).all()
         return await self._orders(rows)
+
+    async def waits_for(self, item_sku: str, warehouse: str) -> bool:
+        """Whether an open order's line waits for the item at the warehouse."""
+        return bool(await self._session.scalar(select(_waiting(item_sku, warehouse).exists())))
 
     async def add_return(self, rma: CustomerReturn) -> None:
         await self._session.execute(insert(customer_returns).values(**dataclasses.asdict(rma)))
@@ -476,3 +470,18 @@ def _line_row(order_id: str, line: OrderLine) -> dict[str, Any]:
 
 def _pick_row(order_id: str, pick: Pick) -> dict[str, Any]:
     return {"order_id": order_id, **dataclasses.asdict(pick)}
+
+
+def _waiting(item_sku: str, warehouse: str) -> Select[tuple[str]]:
+    """The open orders with a line backordered for the item at the warehouse and not asked for."""
+    lines = sales_order_lines
+    return (
+        select(lines.c.order_id)
+        .join(sales_orders, sales_orders.c.id == lines.c.order_id)
+        .where(
+            lines.c.item_sku == item_sku,
+            lines.c.warehouse == warehouse,
+            lines.c.backordered > lines.c.asking,
+            sales_orders.c.state.in_([str(s) for s in OPEN_STATES]),
+        )
+    )

@@ -14,29 +14,37 @@ from orders.adapters.items import production_of
 from orders.adapters.repository import SqlOrdersRepository
 from orders.adapters.stock import availability_rise, shortage_of, stock_fact_id
 from orders.service import fulfilment
-from orders.service.ports import Backorders, Releases
+from orders.service.ports import Backorders, Reading, Releases
 
 ITEM_UPSERTED = "inventory.catalog.item.upserted"
 SHORTAGE = "inventory.stock.shortage"
 
 
-def subscriptions(backorders: Backorders, releases: Releases) -> list[Subscription]:
+def subscriptions(reading: Reading, backorders: Backorders, releases: Releases) -> list[Subscription]:
     """The durable consumers orders runs, each with its handler."""
+
+    async def item(envelope: envelope_pb2.Envelope) -> bool:
+        return envelope.type == ITEM_UPSERTED
+
+    async def awaited(envelope: envelope_pb2.Envelope) -> bool:
+        """Stock publishes many facts (a count's posting, thousands of movements); orders acts on
+        shortages, and on stock made available where a line waits for it."""
+        if envelope.type == SHORTAGE:
+            return True
+        rise = availability_rise(envelope)
+        if rise is None:
+            return False
+        async with reading() as repo:
+            return await repo.waits_for(rise[0], rise[1])
+
     return [
-        Subscription(
-            durable="orders-catalog",
-            subject="inventory.catalog.>",
-            handler=apply_catalog_event,
-            wants=lambda envelope: envelope.type == ITEM_UPSERTED,
-        ),
-        # Stock publishes many facts (a count's posting thousands of movements); orders acts
-        # only on those that make more available to promise, and on shortages.
+        Subscription(durable="orders-catalog", subject="inventory.catalog.>", handler=apply_catalog_event, wants=item),
         Subscription(
             durable="orders-stock",
             subject="inventory.stock.>",
             handler=partial(apply_stock_event, backorders, releases),
             fact_id=stock_fact_id,
-            wants=lambda envelope: envelope.type == SHORTAGE or availability_rise(envelope) is not None,
+            wants=awaited,
         ),
     ]
 

@@ -70,6 +70,10 @@ class OrdersRepository(WorkOrdersRepository, PurchasingRepository, Protocol):
         in id order."""
         ...
 
+    async def waits_for(self, item_sku: str, warehouse: str) -> bool:
+        """Whether an open order's line waits for the item at the warehouse."""
+        ...
+
     async def orders_holding(self, reservation_ids: Collection[str]) -> list[SalesOrder]:
         """The orders a line of which holds one of the reservations, locked in id order."""
         ...
