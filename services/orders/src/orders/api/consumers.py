@@ -27,25 +27,34 @@ def subscriptions(reading: Reading, backorders: Backorders, releases: Releases) 
         return envelope.type == ITEM_UPSERTED
 
     async def awaited(envelope: envelope_pb2.Envelope) -> bool:
-        """Stock publishes many facts (a count's posting, thousands of movements); orders acts on
-        shortages, and on stock made available where a line waits for it."""
-        if envelope.type == SHORTAGE:
-            return True
+        """Stock made available where a line waits for it."""
         rise = availability_rise(envelope)
         if rise is None:
             return False
         async with reading() as repo:
             return await repo.waits_for(rise[0], rise[1])
 
+    stock = partial(apply_stock_event, backorders, releases)
+    # Of stock's facts, on consumers of their own (NATS before 2.10 takes one filter each), so
+    # that the many orders does not act on (a count's receipts and adjustments published again
+    # by kind, reservations made) are never delivered here.
     return [
         Subscription(durable="orders-catalog", subject="inventory.catalog.>", handler=apply_catalog_event, wants=item),
         Subscription(
-            durable="orders-stock",
-            subject="inventory.stock.>",
-            handler=partial(apply_stock_event, backorders, releases),
+            durable="orders-movements",
+            subject="inventory.stock.movement.posted",
+            handler=stock,
             fact_id=stock_fact_id,
             wants=awaited,
         ),
+        Subscription(
+            durable="orders-reservations",
+            subject="inventory.stock.reservation.*",
+            handler=stock,
+            fact_id=stock_fact_id,
+            wants=awaited,
+        ),
+        Subscription(durable="orders-shortages", subject=SHORTAGE, handler=stock, fact_id=stock_fact_id),
     ]
 
 
