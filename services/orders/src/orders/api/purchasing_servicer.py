@@ -11,17 +11,16 @@ import grpc
 from google.protobuf.message import Message
 
 from invariant.orders.v1 import orders_pb2 as pb
-from invariant_core.commands import Dispatcher
 from invariant_core.messages import date_from_message, date_message, decimal_message, timestamp_message
 from invariant_core.paging import ListRequest, Page, PageQuery, page_of, page_query
+from orders.api.base import Servicing
 from orders.api.lines import item_line_fields
 from orders.domain import purchase_commands as commands
 from orders.domain.purchasing import PurchaseOrder, PurchaseOrderState
 from orders.domain.suggestions import Suggestion, SuggestionState
 from orders.service import purchasing
-from orders.service.ports import OrdersRepository, Reading
+from orders.service.ports import OrdersRepository
 
-R = TypeVar("R")
 Created = TypeVar("Created", PurchaseOrder, Suggestion)
 
 _STATES = {
@@ -41,17 +40,10 @@ _SUGGESTION_STATES = {
 _SUGGESTION_NUMBERS = {state: number for number, state in _SUGGESTION_STATES.items()}
 
 
-class PurchasingRpcs:
-    _reading: Reading
-    _dispatch: Dispatcher[OrdersRepository]
-
+class PurchasingRpcs(Servicing):
     async def _order_command(self, request: Message, command: object) -> pb.PurchaseOrder:
         """Dispatch a command whose answer is the purchase order as it stands after it."""
         return await self._dispatch(request, command, pb.PurchaseOrder, purchase_order_message)
-
-    async def _reading_purchases(self, body: Callable[[OrdersRepository], Awaitable[R]]) -> R:
-        async with self._reading() as repo:
-            return await body(repo)
 
     async def CreatePurchaseOrder(
         self, request: pb.CreatePurchaseOrderRequest, context: grpc.aio.ServicerContext
@@ -122,7 +114,7 @@ class PurchasingRpcs:
     async def GetPurchaseOrders(
         self, request: pb.GetPurchaseOrdersRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetPurchaseOrdersResponse:
-        found = await self._reading_purchases(lambda repo: purchasing.get_purchase_orders(repo, request.numbers))
+        found = await self._query(lambda repo: purchasing.get_purchase_orders(repo, request.numbers))
         return pb.GetPurchaseOrdersResponse(orders=[purchase_order_message(o) for o in found])
 
     async def ListPurchaseOrders(
@@ -146,11 +138,11 @@ class PurchasingRpcs:
     ) -> Page[Created]:
         """A page of documents in the order they were created, ties broken by `tie`."""
         page = page_query(request, datetime, str)
-        rows = await self._reading_purchases(lambda repo: read(repo, page))
+        rows = await self._query(lambda repo: read(repo, page))
         return page_of(rows, page, lambda row: (row.created_at, tie(row)))
 
     async def GetOnOrder(self, request: pb.GetOnOrderRequest, context: grpc.aio.ServicerContext) -> pb.OnOrder:
-        sku, warehouse, quantity = await self._reading_purchases(
+        sku, warehouse, quantity = await self._query(
             lambda repo: purchasing.get_on_order(repo, request.item_sku, request.warehouse)
         )
         return pb.OnOrder(item_sku=sku, warehouse=warehouse, quantity=decimal_message(quantity))
@@ -172,7 +164,7 @@ class PurchasingRpcs:
     async def GetPurchaseSuggestions(
         self, request: pb.GetPurchaseSuggestionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetPurchaseSuggestionsResponse:
-        found = await self._reading_purchases(lambda repo: purchasing.get_suggestions(repo, request.ids))
+        found = await self._query(lambda repo: purchasing.get_suggestions(repo, request.ids))
         return pb.GetPurchaseSuggestionsResponse(suggestions=[suggestion_message(s) for s in found])
 
     async def ConvertSuggestions(

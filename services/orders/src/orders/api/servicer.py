@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TypeVar
 
 import grpc
 
@@ -23,8 +21,6 @@ from orders.domain.sales import PromisePolicy, SalesOrder, SalesOrderState
 from orders.service import fulfilment as fulfil
 from orders.service import handlers
 from orders.service.ports import Items, OrdersRepository, Reading, Stock
-
-R = TypeVar("R")
 
 _POLICIES = {
     pb.PROMISE_POLICY_ALL_OR_NOTHING: PromisePolicy.ALL_OR_NOTHING,
@@ -45,14 +41,9 @@ _STATE_NUMBERS = {state: number for number, state in _STATES.items()}
 
 class OrdersServicer(WorkOrdersApi, PurchasingRpcs, orders_pb2_grpc.OrdersServiceServicer):
     def __init__(self, reading: Reading, dispatch: Dispatcher[OrdersRepository], items: Items, stock: Stock) -> None:
-        self._reading = reading
-        self._dispatch = dispatch
+        super().__init__(reading, dispatch)
         self._items = items
         self._stock = stock
-
-    async def _query(self, body: Callable[[OrdersRepository], Awaitable[R]]) -> R:
-        async with self._reading() as repo:
-            return await body(repo)
 
     # partners
 

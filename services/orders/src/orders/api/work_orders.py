@@ -3,22 +3,18 @@ translate back. OrdersServicer (api.servicer) takes it in."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 
 from invariant.orders.v1 import orders_pb2 as pb
-from invariant_core.commands import Dispatcher
 from invariant_core.messages import date_from_message, date_message, decimal_message, timestamp_message
 from invariant_core.paging import page_of, page_query
+from orders.api.base import Servicing
 from orders.domain import work_commands as commands
 from orders.domain.work_orders import Component, OverIssueState, WorkOrder, WorkOrderState
 from orders.service import work_orders as handlers
-from orders.service.ports import OrdersRepository
-
-R = TypeVar("R")
 
 _STATES = {
     pb.WORK_ORDER_STATE_DRAFT: WorkOrderState.DRAFT,
@@ -44,12 +40,7 @@ def _lines(lines: Any) -> tuple[commands.ComponentQuantity, ...]:
     )
 
 
-class WorkOrdersApi:
-    _dispatch: Dispatcher[OrdersRepository]
-
-    async def _query(self, body: Callable[[OrdersRepository], Awaitable[R]]) -> R:
-        raise NotImplementedError
-
+class WorkOrdersApi(Servicing):
     async def _work(self, request: Any, command: object) -> pb.WorkOrder:
         return await self._dispatch(request, command, pb.WorkOrder, work_order_message)
 
