@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 
@@ -22,13 +21,6 @@ _STATUSES = {"AVAILABLE": stock_pb2.STOCK_STATUS_AVAILABLE, "QC_HOLD": stock_pb2
 
 class StockReceiving(StockClient):
     """Stock as a purchase receipt asks it (and as sales orders do, through StockClient)."""
-
-    async def places(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
-        request = stock_pb2.GetLocationsRequest(
-            keys=[stock_pb2.LocationKey(warehouse=w, code=c) for w, c in sorted(keys)]
-        )
-        found = await self._stock.GetLocations(request)
-        return {(location.warehouse, location.code) for location in found.locations}
 
     async def create_lot(self, key: str, sku: str, lot: str, expiry: date | None) -> None:
         request = stock_pb2.CreateLotRequest(idempotency_key=key, item_sku=sku, lot=lot)

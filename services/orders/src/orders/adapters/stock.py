@@ -83,9 +83,15 @@ class StockClient:
                 return found
 
     async def locations(self, warehouse: str, codes: Collection[str]) -> set[str]:
-        asked = stock_pb2.GetLocationsRequest(keys=[stock_pb2.LocationKey(warehouse=warehouse, code=c) for c in codes])
+        return {code for _, code in await self.places([(warehouse, code) for code in codes])}
+
+    async def places(self, keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Those of the (warehouse, location) keys that are locations."""
+        asked = stock_pb2.GetLocationsRequest(
+            keys=[stock_pb2.LocationKey(warehouse=w, code=c) for w, c in sorted(keys)]
+        )
         found = await self._ask(self._stock.GetLocations, asked)
-        return {location.code for location in found.locations}
+        return {(location.warehouse, location.code) for location in found.locations}
 
     async def issue(self, key: str, order: SalesOrder, issue: Issue) -> str:
         movement = await self._ask(

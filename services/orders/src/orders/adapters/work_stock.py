@@ -3,18 +3,19 @@ transaction, releases as commands sent after one commits (invariant_core.outgoin
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 import grpc
 
-from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
+from invariant.stock.v1 import stock_pb2
 from invariant_core.db import Recorder, UnitOfWork, utcnow
 from invariant_core.messages import decimal_message, timestamp_message
 from invariant_core.outgoing import Command, Outcome, OutgoingCommands
 from invariant_core.rpc import from_rpc_error
 from invariant_kernel.errors import DomainError
 from orders.adapters.repository import SqlOrdersRepository
+from orders.adapters.stock import StockClient
 from orders.domain.work_orders import DOCUMENT_TYPE, Component, PostingKind, WorkOrder
 from orders.service import work_orders as handlers
 from orders.service.ports import ExplodedComponent, StockPosting
@@ -32,18 +33,8 @@ def _refusal(error: grpc.aio.AioRpcError, field: str) -> DomainError:
     return DomainError(refused.code, refused.message, named)
 
 
-class WorkOrderStock:
-    def __init__(self, stub: stock_pb2_grpc.StockServiceStub) -> None:
-        self._stock = stub
-
-    async def warehouses(self, codes: Collection[str]) -> set[str]:
-        found = await self._stock.GetWarehouses(stock_pb2.GetWarehousesRequest(codes=sorted(codes)))
-        return {w.code for w in found.warehouses}
-
-    async def locations(self, warehouse: str, codes: Collection[str]) -> set[str]:
-        keys = [stock_pb2.LocationKey(warehouse=warehouse, code=code) for code in sorted(codes)]
-        found = await self._stock.GetLocations(stock_pb2.GetLocationsRequest(keys=keys))
-        return {location.code for location in found.locations}
+class WorkOrderStock(StockClient):
+    """Stock as a work order asks it: its warehouses and locations as sales orders do."""
 
     async def on_shelf(self, places: Sequence[tuple[str, str, str, str]], fields: Sequence[str]) -> list[Decimal]:
         now = timestamp_message(utcnow())
