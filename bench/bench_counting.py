@@ -1,6 +1,6 @@
 """A full count from open to posted adjustment, step by step, against a bulk insert of its lines.
 
-Starts the suite as real processes on PostgreSQL (BENCH_DATABASE_URL, default the local
+Starts catalog, stock and counting as real processes on PostgreSQL (BENCH_DATABASE_URL, default the local
 server) with embedded NATS. Stock is seeded with LINES item-locations (items x 100
 locations; default 100,000, as the issue asks), every balance an opening-balance count
 adjustment, then one count runs through the counting service over gRPC:
@@ -39,7 +39,7 @@ import asyncpg
 import nats
 from google.type.decimal_pb2 import Decimal as PbDecimal
 from postgres import settle
-from sqlalchemy.engine import make_url
+from running import asyncpg_dsn, started
 
 from catalog.bootstrap import SERVICE_NAME as CATALOG_SERVICE
 from counting.bootstrap import MIGRATIONS as COUNTING_MIGRATIONS
@@ -50,9 +50,8 @@ from invariant.counting.v1 import counting_pb2_grpc
 from invariant.events.v1 import counting_pb2 as counting_events
 from invariant.events.v1.envelope_pb2 import Envelope
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
-from invariant_core import identity, migrations, rpc, services, suite
+from invariant_core import identity, migrations, rpc
 from invariant_core.bus import STREAM
-from invariant_core.embedded import free_port, start_nats
 from invariant_core.testing import scratch_databases
 from stock.bootstrap import SERVICE_NAME as STOCK_SERVICE
 
@@ -419,40 +418,25 @@ def expect(holds: bool, what: str) -> None:
 
 
 async def run(data: Path) -> dict[str, float | int]:
-    nats_port = free_port()
-    nats_url = f"nats://127.0.0.1:{nats_port}"
-    nats_server = start_nats(nats_port, data / "nats")
-    names = services.installed()
-    try:
-        async with scratch_databases(data, SERVER) as make:
-            env = {name: {"DATABASE_URL": await make(name), "LOG_LEVEL": "WARNING"} for name in names}
-            baseline_url = await make("baseline")
-            await migrations.upgrade(COUNTING_MIGRATIONS, baseline_url)
-            ports = {name: free_port() for name in names}
-            running = await suite.start(nats_url, env, ports, free_port(), {"LOG_LEVEL": "WARNING"}, data)
-            try:
-                dsn = make_url(baseline_url).set(drivername="postgresql").render_as_string(hide_password=False)
-                async with (
-                    rpc.channel(f"127.0.0.1:{ports['catalog']}", [CATALOG_SERVICE]) as catalog_channel,
-                    rpc.channel(f"127.0.0.1:{ports['stock']}", [STOCK_SERVICE]) as stock_channel,
-                    rpc.channel(f"127.0.0.1:{ports['counting']}", [COUNTING_SERVICE]) as counting_channel,
-                ):
-                    stock = stock_pb2_grpc.StockServiceStub(stock_channel)
-                    figures = await seed(catalog_pb2_grpc.CatalogServiceStub(catalog_channel), stock, nats_url)
-                    # Counting values the variances at the replica's standard cost: it must be there.
-                    await consumers_settled(nats_url)
-                    progress("every consumer has caught up")
-                    # Seeding writes hundreds of megabytes of WAL: the baseline and the steps start clean.
-                    await settle(dsn, vacuum=False)
-                    figures |= await baseline(dsn)
-                    return figures | await measure(
-                        counting_pb2_grpc.CountingServiceStub(counting_channel), stock, nats_url
-                    )
-            finally:
-                running.stop()
-    finally:
-        nats_server.terminate()
-        nats_server.wait()
+    async with (
+        scratch_databases(data, SERVER) as make,
+        started(data, ("catalog", "stock", "counting"), make) as running,
+        rpc.channel(running.address("catalog"), [CATALOG_SERVICE]) as catalog_channel,
+        rpc.channel(running.address("stock"), [STOCK_SERVICE]) as stock_channel,
+        rpc.channel(running.address("counting"), [COUNTING_SERVICE]) as counting_channel,
+    ):
+        baseline_url = await make("baseline")
+        await migrations.upgrade(COUNTING_MIGRATIONS, baseline_url)
+        dsn = asyncpg_dsn(baseline_url)
+        stock = stock_pb2_grpc.StockServiceStub(stock_channel)
+        figures = await seed(catalog_pb2_grpc.CatalogServiceStub(catalog_channel), stock, running.nats_url)
+        # Counting values the variances at the replica's standard cost: it must be there.
+        await consumers_settled(running.nats_url)
+        progress("every consumer has caught up")
+        # Seeding writes hundreds of megabytes of WAL: the baseline and the steps start clean.
+        await settle(dsn, vacuum=False)
+        figures |= await baseline(dsn)
+        return figures | await measure(counting_pb2_grpc.CountingServiceStub(counting_channel), stock, running.nats_url)
 
 
 async def measure(

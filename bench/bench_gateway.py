@@ -1,6 +1,6 @@
 """How much the gateway adds over calling the catalog directly.
 
-Starts the suite as real processes (SQLite, embedded NATS), then looks items up by
+Starts the catalog and the gateway as real processes (SQLite, embedded NATS), then looks items up by
 barcode with 16 concurrent clients: straight over gRPC (the baseline) and through the
 gateway over HTTP. Reports requests per second, the ratio gateway/gRPC and latencies,
 and writes bench/results/gateway.json.
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import httpx
 from google.type.decimal_pb2 import Decimal as PbDecimal
+from running import started
 
 from catalog.bootstrap import SERVICE_NAME
 from gateway.auth import User, issue
 from invariant.catalog.v1 import catalog_pb2 as pb
 from invariant.catalog.v1 import catalog_pb2_grpc
-from invariant_core import identity, rpc, services, suite
-from invariant_core.embedded import free_port, start_nats
+from invariant_core import identity, rpc
 
 CLIENTS = 16
 REQUESTS = 3000
@@ -64,49 +64,44 @@ def percentile(values: list[float], q: int) -> float:
 
 
 async def run(data: Path) -> dict[str, float]:
-    nats_port = free_port()
-    nats = start_nats(nats_port, data / "nats")
-    ports = {name: free_port() for name in services.installed()}
-    env = {name: {"DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db", "LOG_LEVEL": "WARNING"} for name in ports}
-    running = await suite.start(
-        f"nats://127.0.0.1:{nats_port}", env, ports, free_port(), {"JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING"}
-    )
-    try:
-        async with rpc.channel(f"127.0.0.1:{ports['catalog']}", [SERVICE_NAME]) as channel:
-            stub = catalog_pb2_grpc.CatalogServiceStub(channel)
-            for n in range(ITEMS):
-                await stub.CreateItem(
-                    pb.CreateItemRequest(
-                        idempotency_key=f"bench-{n}",
-                        sku=f"BENCH-{n}",
-                        name=f"Bench item {n}",
-                        base_unit="EA",
-                        barcodes=[pb.Barcode(code=barcode(n))],
-                        standard_cost=PbDecimal(value="1.25"),
-                    )
+    async def sqlite(name: str) -> str:
+        return f"sqlite+aiosqlite:///{data / name}.db"
+
+    async with (
+        started(data, ("catalog",), sqlite, {"JWT_SECRET": SECRET}) as running,
+        rpc.channel(running.address("catalog"), [SERVICE_NAME]) as channel,
+    ):
+        stub = catalog_pb2_grpc.CatalogServiceStub(channel)
+        for n in range(ITEMS):
+            await stub.CreateItem(
+                pb.CreateItemRequest(
+                    idempotency_key=f"bench-{n}",
+                    sku=f"BENCH-{n}",
+                    name=f"Bench item {n}",
+                    base_unit="EA",
+                    barcodes=[pb.Barcode(code=barcode(n))],
+                    standard_cost=PbDecimal(value="1.25"),
                 )
+            )
 
-            async def direct(n: int) -> None:
-                await stub.GetItemByBarcode(pb.GetItemByBarcodeRequest(code=barcode(n % ITEMS)))
+        async def direct(n: int) -> None:
+            await stub.GetItemByBarcode(pb.GetItemByBarcodeRequest(code=barcode(n % ITEMS)))
 
-            token = issue(User(id="bench", roles=frozenset({"operator"})), SECRET, timedelta(hours=1))
-            limits = httpx.Limits(max_connections=CLIENTS)
-            async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, limits=limits) as http:
-                query = "query($code: String!) { itemByBarcode(code: $code) { sku name standardCost } }"
+        token = issue(User(id="bench", roles=frozenset({"operator"})), SECRET, timedelta(hours=1))
+        limits = httpx.Limits(max_connections=CLIENTS)
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, limits=limits) as http:
+            query = "query($code: String!) { itemByBarcode(code: $code) { sku name standardCost } }"
 
-                async def through_gateway(n: int) -> None:
-                    reply = await http.post(
-                        running.gateway_url, json={"query": query, "variables": {"code": barcode(n % ITEMS)}}
-                    )
-                    assert reply.json()["data"]["itemByBarcode"]["sku"] == f"BENCH-{n % ITEMS}"
+            async def through_gateway(n: int) -> None:
+                reply = await http.post(
+                    running.gateway_url, json={"query": query, "variables": {"code": barcode(n % ITEMS)}}
+                )
+                assert reply.json()["data"]["itemByBarcode"]["sku"] == f"BENCH-{n % ITEMS}"
 
-                await measure(direct)  # warm both paths up before measuring
-                await measure(through_gateway)
-                grpc_rps, grpc_latency = await measure(direct)
-                gateway_rps, gateway_latency = await measure(through_gateway)
-    finally:
-        running.stop()
-        nats.terminate()
+            await measure(direct)  # warm both paths up before measuring
+            await measure(through_gateway)
+            grpc_rps, grpc_latency = await measure(direct)
+            gateway_rps, gateway_latency = await measure(through_gateway)
     return {
         "grpc_rps": round(grpc_rps, 1),
         "gateway_rps": round(gateway_rps, 1),

@@ -1,7 +1,7 @@
 """Sales order confirmations through the orders service, against the same reservations sent
 straight to stock.
 
-Starts the suite as real processes on PostgreSQL (BENCH_DATABASE_URL, default the local
+Starts catalog, stock and orders as real processes on PostgreSQL (BENCH_DATABASE_URL, default the local
 server) with embedded NATS. Every order has 5 lines of items spread over 1,000 items, each
 holding far more than is asked. 64 concurrent clients confirm orders through the orders
 service, which reserves each order's lines in one Reserve call to stock; the baseline is
@@ -23,14 +23,13 @@ from pathlib import Path
 
 from bench_stock import measure, percentile, quantity, seed_service, sku
 from postgres import settle
-from sqlalchemy.engine import make_url
+from running import started
 
 from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.orders.v1 import orders_pb2, orders_pb2_grpc
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant.stock.v1 import stock_pb2_grpc
-from invariant_core import identity, rpc, services, suite
-from invariant_core.embedded import free_port, start_nats
+from invariant_core import identity, rpc
 from invariant_core.testing import scratch_databases
 
 ITEMS = 1000
@@ -127,34 +126,17 @@ async def compare(
 
 
 async def run(data: Path) -> dict[str, float | int]:
-    nats_port = free_port()
-    nats = start_nats(nats_port, data / "nats")
-    try:
-        async with scratch_databases(data, SERVER) as make:
-            env = {name: {"DATABASE_URL": await make(name), "LOG_LEVEL": "WARNING"} for name in services.installed()}
-            ports = {name: free_port() for name in services.installed()}
-            running = await suite.start(
-                f"nats://127.0.0.1:{nats_port}", env, ports, free_port(), {"LOG_LEVEL": "WARNING"}, data
-            )
-            stock_dsn, orders_dsn = (
-                make_url(env[name]["DATABASE_URL"]).set(drivername="postgresql").render_as_string(hide_password=False)
-                for name in ("stock", "orders")
-            )
-            try:
-                async with (
-                    rpc.channel(f"127.0.0.1:{ports['catalog']}", []) as catalog_channel,
-                    rpc.channel(f"127.0.0.1:{ports['stock']}", []) as stock_channel,
-                    rpc.channel(f"127.0.0.1:{ports['orders']}", []) as orders_channel,
-                ):
-                    stock = stock_pb2_grpc.StockServiceStub(stock_channel)
-                    await seed_service(catalog_pb2_grpc.CatalogServiceStub(catalog_channel), stock)
-                    orders = orders_pb2_grpc.OrdersServiceStub(orders_channel)
-                    return await compare(orders, stock, stock_dsn, orders_dsn)
-            finally:
-                running.stop()
-    finally:
-        nats.terminate()
-        nats.wait()
+    async with (
+        scratch_databases(data, SERVER) as make,
+        started(data, ("catalog", "stock", "orders"), make) as running,
+        rpc.channel(running.address("catalog"), []) as catalog_channel,
+        rpc.channel(running.address("stock"), []) as stock_channel,
+        rpc.channel(running.address("orders"), []) as orders_channel,
+    ):
+        stock = stock_pb2_grpc.StockServiceStub(stock_channel)
+        await seed_service(catalog_pb2_grpc.CatalogServiceStub(catalog_channel), stock)
+        orders = orders_pb2_grpc.OrdersServiceStub(orders_channel)
+        return await compare(orders, stock, running.dsn("stock"), running.dsn("orders"))
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Reservations and movements through the stock service, against a naive client.
 
-Starts the suite as real processes on PostgreSQL (BENCH_DATABASE_URL, default the local
+Starts catalog and stock as real processes on PostgreSQL (BENCH_DATABASE_URL, default the local
 server) with embedded NATS. 64 concurrent clients reserve one unit at a time over gRPC,
 spread over 1,000 items and all on one hot item, then post one-unit issues. The baseline
 is the statement pair a naive client would issue itself — the conditional update plus the
@@ -32,15 +32,14 @@ import grpc
 import nats
 from google.type.decimal_pb2 import Decimal as PbDecimal
 from postgres import settle
-from sqlalchemy.engine import make_url
+from running import asyncpg_dsn, started
 
 from catalog.bootstrap import SERVICE_NAME as CATALOG_SERVICE
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant.stock.v1 import stock_pb2_grpc
-from invariant_core import identity, migrations, rpc, services, suite
+from invariant_core import identity, migrations, rpc
 from invariant_core.bus import STREAM
-from invariant_core.embedded import free_port, start_nats
 from invariant_core.testing import scratch_databases
 from invariant_kernel.errors import ErrorCode
 from stock.bootstrap import MIGRATIONS
@@ -260,37 +259,21 @@ def baseline_calls(pool: asyncpg.Pool) -> tuple[Call, Call, Call]:
 
 
 async def run(data: Path) -> dict[str, float | int]:
-    nats_port = free_port()
-    nats = start_nats(nats_port, data / "nats")
-    try:
-        async with scratch_databases(data, SERVER) as make:
-            env = {name: {"DATABASE_URL": await make(name), "LOG_LEVEL": "WARNING"} for name in services.installed()}
-            baseline_url = await make("baseline")
-            await migrations.upgrade(MIGRATIONS, baseline_url)
-            ports = {name: free_port() for name in services.installed()}
-            running = await suite.start(
-                f"nats://127.0.0.1:{nats_port}", env, ports, free_port(), {"LOG_LEVEL": "WARNING"}, data
-            )
-            dsn, stock_dsn = (
-                make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-                for url in (baseline_url, env["stock"]["DATABASE_URL"])
-            )
-            try:
-                async with (
-                    rpc.channel(f"127.0.0.1:{ports['catalog']}", [CATALOG_SERVICE]) as catalog_channel,
-                    rpc.channel(f"127.0.0.1:{ports['stock']}", [STOCK_SERVICE]) as stock_channel,
-                ):
-                    stock = stock_pb2_grpc.StockServiceStub(stock_channel)
-                    await seed_service(catalog_pb2_grpc.CatalogServiceStub(catalog_channel), stock)
-                    await replica_settled(f"nats://127.0.0.1:{nats_port}")
-                    await seed_baseline(dsn)
-                    await settle(stock_dsn)
-                    return await compare(stock, dsn, stock_dsn)
-            finally:
-                running.stop()
-    finally:
-        nats.terminate()
-        nats.wait()
+    async with (
+        scratch_databases(data, SERVER) as make,
+        started(data, ("catalog", "stock"), make) as running,
+        rpc.channel(running.address("catalog"), [CATALOG_SERVICE]) as catalog_channel,
+        rpc.channel(running.address("stock"), [STOCK_SERVICE]) as stock_channel,
+    ):
+        baseline_url = await make("baseline")
+        await migrations.upgrade(MIGRATIONS, baseline_url)
+        dsn, stock_dsn = asyncpg_dsn(baseline_url), running.dsn("stock")
+        stock = stock_pb2_grpc.StockServiceStub(stock_channel)
+        await seed_service(catalog_pb2_grpc.CatalogServiceStub(catalog_channel), stock)
+        await replica_settled(running.nats_url)
+        await seed_baseline(dsn)
+        await settle(stock_dsn)
+        return await compare(stock, dsn, stock_dsn)
 
 
 async def compare(stock: stock_pb2_grpc.StockServiceStub, dsn: str, stock_dsn: str) -> dict[str, float | int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -32,20 +33,22 @@ class Coalescer(Generic[T, R]):
     One batch runs at a time: measured against several at once on PostgreSQL, fewer and
     larger batches cost less per call than more transactions in parallel.
 
-    For the same reason a batch lingers: it waits up to `linger` seconds until as many
-    calls wait as the coalescer last saw, the callers it just answered and those that
-    queued behind them, since under load the answered are about to call again. Without
-    it a busy service runs batches far smaller than its callers, and pays each batch's
-    statements that much more often; waiting only for as many as the last batch held
-    could settle on small batches too. A lone caller, answered with nobody queued behind
-    it, never waits.
+    For the same reason a batch lingers: it waits until as many calls wait as the
+    coalescer last saw, the callers it just answered and those that queued behind them,
+    since under load the answered are about to call again. Without it a busy service runs
+    batches far smaller than its callers, and pays each batch's statements that much more
+    often; waiting only for as many as the last batch held could settle on small batches
+    too. It waits at most as long as the last batch took to run (and never more than
+    `linger`): a caller then waits at most about one batch longer, and the busier the
+    database, the longer a batch runs and the more its statements are worth sharing. A
+    lone caller, answered with nobody queued behind it, never waits.
     """
 
     def __init__(
         self,
         run: Callable[[Sequence[Call[T]]], Awaitable[Sequence[R | Exception]]],
         max_batch: int = 256,
-        linger: float = 0.005,
+        linger: float = 0.05,
     ) -> None:
         self._run = run
         self._max_batch = max_batch
@@ -53,6 +56,7 @@ class Coalescer(Generic[T, R]):
         self._waiting: list[tuple[Call[T], asyncio.Future[R]]] = []
         self._worker: asyncio.Task[None] | None = None
         self._expected = 1
+        self._ran = 0.0
         self._enough: asyncio.Event | None = None
 
     async def submit(self, argument: T) -> R:
@@ -76,6 +80,7 @@ class Coalescer(Generic[T, R]):
             if len(self._waiting) < self._expected:
                 await self._gather()
             batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
+            started = time.perf_counter()
             try:
                 outcomes = await self._run([call for call, _ in batch])
             except Exception as error:  # noqa: BLE001 - the batch's failure is each of its callers'
@@ -88,13 +93,14 @@ class Coalescer(Generic[T, R]):
                 else:
                     future.set_result(outcome)
             self._expected = min(self._max_batch, len(batch) + len(self._waiting))
+            self._ran = time.perf_counter() - started
 
     async def _gather(self) -> None:
-        """Wait until `_expected` calls wait, or `linger` has passed."""
+        """Wait until `_expected` calls wait, or as long as the last batch ran (at most `linger`)."""
         self._enough = asyncio.Event()
         try:
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._linger):
+                async with asyncio.timeout(min(self._linger, self._ran)):
                     await self._enough.wait()
         finally:
             self._enough = None

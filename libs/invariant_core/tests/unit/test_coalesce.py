@@ -10,9 +10,10 @@ from invariant_core.coalesce import Call, Coalescer
 
 
 class Recorder:
-    """A batch runner that remembers its batches and holds each until released."""
+    """A batch runner that remembers its batches, holds each until released, then takes `runs` seconds."""
 
-    def __init__(self) -> None:
+    def __init__(self, runs: float = 0.0) -> None:
+        self.runs = runs
         self.batches: list[list[Call[int]]] = []
         self.running = 0
         self.most_at_once = 0
@@ -23,6 +24,7 @@ class Recorder:
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         await self.gate.wait()
+        await asyncio.sleep(self.runs)
         self.running -= 1
         return [ValueError(f"odd {c.argument}") if c.argument % 2 else c.argument * 10 for c in calls]
 
@@ -105,10 +107,11 @@ async def test_a_caller_that_gives_up_leaves_its_batch_to_finish() -> None:
 
 
 async def test_after_a_batch_of_several_the_next_waits_for_as_many_callers() -> None:
-    recorder = Recorder()
+    recorder = Recorder(runs=0.5)  # long enough a batch for the next to wait 10 ms
     recorder.gate.set()
     coalescer: Coalescer[int, int] = Coalescer(recorder.run, linger=3600)
     await settle(*(asyncio.ensure_future(coalescer.submit(n)) for n in (0, 2, 4)))
+    recorder.runs = 0
     early = asyncio.ensure_future(coalescer.submit(6))
     await asyncio.sleep(0.01)
     late = [asyncio.ensure_future(coalescer.submit(n)) for n in (8, 10)]
@@ -117,7 +120,7 @@ async def test_after_a_batch_of_several_the_next_waits_for_as_many_callers() -> 
 
 
 async def test_callers_that_queued_behind_a_batch_count_towards_the_next() -> None:
-    recorder = Recorder()
+    recorder = Recorder(runs=0.5)
     coalescer: Coalescer[int, int] = Coalescer(recorder.run, linger=3600)
     first = asyncio.ensure_future(coalescer.submit(0))
     await asyncio.sleep(0)
@@ -125,6 +128,7 @@ async def test_callers_that_queued_behind_a_batch_count_towards_the_next() -> No
     await asyncio.sleep(0)
     recorder.gate.set()
     assert await first == 0
+    recorder.runs = 0
     # Two waited behind a batch of one: the next batch waits for the first caller's next call too.
     await asyncio.sleep(0.01)
     again = asyncio.ensure_future(coalescer.submit(6))
@@ -142,3 +146,13 @@ async def test_a_batch_lingers_no_longer_than_linger_and_a_lone_caller_not_at_al
     assert await asyncio.wait_for(patient.submit(6), timeout=5) == 60
     assert await asyncio.wait_for(patient.submit(8), timeout=5) == 80
     assert [[c.argument for c in batch] for batch in recorder.batches] == [[0, 2], [4], [6], [8]]
+
+
+async def test_a_batch_lingers_no_longer_than_the_last_batch_ran() -> None:
+    recorder = Recorder(runs=0.05)
+    recorder.gate.set()
+    coalescer: Coalescer[int, int] = Coalescer(recorder.run, linger=3600)
+    await settle(*(asyncio.ensure_future(coalescer.submit(n)) for n in (0, 2)))
+    # One caller of the two came back: its batch waits for the other only as long as a batch runs.
+    assert await asyncio.wait_for(coalescer.submit(4), timeout=5) == 40
+    assert [[c.argument for c in batch] for batch in recorder.batches] == [[0, 2], [4]]
