@@ -163,9 +163,11 @@ class UnitOfWork:
         wake: asyncio.Event | None,
         read_only: bool = False,
         writing: asyncio.Lock | None = None,
+        snapshot: bool = False,
     ) -> None:
         self._sessions = sessions
         self._read_only = read_only
+        self._snapshot = snapshot
         self._writing = None if read_only else writing
         self.metadata = metadata
         self._outbox = metadata.tables["outbox"]
@@ -183,11 +185,21 @@ class UnitOfWork:
         try:
             await self.session.begin()
             if self._read_only:
-                await self.session.connection(execution_options={READ_ONLY: True})
+                await self.session.connection(execution_options=self._reading())
         except BaseException:
             await self._end()
             raise
         return self
+
+    def _reading(self) -> dict[str, object]:
+        """How a reader's connection reads. On PostgreSQL each statement of a READ COMMITTED
+        transaction sees its own snapshot anyway, so a reader runs without one (no BEGIN and
+        no ROLLBACK to wait for) unless it asks for one snapshot across its reads. SQLite's
+        deferred read transaction (WAL) is one snapshot from its first read either way."""
+        options: dict[str, object] = {READ_ONLY: True}
+        if self.session.get_bind().dialect.name == "postgresql":
+            options["isolation_level"] = "REPEATABLE READ" if self._snapshot else "AUTOCOMMIT"
+        return options
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -337,6 +349,9 @@ class UnitOfWorkFactory:
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.metadata, self.producer, self.translate, self.wake, writing=self._writing)
 
-    def reader(self) -> UnitOfWork:
-        """A unit of work for queries: it never commits and never takes the write lock."""
-        return UnitOfWork(self.sessions, self.metadata, self.producer, self.translate, None, read_only=True)
+    def reader(self, snapshot: bool = False) -> UnitOfWork:
+        """A unit of work for queries: it never commits and never takes the write lock.
+        With `snapshot`, every read sees the database as of the first."""
+        return UnitOfWork(
+            self.sessions, self.metadata, self.producer, self.translate, None, read_only=True, snapshot=snapshot
+        )

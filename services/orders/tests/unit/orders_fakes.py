@@ -62,6 +62,9 @@ class FakeOrdersRepository:
         found = self.orders.get(number)
         return None if found is None else copy.deepcopy(found)
 
+    async def order_to_promise(self, number: str) -> SalesOrder | None:
+        return await self.sales_order(number)
+
     async def sales_order_by_id(self, order_id: str, lock: bool = False) -> SalesOrder | None:
         return next((copy.deepcopy(o) for o in self.orders.values() if o.id == order_id), None)
 

@@ -58,6 +58,33 @@ _SAVED_LINE_FIELDS = (
     "returned",
 )
 
+# Built once: every read of an order runs them.
+_LINES_OF = (
+    select(sales_order_lines)
+    .where(sales_order_lines.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(sales_order_lines.c.order_id, sales_order_lines.c.line)
+)
+_RESERVATIONS_OF = (
+    select(sales_order_line_reservations)
+    .where(sales_order_line_reservations.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(
+        sales_order_line_reservations.c.order_id,
+        sales_order_line_reservations.c.line,
+        sales_order_line_reservations.c.seq,
+    )
+)
+_PICKS_OF = (
+    select(sales_order_picks)
+    .where(sales_order_picks.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(sales_order_picks.c.order_id, sales_order_picks.c.seq)
+)
+_TRANSITIONS_OF = (
+    select(sales_order_transitions)
+    .where(sales_order_transitions.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(sales_order_transitions.c.order_id, sales_order_transitions.c.seq)
+)
+_ORDER_NUMBERED = select(sales_orders).where(sales_orders.c.number == bindparam("number"))
+
 
 class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
     def __init__(self, session: AsyncSession) -> None:
@@ -187,6 +214,10 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
 
     async def sales_order_by_id(self, order_id: str, lock: bool = False) -> SalesOrder | None:
         return await self._one(sales_orders.c.id == order_id, lock)
+
+    async def order_to_promise(self, number: str) -> SalesOrder | None:
+        row = (await self._session.execute(_ORDER_NUMBERED, {"number": number})).first()
+        return None if row is None else (await self._orders([row], lines_only=True))[0]
 
     async def _one(self, where: Any, lock: bool) -> SalesOrder | None:
         query = select(sales_orders).where(where)
@@ -372,33 +403,25 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
 
     async def _reservations(self, ids: Sequence[str]) -> dict[tuple[str, int], list[LineReservation]]:
         held: dict[tuple[str, int], list[LineReservation]] = defaultdict(list)
-        table = sales_order_line_reservations
-        for r in await self._session.execute(
-            select(table).where(table.c.order_id.in_(ids)).order_by(table.c.order_id, table.c.line, table.c.seq)
-        ):
+        for r in await self._session.execute(_RESERVATIONS_OF, {"ids": ids}):
             held[r.order_id, r.line].append(LineReservation(r.reservation_id, r.open))
         return held
 
     async def _picks(self, ids: Sequence[str]) -> dict[str, list[Pick]]:
         picks: dict[str, list[Pick]] = defaultdict(list)
-        table = sales_order_picks
-        for p in await self._session.execute(
-            select(table).where(table.c.order_id.in_(ids)).order_by(table.c.order_id, table.c.seq)
-        ):
+        for p in await self._session.execute(_PICKS_OF, {"ids": ids}):
             picks[p.order_id].append(
                 Pick(p.seq, p.line, p.location, p.lot, p.quantity, p.actor, p.at, p.expected, p.shipment)
             )
         return picks
 
-    async def _orders(self, rows: Sequence[Row[Any]]) -> list[SalesOrder]:
+    async def _orders(self, rows: Sequence[Row[Any]], lines_only: bool = False) -> list[SalesOrder]:
+        """The orders of `rows`, whole; or, `lines_only`, without what their lines hold,
+        picked or went through: enough to decide what to ask stock, never to be saved."""
         ids = [row.id for row in rows]
-        held = await self._reservations(ids)
+        held = defaultdict(list) if lines_only else await self._reservations(ids)
         lines: dict[str, list[OrderLine]] = defaultdict(list)
-        for line in await self._session.execute(
-            select(sales_order_lines)
-            .where(sales_order_lines.c.order_id.in_(ids))
-            .order_by(sales_order_lines.c.order_id, sales_order_lines.c.line)
-        ):
+        for line in await self._session.execute(_LINES_OF, {"ids": ids}):
             lines[line.order_id].append(
                 OrderLine(
                     line=line.line,
@@ -420,15 +443,13 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
                     returned=line.returned,
                 )
             )
-        picks = await self._picks(ids)
+        picks: dict[str, list[Pick]] = defaultdict(list)
         transitions: dict[str, list[Transition]] = defaultdict(list)
-        for t in await self._session.execute(
-            select(sales_order_transitions)
-            .where(sales_order_transitions.c.order_id.in_(ids))
-            .order_by(sales_order_transitions.c.order_id, sales_order_transitions.c.seq)
-        ):
-            transitions[t.order_id].append(Transition(SalesOrderState(t.state), t.actor, t.at, t.reason))
-        self._stored_transitions.update((order_id, len(kept)) for order_id, kept in transitions.items())
+        if not lines_only:
+            picks = await self._picks(ids)
+            for t in await self._session.execute(_TRANSITIONS_OF, {"ids": ids}):
+                transitions[t.order_id].append(Transition(SalesOrderState(t.state), t.actor, t.at, t.reason))
+            self._stored_transitions.update((order_id, len(kept)) for order_id, kept in transitions.items())
         return [
             SalesOrder(
                 id=row.id,

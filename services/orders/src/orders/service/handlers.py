@@ -177,7 +177,7 @@ def confirmation_key(order: SalesOrder) -> str:
 async def prepare_confirmation(reading: Reading, stock: Stock, cmd: commands.ConfirmSalesOrder) -> Promised:
     """Ask stock to reserve a DRAFT order's lines, outside any transaction."""
     async with reading() as repo:
-        order = await order_by_number(repo, cmd.number)
+        order = await order_by_number(repo, cmd.number, to_promise=True)
     order.require_draft("confirmed")
     return Promised(order.number, tuple(await stock.reserve(confirmation_key(order), order)))
 
@@ -256,11 +256,14 @@ async def get_sales_orders(repo: OrdersRepository, numbers: Sequence[str]) -> li
     return await repo.sales_orders([n.strip().upper() for n in at_most_a_page(numbers, "numbers")])
 
 
-async def order_by_number(repo: OrdersRepository, number: str, lock: bool = False) -> SalesOrder:
+async def order_by_number(
+    repo: OrdersRepository, number: str, lock: bool = False, to_promise: bool = False
+) -> SalesOrder:
+    """The order numbered `number`; `to_promise`, only what confirming asks stock for."""
     code = number.strip().upper()
     if not code:
         raise DomainError(ErrorCode.REQUIRED, "number is required", "number")
-    order = await repo.sales_order(code, lock=lock)
+    order = await (repo.order_to_promise(code) if to_promise else repo.sales_order(code, lock=lock))
     if order is None:
         raise not_found("sales order", code, "number")
     return order

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -590,17 +590,6 @@ async def balance_as_of(session: AsyncSession, sku: str, place: Place, moment: d
         )
         total += sign * Decimal(moved or 0)
     return total
-
-
-async def read_one_snapshot(session: AsyncSession) -> None:
-    """Make every read of this read-only transaction see the same snapshot; call it first.
-
-    The reader has already begun its transaction, so SQLAlchemy refuses an isolation_level
-    execution option now; PostgreSQL takes SET TRANSACTION before the first query instead.
-    SQLite's deferred read transaction (WAL) is one snapshot from its first read anyway.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
 
 async def stream_balances(

@@ -31,7 +31,6 @@ from stock.adapters.repository import (
     list_reservations,
     list_warehouses,
     movements_by_id,
-    read_one_snapshot,
     reservations_by_id,
     stream_balances,
     warehouses_by_code,
@@ -125,8 +124,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         """The same page of each warehouse's locations; `warehouses` holds (code as given, field)."""
         codes = [normalise_warehouse(code, field) for code, field in warehouses]
         pages = []
-        async with self._uows.reader() as uow:
-            await read_one_snapshot(uow.session)
+        async with self._uows.reader(snapshot=True) as uow:
             known = await SqlStockRepository(uow.session).warehouses(codes)
             for code, (_, field) in zip(codes, warehouses, strict=True):
                 # No location: a warehouse that does not exist must not read as one without locations.
@@ -292,8 +290,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         status = parse_enum(StockStatus, request.status, "status") if request.status else None
         locations = {normalise_location(code, f"locations[{i}]") for i, code in enumerate(request.locations)}
         skus = {_sku(sku, f"item_skus[{i}]") for i, sku in enumerate(request.item_skus)}
-        async with self._uows.reader() as uow:
-            await read_one_snapshot(uow.session)
+        async with self._uows.reader(snapshot=True) as uow:
             found = (await SqlStockRepository(uow.session).warehouses([warehouse])).get(warehouse)
             if found is None:
                 raise not_found("warehouse", warehouse, "warehouse")
@@ -323,8 +320,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
         places: dict[tuple[str, str, str, int], Place] = {}
         times: dict[tuple[int, int], datetime] = {}
         queries = [_book_query(query, i, places, times) for i, query in enumerate(request.queries)]
-        async with self._uows.reader() as uow:
-            await read_one_snapshot(uow.session)
+        async with self._uows.reader(snapshot=True) as uow:
             books = await books_as_of(uow.session, queries)
         answer = pb.GetBooksResponse()
         for b in books:
