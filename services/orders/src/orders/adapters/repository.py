@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, insert, select, update
+from sqlalchemy import Row, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,31 +58,21 @@ _SAVED_LINE_FIELDS = (
     "returned",
 )
 
-# Built once: every read of an order runs them.
-_LINES_OF = (
-    select(sales_order_lines)
-    .where(sales_order_lines.c.order_id.in_(bindparam("ids", expanding=True)))
-    .order_by(sales_order_lines.c.order_id, sales_order_lines.c.line)
-)
-_RESERVATIONS_OF = (
-    select(sales_order_line_reservations)
-    .where(sales_order_line_reservations.c.order_id.in_(bindparam("ids", expanding=True)))
-    .order_by(
-        sales_order_line_reservations.c.order_id,
-        sales_order_line_reservations.c.line,
-        sales_order_line_reservations.c.seq,
+
+def _of_orders(table: Table, *within: str) -> Select[Any]:
+    """The rows of the orders with the ids bound as `ids`, in order and `within` each.
+    Built once per table: every read of an order runs it."""
+    return (
+        select(table)
+        .where(table.c.order_id.in_(bindparam("ids", expanding=True)))
+        .order_by(table.c.order_id, *(table.c[name] for name in within))
     )
-)
-_PICKS_OF = (
-    select(sales_order_picks)
-    .where(sales_order_picks.c.order_id.in_(bindparam("ids", expanding=True)))
-    .order_by(sales_order_picks.c.order_id, sales_order_picks.c.seq)
-)
-_TRANSITIONS_OF = (
-    select(sales_order_transitions)
-    .where(sales_order_transitions.c.order_id.in_(bindparam("ids", expanding=True)))
-    .order_by(sales_order_transitions.c.order_id, sales_order_transitions.c.seq)
-)
+
+
+_LINES_OF = _of_orders(sales_order_lines, "line")
+_RESERVATIONS_OF = _of_orders(sales_order_line_reservations, "line", "seq")
+_PICKS_OF = _of_orders(sales_order_picks, "seq")
+_TRANSITIONS_OF = _of_orders(sales_order_transitions, "seq")
 _ORDER_NUMBERED = select(sales_orders).where(sales_orders.c.number == bindparam("number"))
 
 
