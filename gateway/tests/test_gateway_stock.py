@@ -45,7 +45,7 @@ MOVEMENTS = f"""query Movements($sku: String!, {PAGE}) {{
   movements(itemSku: $sku, {PAGED}) {{ edges {{ node {{ quantity }} }} {PAGE_INFO} }} }}"""
 BALANCES = f"""query Balances($warehouse: String!, {PAGE}) {{
   balances(warehouse: $warehouse, {PAGED}) {{
-    edges {{ node {{ itemSku place {{ location lot status }} quantity }} }} {PAGE_INFO} }} }}"""
+    edges {{ node {{ itemSku place {{ location lot status }} quantity lotExpiry }} }} {PAGE_INFO} }} }}"""
 RESERVATIONS = f"""query Reservations($owner: DocumentRefInput, $open: Boolean! = false, {PAGE}) {{
   reservations(owner: $owner, openOnly: $open, {PAGED}) {{ edges {{ node {{ {RESERVATION} }} }} {PAGE_INFO} }} }}"""
 WAREHOUSES = f"""query Warehouses({PAGE}) {{
@@ -323,9 +323,9 @@ async def test_a_lot_is_created_and_a_transfer_in_the_warehouse_keeps_it(graphql
         place("WH1", "B-01", lot="L7"),
     )
     balances, _ = await every_page(graphql, BALANCES, {"warehouse": "WH1"}, size=10)
-    assert [(b["place"]["location"], b["place"]["lot"], q(b["quantity"])) for b in balances] == [
-        ("A-01", "L7", "150"),
-        ("B-01", "L7", "50"),
+    assert [(b["place"]["location"], b["place"]["lot"], q(b["quantity"]), b["lotExpiry"]) for b in balances] == [
+        ("A-01", "L7", "150", "2027-03-31"),
+        ("B-01", "L7", "50", "2027-03-31"),
     ]
 
 

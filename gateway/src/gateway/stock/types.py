@@ -445,6 +445,10 @@ class Balance:
     as_of: dt.datetime | None = strawberry.field(
         description="The moment a balanceAsOf answer is for; null on a current balance."
     )
+    lot_expiry: dt.date | None = strawberry.field(
+        description="The lot's expiry date, on a current balance of a lot that has one; pickers take the lot "
+        "that expires first."
+    )
 
     @classmethod
     def from_proto(cls, proto: pb.Balance) -> Balance:
@@ -454,6 +458,7 @@ class Balance:
             quantity=decimal_from_proto(proto.quantity),
             unit=proto.unit,
             as_of=timestamp_from_proto(proto.as_of),
+            lot_expiry=date_from_proto(proto.lot_expiry),
         )
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import grpc
 import nats
+from google.type.date_pb2 import Date as PbDate
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 from orders_support import (
@@ -336,7 +337,7 @@ async def test_a_customer_return_goes_into_qc_hold_with_its_rma_as_document(suit
     assert line.returned.value == "2"
 
 
-async def test_a_lot_tracked_line_is_picked_lot_by_lot_with_the_lot_scanned(suite: Suite) -> None:
+async def test_a_lot_tracked_line_is_picked_first_expiry_first_with_the_lot_scanned(suite: Suite) -> None:
     await warehouse(suite)
     await suite.stock.CreateLocation(spb.CreateLocationRequest(idempotency_key=key(), warehouse=WAREHOUSE, code="B-01"))
     sku, barcode = f"L-{uuid.uuid4().hex[:10].upper()}", f"LOT-{uuid.uuid4().hex[:8]}"
@@ -350,7 +351,14 @@ async def test_a_lot_tracked_line_is_picked_lot_by_lot_with_the_lot_scanned(suit
             barcodes=[cpb.Barcode(code=barcode, symbology="OTHER")],
         )
     )
-    for location, lot, quantity in (("A-01", "L2", 3), ("B-01", "L1", 4)):
+    # L2 expires first, though L1 comes first by its code.
+    for location, lot, quantity, expiry in (("A-01", "L2", 3, (2027, 3, 1)), ("B-01", "L1", 4, (2027, 9, 1))):
+        year, month, day = expiry
+        await suite.stock.CreateLot(
+            spb.CreateLotRequest(
+                idempotency_key=key(), item_sku=sku, lot=lot, expiry_date=PbDate(year=year, month=month, day=day)
+            )
+        )
         into = spb.StockPlace(warehouse=WAREHOUSE, location=location, lot=lot, status=spb.STOCK_STATUS_AVAILABLE)
         await suite.stock.PostMovement(
             spb.PostMovementRequest(
@@ -360,15 +368,15 @@ async def test_a_lot_tracked_line_is_picked_lot_by_lot_with_the_lot_scanned(suit
     placed = await confirmed(suite, sku, 5, pb.PROMISE_POLICY_ALL_OR_NOTHING)
 
     listed = await suite.orders.GetPickList(pb.GetPickListRequest(number=placed.number))
-    assert [(e.location, e.lot, e.quantity.value) for e in listed.entries] == [("A-01", "L2", "1"), ("B-01", "L1", "4")]
+    assert [(e.location, e.lot, e.quantity.value) for e in listed.entries] == [("A-01", "L2", "3"), ("B-01", "L1", "2")]
 
     def pick(location: str, lot: str, quantity: int) -> object:
         return suite.orders.PickLine(scanned_at(placed.number, location, barcode, quantity, lot))
 
-    assert (await refused(pick("B-01", "", 4))).field == "lot"
-    assert (await refused(pick("B-01", "L2", 4))).field == "lot"
-    await pick("B-01", "L1", 4)
-    await pick("A-01", "L2", 1)
+    assert (await refused(pick("B-01", "", 2))).field == "lot"
+    assert (await refused(pick("B-01", "L2", 2))).field == "lot"
+    await pick("B-01", "L1", 2)
+    await pick("A-01", "L2", 3)
     shipped = await suite.orders.ShipSalesOrder(pb.ShipSalesOrderRequest(idempotency_key=key(), number=placed.number))
 
     assert shipped.state == pb.SALES_ORDER_STATE_SHIPPED
@@ -376,8 +384,8 @@ async def test_a_lot_tracked_line_is_picked_lot_by_lot_with_the_lot_scanned(suit
         spb.ListMovementsRequest(item_sku=sku, document=spb.DocumentRef(type="SALES_ORDER", id=placed.number))
     )
     assert sorted((getattr(m, "from").lot, m.quantity.value) for m in issued.movements) == [
-        ("L1", "4"),
-        ("L2", "1"),
+        ("L1", "2"),
+        ("L2", "3"),
     ]
 
 

@@ -177,6 +177,24 @@ def test_the_pick_list_takes_lots_in_turn_and_is_walked_by_location() -> None:
     ]
 
 
+def test_the_pick_list_takes_the_lot_that_expires_first_and_lots_without_expiry_last() -> None:
+    order = confirmed(1, "10", "10")
+    shelves = {
+        "BOLT": [
+            Shelf("A-01", "L1", Decimal(5)),
+            Shelf("B-01", "L2", Decimal(4), date(2027, 6, 1)),
+            Shelf("C-01", "L3", Decimal(3), date(2027, 2, 1)),
+        ]
+    }
+
+    # L3 (February) whole, L2 (June) whole, the rest from L1 (no date); walked by location.
+    assert [(e.location, e.lot, e.quantity) for e in pick_list(order, shelves, {"BOLT"})] == [
+        ("A-01", "L1", Decimal(3)),
+        ("B-01", "L2", Decimal(4)),
+        ("C-01", "L3", Decimal(3)),
+    ]
+
+
 def test_the_pick_list_leaves_out_a_shelf_the_line_found_short() -> None:
     order = confirmed(1, "10", "10")
     order.pick(1, "A-01", "", Decimal(1), "pia", NOW, expected=Decimal(9))

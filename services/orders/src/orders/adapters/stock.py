@@ -13,7 +13,7 @@ from invariant.events.v1 import envelope_pb2
 from invariant.events.v1 import stock_pb2 as stock_events
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core.db import Recorder, UnitOfWork
-from invariant_core.messages import decimal_message
+from invariant_core.messages import date_from_message, decimal_message
 from invariant_core.outgoing import Command, Outcome, OutgoingCommands
 from invariant_core.rpc import from_rpc_error
 from orders.adapters.repository import SqlOrdersRepository
@@ -72,7 +72,12 @@ class StockClient:
                 ),
             )
             found += [
-                Shelf(b.place.location, b.place.lot, Decimal(b.quantity.value or "0"))
+                Shelf(
+                    b.place.location,
+                    b.place.lot,
+                    Decimal(b.quantity.value or "0"),
+                    date_from_message(b.lot_expiry, "lot_expiry") if b.HasField("lot_expiry") else None,
+                )
                 for b in page.balances
                 if b.place.status == stock_pb2.STOCK_STATUS_AVAILABLE
                 and b.place.location != IN_TRANSIT

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from orders.domain.sales import OPEN_STATES, OrderLine, SalesOrder
@@ -17,6 +18,8 @@ class Shelf:
     location: str
     lot: str
     quantity: Decimal
+    # The lot's expiry date, where it has one.
+    expiry: date | None = None
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,8 @@ def pick_list(
     order: SalesOrder, shelves: Mapping[str, Sequence[Shelf]], lot_tracked: Collection[str]
 ) -> list[PickListEntry]:
     """Each line's reserved and unpicked quantity taken from the shelves holding its item:
-    lot by lot (the lot first) for a lot-tracked item, else location by location, never
+    lot by lot for a lot-tracked item, the first to expire first (lots with no expiry date
+    last, then by lot code), else location by location, never
     from a place where the line's picker already found the shelf short. Ordered by location
     code, the walk order. An order that is not open for picking has none."""
     if order.state not in OPEN_STATES:
@@ -57,7 +61,7 @@ def _takes(
     short = {(p.location, p.lot) for p in order.picks if p.line == line.line and p.expected is not None}
     need = line.to_pick
     takes = []
-    for shelf in sorted(shelves, key=lambda s: (s.lot, s.location) if by_lot else (s.location, s.lot)):
+    for shelf in sorted(shelves, key=_first_expiring_first if by_lot else lambda s: (s.location, s.lot)):
         place = (line.item_sku, shelf.location, shelf.lot)
         take = min(need, left[place])
         if need <= 0:
@@ -68,3 +72,7 @@ def _takes(
         left[place] -= take
         need -= take
     return takes
+
+
+def _first_expiring_first(shelf: Shelf) -> tuple[bool, date, str, str]:
+    return (shelf.expiry is None, shelf.expiry or date.max, shelf.lot, shelf.location)

@@ -133,7 +133,7 @@ async def shelves_for(repo: OrdersRepository, stock: Stock, lines: Sequence[Orde
             continue
         picked = await repo.unshipped_picks(line.item_sku, line.warehouse)
         found[line.item_sku] = [
-            Shelf(s.location, s.lot, s.quantity - picked.get((s.location, s.lot), Decimal(0)))
+            dataclasses.replace(s, quantity=s.quantity - picked.get((s.location, s.lot), Decimal(0)))
             for s in await stock.shelves(line.item_sku, line.warehouse)
         ]
     return found

@@ -748,7 +748,12 @@ async def movements_by_id(session: AsyncSession, ids: Collection[str]) -> list[M
 
 
 async def list_balances(session: AsyncSession, filters: Mapping[str, str], page: PageQuery) -> list[Any]:
-    query = select(balances, items.c.base_unit).outerjoin(items, items.c.sku == balances.c.item_sku)
+    """Balances with their item's base unit and their lot's expiry date."""
+    query = (
+        select(balances, items.c.base_unit, lots.c.expiry_date)
+        .outerjoin(items, items.c.sku == balances.c.item_sku)
+        .outerjoin(lots, (lots.c.item_sku == balances.c.item_sku) & (lots.c.lot == balances.c.lot))
+    )
     for name, value in filters.items():
         if value:
             query = query.where(balances.c[name] == value)

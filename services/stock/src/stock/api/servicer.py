@@ -16,7 +16,13 @@ from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core.commands import Dispatcher
 from invariant_core.db import UnitOfWorkFactory
 from invariant_core.items import ReplicatedItems
-from invariant_core.messages import date_from_message, datetime_from_message, decimal_message, timestamp_message
+from invariant_core.messages import (
+    date_from_message,
+    date_message,
+    datetime_from_message,
+    decimal_message,
+    timestamp_message,
+)
 from invariant_core.paging import PageQuery, at_most_a_page, page_of, page_query, page_size
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
 from invariant_kernel.units import decimal_text
@@ -384,6 +390,7 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
                     place=_place_message(Place(r.warehouse, r.location, r.lot, StockStatus(r.status))),
                     quantity=decimal_message(r.quantity),
                     unit=r.base_unit or "",
+                    lot_expiry=None if r.expiry_date is None else date_message(r.expiry_date),
                 )
                 for r in found.rows
             ],
