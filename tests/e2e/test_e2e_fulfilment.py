@@ -1,6 +1,6 @@
 """Sales order fulfilment through the gateway over HTTP: a backorder filled by the next receipt,
 a picker's scan refused for the wrong barcode, and a short pick that leaves its place out of the
-pick list while the order ships in part."""
+pick list while the order ships in part, and has counting plan a spot count of that place."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 DESK = token("e2e-fulfilment-desk", "sales")
 PICKER = token("e2e-picker", "picker")
 OPERATOR = token("e2e-fulfilment-operator", "operator")
+SUPERVISOR = token("e2e-fulfilment-supervisor", "supervisor")
+COUNTER = token("e2e-counter", "operator")
 LINES = "lines { reserved backordered picked shipped }"
 PICK = f"""mutation Pick($input: PickLineInput!) {{
   pickLine(input: $input) {{ salesOrder {{ state {LINES} }} {USER_ERRORS} }} }}"""
@@ -50,6 +52,26 @@ async def warehouse(graphql: GraphQL, *locations: str) -> str:
 async def receive(graphql: GraphQL, sku: str, at: str, location: str, quantity: str) -> None:
     receipt = {"itemSku": sku, "quantity": quantity, "warehouse": at, "location": location}
     await run(graphql, "receive", receipt, "movement { id }", OPERATOR)
+
+
+async def counted(graphql: GraphQL, sku: str, at: str) -> None:
+    """`sku` counted in warehouse `at`, every shelf found as the book says, and the count posted."""
+    count = {"warehouse": at, "kind": "SPOT", "blind": False, "itemSkus": [sku], "counters": ["e2e-counter"]}
+    count_id = (await run(graphql, "createCount", count, "count { id }", SUPERVISOR))["count"]["id"]
+    await run(graphql, "openCount", {"countId": count_id}, "count { id }", SUPERVISOR)
+    query = "query Lines($id: ID!) { countLines(countId: $id) { edges { node { id bookAtOpen } } } }"
+    for edge in (await graphql(query, {"id": count_id}, as_=SUPERVISOR))["data"]["countLines"]["edges"]:
+        line = edge["node"]
+        entry = {"countId": count_id, "entryId": code("e-"), "target": {"lineId": line["id"]}}
+        await run(graphql, "submitEntry", entry | {"quantity": line["bookAtOpen"]}, "entry { round }", COUNTER)
+    await run(graphql, "finishRound", {"countId": count_id}, "count { state }", SUPERVISOR)
+    await run(graphql, "submitForApproval", {"countId": count_id}, "count { state }", SUPERVISOR)
+
+    async def posted() -> bool:
+        state = "query C($id: ID!) { count(id: $id) { state } }"
+        return bool((await graphql(state, {"id": count_id}, as_=SUPERVISOR))["data"]["count"]["state"] == "POSTED")
+
+    await eventually(posted, "the count posted", within=60)
 
 
 async def confirmed(graphql: GraphQL, sku: str, at: str, quantity: str, policy: str = "ALL_OR_NOTHING") -> str:
@@ -156,13 +178,14 @@ async def test_a_pick_with_another_items_barcode_is_refused_naming_the_barcode_a
     assert closed["salesOrder"] == {"state": "CLOSED", "lines": [{"returned": "2"}]}
 
 
-async def test_a_short_pick_leaves_its_place_out_of_the_pick_list_and_the_order_ships_in_part(
+async def test_a_short_pick_leaves_its_place_out_of_the_pick_list_ships_in_part_and_has_the_place_counted(
     graphql: GraphQL,
 ) -> None:
     barcode = code("EAN")
     sku, at = await item(graphql, barcode), await warehouse(graphql, "A-01", "A-02")
     await receive(graphql, sku, at, "A-01", "3")
     await receive(graphql, sku, at, "A-02", "5")
+    await counted(graphql, sku, at)
     number = await confirmed(graphql, sku, at, "8")
     assert [(e["location"], e["quantity"]) for e in await pick_list(graphql, number)] == [("A-01", "3"), ("A-02", "5")]
 
@@ -181,6 +204,31 @@ async def test_a_short_pick_leaves_its_place_out_of_the_pick_list_and_the_order_
     [shipped_line] = shipped["salesOrder"]["lines"]
     assert (Decimal(shipped_line["shipped"]), Decimal(shipped_line["picked"])) == (Decimal(5), Decimal(0))
     assert (await stock(graphql, sku, at))["available"] == 3
+
+    # The failed pick reaches counting as an event: once it has, planning makes a blind spot
+    # count of the place the picker found short, and of that item alone (counted at all its
+    # places before, it is due for nothing else).
+    selection = "counts { kind locations itemSkus blind state counters } due { itemSku triggers }"
+    planned: dict[str, Any] = {}
+
+    async def spot_count_planned() -> bool:
+        nonlocal planned
+        plan = {"warehouse": at, "counters": ["e2e-counter"]}
+        planned = await run(graphql, "planCounts", plan, selection, SUPERVISOR)
+        return bool(planned["counts"])
+
+    await eventually(spot_count_planned, "counting plans a spot count where the pick failed", within=60)
+    assert planned["due"] == [{"itemSku": sku, "triggers": ["FAILED_PICK"]}]
+    assert planned["counts"] == [
+        {
+            "kind": "SPOT",
+            "locations": ["A-02"],
+            "itemSkus": [sku],
+            "blind": True,
+            "state": "DRAFT",
+            "counters": ["e2e-counter"],
+        }
+    ]
 
 
 async def test_the_sales_desk_does_not_pick_and_a_picker_does_not_close(graphql: GraphQL) -> None:
