@@ -8,12 +8,12 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table, insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
 from invariant_core.paging import PageQuery, keyset
-from orders.adapters.rows import append_rows
+from orders.adapters.rows import OrderRows
 from orders.adapters.tables import (
     items,
     purchase_order_lines,
@@ -39,6 +39,7 @@ T = TypeVar("T")
 
 class SqlPurchasing:
     _session: AsyncSession
+    _rows: OrderRows
 
     async def purchase_order(self, number: str, lock: bool = False) -> PurchaseOrder | None:
         query = select(purchase_orders).where(purchase_orders.c.number == number)
@@ -87,21 +88,19 @@ class SqlPurchasing:
 
     async def _append_history(self, order: PurchaseOrder) -> None:
         """Write the receipts and transitions the order gained since it was read: both only grow."""
-        await append_rows(self._session, purchase_order_receipts, order.id, [_receipt_row(r) for r in order.receipts])
-        await append_rows(
-            self._session, purchase_order_transitions, order.id, [_transition_row(t) for t in order.transitions]
-        )
+        await self._rows.append(purchase_order_receipts, {order.id: [_receipt_row(r) for r in order.receipts]})
+        await self._rows.append(purchase_order_transitions, {order.id: [_transition_row(t) for t in order.transitions]})
 
     async def _purchase_orders(self, rows: Sequence[Row[Any]]) -> list[PurchaseOrder]:
         ids = [row.id for row in rows]
         lines: dict[str, list[PurchaseLine]] = defaultdict(list)
-        for r in await self._children(purchase_order_lines, ids, purchase_order_lines.c.line):
+        for r in await self._rows.read(purchase_order_lines, ids, "line"):
             lines[r.order_id].append(_of(PurchaseLine, r))
         receipts: dict[str, list[Receipt]] = defaultdict(list)
-        for r in await self._children(purchase_order_receipts, ids, purchase_order_receipts.c.seq):
+        for r in await self._rows.read(purchase_order_receipts, ids, "seq"):
             receipts[r.order_id].append(_of(Receipt, r))
         transitions: dict[str, list[Transition]] = defaultdict(list)
-        for r in await self._children(purchase_order_transitions, ids, purchase_order_transitions.c.seq):
+        for r in await self._rows.read(purchase_order_transitions, ids, "seq"):
             transitions[r.order_id].append(Transition(PurchaseOrderState(r.state), r.actor, r.at, r.reason))
         return [
             PurchaseOrder(
@@ -116,10 +115,6 @@ class SqlPurchasing:
             )
             for row in rows
         ]
-
-    async def _children(self, table: Table, ids: list[str], seq: Any) -> Sequence[Row[Any]]:
-        query = select(table).where(table.c.order_id.in_(ids)).order_by(table.c.order_id, seq)
-        return (await self._session.execute(query)).all()
 
     async def on_order(self, sku: str, warehouse: str) -> Decimal:
         open_lines = await self._session.execute(

@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from invariant_core.db import insert_rows
 from invariant_core.paging import PageQuery, keyset
 from invariant_kernel.units import ItemView, decimal_text
 from orders.adapters.purchasing_repository import SqlPurchasing
+from orders.adapters.rows import OrderRows
 from orders.adapters.tables import (
     barcodes,
     customer_returns,
@@ -59,29 +60,13 @@ _SAVED_LINE_FIELDS = (
 )
 
 
-def _of_orders(table: Table, *within: str) -> Select[Any]:
-    """The rows of the orders with the ids bound as `ids`, in order and `within` each.
-    Built once per table: every read of an order runs it."""
-    return (
-        select(table)
-        .where(table.c.order_id.in_(bindparam("ids", expanding=True)))
-        .order_by(table.c.order_id, *(table.c[name] for name in within))
-    )
-
-
-_LINES_OF = _of_orders(sales_order_lines, "line")
-_RESERVATIONS_OF = _of_orders(sales_order_line_reservations, "line", "seq")
-_PICKS_OF = _of_orders(sales_order_picks, "seq")
-_TRANSITIONS_OF = _of_orders(sales_order_transitions, "seq")
 _ORDER_NUMBERED = select(sales_orders).where(sales_orders.c.number == bindparam("number"))
 
 
 class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        # How many transitions of each order read or written here are stored: a save adds
-        # only those after them (a repository lives as long as its transaction).
-        self._stored_transitions: dict[str, int] = {}
+        self._rows = OrderRows(session)
 
     # the catalog's items
 
@@ -371,35 +356,25 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
         return {(location, lot): Decimal(total) for location, lot, total in found}
 
     async def _add_transitions(self, orders: Sequence[SalesOrder]) -> None:
-        """The transitions the orders gained since they were read (or all, for new ones)."""
-        await insert_rows(
-            self._session,
+        await self._rows.append(
             sales_order_transitions,
-            [
-                {
-                    "order_id": order.id,
-                    "seq": seq,
-                    "state": str(t.state),
-                    "actor": t.actor,
-                    "at": t.at,
-                    "reason": t.reason,
-                }
+            {
+                order.id: [
+                    {"state": str(t.state), "actor": t.actor, "at": t.at, "reason": t.reason} for t in order.transitions
+                ]
                 for order in orders
-                for seq, t in enumerate(order.transitions)
-                if seq >= self._stored_transitions.get(order.id, 0)
-            ],
+            },
         )
-        self._stored_transitions.update((order.id, len(order.transitions)) for order in orders)
 
     async def _reservations(self, ids: Sequence[str]) -> dict[tuple[str, int], list[LineReservation]]:
         held: dict[tuple[str, int], list[LineReservation]] = defaultdict(list)
-        for r in await self._session.execute(_RESERVATIONS_OF, {"ids": ids}):
+        for r in await self._rows.read(sales_order_line_reservations, ids, "line", "seq"):
             held[r.order_id, r.line].append(LineReservation(r.reservation_id, r.open))
         return held
 
     async def _picks(self, ids: Sequence[str]) -> dict[str, list[Pick]]:
         picks: dict[str, list[Pick]] = defaultdict(list)
-        for p in await self._session.execute(_PICKS_OF, {"ids": ids}):
+        for p in await self._rows.read(sales_order_picks, ids, "seq"):
             picks[p.order_id].append(
                 Pick(p.seq, p.line, p.location, p.lot, p.quantity, p.actor, p.at, p.expected, p.shipment)
             )
@@ -411,7 +386,7 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
         ids = [row.id for row in rows]
         held = defaultdict(list) if lines_only else await self._reservations(ids)
         lines: dict[str, list[OrderLine]] = defaultdict(list)
-        for line in await self._session.execute(_LINES_OF, {"ids": ids}):
+        for line in await self._rows.read(sales_order_lines, ids, "line"):
             lines[line.order_id].append(
                 OrderLine(
                     line=line.line,
@@ -437,9 +412,8 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
         transitions: dict[str, list[Transition]] = defaultdict(list)
         if not lines_only:
             picks = await self._picks(ids)
-            for t in await self._session.execute(_TRANSITIONS_OF, {"ids": ids}):
+            for t in await self._rows.read(sales_order_transitions, ids, "seq"):
                 transitions[t.order_id].append(Transition(SalesOrderState(t.state), t.actor, t.at, t.reason))
-            self._stored_transitions.update((order_id, len(kept)) for order_id, kept in transitions.items())
         return [
             SalesOrder(
                 id=row.id,

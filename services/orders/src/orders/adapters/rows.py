@@ -1,20 +1,51 @@
-"""SQL the orders repositories share."""
+"""SQL the orders repositories share: an order's child rows, and its histories."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Row, Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
 
 
-async def append_rows(session: AsyncSession, table: Table, order_id: str, rows: Sequence[dict[str, Any]]) -> None:
-    """Write those of an order's `rows` (its transitions, postings, receipts, in order) that
-    the table does not hold yet: such histories only grow, numbered by `seq`."""
-    kept = int(await session.scalar(select(func.count()).where(table.c.order_id == order_id)) or 0)
-    await insert_rows(
-        session, table, [{"order_id": order_id, "seq": seq, **row} for seq, row in enumerate(rows) if seq >= kept]
+class OrderRows:
+    """Reads orders' child rows, and appends to their histories (transitions, postings,
+    receipts: numbered by `seq`, they only grow) only the rows an order gained since this
+    transaction read it, all of them for an order it did not read (a new one). A
+    repository lives as long as its transaction, and so does what this remembers."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        # (table, order id) → how many of the order's rows in the table are stored.
+        self._stored: dict[tuple[str, str], int] = {}
+
+    async def read(self, table: Table, ids: Sequence[str], *within: str) -> Sequence[Row[Any]]:
+        """The rows of the orders `ids`, by order and then by the columns `within`."""
+        rows: Sequence[Row[Any]] = (await self._session.execute(_of_orders(table, within), {"ids": list(ids)})).all()
+        held = Counter(row.order_id for row in rows)
+        self._stored.update(((table.name, order_id), held[order_id]) for order_id in ids)
+        return rows
+
+    async def append(self, table: Table, histories: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+        """Store each order's (by id) history rows, in order, that are not stored yet."""
+        new = []
+        for order_id, rows in histories.items():
+            stored = self._stored.get((table.name, order_id), 0)
+            new += [{"order_id": order_id, "seq": seq, **row} for seq, row in enumerate(rows) if seq >= stored]
+            self._stored[table.name, order_id] = len(rows)
+        await insert_rows(self._session, table, new)
+
+
+@cache
+def _of_orders(table: Table, within: tuple[str, ...]) -> Select[Any]:
+    """Built once per table: every read of an order runs it."""
+    return (
+        select(table)
+        .where(table.c.order_id.in_(bindparam("ids", expanding=True)))
+        .order_by(table.c.order_id, *(table.c[name] for name in within))
     )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
 from invariant_core.paging import PageQuery, keyset
-from orders.adapters.rows import append_rows
+from orders.adapters.rows import OrderRows
 from orders.adapters.tables import items
 from orders.adapters.work_tables import (
     issue_tolerances,
@@ -39,6 +39,7 @@ from orders.service.ports import ProductionFacts
 
 class SqlWorkOrders:
     _session: AsyncSession
+    _rows: OrderRows
 
     async def issue_tolerances(self, skus: Collection[str]) -> dict[str, Decimal]:
         found = await self._session.execute(select(issue_tolerances).where(issue_tolerances.c.item_sku.in_(list(skus))))
@@ -125,12 +126,14 @@ class SqlWorkOrders:
             work_order_over_issues,
             [{"order_id": order.id, **_over_issue_row(r)} for r in order.over_issues],
         )
-        await append_rows(self._session, work_order_postings, order.id, [_posting_row(p) for p in order.postings])
-        await append_rows(
-            self._session,
+        await self._rows.append(work_order_postings, {order.id: [_posting_row(p) for p in order.postings]})
+        await self._rows.append(
             work_order_transitions,
-            order.id,
-            [{"state": str(t.state), "actor": t.actor, "at": t.at, "reason": t.reason} for t in order.transitions],
+            {
+                order.id: [
+                    {"state": str(t.state), "actor": t.actor, "at": t.at, "reason": t.reason} for t in order.transitions
+                ]
+            },
         )
 
     async def _work_orders(self, rows: Sequence[Row[Any]]) -> list[WorkOrder]:
@@ -138,13 +141,13 @@ class SqlWorkOrders:
         components = await self._components(ids)
         over_issues = await self._over_issues(ids)
         postings: dict[str, list[Posting]] = defaultdict(list)
-        for p in await self._children(work_order_postings, ids, work_order_postings.c.seq):
+        for p in await self._rows.read(work_order_postings, ids, "seq"):
             movements = tuple(m for m in p.movement_ids.split(",") if m)
             postings[p.order_id].append(
                 Posting(PostingKind(p.kind), p.item_sku, p.quantity, p.location, p.lot, movements, p.actor, p.at)
             )
         transitions: dict[str, list[Transition]] = defaultdict(list)
-        for t in await self._children(work_order_transitions, ids, work_order_transitions.c.seq):
+        for t in await self._rows.read(work_order_transitions, ids, "seq"):
             transitions[t.order_id].append(Transition(WorkOrderState(t.state), t.actor, t.at, t.reason))
         return [
             WorkOrder(
@@ -173,7 +176,7 @@ class SqlWorkOrders:
 
     async def _components(self, ids: Sequence[str]) -> dict[str, list[Component]]:
         components: dict[str, list[Component]] = defaultdict(list)
-        for c in await self._children(work_order_components, ids, work_order_components.c.seq):
+        for c in await self._rows.read(work_order_components, ids, "seq"):
             components[c.order_id].append(
                 Component(
                     item_sku=c.item_sku,
@@ -196,7 +199,7 @@ class SqlWorkOrders:
 
     async def _over_issues(self, ids: Sequence[str]) -> dict[str, list[OverIssueRequest]]:
         over_issues: dict[str, list[OverIssueRequest]] = defaultdict(list)
-        for r in await self._children(work_order_over_issues, ids, work_order_over_issues.c.number):
+        for r in await self._rows.read(work_order_over_issues, ids, "number"):
             over_issues[r.order_id].append(
                 OverIssueRequest(
                     number=r.number,
@@ -212,10 +215,6 @@ class SqlWorkOrders:
                 )
             )
         return over_issues
-
-    async def _children(self, table: Any, ids: Sequence[str], order_by: Any) -> Sequence[Row[Any]]:
-        query = select(table).where(table.c.order_id.in_(list(ids))).order_by(table.c.order_id, order_by)
-        return (await self._session.execute(query)).all()
 
 
 def _order_values(order: WorkOrder) -> dict[str, Any]:
