@@ -60,7 +60,13 @@ _SAVED_LINE_FIELDS = (
 )
 
 
-_ORDER_NUMBERED = select(sales_orders).where(sales_orders.c.number == bindparam("number"))
+# An order and its lines in one statement: what confirming reads before it asks stock.
+_TO_PROMISE = (
+    select(sales_orders, sales_order_lines)
+    .join(sales_order_lines, sales_order_lines.c.order_id == sales_orders.c.id)
+    .where(sales_orders.c.number == bindparam("number"))
+    .order_by(sales_order_lines.c.line)
+)
 
 
 class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
@@ -191,8 +197,10 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
         return await self._one(sales_orders.c.id == order_id, lock)
 
     async def order_to_promise(self, number: str) -> SalesOrder | None:
-        row = (await self._session.execute(_ORDER_NUMBERED, {"number": number})).first()
-        return None if row is None else (await self._orders([row], lines_only=True))[0]
+        rows = (await self._session.execute(_TO_PROMISE, {"number": number})).all()
+        if not rows:
+            return None
+        return _order(rows[0], [_order_line(row, ()) for row in rows], transitions=[], picks=[])
 
     async def _one(self, where: Any, lock: bool) -> SalesOrder | None:
         query = select(sales_orders).where(where)
@@ -380,55 +388,54 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
             )
         return picks
 
-    async def _orders(self, rows: Sequence[Row[Any]], lines_only: bool = False) -> list[SalesOrder]:
-        """The orders of `rows`, whole; or, `lines_only`, without what their lines hold,
-        picked or went through: enough to decide what to ask stock, never to be saved."""
+    async def _orders(self, rows: Sequence[Row[Any]]) -> list[SalesOrder]:
         ids = [row.id for row in rows]
-        held = defaultdict(list) if lines_only else await self._reservations(ids)
+        held = await self._reservations(ids)
         lines: dict[str, list[OrderLine]] = defaultdict(list)
         for line in await self._rows.read(sales_order_lines, ids, "line"):
-            lines[line.order_id].append(
-                OrderLine(
-                    line=line.line,
-                    item_sku=line.item_sku,
-                    quantity=line.quantity,
-                    unit=line.unit,
-                    base_quantity=line.base_quantity,
-                    base_unit=line.base_unit,
-                    warehouse=line.warehouse,
-                    requested_date=line.requested_date,
-                    reserved=line.reserved,
-                    backordered=line.backordered,
-                    reservation_id=line.reservation_id,
-                    reservations=tuple(held[line.order_id, line.line]),
-                    asking=line.asking,
-                    picked=line.picked,
-                    shipped=line.shipped,
-                    shorted=line.shorted,
-                    returned=line.returned,
-                )
-            )
-        picks: dict[str, list[Pick]] = defaultdict(list)
+            lines[line.order_id].append(_order_line(line, held[line.order_id, line.line]))
+        picks = await self._picks(ids)
         transitions: dict[str, list[Transition]] = defaultdict(list)
-        if not lines_only:
-            picks = await self._picks(ids)
-            for t in await self._rows.read(sales_order_transitions, ids, "seq"):
-                transitions[t.order_id].append(Transition(SalesOrderState(t.state), t.actor, t.at, t.reason))
-        return [
-            SalesOrder(
-                id=row.id,
-                number=row.number,
-                customer=row.customer,
-                customer_reference=row.customer_reference,
-                policy=PromisePolicy(row.policy),
-                state=SalesOrderState(row.state),
-                lines=lines[row.id],
-                transitions=transitions[row.id],
-                created_at=row.created_at,
-                picks=picks[row.id],
-            )
-            for row in rows
-        ]
+        for t in await self._rows.read(sales_order_transitions, ids, "seq"):
+            transitions[t.order_id].append(Transition(SalesOrderState(t.state), t.actor, t.at, t.reason))
+        return [_order(row, lines[row.id], transitions[row.id], picks[row.id]) for row in rows]
+
+
+def _order(row: Row[Any], lines: list[OrderLine], transitions: list[Transition], picks: list[Pick]) -> SalesOrder:
+    return SalesOrder(
+        id=row.id,
+        number=row.number,
+        customer=row.customer,
+        customer_reference=row.customer_reference,
+        policy=PromisePolicy(row.policy),
+        state=SalesOrderState(row.state),
+        lines=lines,
+        transitions=transitions,
+        created_at=row.created_at,
+        picks=picks,
+    )
+
+
+def _order_line(row: Row[Any], held: Sequence[LineReservation]) -> OrderLine:
+    return OrderLine(
+        line=row.line,
+        item_sku=row.item_sku,
+        quantity=row.quantity,
+        unit=row.unit,
+        base_quantity=row.base_quantity,
+        base_unit=row.base_unit,
+        warehouse=row.warehouse,
+        requested_date=row.requested_date,
+        reserved=row.reserved,
+        backordered=row.backordered,
+        reservation_id=row.reservation_id,
+        reservations=tuple(held),
+        asking=row.asking,
+        picked=row.picked,
+        shipped=row.shipped,
+        shorted=row.shorted,
+        returned=row.returned,
+    )
 
 
 def _line_row(order_id: str, line: OrderLine) -> dict[str, Any]:
