@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
 from invariant_core.paging import PageQuery, keyset
-from orders.adapters.rows import OrderRows
+from orders.adapters.rows import OrderRows, record
 from orders.adapters.tables import (
     items,
     purchase_order_lines,
@@ -95,10 +95,10 @@ class SqlPurchasing:
         ids = [row.id for row in rows]
         lines: dict[str, list[PurchaseLine]] = defaultdict(list)
         for r in await self._rows.read(purchase_order_lines, ids, "line"):
-            lines[r.order_id].append(_of(PurchaseLine, r))
+            lines[r.order_id].append(record(PurchaseLine, r))
         receipts: dict[str, list[Receipt]] = defaultdict(list)
         for r in await self._rows.read(purchase_order_receipts, ids, "seq"):
-            receipts[r.order_id].append(_of(Receipt, r))
+            receipts[r.order_id].append(record(Receipt, r))
         transitions: dict[str, list[Transition]] = defaultdict(list)
         for r in await self._rows.read(purchase_order_transitions, ids, "seq"):
             transitions[r.order_id].append(Transition(PurchaseOrderState(r.state), r.actor, r.at, r.reason))
@@ -200,11 +200,6 @@ def _line_row(order_id: str, line: PurchaseLine) -> dict[str, Any]:
 
 def _receipt_row(r: Receipt) -> dict[str, Any]:
     return dataclasses.asdict(r)
-
-
-def _of(kind: type[T], row: Row[Any]) -> T:
-    """A domain record from the row whose columns bear its fields' names."""
-    return kind(**{f.name: row._mapping[f.name] for f in dataclasses.fields(kind)})  # type: ignore[arg-type]
 
 
 def _transition_row(t: Transition) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from invariant_core.db import insert_rows
 from invariant_core.paging import PageQuery, keyset
 from invariant_kernel.units import ItemView, decimal_text
 from orders.adapters.purchasing_repository import SqlPurchasing
-from orders.adapters.rows import OrderRows
+from orders.adapters.rows import OrderRows, record
 from orders.adapters.tables import (
     barcodes,
     customer_returns,
@@ -200,7 +200,7 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
         rows = (await self._session.execute(_TO_PROMISE, {"number": number})).all()
         if not rows:
             return None
-        return _order(rows[0], [_order_line(row, ()) for row in rows], transitions=[], picks=[])
+        return _order(rows[0], [record(OrderLine, row, reservations=()) for row in rows], transitions=[], picks=[])
 
     async def _one(self, where: Any, lock: bool) -> SalesOrder | None:
         query = select(sales_orders).where(where)
@@ -393,7 +393,7 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
         held = await self._reservations(ids)
         lines: dict[str, list[OrderLine]] = defaultdict(list)
         for line in await self._rows.read(sales_order_lines, ids, "line"):
-            lines[line.order_id].append(_order_line(line, held[line.order_id, line.line]))
+            lines[line.order_id].append(record(OrderLine, line, reservations=tuple(held[line.order_id, line.line])))
         picks = await self._picks(ids)
         transitions: dict[str, list[Transition]] = defaultdict(list)
         for t in await self._rows.read(sales_order_transitions, ids, "seq"):
@@ -402,39 +402,14 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
 
 
 def _order(row: Row[Any], lines: list[OrderLine], transitions: list[Transition], picks: list[Pick]) -> SalesOrder:
-    return SalesOrder(
-        id=row.id,
-        number=row.number,
-        customer=row.customer,
-        customer_reference=row.customer_reference,
+    return record(
+        SalesOrder,
+        row,
         policy=PromisePolicy(row.policy),
         state=SalesOrderState(row.state),
         lines=lines,
         transitions=transitions,
-        created_at=row.created_at,
         picks=picks,
-    )
-
-
-def _order_line(row: Row[Any], held: Sequence[LineReservation]) -> OrderLine:
-    return OrderLine(
-        line=row.line,
-        item_sku=row.item_sku,
-        quantity=row.quantity,
-        unit=row.unit,
-        base_quantity=row.base_quantity,
-        base_unit=row.base_unit,
-        warehouse=row.warehouse,
-        requested_date=row.requested_date,
-        reserved=row.reserved,
-        backordered=row.backordered,
-        reservation_id=row.reservation_id,
-        reservations=tuple(held),
-        asking=row.asking,
-        picked=row.picked,
-        shipped=row.shipped,
-        shorted=row.shorted,
-        returned=row.returned,
     )
 
 

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
+
+T = TypeVar("T")
+
+
+def record(kind: type[T], row: Row[Any], **given: Any) -> T:
+    """A domain record from the row whose columns bear its fields' names; `given`, the
+    fields the row holds no column for, or holds in another form. A field that is in
+    neither keeps its default (an aggregate's recorded events)."""
+    values = {**row._mapping, **given}
+    fields = dataclasses.fields(kind)  # type: ignore[arg-type]
+    return kind(**{f.name: values[f.name] for f in fields if f.init and f.name in values})
 
 
 class OrderRows:

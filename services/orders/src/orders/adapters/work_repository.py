@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
 from invariant_core.paging import PageQuery, keyset
-from orders.adapters.rows import OrderRows
+from orders.adapters.rows import OrderRows, record
 from orders.adapters.tables import items
 from orders.adapters.work_tables import (
     issue_tolerances,
@@ -150,23 +150,11 @@ class SqlWorkOrders:
         for t in await self._rows.read(work_order_transitions, ids, "seq"):
             transitions[t.order_id].append(Transition(WorkOrderState(t.state), t.actor, t.at, t.reason))
         return [
-            WorkOrder(
-                id=row.id,
-                number=row.number,
-                item_sku=row.item_sku,
-                quantity=row.quantity,
-                unit=row.unit,
-                base_quantity=row.base_quantity,
-                base_unit=row.base_unit,
-                warehouse=row.warehouse,
-                due_date=row.due_date,
+            record(
+                WorkOrder,
+                row,
                 state=WorkOrderState(row.state),
-                created_at=row.created_at,
                 transitions=transitions[row.id],
-                bom_id=row.bom_id,
-                bom_version=row.bom_version,
-                released_on=row.released_on,
-                completed=row.completed,
                 components=components[row.id],
                 over_issues=over_issues[row.id],
                 postings=postings[row.id],
