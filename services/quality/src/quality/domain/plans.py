@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from invariant_kernel.decimals import parse_decimal
-from invariant_kernel.errors import DomainError, ErrorCode
+from invariant_kernel.errors import DomainError, ErrorCode, quoted
 from invariant_kernel.limits import CODE, NAME, bounded
 from quality.domain.sampling import InspectionLevel, SamplingPlan, aql_column, plan_for_lot, sized_to_lot
 
@@ -233,7 +233,7 @@ class InspectionPlan:
                 return characteristic
         raise DomainError(
             ErrorCode.NOT_FOUND,
-            f"version {self.version} of the plan for {self.item_sku} has no characteristic {code!r}",
+            f"version {self.version} of the plan for {self.item_sku} has no characteristic {quoted(code)}",
             "characteristic",
         )
 
