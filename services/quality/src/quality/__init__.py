@@ -1,0 +1,1 @@
+"""Invariant quality service: inspection plans, inspection lots and their decisions."""
