@@ -166,7 +166,7 @@ async def test_a_pick_with_another_items_barcode_is_refused_naming_the_barcode_a
     assert await stock(graphql, sku, at) == {"available": Decimal(0), "qcHold": Decimal(0), "reserved": Decimal(0)}
 
     rma = {"number": number, "line": 1, "quantity": "2", "location": "A-01", "reason": "Dented on arrival"}
-    returned = await run(graphql, "createReturn", rma, "customerReturn { number orderNumber quantity }", DESK)
+    returned = await run(graphql, "createReturn", rma, "customerReturn { id number orderNumber quantity }", DESK)
     assert returned["customerReturn"]["orderNumber"] == number
     assert returned["customerReturn"]["number"].startswith("RMA-")
 
@@ -174,6 +174,27 @@ async def test_a_pick_with_another_items_barcode_is_refused_naming_the_barcode_a
         return await stock(graphql, sku, at) == {"available": Decimal(0), "qcHold": Decimal(2), "reserved": Decimal(0)}
 
     await eventually(on_hold, "the returned goods in QC_HOLD, none of them available")
+    # The desk finds the return again: by its order, and by its id; with stock's movement once posted.
+    selection = "number quantity reason movementId"
+    returns = f"""query Returns($order: String!) {{
+      customerReturns(salesOrder: $order, first: 5) {{ edges {{ node {{ {selection} }} }} }} }}"""
+    found: dict[str, Any] = {}
+
+    async def posted() -> bool:
+        nonlocal found
+        listed = (await graphql(returns, {"order": number}, as_=DESK))["data"]["customerReturns"]["edges"]
+        [found] = [edge["node"] for edge in listed]
+        return found["movementId"] is not None
+
+    await eventually(posted, "the return shows stock's movement")
+    assert (found["number"], found["quantity"], found["reason"]) == (
+        returned["customerReturn"]["number"],
+        "2",
+        "Dented on arrival",
+    )
+    node = "query Node($id: ID!) { node(id: $id) { ... on CustomerReturn { number } } }"
+    again = (await graphql(node, {"id": returned["customerReturn"]["id"]}, as_=DESK))["data"]["node"]
+    assert again == {"number": found["number"]}
     closed = await run(graphql, "closeSalesOrder", {"number": number}, "salesOrder { state lines { returned } }", DESK)
     assert closed["salesOrder"] == {"state": "CLOSED", "lines": [{"returned": "2"}]}
 

@@ -9,8 +9,12 @@ import datetime as dt
 import decimal
 
 import strawberry
+from strawberry import relay
 
+from gateway.context import Info
 from gateway.convert import decimal_from_proto, instant_from_proto, optional_decimal
+from gateway.errors import call
+from gateway.nodes import FetchedNode
 from invariant.orders.v1 import orders_pb2 as pb
 
 
@@ -87,9 +91,10 @@ class PickList:
 
 @strawberry.type(
     description="A customer return (RMA) against a shipped line, posted to stock as a RETURN into QC_HOLD with the "
-    "RMA as its document: quality decides it."
+    "RMA as its document: quality decides it. `node(id:)` fetches it again by its `id`."
 )
-class CustomerReturn:
+class CustomerReturn(FetchedNode):
+    id: relay.NodeID[str]
     number: str = strawberry.field(description="RMA-000001, …: the document stock's RETURN names.")
     order_number: str = strawberry.field(description="The number of the sales order returned against.")
     line: int = strawberry.field(description="The order line returned against.")
@@ -101,10 +106,20 @@ class CustomerReturn:
     reason: str = strawberry.field(description="Why the customer sent it back.")
     actor: str = strawberry.field(description="The user id of who entered the return.")
     created_at: dt.datetime = strawberry.field(description="When it was entered.")
+    movement_id: str | None = strawberry.field(
+        description="Stock's RETURN movement; null until stock has posted it (just after the return is entered)."
+    )
+
+    @classmethod
+    async def fetch(cls, info: Info, ids: list[str]) -> list[CustomerReturn]:
+        request = pb.GetCustomerReturnsRequest(numbers=ids)
+        reply = await call(lambda: info.context.stubs.orders.GetCustomerReturns(request))
+        return [cls.from_proto(rma) for rma in reply.returns]
 
     @classmethod
     def from_proto(cls, proto: pb.CustomerReturn) -> CustomerReturn:
         return cls(
+            id=proto.number,
             number=proto.number,
             order_number=proto.order_number,
             line=proto.line,
@@ -116,4 +131,5 @@ class CustomerReturn:
             reason=proto.reason,
             actor=proto.actor,
             created_at=instant_from_proto(proto.created_at),
+            movement_id=proto.movement_id or None,
         )

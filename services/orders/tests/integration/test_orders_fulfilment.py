@@ -336,6 +336,18 @@ async def test_a_customer_return_goes_into_qc_hold_with_its_rma_as_document(suit
     line = await line_of(suite, placed.number)
     assert line.returned.value == "2"
 
+    async def booked() -> bool:
+        found = await suite.orders.GetCustomerReturns(pb.GetCustomerReturnsRequest(numbers=[rma.number.lower()]))
+        return [r.movement_id for r in found.returns] == [movement.id]
+
+    await eventually(booked, "the return names stock's movement")
+    unknown = await suite.orders.GetCustomerReturns(pb.GetCustomerReturnsRequest(numbers=["RMA-999999"]))
+    assert list(unknown.returns) == []
+    listed = await suite.orders.ListCustomerReturns(pb.ListCustomerReturnsRequest(order_number=placed.number))
+    assert [(r.number, r.line, r.reason) for r in listed.returns] == [(rma.number, 1, rma.reason)]
+    elsewhere = await suite.orders.ListCustomerReturns(pb.ListCustomerReturnsRequest(order_number="SO-999999"))
+    assert list(elsewhere.returns) == []
+
 
 async def test_a_lot_tracked_line_is_picked_first_expiry_first_with_the_lot_scanned(suite: Suite) -> None:
     await warehouse(suite)

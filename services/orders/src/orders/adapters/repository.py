@@ -338,6 +338,17 @@ class SqlOrdersRepository(SqlWorkOrders, SqlPurchasing):
     async def add_return(self, rma: CustomerReturn) -> None:
         await self._session.execute(insert(customer_returns).values(**dataclasses.asdict(rma)))
 
+    async def customer_returns(self, numbers: Sequence[str]) -> list[CustomerReturn]:
+        found = await self._session.execute(select(customer_returns).where(customer_returns.c.number.in_(numbers)))
+        return [record(CustomerReturn, row) for row in found]
+
+    async def list_customer_returns(self, order_number: str, page: PageQuery) -> list[CustomerReturn]:
+        query = select(customer_returns)
+        if order_number:
+            query = query.where(customer_returns.c.order_number == order_number)
+        order_by = [customer_returns.c.created_at, customer_returns.c.number]
+        return [record(CustomerReturn, row) for row in await self._session.execute(keyset(query, order_by, page))]
+
     async def return_posted(self, rma_id: str, movement_id: str) -> None:
         await self._session.execute(
             update(customer_returns).where(customer_returns.c.id == rma_id).values(movement_id=movement_id)

@@ -19,7 +19,7 @@ from orders.domain.partners import Customer, Supplier
 from orders.domain.returns import CreateReturn, CustomerReturn
 from orders.domain.sales import PromisePolicy, SalesOrder, SalesOrderState
 from orders.service import fulfilment as fulfil
-from orders.service import handlers
+from orders.service import handlers, returns
 from orders.service.ports import Items, OrdersRepository, Reading, Stock
 
 _POLICIES = {
@@ -210,6 +210,28 @@ class OrdersServicer(WorkOrdersApi, PurchasingRpcs, orders_pb2_grpc.OrdersServic
         )
         return await self._dispatch(request, command, pb.CustomerReturn, return_message)
 
+    async def GetCustomerReturns(
+        self, request: pb.GetCustomerReturnsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetCustomerReturnsResponse:
+        found = await self._query(lambda repo: returns.get_customer_returns(repo, request.numbers))
+        return pb.GetCustomerReturnsResponse(returns=[return_message(rma) for rma in found])
+
+    async def ListCustomerReturns(
+        self, request: pb.ListCustomerReturnsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCustomerReturnsResponse:
+        page = page_query(request, datetime, str)
+        order_number = request.order_number.strip().upper()
+        found = page_of(
+            await self._query(lambda repo: repo.list_customer_returns(order_number, page)),
+            page,
+            lambda rma: (rma.created_at, rma.number),
+        )
+        return pb.ListCustomerReturnsResponse(
+            returns=[return_message(rma) for rma in found.rows],
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
+        )
+
 
 def return_message(rma: CustomerReturn) -> pb.CustomerReturn:
     return pb.CustomerReturn(
@@ -225,6 +247,7 @@ def return_message(rma: CustomerReturn) -> pb.CustomerReturn:
         reason=rma.reason,
         actor=rma.actor,
         created_at=timestamp_message(rma.created_at),
+        movement_id=rma.movement_id,
     )
 
 

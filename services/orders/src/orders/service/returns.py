@@ -4,11 +4,13 @@ an RMA number in it, and posted to stock (a RETURN into QC_HOLD) once it commits
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from invariant_core import identity
 from invariant_core.db import Recorder, utcnow
+from invariant_core.paging import at_most_a_page
 from invariant_kernel.errors import not_found
 from orders.domain.returns import DOCUMENT_TYPE, CreateReturn, CustomerReturn, return_number
 from orders.service.fulfilment import location_code
@@ -60,3 +62,7 @@ async def create_return(returns: Returns, uow: Recorder, repo: OrdersRepository,
     await repo.add_return(rma)
     await returns.post(uow, rma)
     return rma
+
+
+async def get_customer_returns(repo: OrdersRepository, numbers: Sequence[str]) -> list[CustomerReturn]:
+    return await repo.customer_returns([n.strip().upper() for n in at_most_a_page(numbers, "numbers")])
