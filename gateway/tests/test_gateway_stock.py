@@ -20,6 +20,7 @@ from support import Catalog, Service, StartGateway, bearer
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]
 SUPERVISOR = ("supervisor",)
 OPERATOR = ("operator",)
+ADMIN = ("admin",)
 
 PLACE = "warehouse location lot status"
 MOVEMENT = f"""id type itemSku quantity enteredUnit from {{ {PLACE} }} to {{ {PLACE} }} document {{ type number line }}
@@ -272,31 +273,62 @@ async def test_an_issue_scrap_and_return_change_the_stock_of_their_status(graphq
     assert (found["available"], found["qcHold"]) == (85, 3)
 
 
-async def test_an_inspector_passes_and_rejects_stock_on_hold_and_an_operator_may_not(graphql: GraphQL) -> None:
+async def test_stock_on_hold_is_released_by_hand_only_by_an_admin_giving_a_reason(graphql: GraphQL) -> None:
     await receive(graphql, "5", status="QC_HOLD")
-    decision = {
-        "itemSku": "BOLT",
-        "warehouse": "WH1",
-        "location": "A-01",
-        "document": {"type": "INSPECTION", "number": "I-1"},
-    }
-    refused = await mutate(
-        graphql, "changeStatus", {**decision, "quantity": "5", "toStatus": "AVAILABLE"}, roles=OPERATOR
-    )
-    assert refused["userErrors"] == [{"field": None, "code": "PERMISSION_DENIED"}]
+    release = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01", "quantity": "3", "toStatus": "AVAILABLE"}
+    by_operator = await mutate(graphql, "changeStatus", release, roles=OPERATOR)
+    assert by_operator["userErrors"] == [{"field": None, "code": "PERMISSION_DENIED"}]
+    # Only quality's decisions release QC_HOLD: an inspector deciding by hand is refused by stock.
+    by_inspector = await mutate(graphql, "changeStatus", {**release, "reasonCode": "ENTRY_ERROR"}, roles=("inspector",))
+    assert by_inspector["userErrors"] == [{"field": "fromStatus", "code": "PERMISSION_DENIED"}]
+    without_reason = await mutate(graphql, "changeStatus", release, roles=ADMIN)
+    assert without_reason["userErrors"] == [{"field": "reasonCode", "code": "REQUIRED"}]
 
-    inspector = ("inspector",)
-    passed = await succeed(
-        graphql, "changeStatus", {**decision, "quantity": "3", "toStatus": "AVAILABLE"}, roles=inspector
+    corrected = await succeed(graphql, "changeStatus", {**release, "reasonCode": "ENTRY_ERROR"}, roles=ADMIN)
+    rejected = await succeed(
+        graphql,
+        "changeStatus",
+        {**release, "quantity": "2", "toStatus": "REJECTED", "reasonCode": "ENTRY_ERROR"},
+        roles=ADMIN,
     )
-    assert passed["movement"]["type"] == "STATUS_CHANGE"
-    assert (passed["movement"]["from"], passed["movement"]["to"]) == (
+
+    assert (corrected["movement"]["type"], corrected["movement"]["reasonCode"]) == ("STATUS_CHANGE", "ENTRY_ERROR")
+    assert (corrected["movement"]["from"], corrected["movement"]["to"]) == (
         place("WH1", "A-01", "QC_HOLD"),
         place("WH1", "A-01", "AVAILABLE"),
     )
-    await succeed(graphql, "changeStatus", {**decision, "quantity": "2", "toStatus": "REJECTED"}, roles=inspector)
+    assert rejected["movement"]["to"] == place("WH1", "A-01", "REJECTED")
     found = await availability(graphql)
     assert (found["qcHold"], found["available"], found["rejected"], found["availableToPromise"]) == (0, 3, 2, 3)
+
+
+async def test_an_inspector_puts_available_stock_on_hold_by_document_and_a_manager_uses_rejected_stock_as_is(
+    graphql: GraphQL,
+) -> None:
+    await receive(graphql, "5")
+    hold = {"itemSku": "BOLT", "warehouse": "WH1", "location": "A-01", "quantity": "2", "fromStatus": "AVAILABLE"}
+    document = {"type": "NCR", "number": "NCR-1"}
+    undocumented = await mutate(graphql, "changeStatus", {**hold, "toStatus": "QC_HOLD"}, roles=("inspector",))
+    assert undocumented["userErrors"] == [{"field": "document.type", "code": "REQUIRED"}]
+    held = await succeed(
+        graphql, "changeStatus", {**hold, "toStatus": "QC_HOLD", "document": document}, roles=("inspector",)
+    )
+    assert held["movement"]["to"] == place("WH1", "A-01", "QC_HOLD")
+    await succeed(
+        graphql,
+        "changeStatus",
+        {**hold, "fromStatus": "QC_HOLD", "toStatus": "REJECTED", "reasonCode": "ENTRY_ERROR"},
+        roles=ADMIN,
+    )
+
+    use_as_is = {**hold, "fromStatus": "REJECTED", "toStatus": "AVAILABLE", "document": document}
+    by_inspector = await mutate(graphql, "changeStatus", use_as_is, roles=("inspector",))
+    assert by_inspector["userErrors"] == [{"field": "toStatus", "code": "PERMISSION_DENIED"}]
+    used = await succeed(graphql, "changeStatus", use_as_is, roles=("manager",))
+
+    assert used["movement"]["to"] == place("WH1", "A-01", "AVAILABLE")
+    found = await availability(graphql)
+    assert (found["qcHold"], found["available"], found["rejected"]) == (0, 5, 0)
 
 
 async def test_a_lot_is_created_and_a_transfer_in_the_warehouse_keeps_it(graphql: GraphQL) -> None:

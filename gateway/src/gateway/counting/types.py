@@ -628,8 +628,8 @@ class TracedMovement:
         description="The `id` of the movement in the stock ledger: `node(id:)` fetches it."
     )
     type: MovementType = strawberry.field(
-        description="What the movement did, as in the ledger. A STATUS_CHANGE leaves the place's quantity as it "
-        "was, so it is not traced."
+        description="What the movement did, as in the ledger. A STATUS_CHANGE within the place leaves its quantity "
+        "as it was, so it is not traced; one moving rejected stock into quarantine is."
     )
     quantity: decimal.Decimal = strawberry.field(
         description="Its effect on the line's place, in the item's base unit: positive in, negative out."

@@ -175,7 +175,7 @@ class _MovementInput:
     reason_code: str | None = strawberry.field(
         default=None,
         description="Why: an adjustment's reason (COUNTING_ERROR, DAMAGE_NOT_RECORDED, ...), "
-        "RETURN_TO_SUPPLIER for an issue of rejected stock.",
+        "RETURN_TO_SUPPLIER or REWORK for an issue of rejected stock, an admin's reason for releasing QC_HOLD.",
     )
     document: DocumentRefInput | None = strawberry.field(
         default=None,
@@ -254,8 +254,8 @@ class ReceiveInput(_OnePlaceInput):
 class IssueInput(_OnePlaceInput):
     status: StockStatus = strawberry.field(
         default=StockStatus.AVAILABLE,
-        description="REJECTED, with reasonCode RETURN_TO_SUPPLIER, sends rejected goods back to the supplier; "
-        "QC_HOLD is refused.",
+        description="REJECTED, with reasonCode RETURN_TO_SUPPLIER or REWORK and a document, sends rejected goods "
+        "back to the supplier or to rework; QC_HOLD is refused.",
     )
 
     FIELDS: ClassVar[Mapping[str, str]] = _flat("from")
@@ -289,10 +289,12 @@ class ReturnStockInput(_OnePlaceInput):
 )
 class ChangeStatusInput(_OnePlaceInput):
     from_status: StockStatus = strawberry.field(
-        default=StockStatus.QC_HOLD, description="The stock's status now; only QC_HOLD may change."
+        default=StockStatus.QC_HOLD,
+        description="The stock's status now: AVAILABLE to put it on hold, REJECTED to use it as is, QC_HOLD for "
+        "an admin's correction.",
     )
     to_status: StockStatus = strawberry.field(
-        description="AVAILABLE when the goods passed inspection, REJECTED when they failed."
+        description="QC_HOLD from AVAILABLE, AVAILABLE from REJECTED; AVAILABLE or REJECTED from QC_HOLD."
     )
 
     FIELDS: ClassVar[Mapping[str, str]] = {

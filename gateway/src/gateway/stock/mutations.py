@@ -210,8 +210,11 @@ class StockMutation:
         return await _post(info, input)
 
     @described.mutation(
-        "Posts a STATUS_CHANGE for an inspection decision: QC_HOLD becomes AVAILABLE or REJECTED, in the same "
-        f"location and lot. Inspectors, supervisors, managers and admins only. {RETRY}"
+        "Posts a STATUS_CHANGE in the same location and lot: AVAILABLE becomes QC_HOLD (a quality hold, with a "
+        "document; what reservations held there becomes a shortage), or REJECTED becomes AVAILABLE (use as is, "
+        "with a document, managers and admins only). QC_HOLD is released by the quality service's decisions; "
+        "here only an admin correcting the book releases it, giving reasonCode, which the movement keeps. "
+        f"Inspectors, supervisors, managers and admins only. {RETRY}"
     )
     async def change_status(
         self,

@@ -33,13 +33,13 @@ class StockStatus(Enum):
     AVAILABLE = strawberry.enum_value("AVAILABLE", description="Usable: it can be reserved, promised and issued.")
     QC_HOLD = strawberry.enum_value(
         "QC_HOLD",
-        description="Waiting for inspection, never available; the inspection decision (changeStatus) makes it "
-        "AVAILABLE or REJECTED.",
+        description="Waiting for inspection, never available; the quality service's decision makes it "
+        "AVAILABLE or REJECTED (the rejected moved into the warehouse's quarantine location).",
     )
     REJECTED = strawberry.enum_value(
         "REJECTED",
-        description="Failed inspection, never available again: it leaves by scrap, or by an issue with reasonCode "
-        "RETURN_TO_SUPPLIER.",
+        description="Failed inspection, never available: it leaves by scrap, or by an issue with reasonCode "
+        "RETURN_TO_SUPPLIER or REWORK and its document, or a manager uses it as is (changeStatus to AVAILABLE).",
     )
 
 

@@ -123,9 +123,12 @@ def envelope(subject: str, payload: Message, producer: str) -> envelope_pb2.Enve
 def decision(
     number: str, line: int, accepted: int | str, rejected: int | str, sku: str, decision_id: str = ""
 ) -> quality_pb2.InspectionDecided:
+    """As quality decides the goods of a receipt line held in WH1/A-01 (the same decision always
+    names the same inspection lot), which stock moves out of QC_HOLD too."""
+    decided = decision_id or key()
     return quality_pb2.InspectionDecided(
-        decision_id=decision_id or key(),
-        inspection_lot_id=key(),
+        decision_id=decided,
+        inspection_lot_id=f"LOT-{decided}",
         movement_id=key(),
         item_sku=sku,
         place=stock_events.StockPlace(warehouse=WAREHOUSE, location="A-01", status="QC_HOLD"),

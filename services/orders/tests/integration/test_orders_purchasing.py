@@ -239,6 +239,13 @@ async def test_quality_decisions_are_booked_on_the_purchase_order_line_once_each
     lines = (await found(suite, order.number)).lines
     assert [(line.accepted.value, line.rejected.value) for line in lines] == [("8", "2"), ("5", "0")]
 
+    # Stock moved the goods once per decision too (WH1 has no quarantine: the rejected stay).
+    async def stock_moved() -> bool:
+        held = await availability(suite, sku)
+        return (held.available_on_hand.value, held.qc_hold.value, held.rejected.value) == ("13", "0", "2")
+
+    await eventually(stock_moved, "stock's QC_HOLD released by the decisions")
+
 
 async def test_a_page_of_purchase_orders_is_listed_by_supplier_and_state(suite: Suite) -> None:
     await warehouse(suite)

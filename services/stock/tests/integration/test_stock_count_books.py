@@ -208,8 +208,9 @@ async def test_a_place_without_a_status_is_booked_as_a_counter_finds_it_every_st
     here, held, rejected = place("WH1"), place("WH1", status=QC_HOLD), place("WH1", status=REJECTED)
     await post(services, RECEIPT, sku, 10, target=here, business_time=at(0))
     await post(services, RECEIPT, sku, 4, target=held, business_time=at(1))
-    await post(services, STATUS_CHANGE, sku, 3, held, here, business_time=at(2))
-    await post(services, STATUS_CHANGE, sku, 1, held, rejected, business_time=at(3))
+    # An admin's corrections (a decision cannot be dated in the past): QC_HOLD released by hand.
+    await post(services, STATUS_CHANGE, sku, 3, held, here, business_time=at(2), reason_code="ENTRY_ERROR")
+    await post(services, STATUS_CHANGE, sku, 1, held, rejected, business_time=at(3), reason_code="ENTRY_ERROR")
     shelf = place("WH1", status=pb.STOCK_STATUS_UNSPECIFIED)
 
     def query(spot: pb.StockPlace, as_of: float, since: float) -> pb.BookQuery:
@@ -412,7 +413,15 @@ async def test_an_approved_difference_on_a_place_with_held_stock_goes_to_the_sta
     mixed, inspected = await create_item(services), await create_item(services)
     await receive(services, mixed, 10)
     await receive(services, mixed, 6, place("WH1", status=QC_HOLD))
-    await post(services, STATUS_CHANGE, mixed, 2, place("WH1", status=QC_HOLD), place("WH1", status=REJECTED))
+    await post(
+        services,
+        STATUS_CHANGE,
+        mixed,
+        2,
+        place("WH1", status=QC_HOLD),
+        place("WH1", status=REJECTED),
+        reason_code="ENTRY_ERROR",
+    )
     await receive(services, inspected, 5, place("WH1", status=QC_HOLD))
     count_id = f"CNT-{uuid.uuid4().hex[:8]}"
     # Rejected goods go first, then those under inspection, then available ones.

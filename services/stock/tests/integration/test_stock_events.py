@@ -137,7 +137,9 @@ async def test_every_movement_is_published_and_receipts_and_adjustments_are_anno
         )
         await receive(services, sku, 4, place("WH1", status=QC_HOLD))
         await post(services, RETURN, sku, 2, target=place("WH1", status=QC_HOLD), reason_code="WRONG_SIZE")
-        await post(services, STATUS_CHANGE, sku, 6, place("WH1", status=QC_HOLD), place("WH1"))
+        await post(
+            services, STATUS_CHANGE, sku, 6, place("WH1", status=QC_HOLD), place("WH1"), reason_code="ENTRY_ERROR"
+        )
         await post(services, TRANSFER, sku, 3, place("WH1"), place("WH2", "IN_TRANSIT"))
         await post(services, TRANSFER, sku, 3, place("WH2", "IN_TRANSIT"), place("WH2"))
         await post(services, ISSUE, sku, 2, source=place("WH1"))

@@ -84,6 +84,7 @@ async def stock_up(services: Any) -> Stocked:
         3,
         place("WH1", "B-01", lot="L1", status=QC_HOLD),
         place("WH1", "B-01", lot="L1", status=REJECTED),
+        reason_code="ENTRY_ERROR",
     )
     held = await reserve(services, plain, 4)
     await reserve(services, plain, 4, warehouse="WH2")
@@ -300,7 +301,14 @@ BAD_INPUT: dict[str, tuple[Callable[[Stocked], Awaitable[object]], tuple[grpc.St
     ),
     "returning more rejected stock to the supplier than there is": (
         lambda s: s.stock.PostMovement(
-            movement(ISSUE, s.lots, 4, source=place("WH1", "B-01", "L1", REJECTED), reason_code="RETURN_TO_SUPPLIER")
+            movement(
+                ISSUE,
+                s.lots,
+                4,
+                source=place("WH1", "B-01", "L1", REJECTED),
+                reason_code="RETURN_TO_SUPPLIER",
+                document=pb.DocumentRef(type="NCR", id="NCR-1"),
+            )
         ),
         (REFUSED, ErrorCode.INSUFFICIENT_STOCK, "quantity"),
     ),
@@ -330,11 +338,21 @@ BAD_INPUT: dict[str, tuple[Callable[[Stocked], Awaitable[object]], tuple[grpc.St
         lambda s: s.stock.PostMovement(movement(RETURN, s.plain, 1, target=place("WH1"))),
         (REFUSED, ErrorCode.INVALID_STATE, "to.status"),
     ),
-    "rejected stock made available again": (
+    "rejected stock used as is without a document": (
         lambda s: s.stock.PostMovement(
             movement(STATUS_CHANGE, s.lots, 1, place("WH1", "B-01", "L1", REJECTED), place("WH1", "B-01", "L1"))
         ),
-        (REFUSED, ErrorCode.INVALID_STATE, "to.status"),
+        (INVALID, ErrorCode.REQUIRED, "document.type"),
+    ),
+    "rejected stock returned to the supplier without a document": (
+        lambda s: s.stock.PostMovement(
+            movement(ISSUE, s.lots, 1, source=place("WH1", "B-01", "L1", REJECTED), reason_code="RETURN_TO_SUPPLIER")
+        ),
+        (INVALID, ErrorCode.REQUIRED, "document.type"),
+    ),
+    "QC_HOLD released by an admin without a reason": (
+        lambda s: s.stock.PostMovement(movement(STATUS_CHANGE, s.plain, 1, place("WH1", status=QC_HOLD), place("WH1"))),
+        (INVALID, ErrorCode.REQUIRED, "reason_code"),
     ),
     "rejected stock issued without going back to the supplier": (
         lambda s: s.stock.PostMovement(movement(ISSUE, s.lots, 1, source=place("WH1", "B-01", "L1", REJECTED))),

@@ -73,8 +73,9 @@ AVAILABLE, QC_HOLD, REJECTED = "STOCK_STATUS_AVAILABLE", "STOCK_STATUS_QC_HOLD",
 RECEIPT, ISSUE, TRANSFER, SCRAP = "RECEIPT", "ISSUE", "TRANSFER", "SCRAP"
 RETURN, ADJUSTMENT, STATUS_CHANGE = "RETURN", "ADJUSTMENT", "STATUS_CHANGE"
 INCOMING = (RECEIPT, RETURN, ADJUSTMENT)
-# The only status changes: an inspector's decision on stock in QC_HOLD.
-INSPECTED = frozenset({(QC_HOLD, AVAILABLE), (QC_HOLD, REJECTED)})
+# The status changes there are: an inspection decision on stock in QC_HOLD (here an admin's
+# correction with a reason), a quality hold, and use as is (the tester is an admin).
+STATUS_CHANGES = frozenset({(QC_HOLD, AVAILABLE), (QC_HOLD, REJECTED), (AVAILABLE, QC_HOLD), (REJECTED, AVAILABLE)})
 UNITS = {"": Decimal(1), "BOX": Decimal(10)}
 Refused = tuple[ErrorCode, str]
 
@@ -136,7 +137,7 @@ class Ledger:
         for side, spot in (("from", source), ("to", target)):
             if spot and not self.known_lot(sku, spot[2]) and not (side == "to" and kind in INCOMING):
                 return ErrorCode.NOT_FOUND, f"{side}.lot"
-        if kind == STATUS_CHANGE and source and target and (source[3], target[3]) not in INSPECTED:
+        if kind == STATUS_CHANGE and source and target and (source[3], target[3]) not in STATUS_CHANGES:
             return ErrorCode.INVALID_STATE, "to.status"
         if kind == TRANSFER and source and target and source[:2] == target[:2]:
             return ErrorCode.INVALID_STATE, "to.location"
@@ -162,7 +163,8 @@ class Ledger:
             if self.lot_tracked[sku]:
                 self.lots[sku].add(target[2])
         self.postings[sku] += 1
-        self.note_shortages(sku, by_loss=kind in (SCRAP, ADJUSTMENT))
+        # A quality hold takes AVAILABLE stock as a loss does.
+        self.note_shortages(sku, by_loss=kind in (SCRAP, ADJUSTMENT, STATUS_CHANGE))
 
     def note_shortages(self, sku: str, by_loss: bool = False) -> None:
         for warehouse in WAREHOUSES:
@@ -301,6 +303,7 @@ class StockMachine(RuleBasedStateMachine):
             target=stock_place(target),
             unit=unit,
             reason_code=reason_code,
+            document=pb.DocumentRef(type="TEST", id="STATEFUL"),
         )
         refusal = self.world.send(self.stock.PostMovement, request)
         assert why(refusal) == expected, (kind, source, target, base)
@@ -370,9 +373,9 @@ class StockMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), after=st.sampled_from((AVAILABLE, REJECTED, QC_HOLD)), quantity=quantities)
     def change_status(self, data: st.DataObject, after: str, quantity: Decimal) -> None:
-        """An inspection decision on QC_HOLD; anything else (REJECTED made AVAILABLE again) is refused."""
-        sku, source = self.stocked(data, (QC_HOLD, QC_HOLD, REJECTED))
-        self.post(STATUS_CHANGE, sku, quantity, source=source, target=(*source[:3], after))
+        """An admin's correction of QC_HOLD, a quality hold, use as is; anything else is refused."""
+        sku, source = self.stocked(data, (QC_HOLD, QC_HOLD, REJECTED, AVAILABLE))
+        self.post(STATUS_CHANGE, sku, quantity, source=source, target=(*source[:3], after), reason_code="ENTRY_ERROR")
 
     @rule(
         data=st.data(),

@@ -76,6 +76,11 @@ class FakeStockRepository(StockRepository):
             raise ConstraintViolation(f"locations.warehouse {view.warehouse} is no warehouse")
         _insert(self.location_rows, (view.warehouse, view.code), view)
 
+    async def first_location_of_kind(self, warehouse: str, kind: LocationKind) -> str | None:
+        return min(
+            (v.code for (w, _), v in self.location_rows.items() if w == warehouse and v.kind is kind), default=None
+        )
+
     async def lots(self, sku: str) -> set[str]:
         return {lot for item_sku, lot in self.lot_rows if item_sku == sku}
 
@@ -312,6 +317,22 @@ async def post(stock: StockService, command: commands.PostMovement) -> MovementR
     if isinstance(posted, Exception):
         raise posted
     return posted
+
+
+async def decide(
+    stock: StockService,
+    accepted: str,
+    rejected: str,
+    held: Place | None = None,
+    *,
+    decision_id: str = "D-1",
+    sku: str = "WIDGET",
+) -> list[MovementRecord]:
+    """Quality's decision on what is on hold at `held` (bin A of WH1), as stock's consumer posts it."""
+    decision = commands.PostInspectionDecision(
+        decision_id, "LOT-1", sku, held or at(status=StockStatus.QC_HOLD), accepted, rejected
+    )
+    return await stock.run(handlers.post_inspection_decision, decision)
 
 
 async def receive(stock: StockService, quantity: str, place: Place | None = None, sku: str = "WIDGET") -> None:

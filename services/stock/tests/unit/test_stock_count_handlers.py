@@ -9,11 +9,20 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from stock_fakes import FakeStockRepository, StockService, at, movement, new_stock, of_type, post, receive, reserve
+from stock_fakes import (
+    FakeStockRepository,
+    StockService,
+    at,
+    decide,
+    new_stock,
+    of_type,
+    receive,
+    reserve,
+)
 
 from invariant_core.testing import FakeRecorder, refusal
 from invariant_kernel.errors import ErrorCode, ItemsNotReplicatedError
-from stock.domain import DocumentRef, MovementType, Place, StockStatus, commands
+from stock.domain import DocumentRef, Place, StockStatus, commands
 from stock.domain.events import CountAdjustmentsPosted, MovementPosted, ShortageFound
 from stock.service import handlers
 from stock.service.ports import MovementRecord
@@ -45,7 +54,7 @@ async def shelf_in_every_status(stock: StockService) -> None:
     """Bin A holds 10 AVAILABLE, 4 in QC_HOLD and 1 REJECTED."""
     await receive(stock, "10")
     await receive(stock, "5", at(status=QC_HOLD))
-    await post(stock, movement(MovementType.STATUS_CHANGE, "1", source=at(status=QC_HOLD), target=at(status=REJECTED)))
+    await decide(stock, "0", "1")
     stock.relay()
 
 

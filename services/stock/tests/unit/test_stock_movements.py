@@ -10,6 +10,7 @@ import pytest
 from invariant_kernel.errors import DomainError, ErrorCode
 from stock.domain import (
     AvailabilityDelta,
+    DocumentRef,
     ItemView,
     LocationKind,
     LocationView,
@@ -38,7 +39,13 @@ WAREHOUSES = {
     "WH1": WarehouseView("WH1", allow_negative_stock=False, in_transit_location="IN_TRANSIT"),
     "WH2": WarehouseView("WH2", allow_negative_stock=True, in_transit_location="IN_TRANSIT"),
 }
-KINDS = {"A": LocationKind.STORAGE, "B": LocationKind.STORAGE, "DOCK": LocationKind.RECEIVING}
+KINDS = {
+    "A": LocationKind.STORAGE,
+    "B": LocationKind.STORAGE,
+    "DOCK": LocationKind.RECEIVING,
+    "Q": LocationKind.QUARANTINE,
+}
+DECISION = DocumentRef("INSPECTION", "LOT-1", "D-1")
 LOCATIONS = {
     (warehouse, code): LocationView(warehouse, code, kind)
     for warehouse in WAREHOUSES
@@ -60,6 +67,7 @@ def plan(
     reasons: Sequence[tuple[str, str]] = (),
     reason_code: str = "",
     known_lots: Collection[str] = KNOWN_LOTS,
+    document: DocumentRef | None = None,
     **fields: str,
 ) -> MovementPlan:
     return plan_movement(
@@ -74,6 +82,7 @@ def plan(
         known_lots=known_lots,
         reasons=reasons,
         reason_code=reason_code,
+        document=document,
         **fields,
     )
 
@@ -139,17 +148,41 @@ def test_stock_on_quality_hold_cannot_be_issued() -> None:
     assert refusal(lambda: plan(ISSUE, source=at(status=QC_HOLD))) == (ErrorCode.INVALID_STATE, "from.status")
 
 
-def test_rejected_stock_is_issued_only_when_it_goes_back_to_the_supplier() -> None:
-    assert refusal(lambda: plan(ISSUE, source=at(status=REJECTED))) == (ErrorCode.INVALID_STATE, "from.status")
-    assert refusal(lambda: plan(ISSUE, source=at(status=QC_HOLD), reason_code="RETURN_TO_SUPPLIER")) == (
+def test_rejected_stock_is_issued_only_when_it_goes_back_to_the_supplier_or_to_rework() -> None:
+    assert refusal(lambda: plan(ISSUE, source=at(status=REJECTED), document=DECISION)) == (
         ErrorCode.INVALID_STATE,
         "from.status",
     )
+    assert refusal(
+        lambda: plan(ISSUE, source=at(status=REJECTED), reason_code="DAMAGE_NOT_RECORDED", document=DECISION)
+    ) == (ErrorCode.INVALID_STATE, "from.status")
+    assert refusal(
+        lambda: plan(ISSUE, source=at(status=QC_HOLD), reason_code="RETURN_TO_SUPPLIER", document=DECISION)
+    ) == (ErrorCode.INVALID_STATE, "from.status")
 
-    returned = plan(ISSUE, source=at(status=REJECTED), reason_code=" return_to_supplier ")
+    returned = plan(ISSUE, source=at(status=REJECTED), reason_code=" return_to_supplier ", document=DECISION)
+    reworked = plan(ISSUE, source=at(status=REJECTED), reason_code="REWORK", document=DECISION)
 
     assert returned.reason_code == "RETURN_TO_SUPPLIER"
     assert returned.deltas == [(at(status=REJECTED), Decimal(-5))]
+    assert reworked.reason_code == "REWORK"
+    assert reworked.deltas == [(at(status=REJECTED), Decimal(-5))]
+
+
+@pytest.mark.parametrize("reason", ["RETURN_TO_SUPPLIER", "REWORK"])
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [(None, "document.type"), (DocumentRef("", "NCR-1"), "document.type"), (DocumentRef("NCR", ""), "document.id")],
+)
+def test_rejected_stock_is_issued_only_by_document(reason: str, document: DocumentRef | None, field: str) -> None:
+    assert refusal(lambda: plan(ISSUE, source=at(status=REJECTED), reason_code=reason, document=document)) == (
+        ErrorCode.REQUIRED,
+        field,
+    )
+
+
+def test_available_stock_is_issued_without_a_document() -> None:
+    assert plan(ISSUE, source=at()).deltas == [(at(), Decimal(-5))]
 
 
 @pytest.mark.parametrize("status", list(StockStatus))
@@ -246,33 +279,77 @@ def test_an_inspection_decision_changes_the_status_where_the_stock_is(decision: 
     assert change.deltas == [(at("A", QC_HOLD), Decimal(-5)), (at("A", decision), Decimal(5))]
 
 
+def test_a_quality_hold_puts_available_stock_on_hold_where_it_is_by_document() -> None:
+    hold = plan(STATUS_CHANGE, source=at("A", AVAILABLE), target=at("A", QC_HOLD), document=DECISION)
+
+    assert hold.deltas == [(at("A", AVAILABLE), Decimal(-5)), (at("A", QC_HOLD), Decimal(5))]
+    assert availability_deltas(hold, LOCATIONS) == {
+        StockKey("WIDGET", "WH1"): AvailabilityDelta(available=Decimal(-5), qc_hold=Decimal(5))
+    }
+
+
+def test_rejected_stock_is_used_as_is_by_document() -> None:
+    used = plan(STATUS_CHANGE, source=at("A", REJECTED), target=at("A", AVAILABLE), document=DECISION)
+
+    assert used.deltas == [(at("A", REJECTED), Decimal(-5)), (at("A", AVAILABLE), Decimal(5))]
+
+
+@pytest.mark.parametrize(("before", "after"), [(AVAILABLE, QC_HOLD), (REJECTED, AVAILABLE)])
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [(None, "document.type"), (DocumentRef("", "NCR-1"), "document.type"), (DocumentRef("NCR", ""), "document.id")],
+)
+def test_a_quality_hold_and_use_as_is_need_a_document(
+    before: StockStatus, after: StockStatus, document: DocumentRef | None, field: str
+) -> None:
+    assert refusal(lambda: plan(STATUS_CHANGE, source=at("A", before), target=at("A", after), document=document)) == (
+        ErrorCode.REQUIRED,
+        field,
+    )
+
+
 @pytest.mark.parametrize(
     ("before", "after"),
     [
-        (REJECTED, AVAILABLE),
         (REJECTED, QC_HOLD),
-        (AVAILABLE, QC_HOLD),
         (AVAILABLE, REJECTED),
         (QC_HOLD, QC_HOLD),
         (AVAILABLE, AVAILABLE),
+        (REJECTED, REJECTED),
     ],
 )
 def test_other_status_changes_are_refused(before: StockStatus, after: StockStatus) -> None:
-    assert refusal(lambda: plan(STATUS_CHANGE, source=at("A", before), target=at("A", after))) == (
+    assert refusal(lambda: plan(STATUS_CHANGE, source=at("A", before), target=at("A", after), document=DECISION)) == (
         ErrorCode.INVALID_STATE,
         "to.status",
     )
 
 
+def test_rejected_stock_goes_into_a_quarantine_location_in_the_same_status_change() -> None:
+    change = plan(STATUS_CHANGE, source=at("A", QC_HOLD), target=at("Q", REJECTED))
+
+    assert change.deltas == [(at("A", QC_HOLD), Decimal(-5)), (at("Q", REJECTED), Decimal(5))]
+    assert availability_deltas(change, LOCATIONS) == {
+        StockKey("WIDGET", "WH1"): AvailabilityDelta(qc_hold=Decimal(-5), rejected=Decimal(5))
+    }
+
+
 @pytest.mark.parametrize(
-    ("target", "field"),
+    ("source", "target", "field"),
     [
-        (at("B", AVAILABLE), "to.location"),
-        (at("A", AVAILABLE, warehouse="WH2"), "to.warehouse"),
+        (at("A", QC_HOLD), at("B", AVAILABLE), "to.location"),
+        (at("A", QC_HOLD), at("B", REJECTED), "to.location"),
+        (at("A", QC_HOLD), at("DOCK", REJECTED), "to.location"),
+        (at("A", QC_HOLD), at("Q", AVAILABLE), "to.location"),
+        (at("A", AVAILABLE), at("Q", QC_HOLD), "to.location"),
+        (at("A", QC_HOLD), at("A", AVAILABLE, warehouse="WH2"), "to.warehouse"),
+        (at("A", QC_HOLD), at("Q", REJECTED, warehouse="WH2"), "to.warehouse"),
     ],
 )
-def test_a_status_change_does_not_move_the_stock(target: Place, field: str) -> None:
-    assert refusal(lambda: plan(STATUS_CHANGE, source=at("A", QC_HOLD), target=target)) == (
+def test_a_status_change_moves_the_stock_only_when_it_is_rejected_into_quarantine(
+    source: Place, target: Place, field: str
+) -> None:
+    assert refusal(lambda: plan(STATUS_CHANGE, source=source, target=target, document=DECISION)) == (
         ErrorCode.INVALID_STATE,
         field,
     )

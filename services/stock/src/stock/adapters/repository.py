@@ -147,6 +147,15 @@ class SqlStockRepository:
             insert(locations).values(warehouse=view.warehouse, code=view.code, kind=str(view.kind))
         )
 
+    async def first_location_of_kind(self, warehouse: str, kind: LocationKind) -> str | None:
+        found: str | None = await self.session.scalar(
+            select(locations.c.code)
+            .where(locations.c.warehouse == warehouse, locations.c.kind == str(kind))
+            .order_by(locations.c.code)
+            .limit(1)
+        )
+        return found
+
     async def lots(self, sku: str) -> set[str]:
         return set(await self.session.scalars(select(lots.c.lot).where(lots.c.item_sku == sku)))
 

@@ -18,6 +18,7 @@ from stock.domain.codes import (
 from stock.domain.movements import (
     ADJUSTMENT_REASON_CODES,
     RETURN_TO_SUPPLIER,
+    REWORK,
     STATUS_TRANSITIONS,
     AvailabilityDelta,
     MovementPlan,
@@ -35,6 +36,7 @@ __all__ = [
     "IN_TRANSIT_LOCATION",
     "QUANTITY_LIMIT",
     "RETURN_TO_SUPPLIER",
+    "REWORK",
     "STATUS_TRANSITIONS",
     "AvailabilityDelta",
     "Crossing",

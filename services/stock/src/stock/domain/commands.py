@@ -48,6 +48,9 @@ class PostMovement:
     reasons: Sequence[tuple[str, str]] = ()
     business_time: datetime | None = None
     corrects_movement_id: str = ""
+    # Set only by stock's consumer of quality's decisions, never from a request: QC_HOLD is
+    # released by an inspection decision, and otherwise only by an admin's correction.
+    by_inspection: bool = False
     # The reason codes an adjustment may give; a count's come from the counting service,
     # which keeps its own configurable list and has already checked them.
     adjustment_reasons: Collection[str] = ADJUSTMENT_REASON_CODES
@@ -56,6 +59,20 @@ class PostMovement:
     from_field: str = "from"
     to_field: str = "to"
     quantity_field: str = "quantity"
+
+
+@dataclass(frozen=True)
+class PostInspectionDecision:
+    """Quality decided an inspection lot: what was on hold at `held` becomes AVAILABLE
+    (accepted) or REJECTED (rejected). Keyed by the decision: posted at most once."""
+
+    decision_id: str
+    inspection_lot_id: str
+    item_sku: str
+    held: Place
+    # In the item's base unit; either may be zero, not both.
+    accepted: str
+    rejected: str
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,19 @@
 |---------------|-----------------------------|------------------------------|
 | RECEIPT       | unset                       | AVAILABLE or QC_HOLD         |
 | RETURN        | unset                       | QC_HOLD (returns are inspected) |
-| ISSUE         | AVAILABLE (REJECTED with reason RETURN_TO_SUPPLIER) | unset |
+| ISSUE         | AVAILABLE (REJECTED with reason RETURN_TO_SUPPLIER or REWORK, by document) | unset |
 | SCRAP         | any status                  | unset                        |
 | TRANSFER      | any status                  | same status and lot, another location |
-| STATUS_CHANGE | QC_HOLD                     | same warehouse, location and lot; AVAILABLE or REJECTED |
+| STATUS_CHANGE | QC_HOLD                     | AVAILABLE, or REJECTED (same place, or a QUARANTINE location) |
+| STATUS_CHANGE | AVAILABLE                   | QC_HOLD at the same place, by document (a quality hold) |
+| STATUS_CHANGE | REJECTED                    | AVAILABLE at the same place, by document ("use as is") |
 | ADJUSTMENT    | a loss: from only, or a gain: to only, any status          |
 
-Rejected stock leaves by SCRAP, or by ISSUE with reason RETURN_TO_SUPPLIER when it goes
-back to the supplier; it never becomes AVAILABLE again by a status change.
+A status change keeps the warehouse and the lot; it keeps the location too, except that
+rejected stock may go into a QUARANTINE location of the same warehouse in the same movement.
+Rejected stock leaves by SCRAP, or by ISSUE with reason RETURN_TO_SUPPLIER or REWORK and
+its document. Who may post a status change (only quality's decisions release QC_HOLD, a
+manager approves use as is) is the service's check, since it depends on the caller.
 
 A transfer between warehouses is two movements, so that stock on the road is available in
 neither: TRANSFER from (WH1, A) to the destination's in-transit location (WH2, IN_TRANSIT),
@@ -35,6 +40,7 @@ from invariant_kernel.limits import CODE, bounded
 from invariant_kernel.units import ItemView, decimal_text
 from stock.domain.codes import LocationKind, MovementType, StockStatus
 from stock.domain.places import LocationView, Place, StockKey, WarehouseView
+from stock.domain.reservations import DocumentRef
 
 ADJUSTMENT_REASON_CODES: tuple[str, ...] = (
     "DAMAGE_NOT_RECORDED",
@@ -49,12 +55,21 @@ ADJUSTMENT_REASON_CODES: tuple[str, ...] = (
     "THEFT_OR_UNKNOWN",
 )
 RETURN_TO_SUPPLIER = "RETURN_TO_SUPPLIER"
+REWORK = "REWORK"
+# The reasons rejected stock may be issued for.
+REJECTED_ISSUE_REASONS: tuple[str, ...] = (RETURN_TO_SUPPLIER, REWORK)
 
 STATUS_TRANSITIONS: frozenset[tuple[StockStatus, StockStatus]] = frozenset(
     {
         (StockStatus.QC_HOLD, StockStatus.AVAILABLE),
         (StockStatus.QC_HOLD, StockStatus.REJECTED),
+        (StockStatus.AVAILABLE, StockStatus.QC_HOLD),
+        (StockStatus.REJECTED, StockStatus.AVAILABLE),
     }
+)
+# Status changes that must name the document deciding them: a quality hold, and use as is.
+_DOCUMENTED_CHANGES = frozenset(
+    {(StockStatus.AVAILABLE, StockStatus.QC_HOLD), (StockStatus.REJECTED, StockStatus.AVAILABLE)}
 )
 
 _LABELS = {
@@ -128,14 +143,16 @@ def plan_movement(
     reasons: Sequence[tuple[str, str]] = (),
     reason_code: str = "",
     adjustment_reasons: Collection[str] = ADJUSTMENT_REASON_CODES,
+    document: DocumentRef | None = None,
     from_field: str = "from",
     to_field: str = "to",
 ) -> MovementPlan:
     """Check one movement and compute its balance deltas; raises DomainError naming the field.
 
     `locations` and `warehouses` hold at least the ones the places name; `known_lots` the
-    item's lots. `from_field` and `to_field` name the request fields holding the places, so
-    that a request with flat fields (IssueReservation's location and lot) passes "".
+    item's lots; `document` the one the movement is posted for, if any. `from_field` and
+    `to_field` name the request fields holding the places, so that a request with flat
+    fields (IssueReservation's location and lot) passes "".
     """
     _check_shape(movement_type, from_place, to_place, from_field, to_field)
     quantity_base = item.to_base(quantity, unit)
@@ -150,12 +167,13 @@ def plan_movement(
         if lot:
             new_lots.add(lot)
     _check_statuses(movement_type, from_place, to_place, code, from_field, to_field)
+    _check_document(movement_type, from_place, to_place, code, document)
     if movement_type is MovementType.TRANSFER:
         assert from_place is not None and to_place is not None  # _check_shape made sure
         _check_transfer(from_place, to_place, to_field, locations, warehouses)
     elif movement_type is MovementType.STATUS_CHANGE:
         assert from_place is not None and to_place is not None  # _check_shape made sure
-        _check_same_spot(from_place, to_place, to_field)
+        _check_status_change_place(from_place, to_place, to_field, locations)
     checked_reasons = _check_reasons(movement_type, item, unit, quantity_base, reasons, code, adjustment_reasons)
     deltas: list[tuple[Place, Decimal]] = []
     if from_place is not None:
@@ -341,12 +359,12 @@ def _check_statuses(
             to_status,
         )
     if movement_type is MovementType.ISSUE and from_place is not None:
-        returning = from_place.status is StockStatus.REJECTED and reason_code == RETURN_TO_SUPPLIER
-        if from_place.status is not StockStatus.AVAILABLE and not returning:
+        leaving = from_place.status is StockStatus.REJECTED and reason_code in REJECTED_ISSUE_REASONS
+        if from_place.status is not StockStatus.AVAILABLE and not leaving:
             raise DomainError(
                 ErrorCode.INVALID_STATE,
                 f"only AVAILABLE stock can be issued, not {from_place.status}; rejected stock goes back to "
-                f"the supplier with reason_code {RETURN_TO_SUPPLIER}, or is scrapped",
+                f"the supplier with reason_code {RETURN_TO_SUPPLIER}, to rework with {REWORK}, or is scrapped",
                 from_status,
             )
     if (
@@ -371,9 +389,34 @@ def _check_statuses(
         raise DomainError(
             ErrorCode.INVALID_STATE,
             f"a status change from {from_place.status} to {to_place.status} is not allowed; "
-            f"allowed are {allowed} (rejected stock is scrapped or returned to the supplier)",
+            f"allowed are {allowed} (rejected stock is otherwise scrapped, returned to the supplier or reworked)",
             to_status,
         )
+
+
+def _check_document(
+    movement_type: MovementType,
+    from_place: Place | None,
+    to_place: Place | None,
+    reason_code: str,
+    document: DocumentRef | None,
+) -> None:
+    """A quality hold, use as is and an issue of rejected stock each name the document deciding them."""
+    if from_place is None:
+        return
+    if movement_type is MovementType.STATUS_CHANGE and to_place is not None:
+        needed = (from_place.status, to_place.status) in _DOCUMENTED_CHANGES
+        what = f"a status change from {from_place.status} to {to_place.status}"
+    else:
+        needed = movement_type is MovementType.ISSUE and from_place.status is StockStatus.REJECTED
+        what = f"an issue of rejected stock ({reason_code})"
+    if not needed:
+        return
+    for name in ("type", "id"):
+        if document is None or not getattr(document, name):
+            raise DomainError(
+                ErrorCode.REQUIRED, f"{what} is posted by document: document.{name} is required", f"document.{name}"
+            )
 
 
 def _check_transfer(
@@ -414,19 +457,31 @@ def _check_transfer(
         )
 
 
-def _check_same_spot(from_place: Place, to_place: Place, to_field: str) -> None:
+def _check_status_change_place(
+    from_place: Place, to_place: Place, to_field: str, locations: Mapping[tuple[str, str], LocationView]
+) -> None:
     for name, before, after in (
         ("warehouse", from_place.warehouse, to_place.warehouse),
-        ("location", from_place.location, to_place.location),
         ("lot", from_place.lot, to_place.lot),
     ):
         if before != after:
             raise DomainError(
                 ErrorCode.INVALID_STATE,
-                f"a status change keeps the stock where it is: {name} {after!r} differs from {before!r}; "
-                f"move it with a transfer",
+                f"a status change keeps the stock's {name}: {after!r} differs from {before!r}; move it with a transfer",
                 _field(to_field, name),
             )
+    if from_place.location == to_place.location:
+        return
+    # Rejected goods are put aside as they are rejected, so that no one picks them meanwhile.
+    kind = locations[(to_place.warehouse, to_place.location)].kind
+    if kind is not LocationKind.QUARANTINE or to_place.status is not StockStatus.REJECTED:
+        raise DomainError(
+            ErrorCode.INVALID_STATE,
+            f"a status change keeps the stock in {from_place.location}, except that REJECTED stock may go into a "
+            f"QUARANTINE location of the warehouse; {to_place.warehouse}/{to_place.location} is {kind} and the "
+            f"stock becomes {to_place.status}: move it with a transfer",
+            _field(to_field, "location"),
+        )
 
 
 def _check_reasons(

@@ -22,7 +22,7 @@ from invariant_core.commands import Route
 from invariant_core.db import Recorder, utcnow
 from invariant_kernel.decimals import parse_decimal
 from invariant_kernel.errors import DomainError, ErrorCode, ItemsNotReplicatedError, not_found
-from invariant_kernel.limits import NAME, bounded
+from invariant_kernel.limits import CODE, ID, NAME, bounded
 from stock.domain import (
     IN_TRANSIT_LOCATION,
     AvailabilityDelta,
@@ -65,6 +65,11 @@ from stock.service.ports import MovementRecord, StockRepository
 _RESPECTS_RESERVATIONS = frozenset({MovementType.ISSUE, MovementType.TRANSFER})
 # The document of a count's adjustments; the ledger holds at most one per count line.
 COUNT_DOCUMENT = "COUNT"
+# The document of the movements of quality's decisions: the inspection lot, the decision as its line.
+INSPECTION_DOCUMENT = "INSPECTION"
+# The roles of identity that status changes ask for (an admin may do what a manager may).
+ADMIN = "admin"
+USE_AS_IS_ROLES = frozenset({"manager", ADMIN})
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ async def post_movements(
     warehouses = await repo.warehouses({p.warehouse for p in places})
     locations = await repo.locations({(p.warehouse, p.location) for p in places})
     now = utcnow()
-    plans = await _plans(repo, cmds, items, warehouses, locations, now)
+    plans = await _plans(repo, cmds, items, warehouses, locations, now, who)
     for sku, lot in sorted({(plan.item_sku, lot) for plan in plans for lot in plan.new_lots}):
         await repo.add_lot(sku, lot, None)
 
@@ -218,12 +223,14 @@ async def _plans(
     warehouses: Mapping[str, WarehouseView],
     locations: Mapping[tuple[str, str], LocationView],
     now: datetime,
+    callers: Sequence[identity.Identity],
 ) -> list[MovementPlan]:
-    """Each movement checked and planned; a lot one of them makes is known to those after it."""
+    """Each movement checked and planned, and allowed to its caller; a lot one of them makes
+    is known to those after it."""
     tracked = sorted({c.item_sku for c in cmds if items[c.item_sku].lot_tracked})
     known_lots = {sku: await repo.lots(sku) for sku in tracked}
     plans: list[MovementPlan] = []
-    for cmd in cmds:
+    for cmd, caller in zip(cmds, callers, strict=True):
         plan = plan_movement(
             cmd.type,
             items[cmd.item_sku],
@@ -237,9 +244,11 @@ async def _plans(
             reasons=cmd.reasons,
             reason_code=cmd.reason_code,
             adjustment_reasons=cmd.adjustment_reasons,
+            document=cmd.document,
             from_field=cmd.from_field,
             to_field=cmd.to_field,
         )
+        _check_authority(cmd, plan, caller)
         if cmd.corrects_movement_id and not await repo.movement_exists(cmd.corrects_movement_id):
             raise not_found("movement", cmd.corrects_movement_id, "corrects_movement_id")
         if (cmd.business_time or now) > now:
@@ -248,6 +257,36 @@ async def _plans(
             known_lots[cmd.item_sku] = known_lots.get(cmd.item_sku, set()) | plan.new_lots
         plans.append(plan)
     return plans
+
+
+def _check_authority(cmd: commands.PostMovement, plan: MovementPlan, caller: identity.Identity) -> None:
+    """Status changes that depend on who asks. QC_HOLD is released by quality's decisions,
+    which stock consumes (`by_inspection`); through the API only by an admin correcting the
+    book, with a reason the movement keeps. Use as is needs a manager's approval."""
+    if plan.movement_type is not MovementType.STATUS_CHANGE or plan.from_place is None or plan.to_place is None:
+        return
+    before, after = plan.from_place.status, plan.to_place.status
+    if before is StockStatus.QC_HOLD and not cmd.by_inspection:
+        if ADMIN not in caller.roles:
+            raise DomainError(
+                ErrorCode.PERMISSION_DENIED,
+                "QC_HOLD stock is released by an inspection decision; by hand only an admin correcting the book may",
+                _field(cmd.from_field, "status"),
+            )
+        if not plan.reason_code:
+            raise DomainError(
+                ErrorCode.REQUIRED, "an admin releasing QC_HOLD stock by hand gives the reason_code", "reason_code"
+            )
+    if (before, after) == (StockStatus.REJECTED, StockStatus.AVAILABLE) and not caller.roles & USE_AS_IS_ROLES:
+        raise DomainError(
+            ErrorCode.PERMISSION_DENIED,
+            "rejected stock is used as is only with a manager's approval",
+            _field(cmd.to_field, "status"),
+        )
+
+
+def _field(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
 
 
 # What a posting tells besides "movement"; issues have their own subject, so that a
@@ -491,6 +530,77 @@ async def post_count_adjustments(
     if adjustments:
         posted |= zip(adjustments, await post_movements(uow, repo, list(adjustments.values()), items), strict=True)
     return [posted[index] for index in range(len(lines))]
+
+
+async def post_inspection_decision(
+    uow: Recorder, repo: StockRepository, cmd: commands.PostInspectionDecision
+) -> list[MovementRecord]:
+    """Quality's decision moves what it names out of QC_HOLD: the accepted part becomes
+    AVAILABLE where it is held, the rejected part REJECTED in the warehouse's first
+    QUARANTINE location by code. A warehouse with none keeps the rejected where they were
+    held: REJECTED is never available there either, and stock may not invent a location.
+
+    Each movement's document is INSPECTION, the inspection lot, with the decision as its
+    line: the ledger holds a decision's movements once, however often it is delivered (what
+    it posts now is returned: nothing when it was posted before). A decision naming more
+    than is on hold at the place is refused and moves nothing.
+    """
+    decision = bounded(cmd.decision_id.strip(), "decision_id", CODE)
+    inspection_lot = bounded(cmd.inspection_lot_id.strip(), "inspection_lot_id", ID)
+    for value, field in ((decision, "decision_id"), (inspection_lot, "inspection_lot_id")):
+        if not value:
+            raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
+    held = cmd.held
+    if held.status is not StockStatus.QC_HOLD:
+        raise DomainError(
+            ErrorCode.INVALID_STATE, f"a decision releases QC_HOLD stock, not {held.status}", "place.status"
+        )
+    document = DocumentRef(INSPECTION_DOCUMENT, inspection_lot, decision)
+    earlier = await repo.document_movements(INSPECTION_DOCUMENT, inspection_lot, {decision})
+    if earlier:
+        return []
+    items = await replicated(repo, {cmd.item_sku: "item_sku"})
+    item = items[cmd.item_sku.strip().upper()]
+    accepted = item.to_base(cmd.accepted, "", "accepted", zero_allowed=True)
+    rejected = item.to_base(cmd.rejected, "", "rejected", zero_allowed=True)
+    if not accepted + rejected:
+        raise DomainError(ErrorCode.REQUIRED, "a decision accepts or rejects something", "accepted")
+    # Read unlocked: the posting checks the balance again under its lock (balances are
+    # locked after availability, never before).
+    book = await repo.statuses_at(held.warehouse, {(item.sku, held.location, held.lot)})
+    on_hold = book.get((item.sku, held.location, held.lot), {}).get(StockStatus.QC_HOLD, Decimal(0))
+    if accepted + rejected > on_hold:
+        raise DomainError(
+            ErrorCode.INSUFFICIENT_STOCK,
+            f"decision {decision} names {decimal_text(accepted + rejected)} {item.base_unit} of {item.sku}, but "
+            f"{decimal_text(on_hold)} is on hold at {held}",
+            "accepted",
+        )
+    quarantine = await repo.first_location_of_kind(held.warehouse, LocationKind.QUARANTINE)
+    targets = (
+        (replace(held, status=StockStatus.AVAILABLE), accepted, "accepted"),
+        (replace(held, location=quarantine or held.location, status=StockStatus.REJECTED), rejected, "rejected"),
+    )
+    moves = [
+        commands.PostMovement(
+            type=MovementType.STATUS_CHANGE,
+            item_sku=item.sku,
+            quantity=decimal_text(quantity),
+            unit="",
+            source=held,
+            target=target,
+            document=document,
+            idempotency_key=f"{INSPECTION_DOCUMENT}:{decision}:{target.status}",
+            by_inspection=True,
+            item_field="item_sku",
+            from_field="place",
+            to_field="place",
+            quantity_field=field,
+        )
+        for target, quantity, field in targets
+        if quantity
+    ]
+    return await post_movements(uow, repo, moves, items)
 
 
 @dataclass(frozen=True)
