@@ -66,7 +66,7 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
             await uow.commit()
 
     table: dict[type, Route[OrdersRepository]] = {
-        **command_table(reading, items, stock, to_stock, to_stock),
+        **command_table(reading, items, stock, to_stock, to_stock, to_stock),
         **purchasing_table(reading, items, stock),
         **work_order_table(
             reading,

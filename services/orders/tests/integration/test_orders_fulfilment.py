@@ -147,8 +147,9 @@ async def test_a_receipt_delivered_again_fills_the_backorder_once(suite: Suite) 
     asked = await suite.stock.ListReservations(
         spb.ListReservationsRequest(owner=spb.DocumentRef(type="SALES_ORDER", id=placed.number))
     )
-    # The confirmation's (granted nothing), then one per receipt.
-    assert [r.open.value for r in asked.reservations] == ["0", "4", "1"]
+    # One grant per receipt, whichever ask carried it (the confirmation's and the ask that
+    # follows it may both have found nothing): the receipt delivered again granted nothing more.
+    assert [r.open.value for r in asked.reservations if r.open.value != "0"] == ["4", "1"]
     assert await available(suite, sku) == 0
 
 

@@ -202,12 +202,16 @@ class FakeBackorders:
 
 
 async def confirm(
-    orders: FakeService[FakeOrdersRepository], releases: FakeReleases, promised: handlers.Promised
+    orders: FakeService[FakeOrdersRepository],
+    releases: FakeReleases,
+    promised: handlers.Promised,
+    backorders: FakeBackorders | None = None,
 ) -> SalesOrder:
     """Stock's promise recorded as the dispatcher records a confirmation: in a batch of its
     own, as whoever acts now; its refusal raised."""
+    asks = backorders or FakeBackorders()
     [outcome] = await orders.run(
-        partial(handlers.confirm_sales_orders, releases), [Call(promised, identity.current.get())]
+        partial(handlers.confirm_sales_orders, releases, asks), [Call(promised, identity.current.get())]
     )
     if isinstance(outcome, DomainError):
         raise outcome

@@ -45,7 +45,14 @@ async def confirmed_order(
     promised = await handlers.prepare_confirmation(
         partial(reading_of, orders), stock, commands.ConfirmSalesOrder(order.number)
     )
-    done = await confirm(orders, FakeReleases(), promised)
+    asks = FakeBackorders()
+    done = await confirm(orders, FakeReleases(), promised, asks)
+    # The rest is asked for once more after the confirmation; stock has none of it yet.
+    for number, line, asked, _ in asks.asked:
+        nothing = partial(fulfil.backorder_answered, FakeReleases(), number=number, line=line, asked=asked)
+        await orders.run(
+            lambda uow, repo, _, given=nothing: given(uow, repo, reservation_id="", granted=Decimal(0)), None
+        )
     orders.relay()
     return done
 

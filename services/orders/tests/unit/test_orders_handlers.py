@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from functools import partial
 
-from orders_fakes import FakeItems, FakeOrdersRepository, FakeReleases, FakeStock, confirm
+from orders_fakes import FakeBackorders, FakeItems, FakeOrdersRepository, FakeReleases, FakeStock, confirm
 
 from invariant_core import identity
 from invariant_core.coalesce import Call
@@ -53,14 +53,18 @@ async def new_order(
 
 
 async def confirmed(
-    orders: FakeService[FakeOrdersRepository], stock: FakeStock, releases: FakeReleases, number: str
+    orders: FakeService[FakeOrdersRepository],
+    stock: FakeStock,
+    releases: FakeReleases,
+    number: str,
+    backorders: FakeBackorders | None = None,
 ) -> SalesOrder:
     @asynccontextmanager
     async def reading() -> AsyncIterator[FakeOrdersRepository]:
         yield orders.repo
 
     promised = await handlers.prepare_confirmation(reading, stock, commands.ConfirmSalesOrder(number))
-    return await confirm(orders, releases, promised)
+    return await confirm(orders, releases, promised, backorders)
 
 
 async def test_a_line_is_kept_as_entered_and_in_the_base_unit() -> None:
@@ -121,16 +125,19 @@ async def test_an_order_for_an_unknown_customer_writes_nothing() -> None:
 
 
 async def test_confirming_records_stock_s_grants_and_publishes_the_order() -> None:
-    orders, releases = await service_with_customer(), FakeReleases()
+    orders, releases, backorders = await service_with_customer(), FakeReleases(), FakeBackorders()
     stock = FakeStock(grants=[Decimal(20)])
     order = await new_order(orders, stock)
     orders.relay()
 
     with identity.acting(DESK):
-        done = await confirmed(orders, stock, releases, order.number)
+        done = await confirmed(orders, stock, releases, order.number, backorders)
 
     [kept] = orders.repo.orders[order.number].lines
     assert (kept.reserved, kept.backordered, kept.reservation_id) == (Decimal(20), Decimal(4), "R-0-0")
+    # The 4 short are asked for once more after the commit: stock may have had them by then.
+    assert kept.asking == Decimal(4)
+    assert backorders.asked == [(order.number, 1, Decimal(4), f"confirmation/{done.id}")]
     assert done.state is SalesOrderState.CONFIRMED
     assert orders.relay() == [Confirmed(done)]
     assert releases.sent == []
@@ -215,7 +222,7 @@ async def test_confirmations_arriving_together_are_recorded_in_one_batch_each_as
     gone = handlers.Promised("SO-999999", ())
     calls = [Call(promises[0], DESK), Call(gone, ben), Call(promises[1], ben)]
 
-    one, missing, two = await orders.run(partial(handlers.confirm_sales_orders, releases), calls)
+    one, missing, two = await orders.run(partial(handlers.confirm_sales_orders, releases, FakeBackorders()), calls)
 
     assert isinstance(missing, DomainError) and (missing.code, missing.field) == (ErrorCode.NOT_FOUND, "number")
     assert [o.state for o in (one, two)] == [SalesOrderState.CONFIRMED] * 2

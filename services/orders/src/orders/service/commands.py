@@ -11,6 +11,7 @@ from orders.domain.returns import CreateReturn
 from orders.service import fulfilment as fulfil
 from orders.service import handlers, returns, work_orders
 from orders.service.ports import (
+    Backorders,
     Boms,
     Items,
     OrdersRepository,
@@ -26,7 +27,7 @@ from orders.service.ports import (
 
 
 def command_table(
-    reading: Reading, items: Items, stock: Stock, releases: Releases, posted: Returns
+    reading: Reading, items: Items, stock: Stock, releases: Releases, backorders: Backorders, posted: Returns
 ) -> dict[type, Route[OrdersRepository]]:
     return {
         commands.CreateCustomer: Route(handlers.create_customer),
@@ -35,7 +36,7 @@ def command_table(
             handlers.create_sales_order, prepare=partial(handlers.prepare_sales_order, items, stock)
         ),
         commands.ConfirmSalesOrder: Route(
-            partial(handlers.confirm_sales_orders, releases),
+            partial(handlers.confirm_sales_orders, releases, backorders),
             together=True,
             prepare=partial(handlers.prepare_confirmation, reading, stock),
         ),

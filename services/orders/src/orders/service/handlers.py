@@ -29,7 +29,7 @@ from orders.domain.sales import (
     SalesOrderState,
     order_number,
 )
-from orders.service.ports import Items, OrdersRepository, Reading, Releases, Stock
+from orders.service.ports import Backorders, Items, OrdersRepository, Reading, Releases, Stock
 
 
 @dataclass(frozen=True)
@@ -183,11 +183,19 @@ async def prepare_confirmation(reading: Reading, stock: Stock, cmd: commands.Con
 
 
 async def confirm_sales_orders(
-    releases: Releases, uow: Recorder, repo: OrdersRepository, calls: Sequence[Call[Promised]]
+    releases: Releases,
+    backorders: Backorders,
+    uow: Recorder,
+    repo: OrdersRepository,
+    calls: Sequence[Call[Promised]],
 ) -> list[SalesOrder | DomainError]:
     """Record what stock promised each of several orders, in one transaction: confirmations
     that arrive together share it. An order confirmed meanwhile by the same promise is
-    answered as it stands; one cancelled meanwhile gives the promise back."""
+    answered as it stands; one cancelled meanwhile gives the promise back.
+
+    A line promised short asks stock once more for the rest after the commit: stock that
+    came in while the confirmation was on its way was announced before the backorder
+    existed here, and would otherwise wait for the next arrival."""
     found = {order.number: order for order in await repo.sales_orders([c.argument.number for c in calls], lock=True)}
     outcomes: list[SalesOrder | DomainError] = []
     changed: dict[str, SalesOrder] = {}
@@ -200,6 +208,7 @@ async def confirm_sales_orders(
             try:
                 if await _take_promise(releases, uow, order, call.argument):
                     changed[order.number] = order
+                    await _ask_for_the_rest(backorders, uow, order)
                     # Each order's facts go out as whoever confirmed it.
                     uow.record(*order.events)
                     order.events.clear()
@@ -209,6 +218,14 @@ async def confirm_sales_orders(
         outcomes.append(order)
     await repo.save_sales_orders(list(changed.values()))
     return outcomes
+
+
+async def _ask_for_the_rest(backorders: Backorders, uow: Recorder, order: SalesOrder) -> None:
+    for line in order.lines:
+        if line.to_ask > 0:
+            asked = line.to_ask
+            order.ask_backorder(line.line, asked)
+            await backorders.ask(uow, order, line, asked, f"confirmation/{order.id}")
 
 
 async def _take_promise(releases: Releases, uow: Recorder, order: SalesOrder, promised: Promised) -> bool:
