@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
 import grpc
 import nats
+import pytest
 from google.type.date_pb2 import Date as PbDate
 from nats.aio.msg import Msg
-from nats.js.api import DeliverPolicy
+from nats.js.api import DeliverPolicy, RawStreamMsg
+from nats.js.errors import NotFoundError
 from orders_support import (
     WAREHOUSE,
     Suite,
@@ -78,30 +80,33 @@ async def test_a_partial_order_s_backorder_is_filled_by_the_next_receipts(suite:
     assert await available(suite, sku) == Decimal(2)
 
 
+async def confirmed_for_day(suite: Suite, buyer: str, sku: str, quantity: int, day: int) -> str:
+    """A partial order of one line, requested for that day of January 2027, confirmed: its number."""
+    draft = await suite.orders.CreateSalesOrder(
+        pb.CreateSalesOrderRequest(
+            idempotency_key=key(),
+            customer=buyer,
+            policy=pb.PROMISE_POLICY_PARTIAL,
+            lines=[
+                pb.SalesOrderLineInput(
+                    item_sku=sku,
+                    quantity=d(quantity),
+                    warehouse=WAREHOUSE,
+                    requested_date={"year": 2027, "month": 1, "day": day},
+                )
+            ],
+        )
+    )
+    await suite.orders.ConfirmSalesOrder(pb.ConfirmSalesOrderRequest(idempotency_key=key(), number=draft.number))
+    return draft.number
+
+
 async def test_the_oldest_requested_date_is_filled_first(suite: Suite) -> None:
     await warehouse(suite)
     sku = await stocked_item(suite, 0)
     buyer = await customer(suite)
-    numbers = []
-    for day in (20, 10):
-        draft = await suite.orders.CreateSalesOrder(
-            pb.CreateSalesOrderRequest(
-                idempotency_key=key(),
-                customer=buyer,
-                policy=pb.PROMISE_POLICY_PARTIAL,
-                lines=[
-                    pb.SalesOrderLineInput(
-                        item_sku=sku,
-                        quantity=d(4),
-                        warehouse=WAREHOUSE,
-                        requested_date={"year": 2027, "month": 1, "day": day},
-                    )
-                ],
-            )
-        )
-        await suite.orders.ConfirmSalesOrder(pb.ConfirmSalesOrderRequest(idempotency_key=key(), number=draft.number))
-        numbers.append(draft.number)
-    later, sooner = numbers
+    later = await confirmed_for_day(suite, buyer, sku, 4, 20)
+    sooner = await confirmed_for_day(suite, buyer, sku, 4, 10)
 
     await receive(suite, sku, 6)
 
@@ -150,6 +155,133 @@ async def test_a_receipt_delivered_again_fills_the_backorder_once(suite: Suite) 
     # One grant per receipt, whichever ask carried it (the confirmation's and the ask that
     # follows it may both have found nothing): the receipt delivered again granted nothing more.
     assert [r.open.value for r in asked.reservations if r.open.value != "0"] == ["4", "1"]
+    assert await available(suite, sku) == 0
+
+
+GIVEN_BACK = "inventory.stock.reservation.released"
+SHORTAGE = "inventory.stock.shortage"
+
+
+def given_back_by(number: str) -> Callable[[envelope_pb2.Envelope], bool]:
+    def matches(envelope: envelope_pb2.Envelope) -> bool:
+        changed = stock_events.ReservationChanged()
+        envelope.payload.Unpack(changed)
+        return changed.owner.id == number
+
+    return matches
+
+
+def short_of(sku: str) -> Callable[[envelope_pb2.Envelope], bool]:
+    def matches(envelope: envelope_pb2.Envelope) -> bool:
+        shortage = stock_events.Shortage()
+        envelope.payload.Unpack(shortage)
+        return shortage.item_sku == sku
+
+    return matches
+
+
+async def stock_published(
+    events: EventBus, kind: str, matches: Callable[[envelope_pb2.Envelope], bool]
+) -> RawStreamMsg:
+    """The message on the stream stating stock's event of `kind` that `matches`, once stock's
+    relay has published it: its bytes and headers as stored."""
+    client = await nats.connect(events.url)
+    found: list[RawStreamMsg] = []
+
+    async def published() -> bool:
+        after = 1
+        while True:
+            try:
+                msg = await client.jetstream().get_msg(
+                    events.stream.name, seq=after, subject=events.subject(kind), next=True
+                )
+            except NotFoundError:
+                return False
+            if matches(envelope_pb2.Envelope.FromString(msg.data)):
+                found.append(msg)
+                return True
+            after = msg.seq + 1
+
+    try:
+        await eventually(published, f"stock's {kind} published")
+    finally:
+        await client.close()
+    return found[0]
+
+
+async def publish_copies(events: EventBus, kind: str, *copies: tuple[bytes, str | None]) -> int:
+    """Each copy (its bytes, and the Nats-Msg-Id it goes under, or none) stored on the stream
+    beside what is there, which JetStream's duplicate window would have dropped; the stream
+    sequence of the last."""
+    client = await nats.connect(events.url)
+    try:
+        for data, msg_id in copies:
+            headers = {"Nats-Msg-Id": msg_id} if msg_id is not None else None
+            ack = await client.jetstream().publish(events.subject(kind), data, headers=headers)
+            assert not ack.duplicate, "the copy must reach the consumer"
+        return ack.seq
+    finally:
+        await client.close()
+
+
+async def handled(events: EventBus, durable: str, sequence: int) -> None:
+    """Wait until orders' consumer `durable` has acknowledged every event up to `sequence`:
+    the ack follows the commit of whatever the event did."""
+    client = await nats.connect(events.url)
+
+    async def settled() -> bool:
+        info = await client.jetstream().consumer_info(events.stream.name, durable)
+        return info.ack_floor is not None and (info.ack_floor.stream_seq or 0) >= sequence
+
+    try:
+        await eventually(settled, f"{durable} handled the events up to {sequence}", within=30)
+    finally:
+        await client.close()
+
+
+async def stock_reservations(suite: Suite, number: str) -> list[tuple[str, str, str, str, str]]:
+    """Every reservation stock holds for the order, given back or not: (id, requested, open,
+    released, state)."""
+    found = await suite.stock.ListReservations(
+        spb.ListReservationsRequest(owner=spb.DocumentRef(type="SALES_ORDER", id=number))
+    )
+    return sorted((r.id, r.requested.value, r.open.value, r.released.value, r.state) for r in found.reservations)
+
+
+def figures(line: pb.SalesOrderLine) -> tuple[str, str, str, str]:
+    return line.reserved.value, line.backordered.value, line.asking.value, line.shorted.value
+
+
+@pytest.mark.fault
+async def test_a_reservation_given_back_and_delivered_again_fills_the_backorders_once(suite: Suite) -> None:
+    await warehouse(suite)
+    sku = await stocked_item(suite, 5)
+    holder = await confirmed(suite, sku, 5)
+    buyer = await customer(suite)
+    later = await confirmed_for_day(suite, buyer, sku, 3, 20)
+    sooner = await confirmed_for_day(suite, buyer, sku, 3, 10)
+    await holds(suite, later, 0, 3)
+    await holds(suite, sooner, 0, 3)
+
+    await suite.orders.CancelSalesOrder(pb.CancelSalesOrderRequest(idempotency_key=key(), number=holder.number))
+    await holds(suite, sooner, 3, 0)
+    await holds(suite, later, 2, 1)
+    given_back = await stock_published(suite.events, GIVEN_BACK, given_back_by(holder.number))
+    await handled(suite.events, "orders-reservations", given_back.seq)
+    before = {number: await stock_reservations(suite, number) for number in (sooner, later)}
+
+    # The consumer takes an event once by its envelope's id (the fact has no id of its own):
+    # the same envelope again, published after JetStream's duplicate window and once more
+    # under another Nats-Msg-Id.
+    last = await publish_copies(suite.events, GIVEN_BACK, (given_back.data, None), (given_back.data, key()))
+    await handled(suite.events, "orders-reservations", last)
+
+    # Read at once: an ask recorded for a copy would show on the line until stock answered it.
+    assert figures(await line_of(suite, sooner)) == ("3", "0", "0", "0")
+    assert figures(await line_of(suite, later)) == ("2", "1", "0", "0")
+    assert {number: await stock_reservations(suite, number) for number in (sooner, later)} == before
+    granted = {n: [r[2] for r in rows if r[2] != "0"] for n, rows in before.items()}
+    assert granted == {sooner: ["3"], later: ["2"]}
     assert await available(suite, sku) == 0
 
 
@@ -267,21 +399,26 @@ async def test_a_picker_scans_from_the_pick_list_and_the_order_ships_what_was_pi
     assert late.code is ErrorCode.INVALID_STATE
 
 
-async def test_stock_lost_under_an_order_flags_its_line_and_backorders_it_until_the_next_receipt(suite: Suite) -> None:
-    await warehouse(suite)
-    sku = await stocked_item(suite, 10)
-    placed = await confirmed(suite, sku, 8)
-
+async def scrap(suite: Suite, sku: str, quantity: int) -> None:
+    """Stock found damaged at WH1/A-01 and scrapped."""
     await suite.stock.PostMovement(
         spb.PostMovementRequest(
             idempotency_key=key(),
             type=spb.MOVEMENT_TYPE_SCRAP,
             item_sku=sku,
-            quantity=d(5),
+            quantity=d(quantity),
             reason_code="DAMAGED",
             **{"from": spb.StockPlace(warehouse=WAREHOUSE, location="A-01", status=spb.STOCK_STATUS_AVAILABLE)},
         )
     )
+
+
+async def test_stock_lost_under_an_order_flags_its_line_and_backorders_it_until_the_next_receipt(suite: Suite) -> None:
+    await warehouse(suite)
+    sku = await stocked_item(suite, 10)
+    placed = await confirmed(suite, sku, 8)
+
+    await scrap(suite, sku, 5)
 
     await holds(suite, placed.number, 5, 3)
     line = await line_of(suite, placed.number)
@@ -293,6 +430,45 @@ async def test_stock_lost_under_an_order_flags_its_line_and_backorders_it_until_
     await receive(suite, sku, 4)
     await holds(suite, placed.number, 8, 0)
     assert await available(suite, sku) == 1
+
+
+@pytest.mark.fault
+async def test_a_shortage_delivered_again_flags_the_line_and_asks_for_it_once(suite: Suite) -> None:
+    await warehouse(suite)
+    sku = await stocked_item(suite, 10)
+    placed = await confirmed(suite, sku, 8)
+    await scrap(suite, sku, 5)
+    await holds(suite, placed.number, 5, 3)
+    shortage = await stock_published(suite.events, SHORTAGE, short_of(sku))
+    await handled(suite.events, "orders-shortages", shortage.seq)
+    # What the line gave back is announced too, and may make it ask once more: settled first.
+    given_back = await stock_published(suite.events, GIVEN_BACK, given_back_by(placed.number))
+    await handled(suite.events, "orders-reservations", given_back.seq)
+    await holds(suite, placed.number, 5, 3)
+    before = await stock_reservations(suite, placed.number)
+
+    # The consumer takes a shortage once by its id, whatever envelope states it: the same
+    # envelope again (published after JetStream's duplicate window), and the same shortage in
+    # another envelope as a relay publishes it.
+    republished = envelope_pb2.Envelope.FromString(shortage.data)
+    republished.id = key()
+    last = await publish_copies(
+        suite.events, SHORTAGE, (shortage.data, None), (republished.SerializeToString(), republished.id)
+    )
+    await handled(suite.events, "orders-shortages", last)
+
+    # Read at once: a copy taken again would have cut the line further in its own commit.
+    line = await line_of(suite, placed.number)
+    assert figures(line) == ("5", "3", "0", "3")
+    assert await stock_reservations(suite, placed.number) == before
+    [confirmation] = [r for r in before if r[0] == line.reservation_id]
+    # Given back once: 3 of the 8 held, 5 still open.
+    assert confirmation[1:] == ("8", "5", "3", "OPEN")
+    # Asked for again once by the shortage, granted nothing (nothing was left), and once more
+    # if what it gave back was handled after that ask was answered.
+    asked_again = [r[1:] for r in before if r != confirmation]
+    assert asked_again in ([("3", "0", "0", "RELEASED")], [("3", "0", "0", "RELEASED")] * 2)
+    assert await available(suite, sku) == 0
 
 
 async def test_a_customer_return_goes_into_qc_hold_with_its_rma_as_document(suite: Suite) -> None:
