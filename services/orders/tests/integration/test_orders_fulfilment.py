@@ -137,6 +137,7 @@ async def publish_again(events: EventBus, movement: spb.Movement) -> None:
         await client.close()
 
 
+@pytest.mark.fault
 async def test_a_receipt_delivered_again_fills_the_backorder_once(suite: Suite) -> None:
     await warehouse(suite)
     sku = await stocked_item(suite, 0)
