@@ -137,7 +137,9 @@ async def active_plan(suite: Suite, sku: str, aql: str = "2.5") -> pb.Inspection
                     pb.Characteristic(
                         code="DIA",
                         name="Shank diameter",
-                        measured=pb.MeasuredCharacteristic(nominal=d("8.00"), lower=d("7.90"), upper=d("8.05"), unit="MM"),
+                        measured=pb.MeasuredCharacteristic(
+                            nominal=d("8.00"), lower=d("7.90"), upper=d("8.05"), unit="MM"
+                        ),
                     ),
                 ],
                 sampling=pb.Sampling(aql=pb.AqlSampling(level=pb.INSPECTION_LEVEL_II, aql=d(aql))),
@@ -219,7 +221,9 @@ async def balances(suite: Suite, sku: str) -> dict[tuple[str, str], Decimal]:
     """(location, status) → quantity, of the item in WH1, as stock answers over gRPC."""
     found = await suite.stock.ListBalances(spb.ListBalancesRequest(item_sku=sku, warehouse=WAREHOUSE, page_size=100))
     return {
-        (b.place.location, spb.StockStatus.Name(b.place.status).removeprefix("STOCK_STATUS_")): Decimal(b.quantity.value)
+        (b.place.location, spb.StockStatus.Name(b.place.status).removeprefix("STOCK_STATUS_")): Decimal(
+            b.quantity.value
+        )
         for b in found.balances
         if Decimal(b.quantity.value)
     }
