@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from invariant_kernel.decimals import parse_decimal
 from invariant_kernel.errors import DomainError, ErrorCode
-from invariant_kernel.limits import ID, bounded
+from invariant_kernel.limits import ID, TEXT, bounded
 from quality.domain.plans import Attribute, InspectionPlan, Measured, PlanState, require_aware
 from quality.domain.sampling import SamplingPlan, units_of
 
@@ -39,7 +39,8 @@ class DocumentRef:
     """What the goods came in on: a purchase order line, a work order, a return, or a hold
     someone put on stock by hand."""
 
-    type: DocumentType
+    # One of DocumentType, or what else the movement that held the goods named.
+    type: str
     id: str
     line: str = ""
 
@@ -51,6 +52,15 @@ class Place:
     warehouse: str
     location: str
     lot: str = ""
+
+
+class LotState(StrEnum):
+    # A lot opened by hand, until stock has put its goods on hold.
+    HOLDING = "HOLDING"
+    # Stock refused the hold by hand: nothing is on hold, nothing is to be decided.
+    NOT_HELD = "NOT_HELD"
+    OPEN = "OPEN"
+    DECIDED = "DECIDED"
 
 
 class Verdict(StrEnum):
@@ -130,6 +140,11 @@ class InspectionLot:
     opened_at: datetime
     results: list[Result] = field(default_factory=list)
     decision: Decision | None = None
+    opened_by: str = ""
+    # Why stock was put on hold by hand.
+    reason: str = ""
+    # Why stock refused a hold by hand.
+    hold_refusal: str = ""
     events: list[object] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -146,13 +161,61 @@ class InspectionLot:
         supplier_lot: str,
         plan: InspectionPlan,
         now: datetime,
+        opened_by: str = "",
     ) -> InspectionLot:
         """The lot for the goods one stock movement put on hold, judged by `plan` (the one in force)."""
-        require_aware(now)
         if not movement_id:
             raise DomainError(
                 ErrorCode.REQUIRED, "an inspection lot names the movement that held its goods", "movement_id"
             )
+        return cls._new(
+            id, movement_id, item_sku, place, quantity, document, supplier, supplier_lot, plan, now, opened_by, ""
+        )
+
+    @classmethod
+    def hold_by_hand(
+        cls,
+        *,
+        id: str,
+        item_sku: str,
+        place: Place,
+        quantity: Decimal,
+        reason: str,
+        supplier: str,
+        supplier_lot: str,
+        plan: InspectionPlan,
+        actor: str,
+        now: datetime,
+    ) -> InspectionLot:
+        """A lot for AVAILABLE stock someone puts on hold: HOLDING until stock has posted the
+        hold (`held`), the lot itself being the hold's document."""
+        why = bounded(reason.strip(), "reason", TEXT)
+        if not why:
+            raise DomainError(ErrorCode.REQUIRED, "a hold by hand says why", "reason")
+        if not place.warehouse or not place.location:
+            raise DomainError(
+                ErrorCode.REQUIRED, "a hold names the warehouse and location of the stock", "place.location"
+            )
+        document = DocumentRef(DocumentType.MANUAL_HOLD, id)
+        return cls._new(id, "", item_sku, place, quantity, document, supplier, supplier_lot, plan, now, actor, why)
+
+    @classmethod
+    def _new(
+        cls,
+        id: str,
+        movement_id: str,
+        item_sku: str,
+        place: Place,
+        quantity: Decimal,
+        document: DocumentRef,
+        supplier: str,
+        supplier_lot: str,
+        plan: InspectionPlan,
+        now: datetime,
+        opened_by: str,
+        reason: str,
+    ) -> InspectionLot:
+        require_aware(now)
         amount = parse_decimal(quantity, "quantity", strictly_positive=True)
         if plan.state is not PlanState.ACTIVE or plan.item_sku != item_sku:
             raise ValueError(f"plan {plan.id} ({plan.state}, {plan.item_sku}) is not in force for {item_sku}")
@@ -168,9 +231,31 @@ class InspectionLot:
             plan,
             plan.sampling.for_lot(units_of(amount)),
             now,
+            opened_by=opened_by,
+            reason=reason,
         )
         lot.events.append(InspectionLotOpened(lot))
         return lot
+
+    # the hold by hand
+
+    @property
+    def state(self) -> LotState:
+        if self.decision is not None:
+            return LotState.DECIDED
+        if self.hold_refusal:
+            return LotState.NOT_HELD
+        return LotState.OPEN if self.movement_id else LotState.HOLDING
+
+    def held(self, movement_id: str) -> None:
+        """Stock posted the hold by hand as `movement_id`: the lot is open for a decision."""
+        if self.state is LotState.HOLDING:
+            self.movement_id = movement_id
+
+    def not_held(self, refusal: str) -> None:
+        """Stock refused the hold by hand (not that much AVAILABLE there, say)."""
+        if self.state is LotState.HOLDING:
+            self.hold_refusal = refusal or "refused by stock"
 
     # results
 
@@ -209,6 +294,9 @@ class InspectionLot:
     def _open_for_result(self, sample: int, characteristic: str, now: datetime) -> Measured | Attribute:
         require_aware(now)
         self._require_undecided()
+        if self.state is LotState.NOT_HELD:
+            refusal = f"stock refused to hold lot {self.id}: {self.hold_refusal}"
+            raise DomainError(ErrorCode.INVALID_STATE, refusal, "inspection_lot_id")
         if not 1 <= sample <= self.sampling.sample_size:
             raise DomainError(
                 ErrorCode.OUT_OF_RANGE, f"sample must be from 1 to {self.sampling.sample_size}, not {sample}", "sample"
@@ -273,6 +361,12 @@ class InspectionLot:
         on it decides, unless they hold a supervisor's role."""
         require_aware(now)
         self._require_undecided()
+        if self.state is not LotState.OPEN:
+            raise DomainError(
+                ErrorCode.INVALID_STATE,
+                f"lot {self.id} is {self.state}: only stock on hold is decided",
+                "inspection_lot_id",
+            )
         if actor not in self.inspectors and not SUPERVISOR_ROLES & set(roles):
             raise DomainError(
                 ErrorCode.PERMISSION_DENIED,

@@ -1,0 +1,1 @@
+"""The quality service's edges: its gRPC servicer and its event consumers."""

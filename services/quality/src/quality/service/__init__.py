@@ -1,0 +1,1 @@
+"""The quality service's handlers, behind the ports they need."""

@@ -1,0 +1,24 @@
+"""The quality service's command table: every command it takes, the handler that runs it,
+and what is asked of other services before its transaction (invariant_core.commands)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from invariant_core.commands import Route
+from quality.domain import commands
+from quality.service import handlers
+from quality.service.ports import Holds, Items, QualityRepository, Stock
+
+
+def command_table(items: Items, stock: Stock, holds: Holds) -> dict[type, Route[QualityRepository]]:
+    return {
+        commands.DraftPlan: Route(handlers.draft_plan, prepare=partial(handlers.prepare_draft, items)),
+        commands.RevisePlan: Route(handlers.revise_plan),
+        commands.ActivatePlan: Route(handlers.activate_plan),
+        commands.OpenManualLot: Route(
+            partial(handlers.open_manual_lot, holds), prepare=partial(handlers.prepare_manual_lot, items, stock)
+        ),
+        commands.RecordResults: Route(handlers.record_results),
+        commands.DecideLot: Route(handlers.decide_lot),
+    }

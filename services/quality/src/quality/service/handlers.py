@@ -1,0 +1,326 @@
+"""The quality service's commands and queries. A command runs in one transaction that the
+dispatcher opens and commits (invariant_core.commands); handlers never commit, and what they
+need of other services is read before the transaction (`prepare_*`) or sent after it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+from invariant_core import identity
+from invariant_core.db import Recorder, utcnow
+from invariant_kernel.decimals import parse_decimal
+from invariant_kernel.errors import DomainError, ErrorCode, not_found
+from invariant_kernel.limits import CODE, bounded
+from quality.domain import commands
+from quality.domain.lots import DocumentRef, InspectionLot, Outcome, Place
+from quality.domain.plans import (
+    AqlSampling,
+    Attribute,
+    Characteristic,
+    FixedSample,
+    InspectionPlan,
+    Measured,
+    PlanState,
+    Sampling,
+    plan_in_force,
+)
+from quality.service.ports import Holds, Items, QualityRepository, Stock
+
+MEASURED = "MEASURED"
+ATTRIBUTE = "ATTRIBUTE"
+FIXED = "FIXED"
+AQL = "AQL"
+# The movements that bring goods in from outside the warehouse: those into QC_HOLD are inspected.
+INCOMING = frozenset({"RECEIPT", "RETURN"})
+QC_HOLD = "QC_HOLD"
+
+
+@contextmanager
+def within(prefix: str) -> Iterator[None]:
+    """Refusals inside the block name their field under `prefix` (`results[2].sample`)."""
+    try:
+        yield
+    except DomainError as refused:
+        field = f"{prefix}.{refused.field}" if refused.field else prefix
+        raise DomainError(refused.code, refused.message, field) from None
+
+
+def _actor() -> str:
+    return identity.current.get().actor
+
+
+def _plan_id(value: str) -> str:
+    text = bounded(value.strip(), "plan_id", 64)
+    if not text:
+        raise DomainError(ErrorCode.REQUIRED, "plan_id is required", "plan_id")
+    return text
+
+
+def _lot_id(value: str) -> str:
+    text = bounded(value.strip(), "inspection_lot_id", 64)
+    if not text:
+        raise DomainError(ErrorCode.REQUIRED, "inspection_lot_id is required", "inspection_lot_id")
+    return text
+
+
+# plans
+
+
+@dataclass(frozen=True)
+class PlanContent:
+    characteristics: tuple[Characteristic, ...]
+    sampling: Sampling
+
+
+def plan_content(
+    characteristics: Sequence[commands.CharacteristicInput], sampling: commands.SamplingInput
+) -> PlanContent:
+    """What a plan checks and how much it samples, each refusal naming its field."""
+    checked = []
+    for n, given in enumerate(characteristics):
+        with within(f"characteristics[{n}]"):
+            checked.append(_characteristic(given))
+    with within("sampling"):
+        return PlanContent(tuple(checked), _sampling(sampling))
+
+
+def _characteristic(given: commands.CharacteristicInput) -> Characteristic:
+    if given.kind == MEASURED:
+        return Measured.of(given.code, given.name, given.nominal, given.lower, given.upper, given.unit)
+    if given.kind == ATTRIBUTE:
+        return Attribute.of(given.code, given.name, given.defect_codes)
+    raise DomainError(ErrorCode.REQUIRED, "a characteristic is measured or an attribute", "kind")
+
+
+def _sampling(given: commands.SamplingInput) -> Sampling:
+    if given.kind == FIXED:
+        return FixedSample.of(given.size, given.accept)
+    if given.kind == AQL:
+        return AqlSampling.of(given.level, given.aql)
+    raise DomainError(ErrorCode.REQUIRED, "a plan samples a fixed number of units or by AQL", "kind")
+
+
+@dataclass(frozen=True)
+class PreparedDraft:
+    item_sku: str
+    supplier: str
+    content: PlanContent
+
+
+async def prepare_draft(items: Items, cmd: commands.DraftPlan) -> PreparedDraft:
+    """The item as the catalog knows it; the plan's content checked before the transaction."""
+    item = await items.view(cmd.item_sku, "item_sku")
+    supplier = bounded(cmd.supplier.strip().upper(), "supplier", CODE)
+    return PreparedDraft(item.sku, supplier, plan_content(cmd.characteristics, cmd.sampling))
+
+
+async def draft_plan(uow: Recorder, repo: QualityRepository, cmd: PreparedDraft) -> InspectionPlan:
+    """Version one above the highest of the item's and supplier's plans."""
+    versions = [plan.version for plan in await repo.plans_of(cmd.item_sku) if plan.supplier == cmd.supplier]
+    plan = InspectionPlan.new_draft(
+        id=str(uuid.uuid4()),
+        item_sku=cmd.item_sku,
+        supplier=cmd.supplier,
+        version=max(versions, default=0) + 1,
+        characteristics=cmd.content.characteristics,
+        sampling=cmd.content.sampling,
+        actor=_actor(),
+        now=utcnow(),
+    )
+    await repo.add_plan(plan)
+    return plan
+
+
+async def revise_plan(uow: Recorder, repo: QualityRepository, cmd: commands.RevisePlan) -> InspectionPlan:
+    plan = await plan_by_id(repo, cmd.plan_id, lock=True)
+    content = plan_content(cmd.characteristics, cmd.sampling)
+    plan.revise(content.characteristics, content.sampling)
+    await repo.save_plan(plan)
+    return plan
+
+
+async def activate_plan(uow: Recorder, repo: QualityRepository, cmd: commands.ActivatePlan) -> InspectionPlan:
+    """The draft in force; the version it supersedes (same item and supplier) is saved with it."""
+    plan = await plan_by_id(repo, cmd.plan_id, lock=True)
+    in_force = next(
+        (
+            other
+            for other in await repo.plans_of(plan.item_sku)
+            if other.supplier == plan.supplier and other.state is PlanState.ACTIVE and other.id != plan.id
+        ),
+        None,
+    )
+    plan.activate(in_force, utcnow())
+    if in_force is not None:
+        await repo.save_plan(in_force)
+    await repo.save_plan(plan)
+    uow.track(plan)
+    return plan
+
+
+async def plan_by_id(repo: QualityRepository, plan_id: str, lock: bool = False) -> InspectionPlan:
+    key = _plan_id(plan_id)
+    plan = await repo.plan(key, lock=lock)
+    if plan is None:
+        raise not_found("plan", key, "plan_id")
+    return plan
+
+
+async def _plan_for(repo: QualityRepository, item_sku: str, supplier: str) -> InspectionPlan:
+    """The plan in force for a new lot; the default one is stored the first time a lot uses
+    it, so that the lot keeps the plan it was judged by whatever the code's default becomes."""
+    plan = plan_in_force(await repo.plans_of(item_sku), item_sku, supplier, utcnow())
+    if await repo.plan(plan.id) is None:
+        await repo.add_plan(plan)
+    return plan
+
+
+# lots
+
+
+async def open_lot_for_movement(
+    uow: Recorder, repo: QualityRepository, movement: commands.HeldMovement
+) -> InspectionLot | None:
+    """The lot for goods a receipt or return put into QC_HOLD, opened once per movement;
+    None for any other movement."""
+    if movement.movement_type not in INCOMING or movement.status != QC_HOLD:
+        return None
+    opened = await repo.lot_of_movement(movement.movement_id)
+    if opened is not None:
+        return opened
+    # The movement names no supplier: the item's own plan (or the default one) applies.
+    lot = InspectionLot.open(
+        id=str(uuid.uuid4()),
+        movement_id=movement.movement_id,
+        item_sku=movement.item_sku,
+        place=Place(movement.warehouse, movement.location, movement.lot),
+        quantity=Decimal(movement.quantity),
+        document=DocumentRef(movement.document_type, movement.document_id, movement.document_line),
+        supplier="",
+        supplier_lot="",
+        plan=await _plan_for(repo, movement.item_sku, ""),
+        now=utcnow(),
+        opened_by=_actor(),
+    )
+    await repo.add_lot(lot)
+    uow.track(lot)
+    return lot
+
+
+@dataclass(frozen=True)
+class PreparedHold:
+    item_sku: str
+    place: Place
+    quantity: Decimal
+    reason: str
+    supplier: str
+    supplier_lot: str
+
+
+async def prepare_manual_lot(items: Items, stock: Stock, cmd: commands.OpenManualLot) -> PreparedHold:
+    """The item, the quantity in its base unit and the place, checked with the catalog and stock."""
+    item = await items.view(cmd.item_sku, "item_sku")
+    quantity = item.to_base(cmd.quantity, "", "quantity")
+    warehouse = cmd.warehouse.strip().upper()
+    location = cmd.location.strip().upper()
+    for value, field in ((warehouse, "place.warehouse"), (location, "place.location")):
+        if not value:
+            raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
+    if not await stock.places({(warehouse, location)}):
+        raise not_found("location", f"{warehouse}/{location}", "place.location")
+    lot = bounded(cmd.lot.strip(), "place.lot", CODE)
+    return PreparedHold(
+        item.sku,
+        Place(warehouse, location, lot),
+        quantity,
+        cmd.reason,
+        cmd.supplier.strip().upper(),
+        cmd.supplier_lot,
+    )
+
+
+async def open_manual_lot(holds: Holds, uow: Recorder, repo: QualityRepository, cmd: PreparedHold) -> InspectionLot:
+    """The lot, recorded HOLDING; stock is asked to hold the goods once it commits."""
+    lot = InspectionLot.hold_by_hand(
+        id=str(uuid.uuid4()),
+        item_sku=cmd.item_sku,
+        place=cmd.place,
+        quantity=cmd.quantity,
+        reason=cmd.reason,
+        supplier=cmd.supplier,
+        supplier_lot=cmd.supplier_lot,
+        plan=await _plan_for(repo, cmd.item_sku, cmd.supplier),
+        actor=_actor(),
+        now=utcnow(),
+    )
+    await repo.add_lot(lot)
+    uow.track(lot)
+    await holds.hold(uow, lot)
+    return lot
+
+
+async def hold_answered(repo: QualityRepository, lot_id: str, movement_id: str, refusal: str) -> None:
+    """Stock's answer to a hold by hand: the movement that holds the goods, or its refusal."""
+    lot = await repo.lot(lot_id, lock=True)
+    if lot is None:
+        return
+    if movement_id:
+        lot.held(movement_id)
+    else:
+        lot.not_held(refusal)
+    await repo.save_lot(lot)
+
+
+async def record_results(uow: Recorder, repo: QualityRepository, cmd: commands.RecordResults) -> InspectionLot:
+    """Every result, as the caller, or none: the first refused names results[i]."""
+    if not cmd.results:
+        raise DomainError(ErrorCode.REQUIRED, "results holds at least one result", "results")
+    lot = await lot_by_id(repo, cmd.inspection_lot_id, lock=True)
+    inspector, now = _actor(), utcnow()
+    for n, given in enumerate(cmd.results):
+        with within(f"results[{n}]"):
+            if given.value is not None:
+                value = parse_decimal(given.value, "value", places=None)
+                lot.record_measurement(given.sample, given.characteristic.strip(), value, inspector, now)
+            else:
+                lot.record_attribute(
+                    given.sample, given.characteristic.strip(), given.passed, given.defect_code, inspector, now
+                )
+    await repo.save_lot(lot)
+    return lot
+
+
+async def decide_lot(uow: Recorder, repo: QualityRepository, cmd: commands.DecideLot) -> InspectionLot:
+    """The decision, with inventory.quality.inspection.decided in the same transaction."""
+    try:
+        outcome = Outcome(cmd.outcome)
+    except ValueError:
+        raise DomainError(ErrorCode.REQUIRED, "outcome is ACCEPT, REJECT or PARTIAL", "outcome") from None
+    accepted = parse_decimal(cmd.accepted, "accepted") if cmd.accepted.strip() else None
+    rejected = parse_decimal(cmd.rejected, "rejected") if cmd.rejected.strip() else None
+    lot = await lot_by_id(repo, cmd.inspection_lot_id, lock=True)
+    who = identity.current.get()
+    lot.decide(
+        decision_id=str(uuid.uuid4()),
+        outcome=outcome,
+        actor=who.actor,
+        roles=who.roles,
+        now=utcnow(),
+        accepted=accepted,
+        rejected=rejected,
+    )
+    await repo.save_lot(lot)
+    uow.track(lot)
+    return lot
+
+
+async def lot_by_id(repo: QualityRepository, lot_id: str, lock: bool = False) -> InspectionLot:
+    key = _lot_id(lot_id)
+    lot = await repo.lot(key, lock=lock)
+    if lot is None:
+        raise not_found("inspection lot", key, "inspection_lot_id")
+    return lot
