@@ -447,22 +447,84 @@ class Consumer:
             finally:
                 self._fetching = None
             active = loop.time()
-            for index, msg in enumerate(messages):
+            wanted = [taken for msg in messages if (taken := await self._take(msg)) is not None]
+            if len(wanted) > 1 and self._sub.prepare is None and await self._apply_together(wanted):
+                continue
+            for index, (msg, envelope) in enumerate(wanted):
                 if self._stopping.is_set():
-                    for left in messages[index:]:
+                    for left, _ in wanted[index:]:
                         await _settle(left.nak())
                     return
-                await self.handle(msg)
+                await self._handle(msg, envelope)
 
     async def handle(self, msg: Msg) -> None:
+        taken = await self._take(msg)
+        if taken is not None:
+            await self._handle(*taken)
+
+    async def _take(self, msg: Msg) -> tuple[Msg, envelope_pb2.Envelope] | None:
+        """The event a message carries, if the handler would act on it; else it is settled here."""
         try:
             envelope = envelope_pb2.Envelope.FromString(msg.data)
         except DecodeError as error:
             await self._dead_letter(msg, envelope_pb2.Envelope(type=msg.subject), error)
-            return
+            return None
         if self._sub.wants is not None and not await self._sub.wants(envelope):
             await _settle(msg.ack())
-            return
+            return None
+        return msg, envelope
+
+    async def _apply_together(self, taken: list[tuple[Msg, envelope_pb2.Envelope]]) -> bool:
+        """Apply a fetched batch in one transaction, each event once; False if any failed.
+
+        Events that come faster than one transaction each can take then cost one between
+        them. If one fails, nothing of the batch is kept and the caller applies them one by
+        one, so that only the failing event is retried or set aside. Not for a consumer that
+        prepares its events: a prepared event is applied right after it is prepared.
+        """
+        working = [asyncio.create_task(self._working_on(msg)) for msg, _ in taken]
+        try:
+            async with self._uows() as uow:
+                keys = [self._key(envelope) for _, envelope in taken]
+                seen = set(
+                    await uow.session.scalars(
+                        select(self._inbox.c.event_id).where(
+                            self._inbox.c.consumer == self._sub.durable, self._inbox.c.event_id.in_(set(keys))
+                        )
+                    )
+                )
+                fresh = []
+                for key, (_, envelope) in zip(keys, taken, strict=True):
+                    if key not in seen:
+                        seen.add(key)  # the same fact twice in one batch counts once
+                        fresh.append((key, envelope))
+                if fresh:
+                    now = utcnow()
+                    await uow.session.execute(
+                        insert(self._inbox),
+                        [{"consumer": self._sub.durable, "event_id": key, "handled_at": now} for key, _ in fresh],
+                    )
+                for _, envelope in fresh:
+                    with identity.acting(
+                        identity.Identity(actor=envelope.actor, correlation_id=envelope.correlation_id)
+                    ):
+                        await self._sub.handler(envelope, uow)
+                await uow.commit()
+        except Exception as error:  # noqa: BLE001 - each event then gets its own transaction and verdict
+            _honour_cancellation()
+            log.info(
+                "a batch of events failed together, applying them one by one",
+                extra={"fields": {"durable": self._sub.durable, "events": len(taken), "error": repr(error)}},
+            )
+            return False
+        finally:
+            for task in working:
+                task.cancel()
+        for msg, _ in taken:
+            await _settle(msg.ack())
+        return True
+
+    async def _handle(self, msg: Msg, envelope: envelope_pb2.Envelope) -> None:
         working = asyncio.create_task(self._working_on(msg))
         with identity.acting(identity.Identity(actor=envelope.actor, correlation_id=envelope.correlation_id)):
             try:
@@ -511,8 +573,11 @@ class Consumer:
         log.error("event moved to the dead letters", exc_info=error, extra={"fields": fields})
         await _settle(msg.term())
 
+    def _key(self, envelope: envelope_pb2.Envelope) -> str:
+        return (self._sub.fact_id(envelope) if self._sub.fact_id is not None else "") or envelope.id
+
     async def apply_once(self, envelope: envelope_pb2.Envelope) -> None:
-        key = (self._sub.fact_id(envelope) if self._sub.fact_id is not None else "") or envelope.id
+        key = self._key(envelope)
         async with self._uows() as uow:
             seen = await uow.session.scalar(
                 select(self._inbox.c.event_id).where(

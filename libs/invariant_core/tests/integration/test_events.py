@@ -14,6 +14,7 @@ from google.protobuf import wrappers_pb2
 from google.protobuf.message import Message
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from plumbing_support import scratch_uows
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
@@ -342,6 +343,47 @@ async def test_a_poison_event_goes_to_the_dead_letters_with_its_error_and_the_ne
     assert (letter.event_id, letter.source, letter.subject, letter.attempts) == (poison, "test", subject, 2)
     assert "cannot digest this" in letter.error
     assert applied == [healthy]
+    await nc.close()
+
+
+async def test_events_fetched_together_are_applied_in_one_transaction_and_a_fact_in_it_twice_once(
+    uows: UnitOfWorkFactory, event_bus: EventBus
+) -> None:
+    subject = unique_subject()
+    events = [await commit_event(uows, subject, payload) for payload in ("a", "b", "c", "c")]
+    nc, js = await jetstream(event_bus)
+    await bus.OutboxRelay(uows, js, event_bus.stream).publish_pending()
+    transactions: set[int] = set()
+
+    async def record(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+        transactions.add(id(uow))
+        await uow.session.execute(insert(effects).values(event_id=envelope.id))
+
+    def payload(envelope: envelope_pb2.Envelope) -> str:
+        stated = wrappers_pb2.StringValue()
+        envelope.payload.Unpack(stated)
+        return stated.value
+
+    sub = bus.Subscription(durable="together", subject=subject, handler=record, fact_id=payload)
+    consumer = bus.Consumer(uows, js, event_bus.stream, sub)
+    task = asyncio.create_task(consumer.run())
+    try:
+
+        async def all_acked() -> bool:
+            try:
+                info = await js.consumer_info(event_bus.stream.name, "together")
+            except NotFoundError:  # not declared yet
+                return False
+            return info.num_pending == 0 and info.num_ack_pending == 0
+
+        await eventually(all_acked, "the four events acknowledged", within=10)
+    finally:
+        consumer.stop()
+        await finish([task], 5)
+    async with uows() as uow:
+        applied = (await uow.session.scalars(select(effects.c.event_id).order_by(effects.c.seq))).all()
+    assert applied == events[:3]
+    assert len(transactions) == 1
     await nc.close()
 
 
