@@ -19,6 +19,7 @@ from support import (
     start_catalog,
     start_counting,
     start_orders,
+    start_quality,
     start_stock,
 )
 
@@ -56,11 +57,19 @@ async def orders(new_database, event_bus: EventBus, catalog: Catalog, stock: Ser
 
 
 @pytest.fixture
+async def quality(new_database, event_bus: EventBus, catalog: Catalog, stock: Service) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
+    """The real quality service on a fresh database, opening lots for what stock puts on hold."""
+    started = await start_quality(await new_database("quality"), event_bus, catalog.address, stock.address)
+    yield started
+    await started.stop()
+
+
+@pytest.fixture
 def start_gateway(catalog: Catalog) -> StartGateway:
     """`async with start_gateway(**env) as client`: a gateway in front of the real catalog.
 
-    The stock, orders and counting services are behind it when a test passes STOCK_ADDR=stock.address,
-    ORDERS_ADDR=orders.address and COUNTING_ADDR=counting.address.
+    The stock, orders, quality and counting services are behind it when a test passes STOCK_ADDR=stock.address,
+    ORDERS_ADDR=orders.address, QUALITY_ADDR=quality.address and COUNTING_ADDR=counting.address.
     """
 
     def start(**env: str) -> AbstractAsyncContextManager[httpx.AsyncClient]:

@@ -1,6 +1,6 @@
 """What the gateway tests share: tokens, settings, a running app and the real services.
 
-The catalog, stock, orders and counting services are the real services (database, migrations, NATS,
+The catalog, stock, orders, quality and counting services are the real services (database, migrations, NATS,
 gRPC on port 0), started in-process with an interceptor that counts the calls they
 answer. Tests seed the catalog through its own gRPC API, as another service would.
 """
@@ -31,6 +31,7 @@ from invariant_core.identity import Identity
 from invariant_core.settings import SERVICE_PORTS, Settings
 from invariant_core.testing import EventBus
 from orders import bootstrap as orders_bootstrap
+from quality import bootstrap as quality_bootstrap
 from stock import bootstrap as stock_bootstrap
 
 StartGateway = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -222,3 +223,9 @@ async def start_orders(database_url: str, events: EventBus, catalog_addr: str, s
     """The orders service, reading items from the catalog and reserving through stock."""
     env = {"DATABASE_URL": database_url, **events.env, "CATALOG_ADDR": catalog_addr, "STOCK_ADDR": stock_addr}
     return await _start(orders_bootstrap.SPEC, orders_bootstrap.SERVICE_NAME, env)
+
+
+async def start_quality(database_url: str, events: EventBus, catalog_addr: str, stock_addr: str) -> Service:
+    """The quality service, reading items from the catalog and asking stock to hold goods by hand."""
+    env = {"DATABASE_URL": database_url, **events.env, "CATALOG_ADDR": catalog_addr, "STOCK_ADDR": stock_addr}
+    return await _start(quality_bootstrap.SPEC, quality_bootstrap.SERVICE_NAME, env)

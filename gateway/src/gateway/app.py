@@ -20,6 +20,7 @@ from invariant.counting.v1 import counting_pb2, counting_pb2_grpc
 from invariant.operations.v1 import dead_letters_pb2
 from invariant.operations.v1.dead_letters_pb2_grpc import DeadLetterServiceStub
 from invariant.orders.v1 import orders_pb2, orders_pb2_grpc
+from invariant.quality.v1 import quality_pb2, quality_pb2_grpc
 from invariant.stock.v1 import stock_pb2, stock_pb2_grpc
 from invariant_core.rpc import channel
 from invariant_core.settings import Settings
@@ -30,6 +31,7 @@ PEER_SERVICES = {
     "catalog": (catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name, DEAD_LETTERS),
     "stock": (stock_pb2.DESCRIPTOR.services_by_name["StockService"].full_name, DEAD_LETTERS),
     "orders": (orders_pb2.DESCRIPTOR.services_by_name["OrdersService"].full_name, DEAD_LETTERS),
+    "quality": (quality_pb2.DESCRIPTOR.services_by_name["QualityService"].full_name, DEAD_LETTERS),
     "counting": (counting_pb2.DESCRIPTOR.services_by_name["CountingService"].full_name, DEAD_LETTERS),
 }
 
@@ -57,8 +59,11 @@ def create_app(settings: Settings, options: GatewayOptions | None = None) -> Fas
         stock = stock_pb2_grpc.StockServiceStub(channels["stock"])  # type: ignore[no-untyped-call]
         counting = counting_pb2_grpc.CountingServiceStub(channels["counting"])  # type: ignore[no-untyped-call]
         orders = orders_pb2_grpc.OrdersServiceStub(channels["orders"])  # type: ignore[no-untyped-call]
+        quality = quality_pb2_grpc.QualityServiceStub(channels["quality"])  # type: ignore[no-untyped-call]
         dead_letters = {name: DeadLetterServiceStub(open_channel) for name, open_channel in channels.items()}  # type: ignore[no-untyped-call]
-        runtime.stubs = Stubs(catalog=catalog, stock=stock, counting=counting, orders=orders, dead_letters=dead_letters)
+        runtime.stubs = Stubs(
+            catalog=catalog, stock=stock, counting=counting, orders=orders, quality=quality, dead_letters=dead_letters
+        )
         try:
             yield
         finally:

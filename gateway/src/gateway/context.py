@@ -17,6 +17,7 @@ from invariant.catalog.v1 import catalog_pb2_grpc
 from invariant.counting.v1 import counting_pb2_grpc
 from invariant.operations.v1 import dead_letters_pb2_grpc
 from invariant.orders.v1 import orders_pb2_grpc
+from invariant.quality.v1 import quality_pb2_grpc
 from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core.identity import Identity
 from invariant_kernel import limits
@@ -32,6 +33,7 @@ class Stubs:
     stock: stock_pb2_grpc.StockServiceStub
     counting: counting_pb2_grpc.CountingServiceStub
     orders: orders_pb2_grpc.OrdersServiceStub
+    quality: quality_pb2_grpc.QualityServiceStub
     # Every service serves its dead letters beside its own API, by service name.
     dead_letters: Mapping[str, dead_letters_pb2_grpc.DeadLetterServiceStub]
 

@@ -17,6 +17,9 @@ class SuiteService(Enum):
     CATALOG = strawberry.enum_value("catalog", description="Items, units, barcodes and bills of materials.")
     STOCK = strawberry.enum_value("stock", description="The ledger, balances and reservations.")
     ORDERS = strawberry.enum_value("orders", description="Customers, suppliers and sales orders.")
+    QUALITY = strawberry.enum_value(
+        "quality", description="Inspection plans, and the inspection lots that hold stock until decided."
+    )
     COUNTING = strawberry.enum_value("counting", description="Stock counts, their variances and approvals.")
 
 

@@ -91,6 +91,17 @@ RULES: Mapping[str, Rule] = {
     ),
     **_rules(OPERATORS, "receiving goods", "receivePurchaseOrder"),
     **_rules(BUYERS, "working with purchase suggestions", "convertSuggestions", "dismissSuggestion"),
+    # quality: an inspector decides only the lots they recorded results on, which the quality
+    # service holds to (a supervisor decides any); plans and holds by hand are a supervisor's.
+    **_rules(
+        SUPERVISORS,
+        "setting up inspection plans",
+        "draftInspectionPlan",
+        "reviseInspectionPlan",
+        "activateInspectionPlan",
+    ),
+    **_rules(INSPECTORS, "inspecting lots", "recordInspectionResults", "decideInspectionLot"),
+    **_rules(SUPERVISORS, "holding stock for inspection", "holdForInspection"),
     # counting
     **_rules(OPERATORS, "counting", "submitEntry", "submitEntries", "myOpenCounts", "nextLine", "pendingRecounts"),
     **_rules(

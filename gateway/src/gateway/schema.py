@@ -38,6 +38,9 @@ from gateway.orders.purchasing_queries import PurchasingQuery
 from gateway.orders.queries import OrdersQuery
 from gateway.orders.work_orders_mutations import WorkOrdersMutation
 from gateway.orders.work_orders_queries import WorkOrdersQuery
+from gateway.quality.mutations import QualityMutation
+from gateway.quality.queries import QualityQuery
+from gateway.quality.types import CHARACTERISTIC_KINDS
 from gateway.scalars import SCALARS
 from gateway.stock.mutations import StockMutation
 from gateway.stock.queries import StockQuery
@@ -63,6 +66,7 @@ class Query(
     PurchasingQuery,
     FulfilmentQuery,
     WorkOrdersQuery,
+    QualityQuery,
     CountingQuery,
     DeadLetterQuery,
 ):
@@ -81,6 +85,7 @@ class Mutation(
     PurchasingMutation,
     FulfilmentMutation,
     WorkOrdersMutation,
+    QualityMutation,
     CountingMutation,
     DeadLetterMutation,
 ):
@@ -116,6 +121,7 @@ def build_schema(*, production: bool, introspection: bool) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        types=CHARACTERISTIC_KINDS,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
     )
