@@ -19,7 +19,7 @@ from gateway.nodes import local_id
 from gateway.quality.types import InspectionLevel, InspectionLot, InspectionOutcome, InspectionPlan
 from invariant.quality.v1 import quality_pb2 as pb
 
-CODE_HELP = "The characteristic's code, unique within the plan: what results name, exactly as given here."
+CODE_HELP = "The characteristic's code, unique within the plan, kept upper-case: what results name (case is ignored)."
 NAME_HELP = "What is checked, for a person; required."
 # The service's names of a characteristic's fields, as each member of CharacteristicInput has them.
 MEASURED_FIELDS = {name: name for name in ("code", "name", "nominal", "lower", "upper", "unit")}
@@ -197,7 +197,9 @@ class ActivateInspectionPlanInput:
 )
 class InspectionResultInput:
     sample: int = strawberry.field(description="The sample's number, 1 to the lot's sample size.")
-    characteristic: str = strawberry.field(description="The code of one of the plan's characteristics.")
+    characteristic: str = strawberry.field(
+        description="The code of one of the plan's characteristics; case is ignored."
+    )
     value: decimal.Decimal | None = strawberry.field(
         default=None, description="The value measured, for a measured characteristic; null for an attribute."
     )

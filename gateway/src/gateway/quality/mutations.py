@@ -126,9 +126,9 @@ class QualityMutation:
     @described.mutation(
         "Decides an OPEN lot once, and stock moves the goods by it a moment later: the accepted to AVAILABLE where "
         "they are, the rejected to REJECTED in the warehouse's quarantine location. Someone who recorded no result "
-        "on the lot is refused (PERMISSION_DENIED, `decidedBy`) unless a supervisor; a PARTIAL that does not add up "
-        "to the lot's quantity is refused (OUT_OF_RANGE, `rejected`), a decided lot INVALID_STATE. Inspectors, "
-        f"supervisors, managers and admins only. {RETRY}"
+        "on the lot is refused (PERMISSION_DENIED, `decidedBy`) unless a supervisor, manager or admin; a PARTIAL "
+        "that does not add up to the lot's quantity is refused (OUT_OF_RANGE, `rejected`), a decided lot "
+        f"INVALID_STATE. Inspectors, supervisors, managers and admins only. {RETRY}"
     )
     async def decide_inspection_lot(
         self,

@@ -269,7 +269,8 @@ def test_a_decided_lot_refuses_a_second_decision_and_further_results() -> None:
     assert sum(isinstance(event, InspectionDecided) for event in lot.events) == 1
 
 
-def test_nobody_decides_a_lot_they_did_not_inspect_without_a_supervisors_role() -> None:
+@pytest.mark.parametrize("above", ["supervisor", "manager", "admin"])
+def test_nobody_decides_a_lot_they_did_not_inspect_without_a_supervisors_role(above: str) -> None:
     lot = five_accept_one()
     inspect(lot, 1, inspector="ines")
 
@@ -278,7 +279,7 @@ def test_nobody_decides_a_lot_they_did_not_inspect_without_a_supervisors_role() 
 
     assert (refused.value.code, refused.value.field) == (ErrorCode.PERMISSION_DENIED, "decided_by")
     assert lot.decision is None
-    decision = lot.decide(decision_id="dec-1", outcome=Outcome.ACCEPT, actor="sam", roles=["supervisor"], now=LATER)
+    decision = lot.decide(decision_id="dec-1", outcome=Outcome.ACCEPT, actor="sam", roles=[above], now=LATER)
     assert decision.decided_by == "sam"
 
 

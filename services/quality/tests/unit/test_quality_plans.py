@@ -165,3 +165,24 @@ def test_sampling_by_aql_takes_the_standards_levels_and_series(level: str, aql: 
 
 def test_sampling_by_aql_defaults_to_level_two() -> None:
     assert AqlSampling.of("", "1.0") == AqlSampling(InspectionLevel.II, Decimal("1.0"))
+
+
+def test_codes_are_kept_upper_case_and_a_characteristic_is_found_however_its_code_is_typed() -> None:
+    plan = InspectionPlan.new_draft(
+        id="plan-1",
+        item_sku=SKU,
+        supplier="",
+        version=1,
+        characteristics=[
+            Attribute.of("visual", "Visual", ["scratch"]),
+            Measured.of("len", "Length", "10", "9", "11", "mm"),
+        ],
+        sampling=FixedSample.of(5, 0),
+        actor="qe",
+        now=NOW,
+    )
+    assert [c.code for c in plan.characteristics] == ["VISUAL", "LEN"]
+    visual = plan.characteristic("Visual")
+    assert isinstance(visual, Attribute) and visual.defect_codes == ("SCRATCH",)
+    length = plan.characteristic(" len ")
+    assert isinstance(length, Measured) and length.unit == "mm"

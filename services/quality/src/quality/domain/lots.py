@@ -23,8 +23,8 @@ from invariant_kernel.limits import ID, TEXT, bounded
 from quality.domain.plans import Attribute, InspectionPlan, Measured, PlanState, require_aware
 from quality.domain.sampling import SamplingPlan, units_of
 
-# Roles that may decide a lot they did not inspect (an admin may stand in for any role).
-SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
+# Roles that may decide a lot they did not inspect: a supervisor, or those above one.
+SUPERVISOR_ROLES = frozenset({"supervisor", "manager", "admin"})
 
 
 class DocumentType(StrEnum):
@@ -280,7 +280,7 @@ class InspectionLot:
             raise DomainError(
                 ErrorCode.INVALID_FORMAT, f"{characteristic} is measured: record its value, not pass or fail", "passed"
             )
-        defect = defect_code.strip()
+        defect = defect_code.strip().upper()
         if passed and defect:
             raise DomainError(ErrorCode.MUTUALLY_EXCLUSIVE, "a passed check names no defect", "defect_code")
         if not passed and defect not in checked.defect_codes:

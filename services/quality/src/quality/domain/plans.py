@@ -61,7 +61,7 @@ class Measured:
             raise DomainError(ErrorCode.OUT_OF_RANGE, f"upper ({high}) must be above lower ({low})", "upper")
         if (low is not None and middle < low) or (high is not None and middle > high):
             raise DomainError(ErrorCode.OUT_OF_RANGE, f"nominal ({middle}) must lie within the limits", "nominal")
-        unit_code = _code(unit, "unit")
+        unit_code = _required(unit.strip(), "unit")
         return cls(_code(code, "code"), _name(name), middle, low, high, unit_code)
 
     def conforms(self, value: Decimal) -> bool:
@@ -229,7 +229,7 @@ class InspectionPlan:
 
     def characteristic(self, code: str) -> Characteristic:
         for characteristic in self.characteristics:
-            if characteristic.code == code:
+            if characteristic.code == code.strip().upper():
                 return characteristic
         raise DomainError(
             ErrorCode.NOT_FOUND,
@@ -256,7 +256,12 @@ def plan_in_force(plans: Iterable[InspectionPlan], item_sku: str, supplier: str,
 
 
 def _code(value: str, field: str) -> str:
-    text = bounded(value.strip(), field, CODE)
+    """Codes are upper-case, so that a result names a characteristic or defect however it is typed."""
+    return _required(value.strip().upper(), field)
+
+
+def _required(text: str, field: str) -> str:
+    bounded(text, field, CODE)
     if not text:
         raise DomainError(ErrorCode.REQUIRED, f"{field} is required", field)
     return text
