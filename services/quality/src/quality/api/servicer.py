@@ -250,16 +250,16 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
 
     # traceability
 
-    async def TraceBackward(self, request: pb.TraceRequest, context: grpc.aio.ServicerContext) -> pb.Trace:
-        start = _start(request)
+    async def TraceBackward(self, request: pb.TraceBackwardRequest, context: grpc.aio.ServicerContext) -> pb.Trace:
+        start = commands.TraceStart(request.item_sku, request.lot, "", "")
         return trace_message(await self._query(lambda repo: traceability.trace_backward(repo, start)))
 
-    async def TraceForward(self, request: pb.TraceRequest, context: grpc.aio.ServicerContext) -> pb.Trace:
-        start = _start(request)
+    async def TraceForward(self, request: pb.TraceForwardRequest, context: grpc.aio.ServicerContext) -> pb.Trace:
+        start = _start(request.start)
         return trace_message(await self._query(lambda repo: traceability.trace_forward(repo, start)))
 
-    async def Recall(self, request: pb.TraceRequest, context: grpc.aio.ServicerContext) -> pb.RecallResponse:
-        start = _start(request)
+    async def Recall(self, request: pb.RecallRequest, context: grpc.aio.ServicerContext) -> pb.RecallResponse:
+        start = _start(request.start)
         found = await self._query(lambda repo: traceability.recall(repo, start))
         return pb.RecallResponse(
             lines=[
@@ -298,7 +298,7 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
         return pb.QualityFiguresResponse(rows=[figures_message(row) for row in rows])
 
 
-def _start(request: pb.TraceRequest) -> commands.TraceStart:
+def _start(request: pb.TraceStart) -> commands.TraceStart:
     return commands.TraceStart(request.item_sku, request.lot, request.supplier, request.supplier_lot)
 
 
