@@ -5,6 +5,7 @@ receipts are kept as the genealogy; and orders' shipments, the genealogy's last 
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from invariant.events.v1 import envelope_pb2
@@ -146,9 +147,12 @@ def _shipment(envelope: envelope_pb2.Envelope) -> orders_events.ShipmentPosted |
 
 
 def shipment_id(envelope: envelope_pb2.Envelope) -> str:
-    """A shipment (the order's n-th) is kept once, whatever envelope it comes in."""
+    """A shipment (the order's n-th) is kept once, whatever envelope it comes in: its id made
+    from the order's and its number, as a UUID to fit the inbox's key."""
     shipment = _shipment(envelope)
-    return f"{shipment.order_id}/{shipment.shipment}" if shipment is not None else ""
+    if shipment is None:
+        return ""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{shipment.order_id}/shipments/{shipment.shipment}"))
 
 
 async def apply_shipment(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
