@@ -9,11 +9,11 @@ back. Instead:
 1. The consumer's handler records the command (`OutgoingCommands.send`) in its own
    transaction, the one that writes the inbox row: recorded once per handled event, or not at all.
 2. A worker (`CommandSender`) sends it over gRPC once that transaction has committed, as who
-   caused the event, with an idempotency key derived from the sending service, the command's
-   purpose and the event (`command_key`). A resend after a crash, or the same command sent by
-   two replicas, is answered once by the receiver's idempotency store. Replicas claim due
-   commands (FOR UPDATE SKIP LOCKED, then a lease) only to share the work: correctness rests
-   on the key, never on the claim.
+   caused the event (in the roles they acted in), with an idempotency key derived from the
+   sending service, the command's purpose and the event (`command_key`). A resend after a
+   crash, or the same command sent by two replicas, is answered once by the receiver's
+   idempotency store. Replicas claim due commands (FOR UPDATE SKIP LOCKED, then a lease)
+   only to share the work: correctness rests on the key, never on the claim.
 3. It retries until the command is answered: a peer away (UNAVAILABLE, DEADLINE_EXCEEDED,
    ABORTED) for as long as it is away; any other failure up to `max_failures` times, after
    which the command goes to the service's dead letters. An operator's replay sends it again
@@ -291,6 +291,7 @@ class OutgoingCommands:
             actor=who.actor or self.service,
             correlation_id=who.correlation_id,
             occurred_at=timestamp_message(now),
+            actor_roles=sorted(who.roles) if who.actor else [],
         )
         envelope.payload.Pack(keyed)
         await uow.session.execute(
@@ -433,7 +434,10 @@ class CommandSender:
 
     async def _deliver(self, row: Row[Any]) -> None:
         envelope = envelope_pb2.Envelope.FromString(row.envelope)
-        with identity.acting(identity.Identity(actor=envelope.actor, correlation_id=envelope.correlation_id)):
+        who = identity.Identity(
+            actor=envelope.actor, roles=frozenset(envelope.actor_roles), correlation_id=envelope.correlation_id
+        )
+        with identity.acting(who):
             try:
                 command = self._outgoing.commands.get(row.command)
                 if command is None:

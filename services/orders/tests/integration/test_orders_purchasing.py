@@ -115,6 +115,21 @@ async def test_goods_of_an_item_inspected_on_receipt_are_held_for_quality_not_av
     ]
 
 
+async def test_a_receipt_tells_stock_its_supplier_and_the_suppliers_lot_number(suite: Suite) -> None:
+    await warehouse(suite)
+    sku = await bought_item(suite, inspected=True, lot_tracked=True)
+    vendor = await supplier(suite)
+    order = await sent_order(suite, vendor, po_line(sku, 20))
+    line = receipt(1, 20, lot="L-1", expiry=EXPIRY)
+    line.supplier_lot = "ACME-7781"
+
+    received = await receive(suite, order.number, line)
+
+    found = await suite.stock.GetMovements(spb.GetMovementsRequest(ids=[received.receipts[0].movement_id]))
+    [posted] = found.movements
+    assert (posted.supplier, posted.supplier_lot, posted.to.lot) == (vendor, "ACME-7781", "L-1")
+
+
 async def test_a_retried_receipt_posts_once(suite: Suite) -> None:
     await warehouse(suite)
     sku = await bought_item(suite)

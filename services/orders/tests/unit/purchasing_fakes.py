@@ -160,7 +160,13 @@ class FakeReceiving:
         self.lots.setdefault((sku, lot), expiry)
 
     async def post_receipt(
-        self, key: str, order: PurchaseOrder, line: int, quantity: Decimal, place: tuple[str, str, str, str]
+        self,
+        key: str,
+        order: PurchaseOrder,
+        line: int,
+        quantity: Decimal,
+        place: tuple[str, str, str, str],
+        supplier_lot: str,
     ) -> str:
         self.posted.setdefault(key, (order.number, line, quantity, place))
         return f"M-{list(self.posted).index(key) + 1}"

@@ -13,14 +13,14 @@ from invariant_core import rpc
 from invariant_core.commands import Dispatcher
 from invariant_core.db import UnitOfWork, UnitOfWorkFactory
 from invariant_core.items import CATALOG
-from invariant_core.outgoing import send_in_background
+from invariant_core.outgoing import OutgoingCommands, send_in_background
 from invariant_core.rpc import Registry
 from invariant_core.runtime import ServiceSpec, Wiring
 from invariant_core.settings import Settings
 from quality.adapters.catalog import CatalogItems
 from quality.adapters.events import to_message
 from quality.adapters.repository import SqlQualityRepository
-from quality.adapters.stock import StockHolds, StockPlaces
+from quality.adapters.stock import DISPOSE, HOLD, StockDispositions, StockHolds, StockPlaces
 from quality.adapters.tables import metadata
 from quality.api import consumers
 from quality.api.servicer import QualityServicer
@@ -42,22 +42,23 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
     catalog_channel = rpc.channel(settings.peers["catalog"], [CATALOG])
     stack.push_async_callback(catalog_channel.close)
     items = CatalogItems(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))  # type: ignore[no-untyped-call]
-    holds = StockHolds()
-    send_in_background(uows, holds.outgoing, settings, stack)
+    outgoing = OutgoingCommands("quality", [HOLD, DISPOSE])
+    holds, dispositions = StockHolds(outgoing), StockDispositions(outgoing)
+    send_in_background(uows, outgoing, settings, stack)
 
     @asynccontextmanager
     async def reading() -> AsyncIterator[SqlQualityRepository]:
         async with uows.reader() as uow:
             yield _repository(uow)
 
-    dispatch = Dispatcher(uows, _repository, command_table(items, stock, holds))
+    dispatch = Dispatcher(uows, _repository, command_table(reading, items, stock, holds, dispositions))
     stack.push_async_callback(dispatch.aclose)
     servicer = QualityServicer(reading, dispatch)
 
     def register(server: Registry) -> None:
         quality_pb2_grpc.add_QualityServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    return Wiring([register], consumers.subscriptions())
+    return Wiring([register], consumers.subscriptions(dispositions))
 
 
 SPEC = ServiceSpec(

@@ -11,8 +11,12 @@ from invariant_core.paging import PageQuery
 from invariant_core.testing import ConstraintViolation, paged
 from invariant_kernel.errors import not_found
 from invariant_kernel.units import ItemView
+from quality.domain.figures import DecidedLot, NcrRecord
+from quality.domain.genealogy import Genealogy, Receipt, Shipment, StockLot, SupplierLot, WorkOrderMovement
 from quality.domain.lots import DocumentRef, DocumentType, InspectionLot, LotState, Place
+from quality.domain.nonconformance import NcrState, NonConformance, StockRequest, defects_found
 from quality.domain.plans import Attribute, InspectionPlan, Measured, PlanState, Sampling
+from quality.service.ports import LotFact
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 SKU = "BOLT-M8"
@@ -63,6 +67,9 @@ class FakeQualityRepository:
     def __init__(self) -> None:
         self.plans: dict[str, InspectionPlan] = {}
         self.lots: dict[str, InspectionLot] = {}
+        self.costs: dict[str, Decimal | None] = {}
+        self.ncrs: dict[str, NonConformance] = {}
+        self.facts: dict[str, LotFact] = {}
 
     async def plan(self, plan_id: str, lock: bool = False) -> InspectionPlan | None:
         return self.plans.get(plan_id)
@@ -111,6 +118,88 @@ class FakeQualityRepository:
     async def save_lot(self, lot: InspectionLot) -> None:
         self.lots[lot.id] = lot
 
+    async def cost_decision(self, decision_id: str, standard_cost: Decimal | None) -> None:
+        self.costs[decision_id] = standard_cost
+
+    async def nonconformance(self, ncr_id: str, lock: bool = False) -> NonConformance | None:
+        return self.ncrs.get(ncr_id)
+
+    async def nonconformance_of_decision(self, decision_id: str, lock: bool = False) -> NonConformance | None:
+        return next((ncr for ncr in self.ncrs.values() if ncr.decision_id == decision_id), None)
+
+    async def list_nonconformances(
+        self, state: NcrState | None, supplier: str, item_sku: str, page: PageQuery
+    ) -> list[NonConformance]:
+        found = [
+            ncr
+            for ncr in self.ncrs.values()
+            if state in (None, ncr.state) and supplier in ("", ncr.supplier) and item_sku in ("", ncr.item_sku)
+        ]
+        return paged(found, lambda ncr: (ncr.opened_at, ncr.id), page)
+
+    async def add_nonconformance(self, ncr: NonConformance) -> None:
+        if await self.nonconformance_of_decision(ncr.decision_id) is not None:
+            raise ConstraintViolation(ncr.decision_id)
+        self.ncrs[ncr.id] = ncr
+
+    async def save_nonconformance(self, ncr: NonConformance) -> None:
+        self.ncrs[ncr.id] = ncr
+
+    async def add_lot_fact(self, fact: LotFact) -> bool:
+        if fact.fact_id in self.facts:
+            return False
+        self.facts[fact.fact_id] = fact
+        return True
+
+    async def genealogy(self, start: StockLot | SupplierLot, forward: bool) -> Genealogy:
+        """Every fact kept: more than a trace reaches, which the port allows."""
+        facts = list(self.facts.values())
+        return Genealogy(
+            [
+                Receipt(
+                    SupplierLot(f.supplier, f.supplier_lot or f.lot, f.item_sku),
+                    StockLot(f.item_sku, f.lot),
+                    f.document_id,
+                    f.document_line,
+                    f.quantity,
+                )
+                for f in facts
+                if f.kind == "RECEIPT"
+            ],
+            [
+                WorkOrderMovement(f.document_id, StockLot(f.item_sku, f.lot), f.quantity)
+                for f in facts
+                if f.kind == "WORK_ORDER"
+            ],
+            [
+                Shipment(StockLot(f.item_sku, f.lot), f.document_id, f.customer, f.quantity)
+                for f in facts
+                if f.kind == "SHIPMENT"
+            ],
+        )
+
+    async def decided_lots(self, since: datetime, until: datetime) -> tuple[list[DecidedLot], list[NcrRecord]]:
+        """Every decided lot and every NCR: figures keep the rows of the span."""
+        decided = [
+            DecidedLot(
+                lot.id,
+                lot.item_sku,
+                lot.place.lot,
+                lot.supplier,
+                lot.document.id if lot.document.type == "WORK_ORDER" else "",
+                lot.opened_by if lot.document.type == "WORK_ORDER" else "",
+                lot.decision.accepted,
+                lot.decision.rejected,
+                defects_found(lot.results),
+                self.costs.get(lot.decision.id) or Decimal(0),
+                lot.decision.at,
+            )
+            for lot in self.lots.values()
+            if lot.decision is not None
+        ]
+        ncrs = [NcrRecord(n.id, n.inspection_lot_id, n.opened_at, n.closed_at) for n in self.ncrs.values()]
+        return decided, ncrs
+
 
 class FakeItems:
     """The catalog with the items it was given, in EA."""
@@ -123,6 +212,16 @@ class FakeItems:
         if code not in self.skus:
             raise not_found("item", code, field)
         return ItemView(code, "EA", {}, False)
+
+
+class FakeDispositions:
+    """What dispositions asked of stock, as the outgoing commands would record them."""
+
+    def __init__(self) -> None:
+        self.asked: list[StockRequest] = []
+
+    async def send(self, uow: Recorder, request: StockRequest) -> None:
+        self.asked.append(request)
 
 
 class FakeStock:

@@ -14,6 +14,7 @@ from invariant_core.testing import FakeService, refusal
 from invariant_kernel.errors import ErrorCode
 from quality.domain import commands
 from quality.domain.lots import DocumentRef, InspectionDecided, InspectionLotOpened, LotState, Place
+from quality.domain.nonconformance import NonConformanceOpened
 from quality.domain.plans import PlanActivated, PlanState
 from quality.service import handlers
 
@@ -171,7 +172,9 @@ async def test_a_hold_by_hand_is_asked_of_stock_and_its_answer_opens_the_lot_or_
 
     assert holds.asked == [held.id, refused.id]
     assert held.state is LotState.HOLDING
-    early = await refusal(quality.run(handlers.decide_lot, commands.DecideLot(held.id, "ACCEPT", "", "")))
+    early = await refusal(
+        quality.run(handlers.decide_lot, handlers.PreparedDecision(commands.DecideLot(held.id, "ACCEPT", "", ""), None))
+    )
     assert (early.code, early.field) == (ErrorCode.INVALID_STATE, "inspection_lot_id")
     await handlers.hold_answered(quality.repo, held.id, "mov-9", "")
     await handlers.hold_answered(quality.repo, refused.id, "", "only 5 AVAILABLE")
@@ -203,10 +206,18 @@ async def test_a_decision_publishes_what_stock_and_orders_act_on() -> None:
     results = (commands.ResultInput(1, "FINISH", None, True, ""), commands.ResultInput(1, "DIA", "8.01", False, ""))
     await quality.run(handlers.record_results, commands.RecordResults(lot.id, results))
 
-    decided = await quality.run(handlers.decide_lot, commands.DecideLot(lot.id, "PARTIAL", "90", "10"))
+    decided = await quality.run(
+        handlers.decide_lot, handlers.PreparedDecision(commands.DecideLot(lot.id, "PARTIAL", "90", "10"), None)
+    )
 
     assert decided.decision is not None
-    [event] = quality.relay()
+    [event, opened] = quality.relay()
+    assert isinstance(opened, NonConformanceOpened)
+    assert (opened.decision_id, opened.rejected, opened.defects) == (
+        decided.decision.id,
+        Decimal(10),
+        (),
+    )
     assert event == InspectionDecided(
         decided.decision.id,
         lot.id,
@@ -228,9 +239,15 @@ async def test_someone_who_inspected_nothing_decides_only_as_a_supervisor() -> N
     assert lot is not None
 
     with identity.acting(identity.Identity(actor="otto", roles=frozenset({"inspector"}))):
-        refused = await refusal(quality.run(handlers.decide_lot, commands.DecideLot(lot.id, "ACCEPT", "", "")))
+        refused = await refusal(
+            quality.run(
+                handlers.decide_lot, handlers.PreparedDecision(commands.DecideLot(lot.id, "ACCEPT", "", ""), None)
+            )
+        )
     with identity.acting(identity.Identity(actor="sam", roles=frozenset({"supervisor"}))):
-        decided = await quality.run(handlers.decide_lot, commands.DecideLot(lot.id, "REJECT", "", ""))
+        decided = await quality.run(
+            handlers.decide_lot, handlers.PreparedDecision(commands.DecideLot(lot.id, "REJECT", "", ""), None)
+        )
 
     assert (refused.code, refused.field) == (ErrorCode.PERMISSION_DENIED, "decided_by")
     assert decided.decision is not None and (decided.decision.decided_by, decided.decision.rejected) == ("sam", 100)

@@ -164,6 +164,21 @@ async def test_every_movement_is_published_and_receipts_and_adjustments_are_anno
     assert [entry(m) for m in watched.of("adjustment.posted")] == [entry(m) for m in ledger if m.type == ADJUSTMENT]
 
 
+async def test_a_purchase_receipt_keeps_and_announces_its_supplier_and_the_suppliers_lot(services, sku: str) -> None:  # type: ignore[no-untyped-def]
+    bought = {"supplier": "ACME", "supplier_lot": "ACME-7781"}
+    async with stock_events(services.events, sku) as watched:
+        receipt = await post(services, RECEIPT, sku, 10, target=place("WH1"), **bought)
+        await watched.settle(services, sku)
+
+    [posted] = [m for m in watched.of("movement.posted") if m.movement_id == receipt.id]
+    assert (posted.supplier, posted.supplier_lot) == ("ACME", "ACME-7781")
+    [kept] = [m for m in await movements(services, sku) if m.id == receipt.id]
+    assert (kept.supplier, kept.supplier_lot) == ("ACME", "ACME-7781")
+    issued = await refused(post(services, ISSUE, sku, 1, source=place("WH1"), supplier="ACME"))
+    assert (issued.code, issued.field) == (ErrorCode.INVALID_FORMAT, "supplier")
+    assert len(await movements(services, sku)) == 2
+
+
 async def test_reservations_announce_that_they_were_made_released_and_expired(services, sku: str) -> None:  # type: ignore[no-untyped-def]
     await receive(services, sku, 10, place("WH1"))
     await receive(services, sku, 5, place("WH2"))

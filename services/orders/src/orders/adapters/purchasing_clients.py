@@ -35,7 +35,13 @@ class StockReceiving(StockClient):
                 raise refused from None
 
     async def post_receipt(
-        self, key: str, order: PurchaseOrder, line: int, quantity: Decimal, place: tuple[str, str, str, str]
+        self,
+        key: str,
+        order: PurchaseOrder,
+        line: int,
+        quantity: Decimal,
+        place: tuple[str, str, str, str],
+        supplier_lot: str,
     ) -> str:
         warehouse, location, lot, status = place
         request = stock_pb2.PostMovementRequest(
@@ -45,6 +51,8 @@ class StockReceiving(StockClient):
             quantity=decimal_message(quantity),
             to=stock_pb2.StockPlace(warehouse=warehouse, location=location, lot=lot, status=_STATUSES[status]),
             document=stock_pb2.DocumentRef(type=DOCUMENT_TYPE, id=order.number, line=str(line)),
+            supplier=order.supplier,
+            supplier_lot=supplier_lot,
         )
         try:
             movement = await self._stock.PostMovement(request)

@@ -88,6 +88,7 @@ class PurchasingRpcs(Servicing):
                     unit=line.unit,
                     location=line.location,
                     lot=line.lot,
+                    supplier_lot=line.supplier_lot,
                     expiry_date=(
                         date_from_message(line.expiry_date, f"lines[{n}].expiry_date")
                         if line.HasField("expiry_date")

@@ -37,6 +37,7 @@ class ReceiptLineInput:
     location: str
     lot: str
     expiry_date: date | None
+    supplier_lot: str = ""
 
 
 @dataclass(frozen=True)

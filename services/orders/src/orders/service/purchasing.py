@@ -18,6 +18,7 @@ from invariant_core.db import Recorder, utcnow
 from invariant_core.paging import at_most_a_page
 from invariant_kernel.codes import normalise_warehouse
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
+from invariant_kernel.limits import CODE, bounded
 from invariant_kernel.units import ItemView
 from orders.domain import purchase_commands as commands
 from orders.domain.partners import partner_code
@@ -151,6 +152,7 @@ class _Entry:
     quantity: Decimal
     location: str
     lot: str
+    supplier_lot: str
 
 
 async def prepare_receipt(
@@ -185,7 +187,9 @@ async def prepare_receipt(
     for n, e in enumerate(entries):
         status = QC_HOLD if e.line.item_sku in inspected else AVAILABLE
         place = (e.line.warehouse, e.location, e.lot, status)
-        movement = await stock.post_receipt(receipt_key(cmd.key, n, "receive"), order, e.line.line, e.quantity, place)
+        movement = await stock.post_receipt(
+            receipt_key(cmd.key, n, "receive"), order, e.line.line, e.quantity, place, e.supplier_lot
+        )
         receipts.append(Receipt(e.line.line, e.quantity, e.location, e.lot, status, movement, "", utcnow()))
     return PostedReceipt(order.number, tuple(receipts))
 
@@ -212,7 +216,8 @@ async def _entries(order: PurchaseOrder, items: Items, lines: Sequence[commands.
                 f"{where}.expiry_date is required: {view.sku} is lot-tracked",
                 f"{where}.expiry_date",
             )
-        entries.append(_Entry(line, quantity, location, lot))
+        supplier_lot = bounded(given.supplier_lot.strip(), f"{where}.supplier_lot", CODE)
+        entries.append(_Entry(line, quantity, location, lot, supplier_lot))
     return entries
 
 

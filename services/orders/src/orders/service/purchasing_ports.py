@@ -66,11 +66,17 @@ class Receiving(Protocol):
         ...
 
     async def post_receipt(
-        self, key: str, order: PurchaseOrder, line: int, quantity: Decimal, place: tuple[str, str, str, str]
+        self,
+        key: str,
+        order: PurchaseOrder,
+        line: int,
+        quantity: Decimal,
+        place: tuple[str, str, str, str],
+        supplier_lot: str,
     ) -> str:
         """Post a RECEIPT of `quantity` (base unit) of the line's item to (warehouse,
-        location, lot, status), naming the order and line; the movement's id. The same key
-        is posted once."""
+        location, lot, status), naming the order and line, its supplier and the supplier's
+        lot number; the movement's id. The same key is posted once."""
         ...
 
 

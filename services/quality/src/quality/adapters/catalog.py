@@ -3,6 +3,8 @@ transaction (quality keeps no replica: it reads an item only to draft a plan or 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import grpc
 
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
@@ -28,3 +30,10 @@ class CatalogItems:
                 raise not_found("item", code, field) from None
             raise refused from None
         return item_view(item)
+
+    async def standard_cost(self, sku: str) -> Decimal | None:
+        try:
+            item = await self._catalog.GetItem(catalog_pb2.GetItemRequest(sku=sku))
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from None
+        return Decimal(item.standard_cost.value) if item.standard_cost.value else None

@@ -1,19 +1,41 @@
-"""The quality service's repository on SQLAlchemy: plans with their characteristics, and
-inspection lots with their plan, results and decision."""
+"""The quality service's repository on SQLAlchemy: plans with their characteristics,
+inspection lots with their plan, results and decision, non-conformance records with their
+dispositions, and the genealogy's facts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, insert, select, update
+from sqlalchemy import Row, Select, and_, delete, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
 from invariant_core.paging import PageQuery, keyset
-from quality.adapters.tables import characteristics, decisions, lots, plans, results
+from quality.adapters.tables import (
+    characteristics,
+    decisions,
+    dispositions,
+    lot_facts,
+    lots,
+    nonconformances,
+    plans,
+    results,
+)
+from quality.domain.figures import DecidedLot, NcrRecord
+from quality.domain.genealogy import Genealogy, Receipt, Shipment, StockLot, SupplierLot, WorkOrderMovement
 from quality.domain.lots import Decision, DocumentRef, InspectionLot, LotState, Outcome, Place, Result, Verdict
+from quality.domain.nonconformance import (
+    DefectCount,
+    Disposition,
+    DispositionKind,
+    DispositionState,
+    NcrState,
+    NonConformance,
+    defects_found,
+)
 from quality.domain.plans import (
     AqlSampling,
     Attribute,
@@ -24,6 +46,11 @@ from quality.domain.plans import (
     PlanState,
 )
 from quality.domain.sampling import InspectionLevel, SamplingPlan
+from quality.service.ports import LotFact
+
+RECEIPT = "RECEIPT"
+WORK_ORDER = "WORK_ORDER"
+SHIPMENT = "SHIPMENT"
 
 MEASURED = "MEASURED"
 ATTRIBUTE = "ATTRIBUTE"
@@ -171,6 +198,182 @@ class SqlQualityRepository:
             )
         self._stored[lot.id] = (len(lot.results), decision is not None)
 
+    async def cost_decision(self, decision_id: str, standard_cost: Decimal | None) -> None:
+        await self._session.execute(
+            update(decisions).where(decisions.c.id == decision_id).values(standard_cost=standard_cost)
+        )
+
+    # non-conformance
+
+    async def nonconformance(self, ncr_id: str, lock: bool = False) -> NonConformance | None:
+        query = select(nonconformances).where(nonconformances.c.id == ncr_id)
+        found = await self._ncrs(query.with_for_update() if lock else query)
+        return found[0] if found else None
+
+    async def nonconformance_of_decision(self, decision_id: str, lock: bool = False) -> NonConformance | None:
+        query = select(nonconformances).where(nonconformances.c.decision_id == decision_id)
+        found = await self._ncrs(query.with_for_update() if lock else query)
+        return found[0] if found else None
+
+    async def list_nonconformances(
+        self, state: NcrState | None, supplier: str, item_sku: str, page: PageQuery
+    ) -> list[NonConformance]:
+        query = select(nonconformances)
+        if state is not None:
+            query = query.where(nonconformances.c.state == state.value)
+        if supplier:
+            query = query.where(nonconformances.c.supplier == supplier)
+        if item_sku:
+            query = query.where(nonconformances.c.item_sku == item_sku)
+        return await self._ncrs(keyset(query, [nonconformances.c.opened_at, nonconformances.c.id], page))
+
+    async def add_nonconformance(self, ncr: NonConformance) -> None:
+        await self._session.execute(
+            insert(nonconformances).values(
+                id=ncr.id,
+                decision_id=ncr.decision_id,
+                inspection_lot_id=ncr.inspection_lot_id,
+                item_sku=ncr.item_sku,
+                rejected=ncr.rejected,
+                defects="\n".join(f"{d.code} {d.count}" for d in ncr.defects),
+                opened_by=ncr.opened_by,
+                opened_at=ncr.opened_at,
+                **_ncr_changes(ncr),
+            )
+        )
+        await self._store_dispositions(ncr)
+
+    async def save_nonconformance(self, ncr: NonConformance) -> None:
+        await self._session.execute(
+            update(nonconformances).where(nonconformances.c.id == ncr.id).values(**_ncr_changes(ncr))
+        )
+        # A record holds a handful of dispositions: they are written again whole.
+        await self._session.execute(delete(dispositions).where(dispositions.c.ncr_id == ncr.id))
+        await self._store_dispositions(ncr)
+
+    async def _store_dispositions(self, ncr: NonConformance) -> None:
+        await insert_rows(
+            self._session, dispositions, [_disposition_values(ncr.id, n, d) for n, d in enumerate(ncr.dispositions)]
+        )
+
+    async def _ncrs(self, query: Select[Any]) -> list[NonConformance]:
+        rows = (await self._session.execute(query)).all()
+        if not rows:
+            return []
+        planned: dict[str, list[Disposition]] = {row.id: [] for row in rows}
+        found = select(dispositions).where(dispositions.c.ncr_id.in_(list(planned)))
+        for d in await self._session.execute(found.order_by(dispositions.c.ncr_id, dispositions.c.position)):
+            planned[d.ncr_id].append(_disposition(d))
+        return [_ncr(row, planned[row.id]) for row in rows]
+
+    # genealogy
+
+    async def add_lot_fact(self, fact: LotFact) -> bool:
+        known = await self._session.scalar(select(lot_facts.c.fact_id).where(lot_facts.c.fact_id == fact.fact_id))
+        if known is not None:
+            return False
+        await self._session.execute(insert(lot_facts).values(**vars(fact)))
+        return True
+
+    async def genealogy(self, start: StockLot | SupplierLot, forward: bool) -> Genealogy:
+        """The facts of every lot a trace from `start` may reach, read in one recursive query:
+        lots linked by a work order that issued one and received the other (more than the
+        domain's netted walk reaches, never less), then every fact of those lots."""
+        f = lot_facts
+        if isinstance(start, SupplierLot):
+            first: Select[Any] = select(f.c.item_sku, f.c.lot).where(
+                f.c.kind == RECEIPT,
+                f.c.supplier == start.supplier,
+                f.c.supplier_lot == start.number,
+                f.c.item_sku == start.item_sku,
+            )
+        else:
+            first = select(
+                literal(start.item_sku, f.c.item_sku.type).label("item_sku"),
+                literal(start.lot, f.c.lot.type).label("lot"),
+            )
+        reached = first.cte("reached", recursive=True)
+        came, went = f.alias("came"), f.alias("went")
+        # Forward: from a lot issued to a work order to what the order received; backward the reverse.
+        source, target = (came, went) if forward else (went, came)
+        step = (
+            select(target.c.item_sku, target.c.lot)
+            .select_from(reached)
+            .join(
+                source,
+                and_(
+                    source.c.kind == WORK_ORDER,
+                    source.c.item_sku == reached.c.item_sku,
+                    source.c.lot == reached.c.lot,
+                    source.c.quantity < 0 if source is came else source.c.quantity > 0,
+                ),
+            )
+            .join(
+                target,
+                and_(
+                    target.c.kind == WORK_ORDER,
+                    target.c.document_id == source.c.document_id,
+                    target.c.quantity > 0 if target is went else target.c.quantity < 0,
+                ),
+            )
+        )
+        # UNION, not UNION ALL: a lot reached twice (or fed back by rework) is walked once.
+        reached = reached.union(step)
+        query = select(f).join(reached, and_(f.c.item_sku == reached.c.item_sku, f.c.lot == reached.c.lot))
+        rows = (await self._session.execute(query)).all()
+        return _genealogy(rows)
+
+    # figures
+
+    async def decided_lots(self, since: datetime, until: datetime) -> tuple[list[DecidedLot], list[NcrRecord]]:
+        """The lots decided in [since, until), and the NCRs of any lot opened or closed then."""
+        ncr_rows = (
+            await self._session.execute(
+                select(nonconformances).where(
+                    or_(
+                        and_(nonconformances.c.opened_at >= since, nonconformances.c.opened_at < until),
+                        and_(nonconformances.c.closed_at >= since, nonconformances.c.closed_at < until),
+                    )
+                )
+            )
+        ).all()
+        query = (
+            select(lots, decisions.c.accepted, decisions.c.rejected, decisions.c.decided_at, decisions.c.standard_cost)
+            .join(decisions, decisions.c.lot_id == lots.c.id)
+            .where(
+                or_(
+                    and_(decisions.c.decided_at >= since, decisions.c.decided_at < until),
+                    lots.c.id.in_({row.inspection_lot_id for row in ncr_rows}),
+                )
+            )
+        )
+        rows = (await self._session.execute(query)).all()
+        found: dict[str, list[Result]] = {row.id: [] for row in rows}
+        if found:
+            query = select(results).where(results.c.lot_id.in_(list(found)), results.c.conforming.is_(False))
+            for r in await self._session.execute(query):
+                found[r.lot_id].append(
+                    Result(r.sample, r.characteristic, r.conforming, r.value, r.defect_code, r.inspector, r.recorded_at)
+                )
+        decided_lots = [
+            DecidedLot(
+                inspection_lot_id=row.id,
+                item_sku=row.item_sku,
+                lot=row.lot,
+                supplier=row.supplier,
+                work_order=row.document_id if row.document_type == WORK_ORDER else "",
+                operator=row.opened_by if row.document_type == WORK_ORDER else "",
+                accepted=row.accepted,
+                rejected=row.rejected,
+                defects=defects_found(found[row.id]),
+                standard_cost=row.standard_cost or Decimal(0),
+                decided_at=row.decided_at,
+            )
+            for row in rows
+        ]
+        ncrs = [NcrRecord(row.id, row.inspection_lot_id, row.opened_at, row.closed_at) for row in ncr_rows]
+        return decided_lots, ncrs
+
     async def _lots(self, query: Select[Any]) -> list[InspectionLot]:
         rows = (await self._session.execute(query)).all()
         if not rows:
@@ -287,3 +490,109 @@ def _lot(row: Row[Any], plan: InspectionPlan, checked: list[Result], decision: D
         reason=row.reason,
         hold_refusal=row.hold_refusal,
     )
+
+
+def _ncr_changes(ncr: NonConformance) -> dict[str, object]:
+    return {
+        "supplier": ncr.supplier,
+        "warehouse": ncr.place.warehouse,
+        "location": ncr.place.location,
+        "lot": ncr.place.lot,
+        "located": ncr.located,
+        "state": ncr.state.value,
+        "photos": "\n".join(ncr.photos),
+        "root_cause": ncr.root_cause,
+        "closed_by": ncr.closed_by,
+        "closed_at": ncr.closed_at,
+    }
+
+
+def _disposition_values(ncr_id: str, position: int, d: Disposition) -> dict[str, object]:
+    return {
+        "id": d.id,
+        "ncr_id": ncr_id,
+        "position": position,
+        "kind": d.kind.value,
+        "quantity": d.quantity,
+        "state": d.state.value,
+        "planned_by": d.planned_by,
+        "planned_at": d.planned_at,
+        "approved_by": d.approved_by,
+        "approved_at": d.approved_at,
+        "requested": d.requested,
+        "refusal": d.refusal,
+        "movement_id": d.movement_id,
+        "work_order_id": d.work_order_id,
+        "carried_out_by": d.carried_out_by,
+        "carried_out_at": d.carried_out_at,
+        "withdrawn_by": d.withdrawn_by,
+        "withdrawn_at": d.withdrawn_at,
+    }
+
+
+def _disposition(row: Row[Any]) -> Disposition:
+    return Disposition(
+        id=row.id,
+        kind=DispositionKind(row.kind),
+        quantity=row.quantity,
+        state=DispositionState(row.state),
+        planned_by=row.planned_by,
+        planned_at=row.planned_at,
+        approved_by=row.approved_by,
+        approved_at=row.approved_at,
+        movement_id=row.movement_id,
+        work_order_id=row.work_order_id,
+        carried_out_by=row.carried_out_by,
+        carried_out_at=row.carried_out_at,
+        withdrawn_by=row.withdrawn_by,
+        withdrawn_at=row.withdrawn_at,
+        requested=row.requested,
+        refusal=row.refusal,
+    )
+
+
+def _ncr(row: Row[Any], planned: list[Disposition]) -> NonConformance:
+    defects = tuple(
+        DefectCount(code, int(count)) for code, count in (line.rsplit(" ", 1) for line in row.defects.splitlines())
+    )
+    return NonConformance(
+        id=row.id,
+        decision_id=row.decision_id,
+        inspection_lot_id=row.inspection_lot_id,
+        item_sku=row.item_sku,
+        supplier=row.supplier,
+        place=Place(row.warehouse, row.location, row.lot),
+        rejected=row.rejected,
+        defects=defects,
+        opened_by=row.opened_by,
+        opened_at=row.opened_at,
+        state=NcrState(row.state),
+        located=row.located,
+        photos=row.photos.splitlines(),
+        root_cause=row.root_cause,
+        dispositions=planned,
+        closed_by=row.closed_by,
+        closed_at=row.closed_at,
+    )
+
+
+def _genealogy(rows: Sequence[Row[Any]]) -> Genealogy:
+    received, moved, shipped = [], [], []
+    for row in rows:
+        lot = StockLot(row.item_sku, row.lot)
+        if row.kind == RECEIPT:
+            number = row.supplier_lot or row.lot
+            received.append(
+                Receipt(
+                    SupplierLot(row.supplier, number, row.item_sku),
+                    lot,
+                    row.document_id,
+                    row.document_line,
+                    row.quantity,
+                )
+            )
+        elif row.kind == WORK_ORDER:
+            moved.append(WorkOrderMovement(row.document_id, lot, row.quantity))
+        else:
+            shipped.append(Shipment(lot, row.document_id, row.customer, row.quantity))
+    return Genealogy(received, moved, shipped)

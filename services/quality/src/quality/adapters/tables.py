@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, MetaData, St
 from invariant_core.db import plumbing_tables
 from invariant_core.outgoing import outgoing_table
 from invariant_core.types import Exact, UtcDateTime
-from invariant_kernel.decimals import QUANTITY_PLACES
+from invariant_kernel.decimals import MONEY_PLACES, QUANTITY_PLACES
 from invariant_kernel.limits import CODE, ID, NAME, TEXT
 
 metadata = MetaData()
@@ -118,4 +118,87 @@ decisions = Table(
     Column("verdict", String(10), nullable=False),
     Column("decided_by", String(ID), nullable=False),
     Column("decided_at", UtcDateTime(), nullable=False),
+    # Per base unit, as the catalog gave it when the lot was decided: what rejects cost.
+    Column("standard_cost", Exact(MONEY_PLACES)),
+)
+
+nonconformances = Table(
+    "nonconformances",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # One record per decision that rejected goods.
+    Column("decision_id", String(36), nullable=False, unique=True),
+    Column("inspection_lot_id", String(36), ForeignKey("inspection_lots.id"), nullable=False),
+    Column("item_sku", String(CODE), nullable=False),
+    Column("supplier", String(ID), nullable=False),
+    Column("warehouse", String(CODE), nullable=False),
+    Column("location", String(CODE), nullable=False),
+    Column("lot", String(CODE), nullable=False),
+    # Stock has put the rejected goods aside at (warehouse, location): dispositions are sent.
+    Column("located", Boolean, nullable=False),
+    Column("rejected", Exact(QUANTITY_PLACES), nullable=False),
+    # The defects found, "CODE count" one per line, most frequent first.
+    Column("defects", Text, nullable=False),
+    Column("state", String(10), nullable=False),
+    # References to photos, one per line.
+    Column("photos", Text, nullable=False),
+    Column("root_cause", Text, nullable=False),
+    Column("opened_by", String(ID), nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("closed_by", String(ID), nullable=False),
+    Column("closed_at", UtcDateTime()),
+    Index("ix_nonconformances_opened", "opened_at", "id"),
+    Index("ix_nonconformances_state", "state", "opened_at", "id"),
+    Index("ix_nonconformances_supplier", "supplier", "opened_at", "id"),
+)
+
+dispositions = Table(
+    "dispositions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("ncr_id", String(36), ForeignKey("nonconformances.id"), nullable=False),
+    # The order they were planned in, within the record.
+    Column("position", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("quantity", Exact(QUANTITY_PLACES), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("planned_by", String(ID), nullable=False),
+    Column("planned_at", UtcDateTime(), nullable=False),
+    Column("approved_by", String(ID), nullable=False),
+    Column("approved_at", UtcDateTime()),
+    Column("requested", Boolean, nullable=False),
+    Column("refusal", String(TEXT), nullable=False),
+    Column("movement_id", String(ID), nullable=False),
+    Column("work_order_id", String(ID), nullable=False),
+    Column("carried_out_by", String(ID), nullable=False),
+    Column("carried_out_at", UtcDateTime()),
+    Column("withdrawn_by", String(ID), nullable=False),
+    Column("withdrawn_at", UtcDateTime()),
+    Index("ix_dispositions_ncr", "ncr_id", "position"),
+)
+
+# The genealogy: what stock's movements and orders' shipments said of lots, each fact once.
+lot_facts = Table(
+    "lot_facts",
+    metadata,
+    # The stock movement's id, or the shipment's line ("order id/shipment/n").
+    Column("fact_id", String(100), primary_key=True),
+    # RECEIPT (from a supplier), WORK_ORDER (issued to or received from one) or SHIPMENT.
+    Column("kind", String(10), nullable=False),
+    Column("item_sku", String(CODE), nullable=False),
+    Column("lot", String(CODE), nullable=False),
+    # In the item's base unit; for a work order negative when issued to it.
+    Column("quantity", Exact(QUANTITY_PLACES), nullable=False),
+    # The purchase order, work order or sales order, and the line.
+    Column("document_id", String(ID), nullable=False),
+    Column("document_line", String(CODE), nullable=False),
+    Column("supplier", String(CODE), nullable=False),
+    Column("supplier_lot", String(CODE), nullable=False),
+    Column("customer", String(ID), nullable=False),
+    # Who posted it: for a work order's receipt, who reported the work.
+    Column("actor", String(ID), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_lot_facts_lot", "item_sku", "lot", "kind"),
+    Index("ix_lot_facts_document", "kind", "document_id"),
+    Index("ix_lot_facts_supplier_lot", "supplier", "supplier_lot", "item_sku"),
 )

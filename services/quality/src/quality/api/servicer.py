@@ -14,10 +14,13 @@ from invariant_core.commands import Dispatcher
 from invariant_core.messages import decimal_message, timestamp_message
 from invariant_core.paging import page_of, page_query
 from quality.domain import commands
+from quality.domain.figures import Dimension, QualityFigures
+from quality.domain.genealogy import BackwardTrace, ForwardTrace, Receipt, Shipment, TracedLot, WorkOrderUse
 from quality.domain.lots import InspectionLot, LotState, Outcome, Verdict
+from quality.domain.nonconformance import DefectCount, DispositionKind, DispositionState, NcrState, NonConformance
 from quality.domain.plans import AqlSampling, Characteristic, FixedSample, InspectionPlan, Measured, PlanState
 from quality.domain.sampling import InspectionLevel, units_of
-from quality.service import handlers
+from quality.service import figures, handlers, nonconformance, traceability
 from quality.service.ports import QualityRepository, Reading
 
 R = TypeVar("R")
@@ -48,6 +51,26 @@ _VERDICTS = {
 }
 _OUTCOMES = {pb.OUTCOME_ACCEPT: Outcome.ACCEPT, pb.OUTCOME_REJECT: Outcome.REJECT, pb.OUTCOME_PARTIAL: Outcome.PARTIAL}
 _OUTCOME_NUMBERS = {outcome: number for number, outcome in _OUTCOMES.items()}
+_NCR_STATES = {pb.NCR_STATE_OPEN: NcrState.OPEN, pb.NCR_STATE_CLOSED: NcrState.CLOSED}
+_NCR_STATE_NUMBERS = {state: number for number, state in _NCR_STATES.items()}
+_KINDS = {
+    pb.DISPOSITION_KIND_RETURN_TO_SUPPLIER: DispositionKind.RETURN_TO_SUPPLIER,
+    pb.DISPOSITION_KIND_SCRAP: DispositionKind.SCRAP,
+    pb.DISPOSITION_KIND_REWORK: DispositionKind.REWORK,
+    pb.DISPOSITION_KIND_USE_AS_IS: DispositionKind.USE_AS_IS,
+}
+_KIND_NUMBERS = {kind: number for number, kind in _KINDS.items()}
+_DISPOSITION_STATES = {
+    DispositionState.PLANNED: pb.DISPOSITION_STATE_PLANNED,
+    DispositionState.CARRIED_OUT: pb.DISPOSITION_STATE_CARRIED_OUT,
+    DispositionState.WITHDRAWN: pb.DISPOSITION_STATE_WITHDRAWN,
+}
+_DIMENSIONS = {
+    pb.FIGURES_DIMENSION_SUPPLIER: Dimension.SUPPLIER,
+    pb.FIGURES_DIMENSION_WORK_ORDER: Dimension.WORK_ORDER,
+    pb.FIGURES_DIMENSION_FINISHED_ITEM: Dimension.FINISHED_ITEM,
+    pb.FIGURES_DIMENSION_OPERATOR: Dimension.OPERATOR,
+}
 
 
 class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
@@ -163,6 +186,266 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
             rejected=request.rejected.value,
         )
         return await self._dispatch(request, command, pb.InspectionLot, lot_message)
+
+    # non-conformance
+
+    async def GetNonConformance(
+        self, request: pb.GetNonConformanceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.NonConformance:
+        return ncr_message(await self._query(lambda repo: nonconformance.ncr_by_id(repo, request.ncr_id)))
+
+    async def ListNonConformances(
+        self, request: pb.ListNonConformancesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListNonConformancesResponse:
+        page = page_query(request, datetime, str)
+        state = _NCR_STATES.get(request.state)
+        supplier, item_sku = request.supplier.strip().upper(), request.item_sku.strip().upper()
+        found = page_of(
+            await self._query(lambda repo: repo.list_nonconformances(state, supplier, item_sku, page)),
+            page,
+            lambda ncr: (ncr.opened_at, ncr.id),
+        )
+        return pb.ListNonConformancesResponse(
+            nonconformances=[ncr_message(ncr) for ncr in found.rows],
+            next_page_token=found.next_page_token,
+            cursors=found.cursors,
+        )
+
+    async def UpdateNonConformance(
+        self, request: pb.UpdateNonConformanceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.NonConformance:
+        command = commands.UpdateNonConformance(
+            ncr_id=request.ncr_id,
+            root_cause=request.root_cause if request.HasField("root_cause") else None,
+            photos=tuple(request.photos),
+        )
+        return await self._dispatch(request, command, pb.NonConformance, ncr_message)
+
+    async def PlanDisposition(
+        self, request: pb.PlanDispositionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.NonConformance:
+        kind = _KINDS.get(request.kind)
+        command = commands.PlanDisposition(
+            ncr_id=request.ncr_id, kind=kind.value if kind else "", quantity=request.quantity.value
+        )
+        return await self._dispatch(request, command, pb.NonConformance, ncr_message)
+
+    async def ApproveUseAsIs(
+        self, request: pb.ApproveUseAsIsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.NonConformance:
+        command = commands.ApproveUseAsIs(ncr_id=request.ncr_id, disposition_id=request.disposition_id)
+        return await self._dispatch(request, command, pb.NonConformance, ncr_message)
+
+    async def WithdrawDisposition(
+        self, request: pb.WithdrawDispositionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.NonConformance:
+        command = commands.WithdrawDisposition(ncr_id=request.ncr_id, disposition_id=request.disposition_id)
+        return await self._dispatch(request, command, pb.NonConformance, ncr_message)
+
+    async def CloseNonConformance(
+        self, request: pb.CloseNonConformanceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.NonConformance:
+        command = commands.CloseNonConformance(ncr_id=request.ncr_id)
+        return await self._dispatch(request, command, pb.NonConformance, ncr_message)
+
+    # traceability
+
+    async def TraceBackward(self, request: pb.TraceBackwardRequest, context: grpc.aio.ServicerContext) -> pb.Trace:
+        start = commands.TraceStart(request.item_sku, request.lot, "", "")
+        return trace_message(await self._query(lambda repo: traceability.trace_backward(repo, start)))
+
+    async def TraceForward(self, request: pb.TraceForwardRequest, context: grpc.aio.ServicerContext) -> pb.Trace:
+        start = _start(request.start)
+        return trace_message(await self._query(lambda repo: traceability.trace_forward(repo, start)))
+
+    async def Recall(self, request: pb.RecallRequest, context: grpc.aio.ServicerContext) -> pb.RecallResponse:
+        start = _start(request.start)
+        found = await self._query(lambda repo: traceability.recall(repo, start))
+        return pb.RecallResponse(
+            lines=[
+                pb.RecallLine(
+                    customer=line.customer,
+                    item_sku=line.lot.item_sku,
+                    lot=line.lot.lot,
+                    quantity=decimal_message(line.quantity),
+                    sales_orders=line.sales_orders,
+                )
+                for line in found.lines
+            ],
+            customers=found.customers,
+            hold=[pb.TracedLot(item_sku=lot.item_sku, lot=lot.lot) for lot in found.hold],
+        )
+
+    async def HoldRecalledLots(
+        self, request: pb.HoldRecalledLotsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.HoldRecalledLotsResponse:
+        command = commands.HoldRecalledLots(start=_start(request.start), reason=request.reason)
+        return await self._dispatch(
+            request,
+            command,
+            pb.HoldRecalledLotsResponse,
+            lambda held: pb.HoldRecalledLotsResponse(lots=[lot_message(lot) for lot in held]),
+        )
+
+    # figures
+
+    async def QualityFigures(
+        self, request: pb.QualityFiguresRequest, context: grpc.aio.ServicerContext
+    ) -> pb.QualityFiguresResponse:
+        dimension = _DIMENSIONS.get(request.dimension)
+        by = dimension.value if dimension else ""
+        rows = await self._query(lambda repo: figures.figures(repo, by, request.from_month, request.to_month))
+        return pb.QualityFiguresResponse(rows=[figures_message(row) for row in rows])
+
+
+def _start(request: pb.TraceStart) -> commands.TraceStart:
+    return commands.TraceStart(request.item_sku, request.lot, request.supplier, request.supplier_lot)
+
+
+def _defects(found: Sequence[DefectCount]) -> list[pb.DefectCount]:
+    return [pb.DefectCount(code=d.code, count=d.count) for d in found]
+
+
+def ncr_message(ncr: NonConformance) -> pb.NonConformance:
+    message = pb.NonConformance(
+        id=ncr.id,
+        decision_id=ncr.decision_id,
+        inspection_lot_id=ncr.inspection_lot_id,
+        item_sku=ncr.item_sku,
+        supplier=ncr.supplier,
+        place=pb.HeldPlace(warehouse=ncr.place.warehouse, location=ncr.place.location, lot=ncr.place.lot),
+        located=ncr.located,
+        rejected=decimal_message(ncr.rejected),
+        defects=_defects(ncr.defects),
+        state=_NCR_STATE_NUMBERS[ncr.state],
+        photos=ncr.photos,
+        root_cause=ncr.root_cause,
+        unplanned=decimal_message(ncr.unplanned),
+        carried_out=decimal_message(ncr.carried_out),
+        opened_by=ncr.opened_by,
+        opened_at=timestamp_message(ncr.opened_at),
+        closed_by=ncr.closed_by,
+    )
+    if ncr.closed_at is not None:
+        message.closed_at.CopyFrom(timestamp_message(ncr.closed_at))
+    for d in ncr.dispositions:
+        added = message.dispositions.add(
+            id=d.id,
+            kind=_KIND_NUMBERS[d.kind],
+            quantity=decimal_message(d.quantity),
+            state=_DISPOSITION_STATES[d.state],
+            planned_by=d.planned_by,
+            planned_at=timestamp_message(d.planned_at),
+            approved_by=d.approved_by,
+            requested=d.requested,
+            refusal=d.refusal,
+            movement_id=d.movement_id,
+            carried_out_by=d.carried_out_by,
+            withdrawn_by=d.withdrawn_by,
+        )
+        for name, at in (
+            ("approved_at", d.approved_at),
+            ("carried_out_at", d.carried_out_at),
+            ("withdrawn_at", d.withdrawn_at),
+        ):
+            if at is not None:
+                getattr(added, name).CopyFrom(timestamp_message(at))
+    return message
+
+
+def _traced(lots: Sequence[TracedLot]) -> list[pb.TracedLot]:
+    return [pb.TracedLot(item_sku=t.lot.item_sku, lot=t.lot.lot, level=t.level) for t in lots]
+
+
+def _uses(uses: Sequence[WorkOrderUse]) -> list[pb.WorkOrderUse]:
+    return [
+        pb.WorkOrderUse(
+            work_order=u.work_order, item_sku=u.lot.item_sku, lot=u.lot.lot, quantity=decimal_message(u.quantity)
+        )
+        for u in uses
+    ]
+
+
+def _receipts(receipts: Sequence[Receipt]) -> list[pb.TraceReceipt]:
+    return [
+        pb.TraceReceipt(
+            supplier=r.supplier_lot.supplier,
+            supplier_lot=r.supplier_lot.number,
+            item_sku=r.lot.item_sku,
+            lot=r.lot.lot,
+            purchase_order=r.purchase_order,
+            line=r.line,
+            quantity=decimal_message(r.quantity),
+        )
+        for r in receipts
+    ]
+
+
+def _shipments(shipments: Sequence[Shipment]) -> list[pb.TraceShipment]:
+    return [
+        pb.TraceShipment(
+            item_sku=s.lot.item_sku,
+            lot=s.lot.lot,
+            sales_order=s.sales_order,
+            customer=s.customer,
+            quantity=decimal_message(s.quantity),
+        )
+        for s in shipments
+    ]
+
+
+def trace_message(trace: BackwardTrace | ForwardTrace) -> pb.Trace:
+    if isinstance(trace, BackwardTrace):
+        return pb.Trace(
+            lots=_traced(trace.components),
+            work_orders=trace.work_orders,
+            uses=_uses(trace.produced),
+            receipts=_receipts(trace.receipts),
+            suppliers=trace.suppliers,
+        )
+    return pb.Trace(
+        lots=_traced(trace.lots),
+        work_orders=trace.work_orders,
+        uses=_uses(trace.consumed),
+        receipts=_receipts(trace.receipts),
+        shipments=_shipments(trace.shipments),
+        suppliers=sorted({r.supplier_lot.supplier for r in trace.receipts}),
+    )
+
+
+def figures_message(row: QualityFigures) -> pb.FiguresRow:
+    message = pb.FiguresRow(
+        key=row.key,
+        month=row.month,
+        inspection_lots=row.inspection_lots,
+        lots_inspected=row.lots_inspected,
+        lots_accepted=row.lots_accepted,
+        units_inspected=decimal_message(row.units_inspected),
+        units_accepted=decimal_message(row.units_accepted),
+        units_rejected=decimal_message(row.units_rejected),
+        top_defects=_defects(row.top_defects),
+        reject_costs=[
+            pb.RejectCost(
+                inspection_lot_id=c.inspection_lot_id,
+                lot=c.lot,
+                rejected=decimal_message(c.rejected),
+                standard_cost=decimal_message(c.standard_cost),
+                cost=decimal_message(c.cost),
+            )
+            for c in row.reject_costs
+        ],
+        reject_cost=decimal_message(row.reject_cost),
+        ncrs_opened=row.ncrs_opened,
+        ncrs_closed=row.ncrs_closed,
+    )
+    for name, rate in (
+        ("lot_acceptance_rate", row.lot_acceptance_rate),
+        ("unit_acceptance_rate", row.unit_acceptance_rate),
+        ("defect_ppm", row.defect_ppm),
+    ):
+        if rate is not None:
+            getattr(message, name).CopyFrom(decimal_message(rate))
+    return message
 
 
 def _characteristics(given: Sequence[pb.Characteristic]) -> tuple[commands.CharacteristicInput, ...]:

@@ -101,3 +101,56 @@ class HeldMovement:
     document_type: str
     document_id: str
     document_line: str
+    # A purchase receipt's supplier, and the supplier's lot number where it differs.
+    supplier: str = ""
+    supplier_lot: str = ""
+
+
+@dataclass(frozen=True)
+class UpdateNonConformance:
+    ncr_id: str
+    # None leaves the root cause as it is.
+    root_cause: str | None
+    # Added to those kept.
+    photos: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlanDisposition:
+    ncr_id: str
+    # RETURN_TO_SUPPLIER, SCRAP, REWORK or USE_AS_IS; empty when the request gave none.
+    kind: str
+    quantity: str
+
+
+@dataclass(frozen=True)
+class ApproveUseAsIs:
+    ncr_id: str
+    disposition_id: str
+
+
+@dataclass(frozen=True)
+class WithdrawDisposition:
+    ncr_id: str
+    disposition_id: str
+
+
+@dataclass(frozen=True)
+class CloseNonConformance:
+    ncr_id: str
+
+
+@dataclass(frozen=True)
+class TraceStart:
+    """A stock lot (item and lot), or a supplier's lot (item, supplier and their number)."""
+
+    item_sku: str
+    lot: str
+    supplier: str
+    supplier_lot: str
+
+
+@dataclass(frozen=True)
+class HoldRecalledLots:
+    start: TraceStart
+    reason: str

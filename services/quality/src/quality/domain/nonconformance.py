@@ -89,6 +89,10 @@ class Disposition:
     carried_out_at: datetime | None = None
     withdrawn_by: str = ""
     withdrawn_at: datetime | None = None
+    # Stock has been asked to carry it out: it is no longer withdrawn, since stock may be
+    # posting it. Stock's refusal (too little REJECTED left, say) clears it and says why.
+    requested: bool = False
+    refusal: str = ""
 
     @property
     def awaiting_approval(self) -> bool:
@@ -192,7 +196,8 @@ class NonConformance:
     item_sku: str
     # Empty for goods not bought (a production completion, a customer return).
     supplier: str
-    # Where the rejected goods lie, in status REJECTED.
+    # Where the rejected goods lie, in status REJECTED: where they were held until stock
+    # has put them aside (`located`), then where stock put them.
     place: Place
     # In the item's base unit.
     rejected: Decimal
@@ -200,6 +205,7 @@ class NonConformance:
     opened_by: str
     opened_at: datetime
     state: NcrState = NcrState.OPEN
+    located: bool = False
     photos: list[str] = field(default_factory=list)
     root_cause: str = ""
     dispositions: list[Disposition] = field(default_factory=list)
@@ -257,6 +263,15 @@ class NonConformance:
         """State (or restate) why the goods did not conform."""
         self._require_open()
         self.root_cause = bounded(text.strip(), "root_cause", TEXT)
+
+    def locate(self, place: Place) -> bool:
+        """Stock put the rejected goods aside at `place` (its quarantine location); whether
+        this is news (stock's movement may be told twice)."""
+        if self.located:
+            return False
+        self.place = place
+        self.located = True
+        return True
 
     # dispositions
 
@@ -339,6 +354,12 @@ class NonConformance:
         if disposition.state is DispositionState.WITHDRAWN:
             return disposition
         self._require_planned(disposition)
+        if disposition.requested:
+            raise DomainError(
+                ErrorCode.INVALID_STATE,
+                f"stock has been asked to carry out disposition {disposition.id}; it can no longer be withdrawn",
+                "disposition_id",
+            )
         withdrawn = self._put(
             dataclasses.replace(disposition, state=DispositionState.WITHDRAWN, withdrawn_by=actor, withdrawn_at=now)
         )
@@ -364,6 +385,28 @@ class NonConformance:
                 return ReworkOrder(*base)
             case DispositionKind.USE_AS_IS:
                 return UseAsIs(*base, requested_by=disposition.planned_by, approved_by=disposition.approved_by)
+
+    def ready(self) -> list[StockRequest]:
+        """What stock is to be asked now: every planned disposition not yet asked, use as is
+        once approved, once stock has put the rejected goods aside; each marked asked."""
+        if not self.located:
+            return []
+        waiting = [
+            d
+            for d in self.dispositions
+            if d.state is DispositionState.PLANNED and not d.requested and not d.refusal and not d.awaiting_approval
+        ]
+        for disposition in waiting:
+            self._put(dataclasses.replace(disposition, requested=True))
+        return [self.stock_request(disposition.id) for disposition in waiting]
+
+    def stock_refused(self, disposition_id: str, reason: str) -> Disposition:
+        """Stock refused to carry the disposition out: it stays planned, with the reason, to be
+        withdrawn (and another planned)."""
+        disposition = self._disposition(disposition_id)
+        if disposition.state is not DispositionState.PLANNED:
+            return disposition
+        return self._put(dataclasses.replace(disposition, requested=False, refusal=reason or "refused"))
 
     def carry_out(
         self, disposition_id: str, *, actor: str, now: datetime, movement_id: str = "", work_order_id: str = ""

@@ -28,7 +28,8 @@ from quality.domain.plans import (
     Sampling,
     plan_in_force,
 )
-from quality.service.ports import Holds, Items, QualityRepository, Stock
+from quality.service import nonconformance
+from quality.service.ports import Holds, Items, QualityRepository, Reading, Stock
 
 MEASURED = "MEASURED"
 ATTRIBUTE = "ATTRIBUTE"
@@ -170,7 +171,7 @@ async def plan_by_id(repo: QualityRepository, plan_id: str, lock: bool = False) 
     return plan
 
 
-async def _plan_for(repo: QualityRepository, item_sku: str, supplier: str) -> InspectionPlan:
+async def plan_for(repo: QualityRepository, item_sku: str, supplier: str) -> InspectionPlan:
     """The plan in force for a new lot; the default one is stored the first time a lot uses
     it, so that the lot keeps the plan it was judged by whatever the code's default becomes."""
     plan = plan_in_force(await repo.plans_of(item_sku), item_sku, supplier, utcnow())
@@ -192,7 +193,8 @@ async def open_lot_for_movement(
     opened = await repo.lot_of_movement(movement.movement_id)
     if opened is not None:
         return opened
-    # The movement names no supplier: the item's own plan (or the default one) applies.
+    # A purchase receipt names its supplier: the supplier's own plan applies where there is one.
+    supplier = movement.supplier.strip().upper()
     lot = InspectionLot.open(
         id=str(uuid.uuid4()),
         movement_id=movement.movement_id,
@@ -200,9 +202,9 @@ async def open_lot_for_movement(
         place=Place(movement.warehouse, movement.location, movement.lot),
         quantity=Decimal(movement.quantity),
         document=DocumentRef(movement.document_type, movement.document_id, movement.document_line),
-        supplier="",
-        supplier_lot="",
-        plan=await _plan_for(repo, movement.item_sku, ""),
+        supplier=supplier,
+        supplier_lot=movement.supplier_lot,
+        plan=await plan_for(repo, movement.item_sku, supplier),
         now=utcnow(),
         opened_by=_actor(),
     )
@@ -253,7 +255,7 @@ async def open_manual_lot(holds: Holds, uow: Recorder, repo: QualityRepository, 
         reason=cmd.reason,
         supplier=cmd.supplier,
         supplier_lot=cmd.supplier_lot,
-        plan=await _plan_for(repo, cmd.item_sku, cmd.supplier),
+        plan=await plan_for(repo, cmd.item_sku, cmd.supplier),
         actor=_actor(),
         now=utcnow(),
     )
@@ -294,8 +296,25 @@ async def record_results(uow: Recorder, repo: QualityRepository, cmd: commands.R
     return lot
 
 
-async def decide_lot(uow: Recorder, repo: QualityRepository, cmd: commands.DecideLot) -> InspectionLot:
-    """The decision, with inventory.quality.inspection.decided in the same transaction."""
+@dataclass(frozen=True)
+class PreparedDecision:
+    decision: commands.DecideLot
+    # The item's standard cost per base unit, read from the catalog before the transaction.
+    standard_cost: Decimal | None
+
+
+async def prepare_decision(reading: Reading, items: Items, cmd: commands.DecideLot) -> PreparedDecision:
+    """The lot's item's standard cost as the catalog has it now, so that figures cost the
+    rejects at the cost in force when they were rejected."""
+    async with reading() as repo:
+        lot = await lot_by_id(repo, cmd.inspection_lot_id)
+    return PreparedDecision(cmd, await items.standard_cost(lot.item_sku))
+
+
+async def decide_lot(uow: Recorder, repo: QualityRepository, prepared: PreparedDecision) -> InspectionLot:
+    """The decision, with inventory.quality.inspection.decided in the same transaction, and a
+    non-conformance record for what it rejects."""
+    cmd = prepared.decision
     try:
         outcome = Outcome(cmd.outcome)
     except ValueError:
@@ -315,6 +334,9 @@ async def decide_lot(uow: Recorder, repo: QualityRepository, cmd: commands.Decid
     )
     await repo.save_lot(lot)
     uow.track(lot)
+    assert lot.decision is not None
+    await repo.cost_decision(lot.decision.id, prepared.standard_cost)
+    await nonconformance.open_for_rejection(uow, repo, lot)
     return lot
 
 

@@ -4,13 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from invariant_core.db import Recorder
 from invariant_core.paging import PageQuery
 from invariant_kernel.units import ItemView
-from quality.domain.lots import InspectionLot, LotState
+from quality.domain.figures import DecidedLot, NcrRecord
+from quality.domain.genealogy import Genealogy, StockLot, SupplierLot
+from quality.domain.lots import InspectionLot, LotState, Place
+from quality.domain.nonconformance import NcrState, NonConformance, StockRequest
 from quality.domain.plans import InspectionPlan, PlanState
+
+
+@dataclass(frozen=True)
+class LotFact:
+    """What one stock movement or one shipped line says of a lot, as the genealogy keeps it."""
+
+    # The movement's id, or the shipment's line: each fact is kept once.
+    fact_id: str
+    # RECEIPT (from a supplier), WORK_ORDER (issued to one: negative; received from one) or SHIPMENT.
+    kind: str
+    item_sku: str
+    lot: str
+    quantity: Decimal
+    # The purchase order, work order or sales order, and its line.
+    document_id: str
+    document_line: str
+    supplier: str
+    supplier_lot: str
+    customer: str
+    actor: str
+    at: datetime
 
 
 class QualityRepository(Protocol):
@@ -41,6 +68,33 @@ class QualityRepository(Protocol):
         """The results and the decision it gained, and its hold's outcome."""
         ...
 
+    async def cost_decision(self, decision_id: str, standard_cost: Decimal | None) -> None:
+        """The item's standard cost per base unit when the decision was taken."""
+        ...
+
+    async def nonconformance(self, ncr_id: str, lock: bool = False) -> NonConformance | None: ...
+    async def nonconformance_of_decision(self, decision_id: str, lock: bool = False) -> NonConformance | None: ...
+    async def list_nonconformances(
+        self, state: NcrState | None, supplier: str, item_sku: str, page: PageQuery
+    ) -> list[NonConformance]:
+        """By (opened_at, id)."""
+        ...
+
+    async def add_nonconformance(self, ncr: NonConformance) -> None: ...
+    async def save_nonconformance(self, ncr: NonConformance) -> None: ...
+
+    async def add_lot_fact(self, fact: LotFact) -> bool:
+        """Keep the fact unless it is kept already; whether it was new."""
+        ...
+
+    async def genealogy(self, start: StockLot | SupplierLot, forward: bool) -> Genealogy:
+        """At least every fact a trace from `start` (forward, or backward) reaches."""
+        ...
+
+    async def decided_lots(self, since: datetime, until: datetime) -> tuple[list[DecidedLot], list[NcrRecord]]:
+        """The lots decided in [since, until) and the NCRs opened or closed then (with their lots)."""
+        ...
+
 
 # The repository outside a transaction, for queries and what a command reads before its own.
 Reading = Callable[[], AbstractAsyncContextManager[QualityRepository]]
@@ -53,6 +107,10 @@ class Items(Protocol):
         """The item; refused with NOT_FOUND naming `field` when the catalog has none."""
         ...
 
+    async def standard_cost(self, sku: str) -> Decimal | None:
+        """The item's standard cost per base unit, None where the catalog has none."""
+        ...
+
 
 class Stock(Protocol):
     """The stock service, asked outside any transaction."""
@@ -61,9 +119,20 @@ class Stock(Protocol):
         """Those of the (warehouse, location) keys that exist."""
         ...
 
+    async def available(self, lots: Collection[StockLot]) -> list[tuple[str, Place, Decimal]]:
+        """(item, place, quantity) of every AVAILABLE balance of the lots, wherever it is."""
+        ...
+
 
 class Holds(Protocol):
     """Holds by hand, asked of stock once the transaction that opened their lot commits;
     stock's answer is booked on the lot (`handlers.hold_answered`)."""
 
     async def hold(self, uow: Recorder, lot: InspectionLot) -> None: ...
+
+
+class Dispositions(Protocol):
+    """What a disposition asks of stock, sent once the transaction that made it due commits;
+    stock's answer is booked on the record (`nonconformance.disposition_answered`)."""
+
+    async def send(self, uow: Recorder, request: StockRequest) -> None: ...

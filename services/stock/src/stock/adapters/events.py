@@ -46,6 +46,8 @@ def to_message(event: object) -> tuple[str, Message]:
                     for r in event.reasons
                 ],
                 reservation_id=event.reservation_id,
+                supplier=event.supplier,
+                supplier_lot=event.supplier_lot,
             )
             for name, place in (("from", event.from_place), ("to", event.to_place)):
                 if place is not None:

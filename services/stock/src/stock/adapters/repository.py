@@ -462,6 +462,8 @@ def _movement_row(record: MovementRecord) -> dict[str, Any]:
         "idempotency_key": record.idempotency_key,
         "corrects_movement_id": record.corrects_movement_id or None,
         "reservation_id": record.reservation_id or None,
+        "supplier": record.supplier or None,
+        "supplier_lot": record.supplier_lot or None,
     }
 
 
@@ -854,4 +856,6 @@ def record_from_row(row: Any) -> MovementRecord:
         idempotency_key=row["idempotency_key"],
         corrects_movement_id=row["corrects_movement_id"] or "",
         reservation_id=row["reservation_id"] or "",
+        supplier=row["supplier"] or "",
+        supplier_lot=row["supplier_lot"] or "",
     )

@@ -113,6 +113,9 @@ movements = Table(
     Column("idempotency_key", String(200), nullable=False),
     Column("corrects_movement_id", String(36)),
     Column("reservation_id", String(36)),
+    # A purchase receipt's supplier, and the supplier's lot number where it differs from to_lot.
+    Column("supplier", String(40)),
+    Column("supplier_lot", String(40)),
     CheckConstraint("quantity > 0", name="movement_quantity_positive"),
     Index("ix_movements_item_time", "item_sku", "business_time"),
     Index("ix_movements_from", "from_warehouse", "from_location", "item_sku"),

@@ -171,6 +171,8 @@ class StockServicer(stock_pb2_grpc.StockServiceServicer):
             reasons=[(r.reason_code, r.quantity.value) for r in request.reasons],
             business_time=_time(request, "business_time"),
             corrects_movement_id=request.corrects_movement_id,
+            supplier=request.supplier.strip().upper(),
+            supplier_lot=request.supplier_lot.strip(),
         )
         return await self._dispatch(request, command, pb.Movement, movement_message)
 
@@ -563,6 +565,8 @@ def movement_message(record: MovementRecord) -> pb.Movement:
         idempotency_key=record.idempotency_key,
         corrects_movement_id=record.corrects_movement_id,
         reservation_id=record.reservation_id,
+        supplier=record.supplier,
+        supplier_lot=record.supplier_lot,
         business_time=timestamp_message(record.business_time),
         posted_at=timestamp_message(record.posted_at),
     )

@@ -48,6 +48,9 @@ class PostMovement:
     reasons: Sequence[tuple[str, str]] = ()
     business_time: datetime | None = None
     corrects_movement_id: str = ""
+    # A purchase receipt's supplier and the supplier's lot number (RECEIPT only).
+    supplier: str = ""
+    supplier_lot: str = ""
     # Set only by stock's consumer of quality's decisions, never from a request: QC_HOLD is
     # released by an inspection decision, and otherwise only by an admin's correction.
     by_inspection: bool = False

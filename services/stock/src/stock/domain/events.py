@@ -29,6 +29,8 @@ class MovementPosted:
     reasons: tuple[ReasonQuantity, ...]
     business_time: datetime
     reservation_id: str
+    supplier: str = ""
+    supplier_lot: str = ""
 
 
 @dataclass(frozen=True)

@@ -195,6 +195,8 @@ async def post_movements(
             idempotency_key=cmd.idempotency_key,
             corrects_movement_id=cmd.corrects_movement_id,
             reservation_id=consumed.reservation_id if consumed else "",
+            supplier=cmd.supplier,
+            supplier_lot=cmd.supplier_lot,
         )
         for cmd, plan, caller in zip(cmds, plans, who, strict=True)
     ]
@@ -249,6 +251,7 @@ async def _plans(
             to_field=cmd.to_field,
         )
         _check_authority(cmd, plan, caller)
+        _check_supplier(cmd)
         if cmd.corrects_movement_id and not await repo.movement_exists(cmd.corrects_movement_id):
             raise not_found("movement", cmd.corrects_movement_id, "corrects_movement_id")
         if (cmd.business_time or now) > now:
@@ -283,6 +286,16 @@ def _check_authority(cmd: commands.PostMovement, plan: MovementPlan, caller: ide
             "rejected stock is used as is only with a manager's approval",
             _field(cmd.to_field, "status"),
         )
+
+
+def _check_supplier(cmd: commands.PostMovement) -> None:
+    """Only goods bought come from a supplier: a receipt's, whose lot a trace may start from."""
+    for value, field in ((cmd.supplier, "supplier"), (cmd.supplier_lot, "supplier_lot")):
+        if value and cmd.type is not MovementType.RECEIPT:
+            raise DomainError(ErrorCode.INVALID_FORMAT, f"{field} is kept on a receipt only, not on {cmd.type}", field)
+        bounded(value, field, CODE)
+    if cmd.supplier_lot and not cmd.supplier:
+        raise DomainError(ErrorCode.REQUIRED, "a supplier's lot number names its supplier", "supplier")
 
 
 def _field(prefix: str, name: str) -> str:
@@ -748,6 +761,8 @@ def _posted(fact: str, record: MovementRecord) -> MovementPosted:
         reasons=tuple(plan.reasons),
         business_time=record.business_time,
         reservation_id=record.reservation_id,
+        supplier=record.supplier,
+        supplier_lot=record.supplier_lot,
     )
 
 

@@ -58,6 +58,9 @@ class MovementRecord:
     idempotency_key: str
     corrects_movement_id: str
     reservation_id: str
+    # A receipt's supplier and the supplier's lot number; empty on every other movement.
+    supplier: str = ""
+    supplier_lot: str = ""
 
 
 @dataclass(frozen=True)
