@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -77,6 +77,9 @@ class FakeQualityRepository:
     async def plans_of(self, item_sku: str) -> list[InspectionPlan]:
         return [plan for plan in self.plans.values() if plan.item_sku == item_sku]
 
+    async def plans_of_items(self, item_skus: Iterable[str]) -> dict[str, list[InspectionPlan]]:
+        return {sku: found for sku in set(item_skus) if (found := await self.plans_of(sku))}
+
     async def list_plans(self, item_sku: str, state: PlanState | None, page: PageQuery) -> list[InspectionPlan]:
         found = [
             p for p in self.plans.values() if (not item_sku or p.item_sku == item_sku) and state in (None, p.state)
@@ -97,8 +100,8 @@ class FakeQualityRepository:
     async def lot(self, lot_id: str, lock: bool = False) -> InspectionLot | None:
         return self.lots.get(lot_id)
 
-    async def lot_of_movement(self, movement_id: str) -> InspectionLot | None:
-        return next((lot for lot in self.lots.values() if lot.movement_id == movement_id), None)
+    async def movements_with_lots(self, movement_ids: Sequence[str]) -> list[str]:
+        return [lot.movement_id for lot in self.lots.values() if lot.movement_id in movement_ids]
 
     async def list_lots(
         self, state: LotState | None, item_sku: str, supplier: str, page: PageQuery
@@ -110,10 +113,11 @@ class FakeQualityRepository:
         ]
         return paged(found, lambda lot: (lot.opened_at, lot.id), page)
 
-    async def add_lot(self, lot: InspectionLot) -> None:
-        if lot.movement_id and await self.lot_of_movement(lot.movement_id) is not None:
-            raise ConstraintViolation(lot.movement_id)
-        self.lots[lot.id] = lot
+    async def add_lots(self, lots: Sequence[InspectionLot]) -> None:
+        for lot in lots:
+            if lot.movement_id and await self.movements_with_lots([lot.movement_id]):
+                raise ConstraintViolation(lot.movement_id)
+            self.lots[lot.id] = lot
 
     async def save_lot(self, lot: InspectionLot) -> None:
         self.lots[lot.id] = lot
@@ -145,11 +149,9 @@ class FakeQualityRepository:
     async def save_nonconformance(self, ncr: NonConformance) -> None:
         self.ncrs[ncr.id] = ncr
 
-    async def add_lot_fact(self, fact: LotFact) -> bool:
-        if fact.fact_id in self.facts:
-            return False
-        self.facts[fact.fact_id] = fact
-        return True
+    async def add_lot_facts(self, facts: Sequence[LotFact]) -> None:
+        for fact in facts:
+            self.facts.setdefault(fact.fact_id, fact)
 
     async def genealogy(self, start: StockLot | SupplierLot, forward: bool) -> Genealogy:
         """Every fact kept: more than a trace reaches, which the port allows."""

@@ -13,7 +13,7 @@ from invariant_core import identity
 from invariant_core.testing import FakeService, refusal
 from invariant_kernel.errors import ErrorCode
 from quality.domain import commands
-from quality.domain.lots import DocumentRef, InspectionDecided, InspectionLotOpened, LotState, Place
+from quality.domain.lots import DocumentRef, InspectionDecided, InspectionLot, InspectionLotOpened, LotState, Place
 from quality.domain.nonconformance import NonConformanceOpened
 from quality.domain.plans import PlanActivated, PlanState
 from quality.service import handlers
@@ -57,8 +57,13 @@ def received(quantity: str = "100", movement_id: str = "mov-1", **changes: str) 
         "document_type": "PURCHASE_ORDER",
         "document_id": "PO-1",
         "document_line": "2",
+        "actor": "dock",
     }
     return commands.HeldMovement(**(given | changes))
+
+
+async def opened(quality: FakeService[FakeQualityRepository], *movements: commands.HeldMovement) -> list[InspectionLot]:
+    return await quality.run(handlers.open_lots, list(movements))
 
 
 async def test_a_draft_is_numbered_after_the_item_and_suppliers_versions_and_activating_it_supersedes_the_last() -> (
@@ -118,11 +123,11 @@ async def test_a_receipt_into_qc_hold_opens_one_lot_by_the_items_plan_however_of
     plan_id = await activated(quality)
     quality.relay()
 
-    lot = await quality.run(handlers.open_lot_for_movement, received())
-    again = await quality.run(handlers.open_lot_for_movement, received())
+    (lot,) = await opened(quality, received())
 
-    assert lot is not None and again is not None and again.id == lot.id
+    assert await opened(quality, received()) == []
     assert list(quality.repo.lots) == [lot.id]
+    assert lot.opened_by == "dock"
     assert quality.relay() == [InspectionLotOpened(lot)]
     assert (lot.plan.id, lot.place, lot.document) == (
         plan_id,
@@ -136,10 +141,10 @@ async def test_a_fractional_quantity_is_sampled_as_its_whole_units_rounded_up() 
     quality = service()
     await activated(quality)
 
-    lot = await quality.run(handlers.open_lot_for_movement, received("90.5"))
+    (lot,) = await opened(quality, received("90.5"))
 
     # 91 units: code letter F (91 to 150), where 90 would be E.
-    assert lot is not None and (lot.quantity, lot.sampling.code_letter) == (Decimal("90.5"), "F")
+    assert (lot.quantity, lot.sampling.code_letter) == (Decimal("90.5"), "F")
 
 
 @pytest.mark.parametrize(
@@ -148,16 +153,16 @@ async def test_a_fractional_quantity_is_sampled_as_its_whole_units_rounded_up() 
 async def test_only_receipts_and_returns_into_qc_hold_open_lots(changes: dict[str, str]) -> None:
     quality = service()
 
-    assert await quality.run(handlers.open_lot_for_movement, received(**changes)) is None
+    assert await opened(quality, received(**changes)) == []
     assert quality.repo.lots == {}
 
 
 async def test_an_item_without_a_plan_is_judged_by_the_default_visual_check_kept_with_its_lots() -> None:
     quality = service()
 
-    lot = await quality.run(handlers.open_lot_for_movement, received(movement_type="RETURN", document_type="RMA"))
+    (lot,) = await opened(quality, received(movement_type="RETURN", document_type="RMA"))
 
-    assert lot is not None and (lot.plan.version, [c.code for c in lot.plan.characteristics]) == (0, ["VISUAL"])
+    assert (lot.plan.version, [c.code for c in lot.plan.characteristics]) == (0, ["VISUAL"])
     assert quality.repo.plans[lot.plan.id] == lot.plan
 
 
@@ -186,8 +191,7 @@ async def test_a_hold_by_hand_is_asked_of_stock_and_its_answer_opens_the_lot_or_
 async def test_results_are_recorded_all_or_none_the_refused_one_named() -> None:
     quality = service()
     await activated(quality)
-    lot = await quality.run(handlers.open_lot_for_movement, received())
-    assert lot is not None
+    (lot,) = await opened(quality, received())
     good = commands.ResultInput(1, "FINISH", None, True, "")
     bad = commands.ResultInput(2, "DIA", None, True, "")
 
@@ -200,8 +204,7 @@ async def test_results_are_recorded_all_or_none_the_refused_one_named() -> None:
 async def test_a_decision_publishes_what_stock_and_orders_act_on() -> None:
     quality = service()
     await activated(quality)
-    lot = await quality.run(handlers.open_lot_for_movement, received())
-    assert lot is not None
+    (lot,) = await opened(quality, received())
     quality.relay()
     results = (commands.ResultInput(1, "FINISH", None, True, ""), commands.ResultInput(1, "DIA", "8.01", False, ""))
     await quality.run(handlers.record_results, commands.RecordResults(lot.id, results))
@@ -211,9 +214,9 @@ async def test_a_decision_publishes_what_stock_and_orders_act_on() -> None:
     )
 
     assert decided.decision is not None
-    [event, opened] = quality.relay()
-    assert isinstance(opened, NonConformanceOpened)
-    assert (opened.decision_id, opened.rejected, opened.defects) == (
+    [event, ncr_opened] = quality.relay()
+    assert isinstance(ncr_opened, NonConformanceOpened)
+    assert (ncr_opened.decision_id, ncr_opened.rejected, ncr_opened.defects) == (
         decided.decision.id,
         Decimal(10),
         (),
@@ -235,8 +238,7 @@ async def test_a_decision_publishes_what_stock_and_orders_act_on() -> None:
 
 async def test_someone_who_inspected_nothing_decides_only_as_a_supervisor() -> None:
     quality = service()
-    lot = await quality.run(handlers.open_lot_for_movement, received())
-    assert lot is not None
+    (lot,) = await opened(quality, received())
 
     with identity.acting(identity.Identity(actor="otto", roles=frozenset({"inspector"}))):
         refused = await refusal(
@@ -251,3 +253,24 @@ async def test_someone_who_inspected_nothing_decides_only_as_a_supervisor() -> N
 
     assert (refused.code, refused.field) == (ErrorCode.PERMISSION_DENIED, "decided_by")
     assert decided.decision is not None and (decided.decision.decided_by, decided.decision.rejected) == ("sam", 100)
+
+
+async def test_movements_that_come_together_open_a_lot_each_and_one_seen_twice_once() -> None:
+    quality = service()
+    plan_id = await activated(quality)
+    await opened(quality, received(movement_id="mov-1"))
+
+    lots = await opened(
+        quality,
+        received(movement_id="mov-1"),
+        received("20", movement_id="mov-2"),
+        received("30", movement_id="mov-3", movement_type="RETURN", document_type="RMA"),
+        received("20", movement_id="mov-2"),
+        received(movement_id="mov-4", status="AVAILABLE"),
+    )
+
+    assert [(lot.movement_id, lot.quantity, lot.plan.id) for lot in lots] == [
+        ("mov-2", Decimal(20), plan_id),
+        ("mov-3", Decimal(30), plan_id),
+    ]
+    assert len(quality.repo.lots) == 3

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from quality_fakes import FakeDispositions, FakeQualityRepository
-from test_quality_handlers import activated, received
+from test_quality_handlers import activated, opened, received
 
 from invariant_core import identity
 from invariant_core.testing import FakeService, refusal
@@ -35,8 +35,7 @@ async def rejected_ten() -> tuple[FakeService[FakeQualityRepository], FakeDispos
     """A lot of 100 decided 90/10: its record, and the decision's id."""
     quality = FakeService(FakeQualityRepository())
     await activated(quality)
-    lot = await quality.run(handlers.open_lot_for_movement, received())
-    assert lot is not None
+    (lot,) = await opened(quality, received())
     failed = (commands.ResultInput(1, "FINISH", None, False, "RUST"), commands.ResultInput(1, "DIA", "8.00", False, ""))
     await quality.run(handlers.record_results, commands.RecordResults(lot.id, failed))
     decided = await quality.run(

@@ -4,7 +4,7 @@ dispositions, and the genealogy's facts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -74,6 +74,12 @@ class SqlQualityRepository:
     async def plans_of(self, item_sku: str) -> list[InspectionPlan]:
         return await self._plans(select(plans).where(plans.c.item_sku == item_sku))
 
+    async def plans_of_items(self, item_skus: Iterable[str]) -> dict[str, list[InspectionPlan]]:
+        found: dict[str, list[InspectionPlan]] = {}
+        for plan in await self._plans(select(plans).where(plans.c.item_sku.in_(set(item_skus)))):
+            found.setdefault(plan.item_sku, []).append(plan)
+        return found
+
     async def list_plans(self, item_sku: str, state: PlanState | None, page: PageQuery) -> list[InspectionPlan]:
         query = select(plans)
         if item_sku:
@@ -116,9 +122,11 @@ class SqlQualityRepository:
         found = await self._lots(query.with_for_update() if lock else query)
         return found[0] if found else None
 
-    async def lot_of_movement(self, movement_id: str) -> InspectionLot | None:
-        found = await self._lots(select(lots).where(lots.c.movement_id == movement_id))
-        return found[0] if found else None
+    async def movements_with_lots(self, movement_ids: Sequence[str]) -> list[str]:
+        if not movement_ids:
+            return []
+        found = await self._session.scalars(select(lots.c.movement_id).where(lots.c.movement_id.in_(movement_ids)))
+        return [movement_id for movement_id in found if movement_id is not None]
 
     async def list_lots(
         self, state: LotState | None, item_sku: str, supplier: str, page: PageQuery
@@ -132,36 +140,10 @@ class SqlQualityRepository:
             query = query.where(lots.c.supplier == supplier)
         return await self._lots(keyset(query, [lots.c.opened_at, lots.c.id], page))
 
-    async def add_lot(self, lot: InspectionLot) -> None:
-        sampling = lot.sampling
-        await self._session.execute(
-            insert(lots).values(
-                id=lot.id,
-                item_sku=lot.item_sku,
-                warehouse=lot.place.warehouse,
-                location=lot.place.location,
-                lot=lot.place.lot,
-                quantity=lot.quantity,
-                document_type=lot.document.type,
-                document_id=lot.document.id,
-                document_line=lot.document.line,
-                supplier=lot.supplier,
-                supplier_lot=lot.supplier_lot,
-                plan_id=lot.plan.id,
-                sample_size=sampling.sample_size,
-                accept=sampling.accept,
-                reject=sampling.reject,
-                every_unit=sampling.every_unit,
-                table_letter=sampling.table_letter,
-                code_letter=sampling.code_letter,
-                opened_by=lot.opened_by,
-                opened_at=lot.opened_at,
-                reason=lot.reason,
-                **_lot_changes(lot),
-            )
-        )
-        self._stored[lot.id] = (0, False)
-        await self.save_lot(lot)
+    async def add_lots(self, opened: Sequence[InspectionLot]) -> None:
+        await insert_rows(self._session, lots, [_lot_values(lot) for lot in opened])
+        for lot in opened:
+            self._stored[lot.id] = (0, False)
 
     async def save_lot(self, lot: InspectionLot) -> None:
         stored_results, decision_stored = self._stored.get(lot.id, (0, False))
@@ -268,12 +250,14 @@ class SqlQualityRepository:
 
     # genealogy
 
-    async def add_lot_fact(self, fact: LotFact) -> bool:
-        known = await self._session.scalar(select(lot_facts.c.fact_id).where(lot_facts.c.fact_id == fact.fact_id))
-        if known is not None:
-            return False
-        await self._session.execute(insert(lot_facts).values(**vars(fact)))
-        return True
+    async def add_lot_facts(self, facts: Sequence[LotFact]) -> None:
+        fresh = {fact.fact_id: fact for fact in facts}
+        if not fresh:
+            return
+        known = await self._session.scalars(select(lot_facts.c.fact_id).where(lot_facts.c.fact_id.in_(list(fresh))))
+        for fact_id in known:
+            del fresh[fact_id]
+        await insert_rows(self._session, lot_facts, [vars(fact) for fact in fresh.values()])
 
     async def genealogy(self, start: StockLot | SupplierLot, forward: bool) -> Genealogy:
         """The facts of every lot a trace from `start` may reach, read in one recursive query:
@@ -596,3 +580,31 @@ def _genealogy(rows: Sequence[Row[Any]]) -> Genealogy:
         else:
             shipped.append(Shipment(lot, row.document_id, row.customer, row.quantity))
     return Genealogy(received, moved, shipped)
+
+
+def _lot_values(lot: InspectionLot) -> dict[str, Any]:
+    sampling = lot.sampling
+    return {
+        "id": lot.id,
+        "item_sku": lot.item_sku,
+        "warehouse": lot.place.warehouse,
+        "location": lot.place.location,
+        "lot": lot.place.lot,
+        "quantity": lot.quantity,
+        "document_type": lot.document.type,
+        "document_id": lot.document.id,
+        "document_line": lot.document.line,
+        "supplier": lot.supplier,
+        "supplier_lot": lot.supplier_lot,
+        "plan_id": lot.plan.id,
+        "sample_size": sampling.sample_size,
+        "accept": sampling.accept,
+        "reject": sampling.reject,
+        "every_unit": sampling.every_unit,
+        "table_letter": sampling.table_letter,
+        "code_letter": sampling.code_letter,
+        "opened_by": lot.opened_by,
+        "opened_at": lot.opened_at,
+        "reason": lot.reason,
+        **_lot_changes(lot),
+    }

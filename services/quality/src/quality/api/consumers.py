@@ -6,12 +6,13 @@ receipts are kept as the genealogy; and orders' shipments, the genealogy's last 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from invariant.events.v1 import envelope_pb2
 from invariant.events.v1 import orders_pb2 as orders_events
 from invariant.events.v1 import stock_pb2 as stock_events
-from invariant_core.bus import Subscription
+from invariant_core.bus import Subscription, as_sender
 from invariant_core.db import UnitOfWork, utcnow
 from quality.adapters.repository import SqlQualityRepository
 from quality.domain.commands import HeldMovement
@@ -30,20 +31,21 @@ REJECTED = "REJECTED"
 def subscriptions(dispositions: Dispositions) -> list[Subscription]:
     """The durable consumers quality runs, each with its handler."""
 
-    async def apply_movement(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
-        movement = _movement(envelope)
-        if movement is None:
-            return
+    async def apply_movements(envelopes: Sequence[envelope_pb2.Envelope], uow: UnitOfWork) -> None:
+        moved = [(envelope, movement) for envelope in envelopes if (movement := _movement(envelope)) is not None]
         repo = SqlQualityRepository(uow.session)
-        held = held_movement(movement)
-        if held is not None:
-            await handlers.open_lot_for_movement(uow, repo, held)
-        fact = _fact(movement, envelope.actor)
-        if fact is not None:
-            await traceability.record_fact(uow, repo, fact)
-        decision, place = _rejected(movement)
-        if decision:
-            await nonconformance.rejected_goods_moved(dispositions, uow, repo, decision, place)
+        held = [h for envelope, movement in moved if (h := held_movement(movement, envelope.actor)) is not None]
+        await handlers.open_lots(uow, repo, held)
+        facts = [f for envelope, movement in moved if (f := _fact(movement, envelope.actor)) is not None]
+        await traceability.record_facts(repo, facts)
+        for envelope, movement in moved:
+            decision, place = _rejected(movement)
+            if decision:
+                with as_sender(envelope):
+                    await nonconformance.rejected_goods_moved(dispositions, uow, repo, decision, place)
+
+    async def apply_movement(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
+        await apply_movements([envelope], uow)
 
     # Of stock's facts only movements: a receipt is published as receipt.posted too, and a
     # lot keyed on the movement opened from either would be opened from one of them only.
@@ -52,6 +54,7 @@ def subscriptions(dispositions: Dispositions) -> list[Subscription]:
             durable="quality-movements",
             subject=MOVEMENT_POSTED,
             handler=apply_movement,
+            handler_many=apply_movements,
             fact_id=movement_id,
             wants=concerns_quality,
         ),
@@ -72,8 +75,8 @@ def _movement(envelope: envelope_pb2.Envelope) -> stock_events.MovementPosted | 
     return movement
 
 
-def held_movement(movement: stock_events.MovementPosted) -> HeldMovement | None:
-    """The movement, if it is a receipt or return into QC_HOLD."""
+def held_movement(movement: stock_events.MovementPosted, actor: str) -> HeldMovement | None:
+    """The movement, posted by `actor`, if it is a receipt or return into QC_HOLD."""
     into, document = movement.to, movement.document
     held = HeldMovement(
         movement_id=movement.movement_id,
@@ -87,6 +90,7 @@ def held_movement(movement: stock_events.MovementPosted) -> HeldMovement | None:
         document_type=document.type,
         document_id=document.id,
         document_line=document.line,
+        actor=actor,
         supplier=movement.supplier,
         supplier_lot=movement.supplier_lot,
     )
@@ -132,7 +136,7 @@ async def concerns_quality(envelope: envelope_pb2.Envelope) -> bool:
     if movement is None:
         return False
     return (
-        held_movement(movement) is not None
+        held_movement(movement, envelope.actor) is not None
         or _fact(movement, envelope.actor) is not None
         or bool(_rejected(movement)[0])
     )
@@ -159,12 +163,10 @@ async def apply_shipment(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> No
     shipment = _shipment(envelope)
     if shipment is None:
         return
-    repo = SqlQualityRepository(uow.session)
     now = utcnow()
-    for n, line in enumerate(shipment.lines):
-        await traceability.record_fact(
-            uow,
-            repo,
+    await traceability.record_facts(
+        SqlQualityRepository(uow.session),
+        [
             LotFact(
                 fact_id=f"{shipment.order_id}/{shipment.shipment}/{n}",
                 kind=traceability.SHIPMENT,
@@ -178,5 +180,7 @@ async def apply_shipment(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> No
                 customer=shipment.customer,
                 actor=envelope.actor,
                 at=now,
-            ),
-        )
+            )
+            for n, line in enumerate(shipment.lines)
+        ],
+    )

@@ -101,6 +101,8 @@ class HeldMovement:
     document_type: str
     document_id: str
     document_line: str
+    # Who posted the movement: the lot is opened in their name.
+    actor: str
     # A purchase receipt's supplier, and the supplier's lot number where it differs.
     supplier: str = ""
     supplier_lot: str = ""

@@ -174,43 +174,62 @@ async def plan_by_id(repo: QualityRepository, plan_id: str, lock: bool = False) 
 async def plan_for(repo: QualityRepository, item_sku: str, supplier: str) -> InspectionPlan:
     """The plan in force for a new lot; the default one is stored the first time a lot uses
     it, so that the lot keeps the plan it was judged by whatever the code's default becomes."""
-    plan = plan_in_force(await repo.plans_of(item_sku), item_sku, supplier, utcnow())
-    if await repo.plan(plan.id) is None:
-        await repo.add_plan(plan)
-    return plan
+    return (await _plans_for(repo, [(item_sku, supplier)]))[item_sku, supplier]
+
+
+async def _plans_for(
+    repo: QualityRepository, wanted: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], InspectionPlan]:
+    """The plan in force for each (item, supplier), read in one go."""
+    stored = await repo.plans_of_items({item_sku for item_sku, _ in wanted})
+    now, chosen = utcnow(), {}
+    for item_sku, supplier in wanted:
+        known = stored.setdefault(item_sku, [])
+        plan = plan_in_force(known, item_sku, supplier, now)
+        if all(other.id != plan.id for other in known):
+            await repo.add_plan(plan)
+            known.append(plan)
+        chosen[item_sku, supplier] = plan
+    return chosen
 
 
 # lots
 
 
-async def open_lot_for_movement(
-    uow: Recorder, repo: QualityRepository, movement: commands.HeldMovement
-) -> InspectionLot | None:
-    """The lot for goods a receipt or return put into QC_HOLD, opened once per movement;
-    None for any other movement."""
-    if movement.movement_type not in INCOMING or movement.status != QC_HOLD:
-        return None
-    opened = await repo.lot_of_movement(movement.movement_id)
-    if opened is not None:
-        return opened
+async def open_lots(
+    uow: Recorder, repo: QualityRepository, movements: Sequence[commands.HeldMovement]
+) -> list[InspectionLot]:
+    """A lot for the goods each receipt or return put into QC_HOLD, one per movement however
+    often it comes; the lots opened now. Movements that came together are handled together,
+    so that a busy receiving dock costs a few statements a batch rather than each."""
+    held = {m.movement_id: m for m in movements if m.movement_type in INCOMING and m.status == QC_HOLD}
+    for movement_id in await repo.movements_with_lots(list(held)):
+        del held[movement_id]
+    if not held:
+        return []
     # A purchase receipt names its supplier: the supplier's own plan applies where there is one.
-    supplier = movement.supplier.strip().upper()
-    lot = InspectionLot.open(
-        id=str(uuid.uuid4()),
-        movement_id=movement.movement_id,
-        item_sku=movement.item_sku,
-        place=Place(movement.warehouse, movement.location, movement.lot),
-        quantity=Decimal(movement.quantity),
-        document=DocumentRef(movement.document_type, movement.document_id, movement.document_line),
-        supplier=supplier,
-        supplier_lot=movement.supplier_lot,
-        plan=await plan_for(repo, movement.item_sku, supplier),
-        now=utcnow(),
-        opened_by=_actor(),
-    )
-    await repo.add_lot(lot)
-    uow.track(lot)
-    return lot
+    suppliers = {m.movement_id: m.supplier.strip().upper() for m in held.values()}
+    plans = await _plans_for(repo, [(m.item_sku, suppliers[m.movement_id]) for m in held.values()])
+    now = utcnow()
+    lots = [
+        InspectionLot.open(
+            id=str(uuid.uuid4()),
+            movement_id=m.movement_id,
+            item_sku=m.item_sku,
+            place=Place(m.warehouse, m.location, m.lot),
+            quantity=Decimal(m.quantity),
+            document=DocumentRef(m.document_type, m.document_id, m.document_line),
+            supplier=suppliers[m.movement_id],
+            supplier_lot=m.supplier_lot,
+            plan=plans[m.item_sku, suppliers[m.movement_id]],
+            now=now,
+            opened_by=m.actor,
+        )
+        for m in held.values()
+    ]
+    await repo.add_lots(lots)
+    uow.track(*lots)
+    return lots
 
 
 @dataclass(frozen=True)
@@ -259,7 +278,7 @@ async def open_manual_lot(holds: Holds, uow: Recorder, repo: QualityRepository, 
         actor=_actor(),
         now=utcnow(),
     )
-    await repo.add_lot(lot)
+    await repo.add_lots([lot])
     uow.track(lot)
     await holds.hold(uow, lot)
     return lot

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +46,10 @@ class QualityRepository(Protocol):
         """Every version of every plan of the item (each supplier's and the item's own)."""
         ...
 
+    async def plans_of_items(self, item_skus: Iterable[str]) -> dict[str, list[InspectionPlan]]:
+        """`plans_of` each item, read together; an item with none has no entry."""
+        ...
+
     async def list_plans(self, item_sku: str, state: PlanState | None, page: PageQuery) -> list[InspectionPlan]:
         """By (item, supplier, version)."""
         ...
@@ -56,14 +60,20 @@ class QualityRepository(Protocol):
         ...
 
     async def lot(self, lot_id: str, lock: bool = False) -> InspectionLot | None: ...
-    async def lot_of_movement(self, movement_id: str) -> InspectionLot | None: ...
+    async def movements_with_lots(self, movement_ids: Sequence[str]) -> list[str]:
+        """Those of the movements that opened a lot already."""
+        ...
+
     async def list_lots(
         self, state: LotState | None, item_sku: str, supplier: str, page: PageQuery
     ) -> list[InspectionLot]:
         """By (opened_at, id)."""
         ...
 
-    async def add_lot(self, lot: InspectionLot) -> None: ...
+    async def add_lots(self, lots: Sequence[InspectionLot]) -> None:
+        """Lots just opened (no results, no decision yet)."""
+        ...
+
     async def save_lot(self, lot: InspectionLot) -> None:
         """The results and the decision it gained, and its hold's outcome."""
         ...
@@ -83,8 +93,8 @@ class QualityRepository(Protocol):
     async def add_nonconformance(self, ncr: NonConformance) -> None: ...
     async def save_nonconformance(self, ncr: NonConformance) -> None: ...
 
-    async def add_lot_fact(self, fact: LotFact) -> bool:
-        """Keep the fact unless it is kept already; whether it was new."""
+    async def add_lot_facts(self, facts: Sequence[LotFact]) -> None:
+        """Keep each fact unless it is kept already."""
         ...
 
     async def genealogy(self, start: StockLot | SupplierLot, forward: bool) -> Genealogy:

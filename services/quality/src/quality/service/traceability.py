@@ -5,6 +5,7 @@ shipped. A trace reads quality's own tables only: it asks nothing of stock."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,9 +26,9 @@ SHIPMENT = "SHIPMENT"
 PURCHASE_ORDER = "PURCHASE_ORDER"
 
 
-async def record_fact(uow: Recorder, repo: QualityRepository, fact: LotFact) -> bool:
-    """Keep what a movement or a shipped line says of a lot; the same fact again adds nothing."""
-    return await repo.add_lot_fact(fact)
+async def record_facts(repo: QualityRepository, facts: Sequence[LotFact]) -> None:
+    """Keep what movements or shipped lines say of lots; the same fact again adds nothing."""
+    await repo.add_lot_facts(facts)
 
 
 def movement_fact(
@@ -147,7 +148,7 @@ async def hold_recalled_lots(
             actor=who,
             now=now,
         )
-        await repo.add_lot(lot)
+        await repo.add_lots([lot])
         uow.track(lot)
         await holds.hold(uow, lot)
         opened.append(lot)
