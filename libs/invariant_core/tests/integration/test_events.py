@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -346,8 +346,9 @@ async def test_a_poison_event_goes_to_the_dead_letters_with_its_error_and_the_ne
     await nc.close()
 
 
+@pytest.mark.parametrize("many", [False, True], ids=["each", "together"])
 async def test_events_fetched_together_are_applied_in_one_transaction_and_a_fact_in_it_twice_once(
-    uows: UnitOfWorkFactory, event_bus: EventBus
+    uows: UnitOfWorkFactory, event_bus: EventBus, many: bool
 ) -> None:
     subject = unique_subject()
     events = [await commit_event(uows, subject, payload) for payload in ("a", "b", "c", "c")]
@@ -364,7 +365,20 @@ async def test_events_fetched_together_are_applied_in_one_transaction_and_a_fact
         envelope.payload.Unpack(stated)
         return stated.value
 
-    sub = bus.Subscription(durable="together", subject=subject, handler=record, fact_id=payload)
+    calls: list[int] = []
+
+    async def record_all(envelopes: Sequence[envelope_pb2.Envelope], uow: UnitOfWork) -> None:
+        calls.append(len(envelopes))
+        for envelope in envelopes:
+            await record(envelope, uow)
+
+    sub = bus.Subscription(
+        durable="together",
+        subject=subject,
+        handler=record,
+        handler_many=record_all if many else None,
+        fact_id=payload,
+    )
     consumer = bus.Consumer(uows, js, event_bus.stream, sub)
     task = asyncio.create_task(consumer.run())
     try:
@@ -384,6 +398,7 @@ async def test_events_fetched_together_are_applied_in_one_transaction_and_a_fact
         applied = (await uow.session.scalars(select(effects.c.event_id).order_by(effects.c.seq))).all()
     assert applied == events[:3]
     assert len(transactions) == 1
+    assert calls == ([3] if many else [])
     await nc.close()
 
 
