@@ -1,4 +1,5 @@
-"""How soon an inspection lot opens after stock holds goods for inspection.
+"""How soon an inspection lot opens after stock holds goods for inspection, and how fast a
+lot's forward trace runs through quality.
 
 Starts catalog, stock and quality as real processes on PostgreSQL (BENCH_DATABASE_URL,
 default the local server) with embedded NATS. Receipts into QC_HOLD of an item inspected on
@@ -6,7 +7,12 @@ receipt are posted at a steady 200 a second for 30 seconds, each sent at its tim
 not the ones before were answered, as receiving docks post them. For each, the time from
 stock's answer (its commit is just before) to the inspection lot being readable in quality's
 database, seen by one watcher that asks for the lots still awaited every millisecond or so.
-Writes bench/results/quality.json.
+
+Then a genealogy of 10,000 lots over 5 levels (supplier lots received, each lot issued to a
+work order that made 6 lots of the next level, the last level shipped to customers) is
+written into quality's lot facts, and 64 clients trace a supplier lot forward through the
+quality service, against a baseline of the same recursive query over the same facts sent
+straight through asyncpg. Writes bench/results/quality.json.
 """
 
 from __future__ import annotations
@@ -17,13 +23,16 @@ import os
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
-from bench_stock import percentile, quantity
+from bench_stock import CLIENTS, measure, percentile, quantity
 from running import started
 
 from invariant.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from invariant.quality.v1 import quality_pb2, quality_pb2_grpc
 from invariant.stock.v1 import stock_pb2 as pb
 from invariant.stock.v1 import stock_pb2_grpc
 from invariant_core import identity, rpc
@@ -36,6 +45,10 @@ ITEMS = 50
 WAREHOUSE, LOCATION = "BENCH", "A-01"
 # Long enough for a lot that never opens to be noticed, not so long that a run hangs on it.
 DEADLINE_SECONDS = 30.0
+# The genealogy: supplier lots at level 0, each lot issued to a work order making FAN_OUT lots
+# of the next level, until LOTS lots over LEVELS levels.
+ROOTS, FAN_OUT, LEVELS, LOTS = 8, 6, 5, 10_000
+TRACES = 400
 SERVER = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 RESULTS = Path(__file__).parent / "results" / "quality.json"
 BENCH = identity.Identity(actor="bench", roles=frozenset({"admin"}))
@@ -133,16 +146,137 @@ async def lots_opening(stock: stock_pb2_grpc.StockServiceStub, quality_dsn: str)
     }
 
 
+def genealogy() -> list[tuple[object, ...]]:
+    """The lot facts of the genealogy, as quality keeps them."""
+    at = datetime.now(UTC)
+    facts: list[tuple[object, ...]] = []
+
+    def fact(fact_id: str, kind: str, level: int, lot: str, amount: int, document: str, **more: str) -> None:
+        facts.append(
+            (
+                fact_id,
+                kind,
+                f"PART-{level}",
+                lot,
+                Decimal(amount),
+                document,
+                "1",
+                more.get("supplier", ""),
+                more.get("supplier_lot", ""),
+                more.get("customer", ""),
+                "bench",
+                at,
+            )
+        )
+
+    level = [f"L0-{n}" for n in range(ROOTS)]
+    for n, lot in enumerate(level):
+        fact(f"receipt-{n}", "RECEIPT", 0, lot, 100, f"PO-{n}", supplier="SUP", supplier_lot=f"S-{n}")
+    made = ROOTS
+    for depth in range(1, LEVELS):
+        below = []
+        for parent in level:
+            children = [f"L{depth}-{len(below) + n}" for n in range(min(FAN_OUT, LOTS - made - len(below)))]
+            if not children:
+                break
+            order = f"WO-{parent}"
+            fact(f"issue-{parent}", "WORK_ORDER", depth - 1, parent, -10, order)
+            for child in children:
+                fact(f"made-{child}", "WORK_ORDER", depth, child, 10, order)
+            below += children
+        made += len(below)
+        level = below
+    for n, lot in enumerate(level):
+        fact(f"shipped-{lot}", "SHIPMENT", LEVELS - 1, lot, 10, f"SO-{n}", customer=f"CUST-{n % 50}")
+    return facts
+
+
+# The trace's query as quality sends it: the lots a work order links to the start, then their facts.
+BASELINE_TRACE = """
+WITH RECURSIVE reached(item_sku, lot) AS (
+    SELECT item_sku, lot FROM lot_facts
+    WHERE kind = 'RECEIPT' AND supplier = $1 AND supplier_lot = $2 AND item_sku = $3
+    UNION
+    SELECT went.item_sku, went.lot FROM reached
+    JOIN lot_facts AS came ON came.kind = 'WORK_ORDER' AND came.item_sku = reached.item_sku
+        AND came.lot = reached.lot AND came.quantity < 0
+    JOIN lot_facts AS went ON went.kind = 'WORK_ORDER' AND went.document_id = came.document_id
+        AND went.quantity > 0
+)
+SELECT lot_facts.* FROM lot_facts JOIN reached
+    ON lot_facts.item_sku = reached.item_sku AND lot_facts.lot = reached.lot
+"""
+
+
+async def traces(quality: quality_pb2_grpc.QualityServiceStub, quality_dsn: str) -> dict[str, float | int]:
+    facts = genealogy()
+    connection = await asyncpg.connect(quality_dsn)
+    try:
+        await connection.copy_records_to_table(
+            "lot_facts",
+            records=facts,
+            columns=[
+                "fact_id",
+                "kind",
+                "item_sku",
+                "lot",
+                "quantity",
+                "document_id",
+                "document_line",
+                "supplier",
+                "supplier_lot",
+                "customer",
+                "actor",
+                "at",
+            ],
+        )
+        await connection.execute("VACUUM ANALYZE lot_facts")
+    finally:
+        await connection.close()
+    starts = [n % ROOTS for n in range(TRACES)]
+    reached: list[int] = []
+
+    async def service(n: int) -> bool:
+        start = quality_pb2.TraceStart(item_sku="PART-0", supplier="SUP", supplier_lot=f"S-{starts[n]}")
+        found = await quality.TraceForward(quality_pb2.TraceForwardRequest(start=start))
+        reached.append(len(found.lots))
+        return True
+
+    # The baseline's connections are closed before the service runs: with the services' own
+    # pools both would not fit in a default PostgreSQL's 100 connections.
+    async with asyncpg.create_pool(quality_dsn, min_size=CLIENTS, max_size=CLIENTS) as pool:
+
+        async def baseline(n: int) -> bool:
+            async with pool.acquire() as connection:
+                await connection.fetch(BASELINE_TRACE, "SUP", f"S-{starts[n]}", "PART-0")
+            return True
+
+        baseline_rps, _, _ = await measure(baseline, TRACES)
+    await measure(service, ROOTS)  # connections and caches
+    service_rps, latencies, _ = await measure(service, TRACES)
+    return {
+        "genealogy_lots": LOTS,
+        "lots_per_trace": round(sum(reached) / len(reached)),
+        "trace_rps": round(service_rps, 1),
+        "trace_baseline_rps": round(baseline_rps, 1),
+        "trace_ratio": round(service_rps / baseline_rps, 3),
+        "trace_p99_ms": round(percentile(latencies, 99), 2),
+    }
+
+
 async def run(data: Path) -> dict[str, float | int]:
     async with (
         scratch_databases(data, SERVER) as make,
         started(data, ("catalog", "stock", "quality"), make) as running,
         rpc.channel(running.address("catalog"), []) as catalog_channel,
         rpc.channel(running.address("stock"), []) as stock_channel,
+        rpc.channel(running.address("quality"), []) as quality_channel,
     ):
         stock = stock_pb2_grpc.StockServiceStub(stock_channel)
         await seed(catalog_pb2_grpc.CatalogServiceStub(catalog_channel), stock)
-        return await lots_opening(stock, running.dsn("quality"))
+        opening = await lots_opening(stock, running.dsn("quality"))
+        quality = quality_pb2_grpc.QualityServiceStub(quality_channel)
+        return opening | await traces(quality, running.dsn("quality"))
 
 
 def main() -> None:
@@ -153,6 +287,14 @@ def main() -> None:
     print(
         f"{figures['receipts_per_second']:>8}{figures['lots_opened']:>7}"
         f"{figures['lot_open_p50_ms']:>9}{figures['lot_open_p99_ms']:>9}"
+    )
+    print(
+        f"\nquality, forward traces of a supplier lot through {LOTS:,} lots over {LEVELS} levels by {CLIENTS} clients"
+    )
+    print(f"{'lots':>6}{'service/s':>11}{'baseline/s':>12}{'ratio':>8}{'p99 ms':>9}")
+    print(
+        f"{figures['lots_per_trace']:>6}{figures['trace_rps']:>11}{figures['trace_baseline_rps']:>12}"
+        f"{figures['trace_ratio']:>8}{figures['trace_p99_ms']:>9}"
     )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
