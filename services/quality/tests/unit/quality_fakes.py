@@ -83,6 +83,10 @@ class FakeQualityRepository:
         ]
         return paged(found, lambda p: (p.item_sku, p.supplier, p.version), page)
 
+    async def next_plan_version(self, item_sku: str, supplier: str) -> int:
+        versions = [p.version for p in self.plans.values() if (p.item_sku, p.supplier) == (item_sku, supplier)]
+        return max(versions, default=0) + 1
+
     async def add_plan(self, plan: InspectionPlan) -> None:
         if plan.id in self.plans or any(
             (p.item_sku, p.supplier, p.version) == (plan.item_sku, plan.supplier, plan.version)
