@@ -54,6 +54,7 @@ class Suite:
     stack: AsyncExitStack
     quality_env: dict[str, str]
     running: dict[str, runtime.Running] = field(default_factory=dict)
+    channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
 
     async def stop_quality(self) -> None:
         await self.running.pop("quality").stop()
@@ -65,14 +66,15 @@ class Suite:
 
 
 @asynccontextmanager
-async def running_suite(new_database: DatabaseFactory, events: EventBus) -> AsyncIterator[Suite]:
-    """Each service started in this process on a port of its own; each finds the others by address."""
+async def running_suite(new_database: DatabaseFactory, events: EventBus, *more: Any) -> AsyncIterator[Suite]:
+    """Each service started in this process on a port of its own; each finds the others by address.
+    `more`: the specs of services started too, between stock and quality."""
     async with AsyncExitStack() as stack:
         peers: dict[str, str] = {}
         channels = {}
         running = {}
         env: dict[str, str] = {}
-        for spec in (CATALOG_SPEC, STOCK_SPEC, QUALITY_SPEC):
+        for spec in (CATALOG_SPEC, STOCK_SPEC, *more, QUALITY_SPEC):
             env = {"DATABASE_URL": await new_database(spec.name), **events.env, "GRPC_PORT": "0", **peers}
             running[spec.name] = await runtime.start(spec, Settings.from_env(spec.name, env=env))
             port = running[spec.name].port
@@ -89,12 +91,13 @@ async def running_suite(new_database: DatabaseFactory, events: EventBus) -> Asyn
             stack,
             quality_env,
             running,
+            channels,
         )
 
         async def stop_all() -> None:
-            for name in ("quality", "stock", "catalog"):
-                if name in suite.running:
-                    await suite.running.pop(name).stop()
+            # The last started first: quality (started again last, if it was), then the others.
+            for name in reversed(list(suite.running)):
+                await suite.running.pop(name).stop()
 
         stack.push_async_callback(stop_all)
         with identity.acting(identity.Identity(actor="desk", roles=frozenset({"operator"}))):

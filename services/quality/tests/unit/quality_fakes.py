@@ -1,4 +1,5 @@
-"""Plans and lots as the quality tests build them."""
+"""Plans and lots as the quality tests build them, the fakes of the service's ports, and the
+handlers' tests' common steps."""
 
 from __future__ import annotations
 
@@ -8,19 +9,26 @@ from decimal import Decimal
 
 from invariant_core.db import Recorder
 from invariant_core.paging import PageQuery
-from invariant_core.testing import ConstraintViolation, paged
+from invariant_core.testing import ConstraintViolation, FakeService, paged
 from invariant_kernel.errors import not_found
 from invariant_kernel.units import ItemView
+from quality.domain import commands
 from quality.domain.figures import DecidedLot, NcrRecord
 from quality.domain.genealogy import Genealogy, Receipt, Shipment, StockLot, SupplierLot, WorkOrderMovement
 from quality.domain.lots import DocumentRef, DocumentType, InspectionLot, LotState, Place
 from quality.domain.nonconformance import NcrState, NonConformance, StockRequest, defects_found
 from quality.domain.plans import Attribute, InspectionPlan, Measured, PlanState, Sampling
+from quality.service import handlers
 from quality.service.ports import LotFact
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 SKU = "BOLT-M8"
 SUPPLIER = "SUP-ACME"
+AQL_2_5 = commands.SamplingInput(handlers.AQL, level="II", aql="2.5")
+FINISH = commands.CharacteristicInput("FINISH", "Surface finish", handlers.ATTRIBUTE, defect_codes=("RUST",))
+DIA = commands.CharacteristicInput(
+    "DIA", "Shank diameter", handlers.MEASURED, nominal="8.00", lower="7.90", upper="8.05", unit="MM"
+)
 
 
 def diameter() -> Measured:
@@ -85,6 +93,10 @@ class FakeQualityRepository:
             p for p in self.plans.values() if (not item_sku or p.item_sku == item_sku) and state in (None, p.state)
         ]
         return paged(found, lambda p: (p.item_sku, p.supplier, p.version), page)
+
+    async def next_plan_version(self, item_sku: str, supplier: str) -> int:
+        versions = [p.version for p in self.plans.values() if (p.item_sku, p.supplier) == (item_sku, supplier)]
+        return max(versions, default=0) + 1
 
     async def add_plan(self, plan: InspectionPlan) -> None:
         if plan.id in self.plans or any(
@@ -242,3 +254,32 @@ class FakeHolds:
 
     async def hold(self, uow: Recorder, lot: InspectionLot) -> None:
         self.asked.append(lot.id)
+
+
+async def activated(quality: FakeService[FakeQualityRepository], supplier: str = "") -> str:
+    cmd = commands.DraftPlan(SKU, supplier, (FINISH, DIA), AQL_2_5)
+    drafted = await quality.run(handlers.draft_plan, await handlers.prepare_draft(FakeItems(SKU), cmd))
+    await quality.run(handlers.activate_plan, commands.ActivatePlan(drafted.id))
+    return drafted.id
+
+
+def received(quantity: str = "100", movement_id: str = "mov-1", **changes: str) -> commands.HeldMovement:
+    given = {
+        "movement_id": movement_id,
+        "movement_type": "RECEIPT",
+        "item_sku": SKU,
+        "quantity": quantity,
+        "warehouse": "WH1",
+        "location": "A-01",
+        "lot": "L-7",
+        "status": "QC_HOLD",
+        "document_type": "PURCHASE_ORDER",
+        "document_id": "PO-1",
+        "document_line": "2",
+        "actor": "dock",
+    }
+    return commands.HeldMovement(**(given | changes))
+
+
+async def opened(quality: FakeService[FakeQualityRepository], *movements: commands.HeldMovement) -> list[InspectionLot]:
+    return await quality.run(handlers.open_lots, list(movements))

@@ -7,24 +7,29 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from quality_fakes import FakeHolds, FakeItems, FakeQualityRepository, FakeStock
+from quality_fakes import (
+    AQL_2_5,
+    FINISH,
+    SKU,
+    FakeHolds,
+    FakeItems,
+    FakeQualityRepository,
+    FakeStock,
+    activated,
+    opened,
+    received,
+)
 
 from invariant_core import identity
 from invariant_core.testing import FakeService, refusal
 from invariant_kernel.errors import ErrorCode
 from quality.domain import commands
-from quality.domain.lots import DocumentRef, InspectionDecided, InspectionLot, InspectionLotOpened, LotState, Place
+from quality.domain.lots import DocumentRef, InspectionDecided, InspectionLotOpened, LotState, Place
 from quality.domain.nonconformance import NonConformanceOpened
 from quality.domain.plans import PlanActivated, PlanState
 from quality.service import handlers
 
-SKU = "BOLT-M8"
 INSPECTOR = identity.Identity(actor="ines", roles=frozenset({"inspector"}))
-AQL_2_5 = commands.SamplingInput(handlers.AQL, level="II", aql="2.5")
-FINISH = commands.CharacteristicInput("FINISH", "Surface finish", handlers.ATTRIBUTE, defect_codes=("RUST",))
-DIA = commands.CharacteristicInput(
-    "DIA", "Shank diameter", handlers.MEASURED, nominal="8.00", lower="7.90", upper="8.05", unit="MM"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -35,35 +40,6 @@ def acting() -> object:
 
 def service() -> FakeService[FakeQualityRepository]:
     return FakeService(FakeQualityRepository())
-
-
-async def activated(quality: FakeService[FakeQualityRepository], supplier: str = "") -> str:
-    cmd = commands.DraftPlan(SKU, supplier, (FINISH, DIA), AQL_2_5)
-    drafted = await quality.run(handlers.draft_plan, await handlers.prepare_draft(FakeItems(SKU), cmd))
-    await quality.run(handlers.activate_plan, commands.ActivatePlan(drafted.id))
-    return drafted.id
-
-
-def received(quantity: str = "100", movement_id: str = "mov-1", **changes: str) -> commands.HeldMovement:
-    given = {
-        "movement_id": movement_id,
-        "movement_type": "RECEIPT",
-        "item_sku": SKU,
-        "quantity": quantity,
-        "warehouse": "WH1",
-        "location": "A-01",
-        "lot": "L-7",
-        "status": "QC_HOLD",
-        "document_type": "PURCHASE_ORDER",
-        "document_id": "PO-1",
-        "document_line": "2",
-        "actor": "dock",
-    }
-    return commands.HeldMovement(**(given | changes))
-
-
-async def opened(quality: FakeService[FakeQualityRepository], *movements: commands.HeldMovement) -> list[InspectionLot]:
-    return await quality.run(handlers.open_lots, list(movements))
 
 
 async def test_a_draft_is_numbered_after_the_item_and_suppliers_versions_and_activating_it_supersedes_the_last() -> (

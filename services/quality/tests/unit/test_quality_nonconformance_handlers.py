@@ -8,8 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from quality_fakes import FakeDispositions, FakeQualityRepository
-from test_quality_handlers import activated, opened, received
+from quality_fakes import FakeDispositions, FakeQualityRepository, activated, opened, received
 
 from invariant_core import identity
 from invariant_core.testing import FakeService, refusal

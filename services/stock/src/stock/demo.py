@@ -23,8 +23,6 @@ RECEIPTS = [
     ("SPOKE-2MM", "5", "BOX", "MAIN", "A-01", "", pb.STOCK_STATUS_AVAILABLE),
     ("WHEEL-28", "20", "PAIR", "MAIN", "A-01", "", pb.STOCK_STATUS_AVAILABLE),
     ("TUBE-AL-25", "120", "M", "MAIN", "A-01", "T-2611", pb.STOCK_STATUS_AVAILABLE),
-    # Frames are inspected on receipt: they wait in quarantine for a decision.
-    ("FRAME-AL", "20", "", "MAIN", "QA", "F-2611", pb.STOCK_STATUS_QC_HOLD),
     ("BIKE-CITY", "6", "", "EAST", "A-01", "", pb.STOCK_STATUS_AVAILABLE),
 ]
 

@@ -4,12 +4,13 @@ dispositions, and the genealogy's facts."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, delete, insert, literal, or_, select, update
+from sqlalchemy import Row, Select, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invariant_core.db import insert_rows
@@ -87,6 +88,17 @@ class SqlQualityRepository:
         if state is not None:
             query = query.where(plans.c.state == state.value)
         return await self._plans(keyset(query, [plans.c.item_sku, plans.c.supplier, plans.c.version], page))
+
+    async def next_plan_version(self, item_sku: str, supplier: str) -> int:
+        # Two drafts of one item and supplier would otherwise both read the same highest
+        # version and the second would break the unique version index; SQLite's single
+        # writer already serializes them.
+        if self._session.get_bind().dialect.name == "postgresql":
+            name = f"quality.plans:{item_sku}:{supplier}".encode()
+            key = int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
+            await self._session.execute(select(func.pg_advisory_xact_lock(key)))
+        query = select(func.max(plans.c.version)).where(plans.c.item_sku == item_sku, plans.c.supplier == supplier)
+        return int(await self._session.scalar(query) or 0) + 1
 
     async def add_plan(self, plan: InspectionPlan) -> None:
         await self._session.execute(insert(plans).values(id=plan.id, **_plan_values(plan)))

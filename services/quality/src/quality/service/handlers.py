@@ -121,12 +121,11 @@ async def prepare_draft(items: Items, cmd: commands.DraftPlan) -> PreparedDraft:
 
 async def draft_plan(uow: Recorder, repo: QualityRepository, cmd: PreparedDraft) -> InspectionPlan:
     """Version one above the highest of the item's and supplier's plans."""
-    versions = [plan.version for plan in await repo.plans_of(cmd.item_sku) if plan.supplier == cmd.supplier]
     plan = InspectionPlan.new_draft(
         id=str(uuid.uuid4()),
         item_sku=cmd.item_sku,
         supplier=cmd.supplier,
-        version=max(versions, default=0) + 1,
+        version=await repo.next_plan_version(cmd.item_sku, cmd.supplier),
         characteristics=cmd.content.characteristics,
         sampling=cmd.content.sampling,
         actor=_actor(),

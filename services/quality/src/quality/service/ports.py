@@ -54,6 +54,11 @@ class QualityRepository(Protocol):
         """By (item, supplier, version)."""
         ...
 
+    async def next_plan_version(self, item_sku: str, supplier: str) -> int:
+        """One above the highest version of the item's plans for `supplier`, once no other
+        transaction can number one of them until this one ends."""
+        ...
+
     async def add_plan(self, plan: InspectionPlan) -> None: ...
     async def save_plan(self, plan: InspectionPlan) -> None:
         """A draft's characteristics and sampling, a plan's state and its times."""
