@@ -203,7 +203,9 @@ WITH RECURSIVE reached(item_sku, lot) AS (
     JOIN lot_facts AS went ON went.kind = 'WORK_ORDER' AND went.document_id = came.document_id
         AND went.quantity > 0
 )
-SELECT lot_facts.* FROM lot_facts JOIN reached
+SELECT kind, lot_facts.item_sku, lot_facts.lot, quantity, document_id, document_line, supplier, supplier_lot,
+    customer
+FROM lot_facts JOIN reached
     ON lot_facts.item_sku = reached.item_sku AND lot_facts.lot = reached.lot
 """
 

@@ -315,9 +315,20 @@ class SqlQualityRepository:
         )
         # UNION, not UNION ALL: a lot reached twice (or fed back by rework) is walked once.
         reached = reached.union(step)
-        query = select(f).join(reached, and_(f.c.item_sku == reached.c.item_sku, f.c.lot == reached.c.lot))
-        rows = (await self._session.execute(query)).all()
-        return _genealogy(rows)
+        # Only what a trace reads: a trace of thousands of lots spends its time turning rows into values.
+        traced = (
+            f.c.kind,
+            f.c.item_sku,
+            f.c.lot,
+            f.c.quantity,
+            f.c.document_id,
+            f.c.document_line,
+            f.c.supplier,
+            f.c.supplier_lot,
+            f.c.customer,
+        )
+        query = select(*traced).join(reached, and_(f.c.item_sku == reached.c.item_sku, f.c.lot == reached.c.lot))
+        return _genealogy((await self._session.execute(query)).all())
 
     # figures
 
@@ -572,25 +583,18 @@ def _ncr(row: Row[Any], planned: list[Disposition]) -> NonConformance:
     )
 
 
-def _genealogy(rows: Sequence[Row[Any]]) -> Genealogy:
+def _genealogy(rows: Iterable[Sequence[Any]]) -> Genealogy:
     received, moved, shipped = [], [], []
-    for row in rows:
-        lot = StockLot(row.item_sku, row.lot)
-        if row.kind == RECEIPT:
-            number = row.supplier_lot or row.lot
-            received.append(
-                Receipt(
-                    SupplierLot(row.supplier, number, row.item_sku),
-                    lot,
-                    row.document_id,
-                    row.document_line,
-                    row.quantity,
-                )
-            )
-        elif row.kind == WORK_ORDER:
-            moved.append(WorkOrderMovement(row.document_id, lot, row.quantity))
+    # Unpacked, not read by name: a trace turns thousands of rows into values.
+    for kind, item_sku, number, quantity, document_id, document_line, supplier, supplier_lot, customer in rows:
+        lot = StockLot(item_sku, number)
+        if kind == RECEIPT:
+            by_supplier = SupplierLot(supplier, supplier_lot or number, item_sku)
+            received.append(Receipt(by_supplier, lot, document_id, document_line, quantity))
+        elif kind == WORK_ORDER:
+            moved.append(WorkOrderMovement(document_id, lot, quantity))
         else:
-            shipped.append(Shipment(lot, row.document_id, row.customer, row.quantity))
+            shipped.append(Shipment(lot, document_id, customer, quantity))
     return Genealogy(received, moved, shipped)
 
 

@@ -24,18 +24,19 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from invariant_kernel.errors import DomainError, ErrorCode, quoted
 
 
-@dataclass(frozen=True, order=True)
-class StockLot:
+# Lots are tuples, not dataclasses: a trace hashes and compares them by the thousand, and a
+# tuple does it in C.
+class StockLot(NamedTuple):
     item_sku: str
     lot: str
 
 
-@dataclass(frozen=True, order=True)
-class SupplierLot:
+class SupplierLot(NamedTuple):
     """A lot as the supplier numbered it."""
 
     supplier: str
