@@ -1,6 +1,7 @@
 """Quality through the gateway over HTTP: a receipt of 100 into QC_HOLD opens one inspection lot,
 sampled as MIL-STD-105E says; an inspector's results and partial decision move 90 to AVAILABLE and
-10 to REJECTED in quarantine, as stock's availability, balances and history show."""
+10 to REJECTED in quarantine; the NCR the decision opened returns the 10 to the supplier, and stock's
+availability, balances and history and the closed NCR agree on every unit."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ STOCK = f"""query Stock($sku: String!, $warehouse: String!) {{
   balances(itemSku: $sku, warehouse: $warehouse) {{ edges {{ node {{ quantity place {{ {PLACE} }} }} }} }}
   movements(itemSku: $sku) {{ edges {{ node {{
     type quantity from {{ {PLACE} }} to {{ {PLACE} }} document {{ type number line }} actor }} }} }} }}"""
+NCR = """nonConformance { id number state rejected unplanned carriedOut located place { location }
+  dispositions { dispositionId kind quantity state movementId } }"""
+NCRS = f"""query Ncrs($sku: String!) {{ nonConformances(itemSku: $sku) {{ edges {{ node {{
+  {NCR.removeprefix("nonConformance {").removesuffix("}")} }} }} }} }}"""
 FINISH = {"attribute": {"code": "FINISH", "name": "Surface finish", "defectCodes": ["SCRATCH", "RUST"]}}
 DIAMETER = {
     "measured": {"code": "DIA", "name": "Diameter", "nominal": "8", "lower": "7.9", "upper": "8.05", "unit": "MM"}
@@ -59,7 +64,12 @@ async def lots_of(graphql: GraphQL, sku: str) -> list[dict[str, Any]]:
     return [edge["node"] for edge in found["data"]["inspectionLots"]["edges"]]
 
 
-async def test_a_receipt_of_100_on_hold_is_one_lot_sampled_20_and_split_90_available_10_rejected_in_quarantine(
+async def ncrs_of(graphql: GraphQL, sku: str) -> list[dict[str, Any]]:
+    found = await graphql(NCRS, {"sku": sku}, as_=INSPECTOR)
+    return [edge["node"] for edge in found["data"]["nonConformances"]["edges"]]
+
+
+async def test_a_receipt_of_100_on_hold_is_split_90_available_10_rejected_and_the_10_returned_to_the_supplier(
     graphql: GraphQL,
 ) -> None:
     sku, warehouse = await setting_up(graphql)
@@ -159,3 +169,50 @@ async def test_a_receipt_of_100_on_hold_is_one_lot_sampled_20_and_split_90_avail
     }
     assert lot["number"] == number
     assert len(await lots_of(graphql, sku)) == 1
+
+    async def located() -> bool:
+        return [ncr["located"] for ncr in await ncrs_of(graphql, sku)] == [True]
+
+    await eventually(located, "the NCR learns where stock put the rejected 10")
+    [ncr] = await ncrs_of(graphql, sku)
+    assert (ncr["state"], ncr["rejected"], ncr["unplanned"], ncr["place"]) == ("OPEN", "10", "10", {"location": "QZ"})
+    returned = {"nonConformanceId": ncr["id"], "kind": "RETURN_TO_SUPPLIER", "quantity": "10"}
+    await run(graphql, "planDisposition", returned, NCR)
+
+    async def carried_out() -> bool:
+        [found] = await ncrs_of(graphql, sku)
+        return [d["state"] for d in found["dispositions"]] == ["CARRIED_OUT"]
+
+    await eventually(carried_out, "stock issues the 10 to the supplier")
+    after = await stock()
+    assert after["availability"] == {"available": "90", "qcHold": "0", "rejected": "0", "availableToPromise": "90"}
+    balances = {
+        (edge["node"]["place"]["location"], edge["node"]["place"]["status"]): edge["node"]["quantity"]
+        for edge in after["balances"]["edges"]
+    }
+    assert balances == {("DOCK", "QC_HOLD"): "0", ("DOCK", "AVAILABLE"): "90", ("QZ", "REJECTED"): "0"}
+    [disposition] = (await ncrs_of(graphql, sku))[0]["dispositions"]
+    moves = [edge["node"] for edge in after["movements"]["edges"]]
+    assert moves[:3] == history
+    assert moves[3:] == [
+        {
+            "type": "ISSUE",
+            "quantity": "10",
+            "from": {"location": "QZ", "status": "REJECTED"},
+            "to": None,
+            "document": {"type": "NCR", "number": ncr["number"], "line": disposition["dispositionId"]},
+            "actor": "e2e-supervisor",
+        }
+    ]
+
+    closed = (await run(graphql, "closeNonConformance", {"nonConformanceId": ncr["id"]}, NCR))["nonConformance"]
+    assert (closed["state"], closed["rejected"], closed["carriedOut"], closed["unplanned"]) == (
+        "CLOSED",
+        "10",
+        "10",
+        "0",
+    )
+    assert [(d["kind"], d["quantity"], d["state"]) for d in closed["dispositions"]] == [
+        ("RETURN_TO_SUPPLIER", "10", "CARRIED_OUT")
+    ]
+    assert disposition["movementId"] is not None

@@ -29,6 +29,8 @@ BUYERS = frozenset({"buyer", "manager", "admin"})
 PICKERS = frozenset({"picker"}) | OPERATORS
 PLANNERS = frozenset({"planner", "manager", "admin"})
 ISSUERS = OPERATORS | PLANNERS
+# Using rejected goods as they are is a manager's call (issue 19 §6).
+MANAGERS = frozenset({"manager", "admin"})
 ADMINS = frozenset({"admin"})
 
 
@@ -101,7 +103,19 @@ RULES: Mapping[str, Rule] = {
         "activateInspectionPlan",
     ),
     **_rules(INSPECTORS, "inspecting lots", "recordInspectionResults", "decideInspectionLot"),
-    **_rules(SUPERVISORS, "holding stock for inspection", "holdForInspection"),
+    **_rules(SUPERVISORS, "holding stock for inspection", "holdForInspection", "holdRecalledLots"),
+    # An NCR's findings are the inspectors'; what is done with the rejected units is a
+    # supervisor's plan, and using them as they are a manager's approval (never of their own
+    # request, which the quality service holds to).
+    **_rules(INSPECTORS, "recording non-conformance findings", "updateNonConformance"),
+    **_rules(
+        SUPERVISORS,
+        "planning dispositions",
+        "planDisposition",
+        "withdrawDisposition",
+        "closeNonConformance",
+    ),
+    **_rules(MANAGERS, "approving use as is", "approveUseAsIs"),
     # counting
     **_rules(OPERATORS, "counting", "submitEntry", "submitEntries", "myOpenCounts", "nextLine", "pendingRecounts"),
     **_rules(

@@ -16,7 +16,14 @@ import strawberry
 from gateway.convert import decimal_to_proto, enum_to_proto
 from gateway.idempotency import IDEMPOTENCY_KEY_HELP, key
 from gateway.nodes import local_id
-from gateway.quality.types import InspectionLevel, InspectionLot, InspectionOutcome, InspectionPlan
+from gateway.quality.types import (
+    DispositionKind,
+    InspectionLevel,
+    InspectionLot,
+    InspectionOutcome,
+    InspectionPlan,
+    NonConformance,
+)
 from invariant.quality.v1 import quality_pb2 as pb
 
 CODE_HELP = "The characteristic's code, unique within the plan, kept upper-case: what results name (case is ignored)."
@@ -26,6 +33,8 @@ MEASURED_FIELDS = {name: name for name in ("code", "name", "nominal", "lower", "
 ATTRIBUTE_FIELDS = {"code": "code", "name": "name", "defect_codes": "defectCodes"}
 # The service's names of a hold's place, which HoldForInspectionInput holds as its own fields.
 HOLD_FIELDS = {"place.warehouse": "warehouse", "place.location": "location", "place.lot": "lot"}
+# The service's name of the record every NCR command names.
+NCR_FIELDS = {"ncr_id": "nonConformanceId"}
 # The service's names of a sampling's fields, and where SamplingInput has them.
 SAMPLING_FIELDS = {
     "sampling.sample_size": "sampling.fixed.size",
@@ -296,4 +305,142 @@ class HoldForInspectionInput:
             reason=self.reason,
             supplier=self.supplier or "",
             supplier_lot=self.supplier_lot or "",
+        )
+
+
+NCR_HELP = "The NCR's `id`."
+
+
+def _ncr(value: strawberry.ID) -> str:
+    return local_id(value, NonConformance, "nonConformanceId")
+
+
+@strawberry.input(description="States an NCR's root cause and adds photo references; what is not given stays.")
+class UpdateNonConformanceInput:
+    non_conformance_id: strawberry.ID = strawberry.field(description=NCR_HELP)
+    root_cause: str | None = strawberry.field(
+        default=None, description="The root cause found, replacing the one stated before; null leaves it."
+    )
+    photos: list[str] = strawberry.field(
+        default_factory=list, description="References to photos (URLs or object keys), added to those kept."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+    def to_proto(self) -> pb.UpdateNonConformanceRequest:
+        request = pb.UpdateNonConformanceRequest(
+            idempotency_key=key(self.idempotency_key), ncr_id=_ncr(self.non_conformance_id), photos=self.photos
+        )
+        if self.root_cause is not None:
+            request.root_cause = self.root_cause
+        return request
+
+
+@strawberry.input(
+    description="Plans what is done with some of an NCR's rejected units, within those no disposition holds yet."
+)
+class PlanDispositionInput:
+    non_conformance_id: strawberry.ID = strawberry.field(description=NCR_HELP)
+    kind: DispositionKind = strawberry.field(description="What is done with the units.")
+    quantity: decimal.Decimal = strawberry.field(
+        description="How many units, in the item's base unit: above zero, at most the NCR's `unplanned`."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+    def to_proto(self) -> pb.PlanDispositionRequest:
+        return pb.PlanDispositionRequest(
+            idempotency_key=key(self.idempotency_key),
+            ncr_id=_ncr(self.non_conformance_id),
+            kind=enum_to_proto(pb.DispositionKind, self.kind),
+            quantity=decimal_to_proto(self.quantity),
+        )
+
+
+@strawberry.input(description="One disposition of an NCR.")
+class _DispositionInput:
+    non_conformance_id: strawberry.ID = strawberry.field(description=NCR_HELP)
+    disposition_id: strawberry.ID = strawberry.field(description="The disposition's `dispositionId`.")
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+
+@strawberry.input(description="A manager's approval of a USE_AS_IS disposition someone else asked for.")
+class ApproveUseAsIsInput(_DispositionInput):
+    def to_proto(self) -> pb.ApproveUseAsIsRequest:
+        return pb.ApproveUseAsIsRequest(
+            idempotency_key=key(self.idempotency_key),
+            ncr_id=_ncr(self.non_conformance_id),
+            disposition_id=self.disposition_id,
+        )
+
+
+@strawberry.input(description="Takes back a PLANNED disposition stock has not been asked to carry out.")
+class WithdrawDispositionInput(_DispositionInput):
+    def to_proto(self) -> pb.WithdrawDispositionRequest:
+        return pb.WithdrawDispositionRequest(
+            idempotency_key=key(self.idempotency_key),
+            ncr_id=_ncr(self.non_conformance_id),
+            disposition_id=self.disposition_id,
+        )
+
+
+@strawberry.input(description="Closes an NCR whose every rejected unit was carried out.")
+class CloseNonConformanceInput:
+    non_conformance_id: strawberry.ID = strawberry.field(description=NCR_HELP)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+    def to_proto(self) -> pb.CloseNonConformanceRequest:
+        return pb.CloseNonConformanceRequest(
+            idempotency_key=key(self.idempotency_key), ncr_id=_ncr(self.non_conformance_id)
+        )
+
+
+@strawberry.input(description="A stock lot: an item's lot as printed on it.")
+class StockLotInput:
+    item_sku: str = strawberry.field(description="The item's SKU; case is ignored.")
+    lot: str = strawberry.field(description="The stock lot, as printed.")
+
+
+@strawberry.input(description="A supplier's lot, by the supplier's own number, as its receipts recorded it.")
+class SupplierLotInput:
+    item_sku: str = strawberry.field(description="The item's SKU; case is ignored.")
+    supplier: str = strawberry.field(description="The supplier's code.")
+    supplier_lot: str = strawberry.field(description="The supplier's own lot number.")
+
+
+@strawberry.input(one_of=True, description="Where a trace starts: a stock lot or a supplier's lot, exactly one.")
+class TraceStartInput:
+    stock_lot: StockLotInput | None = strawberry.field(default=strawberry.UNSET, description="A stock lot.")
+    supplier_lot: SupplierLotInput | None = strawberry.field(
+        default=strawberry.UNSET, description="A supplier's lot: every stock lot it came in as."
+    )
+
+    def to_proto(self) -> pb.TraceStart:
+        if self.stock_lot:
+            return pb.TraceStart(item_sku=self.stock_lot.item_sku, lot=self.stock_lot.lot)
+        chosen: SupplierLotInput = self.supplier_lot  # type: ignore[assignment]
+        return pb.TraceStart(item_sku=chosen.item_sku, supplier=chosen.supplier, supplier_lot=chosen.supplier_lot)
+
+    def fields(self, at: str) -> dict[str, str]:
+        """Where this input has each of the service's fields of a trace's start."""
+        member, names = (
+            ("stockLot", ("item_sku", "lot"))
+            if self.stock_lot
+            else (
+                "supplierLot",
+                ("item_sku", "supplier", "supplier_lot"),
+            )
+        )
+        return {name: f"{at}.{member}.{name}" for name in names}
+
+
+@strawberry.input(
+    description="Puts every unit of a recall's lots still AVAILABLE in stock on hold, one inspection lot per place."
+)
+class HoldRecalledLotsInput:
+    start: TraceStartInput = strawberry.field(description="The lot the recall starts from.")
+    reason: str = strawberry.field(description="Why; required, kept on every inspection lot opened.")
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY_HELP)
+
+    def to_proto(self) -> pb.HoldRecalledLotsRequest:
+        return pb.HoldRecalledLotsRequest(
+            idempotency_key=key(self.idempotency_key), start=self.start.to_proto(), reason=self.reason
         )

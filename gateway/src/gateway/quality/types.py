@@ -17,7 +17,13 @@ import strawberry
 from strawberry import relay
 
 from gateway.context import Info
-from gateway.convert import decimal_from_proto, enum_from_proto, instant_from_proto, timestamp_from_proto
+from gateway.convert import (
+    decimal_from_proto,
+    enum_from_proto,
+    instant_from_proto,
+    optional_decimal,
+    timestamp_from_proto,
+)
 from gateway.errors import call_or_none
 from gateway.nodes import FetchedNode, global_id
 from gateway.stock.types import DocumentRef, Movement
@@ -409,3 +415,372 @@ def _decision(proto: pb.InspectionLot) -> InspectionDecision:
         decided_by=decision.decided_by,
         decided_at=instant_from_proto(decision.decided_at),
     )
+
+
+@strawberry.enum(description="Where a non-conformance record stands: OPEN until every rejected unit is accounted for.")
+class NonConformanceState(Enum):
+    OPEN = strawberry.enum_value(
+        "OPEN", description="Some rejected units are not carried out yet: dispositions are planned here."
+    )
+    CLOSED = strawberry.enum_value(
+        "CLOSED", description="Every rejected unit's disposition was carried out, and someone closed it."
+    )
+
+
+@strawberry.enum(description="What is done with rejected units.")
+class DispositionKind(Enum):
+    RETURN_TO_SUPPLIER = strawberry.enum_value(
+        "RETURN_TO_SUPPLIER", description="Stock issues them from REJECTED back to the supplier, the NCR as document."
+    )
+    SCRAP = strawberry.enum_value("SCRAP", description="Stock scraps them from REJECTED.")
+    REWORK = strawberry.enum_value("REWORK", description="Stock issues them from REJECTED to rework.")
+    USE_AS_IS = strawberry.enum_value(
+        "USE_AS_IS",
+        description="Stock makes them AVAILABLE where they are, once a manager other than who asked approved.",
+    )
+
+
+@strawberry.enum(description="Where a disposition stands.")
+class DispositionState(Enum):
+    PLANNED = strawberry.enum_value(
+        "PLANNED", description="Holding its quantity; stock is asked once it may be carried out (`requested`)."
+    )
+    CARRIED_OUT = strawberry.enum_value("CARRIED_OUT", description="Stock's movement carried it out (`movementId`).")
+    WITHDRAWN = strawberry.enum_value("WITHDRAWN", description="Taken back before stock was asked; holds nothing.")
+
+
+@strawberry.type(description="A defect the inspection found, and on how many results.")
+class DefectCount:
+    code: str = strawberry.field(description="The defect code (a failed measurement is named by its characteristic).")
+    count: int = strawberry.field(description="How many results named it.")
+
+
+@strawberry.type(description="What is done with some of an NCR's rejected units, by whom and when.")
+class Disposition:
+    disposition_id: strawberry.ID = strawberry.field(
+        description="Its id within the NCR, as approveUseAsIs and withdrawDisposition name it, and the line of "
+        "stock's movement that carries it out."
+    )
+    kind: DispositionKind = strawberry.field(description="What is done with the units.")
+    quantity: decimal.Decimal = strawberry.field(description="How many units, in the item's base unit.")
+    state: DispositionState = strawberry.field(description="Where it stands.")
+    planned_by: str = strawberry.field(description="The user id of who planned (asked for) it.")
+    planned_at: dt.datetime = strawberry.field(description="When it was planned.")
+    approved_by: str | None = strawberry.field(description="For USE_AS_IS: the manager who approved it; else null.")
+    approved_at: dt.datetime | None = strawberry.field(description="When it was approved; null until then.")
+    requested: bool = strawberry.field(description="Stock has been asked to carry it out.")
+    refusal: str | None = strawberry.field(
+        description="Why stock refused it (withdraw it and plan another); null otherwise."
+    )
+    movement_id: strawberry.ID | None = strawberry.field(
+        description="The `id` of stock's movement that carried it out (`node` fetches it); null until then."
+    )
+    carried_out_by: str | None = strawberry.field(description="The user id stock's movement names; null until then.")
+    carried_out_at: dt.datetime | None = strawberry.field(description="When it was carried out; null until then.")
+    withdrawn_by: str | None = strawberry.field(description="The user id of who withdrew it; null unless WITHDRAWN.")
+    withdrawn_at: dt.datetime | None = strawberry.field(description="When it was withdrawn; null unless WITHDRAWN.")
+
+    @classmethod
+    def from_proto(cls, proto: pb.Disposition) -> Disposition:
+        return cls(
+            disposition_id=strawberry.ID(proto.id),
+            kind=enum_from_proto(DispositionKind, pb.DispositionKind, proto.kind),
+            quantity=decimal_from_proto(proto.quantity),
+            state=enum_from_proto(DispositionState, pb.DispositionState, proto.state),
+            planned_by=proto.planned_by,
+            planned_at=instant_from_proto(proto.planned_at),
+            approved_by=proto.approved_by or None,
+            approved_at=timestamp_from_proto(proto.approved_at),
+            requested=proto.requested,
+            refusal=proto.refusal or None,
+            movement_id=global_id(Movement, proto.movement_id) if proto.movement_id else None,
+            carried_out_by=proto.carried_out_by or None,
+            carried_out_at=timestamp_from_proto(proto.carried_out_at),
+            withdrawn_by=proto.withdrawn_by or None,
+            withdrawn_at=timestamp_from_proto(proto.withdrawn_at),
+        )
+
+
+@strawberry.type(
+    description="A non-conformance record (NCR), opened by itself by a decision that rejects: what was found, "
+    "where the rejected goods are, and what is done with every rejected unit. `node(id:)` fetches it again."
+)
+class NonConformance(FetchedNode):
+    id: relay.NodeID[str]
+    number: str = strawberry.field(
+        description="The number stock's movements name it by (document NCR), a disposition's id as the line."
+    )
+    inspection_lot_id: strawberry.ID = strawberry.field(
+        description="The `id` of the inspection lot whose decision opened it (`node` fetches it)."
+    )
+    item_sku: str = strawberry.field(description="The SKU of the item rejected.")
+    supplier: str | None = strawberry.field(description="The supplier's code, where the lot named one; else null.")
+    place: HeldPlace = strawberry.field(
+        description="Where the rejected goods are: where they were held until stock has put them aside "
+        "(`located` false), then the warehouse's quarantine location stock put them in."
+    )
+    located: bool = strawberry.field(description="Stock has put the rejected goods aside, at `place`.")
+    rejected: decimal.Decimal = strawberry.field(description="How many units the decision rejected.")
+    defects: list[DefectCount] = strawberry.field(
+        description="The defects the lot's results found, the most frequent first."
+    )
+    state: NonConformanceState = strawberry.field(description="OPEN or CLOSED.")
+    photos: list[str] = strawberry.field(description="References to photos (URLs or object keys), as added.")
+    root_cause: str | None = strawberry.field(description="The root cause as stated; null until someone states it.")
+    dispositions: list[Disposition] = strawberry.field(description="Every disposition, in the order planned.")
+    unplanned: decimal.Decimal = strawberry.field(description="Rejected units no live disposition holds.")
+    carried_out: decimal.Decimal = strawberry.field(description="Rejected units whose disposition was carried out.")
+    opened_by: str = strawberry.field(description="The user id of who decided the lot.")
+    opened_at: dt.datetime = strawberry.field(description="When it was opened (the decision's moment).")
+    closed_by: str | None = strawberry.field(description="The user id of who closed it; null while OPEN.")
+    closed_at: dt.datetime | None = strawberry.field(description="When it was closed; null while OPEN.")
+
+    @classmethod
+    def from_proto(cls, proto: pb.NonConformance) -> NonConformance:
+        return cls(
+            id=proto.id,
+            number=proto.id,
+            inspection_lot_id=global_id(InspectionLot, proto.inspection_lot_id),
+            item_sku=proto.item_sku,
+            supplier=proto.supplier or None,
+            place=HeldPlace(
+                warehouse=proto.place.warehouse, location=proto.place.location, lot=proto.place.lot or None
+            ),
+            located=proto.located,
+            rejected=decimal_from_proto(proto.rejected),
+            defects=[DefectCount(code=defect.code, count=defect.count) for defect in proto.defects],
+            state=enum_from_proto(NonConformanceState, pb.NcrState, proto.state),
+            photos=list(proto.photos),
+            root_cause=proto.root_cause or None,
+            dispositions=[Disposition.from_proto(disposition) for disposition in proto.dispositions],
+            unplanned=decimal_from_proto(proto.unplanned),
+            carried_out=decimal_from_proto(proto.carried_out),
+            opened_by=proto.opened_by,
+            opened_at=instant_from_proto(proto.opened_at),
+            closed_by=proto.closed_by or None,
+            closed_at=timestamp_from_proto(proto.closed_at),
+        )
+
+    @classmethod
+    async def fetch(cls, info: Info, ids: list[str]) -> list[NonConformance]:
+        stub = info.context.stubs.quality
+        found = await _each(ids, lambda ncr_id: stub.GetNonConformance(pb.GetNonConformanceRequest(ncr_id=ncr_id)))
+        return [cls.from_proto(ncr) for ncr in found]
+
+
+@strawberry.type(description="A stock lot a trace reached, and how many work orders away from where it started.")
+class TracedLot:
+    item_sku: str = strawberry.field(description="The item's SKU.")
+    lot: str = strawberry.field(description="The stock lot, as printed.")
+    level: int = strawberry.field(description="Work orders away from the start: 0 for the start's own lots.")
+
+    @classmethod
+    def from_proto(cls, proto: pb.TracedLot) -> TracedLot:
+        return cls(item_sku=proto.item_sku, lot=proto.lot, level=proto.level)
+
+
+@strawberry.type(description="What a work order consumed or produced of one lot, net of what it returned.")
+class WorkOrderUse:
+    work_order: str = strawberry.field(description="The work order's number.")
+    item_sku: str = strawberry.field(description="The item's SKU.")
+    lot: str = strawberry.field(description="The stock lot, as printed.")
+    quantity: decimal.Decimal = strawberry.field(description="How much, in the item's base unit.")
+
+
+@strawberry.type(description="A purchase receipt a trace reached: which supplier's lot came in as which stock lot.")
+class TraceReceipt:
+    supplier: str | None = strawberry.field(description="The supplier's code; null where the receipt named none.")
+    supplier_lot: str | None = strawberry.field(description="The supplier's own lot number; null where none was given.")
+    item_sku: str = strawberry.field(description="The item's SKU.")
+    lot: str = strawberry.field(description="The stock lot it came in as.")
+    purchase_order: str = strawberry.field(description="The purchase order's number.")
+    line: str | None = strawberry.field(description="The purchase order's line; null where the receipt named none.")
+    quantity: decimal.Decimal = strawberry.field(description="How much came in, in the item's base unit.")
+
+
+@strawberry.type(description="A shipment a trace reached: which customer received how much of a lot.")
+class TraceShipment:
+    item_sku: str = strawberry.field(description="The item's SKU.")
+    lot: str = strawberry.field(description="The stock lot shipped.")
+    sales_order: str = strawberry.field(description="The sales order's number.")
+    customer: str = strawberry.field(description="The customer's code.")
+    quantity: decimal.Decimal = strawberry.field(description="How much was shipped, in the item's base unit.")
+
+
+@strawberry.type(
+    description="A lot's genealogy from quality's own record of stock's movements and orders' shipments, each kept "
+    "once; no call to stock."
+)
+class Trace:
+    lots: list[TracedLot] = strawberry.field(
+        description="Backward: every component lot; forward: the start's own lots (level 0) and every lot made from "
+        "them. By level, then SKU and lot."
+    )
+    work_orders: list[str] = strawberry.field(description="The work orders the trace passed through.")
+    uses: list[WorkOrderUse] = strawberry.field(
+        description="Backward: what the work orders produced; forward: what they consumed."
+    )
+    receipts: list[TraceReceipt] = strawberry.field(description="The purchase receipts of the lots reached.")
+    shipments: list[TraceShipment] = strawberry.field(description="The shipments of the lots reached.")
+    suppliers: list[str] = strawberry.field(description="The suppliers' codes of those receipts, each once.")
+
+    @classmethod
+    def from_proto(cls, proto: pb.Trace) -> Trace:
+        return cls(
+            lots=[TracedLot.from_proto(lot) for lot in proto.lots],
+            work_orders=list(proto.work_orders),
+            uses=[
+                WorkOrderUse(
+                    work_order=use.work_order,
+                    item_sku=use.item_sku,
+                    lot=use.lot,
+                    quantity=decimal_from_proto(use.quantity),
+                )
+                for use in proto.uses
+            ],
+            receipts=[
+                TraceReceipt(
+                    supplier=receipt.supplier or None,
+                    supplier_lot=receipt.supplier_lot or None,
+                    item_sku=receipt.item_sku,
+                    lot=receipt.lot,
+                    purchase_order=receipt.purchase_order,
+                    line=receipt.line or None,
+                    quantity=decimal_from_proto(receipt.quantity),
+                )
+                for receipt in proto.receipts
+            ],
+            shipments=[
+                TraceShipment(
+                    item_sku=shipment.item_sku,
+                    lot=shipment.lot,
+                    sales_order=shipment.sales_order,
+                    customer=shipment.customer,
+                    quantity=decimal_from_proto(shipment.quantity),
+                )
+                for shipment in proto.shipments
+            ],
+            suppliers=list(proto.suppliers),
+        )
+
+
+@strawberry.type(description="What one customer received of one lot reached by a recall.")
+class RecallLine:
+    customer: str = strawberry.field(description="The customer's code.")
+    item_sku: str = strawberry.field(description="The item's SKU.")
+    lot: str = strawberry.field(description="The stock lot shipped.")
+    quantity: decimal.Decimal = strawberry.field(description="How much, over all their shipments of it.")
+    sales_orders: list[str] = strawberry.field(description="The sales orders it was shipped on.")
+
+
+@strawberry.type(description="A forward trace as a recall reads it: who received what, and the lots to hold.")
+class Recall:
+    lines: list[RecallLine] = strawberry.field(description="Per customer, item and lot, by customer.")
+    customers: list[str] = strawberry.field(description="The customers to contact, each once.")
+    hold: list[TracedLot] = strawberry.field(
+        description="Every lot of the trace: what of them is still AVAILABLE in stock holdRecalledLots holds."
+    )
+
+    @classmethod
+    def from_proto(cls, proto: pb.RecallResponse) -> Recall:
+        return cls(
+            lines=[
+                RecallLine(
+                    customer=line.customer,
+                    item_sku=line.item_sku,
+                    lot=line.lot,
+                    quantity=decimal_from_proto(line.quantity),
+                    sales_orders=list(line.sales_orders),
+                )
+                for line in proto.lines
+            ],
+            customers=list(proto.customers),
+            hold=[TracedLot.from_proto(lot) for lot in proto.hold],
+        )
+
+
+@strawberry.enum(description="What quality figures are grouped by, besides the month.")
+class QualityFiguresDimension(Enum):
+    SUPPLIER = strawberry.enum_value("SUPPLIER", description="The supplier of the lots (purchase receipts).")
+    WORK_ORDER = strawberry.enum_value("WORK_ORDER", description="The work order that made them (production).")
+    FINISHED_ITEM = strawberry.enum_value("FINISHED_ITEM", description="The item made (production).")
+    OPERATOR = strawberry.enum_value(
+        "OPERATOR", description="Who reported the work: the actor of the work order's completion into QC_HOLD."
+    )
+
+
+@strawberry.type(description="What one lot's rejects cost, at the item's standard cost.")
+class RejectCost:
+    inspection_lot_id: strawberry.ID = strawberry.field(description="The inspection lot's `id`.")
+    lot: str | None = strawberry.field(description="The stock lot, as printed; null for an item without lots.")
+    rejected: decimal.Decimal = strawberry.field(description="The units rejected.")
+    standard_cost: decimal.Decimal = strawberry.field(description="The item's standard cost per base unit.")
+    cost: decimal.Decimal = strawberry.field(description="`rejected` times `standardCost`, exact.")
+
+
+@strawberry.type(
+    description="Quality figures of one supplier, work order, finished item or operator in one month (UTC), with "
+    "the lots each figure came from."
+)
+class QualityFigures:
+    key: str = strawberry.field(
+        description="Whose figures: a supplier's code, a work order's number, an SKU or a user id, as the dimension "
+        "asked."
+    )
+    month: str = strawberry.field(description="The month, as 2026-12.")
+    inspection_lot_ids: list[strawberry.ID] = strawberry.field(
+        description="The `id`s of the inspection lots decided in it, which every figure is made of."
+    )
+    lots_inspected: int = strawberry.field(description="Lots decided.")
+    lots_accepted: int = strawberry.field(description="Lots decided with nothing rejected.")
+    units_inspected: decimal.Decimal = strawberry.field(description="Units decided.")
+    units_accepted: decimal.Decimal = strawberry.field(description="Units made AVAILABLE.")
+    units_rejected: decimal.Decimal = strawberry.field(description="Units made REJECTED.")
+    lot_acceptance_rate: decimal.Decimal | None = strawberry.field(
+        description="`lotsAccepted` / `lotsInspected`, from 0 to 1; null when nothing was decided."
+    )
+    unit_acceptance_rate: decimal.Decimal | None = strawberry.field(
+        description="`unitsAccepted` / `unitsInspected`, from 0 to 1; null when nothing was decided."
+    )
+    defect_ppm: decimal.Decimal | None = strawberry.field(
+        description="Units rejected per million inspected; null when nothing was decided."
+    )
+    top_defects: list[DefectCount] = strawberry.field(description="The defects most often found, the most first.")
+    reject_costs: list[RejectCost] = strawberry.field(description="What each lot's rejects cost.")
+    reject_cost: decimal.Decimal = strawberry.field(description="The sum of `rejectCosts`, exact.")
+    opened_non_conformance_ids: list[strawberry.ID] = strawberry.field(
+        description="The `id`s of the NCRs opened in the month."
+    )
+    closed_non_conformance_ids: list[strawberry.ID] = strawberry.field(
+        description="The `id`s of the NCRs closed in the month."
+    )
+
+    @classmethod
+    def from_proto(cls, proto: pb.FiguresRow) -> QualityFigures:
+        return cls(
+            key=proto.key,
+            month=proto.month,
+            inspection_lot_ids=[global_id(InspectionLot, lot) for lot in proto.inspection_lots],
+            lots_inspected=proto.lots_inspected,
+            lots_accepted=proto.lots_accepted,
+            units_inspected=decimal_from_proto(proto.units_inspected),
+            units_accepted=decimal_from_proto(proto.units_accepted),
+            units_rejected=decimal_from_proto(proto.units_rejected),
+            lot_acceptance_rate=optional_decimal(proto.lot_acceptance_rate, proto.HasField("lot_acceptance_rate")),
+            unit_acceptance_rate=optional_decimal(proto.unit_acceptance_rate, proto.HasField("unit_acceptance_rate")),
+            defect_ppm=optional_decimal(proto.defect_ppm, proto.HasField("defect_ppm")),
+            top_defects=[DefectCount(code=defect.code, count=defect.count) for defect in proto.top_defects],
+            reject_costs=[
+                RejectCost(
+                    inspection_lot_id=global_id(InspectionLot, cost.inspection_lot_id),
+                    lot=cost.lot or None,
+                    rejected=decimal_from_proto(cost.rejected),
+                    standard_cost=decimal_from_proto(cost.standard_cost),
+                    cost=decimal_from_proto(cost.cost),
+                )
+                for cost in proto.reject_costs
+            ],
+            reject_cost=decimal_from_proto(proto.reject_cost),
+            opened_non_conformance_ids=[global_id(NonConformance, ncr) for ncr in proto.ncrs_opened],
+            closed_non_conformance_ids=[global_id(NonConformance, ncr) for ncr in proto.ncrs_closed],
+        )
