@@ -29,8 +29,8 @@ from typing import NamedTuple
 from invariant_kernel.errors import DomainError, ErrorCode, quoted
 
 
-# Lots are tuples, not dataclasses: a trace hashes and compares them by the thousand, and a
-# tuple does it in C.
+# The genealogy's values are named tuples, not dataclasses: a trace makes, hashes and sorts
+# them by the thousand, and a tuple does that in C.
 class StockLot(NamedTuple):
     item_sku: str
     lot: str
@@ -44,8 +44,7 @@ class SupplierLot(NamedTuple):
     item_sku: str
 
 
-@dataclass(frozen=True)
-class Receipt:
+class Receipt(NamedTuple):
     supplier_lot: SupplierLot
     lot: StockLot
     purchase_order: str
@@ -53,24 +52,21 @@ class Receipt:
     quantity: Decimal
 
 
-@dataclass(frozen=True)
-class WorkOrderMovement:
+class WorkOrderMovement(NamedTuple):
     work_order: str
     lot: StockLot
     # In the item's base unit: positive received from the order, negative issued to it.
     quantity: Decimal
 
 
-@dataclass(frozen=True)
-class Shipment:
+class Shipment(NamedTuple):
     lot: StockLot
     sales_order: str
     customer: str
     quantity: Decimal
 
 
-@dataclass(frozen=True, order=True)
-class WorkOrderUse:
+class WorkOrderUse(NamedTuple):
     """What a work order consumed (or produced) of a lot, net of what it returned."""
 
     work_order: str
@@ -78,8 +74,7 @@ class WorkOrderUse:
     quantity: Decimal
 
 
-@dataclass(frozen=True)
-class Made:
+class Made(NamedTuple):
     """On `work_order`, `consumed` of `component` went into what made `produced` of `product`."""
 
     work_order: str
@@ -89,8 +84,7 @@ class Made:
     produced: Decimal
 
 
-@dataclass(frozen=True, order=True)
-class TracedLot:
+class TracedLot(NamedTuple):
     """A lot a trace reached, `level` work orders away from where it started."""
 
     level: int
