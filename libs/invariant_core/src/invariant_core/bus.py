@@ -180,7 +180,6 @@ class OutboxRelay:
     # A count's posting leaves thousands of movements at once: big batches keep the round
     # trips (one transaction, one burst of publishes) few.
     BATCH = 1000
-    # The longest a busy relay lets commits gather before its next batch.
     GATHER_SECONDS = 0.02
 
     def __init__(
@@ -215,21 +214,19 @@ class OutboxRelay:
         self._remove = delete(outbox).where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
         delay = 0.1
         while True:
             try:
                 # A batch short of BATCH took every row committed before it: rows committed
                 # since have set `wake`, so asking again at once would only find nothing.
-                started = loop.time()
                 while (sent := await self.publish_pending()) == self.BATCH:
-                    started = loop.time()
+                    pass
                 if sent:
-                    # Busy: let the next commits' rows gather into one batch, since each batch
-                    # costs a transaction, but no longer than the last batch took. The relay
-                    # then spends at most about half of its time publishing, and an event
-                    # waits about one batch longer: at light load, next to nothing.
-                    await asyncio.sleep(min(self.GATHER_SECONDS, loop.time() - started))
+                    # Busy: let the next few commits' rows gather into one batch, since each
+                    # batch costs a transaction. An event waits at most this much longer.
+                    # Not shorter: the relay's transactions compete with the commands' for the
+                    # same cores, and a relay that never pauses takes more of them under load.
+                    await asyncio.sleep(self.GATHER_SECONDS)
                 delay = 0.1
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
                 # that arrives as the event is set, and the relay would never stop.
