@@ -273,3 +273,21 @@ async def refused(call: Any) -> DomainError:
     except grpc.aio.AioRpcError as error:
         return rpc.from_rpc_error(error)
     raise AssertionError("the call was not refused")
+
+
+async def inspected_lot(suite: Suite, defective: int = 1) -> tuple[str, pb.InspectionLot]:
+    """A receipt of 100 into QC_HOLD under an AQL 2.5 plan, its 20 samples inspected."""
+    await warehouse(suite)
+    sku = await inspected_item(suite)
+    await active_plan(suite, sku)
+    await receive_on_hold(suite, sku, 100)
+    lot = await the_lot(suite, sku)
+    results = [r for sample in range(1, 21) for r in checked(sample, good=sample > defective)]
+    return sku, await record(suite, lot.id, results)
+
+
+async def moved(suite: Suite, sku: str, expected: dict[tuple[str, str], Decimal]) -> None:
+    async def there() -> bool:
+        return await balances(suite, sku) == expected
+
+    await eventually(there, f"stock holds {expected} of {sku}")

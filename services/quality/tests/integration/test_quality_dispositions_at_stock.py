@@ -13,10 +13,11 @@ from quality_support import (
     balances,
     d,
     decide,
+    inspected_lot,
     key,
+    moved,
     refused,
 )
-from test_quality_inspection import inspected_lot, moved
 
 from invariant.quality.v1 import quality_pb2 as pb
 from invariant.stock.v1 import stock_pb2 as spb

@@ -11,16 +11,16 @@ from quality_support import (
     QUARANTINE,
     SHELF,
     Suite,
-    active_plan,
     balances,
     caught_up,
-    checked,
     d,
     decide,
     inspected_item,
+    inspected_lot,
     inspection_movements,
     key,
     lots_of,
+    moved,
     publish,
     receive_available,
     receive_on_hold,
@@ -42,24 +42,6 @@ from invariant_kernel.errors import ErrorCode
 
 MOVEMENT_POSTED = "inventory.stock.movement.posted"
 DECIDED = "inventory.quality.inspection.decided"
-
-
-async def inspected_lot(suite: Suite, defective: int = 1) -> tuple[str, pb.InspectionLot]:
-    """A receipt of 100 into QC_HOLD under an AQL 2.5 plan, its 20 samples inspected."""
-    await warehouse(suite)
-    sku = await inspected_item(suite)
-    await active_plan(suite, sku)
-    await receive_on_hold(suite, sku, 100)
-    lot = await the_lot(suite, sku)
-    results = [r for sample in range(1, 21) for r in checked(sample, good=sample > defective)]
-    return sku, await record(suite, lot.id, results)
-
-
-async def moved(suite: Suite, sku: str, expected: dict[tuple[str, str], Decimal]) -> None:
-    async def there() -> bool:
-        return await balances(suite, sku) == expected
-
-    await eventually(there, f"stock holds {expected} of {sku}")
 
 
 async def test_a_receipt_of_100_is_sampled_20_and_a_partial_decision_moves_90_available_and_10_into_quarantine(
