@@ -97,7 +97,7 @@ class FakeOrdersRepository:
             copy.deepcopy(o)
             for o in sorted(self.orders.values(), key=lambda o: o.id)
             if o.state in OPEN_STATES
-            and any(li.item_sku == item_sku and li.warehouse == warehouse and li.to_ask > 0 for li in o.lines)
+            and any(li.item_sku == item_sku and li.warehouse == warehouse and li.backordered > 0 for li in o.lines)
         ]
 
     async def orders_holding(self, reservation_ids: Collection[str]) -> list[SalesOrder]:

@@ -49,9 +49,12 @@ async def confirmed_order(
     done = await confirm(orders, FakeReleases(), promised, asks)
     # The rest is asked for once more after the confirmation; stock has none of it yet.
     for number, line, asked, _ in asks.asked:
-        nothing = partial(fulfil.backorder_answered, FakeReleases(), number=number, line=line, asked=asked)
+        nothing = partial(
+            fulfil.backorder_answered, FakeReleases(), FakeBackorders(), number=number, line=line, asked=asked
+        )
         await orders.run(
-            lambda uow, repo, _, given=nothing: given(uow, repo, reservation_id="", granted=Decimal(0)), None
+            lambda uow, repo, _, given=nothing: given(uow, repo, reservation_id="", granted=Decimal(0), cause="c-0"),
+            None,
         )
     orders.relay()
     return done
@@ -83,9 +86,13 @@ async def test_stock_s_answer_is_booked_and_a_cancelled_order_s_grant_given_back
     await orders.run(lambda uow, repo, _: fill(uow, repo, "BOLT", "MAIN", Decimal(20), "m-1"), None)
     await orders.run(partial(handlers.cancel_sales_order, releases), commands.CancelSalesOrder(dropped.number, ""))
 
-    answer = partial(fulfil.backorder_answered, releases)
-    await orders.run(lambda uow, repo, _: answer(uow, repo, kept.number, 1, Decimal(6), "r-b1", Decimal(6)), None)
-    await orders.run(lambda uow, repo, _: answer(uow, repo, dropped.number, 1, Decimal(5), "r-b2", Decimal(5)), None)
+    answer = partial(fulfil.backorder_answered, releases, FakeBackorders())
+    await orders.run(
+        lambda uow, repo, _: answer(uow, repo, kept.number, 1, Decimal(6), "r-b1", Decimal(6), "c-1"), None
+    )
+    await orders.run(
+        lambda uow, repo, _: answer(uow, repo, dropped.number, 1, Decimal(5), "r-b2", Decimal(5), "c-2"), None
+    )
 
     [line] = orders.repo.orders[kept.number].lines
     assert (line.reserved, line.backordered, [r.reservation_id for r in line.reservations]) == (
@@ -94,6 +101,28 @@ async def test_stock_s_answer_is_booked_and_a_cancelled_order_s_grant_given_back
         ["R-0-0", "r-b1"],
     )
     assert releases.sent == [(dropped.number, 1, "r-b2", Decimal(5))]
+
+
+async def test_an_ask_answered_short_after_stock_came_in_that_no_ask_took_asks_again() -> None:
+    orders, stock, backorders = FakeService(FakeOrdersRepository()), FakeStock(), FakeBackorders()
+    placed = await confirmed_order(orders, stock, "3", "0")
+    fill = partial(fulfil.fill_backorders, backorders)
+    answer = partial(fulfil.backorder_answered, FakeReleases(), backorders)
+    await orders.run(lambda uow, repo, _: fill(uow, repo, "BOLT", "MAIN", Decimal(3), "movement-1"), None)
+
+    # A receipt of 4 comes in that no ask can take (all 3 are asked for), then stock's answer
+    # to the ask: nothing, since stock answered it before the receipt was posted.
+    await orders.run(lambda uow, repo, _: fill(uow, repo, "BOLT", "MAIN", Decimal(4), "movement-2"), None)
+    await orders.run(lambda uow, repo, _: answer(uow, repo, placed.number, 1, Decimal(3), "", Decimal(0), "c-1"), None)
+    # The ask made again, answered short too: no stock came meanwhile, so it waits.
+    await orders.run(lambda uow, repo, _: answer(uow, repo, placed.number, 1, Decimal(3), "", Decimal(0), "c-2"), None)
+
+    assert backorders.asked == [
+        (placed.number, 1, Decimal(3), "movement-1"),
+        (placed.number, 1, Decimal(3), "c-1"),
+    ]
+    [line] = orders.repo.orders[placed.number].lines
+    assert (line.backordered, line.asking, line.asked_before_arrival) == (Decimal(3), Decimal(0), Decimal(0))
 
 
 async def picking(quantity: str = "10") -> tuple[FakeService[FakeOrdersRepository], FakeStock, FakeItems, SalesOrder]:

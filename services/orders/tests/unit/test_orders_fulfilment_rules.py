@@ -24,6 +24,7 @@ from orders.domain.sales import (
     allot_backorders,
     order_number,
     shortage_cuts,
+    stock_arrived,
 )
 
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -70,14 +71,40 @@ def test_what_is_asked_already_is_not_asked_again_until_stock_answers() -> None:
         order.ask_backorder(1, Decimal(2))
 
 
+def test_stock_no_ask_takes_marks_the_asks_out_and_their_short_answers_ask_once_more() -> None:
+    order = confirmed(1, "10", "4")
+    order.ask_backorder(1, Decimal(2))
+    order.ask_backorder(1, Decimal(4))
+
+    asks = stock_arrived([order], "BOLT", "MAIN", Decimal(5))
+
+    # 5 came: no ask takes 5 (none is left to ask), and both asks out may predate it.
+    assert asks == [] and order.lines[0].asked_before_arrival == Decimal(6)
+    assert order.backorder_answered(1, Decimal(2), "r-9", Decimal(1)) == (0, 1)
+    assert order.backorder_answered(1, Decimal(4), "", Decimal(0)) == (0, 4)
+    # Asked again after stock came: their answers, short or not, are final.
+    assert order.backorder_answered(1, Decimal(1), "", Decimal(0)) == (0, 0)
+    [line] = order.lines
+    assert (line.reserved, line.backordered, line.asking, line.asked_before_arrival) == (5, 5, 4, 0)
+
+
+def test_stock_that_asks_take_whole_marks_nothing() -> None:
+    order = confirmed(1, "10", "4")
+    order.ask_backorder(1, Decimal(2))
+
+    [(_, line, asked)] = stock_arrived([order], "BOLT", "MAIN", Decimal(3))
+
+    assert (asked, line.asking, line.asked_before_arrival) == (3, 5, 0)
+
+
 def test_an_answer_books_what_stock_granted_as_one_more_reservation_of_the_line() -> None:
     order = confirmed(1, "10", "4")
     order.ask_backorder(1, Decimal(5))
 
-    unwanted = order.backorder_answered(1, Decimal(5), "r-9", Decimal(3))
+    answer = order.backorder_answered(1, Decimal(5), "r-9", Decimal(3))
 
     [line] = order.lines
-    assert unwanted == 0
+    assert answer == (0, 0)
     assert (line.reserved, line.backordered, line.asking) == (Decimal(7), Decimal(3), Decimal(0))
     assert line.reservations == (LineReservation("r-1", Decimal(4)), LineReservation("r-9", Decimal(3)))
 
@@ -87,7 +114,7 @@ def test_what_stock_grants_a_cancelled_order_is_to_be_given_back() -> None:
     order.ask_backorder(1, Decimal(6))
     order.cancel("", "ana", NOW)
 
-    assert order.backorder_answered(1, Decimal(6), "r-9", Decimal(6)) == Decimal(6)
+    assert order.backorder_answered(1, Decimal(6), "r-9", Decimal(6)).give_back == Decimal(6)
     assert order.lines[0].reserved == Decimal(4)
 
 

@@ -53,6 +53,7 @@ _SAVED_LINE_FIELDS = (
     "backordered",
     "reservation_id",
     "asking",
+    "asked_before_arrival",
     "picked",
     "shipped",
     "shorted",
@@ -439,6 +440,7 @@ def _line_row(order_id: str, line: OrderLine) -> dict[str, Any]:
         "backordered": line.backordered,
         "reservation_id": line.reservation_id,
         "asking": line.asking,
+        "asked_before_arrival": line.asked_before_arrival,
         "picked": line.picked,
         "shipped": line.shipped,
         "shorted": line.shorted,
@@ -451,7 +453,8 @@ def _pick_row(order_id: str, pick: Pick) -> dict[str, Any]:
 
 
 def _waiting(item_sku: str, warehouse: str) -> Select[tuple[str]]:
-    """The open orders with a line backordered for the item at the warehouse and not asked for."""
+    """The open orders with a line backordered for the item at the warehouse, asked for or not
+    (an ask out may have been answered before the stock came)."""
     lines = sales_order_lines
     return (
         select(lines.c.order_id)
@@ -459,7 +462,7 @@ def _waiting(item_sku: str, warehouse: str) -> Select[tuple[str]]:
         .where(
             lines.c.item_sku == item_sku,
             lines.c.warehouse == warehouse,
-            lines.c.backordered > lines.c.asking,
+            lines.c.backordered > 0,
             sales_orders.c.state.in_([str(s) for s in OPEN_STATES]),
         )
     )

@@ -235,7 +235,16 @@ class StockCommands:
             answered = outcome.response.reservations[0]
             granted, reservation = Decimal(answered.open.value or "0"), answered.id
         await fulfilment.backorder_answered(
-            self, uow, SqlOrdersRepository(uow.session), number, int(line), asked, reservation, granted
+            self,
+            self,
+            uow,
+            SqlOrdersRepository(uow.session),
+            number,
+            int(line),
+            asked,
+            reservation,
+            granted,
+            outcome.command_id,
         )
 
 

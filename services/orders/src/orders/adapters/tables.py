@@ -146,6 +146,8 @@ sales_order_lines = Table(
     Column("reservation_id", String(36), nullable=False),
     # Of the backorder, asked of stock and not answered yet.
     Column("asking", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
+    # Of `asking`, asked before stock came in that went to no ask.
+    Column("asked_before_arrival", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
     # Picked and not shipped yet.
     Column("picked", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),
     Column("shipped", Exact(QUANTITY_PLACES), nullable=False, server_default="0"),

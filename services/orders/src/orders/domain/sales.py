@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from invariant_kernel.errors import DomainError, ErrorCode
 from invariant_kernel.limits import ID, TEXT, bounded
@@ -68,6 +69,10 @@ class OrderLine(ItemLine):
     reservations: tuple[LineReservation, ...] = ()
     # Of the backorder, what was asked of stock and not answered yet.
     asking: Decimal = Decimal(0)
+    # Of `asking`, what was asked before stock came in that no ask could take, every unit of
+    # the backorder being asked for already: stock may have answered those asks before it
+    # came, so an answer short of its ask asks again for what it did not get.
+    asked_before_arrival: Decimal = Decimal(0)
     # Picked and not shipped yet: still held by its reservations.
     picked: Decimal = Decimal(0)
     shipped: Decimal = Decimal(0)
@@ -94,6 +99,13 @@ class Grant:
 
     reservation_id: str
     granted: Decimal
+
+
+class Answer(NamedTuple):
+    """What booking stock's answer to a backorder's ask leaves to do."""
+
+    give_back: Decimal
+    ask_again: Decimal
 
 
 @dataclass(frozen=True)
@@ -293,16 +305,33 @@ class SalesOrder:
             raise ValueError(f"cannot ask {quantity} for line {line_number} of {self.number} ({self.state})")
         self._replace(line, asking=line.asking + quantity)
 
-    def backorder_answered(self, line_number: int, asked: Decimal, reservation_id: str, granted: Decimal) -> Decimal:
-        """Book what stock granted of an ask on the line's backorder; what of it the order
-        no longer wants (cancelled or closed meanwhile), to be given back."""
+    def backorder_answered(self, line_number: int, asked: Decimal, reservation_id: str, granted: Decimal) -> Answer:
+        """Book what stock granted of an ask on the line's backorder. What of it the order no
+        longer wants (cancelled or closed meanwhile) is to be given back; an ask answered
+        short that stock may have answered before stock came in is asked again."""
         line = self.line(line_number)
-        line = self._replace(line, asking=max(line.asking - asked, Decimal(0)))
+        missed_arrival = line.asked_before_arrival > 0
+        line = self._replace(
+            line,
+            asking=max(line.asking - asked, Decimal(0)),
+            asked_before_arrival=max(line.asked_before_arrival - asked, Decimal(0)),
+        )
         kept = min(granted, line.backordered) if self.state in OPEN_STATES else Decimal(0)
         if kept > 0:
             line = self._replace(line, backordered=line.backordered - kept)
-            self._held(line, (*line.reservations, LineReservation(reservation_id, kept)))
-        return granted - kept
+            line = self._held(line, (*line.reservations, LineReservation(reservation_id, kept)))
+        again = Decimal(0)
+        if missed_arrival and self.state in OPEN_STATES and granted < asked:
+            again = min(asked - granted, line.to_ask)
+            if again > 0:
+                self.ask_backorder(line_number, again)
+        return Answer(give_back=granted - kept, ask_again=again)
+
+    def arrived_while_asked(self, line_number: int) -> None:
+        """Stock came in for the line's item and place while what it asks for was asked
+        already, and went to no ask: every ask out now may have been answered before it."""
+        line = self.line(line_number)
+        self._replace(line, asked_before_arrival=line.asking)
 
     def lose(self, line_number: int, reservation_id: str, quantity: Decimal) -> None:
         """Stock found `quantity` of what one of the line's reservations holds gone: it is
@@ -477,6 +506,29 @@ def allot_backorders(
         allotted.append((order, line, ask))
         left -= ask
     return allotted
+
+
+def stock_arrived(
+    orders: Iterable[SalesOrder], item_sku: str, warehouse: str, quantity: Decimal
+) -> list[tuple[SalesOrder, OrderLine, Decimal]]:
+    """`quantity` of an item came in at a warehouse: the waiting lines' asks for it, taken on
+    the lines. What no ask takes is noted on the lines whose asks are out, since stock may
+    have answered those before it came."""
+    orders = list(orders)
+    awaiting = [
+        (order, line.line)
+        for order in orders
+        if order.state in OPEN_STATES
+        for line in order.lines
+        if line.item_sku == item_sku and line.warehouse == warehouse and line.asking > 0
+    ]
+    asks = allot_backorders(orders, item_sku, warehouse, quantity)
+    for order, line, asked in asks:
+        order.ask_backorder(line.line, asked)
+    if quantity > sum((asked for _, _, asked in asks), Decimal(0)):
+        for order, number in awaiting:
+            order.arrived_while_asked(number)
+    return [(order, order.line(line.line), asked) for order, line, asked in asks]
 
 
 def shortage_cuts(

@@ -18,7 +18,7 @@ from invariant_core.db import Recorder, utcnow
 from invariant_kernel.errors import DomainError, ErrorCode
 from orders.domain import fulfilment
 from orders.domain.picking import PickListEntry, Shelf, pick_list
-from orders.domain.sales import Issue, LineReservation, OrderLine, SalesOrder, allot_backorders, shortage_cuts
+from orders.domain.sales import Issue, LineReservation, OrderLine, SalesOrder, shortage_cuts, stock_arrived
 from orders.service.handlers import order_by_number
 from orders.service.ports import Backorders, Items, OrdersRepository, Reading, Releases, Stock
 
@@ -60,17 +60,15 @@ async def fill_backorders(
     """`quantity` of an item became available at a warehouse (the event `cause`): the lines
     waiting for it ask stock for it, oldest requested date first."""
     orders = await repo.backordered_orders(item_sku, warehouse)
-    asked: dict[str, SalesOrder] = {}
-    for order, line, quantity_asked in allot_backorders(orders, item_sku, warehouse, quantity):
-        order.ask_backorder(line.line, quantity_asked)
+    before = {order.id: tuple(order.lines) for order in orders}
+    for order, line, quantity_asked in stock_arrived(orders, item_sku, warehouse, quantity):
         await backorders.ask(uow, order, line, quantity_asked, cause)
-        asked[order.id] = order
-    for order in asked.values():
-        await repo.save_sales_order(order)
+    await repo.save_sales_orders([order for order in orders if tuple(order.lines) != before[order.id]])
 
 
 async def backorder_answered(
     releases: Releases,
+    backorders: Backorders,
     uow: Recorder,
     repo: OrdersRepository,
     number: str,
@@ -78,16 +76,20 @@ async def backorder_answered(
     asked: Decimal,
     reservation_id: str,
     granted: Decimal,
+    cause: str,
 ) -> None:
-    """Stock answered an ask for a line's backorder: book what it granted; what the order no
-    longer wants (cancelled or closed meanwhile) is given back."""
+    """Stock answered an ask for a line's backorder (the command `cause`): book what it
+    granted; what the order no longer wants (cancelled or closed meanwhile) is given back,
+    and what stock may have answered before stock came in is asked again."""
     order = await repo.sales_order(number, lock=True)
     if order is None:
         return
-    unwanted = order.backorder_answered(line, asked, reservation_id, granted)
+    answer = order.backorder_answered(line, asked, reservation_id, granted)
     await repo.save_sales_order(order)
-    if unwanted > 0:
-        await releases.release(uow, order, _holding(order.line(line), reservation_id, unwanted))
+    if answer.give_back > 0:
+        await releases.release(uow, order, _holding(order.line(line), reservation_id, answer.give_back))
+    if answer.ask_again > 0:
+        await backorders.ask(uow, order, order.line(line), answer.ask_again, cause)
 
 
 def _holding(line: OrderLine, reservation_id: str, quantity: Decimal) -> OrderLine:
