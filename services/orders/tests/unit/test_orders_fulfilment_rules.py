@@ -97,6 +97,15 @@ def test_stock_that_asks_take_whole_marks_nothing() -> None:
     assert (asked, line.asking, line.asked_before_arrival) == (3, 5, 0)
 
 
+def test_only_the_asks_out_before_stock_came_are_marked_not_the_ask_it_made() -> None:
+    order = confirmed(1, "10", "4")
+    order.ask_backorder(1, Decimal(2))
+
+    [(_, line, asked)] = stock_arrived([order], "BOLT", "MAIN", Decimal(5))
+
+    assert (asked, line.asking, order.lines[0].asked_before_arrival) == (4, 6, 2)
+
+
 def test_an_answer_books_what_stock_granted_as_one_more_reservation_of_the_line() -> None:
     order = confirmed(1, "10", "4")
     order.ask_backorder(1, Decimal(5))

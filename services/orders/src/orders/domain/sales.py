@@ -327,11 +327,10 @@ class SalesOrder:
                 self.ask_backorder(line_number, again)
         return Answer(give_back=granted - kept, ask_again=again)
 
-    def arrived_while_asked(self, line_number: int) -> None:
-        """Stock came in for the line's item and place while what it asks for was asked
-        already, and went to no ask: every ask out now may have been answered before it."""
-        line = self.line(line_number)
-        self._replace(line, asked_before_arrival=line.asking)
+    def arrived_while_asked(self, line_number: int, asking: Decimal) -> None:
+        """Stock came in for the line's item and place and went to no ask while `asking` of
+        the line was asked for: those asks may have been answered before it came."""
+        self._replace(self.line(line_number), asked_before_arrival=asking)
 
     def lose(self, line_number: int, reservation_id: str, quantity: Decimal) -> None:
         """Stock found `quantity` of what one of the line's reservations holds gone: it is
@@ -516,7 +515,7 @@ def stock_arrived(
     have answered those before it came."""
     orders = list(orders)
     awaiting = [
-        (order, line.line)
+        (order, line.line, line.asking)
         for order in orders
         if order.state in OPEN_STATES
         for line in order.lines
@@ -526,8 +525,8 @@ def stock_arrived(
     for order, line, asked in asks:
         order.ask_backorder(line.line, asked)
     if quantity > sum((asked for _, _, asked in asks), Decimal(0)):
-        for order, number in awaiting:
-            order.arrived_while_asked(number)
+        for order, number, asking in awaiting:
+            order.arrived_while_asked(number, asking)
     return [(order, order.line(line.line), asked) for order, line, asked in asks]
 
 
