@@ -24,7 +24,8 @@ ADMIN = ("admin",)
 
 PLACE = "warehouse location lot status"
 MOVEMENT = f"""id type itemSku quantity enteredUnit from {{ {PLACE} }} to {{ {PLACE} }} document {{ type number line }}
-reasonCode reasons {{ reasonCode quantity }} actor businessTime postedAt correctsMovementId reservationId"""
+reasonCode reasons {{ reasonCode quantity }} actor businessTime postedAt correctsMovementId reservationId
+supplier supplierLot"""
 RESERVATION = (
     "id itemSku warehouse requested open consumed released owner { type number line } state expiresAt createdAt"
 )
@@ -217,8 +218,11 @@ async def test_an_operator_receives_boxes_which_are_booked_in_the_base_unit(grap
         unit="box",
         document={"type": "PURCHASE_ORDER", "number": "PO-1", "line": "1"},
         businessTime=business_time.isoformat(),
+        supplier="acme",
+        supplierLot="ac-2291",
     )
     assert movement["type"] == "RECEIPT"
+    assert (movement["supplier"], movement["supplierLot"]) == ("ACME", "ac-2291")
     assert (q(movement["quantity"]), movement["enteredUnit"]) == ("24", "BOX")
     assert (movement["from"], movement["to"]) == (None, place("WH1", "A-01"))
     assert movement["document"] == {"type": "PURCHASE_ORDER", "number": "PO-1", "line": "1"}

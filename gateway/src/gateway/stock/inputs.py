@@ -243,11 +243,20 @@ class ReceiveInput(_OnePlaceInput):
         default=StockStatus.AVAILABLE,
         description="QC_HOLD when the goods are to be inspected; REJECTED is refused.",
     )
+    supplier: str | None = strawberry.field(
+        default=None, description="Whose goods they are, where from a supplier: that supplier's plan inspects them."
+    )
+    supplier_lot: str | None = strawberry.field(
+        default=None,
+        description="The supplier's own number for the lot, where it differs from `lot`: a trace can start from either.",
+    )
 
     FIELDS: ClassVar[Mapping[str, str]] = _flat("to")
 
     def to_proto(self) -> pb.PostMovementRequest:
-        return self._request(pb.MOVEMENT_TYPE_RECEIPT, target=self._at(self.status))
+        request = self._request(pb.MOVEMENT_TYPE_RECEIPT, target=self._at(self.status))
+        request.supplier, request.supplier_lot = self.supplier or "", self.supplier_lot or ""
+        return request
 
 
 @strawberry.input(description="Goods leaving the warehouse.")

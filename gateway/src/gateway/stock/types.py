@@ -321,6 +321,10 @@ class Movement(FetchedNode):
     reservation_id: strawberry.ID | None = strawberry.field(
         description="The `id` of the reservation an issue was posted against (`node` fetches it); null otherwise."
     )
+    supplier: str | None = strawberry.field(description="A receipt's supplier, where given; null otherwise.")
+    supplier_lot: str | None = strawberry.field(
+        description="A receipt's lot as the supplier numbered it, where given; null otherwise."
+    )
 
     @classmethod
     def from_proto(cls, proto: pb.Movement) -> Movement:
@@ -342,6 +346,8 @@ class Movement(FetchedNode):
             if proto.corrects_movement_id
             else None,
             reservation_id=global_id(Reservation, proto.reservation_id) if proto.reservation_id else None,
+            supplier=proto.supplier or None,
+            supplier_lot=proto.supplier_lot or None,
         )
 
     @classmethod
