@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
+import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from invariant_core import identity
 from invariant_core.bus import Stream
 from invariant_core.db import Aggregate
 from invariant_core.paging import PageQuery
+from invariant_core.rpc import check_health
 from invariant_kernel.errors import DomainError
 
 DatabaseFactory = Callable[[str], Awaitable[str]]
@@ -124,6 +126,32 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: fl
         if loop.time() > deadline:
             raise AssertionError(f"not within {within} s: {what}")
         await asyncio.sleep(0.02)
+
+
+async def service_process(
+    module: str, env: Mapping[str, str], health: str, log: Path, within: float = 30.0
+) -> asyncio.subprocess.Process:
+    """A service in a process of its own (`python -m module`), with `env` over this process's
+    environment and its output appended to `log`, once it serves `health` on GRPC_PORT: for
+    a test that kills it. Failing to serve in time, it fails with what the service logged."""
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", module, env={**os.environ, **env}, stdout=out, stderr=out
+        )
+
+    async def serving() -> bool:
+        assert process.returncode is None, f"{module} exited during start-up"
+        return await check_health(f"127.0.0.1:{env['GRPC_PORT']}", health) == "SERVING"
+
+    try:
+        await eventually(serving, f"the {module} process serves", within=within)
+    except AssertionError as late:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        logged = await asyncio.to_thread(log.read_text)
+        raise AssertionError(f"{late}; what it logged:\n{logged}") from None
+    return process
 
 
 class ConstraintViolation(Exception):  # noqa: N818 - named as the database names it

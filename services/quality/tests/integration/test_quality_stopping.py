@@ -1,9 +1,10 @@
-"""Quality stopped between a decision's commit and stock's change: the decision waits in
+"""Quality killed between a decision's commit and stock's change: the decision waits in
 quality's outbox, and once quality is back the stock moves, once."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import nats
 import pytest
@@ -27,7 +28,8 @@ from sqlalchemy import select
 
 from invariant.quality.v1 import quality_pb2 as pb
 from invariant_core.embedded import free_port
-from invariant_core.testing import eventually
+from invariant_core.testing import eventually, service_process
+from quality.bootstrap import SERVICE_NAME
 
 DECIDED = "inventory.quality.inspection.decided"
 
@@ -40,19 +42,25 @@ async def decisions_published(suite: Suite) -> list[bool]:
 
 
 @pytest.mark.fault
-async def test_quality_stopped_after_its_decision_committed_moves_the_stock_once_it_is_back(suite: Suite) -> None:
+async def test_quality_killed_after_its_decision_committed_moves_the_stock_once_it_is_back(
+    suite: Suite, tmp_path: Path
+) -> None:
     await warehouse(suite)
     sku = await inspected_item(suite)
     await active_plan(suite, sku)
     await receive_on_hold(suite, sku, 100)
     lot = await the_lot(suite, sku)
     await record(suite, lot.id, [r for sample in range(1, 21) for r in checked(sample)])
-    # Quality started again with its NATS out of reach: it answers, its relay cannot publish.
+    # Quality in a process of its own with its NATS out of reach: it answers, its relay
+    # cannot publish; killed once it has answered the decision.
     await suite.stop_quality()
-    await suite.start_quality(NATS_URL=f"nats://127.0.0.1:{free_port()}")
-
-    await decide(suite, lot.id, pb.OUTCOME_PARTIAL, "90", "10")
-    await suite.stop_quality()
+    unreachable = {**suite.quality_env, "NATS_URL": f"nats://127.0.0.1:{free_port()}"}
+    process = await service_process("quality", unreachable, SERVICE_NAME, tmp_path / "quality.log")
+    try:
+        await decide(suite, lot.id, pb.OUTCOME_PARTIAL, "90", "10")
+    finally:
+        process.kill()
+        await process.wait()
 
     assert await balances(suite, sku) == {(SHELF, "QC_HOLD"): Decimal(100)}
     await suite.start_quality()

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import sqlite3
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -34,7 +32,7 @@ from invariant_core.messages import timestamp_message
 from invariant_core.rpc import check_health
 from invariant_core.settings import Settings
 from invariant_core.tasks import GRACE_SECONDS
-from invariant_core.testing import DatabaseFactory, EventBus, eventually
+from invariant_core.testing import DatabaseFactory, EventBus, eventually, service_process
 from stock.bootstrap import SERVICE_NAME, SPEC
 
 # Faults injected on purpose: `make test-faults` runs these alone.
@@ -176,7 +174,6 @@ async def test_events_a_killed_stock_process_held_are_applied_by_the_next_one_wi
     await services.running.stop()
     settings = services.settings
     env = {
-        **os.environ,
         "DATABASE_URL": settings.database_url,
         **services.events.env,
         "GRPC_PORT": str(settings.grpc_port),
@@ -185,17 +182,7 @@ async def test_events_a_killed_stock_process_held_are_applied_by_the_next_one_wi
     processes: list[asyncio.subprocess.Process] = []
 
     async def start_process() -> None:
-        log = await asyncio.to_thread(open, tmp_path / "stock.log", "ab")
-        with log:  # the child keeps its own copy of the descriptor
-            processes.append(
-                await asyncio.create_subprocess_exec(sys.executable, "-m", "stock", env=env, stdout=log, stderr=log)
-            )
-
-        async def serving() -> bool:
-            assert processes[-1].returncode is None, "stock exited during start-up"
-            return await check_health(f"127.0.0.1:{settings.grpc_port}", SERVICE_NAME) == "SERVING"
-
-        await eventually(serving, "the stock process serves", within=30)
+        processes.append(await service_process("stock", env, SERVICE_NAME, tmp_path / "stock.log"))
 
     try:
         await start_process()
@@ -245,7 +232,6 @@ async def test_a_stock_process_told_to_stop_keeps_answering_through_its_drain_th
     assert await asyncio.to_thread(_writable_at_once, settings.database_url)
     drain = 2.0
     env = {
-        **os.environ,
         "DATABASE_URL": settings.database_url,
         **services.events.env,
         "GRPC_PORT": str(settings.grpc_port),
@@ -253,22 +239,10 @@ async def test_a_stock_process_told_to_stop_keeps_answering_through_its_drain_th
         "DRAIN_SECONDS": str(drain),
     }
     target = f"127.0.0.1:{settings.grpc_port}"
-    log = await asyncio.to_thread(open, tmp_path / "stock.log", "ab")
-    with log:  # the child keeps its own copy of the descriptor
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "stock", env=env, stdout=log, stderr=log)
+    # Longer than SQLite's busy timeout: a start that waits for the file's lock that long
+    # gives up and exits, saying so, rather than looking merely slow.
+    process = await service_process("stock", env, SERVICE_NAME, tmp_path / "stock.log", within=45)
     try:
-
-        async def serving() -> bool:
-            assert process.returncode is None, "stock exited during start-up"
-            return await check_health(target, SERVICE_NAME) == "SERVING"
-
-        try:
-            # Longer than SQLite's busy timeout: a start that waits for the file's lock that
-            # long gives up and exits, saying so, rather than looking merely slow.
-            await eventually(serving, "the stock process serves", within=45)
-        except AssertionError as late:
-            started = await asyncio.to_thread((tmp_path / "stock.log").read_text)
-            raise AssertionError(f"{late}; what it logged:\n{started}") from None
         loop = asyncio.get_running_loop()
         answered: list[tuple[float, grpc.StatusCode]] = []
         signalled = asyncio.Event()
