@@ -11,11 +11,11 @@ import grpc
 from invariant.quality.v1 import quality_pb2 as pb
 from invariant.quality.v1 import quality_pb2_grpc
 from invariant_core.commands import Dispatcher
-from invariant_core.messages import decimal_message, timestamp_message
+from invariant_core.messages import decimal_message, decimal_text, timestamp_message
 from invariant_core.paging import page_of, page_query
 from quality.domain import commands
 from quality.domain.figures import Dimension, QualityFigures
-from quality.domain.genealogy import BackwardTrace, ForwardTrace, Receipt, Shipment, TracedLot, WorkOrderUse
+from quality.domain.genealogy import BackwardTrace, ForwardTrace, TracedLot, WorkOrderUse
 from quality.domain.lots import InspectionLot, LotState, Outcome, Verdict
 from quality.domain.nonconformance import DefectCount, DispositionKind, DispositionState, NcrState, NonConformance
 from quality.domain.plans import AqlSampling, Characteristic, FixedSample, InspectionPlan, Measured, PlanState
@@ -353,64 +353,49 @@ def ncr_message(ncr: NonConformance) -> pb.NonConformance:
     return message
 
 
-def _traced(lots: Sequence[TracedLot]) -> list[pb.TracedLot]:
-    return [pb.TracedLot(item_sku=t.lot.item_sku, lot=t.lot.lot, level=t.level) for t in lots]
+# A trace carries thousands of lots: its messages are added in place, since a message made
+# apart and handed to a repeated field is copied into it.
 
 
-def _uses(uses: Sequence[WorkOrderUse]) -> list[pb.WorkOrderUse]:
-    return [
-        pb.WorkOrderUse(
-            work_order=u.work_order, item_sku=u.lot.item_sku, lot=u.lot.lot, quantity=decimal_message(u.quantity)
+def trace_message(trace: BackwardTrace | ForwardTrace) -> pb.Trace:
+    if isinstance(trace, BackwardTrace):
+        message = pb.Trace(work_orders=trace.work_orders, suppliers=trace.suppliers)
+        _add_traced(message, trace.components)
+        _add_uses(message, trace.produced)
+    else:
+        message = pb.Trace(
+            work_orders=trace.work_orders, suppliers=sorted({r.supplier_lot.supplier for r in trace.receipts})
         )
-        for u in uses
-    ]
-
-
-def _receipts(receipts: Sequence[Receipt]) -> list[pb.TraceReceipt]:
-    return [
-        pb.TraceReceipt(
+        _add_traced(message, trace.lots)
+        _add_uses(message, trace.consumed)
+        add_shipment = message.shipments.add
+        for s in trace.shipments:
+            add_shipment(
+                item_sku=s.lot.item_sku, lot=s.lot.lot, sales_order=s.sales_order, customer=s.customer
+            ).quantity.value = decimal_text(s.quantity)
+    add_receipt = message.receipts.add
+    for r in trace.receipts:
+        add_receipt(
             supplier=r.supplier_lot.supplier,
             supplier_lot=r.supplier_lot.number,
             item_sku=r.lot.item_sku,
             lot=r.lot.lot,
             purchase_order=r.purchase_order,
             line=r.line,
-            quantity=decimal_message(r.quantity),
-        )
-        for r in receipts
-    ]
+        ).quantity.value = decimal_text(r.quantity)
+    return message
 
 
-def _shipments(shipments: Sequence[Shipment]) -> list[pb.TraceShipment]:
-    return [
-        pb.TraceShipment(
-            item_sku=s.lot.item_sku,
-            lot=s.lot.lot,
-            sales_order=s.sales_order,
-            customer=s.customer,
-            quantity=decimal_message(s.quantity),
-        )
-        for s in shipments
-    ]
+def _add_traced(message: pb.Trace, lots: Sequence[TracedLot]) -> None:
+    add = message.lots.add
+    for level, lot in lots:
+        add(item_sku=lot.item_sku, lot=lot.lot, level=level)
 
 
-def trace_message(trace: BackwardTrace | ForwardTrace) -> pb.Trace:
-    if isinstance(trace, BackwardTrace):
-        return pb.Trace(
-            lots=_traced(trace.components),
-            work_orders=trace.work_orders,
-            uses=_uses(trace.produced),
-            receipts=_receipts(trace.receipts),
-            suppliers=trace.suppliers,
-        )
-    return pb.Trace(
-        lots=_traced(trace.lots),
-        work_orders=trace.work_orders,
-        uses=_uses(trace.consumed),
-        receipts=_receipts(trace.receipts),
-        shipments=_shipments(trace.shipments),
-        suppliers=sorted({r.supplier_lot.supplier for r in trace.receipts}),
-    )
+def _add_uses(message: pb.Trace, uses: Sequence[WorkOrderUse]) -> None:
+    add = message.uses.add
+    for u in uses:
+        add(work_order=u.work_order, item_sku=u.lot.item_sku, lot=u.lot.lot).quantity.value = decimal_text(u.quantity)
 
 
 def figures_message(row: QualityFigures) -> pb.FiguresRow:

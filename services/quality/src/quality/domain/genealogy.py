@@ -168,9 +168,10 @@ class Genealogy:
         self._produced: dict[StockLot, list[WorkOrderUse]] = defaultdict(list)
         self._into: dict[StockLot, list[Made]] = defaultdict(list)
         self._from: dict[StockLot, list[Made]] = defaultdict(list)
-        net: dict[str, dict[StockLot, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        for movement in work_order_movements:
-            net[movement.work_order][movement.lot] += movement.quantity
+        net: dict[str, dict[StockLot, Decimal]] = {}
+        for work_order, lot, quantity in work_order_movements:
+            lots = net.setdefault(work_order, {})
+            lots[lot] = lots[lot] + quantity if lot in lots else quantity
         for work_order, lots in sorted(net.items()):
             consumed = sorted(WorkOrderUse(work_order, lot, -q) for lot, q in lots.items() if q < 0)
             produced = sorted(WorkOrderUse(work_order, lot, q) for lot, q in lots.items() if q > 0)
