@@ -248,7 +248,7 @@ class ReceiveInput(_OnePlaceInput):
     )
     supplier_lot: str | None = strawberry.field(
         default=None,
-        description="The supplier's own number for the lot, where it differs from `lot`: a trace can start from either.",
+        description="The supplier's own number for the lot where it differs from `lot`: a trace starts from either.",
     )
 
     FIELDS: ClassVar[Mapping[str, str]] = _flat("to")
