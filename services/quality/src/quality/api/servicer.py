@@ -11,8 +11,9 @@ import grpc
 from invariant.quality.v1 import quality_pb2 as pb
 from invariant.quality.v1 import quality_pb2_grpc
 from invariant_core.commands import Dispatcher
-from invariant_core.messages import decimal_message, decimal_text, timestamp_message
+from invariant_core.messages import decimal_message, timestamp_message
 from invariant_core.paging import page_of, page_query
+from invariant_kernel.units import decimal_text
 from quality.domain import commands
 from quality.domain.figures import Dimension, QualityFigures
 from quality.domain.genealogy import BackwardTrace, ForwardTrace, TracedLot, WorkOrderUse
