@@ -12,23 +12,18 @@ from quality_support import (
     QUARANTINE,
     SHELF,
     Suite,
-    active_plan,
     balances,
     caught_up,
-    checked,
     decide,
-    inspected_item,
+    inspected_lot,
     inspection_movements,
-    receive_on_hold,
-    record,
-    the_lot,
-    warehouse,
+    moved,
 )
 from sqlalchemy import select
 
 from invariant.quality.v1 import quality_pb2 as pb
 from invariant_core.embedded import free_port
-from invariant_core.testing import eventually, service_process
+from invariant_core.testing import service_process
 from quality.bootstrap import SERVICE_NAME
 
 DECIDED = "inventory.quality.inspection.decided"
@@ -45,12 +40,7 @@ async def decisions_published(suite: Suite) -> list[bool]:
 async def test_quality_killed_after_its_decision_committed_moves_the_stock_once_it_is_back(
     suite: Suite, tmp_path: Path
 ) -> None:
-    await warehouse(suite)
-    sku = await inspected_item(suite)
-    await active_plan(suite, sku)
-    await receive_on_hold(suite, sku, 100)
-    lot = await the_lot(suite, sku)
-    await record(suite, lot.id, [r for sample in range(1, 21) for r in checked(sample)])
+    sku, lot = await inspected_lot(suite, defective=0)
     # Quality in a process of its own with its NATS out of reach: it answers, its relay
     # cannot publish; killed once it has answered the decision.
     await suite.stop_quality()
@@ -65,11 +55,7 @@ async def test_quality_killed_after_its_decision_committed_moves_the_stock_once_
     assert await balances(suite, sku) == {(SHELF, "QC_HOLD"): Decimal(100)}
     await suite.start_quality()
     expected = {(SHELF, "AVAILABLE"): Decimal(90), (QUARANTINE, "REJECTED"): Decimal(10)}
-
-    async def moved() -> bool:
-        return await balances(suite, sku) == expected
-
-    await eventually(moved, "stock moved the decided lot")
+    await moved(suite, sku, expected)
     assert await decisions_published(suite) == [True]
     await caught_up(suite.events, "stock-inspections", await _decision_sequence(suite))
     assert await balances(suite, sku) == expected
