@@ -26,7 +26,7 @@ from gateway.convert import (
 from gateway.errors import call
 from gateway.nodes import FetchedNode, global_id
 from gateway.orders.history import OrderChange
-from gateway.stock.types import Movement, Reservation
+from gateway.stock.types import DocumentRef, Movement, Reservation
 from invariant.orders.v1 import orders_pb2 as pb
 
 
@@ -44,6 +44,26 @@ class WorkOrderState(Enum):
     CLOSED = strawberry.enum_value(
         "CLOSED", description="Its material variance fixed and what was still reserved for it released."
     )
+
+
+@strawberry.enum(description="What a work order does.")
+class WorkOrderKind(Enum):
+    PRODUCTION = strawberry.enum_value("PRODUCTION", description="Makes the item from the components its BOM names.")
+    REWORK = strawberry.enum_value(
+        "REWORK",
+        description="Reworks goods quality rejected: they are issued whole from REJECTED at its release, and what it "
+        "completes goes to inspection again.",
+    )
+
+
+@strawberry.type(description="The rejected goods a rework order reworks.")
+class ReworkSource:
+    document: DocumentRef = strawberry.field(
+        description="The record that rejected them: type NCR, the non-conformance record's number, and the "
+        "disposition that asked for the rework as line."
+    )
+    location: str = strawberry.field(description="Where the rejected goods lie in the order's warehouse.")
+    lot: str = strawberry.field(description="Their lot; empty for an item not lot-tracked.")
 
 
 @strawberry.enum(description="Where a request to issue beyond a component's requirement and tolerance stands.")
@@ -262,6 +282,10 @@ class WorkOrder(FetchedNode):
     warehouse: str = strawberry.field(description="The code of the warehouse it is made at.")
     due_date: dt.date | None = strawberry.field(description="When it is due; null when none was given.")
     state: WorkOrderState = strawberry.field(description="Where the order stands.")
+    kind: WorkOrderKind = strawberry.field(description="Production, or rework of rejected goods.")
+    rework: ReworkSource | None = strawberry.field(
+        description="The rejected goods a REWORK order reworks; null for production."
+    )
     bom_version_id: strawberry.ID | None = strawberry.field(
         description="The `id` of the BOM version pinned at release (`node` fetches it); null before release."
     )
@@ -301,6 +325,18 @@ class WorkOrder(FetchedNode):
             warehouse=proto.warehouse,
             due_date=date_from_proto(proto.due_date),
             state=enum_from_proto(WorkOrderState, pb.WorkOrderState, proto.state),
+            kind=enum_from_proto(WorkOrderKind, pb.WorkOrderKind, proto.kind),
+            rework=ReworkSource(
+                document=DocumentRef(
+                    type=proto.rework.document_type,
+                    number=proto.rework.document_id,
+                    line=proto.rework.document_line or None,
+                ),
+                location=proto.rework.location,
+                lot=proto.rework.lot,
+            )
+            if proto.HasField("rework")
+            else None,
             bom_version_id=global_id(BomVersion, proto.bom_id) if proto.bom_id else None,
             bom_version=proto.bom_version or None,
             released_on=date_from_proto(proto.released_on),

@@ -26,6 +26,7 @@ from gateway.convert import (
 )
 from gateway.errors import call_or_none
 from gateway.nodes import FetchedNode, global_id
+from gateway.orders.work_orders_types import WorkOrder
 from gateway.stock.types import DocumentRef, Movement
 from invariant.quality.v1 import quality_pb2 as pb
 
@@ -433,7 +434,9 @@ class DispositionKind(Enum):
         "RETURN_TO_SUPPLIER", description="Stock issues them from REJECTED back to the supplier, the NCR as document."
     )
     SCRAP = strawberry.enum_value("SCRAP", description="Stock scraps them from REJECTED.")
-    REWORK = strawberry.enum_value("REWORK", description="Stock issues them from REJECTED to rework.")
+    REWORK = strawberry.enum_value(
+        "REWORK", description="Orders makes a rework work order, which issues them from REJECTED at its release."
+    )
     USE_AS_IS = strawberry.enum_value(
         "USE_AS_IS",
         description="Stock makes them AVAILABLE where they are, once a manager other than who asked approved.",
@@ -479,6 +482,10 @@ class Disposition:
     carried_out_at: dt.datetime | None = strawberry.field(description="When it was carried out; null until then.")
     withdrawn_by: str | None = strawberry.field(description="The user id of who withdrew it; null unless WITHDRAWN.")
     withdrawn_at: dt.datetime | None = strawberry.field(description="When it was withdrawn; null unless WITHDRAWN.")
+    work_order_id: strawberry.ID | None = strawberry.field(
+        description="For REWORK: the `id` of the rework work order orders made for it (`node` fetches it), "
+        "carried out once stock issued the goods to it; null until orders made it."
+    )
 
     @classmethod
     def from_proto(cls, proto: pb.Disposition) -> Disposition:
@@ -498,6 +505,7 @@ class Disposition:
             carried_out_at=timestamp_from_proto(proto.carried_out_at),
             withdrawn_by=proto.withdrawn_by or None,
             withdrawn_at=timestamp_from_proto(proto.withdrawn_at),
+            work_order_id=global_id(WorkOrder, proto.work_order) if proto.work_order else None,
         )
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -272,6 +273,12 @@ class UnitOfWork:
 COPY_FROM = 100
 # Rows per INSERT elsewhere.
 INSERT_SLICE = 5000
+
+
+def dialect_insert(session: AsyncSession, table: Table) -> Any:
+    """An INSERT that can say ON CONFLICT, in the dialect of the session's database."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

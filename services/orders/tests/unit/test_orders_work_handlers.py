@@ -1,6 +1,7 @@
 """Work-order handlers over in-memory ports: what a release pins and reserves, how issues are
 split between the reservation and the shelf and keyed so that a retry moves stock once, the
-over-issue approval, completion into inspection, and the variance and releases at close."""
+over-issue approval, completion into inspection, the variance and releases at close, and
+rework orders, which issue rejected goods whole at release and send what they make to inspection."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from invariant_core.testing import refusal
 from invariant_kernel.errors import ErrorCode
 from invariant_kernel.units import ItemView
 from orders.domain import work_commands as commands
-from orders.domain.work_orders import OverIssueState, PostingKind, WorkOrder, WorkOrderState
+from orders.domain.work_orders import (
+    OverIssueState,
+    PostingKind,
+    ReworkSource,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderState,
+)
 from orders.service import work_orders as handlers
 from orders.service.ports import ExplodedComponent, ProductionFacts
 
@@ -328,3 +336,81 @@ async def test_a_component_is_issued_by_its_scanned_barcode_and_a_wrong_scan_is_
         )
     )
     assert (both.code, both.field) == (ErrorCode.MUTUALLY_EXCLUSIVE, "lines[0]")
+
+
+QUARANTINE = "Q-01"
+REJECTED_FRAMES = ReworkSource("ncr", "NCR-1", "D-1", "q-01", "L-7")
+
+
+async def rework(floor: Floor, quantity: str = "6", source: ReworkSource | None = REJECTED_FRAMES) -> WorkOrder:
+    floor.stock.locations_known.add(QUARANTINE)
+    placed = await handlers.prepare_work_order(
+        ITEMS, floor.stock, commands.CreateWorkOrder("frame", quantity, "", WAREHOUSE, None, "REWORK", source)
+    )
+    return await floor.service.run(handlers.create_work_order, placed)
+
+
+async def test_a_rework_order_issues_its_rejected_goods_whole_at_release_once_and_completes_into_inspection() -> None:
+    floor = Floor()
+    draft = await rework(floor)
+    assert (draft.kind, draft.rework) == (WorkOrderKind.REWORK, ReworkSource("NCR", "NCR-1", "D-1", QUARANTINE, "L-7"))
+
+    first = await handlers.prepare_release(
+        floor.service.reading, ITEMS, floor.boms, floor.stock, commands.ReleaseWorkOrder(draft.number)
+    )
+    second = await handlers.prepare_release(
+        floor.service.reading, ITEMS, floor.boms, floor.stock, commands.ReleaseWorkOrder(draft.number)
+    )
+    order = await floor.service.run(handlers.release_work_order, first)
+    assert await floor.service.run(handlers.release_work_order, second) == order
+
+    [(_, issued)] = floor.stock.posted
+    assert (issued.kind, issued.rework, issued.item_sku, issued.quantity) == (PostingKind.ISSUE, True, "FRAME", 6)
+    assert (issued.location, issued.lot, issued.number, issued.reservation_id) == (QUARANTINE, "L-7", draft.number, "")
+    assert not floor.boms.asked and not floor.stock.reserved
+    assert order.state is WorkOrderState.RELEASED
+    assert [(c.item_sku, c.required, c.issued, c.returned) for c in order.components] == [("FRAME", 6, 6, 0)]
+    assert [(p.kind, p.quantity, p.movement_ids) for p in order.postings] == [(PostingKind.ISSUE, 6, ("M-1",))]
+
+    more = await refusal(floor.post(order.number, ("FRAME", "1")))
+    back = await refusal(
+        handlers.prepare_return(
+            floor.service.reading,
+            ITEMS,
+            floor.stock,
+            commands.ReturnComponents(order.number, (commands.ComponentQuantity("FRAME", "1", "", SHELF, "L-7"),), "r"),
+        )
+    )
+    assert [(r.code, r.field) for r in (more, back)] == [(ErrorCode.INVALID_STATE, "number")] * 2
+    assert len(floor.stock.posted) == 1
+
+    done = await floor.complete(order.number, "6")
+    receipt = floor.stock.posted[-1][1]
+    assert (receipt.kind, receipt.on_hold, receipt.rework) == (PostingKind.RECEIPT, True, False)
+    assert done.state is WorkOrderState.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "code", "field"),
+    [
+        ("REWORK", None, ErrorCode.REQUIRED, "rework"),
+        ("", REJECTED_FRAMES, ErrorCode.INVALID_FORMAT, "rework"),
+        ("SCRAP", None, ErrorCode.INVALID_FORMAT, "kind"),
+        ("REWORK", ReworkSource("NCR", " ", "D-1", QUARANTINE, "L-7"), ErrorCode.REQUIRED, "rework.document_id"),
+        ("REWORK", ReworkSource("", "NCR-1", "D-1", QUARANTINE, "L-7"), ErrorCode.REQUIRED, "rework.document_type"),
+        ("REWORK", ReworkSource("NCR", "NCR-1", "D-1", "Q-09", "L-7"), ErrorCode.NOT_FOUND, "rework.location"),
+        ("REWORK", ReworkSource("NCR", "NCR-1", "D-1", "", "L-7"), ErrorCode.REQUIRED, "rework.location"),
+        ("REWORK", ReworkSource("NCR", "NCR-1", "D-1", QUARANTINE, ""), ErrorCode.REQUIRED, "rework.lot"),
+    ],
+)
+async def test_a_rework_order_names_the_rejected_goods_it_reworks_and_only_it_does(
+    kind: str, source: ReworkSource | None, code: ErrorCode, field: str
+) -> None:
+    floor = Floor()
+    floor.stock.locations_known.add(QUARANTINE)
+    refused = await refusal(
+        handlers.prepare_work_order(
+            ITEMS, floor.stock, commands.CreateWorkOrder("frame", "6", "", WAREHOUSE, None, kind, source)
+        )
+    )
+    assert (refused.code, refused.field) == (code, field)

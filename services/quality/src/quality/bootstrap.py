@@ -19,6 +19,7 @@ from invariant_core.runtime import ServiceSpec, Wiring
 from invariant_core.settings import Settings
 from quality.adapters.catalog import CatalogItems
 from quality.adapters.events import to_message
+from quality.adapters.orders import REWORK, ReworkOrders
 from quality.adapters.repository import SqlQualityRepository
 from quality.adapters.stock import DISPOSE, HOLD, StockDispositions, StockHolds, StockPlaces
 from quality.adapters.tables import metadata
@@ -42,8 +43,8 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
     catalog_channel = rpc.channel(settings.peers["catalog"], [CATALOG])
     stack.push_async_callback(catalog_channel.close)
     items = CatalogItems(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))  # type: ignore[no-untyped-call]
-    outgoing = OutgoingCommands("quality", [HOLD, DISPOSE])
-    holds, dispositions = StockHolds(outgoing), StockDispositions(outgoing)
+    outgoing = OutgoingCommands("quality", [HOLD, DISPOSE, REWORK])
+    holds, dispositions = StockHolds(outgoing), StockDispositions(outgoing, ReworkOrders(outgoing))
     send_in_background(uows, outgoing, settings, stack)
 
     @asynccontextmanager

@@ -3,6 +3,7 @@ handlers' tests' common steps."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,7 +20,7 @@ from quality.domain.lots import DocumentRef, DocumentType, InspectionLot, LotSta
 from quality.domain.nonconformance import NcrState, NonConformance, StockRequest, defects_found
 from quality.domain.plans import Attribute, InspectionPlan, Measured, PlanState, Sampling
 from quality.service import handlers
-from quality.service.ports import LotFact
+from quality.service.ports import LotFact, ReworkIssue
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 SKU = "BOLT-M8"
@@ -78,6 +79,7 @@ class FakeQualityRepository:
         self.costs: dict[str, Decimal | None] = {}
         self.ncrs: dict[str, NonConformance] = {}
         self.facts: dict[str, LotFact] = {}
+        self.reworks: dict[str, ReworkIssue] = {}
 
     async def plan(self, plan_id: str, lock: bool = False) -> InspectionPlan | None:
         return self.plans.get(plan_id)
@@ -160,6 +162,18 @@ class FakeQualityRepository:
 
     async def save_nonconformance(self, ncr: NonConformance) -> None:
         self.ncrs[ncr.id] = ncr
+
+    async def rework_ordered(self, work_order: str, ncr_id: str, disposition_id: str) -> ReworkIssue:
+        kept = self.reworks.get(work_order, ReworkIssue(work_order, "", "", Decimal(0), "", ""))
+        self.reworks[work_order] = dataclasses.replace(kept, ncr_id=ncr_id, disposition_id=disposition_id)
+        return self.reworks[work_order]
+
+    async def rework_issued(self, work_order: str, quantity: Decimal, movement_id: str, actor: str) -> ReworkIssue:
+        kept = self.reworks.get(work_order, ReworkIssue(work_order, "", "", Decimal(0), "", ""))
+        self.reworks[work_order] = dataclasses.replace(
+            kept, issued=kept.issued + quantity, movement_id=movement_id, actor=actor
+        )
+        return self.reworks[work_order]
 
     async def add_lot_facts(self, facts: Sequence[LotFact]) -> None:
         for fact in facts:

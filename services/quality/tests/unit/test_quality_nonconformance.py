@@ -304,33 +304,68 @@ def test_carrying_out_again_with_the_same_movement_changes_nothing_and_with_anot
     assert ncr.carried_out == Decimal(10)
 
 
-def test_rework_is_carried_out_by_its_work_order_and_nothing_else_is() -> None:
+def test_rework_is_carried_out_by_the_issue_of_its_whole_quantity_to_its_work_order() -> None:
     ncr = opened()
     plan(ncr, "D-1", DispositionKind.REWORK, "6")
     plan(ncr, "D-2", DispositionKind.SCRAP, "4")
 
-    done = ncr.carry_out("D-1", work_order_id="WO-000017", actor="otto", now=LATER)
-    with pytest.raises(DomainError) as refused:
-        ncr.carry_out("D-2", work_order_id="WO-000017", actor="otto", now=LATER)
+    ordered = ncr.rework_ordered("D-1", "WO-000017")
+    assert ncr.rework_ordered("D-1", "WO-000017") == ordered
+    part = ncr.rework_issued("D-1", issued=Decimal(4), movement_id="mov-8", actor="olga", now=LATER)
+    done = ncr.rework_issued("D-1", issued=Decimal(6), movement_id="mov-9", actor="olga", now=LATER)
+    again = ncr.rework_issued("D-1", issued=Decimal(6), movement_id="mov-9", actor="olga", now=LATER)
 
-    assert (done.work_order_id, done.movement_id) == ("WO-000017", "")
-    assert refused.value.field == "work_order_id"
+    assert (ordered.state, ordered.work_order_id) == (DispositionState.PLANNED, "WO-000017")
+    assert part is None and again is None
+    assert done is not None
+    assert (done.state, done.work_order_id, done.movement_id, done.carried_out_by) == (
+        DispositionState.CARRIED_OUT,
+        "WO-000017",
+        "mov-9",
+        "olga",
+    )
+    assert ncr.carried_out == Decimal(6)
+
+
+@pytest.mark.parametrize(
+    ("disposition_id", "work_order", "field"),
+    [
+        ("D-2", "WO-000017", "work_order_id"),
+        ("D-1", "WO-000018", "work_order_id"),
+        ("D-9", "WO-000017", "disposition_id"),
+    ],
+)
+def test_a_rework_has_one_work_order_and_nothing_else_is_reworked(
+    disposition_id: str, work_order: str, field: str
+) -> None:
+    ncr = opened()
+    plan(ncr, "D-1", DispositionKind.REWORK, "6")
+    plan(ncr, "D-2", DispositionKind.SCRAP, "4")
+    ncr.rework_ordered("D-1", "WO-000017")
+
+    with pytest.raises(DomainError) as refused:
+        ncr.rework_ordered(disposition_id, work_order)
+
+    assert refused.value.field == field
+    assert [d.work_order_id for d in ncr.dispositions] == ["WO-000017", ""]
 
 
 @pytest.mark.parametrize(
     ("disposition_id", "movement_id", "work_order_id", "field"),
     [
-        ("D-1", "", "", "movement_id"),
-        ("D-1", "mov-9", "WO-1", "work_order_id"),
-        ("D-1", "m" * 65, "", "movement_id"),
+        ("D-1", "", "WO-1", "movement_id"),
+        ("D-1", "mov-9", "", "work_order_id"),
+        ("D-2", "mov-9", "WO-1", "work_order_id"),
+        ("D-1", "m" * 65, "WO-1", "movement_id"),
         ("D-9", "mov-9", "", "disposition_id"),
     ],
 )
-def test_carrying_out_names_one_movement_of_a_known_disposition(
+def test_carrying_out_names_one_movement_of_a_known_disposition_and_a_rework_its_work_order(
     disposition_id: str, movement_id: str, work_order_id: str, field: str
 ) -> None:
     ncr = opened()
-    plan(ncr, "D-1", DispositionKind.REWORK, "10")
+    plan(ncr, "D-1", DispositionKind.REWORK, "6")
+    plan(ncr, "D-2", DispositionKind.SCRAP, "4")
 
     with pytest.raises(DomainError) as refused:
         ncr.carry_out(disposition_id, movement_id=movement_id, work_order_id=work_order_id, actor="otto", now=LATER)

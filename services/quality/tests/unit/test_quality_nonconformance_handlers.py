@@ -1,21 +1,22 @@
 """Non-conformance through its handlers over fakes of their ports: a rejection opens a record,
 dispositions wait for stock to put the goods aside, each is asked of stock once, use as is
-only once a manager other than who asked approves it, and the record closes only when stock
-carried out every rejected unit."""
+only once a manager other than who asked approves it, a rework is asked of orders and carried
+out by stock's issue to its work order, and the record closes only when stock carried out
+every rejected unit."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
-from quality_fakes import FakeDispositions, FakeQualityRepository, activated, opened, received
+from quality_fakes import SKU, FakeDispositions, FakeQualityRepository, activated, opened, received
 
 from invariant_core import identity
 from invariant_core.testing import FakeService, refusal
 from invariant_kernel.errors import ErrorCode
 from quality.domain import commands
 from quality.domain.lots import Place
-from quality.domain.nonconformance import DispositionState, NcrState, ReturnToSupplier, UseAsIs
+from quality.domain.nonconformance import DispositionState, NcrState, ReturnToSupplier, ReworkOrder, UseAsIs
 from quality.service import handlers, nonconformance
 
 INSPECTOR = identity.Identity(actor="ines", roles=frozenset({"inspector"}))
@@ -156,3 +157,75 @@ async def test_stocks_refusal_is_kept_and_the_disposition_can_then_be_withdrawn(
 
     assert [(d.state, d.refusal) for d in withdrawn.dispositions] == [(DispositionState.WITHDRAWN, "not enough")]
     assert withdrawn.unplanned == Decimal(10)
+
+
+async def reworking_ten() -> tuple[FakeService[FakeQualityRepository], str, str]:
+    """A record whose ten rejected units, put aside, are planned for rework: asked of orders."""
+    quality, asked, ncr_id, decision_id = await rejected_ten()
+    await quality.run(
+        lambda uow, repo, _: nonconformance.rejected_goods_moved(asked, uow, repo, decision_id, QUARANTINE), None
+    )
+    rework = await plan(quality, asked, ncr_id, "REWORK", "10")
+    assert asked.asked == [ReworkOrder(ncr_id, rework, SKU, QUARANTINE, Decimal(10))]
+    return quality, ncr_id, rework
+
+
+@pytest.mark.parametrize("orders_first", [True, False])
+async def test_a_rework_is_carried_out_by_the_issue_to_its_work_order_whichever_is_told_first(
+    orders_first: bool,
+) -> None:
+    quality, ncr_id, rework = await reworking_ten()
+
+    async def ordered() -> None:
+        await quality.run(
+            lambda uow, repo, _: nonconformance.rework_ordered(uow, repo, ncr_id, rework, "WO-000007", ""), None
+        )
+
+    async def issued() -> None:
+        await quality.run(
+            lambda uow, repo, _: nonconformance.rework_issued(uow, repo, "WO-000007", Decimal(10), "mov-3", "olga"),
+            None,
+        )
+
+    first, second = (ordered, issued) if orders_first else (issued, ordered)
+    await first()
+    assert quality.repo.ncrs[ncr_id].dispositions[0].state is DispositionState.PLANNED
+    await second()
+
+    [done] = quality.repo.ncrs[ncr_id].dispositions
+    assert (done.state, done.work_order_id, done.movement_id, done.carried_out_by) == (
+        DispositionState.CARRIED_OUT,
+        "WO-000007",
+        "mov-3",
+        "olga",
+    )
+    closed = await quality.run(nonconformance.close_nonconformance, commands.CloseNonConformance(ncr_id))
+    assert closed.state is NcrState.CLOSED
+
+
+async def test_an_issue_to_another_work_order_carries_no_rework_out() -> None:
+    quality, ncr_id, rework = await reworking_ten()
+    await quality.run(
+        lambda uow, repo, _: nonconformance.rework_ordered(uow, repo, ncr_id, rework, "WO-000007", ""), None
+    )
+    await quality.run(
+        lambda uow, repo, _: nonconformance.rework_issued(uow, repo, "WO-000008", Decimal(10), "mov-3", "olga"), None
+    )
+
+    [planned] = quality.repo.ncrs[ncr_id].dispositions
+    assert (planned.state, planned.work_order_id, planned.movement_id) == (DispositionState.PLANNED, "WO-000007", "")
+    still = await refusal(quality.run(nonconformance.close_nonconformance, commands.CloseNonConformance(ncr_id)))
+    assert (still.code, still.field) == (ErrorCode.INVALID_STATE, "dispositions")
+
+
+async def test_orders_refusal_of_a_rework_is_kept_and_it_can_then_be_withdrawn() -> None:
+    quality, ncr_id, rework = await reworking_ten()
+    await quality.run(
+        lambda uow, repo, _: nonconformance.rework_ordered(uow, repo, ncr_id, rework, "", "no such location"), None
+    )
+
+    withdrawn = await quality.run(nonconformance.withdraw_disposition, commands.WithdrawDisposition(ncr_id, rework))
+
+    assert [(d.state, d.refusal, d.work_order_id) for d in withdrawn.dispositions] == [
+        (DispositionState.WITHDRAWN, "no such location", "")
+    ]

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, Select, Table, bindparam, delete, func, insert, literal, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from counting.adapters.tables import (
@@ -35,7 +35,7 @@ from counting.domain.lines import Key, Line, LineState, LineSummary, RoundRecord
 from counting.domain.policies import DEFAULT_REASON_CODES, ApprovalLimits, ReasonCode
 from counting.domain.rounds import ClosedLine, ClosingLine
 from counting.service.ports import Hold
-from invariant_core.db import insert_rows
+from invariant_core.db import dialect_insert, insert_rows
 from invariant_core.paging import PageQuery, keyset
 from invariant_kernel.units import ItemView, decimal_text
 
@@ -92,8 +92,7 @@ class SqlCountsRepository:
         return bool(self.session.get_bind().dialect.name == "postgresql")
 
     def _insert(self, table: Any) -> Any:
-        dialect = postgresql if self._on_postgresql else sqlite
-        return dialect.insert(table)
+        return dialect_insert(self.session, table)
 
     async def insert_many(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         await insert_rows(self.session, table, rows)

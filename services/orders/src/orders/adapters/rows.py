@@ -16,7 +16,7 @@ from invariant_core.db import insert_rows
 T = TypeVar("T")
 
 
-def record(kind: type[T], row: Row[Any], **given: Any) -> T:
+def record(kind: type[T], row: Row[Any], /, **given: Any) -> T:
     """A domain record from the row whose columns bear its fields' names; `given`, the
     fields the row holds no column for, or holds in another form. A field that is in
     neither keeps its default (an aggregate's recorded events)."""

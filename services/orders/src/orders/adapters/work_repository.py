@@ -30,8 +30,10 @@ from orders.domain.work_orders import (
     OverIssueState,
     Posting,
     PostingKind,
+    ReworkSource,
     Transition,
     WorkOrder,
+    WorkOrderKind,
     WorkOrderState,
 )
 from orders.service.ports import ProductionFacts
@@ -154,6 +156,8 @@ class SqlWorkOrders:
                 WorkOrder,
                 row,
                 state=WorkOrderState(row.state),
+                kind=WorkOrderKind(row.kind),
+                rework=_rework(row),
                 transitions=transitions[row.id],
                 components=components[row.id],
                 over_issues=over_issues[row.id],
@@ -205,7 +209,16 @@ class SqlWorkOrders:
         return over_issues
 
 
+def _rework(row: Row[Any]) -> ReworkSource | None:
+    if row.rework_document_id is None:
+        return None
+    return ReworkSource(
+        row.rework_document_type, row.rework_document_id, row.rework_document_line, row.rework_location, row.rework_lot
+    )
+
+
 def _order_values(order: WorkOrder) -> dict[str, Any]:
+    rework = order.rework
     return {
         "number": order.number,
         "item_sku": order.item_sku,
@@ -216,6 +229,12 @@ def _order_values(order: WorkOrder) -> dict[str, Any]:
         "warehouse": order.warehouse,
         "due_date": order.due_date,
         "state": str(order.state),
+        "kind": str(order.kind),
+        "rework_document_type": None if rework is None else rework.document_type,
+        "rework_document_id": None if rework is None else rework.document_id,
+        "rework_document_line": None if rework is None else rework.document_line,
+        "rework_location": None if rework is None else rework.location,
+        "rework_lot": None if rework is None else rework.lot,
         "bom_id": order.bom_id,
         "bom_version": order.bom_version,
         "released_on": order.released_on,

@@ -20,6 +20,8 @@ from orders.domain.work_orders import DOCUMENT_TYPE, Component, PostingKind, Wor
 from orders.service import work_orders as handlers
 from orders.service.ports import ExplodedComponent, StockPosting
 
+# Rejected goods leave REJECTED for a rework order with this reason.
+REWORK = "REWORK"
 # What a component release's purpose starts with; the component's SKU follows it.
 _RELEASE = "wo-release:"
 _FIELDS = {"quantity", "location", "lot", "unit"}
@@ -97,11 +99,14 @@ class WorkOrderStock(StockClient):
                 lot=posting.lot,
                 status=stock_pb2.STOCK_STATUS_QC_HOLD if posting.on_hold else stock_pb2.STOCK_STATUS_AVAILABLE,
             )
+            if posting.rework:
+                place.status = stock_pb2.STOCK_STATUS_REJECTED
             request = stock_pb2.PostMovementRequest(
                 idempotency_key=key, item_sku=posting.item_sku, quantity=quantity, document=document
             )
             if posting.kind is PostingKind.ISSUE:
                 request.type = stock_pb2.MOVEMENT_TYPE_ISSUE
+                request.reason_code = REWORK if posting.rework else ""
                 getattr(request, "from").CopyFrom(place)
             else:
                 # Components coming back unused and finished goods both come in as receipts.

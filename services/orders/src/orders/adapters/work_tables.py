@@ -30,6 +30,13 @@ work_orders = Table(
     Column("warehouse", String(20), nullable=False),
     Column("due_date", Date),
     Column("state", String(20), nullable=False),
+    Column("kind", String(20), nullable=False, server_default="PRODUCTION"),
+    # A rework order's rejected goods: the record that rejected them, and where they lie.
+    Column("rework_document_type", String(20)),
+    Column("rework_document_id", String(ID)),
+    Column("rework_document_line", String(ID)),
+    Column("rework_location", String(20)),
+    Column("rework_lot", String(ID)),
     # The BOM version pinned at release, and the day it was in effect.
     Column("bom_id", String(36), nullable=False),
     Column("bom_version", Integer, nullable=False),

@@ -13,7 +13,14 @@ from invariant_core.messages import date_from_message, date_message, decimal_mes
 from invariant_core.paging import page_of, page_query
 from orders.api.base import Servicing
 from orders.domain import work_commands as commands
-from orders.domain.work_orders import Component, OverIssueState, WorkOrder, WorkOrderState
+from orders.domain.work_orders import (
+    Component,
+    OverIssueState,
+    ReworkSource,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderState,
+)
 from orders.service import work_orders as handlers
 
 _STATES = {
@@ -23,6 +30,8 @@ _STATES = {
     pb.WORK_ORDER_STATE_CLOSED: WorkOrderState.CLOSED,
 }
 _STATE_NUMBERS = {state: number for number, state in _STATES.items()}
+_KINDS = {pb.WORK_ORDER_KIND_PRODUCTION: WorkOrderKind.PRODUCTION, pb.WORK_ORDER_KIND_REWORK: WorkOrderKind.REWORK}
+_KIND_NUMBERS = {kind: number for number, kind in _KINDS.items()}
 _OVER_ISSUE_STATES = {
     OverIssueState.PENDING: pb.OVER_ISSUE_STATE_PENDING,
     OverIssueState.APPROVED: pb.OVER_ISSUE_STATE_APPROVED,
@@ -59,8 +68,19 @@ class WorkOrdersApi(Servicing):
         self, request: pb.CreateWorkOrderRequest, context: grpc.aio.ServicerContext
     ) -> pb.WorkOrder:
         due = date_from_message(request.due_date, "due_date") if request.HasField("due_date") else None
+        rework = request.rework if request.HasField("rework") else None
         command = commands.CreateWorkOrder(
-            request.item_sku, request.quantity.value, request.unit, request.warehouse, due
+            request.item_sku,
+            request.quantity.value,
+            request.unit,
+            request.warehouse,
+            due,
+            _KINDS.get(request.kind, ""),
+            None
+            if rework is None
+            else ReworkSource(
+                rework.document_type, rework.document_id, rework.document_line, rework.location, rework.lot
+            ),
         )
         return await self._work(request, command)
 
@@ -190,7 +210,19 @@ def work_order_message(order: WorkOrder) -> pb.WorkOrder:
         components=[_component_message(c) for c in order.components],
         completed=decimal_message(order.completed),
         created_at=timestamp_message(order.created_at),
+        kind=_KIND_NUMBERS[order.kind],
     )
+    if order.rework is not None:
+        source = order.rework
+        message.rework.CopyFrom(
+            pb.ReworkSource(
+                document_type=source.document_type,
+                document_id=source.document_id,
+                document_line=source.document_line,
+                location=source.location,
+                lot=source.lot,
+            )
+        )
     for child in order.suggested_children:
         message.suggested_work_orders.add(
             item_sku=child.item_sku,

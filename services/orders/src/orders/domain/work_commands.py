@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from orders.domain.work_orders import ReworkSource
+
 
 @dataclass(frozen=True)
 class SetIssueTolerance:
@@ -20,6 +22,10 @@ class CreateWorkOrder:
     unit: str
     warehouse: str
     due_date: date | None
+    # PRODUCTION, REWORK, or empty for PRODUCTION.
+    kind: str = ""
+    # As the request gave it; required for a rework.
+    rework: ReworkSource | None = None
 
 
 @dataclass(frozen=True)

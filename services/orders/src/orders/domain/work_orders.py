@@ -10,6 +10,11 @@ material comes back; finished goods are received as they are completed (into QC_
 the item is inspected on production). Close gives back what is still reserved and reports
 the material variance per component: issued - returned - standard for the quantity completed.
 
+A rework order reworks goods quality rejected: it names the non-conformance record and where
+the rejected goods lie, pins no BOM, and its one component is the item itself, issued whole
+from REJECTED at its release. Nothing else is issued to it and nothing returned from it: what
+it completes goes to inspection again (QC_HOLD), which is the only way back for its goods.
+
 Every quantity is in the item's base unit, exact.
 """
 
@@ -45,6 +50,11 @@ class WorkOrderState(StrEnum):
     # Everything ordered has been received; material may still be issued or returned.
     COMPLETED = "COMPLETED"
     CLOSED = "CLOSED"
+
+
+class WorkOrderKind(StrEnum):
+    PRODUCTION = "PRODUCTION"
+    REWORK = "REWORK"
 
 
 class OverIssueState(StrEnum):
@@ -86,6 +96,18 @@ def whole_places(quantity: Decimal) -> Decimal:
     """A requirement in whole millionths of the base unit, rounded up: stock keeps quantities
     to that many places, and a shop floor short of material by a rounding stops."""
     return quantity.quantize(_PLACE, rounding=ROUND_CEILING).normalize() + 0
+
+
+@dataclass(frozen=True)
+class ReworkSource:
+    """The rejected goods a rework order reworks: the record that rejected them (document
+    type, id and line) and where they lie in the order's warehouse."""
+
+    document_type: str
+    document_id: str
+    document_line: str
+    location: str
+    lot: str
 
 
 @dataclass(frozen=True)
@@ -212,6 +234,8 @@ class WorkOrder:
     state: WorkOrderState
     created_at: datetime
     transitions: list[Transition]
+    kind: WorkOrderKind = WorkOrderKind.PRODUCTION
+    rework: ReworkSource | None = None
     bom_id: str = ""
     bom_version: int = 0
     released_on: date | None = None
@@ -235,6 +259,7 @@ class WorkOrder:
         due_date: date | None,
         actor: str,
         now: datetime,
+        rework: ReworkSource | None = None,
     ) -> WorkOrder:
         return cls(
             id=id,
@@ -249,6 +274,8 @@ class WorkOrder:
             state=WorkOrderState.DRAFT,
             created_at=now,
             transitions=[Transition(WorkOrderState.DRAFT, actor, now)],
+            kind=WorkOrderKind.PRODUCTION if rework is None else WorkOrderKind.REWORK,
+            rework=rework,
         )
 
     # state
@@ -264,6 +291,15 @@ class WorkOrder:
 
     def require_open(self, doing: str) -> None:
         self.require(doing, WorkOrderState.RELEASED, WorkOrderState.COMPLETED)
+
+    def require_production(self, doing: str) -> None:
+        if self.kind is WorkOrderKind.REWORK:
+            raise DomainError(
+                ErrorCode.INVALID_STATE,
+                f"work order {self.number} reworks rejected goods, issued whole at its release; nothing is {doing} "
+                "it, and what it completes goes to inspection",
+                "number",
+            )
 
     def _enter(self, state: WorkOrderState, actor: str, now: datetime, reason: str = "") -> None:
         self.state = state
@@ -284,6 +320,8 @@ class WorkOrder:
     ) -> None:
         """Pin the BOM's requirements and what stock granted of each (reservation id, quantity)."""
         self.require("released", WorkOrderState.DRAFT)
+        if self.kind is WorkOrderKind.REWORK:
+            raise DomainError(ErrorCode.INVALID_STATE, f"work order {self.number} reworks; it has no BOM", "number")
         if not requirements:
             raise DomainError(ErrorCode.INVALID_STATE, f"the BOM of {self.item_sku} names no component", "number")
         self.bom_id, self.bom_version, self.released_on = bom_id, bom_version, on
@@ -303,6 +341,26 @@ class WorkOrder:
                     still_reserved=granted,
                 )
             )
+        self._enter(WorkOrderState.RELEASED, actor, now)
+
+    def release_rework(self, *, on: date, issued: Posting, actor: str, now: datetime) -> None:
+        """Record the rejected goods stock issued to the order (`issued`, its whole quantity)
+        as its one component, the item itself."""
+        self.require("released", WorkOrderState.DRAFT)
+        if self.kind is not WorkOrderKind.REWORK:
+            raise DomainError(ErrorCode.INVALID_STATE, f"work order {self.number} is no rework", "number")
+        self.released_on = on
+        self.components = [
+            Component(
+                item_sku=self.item_sku,
+                base_unit=self.base_unit,
+                required=self.base_quantity,
+                has_bom=False,
+                tolerance_percent=Decimal(0),
+                issued=issued.quantity,
+            )
+        ]
+        self.postings.append(issued)
         self._enter(WorkOrderState.RELEASED, actor, now)
 
     @property
@@ -335,6 +393,7 @@ class WorkOrder:
         less what other issues under way `claimed`. Not `strict`: what stock posted
         already, drawing on approvals as far as they go."""
         self.require_open("issued to")
+        self.require_production("issued to")
         taking: dict[str, Decimal] = dict(claimed or {})
         takes: list[Take] = []
         for sku, quantity, where in lines:
@@ -398,6 +457,7 @@ class WorkOrder:
 
     def plan_return(self, lines: Sequence[tuple[str, Decimal, str]]) -> None:
         self.require_open("returned to")
+        self.require_production("returned from")
         giving: dict[str, Decimal] = {}
         for sku, quantity, where in lines:
             component = self.component(sku, f"{where}.component_sku")
@@ -423,6 +483,7 @@ class WorkOrder:
         self, number: str, sku: str, quantity: Decimal, reason: str, actor: str, now: datetime
     ) -> OverIssueRequest:
         self.require_open("issued to")
+        self.require_production("issued to")
         self.component(sku, "component_sku")
         why = bounded(reason.strip(), "reason", TEXT)
         if not why:

@@ -196,8 +196,9 @@ class Boms(Protocol):
 
 @dataclass(frozen=True)
 class StockPosting:
-    """One movement asked of stock for a work order: an ISSUE from AVAILABLE, a RECEIPT into
-    `status` (components coming back, finished goods), or an issue against `reservation_id`."""
+    """One movement asked of stock for a work order: an ISSUE from AVAILABLE (from REJECTED,
+    with reason REWORK, for a `rework`), a RECEIPT into AVAILABLE or QC_HOLD (`on_hold`:
+    components coming back, finished goods), or an issue against `reservation_id`."""
 
     kind: PostingKind
     item_sku: str
@@ -208,6 +209,7 @@ class StockPosting:
     number: str
     reservation_id: str = ""
     on_hold: bool = False
+    rework: bool = False
 
 
 class WorkStock(Protocol):

@@ -17,6 +17,7 @@ from invariant_core.db import Recorder, utcnow
 from invariant_core.paging import at_most_a_page
 from invariant_kernel.codes import normalise_warehouse
 from invariant_kernel.errors import DomainError, ErrorCode, not_found
+from invariant_kernel.limits import ID, bounded
 from invariant_kernel.units import ItemView, decimal_text
 from orders.domain import work_commands as commands
 from orders.domain.work_orders import (
@@ -25,7 +26,9 @@ from orders.domain.work_orders import (
     Posting,
     PostingKind,
     Requirement,
+    ReworkSource,
     WorkOrder,
+    WorkOrderKind,
     WorkOrderState,
     over_issue_number,
     tolerance_percent,
@@ -62,6 +65,7 @@ class PlacedWorkOrder:
     base_quantity: Decimal
     warehouse: str
     due_date: date | None
+    rework: ReworkSource | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class Released:
     on: date
     requirements: tuple[Requirement, ...]
     grants: dict[str, tuple[str, Decimal]]
+    # A rework order's goods, issued from REJECTED.
+    issued: Posting | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,40 @@ async def prepare_work_order(items: Items, stock: WorkStock, cmd: commands.Creat
     warehouse = normalise_warehouse(cmd.warehouse, "warehouse")
     if warehouse not in await stock.warehouses({warehouse}):
         raise not_found("warehouse", warehouse, "warehouse")
-    return PlacedWorkOrder(view, Decimal(cmd.quantity.strip()), unit, base, warehouse, cmd.due_date)
+    rework = await _rework(stock, view, warehouse, cmd)
+    return PlacedWorkOrder(view, Decimal(cmd.quantity.strip()), unit, base, warehouse, cmd.due_date, rework)
+
+
+async def _rework(
+    stock: WorkStock, item: ItemView, warehouse: str, cmd: commands.CreateWorkOrder
+) -> ReworkSource | None:
+    """A rework order's rejected goods: the record that rejected them and a place of the
+    order's warehouse, with a lot where the item is lot-tracked."""
+    try:
+        kind = WorkOrderKind(cmd.kind or WorkOrderKind.PRODUCTION)
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID_FORMAT, "kind is PRODUCTION or REWORK", "kind") from None
+    given = cmd.rework
+    if kind is WorkOrderKind.PRODUCTION:
+        if given is not None:
+            raise DomainError(ErrorCode.INVALID_FORMAT, "only a REWORK order names rejected goods", "rework")
+        return None
+    if given is None:
+        raise DomainError(ErrorCode.REQUIRED, "a REWORK order names the rejected goods it reworks", "rework")
+    document_type = bounded(given.document_type.strip().upper(), "rework.document_type", 20)
+    document_id = bounded(given.document_id.strip(), "rework.document_id", ID)
+    for value, field in ((document_type, "rework.document_type"), (document_id, "rework.document_id")):
+        if not value:
+            raise DomainError(ErrorCode.REQUIRED, f"{field} is required: the record that rejected the goods", field)
+    location = _location(given.location, "rework.location")
+    lot = bounded(given.lot.strip(), "rework.lot", ID)
+    if item.lot_tracked and not lot:
+        raise DomainError(ErrorCode.REQUIRED, f"{item.sku} is lot-tracked: rework.lot is required", "rework.lot")
+    known = await stock.locations(warehouse, {location})
+    if location not in known:
+        raise not_found("location", f"{warehouse}/{location}", "rework.location")
+    line = bounded(given.document_line.strip(), "rework.document_line", ID)
+    return ReworkSource(document_type, document_id, line, location, lot)
 
 
 async def create_work_order(uow: Recorder, repo: WorkOrdersRepository, cmd: PlacedWorkOrder) -> WorkOrder:
@@ -173,6 +212,7 @@ async def create_work_order(uow: Recorder, repo: WorkOrdersRepository, cmd: Plac
         due_date=cmd.due_date,
         actor=_actor(),
         now=utcnow(),
+        rework=cmd.rework,
     )
     await repo.add_work_order(order)
     return order
@@ -181,10 +221,13 @@ async def create_work_order(uow: Recorder, repo: WorkOrdersRepository, cmd: Plac
 async def prepare_release(
     reading: WorkReading, items: Items, boms: Boms, stock: WorkStock, cmd: commands.ReleaseWorkOrder
 ) -> Released:
-    """Explode the BOM in effect today for the order's quantity and reserve its direct components."""
+    """Explode the BOM in effect today for the order's quantity and reserve its direct
+    components; for a rework order, issue its rejected goods."""
     order = await _read(reading, cmd.number)
     order.require("released", WorkOrderState.DRAFT)
     on = utcnow().date()
+    if order.rework is not None:
+        return await _issue_rework(stock, order, on)
     explosion = await boms.explode(order.item_sku, order.base_quantity, on)
     # The components' items kept in the replica: their costs are read from it at close.
     await items.views({c.item_sku: "number" for c in explosion.components})
@@ -201,10 +244,44 @@ async def prepare_release(
     return Released(order.number, explosion.bom_id, explosion.bom_version, on, requirements, grants)
 
 
+async def _issue_rework(stock: WorkStock, order: WorkOrder, on: date) -> Released:
+    """The whole quantity from REJECTED where the rework names it, keyed by the order like its
+    release, so that a retried or concurrent release issues once."""
+    assert order.rework is not None
+    source = order.rework
+    posting = StockPosting(
+        PostingKind.ISSUE,
+        order.item_sku,
+        order.base_quantity,
+        order.warehouse,
+        source.location,
+        source.lot,
+        order.number,
+        rework=True,
+    )
+    moved = await stock.post(release_key(order), posting, "number")
+    issued = Posting(
+        PostingKind.ISSUE,
+        order.item_sku,
+        order.base_quantity,
+        source.location,
+        source.lot,
+        (moved,),
+        _actor(),
+        utcnow(),
+    )
+    return Released(order.number, "", 0, on, (), {}, issued)
+
+
 async def release_work_order(uow: Recorder, repo: WorkOrdersRepository, cmd: Released) -> WorkOrder:
     """Record the pinned BOM and what stock granted. An order released meanwhile by the same
     reservations (a concurrent release, answered by stock once) is answered as it stands."""
     order = await _order(repo, cmd.number, lock=True)
+    if cmd.issued is not None:
+        if order.state is WorkOrderState.DRAFT:
+            order.release_rework(on=cmd.on, issued=cmd.issued, actor=_actor(), now=utcnow())
+            await repo.save_work_order(order)
+        return order
     held = {c.item_sku: c.reservation_id for c in order.components}
     if order.state is not WorkOrderState.DRAFT and held == {s: g[0] for s, g in cmd.grants.items()}:
         return order
@@ -274,6 +351,7 @@ async def prepare_issue(
     holds, the rest as a plain ISSUE. A refusal by stock gives the claim back."""
     order = await _read(reading, cmd.number)
     order.require_open("issued to")
+    order.require_production("issued to")
     lines = await _lines(items, order, cmd.lines)
     places = [(sku, *_place(given, where)) for (sku, _, where), given in zip(lines, cmd.lines, strict=True)]
     base = _step_key(order, "issue", cmd.request_key)
@@ -360,6 +438,7 @@ async def prepare_return(
     for goods coming back from outside, which go to inspection)."""
     order = await _read(reading, cmd.number)
     order.require_open("returned to")
+    order.require_production("returned from")
     lines = await _lines(items, order, cmd.lines)
     order.plan_return(lines)
     places = [_place(given, where) for (_, _, where), given in zip(lines, cmd.lines, strict=True)]
@@ -422,8 +501,8 @@ async def decide_over_issue(uow: Recorder, repo: WorkOrdersRepository, cmd: comm
 async def prepare_completion(
     reading: WorkReading, items: Items, stock: WorkStock, cmd: commands.CompleteWorkOrder
 ) -> Posted:
-    """Receive finished goods: into QC_HOLD when the item is inspected on production, with a
-    lot where it is lot-tracked."""
+    """Receive finished goods: into QC_HOLD when the item is inspected on production or the
+    order reworks rejected goods, with a lot where it is lot-tracked."""
     order = await _read(reading, cmd.number)
     order.require_open("completed")
     view = (await items.views({order.item_sku: "number"}))[order.item_sku]
@@ -438,7 +517,7 @@ async def prepare_completion(
     await _known_locations(stock, order, [(location, "location")])
     async with reading() as repo:
         facts = (await repo.production_facts([order.item_sku])).get(order.item_sku)
-    on_hold = facts is not None and facts.inspect_on_production
+    on_hold = order.kind is WorkOrderKind.REWORK or (facts is not None and facts.inspect_on_production)
     posting = StockPosting(
         PostingKind.RECEIPT, order.item_sku, quantity, order.warehouse, location, lot, order.number, on_hold=on_hold
     )

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invariant_core.db import insert_rows
+from invariant_core.db import dialect_insert, insert_rows
 from invariant_core.paging import PageQuery, keyset
 from quality.adapters.tables import (
     characteristics,
@@ -24,6 +24,7 @@ from quality.adapters.tables import (
     nonconformances,
     plans,
     results,
+    rework_orders,
 )
 from quality.domain.figures import DecidedLot, NcrRecord
 from quality.domain.genealogy import Genealogy, Receipt, Shipment, StockLot, SupplierLot, WorkOrderMovement
@@ -47,7 +48,7 @@ from quality.domain.plans import (
     PlanState,
 )
 from quality.domain.sampling import InspectionLevel, SamplingPlan
-from quality.service.ports import LotFact
+from quality.service.ports import LotFact, ReworkIssue
 
 RECEIPT = "RECEIPT"
 WORK_ORDER = "WORK_ORDER"
@@ -259,6 +260,36 @@ class SqlQualityRepository:
         for d in await self._session.execute(found.order_by(dispositions.c.ncr_id, dispositions.c.position)):
             planned[d.ncr_id].append(_disposition(d))
         return [_ncr(row, planned[row.id]) for row in rows]
+
+    # rework
+
+    async def rework_ordered(self, work_order: str, ncr_id: str, disposition_id: str) -> ReworkIssue:
+        row = self._rework_row(work_order, ncr_id=ncr_id, disposition_id=disposition_id)
+        changes = {"ncr_id": row.excluded.ncr_id, "disposition_id": row.excluded.disposition_id}
+        return await self._kept_rework(row, changes)
+
+    async def rework_issued(self, work_order: str, quantity: Decimal, movement_id: str, actor: str) -> ReworkIssue:
+        row = self._rework_row(work_order, issued=quantity, movement_id=movement_id, actor=actor)
+        changes = {
+            "issued": rework_orders.c.issued + row.excluded.issued,
+            "movement_id": row.excluded.movement_id,
+            "actor": row.excluded.actor,
+        }
+        return await self._kept_rework(row, changes)
+
+    def _rework_row(self, work_order: str, **given: Any) -> Any:
+        empty = {"ncr_id": "", "disposition_id": "", "issued": Decimal(0), "movement_id": "", "actor": ""}
+        return dialect_insert(self._session, rework_orders).values(work_order=work_order, **{**empty, **given})
+
+    async def _kept_rework(self, row: Any, changes: dict[str, Any]) -> ReworkIssue:
+        """The work order's row inserted, or changed, in one statement: on PostgreSQL the second
+        of two transactions at it waits for the first to end and changes what it committed."""
+        r = rework_orders
+        statement = row.on_conflict_do_update(index_elements=[r.c.work_order], set_=changes).returning(
+            r.c.work_order, r.c.ncr_id, r.c.disposition_id, r.c.issued, r.c.movement_id, r.c.actor
+        )
+        kept = (await self._session.execute(statement)).one()
+        return ReworkIssue(kept.work_order, kept.ncr_id, kept.disposition_id, kept.issued, kept.movement_id, kept.actor)
 
     # genealogy
 

@@ -1,5 +1,5 @@
 """The stock service as quality asks it: over gRPC before a transaction, or as a command sent
-after one commits (invariant_core.outgoing)."""
+after one commits (invariant_core.outgoing). A rework goes to orders (quality.adapters.orders)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from invariant_core.db import Recorder, UnitOfWork
 from invariant_core.messages import decimal_message
 from invariant_core.outgoing import Command, Outcome, OutgoingCommands
 from invariant_core.rpc import from_rpc_error
+from quality.adapters.orders import ReworkOrders
 from quality.adapters.repository import SqlQualityRepository
 from quality.domain.genealogy import StockLot
 from quality.domain.lots import InspectionLot, Place
@@ -31,7 +32,6 @@ INSPECTION_DOCUMENT = "INSPECTION"
 # The document a disposition's movement names: the non-conformance record, the disposition as line.
 NCR_DOCUMENT = "NCR"
 RETURN_TO_SUPPLIER = "RETURN_TO_SUPPLIER"
-REWORK = "REWORK"
 SCRAP_REASON = "NON_CONFORMING"
 # Use as is is approved by a manager (the domain checked it): stock checks the role again.
 MANAGER = "manager"
@@ -157,13 +157,18 @@ def _rejected_at(place: Place) -> stock_pb2.StockPlace:
 
 class StockDispositions:
     """What dispositions ask of stock, sent once the transaction that made them due commits,
-    keyed by the disposition: a retry, or the same command sent twice, moves the goods once."""
+    keyed by the disposition: a retry, or the same command sent twice, moves the goods once.
+    A rework is asked of orders, as a work order that issues the goods."""
 
-    def __init__(self, outgoing: OutgoingCommands) -> None:
+    def __init__(self, outgoing: OutgoingCommands, reworks: ReworkOrders) -> None:
         self._outgoing = outgoing
+        self._reworks = reworks
 
     async def send(self, uow: Recorder, request: StockRequest) -> None:
         assert isinstance(uow, UnitOfWork), "commands are recorded in a real unit of work"
+        if isinstance(request, ReworkOrder):
+            await self._reworks.send(uow, request)
+            return
         movement = stock_pb2.PostMovementRequest(
             item_sku=request.item_sku,
             quantity=decimal_message(request.quantity),
@@ -175,9 +180,6 @@ class StockDispositions:
             case ReturnToSupplier():
                 movement.type = stock_pb2.MOVEMENT_TYPE_ISSUE
                 movement.reason_code = RETURN_TO_SUPPLIER
-            case ReworkOrder():
-                movement.type = stock_pb2.MOVEMENT_TYPE_ISSUE
-                movement.reason_code = REWORK
             case ScrapRejected():
                 movement.type = stock_pb2.MOVEMENT_TYPE_SCRAP
                 movement.reason_code = SCRAP_REASON

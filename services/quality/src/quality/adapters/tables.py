@@ -12,7 +12,7 @@ from invariant_kernel.limits import CODE, ID, NAME, TEXT
 
 metadata = MetaData()
 plumbing_tables(metadata)
-# Quality asks stock to hold goods by hand after its own transactions commit.
+# Quality asks stock to hold goods by hand, and orders to rework them, after its own transactions commit.
 outgoing_table(metadata)
 
 plans = Table(
@@ -175,6 +175,20 @@ dispositions = Table(
     Column("withdrawn_by", String(ID), nullable=False),
     Column("withdrawn_at", UtcDateTime()),
     Index("ix_dispositions_ncr", "ncr_id", "position"),
+)
+
+# Rework work orders: the disposition each reworks (once orders answered) and what stock issued
+# to it (told by stock's movements, which may come first). The row is where the two meet.
+rework_orders = Table(
+    "rework_orders",
+    metadata,
+    Column("work_order", String(ID), primary_key=True),
+    Column("ncr_id", String(ID), nullable=False),
+    Column("disposition_id", String(ID), nullable=False),
+    Column("issued", Exact(QUANTITY_PLACES), nullable=False),
+    # The last movement that issued to it, and who posted it.
+    Column("movement_id", String(ID), nullable=False),
+    Column("actor", String(ID), nullable=False),
 )
 
 # The genealogy: what stock's movements and orders' shipments said of lots, each fact once.

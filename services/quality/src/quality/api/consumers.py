@@ -1,6 +1,7 @@
 """Quality's event consumers: stock's movements, of which those that put goods into QC_HOLD
 (receipts and returns) each open an inspection lot, a decision's rejected part put aside
-locates its non-conformance record, and purchase receipts and work orders' issues and
+locates its non-conformance record, rejected goods issued to a rework work order carry its
+disposition out, and purchase receipts and work orders' issues and
 receipts are kept as the genealogy; and orders' shipments, the genealogy's last step."""
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ SHIPMENT_POSTED = "inventory.orders.shipment.posted"
 INSPECTION_DOCUMENT = "INSPECTION"
 STATUS_CHANGE = "STATUS_CHANGE"
 REJECTED = "REJECTED"
+ISSUE = "ISSUE"
+REWORK = "REWORK"
+WORK_ORDER = "WORK_ORDER"
 
 
 def subscriptions(dispositions: Dispositions) -> list[Subscription]:
@@ -43,6 +47,9 @@ def subscriptions(dispositions: Dispositions) -> list[Subscription]:
             if decision:
                 with as_sender(envelope):
                     await nonconformance.rejected_goods_moved(dispositions, uow, repo, decision, place)
+            if work_order := _reworked(movement):
+                issued = Decimal(movement.quantity.value)
+                await nonconformance.rework_issued(uow, repo, work_order, issued, movement.movement_id, envelope.actor)
 
     async def apply_movement(envelope: envelope_pb2.Envelope, uow: UnitOfWork) -> None:
         await apply_movements([envelope], uow)
@@ -125,6 +132,14 @@ def _rejected(movement: stock_events.MovementPosted) -> tuple[str, Place]:
     return document.line, Place(into.warehouse, into.location, into.lot)
 
 
+def _reworked(movement: stock_events.MovementPosted) -> str:
+    """The work order this movement issued rejected goods to, for rework; "" otherwise."""
+    source, document = getattr(movement, "from"), movement.document
+    if movement.type != ISSUE or source.status != REJECTED or movement.reason_code != REWORK:
+        return ""
+    return document.id if document.type == WORK_ORDER else ""
+
+
 def movement_id(envelope: envelope_pb2.Envelope) -> str:
     """A movement is applied once, whatever envelope it comes in."""
     movement = _movement(envelope)
@@ -139,6 +154,7 @@ async def concerns_quality(envelope: envelope_pb2.Envelope) -> bool:
         held_movement(movement, envelope.actor) is not None
         or _fact(movement, envelope.actor) is not None
         or bool(_rejected(movement)[0])
+        or bool(_reworked(movement))
     )
 
 

@@ -343,6 +343,7 @@ def ncr_message(ncr: NonConformance) -> pb.NonConformance:
             movement_id=d.movement_id,
             carried_out_by=d.carried_out_by,
             withdrawn_by=d.withdrawn_by,
+            work_order=d.work_order_id,
         )
         for name, at in (
             ("approved_at", d.approved_at),

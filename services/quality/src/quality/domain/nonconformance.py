@@ -5,7 +5,8 @@ quantity, the defects the lot's results found, the supplier and where the reject
 lie. Each rejected unit gets a disposition: returned to the supplier, scrapped, reworked, or
 used as is. A disposition is planned first, which reserves its quantity against the rejected
 quantity (planned and carried out never exceed it), and is carried out when the stock
-movement (or, for rework, the work order) that does it exists. Use as is needs a manager's
+movement that does it exists: for rework, stock's issue of the goods to the rework work
+order orders made for it. Use as is needs a manager's
 approval, from someone other than who asked for it, before stock is asked to release the
 goods. The record closes once every rejected unit has a disposition carried out, and not
 before: a rejection cannot be undone, so there is no cancelling one.
@@ -81,9 +82,9 @@ class Disposition:
     planned_at: datetime
     approved_by: str = ""
     approved_at: datetime | None = None
-    # What carried it out: the stock movement, or for rework either the work order or stock's
-    # issue to rework.
+    # What carried it out: the stock movement (for rework, stock's issue to the work order).
     movement_id: str = ""
+    # For rework: the work order orders made for it, known before it is carried out.
     work_order_id: str = ""
     carried_out_by: str = ""
     carried_out_at: datetime | None = None
@@ -126,8 +127,8 @@ class ScrapRejected(RejectedStock):
 
 @dataclass(frozen=True)
 class ReworkOrder(RejectedStock):
-    """A work order to rework the goods, which issues them from REJECTED with reason REWORK;
-    where no work order can be made, stock's issue to rework alone, recorded on the NCR."""
+    """A rework work order asked of orders, naming the NCR and the disposition, which issues
+    the goods from REJECTED with reason REWORK at its release."""
 
 
 @dataclass(frozen=True)
@@ -408,23 +409,54 @@ class NonConformance:
             return disposition
         return self._put(dataclasses.replace(disposition, requested=False, refusal=reason or "refused"))
 
+    def rework_ordered(self, disposition_id: str, work_order: str) -> Disposition:
+        """Orders made the work order `work_order` for a planned rework. The same again changes
+        nothing; another work order for it is refused."""
+        disposition = self._disposition(disposition_id)
+        if disposition.kind is not DispositionKind.REWORK:
+            raise DomainError(
+                ErrorCode.INVALID_FORMAT, f"{disposition.kind} is carried out by a stock movement", "work_order_id"
+            )
+        number = bounded(work_order.strip(), "work_order_id", ID)
+        if disposition.work_order_id:
+            if disposition.work_order_id == number:
+                return disposition
+            raise DomainError(
+                ErrorCode.INVALID_STATE,
+                f"disposition {disposition.id} is reworked by {disposition.work_order_id}",
+                "work_order_id",
+            )
+        self._require_planned(disposition)
+        return self._put(dataclasses.replace(disposition, work_order_id=number))
+
+    def rework_issued(
+        self, disposition_id: str, *, issued: Decimal, movement_id: str, actor: str, now: datetime
+    ) -> Disposition | None:
+        """Stock issued `issued` of the goods to the disposition's work order, the last of it by
+        `movement_id`: the rework is carried out once that is its whole quantity."""
+        disposition = self._disposition(disposition_id)
+        if disposition.state is not DispositionState.PLANNED or issued < disposition.quantity:
+            return None
+        return self.carry_out(
+            disposition_id, actor=actor, now=now, movement_id=movement_id, work_order_id=disposition.work_order_id
+        )
+
     def carry_out(
         self, disposition_id: str, *, actor: str, now: datetime, movement_id: str = "", work_order_id: str = ""
     ) -> Disposition:
-        """Record that the stock movement `movement_id` (or, for rework, the work order
-        `work_order_id`) carried the disposition out. The same again changes nothing; another
-        movement for a disposition already carried out is refused."""
+        """Record that the stock movement `movement_id` carried the disposition out (for
+        rework, the issue to its work order `work_order_id`). The same again changes nothing;
+        another movement for a disposition already carried out is refused."""
         require_aware(now)
         disposition = self._disposition(disposition_id)
         by = self._reference(disposition, movement_id.strip(), work_order_id.strip())
         if disposition.state is DispositionState.CARRIED_OUT:
             if (disposition.movement_id, disposition.work_order_id) == by:
                 return disposition
-            earlier = disposition.movement_id or disposition.work_order_id
             raise DomainError(
                 ErrorCode.INVALID_STATE,
-                f"disposition {disposition.id} was carried out by {earlier}",
-                "movement_id" if movement_id.strip() else "work_order_id",
+                f"disposition {disposition.id} was carried out by {disposition.movement_id}",
+                "movement_id",
             )
         self._require_open()
         self._require_planned(disposition)
@@ -464,21 +496,20 @@ class NonConformance:
         self.events.append(NonConformanceClosed(self.id, actor, now))
 
     def _reference(self, disposition: Disposition, movement_id: str, work_order_id: str) -> tuple[str, str]:
-        if movement_id and work_order_id:
+        if not movement_id:
             raise DomainError(
-                ErrorCode.MUTUALLY_EXCLUSIVE,
-                "a disposition is carried out by a movement or a work order",
-                "work_order_id",
+                ErrorCode.REQUIRED, "movement_id is required: the stock movement that carried it out", "movement_id"
             )
-        if work_order_id and disposition.kind is not DispositionKind.REWORK:
+        rework = disposition.kind is DispositionKind.REWORK
+        if work_order_id and not rework:
             raise DomainError(
                 ErrorCode.INVALID_FORMAT, f"{disposition.kind} is carried out by a stock movement", "work_order_id"
             )
-        if not (movement_id or work_order_id):
+        if rework and not work_order_id:
             raise DomainError(
                 ErrorCode.REQUIRED,
-                "movement_id is required: the stock movement (for rework, or the work order) that carried it out",
-                "movement_id",
+                "work_order_id is required: a rework is carried out by the issue to its work order",
+                "work_order_id",
             )
         return bounded(movement_id, "movement_id", ID), bounded(work_order_id, "work_order_id", ID)
 

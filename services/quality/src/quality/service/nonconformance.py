@@ -1,11 +1,15 @@
 """Non-conformance records: opened by a decision that rejects, dispositions planned, approved,
 withdrawn and carried out, the record closed. Each command runs in one transaction; what a
 disposition asks of stock is recorded in it and sent once it commits (`Dispositions`), keyed
-by the disposition, and stock's answer marks it carried out (`disposition_answered`)."""
+by the disposition, and stock's answer marks it carried out (`disposition_answered`). A
+rework is asked of orders as a work order (`rework_ordered` books its answer), and carried
+out when stock's issue to that order is told (`rework_issued`); the two may come in either
+order."""
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from invariant_core import identity
 from invariant_core.db import Recorder, utcnow
@@ -15,7 +19,7 @@ from invariant_kernel.limits import ID, bounded
 from quality.domain import commands
 from quality.domain.lots import InspectionLot, Place
 from quality.domain.nonconformance import DispositionKind, NonConformance, defects_found
-from quality.service.ports import Dispositions, QualityRepository
+from quality.service.ports import Dispositions, QualityRepository, ReworkIssue
 
 
 def _ncr_id(value: str) -> str:
@@ -165,6 +169,49 @@ async def disposition_answered(
         ncr.stock_refused(disposition_id, refusal)
     await repo.save_nonconformance(ncr)
     uow.track(ncr)
+
+
+async def rework_ordered(
+    uow: Recorder, repo: QualityRepository, ncr_id: str, disposition_id: str, work_order: str, refusal: str
+) -> None:
+    """Orders' answer to a rework, booked once: the work order it made (the rework carried
+    out if stock's issue to it was told first), or why it refused."""
+    # The work order's row first, as `rework_issued` takes it, then the record: one order of locks.
+    issue = await repo.rework_ordered(work_order, ncr_id, disposition_id) if work_order else None
+    ncr = await repo.nonconformance(ncr_id, lock=True)
+    if ncr is None:
+        return
+    if issue is None:
+        ncr.stock_refused(disposition_id, refusal)
+    else:
+        ncr.rework_ordered(disposition_id, work_order)
+        _reworked(ncr, issue)
+    await repo.save_nonconformance(ncr)
+    uow.track(ncr)
+
+
+async def rework_issued(
+    uow: Recorder, repo: QualityRepository, work_order: str, quantity: Decimal, movement_id: str, actor: str
+) -> None:
+    """Stock issued rejected goods to the rework work order `work_order`: its disposition is
+    carried out once the whole quantity is issued; kept until orders' answer names the
+    disposition, if it has not yet."""
+    issue = await repo.rework_issued(work_order, quantity, movement_id, actor)
+    if not issue.ncr_id:
+        return
+    ncr = await repo.nonconformance(issue.ncr_id, lock=True)
+    if ncr is None:
+        return
+    _reworked(ncr, issue)
+    await repo.save_nonconformance(ncr)
+    uow.track(ncr)
+
+
+def _reworked(ncr: NonConformance, issue: ReworkIssue) -> None:
+    if issue.issued:
+        ncr.rework_issued(
+            issue.disposition_id, issued=issue.issued, movement_id=issue.movement_id, actor=issue.actor, now=utcnow()
+        )
 
 
 def _actor() -> str:

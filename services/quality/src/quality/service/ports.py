@@ -40,6 +40,19 @@ class LotFact:
     at: datetime
 
 
+@dataclass(frozen=True)
+class ReworkIssue:
+    """What quality knows of a rework work order: the disposition it reworks (once orders
+    answered), and what stock issued to it (its last movement, and who posted it)."""
+
+    work_order: str
+    ncr_id: str
+    disposition_id: str
+    issued: Decimal
+    movement_id: str
+    actor: str
+
+
 class QualityRepository(Protocol):
     async def plan(self, plan_id: str, lock: bool = False) -> InspectionPlan | None: ...
     async def plans_of(self, item_sku: str) -> list[InspectionPlan]:
@@ -97,6 +110,16 @@ class QualityRepository(Protocol):
 
     async def add_nonconformance(self, ncr: NonConformance) -> None: ...
     async def save_nonconformance(self, ncr: NonConformance) -> None: ...
+
+    async def rework_ordered(self, work_order: str, ncr_id: str, disposition_id: str) -> ReworkIssue:
+        """Keep that `work_order` reworks the disposition; what stock issued to it already.
+        Whichever of this and `rework_issued` comes second waits for the first to commit."""
+        ...
+
+    async def rework_issued(self, work_order: str, quantity: Decimal, movement_id: str, actor: str) -> ReworkIssue:
+        """Add what stock's movement issued to `work_order`; the disposition it reworks, if
+        orders' answer is kept already."""
+        ...
 
     async def add_lot_facts(self, facts: Sequence[LotFact]) -> None:
         """Keep each fact unless it is kept already."""

@@ -14,10 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invariant_core.db import insert_rows, utcnow
+from invariant_core.db import dialect_insert, insert_rows, utcnow
 from invariant_core.paging import PageQuery, keyset
 from stock.adapters.tables import (
     availability,
@@ -99,9 +98,7 @@ class SqlStockRepository:
         self.session = session
 
     def _insert(self, table: Table) -> Any:
-        """An INSERT that can say ON CONFLICT, in the dialect of the session's database."""
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        return dialect.insert(table)
+        return dialect_insert(self.session, table)
 
     async def _upsert_add(
         self, table: Table, key: Sequence[str], amounts: Sequence[str], rows: Sequence[Mapping[str, Any]]
