@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from invariant.events.v1 import envelope_pb2
 from invariant_core import identity
-from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, utcnow
+from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, one_of, utcnow
 from invariant_core.tasks import GRACE_SECONDS
 from invariant_kernel.errors import DomainError, ErrorCode
 
@@ -206,12 +206,8 @@ class OutboxRelay:
             .limit(self.BATCH)
             .with_for_update(skip_locked=True)
         )
-        self._mark_sent = (
-            update(outbox)
-            .where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
-            .values(published_at=bindparam("sent_at"))
-        )
-        self._remove = delete(outbox).where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
+        self._mark_sent = update(outbox).where(one_of(outbox.c.seq, "seqs")).values(published_at=bindparam("sent_at"))
+        self._remove = delete(outbox).where(one_of(outbox.c.seq, "seqs"))
 
     async def run(self) -> None:
         delay = 0.1

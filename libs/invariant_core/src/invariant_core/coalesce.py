@@ -66,8 +66,9 @@ class Coalescer(Generic[T, R]):
             self._enough.set()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._drain())
-        # The caller may be cancelled (deadline); the batch still settles its call.
-        return await asyncio.shield(future)
+        # A caller that gives up (a deadline) cancels only its future: its call stays in
+        # the batch, which runs it and skips the answer nobody awaits.
+        return await future
 
     async def aclose(self) -> None:
         """Settle the calls already submitted, then end the worker: a service closes its

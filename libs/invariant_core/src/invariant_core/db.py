@@ -17,6 +17,7 @@ from typing import Any, Protocol, Self
 import asyncpg
 from google.protobuf.message import Message
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     event,
     func,
     select,
@@ -33,6 +35,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from invariant.events.v1 import envelope_pb2
 from invariant_core import identity
@@ -273,6 +279,42 @@ class UnitOfWork:
 COPY_FROM = 100
 # Rows per INSERT elsewhere.
 INSERT_SLICE = 5000
+
+
+class _OneOf(ColumnElement[bool]):
+    inherit_cache = True
+    type = Boolean()
+    # SQLAlchemy's statement cache keys an element by these attributes.
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy declares it an instance attribute
+        ("column", InternalTraversal.dp_clauseelement),
+        ("name", InternalTraversal.dp_string),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        self.column = column
+        self.name = name
+
+
+def one_of(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """`column` is one of the values in the list bound to `name` when the statement runs.
+
+    On PostgreSQL `= ANY(:name)` with the list as one array: the statement has one text
+    for any number of values, compiled and prepared once, where an expanding IN is
+    rendered again on every run and prepared again for every length. SQLite has no
+    arrays: an IN there.
+    """
+    return _OneOf(column, name)
+
+
+@compiles(_OneOf)
+def _compile_in(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.column.in_(bindparam(element.name, expanding=True)), **kw))
+
+
+@compiles(_OneOf, "postgresql")
+def _compile_any(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    values = bindparam(element.name, type_=postgresql.ARRAY(element.column.type))
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(values, **kw)})"
 
 
 def dialect_insert(session: AsyncSession, table: Table) -> Any:

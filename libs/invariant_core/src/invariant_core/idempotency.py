@@ -9,10 +9,10 @@ from functools import cache
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.exc import IntegrityError
 
-from invariant_core.db import UnitOfWork, UnitOfWorkFactory, insert_rows, utcnow
+from invariant_core.db import UnitOfWork, UnitOfWorkFactory, insert_rows, one_of, utcnow
 from invariant_kernel.errors import DomainError, ErrorCode
 
 R = TypeVar("R", bound=Message)
@@ -171,7 +171,7 @@ async def recall(uow: UnitOfWork, requests: Sequence[Keyed], response_type: type
 def _recalling(table: Table) -> Select[Any]:
     """Built once per service: every command runs it."""
     return select(table.c.key, table.c.command, table.c.request_hash, table.c.response).where(
-        table.c.key.in_(bindparam("keys", expanding=True))
+        one_of(table.c.key, "keys")
     )
 
 

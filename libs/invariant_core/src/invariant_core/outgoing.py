@@ -65,7 +65,7 @@ from sqlalchemy import (
 from invariant.events.v1 import envelope_pb2
 from invariant_core import identity, rpc
 from invariant_core.bus import record_dead_letter
-from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, utcnow
+from invariant_core.db import ERROR_LENGTH, UnitOfWork, UnitOfWorkFactory, one_of, utcnow
 from invariant_core.idempotency import KEY_FIELD, MAX_KEY_LENGTH
 from invariant_core.messages import timestamp_message
 from invariant_core.settings import Settings
@@ -381,7 +381,7 @@ class CommandSender:
         )
         self._claim = (
             update(table)
-            .where(table.c.id.in_(bindparam("ids", expanding=True)))
+            .where(one_of(table.c.id, "ids"))
             .values(due_at=bindparam("until"), attempts=table.c.attempts + 1)
         )
         self._next_due = select(func.min(table.c.due_at)).where(table.c.settled_at.is_(None))

@@ -15,7 +15,6 @@ import json
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,7 +24,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_status import rpc_status
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -146,18 +145,14 @@ async def _fail(context: grpc.aio.ServicerContext, error: Exception, who: identi
     await context.abort(code, message)
 
 
-@asynccontextmanager
-async def _answering(context: grpc.aio.ServicerContext, who: identity.Identity) -> AsyncIterator[None]:
-    """A refusal reaches the caller as a structured status; any other failure as the status
-    that says whether a retry can cure it (failure_status). Either way the call ends there."""
-    try:
-        yield
-    except DomainError as error:
+async def _answer(context: grpc.aio.ServicerContext, error: Exception, who: identity.Identity) -> None:
+    """End a call that raised: a refusal reaches the caller as a structured status; any other
+    failure as the status that says whether a retry can cure it (failure_status)."""
+    if isinstance(error, DomainError):
         await context.abort_with_status(rpc_status.to_status(to_status(error)))
-    except grpc.aio.AbortError:
-        raise
-    except Exception as error:  # noqa: BLE001 - mapped to a status in one place
-        await _fail(context, error, who)
+    if isinstance(error, grpc.aio.AbortError):
+        raise error
+    await _fail(context, error, who)
 
 
 def _is_query(method: str) -> bool:
@@ -193,10 +188,12 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
 
         async def streamed(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             with identity.acting(caller(context)) as who:
-                async with _answering(context, who):
+                try:
                     check(who, request)
                     async for reply in stream(request, context):
                         yield reply
+                except Exception as error:  # noqa: BLE001 - mapped to a status in one place
+                    await _answer(context, error, who)
 
         return grpc.unary_stream_rpc_method_handler(
             streamed,
@@ -205,11 +202,14 @@ def _guarded(method: str, handler: grpc.RpcMethodHandler | None) -> grpc.RpcMeth
         )
     inner = handler.unary_unary
 
+    # A try block, not a context manager: this runs on every call a service takes.
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         with identity.acting(caller(context)) as who:
-            async with _answering(context, who):
+            try:
                 check(who, request)
                 return await inner(request, context)
+            except Exception as error:  # noqa: BLE001 - mapped to a status in one place
+                await _answer(context, error, who)
 
     return grpc.unary_unary_rpc_method_handler(
         call, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
@@ -240,18 +240,23 @@ class Registry(Protocol):
 
 
 @dataclass(frozen=True)
-class _GuardingRegistry:
-    """The server as a service's registrar sees it: every handler it adds runs guarded."""
+class _GenericOnly:
+    """The server as a service's registrar sees it: its handlers are served through the
+    generic handler that every generated `add_*_to_server` adds, never as registered
+    methods. grpc's asyncio server keeps one pending request per registered method and
+    waits on all of them for every call it takes, so a service of thirty methods would pay
+    that thirty times over on each call. `guarded`: every handler runs as its caller
+    (`_guarded`); health's and reflection's are not.
+    """
 
     server: grpc.aio.Server
+    guarded: bool = True
 
     def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
-        self.server.add_generic_rpc_handlers([_GuardedGeneric(h) for h in handlers])
+        self.server.add_generic_rpc_handlers([_GuardedGeneric(h) for h in handlers] if self.guarded else handlers)
 
     def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
-        self.server.add_registered_method_handlers(
-            service, {name: _guarded(f"/{service}/{name}", h) for name, h in handlers.items()}
-        )
+        """Nothing: the generic handler added with these serves the same methods."""
 
 
 Registrar = Callable[[Registry], None]
@@ -302,11 +307,13 @@ def build_server(
         options=[("grpc.max_connection_age_ms", 300_000), ("grpc.max_connection_age_grace_ms", 30_000)],
     )
     for register in registrars:
-        register(_GuardingRegistry(server))
+        register(_GenericOnly(server))
+    unguarded = _GenericOnly(server, guarded=False)
     checker = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(checker, server)
+    health_pb2_grpc.add_HealthServicer_to_server(checker, unguarded)
     if reflect:
-        reflection.enable_server_reflection([*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+        names = [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME]
+        reflection_pb2_grpc.add_ServerReflectionServicer_to_server(reflection.aio.ReflectionServicer(names), unguarded)
     bound = server.add_insecure_port(f"{host}:{port}")
     return RpcServer(server=server, health=checker, port=bound, service_names=service_names)
 

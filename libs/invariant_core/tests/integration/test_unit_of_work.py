@@ -10,7 +10,7 @@ from google.protobuf.message import Message
 from plumbing_support import effects, metadata, scratch_uows
 from sqlalchemy import insert, select
 
-from invariant_core.db import UnitOfWorkFactory
+from invariant_core.db import UnitOfWorkFactory, one_of
 
 
 def no_events(event: object) -> tuple[str, Message]:
@@ -43,3 +43,18 @@ async def test_a_unit_of_work_cancelled_while_it_rolls_back_gives_its_connection
             await uow.commit()
     async with uows.reader() as uow:
         assert list(await uow.session.scalars(select(effects.c.code))) == ["NEXT"]
+
+
+async def test_one_of_finds_the_rows_of_any_number_of_values_with_one_statement(
+    uows: UnitOfWorkFactory,
+) -> None:
+    async with uows() as uow:
+        await uow.session.execute(insert(effects), [{"code": f"C{n}"} for n in range(10)])
+        await uow.commit()
+    among = select(effects.c.code).where(one_of(effects.c.code, "codes")).order_by(effects.c.code)
+    async with uows.reader() as uow:
+        found = [
+            list(await uow.session.scalars(among, {"codes": codes}))
+            for codes in (["C1", "C2"], ["C3"], ["C9", "C4", "NONE", "C5"], [], ["C1", "C2"])
+        ]
+    assert found == [["C1", "C2"], ["C3"], ["C4", "C5", "C9"], [], ["C1", "C2"]]

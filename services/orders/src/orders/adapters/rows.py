@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, Table, bindparam, select
+from sqlalchemy import Row, Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invariant_core.db import insert_rows
+from invariant_core.db import insert_rows, one_of
 
 T = TypeVar("T")
 
@@ -58,6 +58,6 @@ def _of_orders(table: Table, within: tuple[str, ...]) -> Select[Any]:
     """Built once per table: every read of an order runs it."""
     return (
         select(table)
-        .where(table.c.order_id.in_(bindparam("ids", expanding=True)))
+        .where(one_of(table.c.order_id, "ids"))
         .order_by(table.c.order_id, *(table.c[name] for name in within))
     )

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invariant_core.db import dialect_insert, insert_rows, utcnow
+from invariant_core.db import dialect_insert, insert_rows, one_of, utcnow
 from invariant_core.paging import PageQuery, keyset
 from stock.adapters.tables import (
     availability,
@@ -54,8 +54,8 @@ STREAM_BATCH = 5000
 
 # Statements every reservation batch runs, built once: their lists are bound when they run,
 # not turned into expressions value by value on each call.
-_WAREHOUSES = select(warehouses).where(warehouses.c.code.in_(bindparam("codes", expanding=True)))
-_ITEMS = select(items).where(items.c.sku.in_(bindparam("skus", expanding=True)))
+_WAREHOUSES = select(warehouses).where(one_of(warehouses.c.code, "codes"))
+_ITEMS = select(items).where(one_of(items.c.sku, "skus"))
 _THRESHOLDS_OF = select(thresholds).where(
     tuple_(thresholds.c.item_sku, thresholds.c.warehouse).in_(bindparam("keys", expanding=True))
 )
