@@ -789,15 +789,22 @@ async def reserve_together(
             asked.append(_requested(call.argument, known))
         except DomainError as refused:
             asked.append(refused)
-    warehouses = await repo.warehouses({key.warehouse for lines in _valid(asked) for key, _ in lines})
+    found = await repo.lock_to_promise(sorted({key for lines in _valid(asked) for key, _ in lines}))
+    # Stock is only ever booked in a warehouse there is, which is never removed: only the
+    # warehouses of keys that hold no stock yet are looked up.
+    unbooked = {key.warehouse for lines in _valid(asked) for key, _ in lines if key not in found}
+    warehouses = await repo.warehouses(unbooked) if unbooked else {}
     for index, lines in enumerate(asked):
         if isinstance(lines, DomainError):
             continue
-        unknown = [(i, key.warehouse) for i, (key, _) in enumerate(lines) if key.warehouse not in warehouses]
+        unknown = [
+            (i, key.warehouse)
+            for i, (key, _) in enumerate(lines)
+            if key not in found and key.warehouse not in warehouses
+        ]
         if unknown:
             line, code = unknown[0]
             asked[index] = not_found("warehouse", code, f"lines[{line}].warehouse")
-    found = await repo.lock_to_promise(sorted({key for lines in _valid(asked) for key, _ in lines}))
     free = {key: row.to_promise for key, row in found.items()}
     totals: dict[StockKey, Decimal] = {}
     outcomes: list[list[Reservation] | DomainError] = []
