@@ -21,7 +21,7 @@ from quality.adapters.catalog import CatalogItems
 from quality.adapters.events import to_message
 from quality.adapters.orders import REWORK, ReworkOrders
 from quality.adapters.repository import SqlQualityRepository
-from quality.adapters.stock import DISPOSE, HOLD, StockDispositions, StockHolds, StockPlaces
+from quality.adapters.stock import DISPOSE, HOLD, Dispositions, StockHolds, StockPlaces
 from quality.adapters.tables import metadata
 from quality.api import consumers
 from quality.api.servicer import QualityServicer
@@ -44,7 +44,7 @@ async def wire(uows: UnitOfWorkFactory, settings: Settings, stack: AsyncExitStac
     stack.push_async_callback(catalog_channel.close)
     items = CatalogItems(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))  # type: ignore[no-untyped-call]
     outgoing = OutgoingCommands("quality", [HOLD, DISPOSE, REWORK])
-    holds, dispositions = StockHolds(outgoing), StockDispositions(outgoing, ReworkOrders(outgoing))
+    holds, dispositions = StockHolds(outgoing), Dispositions(outgoing, ReworkOrders(outgoing))
     send_in_background(uows, outgoing, settings, stack)
 
     @asynccontextmanager

@@ -93,14 +93,16 @@ class WorkOrderStock(StockClient):
                     )
                 )
                 return str(moved.id)
-            place = stock_pb2.StockPlace(
-                warehouse=posting.warehouse,
-                location=posting.location,
-                lot=posting.lot,
-                status=stock_pb2.STOCK_STATUS_QC_HOLD if posting.on_hold else stock_pb2.STOCK_STATUS_AVAILABLE,
-            )
+            # A rework order takes its goods from where quality rejected them.
             if posting.rework:
-                place.status = stock_pb2.STOCK_STATUS_REJECTED
+                status = stock_pb2.STOCK_STATUS_REJECTED
+            elif posting.on_hold:
+                status = stock_pb2.STOCK_STATUS_QC_HOLD
+            else:
+                status = stock_pb2.STOCK_STATUS_AVAILABLE
+            place = stock_pb2.StockPlace(
+                warehouse=posting.warehouse, location=posting.location, lot=posting.lot, status=status
+            )
             request = stock_pb2.PostMovementRequest(
                 idempotency_key=key, item_sku=posting.item_sku, quantity=quantity, document=document
             )

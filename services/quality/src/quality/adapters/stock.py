@@ -155,7 +155,7 @@ def _rejected_at(place: Place) -> stock_pb2.StockPlace:
     )
 
 
-class StockDispositions:
+class Dispositions:
     """What dispositions ask of stock, sent once the transaction that made them due commits,
     keyed by the disposition: a retry, or the same command sent twice, moves the goods once.
     A rework is asked of orders, as a work order that issues the goods."""
