@@ -74,11 +74,22 @@ async def run_idempotent(
             # Lost a race: to a retry of the same command (its row is there now), or
             # on a unique rule the body checks, which the next attempt reports.
             continue
-    async with uows() as uow:
-        (prior,) = await recall(uow, [one], response_type)
-    if prior is None:
+        except DomainError:
+            # A retry racing the first attempt may find the first one's effect (an item
+            # that "already exists") committed after its own recall found nothing: the
+            # effect and the stored reply commit together, so the reply is there now.
+            if (done := await _stored(uows, one, response_type)) is None:
+                raise
+            return done
+    if (done := await _stored(uows, one, response_type)) is None:
         raise DomainError(ErrorCode.ALREADY_EXISTS, "the command conflicts with data written concurrently", "")
-    return _answer(prior)
+    return done
+
+
+async def _stored(uows: UnitOfWorkFactory, one: Keyed, response_type: type[R]) -> R | None:
+    async with uows.reader() as uow:
+        (prior,) = await recall(uow, [one], response_type)
+    return None if prior is None else _answer(prior)
 
 
 async def answered(uow: UnitOfWork, request: Message, response_type: type[R]) -> R | None:

@@ -131,3 +131,32 @@ async def test_a_retry_racing_the_first_attempt_gets_the_first_attempts_answer(u
     )
     assert answers[0] == answers[1]
     assert answers[0].value in ("run 1", "run 2")
+
+
+async def test_a_retry_refused_by_the_first_attempts_effect_gets_the_first_attempts_answer(
+    uows: UnitOfWorkFactory,
+) -> None:
+    """The retry's recall finds nothing; the first attempt then commits its effect and its
+    answer together; the retry, refused by that effect as a duplicate, answers what the
+    first stored (on SQLite the retry waits for the first and finds its answer at once)."""
+    first_committed = asyncio.Event()
+    runs = 0
+
+    async def create(uow: UnitOfWork) -> wrappers_pb2.StringValue:
+        nonlocal runs
+        runs += 1
+        if runs == 2:
+            await first_committed.wait()
+        if "A" in set(await uow.session.scalars(select(effects.c.code))):
+            raise DomainError(ErrorCode.ALREADY_EXISTS, "A already exists", "code")
+        await uow.session.execute(insert(effects).values(code="A"))
+        return wrappers_pb2.StringValue(value="made A")
+
+    async def attempt() -> wrappers_pb2.StringValue:
+        answer = await run_idempotent(uows, request("k1", "A"), wrappers_pb2.StringValue, create)
+        first_committed.set()
+        return answer
+
+    answers = await asyncio.wait_for(asyncio.gather(attempt(), attempt()), timeout=10)
+    assert [a.value for a in answers] == ["made A", "made A"]
+    assert await written(uows) == ["A"]
