@@ -88,8 +88,7 @@ async def run_idempotent(
 
 async def _stored(uows: UnitOfWorkFactory, one: Keyed, response_type: type[R]) -> R | None:
     async with uows.reader() as uow:
-        (prior,) = await recall(uow, [one], response_type)
-    return None if prior is None else _answer(prior)
+        return await answered(uow, one.request, response_type)
 
 
 async def answered(uow: UnitOfWork, request: Message, response_type: type[R]) -> R | None:
